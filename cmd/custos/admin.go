@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/sqlite"
+)
+
+func runMigrate(ctx context.Context, e env, args []string) error {
+	fs, load := newFlags(e, "migrate", "[--status] [flags]", `Apply the embedded database migrations, each in its own transaction.
+"serve" migrates on start too. A database whose schema is newer than this
+binary is refused: upgrade custos instead.`, "data", "config", "log-level", "log-format")
+	status := fs.Bool("status", false, "only print the current and latest schema version")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	c, err := load()
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	db, err := sqlite.Open(ctx, c.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if !*status {
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+	}
+	cur, latest, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "schema version %d (this binary's latest: %d)\n", cur, latest)
+	return nil
+}
+
+// readSecret reads one line from standard input.
+func readSecret(e env) (string, error) {
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", usageError{"expected the password on standard input"}
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+const userHelp = `Manage users.
+
+  custos user add --email E --role R [--name N] [--language en|ru] --password-stdin
+  custos user list
+  custos user set-password --email E --password-stdin   (ends the user's sessions)
+  custos user disable --email E                          (ends the user's sessions)
+
+Roles: admin, manager, sales, support, auditor, readonly. Passwords are at
+least 12 characters and must not be on the bundled list of common passwords.`
+
+func runUser(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(e.stderr, userHelp)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			return nil
+		}
+		return usageError{"user: missing subcommand"}
+	}
+	sub, args := args[0], args[1:]
+	fs, load := newFlags(e, "user "+sub, "[flags]", userHelp, "data", "config", "log-level", "log-format", "argon2-memory", "argon2-time", "argon2-threads")
+	email := fs.String("email", "", "the user's email address")
+	role := fs.String("role", "", "role: admin, manager, sales, support, auditor, readonly")
+	name := fs.String("name", "", "display name (default: the email)")
+	lang := fs.String("language", "en", "interface language: en or ru")
+	stdinPw := fs.Bool("password-stdin", false, "read the password from standard input")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	c, err := load()
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	db, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := newService(c, db, newLogger(c, e.stderr))
+	sys := crm.SystemPrincipal()
+
+	needEmail := func() error {
+		if *email == "" {
+			return usageError{"--email is required"}
+		}
+		return nil
+	}
+	switch sub {
+	case "add":
+		if err := needEmail(); err != nil {
+			return err
+		}
+		if !*stdinPw {
+			return usageError{"pass the password on standard input with --password-stdin (it never goes on the command line)"}
+		}
+		pw, err := readSecret(e)
+		if err != nil {
+			return err
+		}
+		r := crm.Role(*role)
+		in := crm.UserInput{Email: email, Role: &r, Password: &pw, Language: lang}
+		if *name != "" {
+			in.Name = name
+		}
+		u, err := svc.CreateUser(ctx, sys, in)
+		if err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(e.stdout, "created user %d <%s> with role %s\n", u.ID, u.Email, u.Role)
+	case "list":
+		users, err := svc.FindUsers(ctx, sys)
+		if err != nil {
+			return cliError(err)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tSTATUS\tLAST LOGIN")
+		for _, u := range users {
+			status, last := "active", "never"
+			if u.Disabled {
+				status = "disabled"
+			}
+			if u.LastLoginAt != nil {
+				last = u.LastLoginAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, u.Role, status, last)
+		}
+		return tw.Flush()
+	case "set-password", "disable":
+		if err := needEmail(); err != nil {
+			return err
+		}
+		u, err := svc.FindUserByEmail(ctx, sys, *email)
+		if err != nil {
+			return cliError(err)
+		}
+		in := crm.UserInput{}
+		if sub == "disable" {
+			t := true
+			in.Disabled = &t
+		} else {
+			if !*stdinPw {
+				return usageError{"pass the password on standard input with --password-stdin"}
+			}
+			pw, err := readSecret(e)
+			if err != nil {
+				return err
+			}
+			in.Password = &pw
+		}
+		if _, err := svc.UpdateUser(ctx, sys, u.ID, in); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(e.stdout, "updated user %d <%s>; their sessions have ended\n", u.ID, u.Email)
+	default:
+		return usageError{fmt.Sprintf("user: unknown subcommand %q", sub)}
+	}
+	return nil
+}
+
+const tokenHelp = `Create an API token for a user and print it. The token is shown only
+once; Custos stores only its hash. Use it as "Authorization: Bearer <token>".
+
+  custos token create --email E --scope read|write [--ttl 720h] [--name N]`
+
+func runToken(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprintln(e.stderr, tokenHelp)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			return nil
+		}
+		return usageError{"token: expected the subcommand create"}
+	}
+	fs, load := newFlags(e, "token create", "[flags]", tokenHelp, "data", "config", "log-level", "log-format")
+	email := fs.String("email", "", "the user the token acts as")
+	scope := fs.String("scope", "read", "read (GET only) or write")
+	ttl := fs.Duration("ttl", 30*24*time.Hour, "lifetime, e.g. 24h or 720h (at most 8784h)")
+	name := fs.String("name", "cli", "a name to recognise the token by")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if *email == "" {
+		return usageError{"--email is required"}
+	}
+	c, err := load()
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	db, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := newService(c, db, newLogger(c, e.stderr))
+	sys := crm.SystemPrincipal()
+	u, err := svc.FindUserByEmail(ctx, sys, *email)
+	if err != nil {
+		return cliError(err)
+	}
+	nt, err := svc.CreateToken(ctx, sys, u.ID, *name, crm.TokenScope(*scope), *ttl)
+	if err != nil {
+		return cliError(err)
+	}
+	fmt.Fprintln(e.stdout, nt.Secret)
+	return nil
+}
+
+// cliError turns a service error into a readable message with the fields.
+func cliError(err error) error {
+	var ce *crm.Error
+	if !errors.As(err, &ce) {
+		return err
+	}
+	msg := ce.Message
+	for f, reason := range ce.Fields {
+		msg += fmt.Sprintf("; %s: %s", f, reason)
+	}
+	return errors.New(msg)
+}

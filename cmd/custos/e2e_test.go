@@ -1,0 +1,382 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custos-crm/custos/internal/tlsconf"
+)
+
+// testEnv is the environment of a test run: fast but valid hashing.
+func testEnv(dataDir string) func(string) string {
+	vals := map[string]string{
+		"CUSTOS_DATA":           dataDir,
+		"CUSTOS_ARGON2_MEMORY":  "19456",
+		"CUSTOS_ARGON2_TIME":    "1",
+		"CUSTOS_ARGON2_THREADS": "1",
+		"CUSTOS_LOG_LEVEL":      "warn",
+	}
+	return func(k string) string { return vals[k] }
+}
+
+// runCLI runs one command to completion and returns its stdout.
+func runCLI(t *testing.T, dataDir, stdin string, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), args, testEnv(dataDir), strings.NewReader(stdin), &out, &errb); err != nil {
+		t.Fatalf("custos %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String()
+}
+
+// lockedBuffer collects the server's output from its goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// server is a running `custos serve`.
+type server struct {
+	url    string
+	out    *lockedBuffer
+	client *http.Client
+	data   string
+}
+
+// startServer runs `custos serve` on a random port and returns a client
+// that trusts exactly the server's self-signed certificate.
+func startServer(t *testing.T, dataDir string, extra ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	out := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		args := append([]string{"serve", "--listen", "127.0.0.1:0"}, extra...)
+		err := run(ctx, args, testEnv(dataDir), strings.NewReader(""), io.MultiWriter(pw, out), io.Discard)
+		pw.Close()
+		done <- err
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("server did not stop")
+		}
+	})
+	re := regexp.MustCompile(`listening on (\S+)`)
+	sc := bufio.NewScanner(pr)
+	var base string
+	for sc.Scan() {
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			base = m[1]
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if base == "" {
+		t.Fatalf("server did not start; output:\n%s", out.String())
+	}
+	s := &server{url: base, out: out, data: dataDir}
+	if strings.HasPrefix(base, "https://") {
+		certFile, _ := tlsconf.Files(dataDir)
+		pemBytes, err := os.ReadFile(certFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pemBytes)
+		s.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	} else {
+		s.client = &http.Client{Timeout: 10 * time.Second}
+	}
+	return s
+}
+
+// api sends a JSON request with a bearer token and decodes the response.
+func (s *server) api(t *testing.T, token, method, path string, body any, out any) *http.Response {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.url+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := s.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: decoding %q: %v", method, path, raw, err)
+		}
+	}
+	return res
+}
+
+func wantStatus(t *testing.T, res *http.Response, want int) {
+	t.Helper()
+	if res.StatusCode != want {
+		t.Fatalf("%s %s: status %d, want %d", res.Request.Method, res.Request.URL.Path, res.StatusCode, want)
+	}
+}
+
+// TestServeContactLifecycleOverTLS starts the real server over TLS and
+// drives a contact through create, read, list, search, update and delete
+// with an API token (CORE-2, ENC-1, AUTH-7).
+func TestServeContactLifecycleOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	runCLI(t, dir, "a long and unusual passphrase\n", "user", "add", "--email", "rep@example.com", "--role", "sales", "--password-stdin")
+	token := strings.TrimSpace(runCLI(t, dir, "", "token", "create", "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"))
+	if !strings.HasPrefix(token, "cst_") {
+		t.Fatalf("token create printed %q", token)
+	}
+	s := startServer(t, dir)
+	if !strings.Contains(s.out.String(), "SHA-256 fingerprint") {
+		t.Errorf("no certificate fingerprint printed:\n%s", s.out.String())
+	}
+
+	type contact struct {
+		ID        int64    `json:"id"`
+		FirstName string   `json:"first_name"`
+		LastName  string   `json:"last_name"`
+		Email     string   `json:"email"`
+		Phone     string   `json:"phone"`
+		Title     string   `json:"title"`
+		Tags      []string `json:"tags"`
+		Version   int64    `json:"version"`
+	}
+	var c contact
+	res := s.api(t, token, "POST", "/api/v1/contacts", map[string]any{
+		"first_name": "Мария", "last_name": "Соколова", "email": "Maria@Example.com", "phone": "+7 916 555-12-34", "tags": []string{"vip"},
+	}, &c)
+	wantStatus(t, res, http.StatusCreated)
+	if c.ID == 0 || c.Email != "maria@example.com" || c.Phone != "+79165551234" || res.Header.Get("ETag") != `"v1"` {
+		t.Fatalf("created %+v etag %q", c, res.Header.Get("ETag"))
+	}
+	if hsts := res.Header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
+		t.Errorf("HSTS header %q", hsts)
+	}
+	path := fmt.Sprintf("/api/v1/contacts/%d", c.ID)
+
+	var got contact
+	wantStatus(t, s.api(t, token, "GET", path, nil, &got), http.StatusOK)
+	if got.LastName != "Соколова" {
+		t.Errorf("read back %+v", got)
+	}
+	var page struct {
+		Items      []contact `json:"items"`
+		NextCursor string    `json:"next_cursor"`
+	}
+	for _, q := range []string{"?q=%D1%81%D0%BE%D0%BA", "?email=maria%40example.com", "?tag=vip", "?phone=%2B79165551234", "?sort=-created_at&limit=10"} {
+		page.Items = nil
+		wantStatus(t, s.api(t, token, "GET", "/api/v1/contacts"+q, nil, &page), http.StatusOK)
+		if len(page.Items) != 1 || page.Items[0].ID != c.ID {
+			t.Errorf("list %s: got %+v", q, page.Items)
+		}
+	}
+
+	// Update with the right precondition, then a stale one.
+	req, _ := http.NewRequest("PATCH", s.url+path, strings.NewReader(`{"title":"CFO"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("If-Match", `"v1"`)
+	res, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	wantStatus(t, res, http.StatusOK)
+	req, _ = http.NewRequest("PATCH", s.url+path, strings.NewReader(`{"title":"CEO"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("If-Match", `"v1"`)
+	res, _ = s.client.Do(req)
+	res.Body.Close()
+	wantStatus(t, res, http.StatusPreconditionFailed)
+	wantStatus(t, s.api(t, token, "GET", path, nil, &got), http.StatusOK)
+	if got.Title != "CFO" || got.Version != 2 {
+		t.Errorf("after updates: %+v", got)
+	}
+
+	wantStatus(t, s.api(t, token, "DELETE", path, nil, nil), http.StatusNoContent)
+	wantStatus(t, s.api(t, token, "GET", path, nil, nil), http.StatusNotFound)
+	wantStatus(t, s.api(t, token, "POST", path+"/restore", nil, nil), http.StatusOK)
+	wantStatus(t, s.api(t, token, "GET", path, nil, nil), http.StatusOK)
+
+	// Without a token, or with a wrong one: 401.
+	wantStatus(t, s.api(t, "", "GET", path, nil, nil), http.StatusUnauthorized)
+	wantStatus(t, s.api(t, token+"x", "GET", path, nil, nil), http.StatusUnauthorized)
+}
+
+// TestServeTLSPolicy checks ENC-1: no TLS below 1.2, no CBC suites, and the
+// certificate is ECDSA for localhost with a 128-bit random serial.
+func TestServeTLSPolicy(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	host := strings.TrimPrefix(s.url, "https://localhost")
+	addr := "127.0.0.1" + host
+	for name, cfg := range map[string]*tls.Config{
+		"TLS 1.1": {InsecureSkipVerify: true, MaxVersion: tls.VersionTLS11},
+		"CBC":     {InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA}},
+	} {
+		if conn, err := tls.Dial("tcp", addr, cfg); err == nil {
+			conn.Close()
+			t.Errorf("%s handshake succeeded", name)
+		}
+	}
+	conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := conn.ConnectionState()
+	conn.Close()
+	if st.Version != tls.VersionTLS13 {
+		t.Errorf("negotiated version %x, want TLS 1.3", st.Version)
+	}
+	cert := st.PeerCertificates[0]
+	if cert.PublicKeyAlgorithm != x509.ECDSA || cert.VerifyHostname("localhost") != nil || cert.SerialNumber.BitLen() < 64 {
+		t.Errorf("certificate: alg %v serial bits %d", cert.PublicKeyAlgorithm, cert.SerialNumber.BitLen())
+	}
+	if !strings.Contains(s.out.String(), tlsconf.Fingerprint(cert.Raw)) {
+		t.Error("printed fingerprint does not match the served certificate")
+	}
+	if info, err := os.Stat(filepath.Join(dir, "tls", "key.pem")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode: %v %v", info.Mode(), err)
+	}
+}
+
+// TestServeBrowserFlow logs in through the login form with a cookie jar,
+// as a browser does, and works with the contact pages over HTTPS
+// (CORE-6, AUTH-5, SHD-5).
+func TestServeBrowserFlow(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	// First start: a setup code and no default password.
+	m := regexp.MustCompile(`setup code ([A-Z2-7-]{29})`).FindStringSubmatch(s.out.String())
+	if m == nil {
+		t.Fatalf("no setup code printed:\n%s", s.out.String())
+	}
+	jar, _ := cookiejar.New(nil)
+	s.client.Jar = jar
+	s.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	form := func(path string, v url.Values) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.url+path, strings.NewReader(v.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", s.url)
+		res, err := s.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res
+	}
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		res, err := s.client.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res, string(b)
+	}
+	pw := "first admin passphrase ok"
+	res := form("/setup", url.Values{"code": {m[1]}, "email": {"boss@example.com"}, "name": {"Boss"}, "password": {pw}, "password_confirm": {pw}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("setup: status %d", res.StatusCode)
+	}
+	res, _ = get("/contacts")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
+		t.Fatalf("contacts without a session: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	res = form("/login", url.Values{"email": {"boss@example.com"}, "password": {pw}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: status %d", res.StatusCode)
+	}
+	var cookie *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "__Host-custos_session" {
+			cookie = c
+		}
+	}
+	if cookie == nil || !cookie.Secure || !cookie.HttpOnly || cookie.Path != "/" || cookie.Domain != "" {
+		t.Fatalf("session cookie: %+v", cookie)
+	}
+	res, body := get("/contacts/new")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("new contact page: %d", res.StatusCode)
+	}
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	if csrf == nil {
+		t.Fatal("no CSRF token in the form")
+	}
+	res = form("/contacts", url.Values{"csrf": {csrf[1]}, "first_name": {"Олег"}, "last_name": {"<script>alert(1)</script>"}, "email": {"oleg@example.com"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create contact: %d", res.StatusCode)
+	}
+	loc := res.Header.Get("Location")
+	res, body = get(loc)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Олег") || strings.Contains(body, "<script>alert(1)</script>") {
+		t.Fatalf("detail page %s: %d; escaped? %v", loc, res.StatusCode, !strings.Contains(body, "<script>alert(1)</script>"))
+	}
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP %q", csp)
+	}
+	_, body = get("/contacts?q=%D0%BE%D0%BB%D0%B5%D0%B3")
+	if !strings.Contains(body, "Олег") {
+		t.Error("search did not find the contact")
+	}
+	// A form posted without the CSRF token is refused.
+	if res := form("/contacts", url.Values{"last_name": {"Forged"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("form without CSRF token: %d", res.StatusCode)
+	}
+	// Logout ends the session on the server: the old cookie is dead.
+	if res := form("/logout", url.Values{"csrf": {csrf[1]}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", res.StatusCode)
+	}
+	req, _ := http.NewRequest("GET", s.url+"/api/v1/me", nil)
+	req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
+	plain := &http.Client{Transport: s.client.Transport}
+	if res, err := plain.Do(req); err != nil || res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("old session after logout: %v %v", res.StatusCode, err)
+	}
+}

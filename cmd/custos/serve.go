@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/demo"
+	"github.com/custos-crm/custos/internal/tlsconf"
+	"github.com/custos-crm/custos/internal/web"
+)
+
+const serveHelp = `Run the CRM: the web UI and the REST API under /api/v1, over HTTPS.
+
+On first start it creates the data directory, migrates the embedded store,
+writes a self-signed certificate for localhost (unless --tls-cert/--tls-key
+are given) and prints its SHA-256 fingerprint. While no user exists it prints
+a one-time setup code: open /setup in the browser and enter it to create the
+first administrator (or run "custos user add"). There is no default password.
+
+With --demo it seeds, once, a demo data set and prints demo logins.
+Plain HTTP needs --insecure-http and is meant only for running behind a
+TLS-terminating proxy.`
+
+func runServe(ctx context.Context, e env, args []string) error {
+	fs, load := newFlags(e, "serve", "[flags]", serveHelp)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	c, err := load()
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	log := newLogger(c, e.stderr)
+	log.Info("starting custos", slog.Any("config", c.Redacted()))
+
+	db, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := newService(c, db, log)
+
+	scheme := "https"
+	if c.InsecureHTTP {
+		scheme = "http"
+		log.Warn("INSECURE: serving plain HTTP (--insecure-http). Only run this behind a TLS-terminating proxy.")
+	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	base := publicURL(scheme, ln.Addr())
+
+	if c.Demo {
+		if _, err := demo.Seed(ctx, svc, e.stdout, base+"/login"); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	code, err := svc.BeginSetup(ctx)
+	if err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	if code != "" {
+		fmt.Fprintf(e.stdout, "\nNo users yet. Create the first administrator:\n  open %s/setup and enter the one-time setup code %s\n"+
+			"  (valid 24 hours; or run: custos user add --email you@example.com --role admin --password-stdin)\n\n", base, code)
+	}
+
+	srv := &http.Server{
+		Handler: web.New(svc, web.Options{Logger: log, HSTS: !c.InsecureHTTP, Ready: func(ctx context.Context) error {
+			return db.Read(ctx, func(tx crm.Tx) error { _, err := tx.CountUsers(ctx); return err })
+		}}),
+		// Timeouts and limits against slow and oversized clients (SHD-4).
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if !c.InsecureHTTP {
+		certFile, keyFile := c.TLSCert, c.TLSKey
+		if certFile == "" {
+			var created bool
+			if certFile, keyFile, created, err = tlsconf.EnsureSelfSigned(c.DataDir); err != nil {
+				return err
+			}
+			if created {
+				log.Info("wrote a self-signed certificate", slog.String("file", certFile))
+			}
+		}
+		cert, fp, err := tlsconf.Load(certFile, keyFile)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "TLS certificate SHA-256 fingerprint: %s\n", fp)
+		srv.TLSConfig = tlsconf.Server(cert)
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	fmt.Fprintf(e.stdout, "Custos is listening on %s\n", base)
+
+	go housekeeping(ctx, svc.PurgeDeleted, log)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// publicURL is the URL to print for a listening address; the certificate
+// names localhost, so loopback addresses are shown as localhost.
+func publicURL(scheme string, addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip != nil && (ip.IsLoopback() || ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// housekeeping purges records past their delete grace period and expired
+// sessions, hourly.
+func housekeeping(ctx context.Context, purge func(context.Context) (int64, error), log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := purge(ctx); err != nil && ctx.Err() == nil {
+			log.Error("purge failed", slog.Any("error", err))
+		} else if n > 0 {
+			log.Info("purged deleted records", slog.Int64("count", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,297 @@
+// Package config is the one configuration struct of Custos and its loading
+// from, in order of precedence, command-line flags, CUSTOS_* environment
+// variables, an optional JSON config file, and the defaults. Secrets are
+// never in the config itself: files named by it hold them.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the server's configuration.
+type Config struct {
+	DataDir          string        // embedded store and generated certificate
+	ConfigFile       string        // optional JSON file with the same keys as the flags
+	Listen           string        // address to listen on
+	TLSCert          string        // the operator's certificate (PEM)
+	TLSKey           string        // and its key
+	InsecureHTTP     bool          // plain HTTP behind a TLS-terminating proxy
+	Demo             bool          // seed demo data once
+	LogLevel         string        // debug, info, warn, error
+	LogFormat        string        // text or json
+	PhoneRegion      string        // default region for phone numbers without +country
+	RecordVisibility string        // private or public-read
+	SessionIdle      time.Duration // session inactivity timeout
+	SessionAbsolute  time.Duration // session lifetime
+	Argon2Memory     int           // KiB
+	Argon2Time       int           // passes
+	Argon2Threads    int           // lanes
+	HashWorkers      int           // concurrent password hashes
+}
+
+// option describes one setting: its flag, environment variable, default
+// and help, so flags, env, file keys, --help and the README table agree.
+type option struct {
+	name, help, def string
+	set             func(c *Config, v string) error
+}
+
+func str(dst func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *dst(c) = v; return nil }
+}
+
+func boolean(dst func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("must be true or false")
+		}
+		*dst(c) = b
+		return nil
+	}
+}
+
+func integer(dst func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("must be an integer")
+		}
+		*dst(c) = n
+		return nil
+	}
+}
+
+func duration(dst func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("must be a duration such as 30m or 12h")
+		}
+		*dst(c) = d
+		return nil
+	}
+}
+
+// options are every setting. Flags are --name; variables CUSTOS_NAME with
+// dashes as underscores; file keys are the flag names.
+var options = []option{
+	{"data", "data directory for the embedded store, certificate and state", "./custos-data", str(func(c *Config) *string { return &c.DataDir })},
+	{"config", "optional JSON config file whose keys are these flag names", "", str(func(c *Config) *string { return &c.ConfigFile })},
+	{"listen", "address to serve on", "127.0.0.1:8443", str(func(c *Config) *string { return &c.Listen })},
+	{"tls-cert", "PEM certificate file (default: a self-signed certificate in the data directory)", "", str(func(c *Config) *string { return &c.TLSCert })},
+	{"tls-key", "PEM private key file for --tls-cert", "", str(func(c *Config) *string { return &c.TLSKey })},
+	{"insecure-http", "serve plain HTTP (only behind a TLS-terminating proxy)", "false", boolean(func(c *Config) *bool { return &c.InsecureHTTP })},
+	{"demo", "seed demo data (once) and print demo logins", "false", boolean(func(c *Config) *bool { return &c.Demo })},
+	{"log-level", "log level: debug, info, warn, error", "info", str(func(c *Config) *string { return &c.LogLevel })},
+	{"log-format", "log format: text or json", "text", str(func(c *Config) *string { return &c.LogFormat })},
+	{"phone-region", "region (ISO 3166) for phone numbers written without a country code", "RU", str(func(c *Config) *string { return &c.PhoneRegion })},
+	{"record-visibility", "what sales and support see of others' records: private or public-read", "private", str(func(c *Config) *string { return &c.RecordVisibility })},
+	{"session-idle", "session inactivity timeout", "30m", duration(func(c *Config) *time.Duration { return &c.SessionIdle })},
+	{"session-absolute", "session lifetime regardless of activity", "12h", duration(func(c *Config) *time.Duration { return &c.SessionAbsolute })},
+	{"argon2-memory", "argon2id memory in KiB", "65536", integer(func(c *Config) *int { return &c.Argon2Memory })},
+	{"argon2-time", "argon2id passes", "2", integer(func(c *Config) *int { return &c.Argon2Time })},
+	{"argon2-threads", "argon2id lanes", "2", integer(func(c *Config) *int { return &c.Argon2Threads })},
+	{"hash-workers", "password hashes computed at once (more wait; a flood gets 429)", "2", integer(func(c *Config) *int { return &c.HashWorkers })},
+}
+
+// EnvName returns the environment variable of a flag name.
+func EnvName(flagName string) string {
+	return "CUSTOS_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Register defines the named options (all when names is empty) on fs.
+// Values are only recorded; Load applies them with the right precedence.
+func Register(fs *flag.FlagSet, names ...string) func(getenv func(string) string) (*Config, error) {
+	set := map[string]string{}
+	want := func(n string) bool {
+		if len(names) == 0 {
+			return true
+		}
+		for _, x := range names {
+			if x == n {
+				return true
+			}
+		}
+		return false
+	}
+	for _, o := range options {
+		if !want(o.name) {
+			continue
+		}
+		o := o
+		help := fmt.Sprintf("%s (env %s)", o.help, EnvName(o.name))
+		if strings.HasSuffix(o.def, "false") || o.def == "true" {
+			fs.BoolFunc(o.name, help, func(v string) error { set[o.name] = v; return nil })
+		} else {
+			fs.Func(o.name, help+" (default "+strconv.Quote(o.def)+")", func(v string) error { set[o.name] = v; return nil })
+		}
+	}
+	return func(getenv func(string) string) (*Config, error) { return load(set, getenv) }
+}
+
+// load applies defaults, the config file, the environment and the flags.
+func load(flags map[string]string, getenv func(string) string) (*Config, error) {
+	c := &Config{}
+	for _, o := range options {
+		if err := o.set(c, o.def); err != nil {
+			return nil, fmt.Errorf("config: default of %s: %w", o.name, err)
+		}
+	}
+	file := flags["config"]
+	if file == "" {
+		file = getenv(EnvName("config"))
+	}
+	if file != "" {
+		vals, err := readFile(file)
+		if err != nil {
+			return nil, err
+		}
+		if err := apply(c, vals, "config file "+file+": "); err != nil {
+			return nil, err
+		}
+	}
+	env := map[string]string{}
+	for _, o := range options {
+		if v, ok := lookup(getenv, EnvName(o.name)); ok {
+			env[o.name] = v
+		}
+	}
+	if err := apply(c, env, "environment: "); err != nil {
+		return nil, err
+	}
+	if err := apply(c, flags, "flag: "); err != nil {
+		return nil, err
+	}
+	c.ConfigFile = file
+	return c, c.Validate()
+}
+
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+func apply(c *Config, vals map[string]string, where string) error {
+	keys := make([]string, 0, len(vals))
+	for k := range vals {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		found := false
+		for _, o := range options {
+			if o.name == k {
+				found = true
+				if err := o.set(c, vals[k]); err != nil {
+					return fmt.Errorf("config: %s%s %w", where, k, err)
+				}
+			}
+		}
+		if !found {
+			return fmt.Errorf("config: %sunknown setting %q", where, k)
+		}
+	}
+	return nil
+}
+
+func readFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("config: %s is not a JSON object: %w", path, err)
+	}
+	out := map[string]string{}
+	for k, v := range raw {
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case bool:
+			out[k] = strconv.FormatBool(v)
+		case float64:
+			out[k] = strconv.FormatFloat(v, 'f', -1, 64)
+		default:
+			return nil, fmt.Errorf("config: %s: %s must be a string, number or boolean", path, k)
+		}
+	}
+	return out, nil
+}
+
+// Validate checks the configuration as a whole.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data: must not be empty"))
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen: %q is not host:port", c.Listen))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("tls-cert and tls-key must be given together"))
+	}
+	if c.InsecureHTTP && c.TLSCert != "" {
+		errs = append(errs, errors.New("insecure-http and tls-cert exclude each other"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, errors.New("log-level: must be debug, info, warn or error"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, errors.New("log-format: must be text or json"))
+	}
+	if c.RecordVisibility != "private" && c.RecordVisibility != "public-read" {
+		errs = append(errs, errors.New("record-visibility: must be private or public-read"))
+	}
+	if len(c.PhoneRegion) != 2 {
+		errs = append(errs, errors.New("phone-region: must be a two-letter region such as RU or GB"))
+	}
+	if c.SessionIdle < time.Minute || c.SessionAbsolute < c.SessionIdle || c.SessionAbsolute > 7*24*time.Hour {
+		errs = append(errs, errors.New("session-idle must be at least 1m and session-absolute between it and 168h"))
+	}
+	if c.Argon2Memory < 19*1024 || c.Argon2Time < 1 || c.Argon2Threads < 1 || c.Argon2Threads > 255 {
+		errs = append(errs, errors.New("argon2: memory must be at least 19456 KiB (OWASP floor), time and threads at least 1"))
+	}
+	if c.HashWorkers < 1 || c.HashWorkers > 64 {
+		errs = append(errs, errors.New("hash-workers: must be between 1 and 64"))
+	}
+	return errors.Join(errs...)
+}
+
+// Table returns the settings as rows of flag, variable, default and help,
+// for documentation.
+func Table() [][4]string {
+	out := make([][4]string, 0, len(options))
+	for _, o := range options {
+		out = append(out, [4]string{"--" + o.name, EnvName(o.name), o.def, o.help})
+	}
+	return out
+}
+
+// Redacted returns the configuration for printing at start. It holds no
+// secrets today; secret-bearing settings will be shown as set or unset.
+func (c *Config) Redacted() map[string]any {
+	return map[string]any{
+		"data": c.DataDir, "listen": c.Listen, "tls-cert": c.TLSCert != "", "insecure-http": c.InsecureHTTP,
+		"demo": c.Demo, "log-level": c.LogLevel, "record-visibility": c.RecordVisibility,
+		"session-idle": c.SessionIdle.String(), "session-absolute": c.SessionAbsolute.String(),
+	}
+}

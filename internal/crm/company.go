@@ -1,0 +1,55 @@
+package crm
+
+import (
+	"context"
+	"time"
+)
+
+// Company is an organisation that contacts belong to.
+type Company struct {
+	ID        int64      `json:"id"`
+	Name      string     `json:"name"`
+	Domain    string     `json:"domain,omitempty"`
+	Industry  string     `json:"industry,omitempty"`
+	Phone     string     `json:"phone,omitempty"` // E.164
+	Address   string     `json:"address,omitempty"`
+	Notes     string     `json:"notes,omitempty"`
+	Tags      []string   `json:"tags"`
+	OwnerID   int64      `json:"owner_id"`
+	Version   int64      `json:"version"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+}
+
+// CompanyInput is the client-settable part of a company.
+type CompanyInput struct {
+	Name     *string   `json:"name"`
+	Domain   *string   `json:"domain"`
+	Industry *string   `json:"industry"`
+	Phone    *string   `json:"phone"`
+	Address  *string   `json:"address"`
+	Notes    *string   `json:"notes"`
+	Tags     *[]string `json:"tags"`
+	OwnerID  *int64    `json:"owner_id"`
+}
+
+// CompanyFilter selects companies.
+type CompanyFilter struct {
+	Name    string // exact, case-insensitive
+	Domain  string
+	OwnerID int64
+	Tag     string
+	Q       string // prefix search over name and domain
+	Deleted bool
+}
+
+// CompanyService reads and writes companies; see ContactService for the rules.
+type CompanyService interface {
+	FindCompanyByID(ctx context.Context, p *Principal, id int64) (*Company, error)
+	FindCompanies(ctx context.Context, p *Principal, f CompanyFilter, o ListOptions) (*Page[*Company], error)
+	CreateCompany(ctx context.Context, p *Principal, in CompanyInput) (*Company, error)
+	UpdateCompany(ctx context.Context, p *Principal, id int64, in CompanyInput, ifVersion int64) (*Company, error)
+	DeleteCompany(ctx context.Context, p *Principal, id int64) error
+	RestoreCompany(ctx context.Context, p *Principal, id int64) (*Company, error)
+}

@@ -1,0 +1,118 @@
+package crm
+
+import (
+	"context"
+	"time"
+)
+
+// Contact is a person the organisation deals with.
+type Contact struct {
+	ID          int64       `json:"id"`
+	FirstName   string      `json:"first_name"`
+	LastName    string      `json:"last_name"`
+	Email       string      `json:"email,omitempty"`
+	Phone       string      `json:"phone,omitempty"` // E.164
+	CompanyID   *int64      `json:"company_id,omitempty"`
+	Title       string      `json:"title,omitempty"`
+	Address     string      `json:"address,omitempty"`
+	Birthday    string      `json:"birthday,omitempty"` // YYYY-MM-DD
+	Notes       string      `json:"notes,omitempty"`
+	Tags        []string    `json:"tags"`
+	Preferences Preferences `json:"preferences"`
+	OwnerID     int64       `json:"owner_id"`
+	Version     int64       `json:"version"`
+	CreatedAt   time.Time   `json:"created_at"`
+	UpdatedAt   time.Time   `json:"updated_at"`
+	DeletedAt   *time.Time  `json:"deleted_at,omitempty"`
+}
+
+// Preferences are a client's wishes about being contacted (CORE-1).
+type Preferences struct {
+	Channel      string `json:"channel,omitempty"`  // email, phone, sms, messenger, mail, none
+	Language     string `json:"language,omitempty"` // BCP 47, e.g. "ru", "en"
+	DoNotContact bool   `json:"do_not_contact"`
+}
+
+// Channels lists the valid preferred channels.
+var Channels = []string{"email", "phone", "sms", "messenger", "mail", "none"}
+
+// ContactInput is the client-settable part of a contact, for create and for
+// partial update: a nil pointer leaves the field alone. Server-owned fields
+// (id, version, timestamps) are not here, so they cannot be mass-assigned.
+type ContactInput struct {
+	FirstName   *string           `json:"first_name"`
+	LastName    *string           `json:"last_name"`
+	Email       *string           `json:"email"`
+	Phone       *string           `json:"phone"`
+	CompanyID   Nullable[int64]   `json:"company_id"`
+	Title       *string           `json:"title"`
+	Address     *string           `json:"address"`
+	Birthday    *string           `json:"birthday"`
+	Notes       *string           `json:"notes"`
+	Tags        *[]string         `json:"tags"`
+	Preferences *PreferencesInput `json:"preferences"`
+	OwnerID     *int64            `json:"owner_id"` // only for principals allowed to assign owners
+}
+
+// PreferencesInput is a partial update of Preferences.
+type PreferencesInput struct {
+	Channel      *string `json:"channel"`
+	Language     *string `json:"language"`
+	DoNotContact *bool   `json:"do_not_contact"`
+}
+
+// ContactFilter selects contacts. Empty fields do not filter.
+type ContactFilter struct {
+	Email     string
+	Phone     string
+	CompanyID int64
+	OwnerID   int64
+	Tag       string
+	Q         string // prefix search over name, email, phone and company name
+	Deleted   bool   // list the deleted (restorable) contacts instead
+}
+
+// Consent records a client's consent, or its withdrawal, for one purpose
+// (CORE-1, PRV-1). Consents are append-only: the latest per purpose wins.
+type Consent struct {
+	ID         int64     `json:"id"`
+	ContactID  int64     `json:"contact_id"`
+	Purpose    string    `json:"purpose"`
+	Granted    bool      `json:"granted"`
+	Source     string    `json:"source,omitempty"`
+	RecordedBy int64     `json:"recorded_by"`
+	RecordedAt time.Time `json:"recorded_at"`
+}
+
+// ConsentInput is a new consent record.
+type ConsentInput struct {
+	Purpose *string `json:"purpose"`
+	Granted *bool   `json:"granted"`
+	Source  *string `json:"source"`
+}
+
+// ContactService reads and writes contacts. Every method checks the
+// principal's access; records it may not see are ENOTFOUND.
+type ContactService interface {
+	// FindContactByID returns a visible contact. ENOTFOUND otherwise.
+	FindContactByID(ctx context.Context, p *Principal, id int64) (*Contact, error)
+	// FindContacts lists visible contacts. EINVALID for a bad sort or cursor.
+	FindContacts(ctx context.Context, p *Principal, f ContactFilter, o ListOptions) (*Page[*Contact], error)
+	// CreateContact validates and stores a contact owned by p (or by
+	// in.OwnerID where p may assign owners). EINVALID, EFORBIDDEN.
+	CreateContact(ctx context.Context, p *Principal, in ContactInput) (*Contact, error)
+	// UpdateContact applies a partial update. If ifVersion is not zero and
+	// differs from the stored version the result is EPRECONDITION.
+	UpdateContact(ctx context.Context, p *Principal, id int64, in ContactInput, ifVersion int64) (*Contact, error)
+	// DeleteContact soft-deletes a contact; it stays restorable for
+	// DeleteGracePeriod. ENOTFOUND, EFORBIDDEN.
+	DeleteContact(ctx context.Context, p *Principal, id int64) error
+	// RestoreContact undoes a soft delete within the grace period.
+	RestoreContact(ctx context.Context, p *Principal, id int64) (*Contact, error)
+	// FindTimeline returns the contact's activities, newest first.
+	FindTimeline(ctx context.Context, p *Principal, contactID int64, o ListOptions) (*Page[*Activity], error)
+	// FindConsents returns the consent history of a contact, newest first.
+	FindConsents(ctx context.Context, p *Principal, contactID int64) ([]*Consent, error)
+	// RecordConsent appends a consent record to a contact.
+	RecordConsent(ctx context.Context, p *Principal, contactID int64, in ConsentInput) (*Consent, error)
+}

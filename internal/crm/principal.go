@@ -1,0 +1,89 @@
+package crm
+
+import "context"
+
+// Role is a named permission set (ACL-1).
+type Role string
+
+// The built-in roles.
+const (
+	RoleAdmin    Role = "admin"    // everything, including user administration
+	RoleManager  Role = "manager"  // all client records of the organisation
+	RoleSales    Role = "sales"    // own client records
+	RoleSupport  Role = "support"  // own client records
+	RoleAuditor  Role = "auditor"  // audit only, never client data
+	RoleReadOnly Role = "readonly" // reads client records, writes nothing
+)
+
+// Roles lists the built-in roles in display order.
+var Roles = []Role{RoleAdmin, RoleManager, RoleSales, RoleSupport, RoleAuditor, RoleReadOnly}
+
+// Valid reports whether r is a built-in role.
+func (r Role) Valid() bool {
+	for _, x := range Roles {
+		if r == x {
+			return true
+		}
+	}
+	return false
+}
+
+// PrincipalKind tells how a principal authenticated.
+type PrincipalKind string
+
+// The ways a principal authenticates.
+const (
+	KindSession PrincipalKind = "session" // a browser session cookie
+	KindToken   PrincipalKind = "token"   // an API bearer token
+	KindSystem  PrincipalKind = "system"  // the program itself (CLI, demo seeding, jobs)
+)
+
+// TokenScope limits what an API token may do (AUTH-7).
+type TokenScope string
+
+// The token scopes.
+const (
+	ScopeRead  TokenScope = "read"  // GET only
+	ScopeWrite TokenScope = "write" // reads and writes of client data
+)
+
+// Valid reports whether s is a known scope.
+func (s TokenScope) Valid() bool { return s == ScopeRead || s == ScopeWrite }
+
+// Principal is who is acting: a user through a session or a token, or the
+// system. Every service method receives one; the policy package decides from
+// it alone what the call may see and do.
+type Principal struct {
+	Kind      PrincipalKind
+	UserID    int64
+	Email     string
+	Name      string
+	Role      Role
+	Language  string
+	SessionID string     // the session's public id (not its secret), when Kind is KindSession
+	TokenID   int64      // when Kind is KindToken
+	Scope     TokenScope // when Kind is KindToken
+	IP        string
+	UserAgent string
+	RequestID string
+}
+
+// SystemPrincipal is the principal of the program's own work (migrations,
+// demo seeding, CLI administration). It never comes from a request.
+func SystemPrincipal() *Principal {
+	return &Principal{Kind: KindSystem, Role: RoleAdmin, Name: "system"}
+}
+
+type principalKey struct{}
+
+// NewContextWithPrincipal returns a context that carries p. Only the HTTP edge
+// (the authentication middleware) calls it.
+func NewContextWithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFromContext returns the principal in ctx, or nil.
+func PrincipalFromContext(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}

@@ -1,0 +1,95 @@
+package crm
+
+import (
+	"context"
+	"time"
+)
+
+// User is a member of staff who signs in to Custos.
+type User struct {
+	ID           int64      `json:"id"`
+	Email        string     `json:"email"`
+	Name         string     `json:"name"`
+	Role         Role       `json:"role"`
+	Language     string     `json:"language"`
+	Disabled     bool       `json:"disabled"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	LastLoginAt  *time.Time `json:"last_login_at,omitempty"`
+	PasswordHash string     `json:"-"`
+}
+
+// UserInput creates or changes a user. Only administrators call it.
+type UserInput struct {
+	Email    *string `json:"email"`
+	Name     *string `json:"name"`
+	Role     *Role   `json:"role"`
+	Language *string `json:"language"`
+	Disabled *bool   `json:"disabled"`
+	Password *string `json:"password"`
+}
+
+// Session is a server-side browser session (AUTH-5). Only the SHA-256 of its
+// secret is stored; ID is a separate public handle used to list and revoke.
+type Session struct {
+	ID         string    `json:"id"`
+	UserID     int64     `json:"user_id"`
+	SecretHash []byte    `json:"-"`
+	CSRFToken  string    `json:"-"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"` // the absolute timeout
+	IP         string    `json:"ip"`
+	UserAgent  string    `json:"user_agent"`
+}
+
+// Token is an API token (AUTH-7). The secret is shown once at creation and
+// only its SHA-256 is stored.
+type Token struct {
+	ID         int64      `json:"id"`
+	UserID     int64      `json:"user_id"`
+	Name       string     `json:"name"`
+	Scope      TokenScope `json:"scope"`
+	Prefix     string     `json:"prefix"` // the first characters, to recognise it
+	SecretHash []byte     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+}
+
+// NewToken is a freshly created token together with its secret, which is
+// never available again.
+type NewToken struct {
+	Token  *Token `json:"token"`
+	Secret string `json:"secret"`
+}
+
+// IdentityService authenticates people and programs and manages users,
+// sessions and tokens.
+type IdentityService interface {
+	// Login checks an email and password. It fails with EUNAUTHENTICATED and
+	// the same message whether the account exists or not, in similar time.
+	Login(ctx context.Context, email, password, ip, userAgent string) (*User, *Session, string, error)
+	// Authenticate resolves a session secret to a principal and refreshes the
+	// idle timeout. EUNAUTHENTICATED if missing, expired or revoked.
+	Authenticate(ctx context.Context, sessionSecret string) (*Principal, *Session, error)
+	// AuthenticateToken resolves a bearer token. EUNAUTHENTICATED otherwise.
+	AuthenticateToken(ctx context.Context, secret string) (*Principal, error)
+	// Logout ends the session on the server.
+	Logout(ctx context.Context, p *Principal) error
+
+	FindUsers(ctx context.Context, p *Principal) ([]*User, error)
+	FindUserByID(ctx context.Context, p *Principal, id int64) (*User, error)
+	CreateUser(ctx context.Context, p *Principal, in UserInput) (*User, error)
+	UpdateUser(ctx context.Context, p *Principal, id int64, in UserInput) (*User, error)
+
+	// FindSessions lists the principal's own live sessions.
+	FindSessions(ctx context.Context, p *Principal) ([]*Session, error)
+	// RevokeSession ends one of the principal's own sessions.
+	RevokeSession(ctx context.Context, p *Principal, id string) error
+
+	FindTokens(ctx context.Context, p *Principal) ([]*Token, error)
+	CreateToken(ctx context.Context, p *Principal, userID int64, name string, scope TokenScope, ttl time.Duration) (*NewToken, error)
+	RevokeToken(ctx context.Context, p *Principal, id int64) error
+}

@@ -1,0 +1,181 @@
+// Package demo seeds a Custos instance with a realistic, made-up data set:
+// demo users of every role, companies, contacts with their interaction
+// history and consents, deals across the default pipeline, and tasks.
+//
+// It works only through the service layer, acting as the system principal,
+// so every record passes the same validation as one entered by hand. The
+// content is deterministic (a fixed seed); only the demo users' passwords are
+// random, drawn from crypto/rand, printed once and never stored or logged in
+// readable form.
+//
+// Seeding happens once: when a user with an address at DemoDomain exists,
+// Seed does nothing. The marker is that cheap check because the service has
+// no settings API.
+package demo
+
+import (
+	"context"
+	crand "crypto/rand"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/custos-crm/custos/internal/auth"
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/service"
+)
+
+// DemoDomain is the email domain of the demo users. .test is reserved
+// (RFC 2606): no mail to it can ever be delivered.
+const DemoDomain = "demo.custos.test"
+
+// Result tells what Seed did.
+type Result struct {
+	Skipped    bool // demo data was already present; nothing was written
+	Users      int
+	Companies  int
+	Contacts   int
+	Deals      int
+	Activities int
+	Tasks      int
+	Consents   int
+}
+
+// demoUser is one demo account.
+type demoUser struct {
+	first, last string
+	role        crm.Role
+	lang        string
+}
+
+// demoUsers are the demo accounts, one or more per role. Records are owned
+// by the manager, the sales reps and the support agent.
+var demoUsers = []demoUser{
+	{"Анна", "Смирнова", crm.RoleAdmin, "ru"},
+	{"James", "Carter", crm.RoleManager, "en"},
+	{"Дмитрий", "Волков", crm.RoleSales, "ru"},
+	{"Emily", "Watson", crm.RoleSales, "en"},
+	{"Екатерина", "Орлова", crm.RoleSales, "ru"},
+	{"Михаил", "Кузнецов", crm.RoleSupport, "ru"},
+	{"Oliver", "Bennett", crm.RoleAuditor, "en"},
+	{"Ольга", "Новикова", crm.RoleReadOnly, "ru"},
+}
+
+// Seed fills the store behind svc with the demo data set, unless a demo user
+// already exists. It prints the demo accounts with their passwords to out,
+// once, together with loginURL; the passwords are not kept anywhere else.
+// A failure part-way leaves what was written so far (each service call is
+// its own transaction) and returns the error.
+func Seed(ctx context.Context, svc *service.Service, out io.Writer, loginURL string) (*Result, error) {
+	sys := crm.SystemPrincipal()
+	users, err := svc.FindUsers(ctx, sys)
+	if err != nil {
+		return nil, fmt.Errorf("demo: list users: %w", err)
+	}
+	for _, u := range users {
+		if strings.HasSuffix(u.Email, "@"+DemoDomain) {
+			fmt.Fprintf(out, "Demo data is already present (demo accounts at @%s exist); nothing was seeded.\n"+
+				"Their passwords were shown only when they were created; reset one with the CLI if needed.\n", DemoDomain)
+			return &Result{Skipped: true}, nil
+		}
+	}
+	pl, err := defaultPipeline(ctx, svc, sys)
+	if err != nil {
+		return nil, err
+	}
+
+	g := newGenerator(time.Now().UTC())
+	s := &seeder{ctx: ctx, svc: svc, sys: sys, g: g, pipeline: pl, res: &Result{}}
+	if err := s.createUsers(out, loginURL); err != nil {
+		return s.res, err
+	}
+	steps := []func() error{s.createCompanies, s.createContacts, s.createDeals, s.createActivities, s.createTasks}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return s.res, err
+		}
+	}
+	r := s.res
+	fmt.Fprintf(out, "\nSeeded %d companies, %d contacts (%d consent records), %d deals, %d activities and %d tasks.\n",
+		r.Companies, r.Contacts, r.Consents, r.Deals, r.Activities, r.Tasks)
+	return r, nil
+}
+
+// defaultPipeline returns the pipeline with the lowest id, the one the
+// first migration creates.
+func defaultPipeline(ctx context.Context, svc *service.Service, p *crm.Principal) (*crm.Pipeline, error) {
+	pls, err := svc.FindPipelines(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("demo: list pipelines: %w", err)
+	}
+	var best *crm.Pipeline
+	for _, pl := range pls {
+		if len(pl.Stages) > 0 && (best == nil || pl.ID < best.ID) {
+			best = pl
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("demo: no pipeline with stages to put deals in")
+	}
+	return best, nil
+}
+
+// newPassword returns a random password of four groups of five base32
+// characters (100 bits), e.g. "K7QXM-2RTAP-WZ4NB-H3CDE".
+func newPassword() (string, error) {
+	for range 10 {
+		t := crand.Text()
+		pw := t[0:5] + "-" + t[5:10] + "-" + t[10:15] + "-" + t[15:20]
+		if auth.CheckPassword(pw) == nil {
+			return pw, nil
+		}
+	}
+	return "", fmt.Errorf("demo: could not generate an acceptable password")
+}
+
+// createUsers creates the demo accounts and prints them with their
+// passwords. It prints as soon as the accounts exist, so that they stay
+// usable even if a later step fails.
+func (s *seeder) createUsers(out io.Writer, loginURL string) error {
+	type account struct {
+		email, role, password string
+	}
+	var accounts []account
+	for _, du := range demoUsers {
+		pw, err := newPassword()
+		if err != nil {
+			return err
+		}
+		email := translit(du.first) + "." + translit(du.last) + "@" + DemoDomain
+		name := du.first + " " + du.last
+		role, lang := du.role, du.lang
+		u, err := s.svc.CreateUser(s.ctx, s.sys, crm.UserInput{Email: &email, Name: &name, Role: &role, Language: &lang, Password: &pw})
+		if err != nil {
+			return fmt.Errorf("demo: create user %s: %w", email, err)
+		}
+		s.res.Users++
+		accounts = append(accounts, account{u.Email, string(u.Role), pw})
+		switch u.Role {
+		case crm.RoleManager:
+			s.manager = u.ID
+		case crm.RoleSales:
+			s.sales = append(s.sales, u.ID)
+		case crm.RoleSupport:
+			s.support = u.ID
+		}
+	}
+
+	fmt.Fprintf(out, "Demo accounts created. Sign in at %s\n\n", loginURL)
+	tw := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "  EMAIL\tROLE\tPASSWORD")
+	for _, a := range accounts {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.email, a.role, a.password)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("demo: print accounts: %w", err)
+	}
+	fmt.Fprintln(out, "\nThese passwords are shown only now and are not stored in readable form: note them down.")
+	return nil
+}

@@ -1,0 +1,152 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/policy"
+)
+
+var activityOps = ops[*crm.Activity]{
+	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Activity, error) {
+		return tx.ActivityByID(ctx, s, id, deleted)
+	},
+	update: func(ctx context.Context, tx crm.Tx, a *crm.Activity) error { return tx.UpdateActivity(ctx, a) },
+	stamp:  func(a *crm.Activity) (*int64, *time.Time, **time.Time) { return &a.Version, &a.UpdatedAt, &a.DeletedAt },
+}
+
+// FindActivityByID implements crm.ActivityService.
+func (s *Service) FindActivityByID(ctx context.Context, p *crm.Principal, id int64) (*crm.Activity, error) {
+	return findRecord(ctx, s, p, activityOps, id)
+}
+
+// FindActivities implements crm.ActivityService.
+func (s *Service) FindActivities(ctx context.Context, p *crm.Principal, f crm.ActivityFilter, o crm.ListOptions) (*crm.Page[*crm.Activity], error) {
+	var err error
+	if f.Type != "" {
+		v := newValidator()
+		if f.Type = v.oneOf("type", f.Type, crm.ActivityTypes, true); v.err() != nil {
+			return nil, v.err()
+		}
+	}
+	if f.Q, err = searchText(f.Q); err != nil {
+		return nil, err
+	}
+	return listRecords(ctx, s, p, "activities", "-occurred_at", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Activity, string, error) {
+		return tx.Activities(ctx, sc, f, q)
+	})
+}
+
+func (s *Service) applyActivity(a *crm.Activity, in crm.ActivityInput, create bool) error {
+	v := newValidator()
+	if in.Type != nil || create {
+		a.Type = v.oneOf("type", str(in.Type), crm.ActivityTypes, true)
+	}
+	if in.Subject != nil || create {
+		a.Subject = v.text("subject", str(in.Subject), maxShort, true, false)
+	}
+	if in.Body != nil {
+		a.Body = v.text("body", *in.Body, maxText, false, true)
+	}
+	if in.OccurredAt != nil {
+		if in.OccurredAt.Year() < 1900 || in.OccurredAt.Year() > 2200 {
+			v.fe.Add("occurred_at", "out of range")
+		}
+		a.OccurredAt = in.OccurredAt.UTC().Truncate(time.Microsecond)
+	}
+	if in.DurationMin != nil {
+		if *in.DurationMin < 0 || *in.DurationMin > 24*60 {
+			v.fe.Add("duration_minutes", "must be between 0 and 1440")
+		}
+		a.DurationMin = *in.DurationMin
+	}
+	setRef(v, "contact_id", in.ContactID, &a.ContactID)
+	setRef(v, "company_id", in.CompanyID, &a.CompanyID)
+	setRef(v, "deal_id", in.DealID, &a.DealID)
+	if a.ContactID == nil && a.CompanyID == nil && a.DealID == nil {
+		v.fe.Add("contact_id", "link the activity to a contact, a company or a deal")
+	}
+	return v.err()
+}
+
+// setRef applies a nullable reference field.
+func setRef(v *validator, field string, in crm.Nullable[int64], dst **int64) {
+	if !in.Set {
+		return
+	}
+	if *dst = in.Ptr(); *dst != nil {
+		v.positiveID(field, **dst)
+	}
+}
+
+// checkLinks checks that every newly set link names a visible record.
+func (s *Service) checkLinks(ctx context.Context, tx crm.Tx, p *crm.Principal, contactID, companyID, dealID crm.Nullable[int64]) error {
+	sc := s.pol.ReadScope(p)
+	if contactID.Valid {
+		if _, err := tx.ContactByID(ctx, sc, contactID.V, false); err != nil {
+			return unknownRef("contact_id", "contact", err)
+		}
+	}
+	if companyID.Valid {
+		if _, err := tx.CompanyByID(ctx, sc, companyID.V, false); err != nil {
+			return unknownRef("company_id", "company", err)
+		}
+	}
+	if dealID.Valid {
+		if _, err := tx.DealByID(ctx, sc, dealID.V, false); err != nil {
+			return unknownRef("deal_id", "deal", err)
+		}
+	}
+	return nil
+}
+
+// CreateActivity implements crm.ActivityService.
+func (s *Service) CreateActivity(ctx context.Context, p *crm.Principal, in crm.ActivityInput) (*crm.Activity, error) {
+	a := &crm.Activity{}
+	if err := s.require(p, policy.WriteClients); err != nil {
+		return nil, err
+	} else if err := s.applyActivity(a, in, true); err != nil {
+		return nil, err
+	}
+	err := createRecord(ctx, s, p, func(ctx context.Context, tx crm.Tx, now time.Time) (err error) {
+		if a.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
+			return err
+		}
+		if err := s.checkLinks(ctx, tx, p, in.ContactID, in.CompanyID, in.DealID); err != nil {
+			return err
+		}
+		if a.OccurredAt.IsZero() {
+			a.OccurredAt = now
+		}
+		a.CreatedAt, a.UpdatedAt, a.Version = now, now, 1
+		return tx.InsertActivity(ctx, a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// UpdateActivity implements crm.ActivityService.
+func (s *Service) UpdateActivity(ctx context.Context, p *crm.Principal, id int64, in crm.ActivityInput, ifVersion int64) (*crm.Activity, error) {
+	return updateRecord(ctx, s, p, activityOps, id, ifVersion, func(tx crm.Tx, a *crm.Activity) (err error) {
+		if err := s.applyActivity(a, in, false); err != nil {
+			return err
+		}
+		if a.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, a.OwnerID); err != nil {
+			return err
+		}
+		return s.checkLinks(ctx, tx, p, in.ContactID, in.CompanyID, in.DealID)
+	})
+}
+
+// DeleteActivity implements crm.ActivityService.
+func (s *Service) DeleteActivity(ctx context.Context, p *crm.Principal, id int64) error {
+	return deleteRecord(ctx, s, p, activityOps, id)
+}
+
+// RestoreActivity implements crm.ActivityService.
+func (s *Service) RestoreActivity(ctx context.Context, p *crm.Principal, id int64) (*crm.Activity, error) {
+	return restoreRecord(ctx, s, p, activityOps, id)
+}

@@ -1,0 +1,108 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/policy"
+)
+
+var companyOps = ops[*crm.Company]{
+	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Company, error) {
+		return tx.CompanyByID(ctx, s, id, deleted)
+	},
+	update: func(ctx context.Context, tx crm.Tx, c *crm.Company) error { return tx.UpdateCompany(ctx, c) },
+	stamp:  func(c *crm.Company) (*int64, *time.Time, **time.Time) { return &c.Version, &c.UpdatedAt, &c.DeletedAt },
+}
+
+// FindCompanyByID implements crm.CompanyService.
+func (s *Service) FindCompanyByID(ctx context.Context, p *crm.Principal, id int64) (*crm.Company, error) {
+	return findRecord(ctx, s, p, companyOps, id)
+}
+
+// FindCompanies implements crm.CompanyService.
+func (s *Service) FindCompanies(ctx context.Context, p *crm.Principal, f crm.CompanyFilter, o crm.ListOptions) (*crm.Page[*crm.Company], error) {
+	var err error
+	f.Name = strings.ToLower(strings.TrimSpace(f.Name))
+	f.Domain = strings.ToLower(strings.TrimSpace(f.Domain))
+	f.Tag = strings.ToLower(strings.TrimSpace(f.Tag))
+	if f.Q, err = searchText(f.Q); err != nil {
+		return nil, err
+	}
+	return listRecords(ctx, s, p, "companies", "name", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Company, string, error) {
+		return tx.Companies(ctx, sc, f, q)
+	})
+}
+
+func (s *Service) applyCompany(c *crm.Company, in crm.CompanyInput, create bool) error {
+	v := newValidator()
+	if in.Name != nil || create {
+		c.Name = v.text("name", str(in.Name), maxShort, true, false)
+	}
+	if in.Domain != nil {
+		c.Domain = v.domain("domain", *in.Domain)
+	}
+	if in.Industry != nil {
+		c.Industry = v.text("industry", *in.Industry, maxName, false, false)
+	}
+	if in.Phone != nil {
+		c.Phone = v.phone("phone", *in.Phone, s.phoneRegion)
+	}
+	if in.Address != nil {
+		c.Address = v.text("address", *in.Address, maxAddress, false, true)
+	}
+	if in.Notes != nil {
+		c.Notes = v.text("notes", *in.Notes, maxText, false, true)
+	}
+	if in.Tags != nil {
+		c.Tags = v.tags("tags", *in.Tags)
+	}
+	if c.Tags == nil {
+		c.Tags = []string{}
+	}
+	return v.err()
+}
+
+// CreateCompany implements crm.CompanyService.
+func (s *Service) CreateCompany(ctx context.Context, p *crm.Principal, in crm.CompanyInput) (*crm.Company, error) {
+	c := &crm.Company{}
+	if err := s.require(p, policy.WriteClients); err != nil {
+		return nil, err
+	} else if err := s.applyCompany(c, in, true); err != nil {
+		return nil, err
+	}
+	err := createRecord(ctx, s, p, func(ctx context.Context, tx crm.Tx, now time.Time) (err error) {
+		if c.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
+			return err
+		}
+		c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
+		return tx.InsertCompany(ctx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// UpdateCompany implements crm.CompanyService.
+func (s *Service) UpdateCompany(ctx context.Context, p *crm.Principal, id int64, in crm.CompanyInput, ifVersion int64) (*crm.Company, error) {
+	return updateRecord(ctx, s, p, companyOps, id, ifVersion, func(tx crm.Tx, c *crm.Company) (err error) {
+		if err := s.applyCompany(c, in, false); err != nil {
+			return err
+		}
+		c.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, c.OwnerID)
+		return err
+	})
+}
+
+// DeleteCompany implements crm.CompanyService.
+func (s *Service) DeleteCompany(ctx context.Context, p *crm.Principal, id int64) error {
+	return deleteRecord(ctx, s, p, companyOps, id)
+}
+
+// RestoreCompany implements crm.CompanyService.
+func (s *Service) RestoreCompany(ctx context.Context, p *crm.Principal, id int64) (*crm.Company, error) {
+	return restoreRecord(ctx, s, p, companyOps, id)
+}

@@ -1,0 +1,258 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/policy"
+)
+
+var contactOps = ops[*crm.Contact]{
+	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Contact, error) {
+		return tx.ContactByID(ctx, s, id, deleted)
+	},
+	update: func(ctx context.Context, tx crm.Tx, c *crm.Contact) error { return tx.UpdateContact(ctx, c) },
+	stamp:  func(c *crm.Contact) (*int64, *time.Time, **time.Time) { return &c.Version, &c.UpdatedAt, &c.DeletedAt },
+}
+
+// FindContactByID implements crm.ContactService.
+func (s *Service) FindContactByID(ctx context.Context, p *crm.Principal, id int64) (*crm.Contact, error) {
+	return findRecord(ctx, s, p, contactOps, id)
+}
+
+// FindContacts implements crm.ContactService.
+func (s *Service) FindContacts(ctx context.Context, p *crm.Principal, f crm.ContactFilter, o crm.ListOptions) (*crm.Page[*crm.Contact], error) {
+	var err error
+	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
+	if f.Phone != "" {
+		v := newValidator()
+		if f.Phone = v.phone("phone", f.Phone, s.phoneRegion); v.err() != nil {
+			return nil, v.err()
+		}
+	}
+	f.Tag = strings.ToLower(strings.TrimSpace(f.Tag))
+	if f.Q, err = searchText(f.Q); err != nil {
+		return nil, err
+	}
+	return listRecords(ctx, s, p, "contacts", "last_name", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Contact, string, error) {
+		return tx.Contacts(ctx, sc, f, q)
+	})
+}
+
+// searchText validates a q parameter.
+func searchText(q string) (string, error) {
+	v := newValidator()
+	q = v.text("q", q, 100, false, false)
+	return strings.ToLower(q), v.err()
+}
+
+// applyContact validates in and copies it onto c. create requires the
+// mandatory fields.
+func (s *Service) applyContact(c *crm.Contact, in crm.ContactInput, create bool) error {
+	v := newValidator()
+	if in.FirstName != nil || create {
+		c.FirstName = v.text("first_name", str(in.FirstName), maxName, false, false)
+	}
+	if in.LastName != nil || create {
+		c.LastName = v.text("last_name", str(in.LastName), maxName, false, false)
+	}
+	if c.FirstName == "" && c.LastName == "" && v.fe["first_name"] == "" && v.fe["last_name"] == "" {
+		v.fe.Add("last_name", "first_name or last_name is required")
+	}
+	if in.Email != nil {
+		c.Email = v.email("email", *in.Email, false)
+	}
+	if in.Phone != nil {
+		c.Phone = v.phone("phone", *in.Phone, s.phoneRegion)
+	}
+	if in.CompanyID.Set {
+		c.CompanyID = in.CompanyID.Ptr()
+		if c.CompanyID != nil {
+			v.positiveID("company_id", *c.CompanyID)
+		}
+	}
+	if in.Title != nil {
+		c.Title = v.text("title", *in.Title, maxShort, false, false)
+	}
+	if in.Address != nil {
+		c.Address = v.text("address", *in.Address, maxAddress, false, true)
+	}
+	if in.Birthday != nil {
+		c.Birthday = v.date("birthday", *in.Birthday)
+	}
+	if in.Notes != nil {
+		c.Notes = v.text("notes", *in.Notes, maxText, false, true)
+	}
+	if in.Tags != nil {
+		c.Tags = v.tags("tags", *in.Tags)
+	}
+	if c.Tags == nil {
+		c.Tags = []string{}
+	}
+	if pr := in.Preferences; pr != nil {
+		if pr.Channel != nil {
+			c.Preferences.Channel = v.oneOf("preferences.channel", *pr.Channel, crm.Channels, false)
+		}
+		if pr.Language != nil {
+			c.Preferences.Language = v.language("preferences.language", *pr.Language)
+		}
+		if pr.DoNotContact != nil {
+			c.Preferences.DoNotContact = *pr.DoNotContact
+		}
+	}
+	return v.err()
+}
+
+// checkCompany fails unless id names a company the principal can see.
+func (s *Service) checkCompany(ctx context.Context, tx crm.Tx, p *crm.Principal, field string, id *int64) error {
+	if id == nil {
+		return nil
+	}
+	if _, err := tx.CompanyByID(ctx, s.pol.ReadScope(p), *id, false); err != nil {
+		return unknownRef(field, "company", err)
+	}
+	return nil
+}
+
+// unknownRef turns a failed reference lookup into a field error.
+func unknownRef(field, entity string, err error) error {
+	if crm.ErrorCode(err) == crm.ENOTFOUND {
+		return &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{field: "unknown " + entity}}
+	}
+	return err
+}
+
+// CreateContact implements crm.ContactService.
+func (s *Service) CreateContact(ctx context.Context, p *crm.Principal, in crm.ContactInput) (*crm.Contact, error) {
+	c := &crm.Contact{}
+	if err := s.require(p, policy.WriteClients); err != nil {
+		return nil, err
+	} else if err := s.applyContact(c, in, true); err != nil {
+		return nil, err
+	}
+	err := createRecord(ctx, s, p, func(ctx context.Context, tx crm.Tx, now time.Time) (err error) {
+		if c.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
+			return err
+		}
+		if err := s.checkCompany(ctx, tx, p, "company_id", c.CompanyID); err != nil {
+			return err
+		}
+		c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
+		return tx.InsertContact(ctx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// UpdateContact implements crm.ContactService.
+func (s *Service) UpdateContact(ctx context.Context, p *crm.Principal, id int64, in crm.ContactInput, ifVersion int64) (*crm.Contact, error) {
+	return updateRecord(ctx, s, p, contactOps, id, ifVersion, func(tx crm.Tx, c *crm.Contact) (err error) {
+		oldCompany := c.CompanyID
+		if err := s.applyContact(c, in, false); err != nil {
+			return err
+		}
+		if c.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, c.OwnerID); err != nil {
+			return err
+		}
+		if in.CompanyID.Valid && (oldCompany == nil || *oldCompany != *c.CompanyID) {
+			return s.checkCompany(ctx, tx, p, "company_id", c.CompanyID)
+		}
+		return nil
+	})
+}
+
+func stale() error {
+	return crm.Errorf(crm.EPRECONDITION, "the record was changed by someone else; reload it and apply your change again")
+}
+
+// DeleteContact implements crm.ContactService.
+func (s *Service) DeleteContact(ctx context.Context, p *crm.Principal, id int64) error {
+	return deleteRecord(ctx, s, p, contactOps, id)
+}
+
+// RestoreContact implements crm.ContactService.
+func (s *Service) RestoreContact(ctx context.Context, p *crm.Principal, id int64) (*crm.Contact, error) {
+	return restoreRecord(ctx, s, p, contactOps, id)
+}
+
+// FindTimeline implements crm.ContactService.
+func (s *Service) FindTimeline(ctx context.Context, p *crm.Principal, contactID int64, o crm.ListOptions) (*crm.Page[*crm.Activity], error) {
+	if err := s.require(p, policy.ReadClients); err != nil {
+		return nil, err
+	}
+	q, err := listQuery("activities", "-occurred_at", o)
+	if err != nil {
+		return nil, err
+	}
+	var items []*crm.Activity
+	var next string
+	err = s.store.Read(ctx, func(tx crm.Tx) (err error) {
+		if _, err := tx.ContactByID(ctx, s.pol.ReadScope(p), contactID, false); err != nil {
+			return err
+		}
+		// The timeline shows every interaction with a visible client,
+		// whoever logged it: that is what the contact's page is for.
+		items, next, err = tx.Activities(ctx, crm.Scope{All: true}, crm.ActivityFilter{ContactID: contactID}, q)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return page(items, next), nil
+}
+
+// FindConsents implements crm.ContactService.
+func (s *Service) FindConsents(ctx context.Context, p *crm.Principal, contactID int64) ([]*crm.Consent, error) {
+	if err := s.require(p, policy.ReadClients); err != nil {
+		return nil, err
+	}
+	var out []*crm.Consent
+	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
+		if _, err := tx.ContactByID(ctx, s.pol.ReadScope(p), contactID, false); err != nil {
+			return err
+		}
+		out, err = tx.ConsentsByContact(ctx, contactID)
+		return err
+	})
+	if out == nil && err == nil {
+		out = []*crm.Consent{}
+	}
+	return out, err
+}
+
+// RecordConsent implements crm.ContactService.
+func (s *Service) RecordConsent(ctx context.Context, p *crm.Principal, contactID int64, in crm.ConsentInput) (*crm.Consent, error) {
+	if err := s.require(p, policy.WriteClients); err != nil {
+		return nil, err
+	}
+	if p.UserID == 0 {
+		return nil, crm.Errorf(crm.EINVALID, "consents are recorded by a user, not by the system")
+	}
+	v := newValidator()
+	c := &crm.Consent{ContactID: contactID, RecordedBy: p.UserID}
+	c.Purpose = strings.ToLower(v.text("purpose", str(in.Purpose), 64, true, false))
+	c.Source = v.text("source", str(in.Source), maxShort, false, false)
+	if in.Granted == nil {
+		v.fe.Add("granted", "required")
+	} else {
+		c.Granted = *in.Granted
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	err := s.store.Write(ctx, func(tx crm.Tx) error {
+		if _, err := lookupWritable(ctx, s, tx, p, contactOps, contactID); err != nil {
+			return err
+		}
+		c.RecordedAt = tx.Now()
+		return tx.InsertConsent(ctx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,252 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/policy"
+)
+
+var dealOps = ops[*crm.Deal]{
+	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Deal, error) {
+		d, err := tx.DealByID(ctx, s, id, deleted)
+		if err == nil {
+			d.Amount = formatAmount(d.AmountMinor)
+		}
+		return d, err
+	},
+	update: func(ctx context.Context, tx crm.Tx, d *crm.Deal) error { return tx.UpdateDeal(ctx, d) },
+	stamp:  func(d *crm.Deal) (*int64, *time.Time, **time.Time) { return &d.Version, &d.UpdatedAt, &d.DeletedAt },
+}
+
+// FindDealByID implements crm.DealService.
+func (s *Service) FindDealByID(ctx context.Context, p *crm.Principal, id int64) (*crm.Deal, error) {
+	return findRecord(ctx, s, p, dealOps, id)
+}
+
+// FindDeals implements crm.DealService.
+func (s *Service) FindDeals(ctx context.Context, p *crm.Principal, f crm.DealFilter, o crm.ListOptions) (*crm.Page[*crm.Deal], error) {
+	var err error
+	f.Tag = strings.ToLower(strings.TrimSpace(f.Tag))
+	if f.Q, err = searchText(f.Q); err != nil {
+		return nil, err
+	}
+	pg, err := listRecords(ctx, s, p, "deals", "-created_at", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Deal, string, error) {
+		return tx.Deals(ctx, sc, f, q)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range pg.Items {
+		d.Amount = formatAmount(d.AmountMinor)
+	}
+	return pg, nil
+}
+
+func (s *Service) applyDeal(d *crm.Deal, in crm.DealInput, create bool) error {
+	v := newValidator()
+	if in.Title != nil || create {
+		d.Title = v.text("title", str(in.Title), maxShort, true, false)
+	}
+	if in.StageID != nil {
+		d.StageID = v.positiveID("stage_id", *in.StageID)
+	} else if create && in.PipelineID == nil {
+		v.fe.Add("stage_id", "required")
+	}
+	if in.PipelineID != nil {
+		d.PipelineID = v.positiveID("pipeline_id", *in.PipelineID)
+	}
+	if in.Amount != nil {
+		d.AmountMinor = v.amount("amount", *in.Amount)
+	}
+	if in.Currency != nil || create {
+		if in.Currency == nil {
+			d.Currency = "RUB"
+		} else {
+			d.Currency = v.currency("currency", *in.Currency)
+		}
+	}
+	if in.ExpectedClose != nil {
+		d.ExpectedClose = v.date("expected_close", *in.ExpectedClose)
+	}
+	if in.ContactID.Set {
+		if d.ContactID = in.ContactID.Ptr(); d.ContactID != nil {
+			v.positiveID("contact_id", *d.ContactID)
+		}
+	}
+	if in.CompanyID.Set {
+		if d.CompanyID = in.CompanyID.Ptr(); d.CompanyID != nil {
+			v.positiveID("company_id", *d.CompanyID)
+		}
+	}
+	if in.Notes != nil {
+		d.Notes = v.text("notes", *in.Notes, maxText, false, true)
+	}
+	if in.Tags != nil {
+		d.Tags = v.tags("tags", *in.Tags)
+	}
+	if d.Tags == nil {
+		d.Tags = []string{}
+	}
+	return v.err()
+}
+
+// resolveStage checks the stage and pipeline of a deal. A pipeline without
+// a stage puts the deal on the pipeline's first stage.
+func (s *Service) resolveStage(ctx context.Context, tx crm.Tx, d *crm.Deal, stageGiven bool) error {
+	bad := func(field, reason string) error {
+		return &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{field: reason}}
+	}
+	if !stageGiven {
+		pls, err := tx.Pipelines(ctx)
+		if err != nil {
+			return err
+		}
+		for _, pl := range pls {
+			if pl.ID == d.PipelineID && len(pl.Stages) > 0 {
+				d.StageID = pl.Stages[0].ID
+				return nil
+			}
+		}
+		return bad("pipeline_id", "unknown pipeline")
+	}
+	st, err := tx.StageByID(ctx, d.StageID)
+	if crm.ErrorCode(err) == crm.ENOTFOUND {
+		return bad("stage_id", "unknown stage")
+	} else if err != nil {
+		return err
+	}
+	if d.PipelineID != 0 && d.PipelineID != st.PipelineID {
+		return bad("stage_id", "stage belongs to another pipeline")
+	}
+	d.PipelineID = st.PipelineID
+	return nil
+}
+
+// checkDealRefs checks the contact and company a deal links to.
+func (s *Service) checkDealRefs(ctx context.Context, tx crm.Tx, p *crm.Principal, contactID, companyID *int64) error {
+	if contactID != nil {
+		if _, err := tx.ContactByID(ctx, s.pol.ReadScope(p), *contactID, false); err != nil {
+			return unknownRef("contact_id", "contact", err)
+		}
+	}
+	return s.checkCompany(ctx, tx, p, "company_id", companyID)
+}
+
+// CreateDeal implements crm.DealService.
+func (s *Service) CreateDeal(ctx context.Context, p *crm.Principal, in crm.DealInput) (*crm.Deal, error) {
+	d := &crm.Deal{}
+	if err := s.require(p, policy.WriteClients); err != nil {
+		return nil, err
+	} else if err := s.applyDeal(d, in, true); err != nil {
+		return nil, err
+	}
+	err := createRecord(ctx, s, p, func(ctx context.Context, tx crm.Tx, now time.Time) (err error) {
+		if d.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
+			return err
+		}
+		if err := s.resolveStage(ctx, tx, d, in.StageID != nil); err != nil {
+			return err
+		}
+		if err := s.checkDealRefs(ctx, tx, p, d.ContactID, d.CompanyID); err != nil {
+			return err
+		}
+		d.CreatedAt, d.UpdatedAt, d.Version = now, now, 1
+		return tx.InsertDeal(ctx, d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.Amount = formatAmount(d.AmountMinor)
+	return d, nil
+}
+
+// UpdateDeal implements crm.DealService.
+func (s *Service) UpdateDeal(ctx context.Context, p *crm.Principal, id int64, in crm.DealInput, ifVersion int64) (*crm.Deal, error) {
+	d, err := updateRecord(ctx, s, p, dealOps, id, ifVersion, func(tx crm.Tx, d *crm.Deal) (err error) {
+		if err := s.applyDeal(d, in, false); err != nil {
+			return err
+		}
+		if in.StageID != nil || in.PipelineID != nil {
+			if err := s.resolveStage(ctx, tx, d, in.StageID != nil); err != nil {
+				return err
+			}
+		}
+		if d.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, d.OwnerID); err != nil {
+			return err
+		}
+		var contactID, companyID *int64
+		if in.ContactID.Valid {
+			contactID = d.ContactID
+		}
+		if in.CompanyID.Valid {
+			companyID = d.CompanyID
+		}
+		return s.checkDealRefs(ctx, tx, p, contactID, companyID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.Amount = formatAmount(d.AmountMinor)
+	return d, nil
+}
+
+// DeleteDeal implements crm.DealService.
+func (s *Service) DeleteDeal(ctx context.Context, p *crm.Principal, id int64) error {
+	return deleteRecord(ctx, s, p, dealOps, id)
+}
+
+// RestoreDeal implements crm.DealService.
+func (s *Service) RestoreDeal(ctx context.Context, p *crm.Principal, id int64) (*crm.Deal, error) {
+	return restoreRecord(ctx, s, p, dealOps, id)
+}
+
+// FindPipelines implements crm.DealService.
+func (s *Service) FindPipelines(ctx context.Context, p *crm.Principal) ([]*crm.Pipeline, error) {
+	if err := s.require(p, policy.ReadClients); err != nil {
+		return nil, err
+	}
+	var out []*crm.Pipeline
+	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
+		out, err = tx.Pipelines(ctx)
+		return err
+	})
+	return out, err
+}
+
+// CreatePipeline implements crm.DealService.
+func (s *Service) CreatePipeline(ctx context.Context, p *crm.Principal, in crm.PipelineInput) (*crm.Pipeline, error) {
+	if err := s.require(p, policy.ManagePipeline); err != nil {
+		return nil, err
+	}
+	v := newValidator()
+	pl := &crm.Pipeline{Name: v.text("name", str(in.Name), maxName, true, false)}
+	if len(in.Stages) == 0 || len(in.Stages) > 20 {
+		v.fe.Add("stages", "between 1 and 20 stages required")
+	}
+	for i, st := range in.Stages {
+		field := "stages[" + itoa(i) + "]"
+		stage := &crm.Stage{Position: i, Kind: crm.StageOpen}
+		stage.Name = v.text(field+".name", str(st.Name), maxName, true, false)
+		if st.Kind != nil {
+			stage.Kind = v.oneOf(field+".kind", *st.Kind, []string{crm.StageOpen, crm.StageWon, crm.StageLost}, true)
+		}
+		if st.Probability != nil {
+			if *st.Probability < 0 || *st.Probability > 100 {
+				v.fe.Add(field+".probability", "must be between 0 and 100")
+			}
+			stage.Probability = *st.Probability
+		}
+		pl.Stages = append(pl.Stages, stage)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.InsertPipeline(ctx, pl) })
+	if err != nil {
+		return nil, err
+	}
+	return pl, nil
+}

@@ -1,0 +1,356 @@
+package service
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/custos-crm/custos/internal/auth"
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/policy"
+)
+
+// touchEvery limits the writes that keep last-seen times fresh: at most one
+// per session or token per interval, so reads stay reads.
+const touchEvery = time.Minute
+
+// MaxTokenTTL is the longest life of an API token.
+const MaxTokenTTL = 366 * 24 * time.Hour
+
+func badLogin() error {
+	return crm.Errorf(crm.EUNAUTHENTICATED, "invalid email or password")
+}
+
+func unauthenticated() error {
+	return crm.Errorf(crm.EUNAUTHENTICATED, "authentication required")
+}
+
+// Login implements crm.IdentityService. Unknown accounts, wrong passwords
+// and disabled accounts give the same error after the same hashing work.
+func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (*crm.User, *crm.Session, string, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if len(email) > maxEmail || len(password) > 4*auth.MaxPasswordLen {
+		return nil, nil, "", badLogin()
+	}
+	var u *crm.User
+	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
+		u, err = tx.UserByEmail(ctx, email)
+		return err
+	})
+	if err != nil && crm.ErrorCode(err) != crm.ENOTFOUND {
+		return nil, nil, "", err
+	}
+	hash := ""
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, password, hash)
+	if errors.Is(err, auth.ErrBusy) {
+		return nil, nil, "", crm.Errorf(crm.ERATELIMITED, "the server is busy; try again in a moment")
+	} else if err != nil {
+		return nil, nil, "", err
+	}
+	if !ok || u.Disabled {
+		var id int64
+		if u != nil {
+			id = u.ID
+		}
+		s.events.Emit(ctx, Event{Type: "login.failure", UserID: id, IP: ip})
+		return nil, nil, "", badLogin()
+	}
+	if rehash {
+		if h, err := s.hasher.Hash(ctx, password); err == nil {
+			u.PasswordHash = h
+		}
+	}
+	secret := auth.NewSecret("")
+	sess := &crm.Session{ID: auth.NewID(), UserID: u.ID, SecretHash: auth.HashSecret(secret),
+		CSRFToken: auth.NewSecret(""), IP: ip, UserAgent: truncate(userAgent, 300)}
+	err = s.store.Write(ctx, func(tx crm.Tx) error {
+		now := tx.Now()
+		sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = now, now, now.Add(s.absolute)
+		u.LastLoginAt = &now
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return tx.InsertSession(ctx, sess)
+	})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	s.events.Emit(ctx, Event{Type: "login.success", UserID: u.ID, ActorID: u.ID, IP: ip})
+	return u, sess, secret, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return strings.ToValidUTF8(s[:n], "")
+	}
+	return strings.ToValidUTF8(s, "")
+}
+
+func principalOf(u *crm.User, kind crm.PrincipalKind) *crm.Principal {
+	return &crm.Principal{Kind: kind, UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Language: u.Language}
+}
+
+// Authenticate implements crm.IdentityService.
+func (s *Service) Authenticate(ctx context.Context, secret string) (*crm.Principal, *crm.Session, error) {
+	if secret == "" || len(secret) > 128 {
+		return nil, nil, unauthenticated()
+	}
+	var sess *crm.Session
+	var u *crm.User
+	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
+		if sess, err = tx.SessionBySecretHash(ctx, auth.HashSecret(secret)); err != nil {
+			return err
+		}
+		u, err = tx.UserByID(ctx, sess.UserID)
+		return err
+	})
+	if crm.ErrorCode(err) == crm.ENOTFOUND {
+		return nil, nil, unauthenticated()
+	} else if err != nil {
+		return nil, nil, err
+	}
+	now := time.Now().UTC()
+	if now.After(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > s.idle || u.Disabled {
+		_ = s.store.Write(ctx, func(tx crm.Tx) error { return tx.DeleteSession(ctx, sess.ID) })
+		return nil, nil, unauthenticated()
+	}
+	if now.Sub(sess.LastSeenAt) > touchEvery {
+		sess.LastSeenAt = now
+		if err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.TouchSession(ctx, sess.ID, tx.Now()) }); err != nil {
+			return nil, nil, err
+		}
+	}
+	p := principalOf(u, crm.KindSession)
+	p.SessionID = sess.ID
+	return p, sess, nil
+}
+
+// AuthenticateToken implements crm.IdentityService.
+func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*crm.Principal, error) {
+	if !strings.HasPrefix(secret, auth.TokenPrefix) || len(secret) > 128 {
+		return nil, unauthenticated()
+	}
+	var t *crm.Token
+	var u *crm.User
+	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
+		if t, err = tx.TokenBySecretHash(ctx, auth.HashSecret(secret)); err != nil {
+			return err
+		}
+		u, err = tx.UserByID(ctx, t.UserID)
+		return err
+	})
+	if crm.ErrorCode(err) == crm.ENOTFOUND {
+		return nil, unauthenticated()
+	} else if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	if t.RevokedAt != nil || now.After(t.ExpiresAt) || u.Disabled {
+		return nil, unauthenticated()
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > touchEvery {
+		if err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.TouchToken(ctx, t.ID, tx.Now()) }); err != nil {
+			return nil, err
+		}
+	}
+	p := principalOf(u, crm.KindToken)
+	p.TokenID, p.Scope = t.ID, t.Scope
+	return p, nil
+}
+
+// Logout implements crm.IdentityService.
+func (s *Service) Logout(ctx context.Context, p *crm.Principal) error {
+	if p == nil || p.SessionID == "" {
+		return unauthenticated()
+	}
+	s.events.Emit(ctx, Event{Type: "logout", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
+	return s.store.Write(ctx, func(tx crm.Tx) error { return tx.DeleteSession(ctx, p.SessionID) })
+}
+
+// FindSessions implements crm.IdentityService.
+func (s *Service) FindSessions(ctx context.Context, p *crm.Principal) ([]*crm.Session, error) {
+	if p == nil || p.UserID == 0 {
+		return nil, unauthenticated()
+	}
+	var out []*crm.Session
+	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
+		out, err = tx.SessionsByUser(ctx, p.UserID)
+		return err
+	})
+	return out, err
+}
+
+// RevokeSession implements crm.IdentityService. A session of another user
+// is ENOTFOUND.
+func (s *Service) RevokeSession(ctx context.Context, p *crm.Principal, id string) error {
+	if p == nil || p.UserID == 0 {
+		return unauthenticated()
+	}
+	err := s.store.Write(ctx, func(tx crm.Tx) error {
+		list, err := tx.SessionsByUser(ctx, p.UserID)
+		if err != nil {
+			return err
+		}
+		for _, x := range list {
+			if x.ID == id {
+				return tx.DeleteSession(ctx, id)
+			}
+		}
+		return crm.NotFound("session")
+	})
+	if err == nil {
+		s.events.Emit(ctx, Event{Type: "session.revoke", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
+	}
+	return err
+}
+
+// FindTokens implements crm.IdentityService: the principal's own tokens.
+func (s *Service) FindTokens(ctx context.Context, p *crm.Principal) ([]*crm.Token, error) {
+	if err := s.require(p, policy.ManageTokens); err != nil {
+		return nil, err
+	}
+	var out []*crm.Token
+	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
+		out, err = tx.Tokens(ctx, p.UserID)
+		return err
+	})
+	return out, err
+}
+
+// CreateToken implements crm.IdentityService. Users create tokens for
+// themselves; the system (the CLI) for anyone.
+func (s *Service) CreateToken(ctx context.Context, p *crm.Principal, userID int64, name string, scope crm.TokenScope, ttl time.Duration) (*crm.NewToken, error) {
+	if err := s.require(p, policy.ManageTokens); err != nil {
+		return nil, err
+	}
+	if p.Kind != crm.KindSystem && userID != p.UserID {
+		return nil, forbidden()
+	}
+	v := newValidator()
+	name = v.text("name", name, maxName, false, false)
+	if !scope.Valid() {
+		v.fe.Add("scope", "must be read or write")
+	}
+	if ttl <= 0 || ttl > MaxTokenTTL {
+		v.fe.Add("ttl", "must be between 1s and 366 days")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	secret := auth.NewSecret(auth.TokenPrefix)
+	t := &crm.Token{UserID: userID, Name: name, Scope: scope, Prefix: secret[:len(auth.TokenPrefix)+6], SecretHash: auth.HashSecret(secret)}
+	err := s.store.Write(ctx, func(tx crm.Tx) error {
+		u, err := tx.UserByID(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if u.Disabled {
+			return crm.Errorf(crm.EINVALID, "the user is disabled")
+		}
+		t.CreatedAt = tx.Now()
+		t.ExpiresAt = t.CreatedAt.Add(ttl)
+		return tx.InsertToken(ctx, t)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.events.Emit(ctx, Event{Type: "token.create", UserID: userID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: string(scope)})
+	return &crm.NewToken{Token: t, Secret: secret}, nil
+}
+
+// RevokeToken implements crm.IdentityService.
+func (s *Service) RevokeToken(ctx context.Context, p *crm.Principal, id int64) error {
+	if err := s.require(p, policy.ManageTokens); err != nil {
+		return err
+	}
+	err := s.store.Write(ctx, func(tx crm.Tx) error {
+		t, err := tx.TokenByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if t.UserID != p.UserID && !s.pol.Can(p, policy.ManageUsers) {
+			return crm.NotFound("token")
+		}
+		return tx.RevokeToken(ctx, id, tx.Now())
+	})
+	if err == nil {
+		s.events.Emit(ctx, Event{Type: "token.revoke", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: "token " + itoa(int(id))})
+	}
+	return err
+}
+
+// setupKey is the setting that holds the hash and expiry of the setup code.
+const setupKey = "setup_code"
+
+// BeginSetup returns a one-time setup code when no user exists yet; the
+// first start prints it, and whoever holds it creates the first admin.
+// It returns "" once users exist. The code is valid for 24 hours.
+func (s *Service) BeginSetup(ctx context.Context) (string, error) {
+	code := auth.SetupCode()
+	err := s.store.Write(ctx, func(tx crm.Tx) error {
+		n, err := tx.CountUsers(ctx)
+		if err != nil || n > 0 {
+			code = ""
+			return err
+		}
+		val := hex.EncodeToString(auth.HashSecret(code)) + "|" + tx.Now().Add(24*time.Hour).Format(time.RFC3339)
+		return tx.SetSetting(ctx, setupKey, val)
+	})
+	return code, err
+}
+
+// SetupPending reports whether the first admin has yet to be created.
+func (s *Service) SetupPending(ctx context.Context) (bool, error) {
+	var n int
+	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
+		n, err = tx.CountUsers(ctx)
+		return err
+	})
+	return n == 0, err
+}
+
+// CompleteSetup creates the first administrator if code matches the
+// current setup code. The code then stops working.
+func (s *Service) CompleteSetup(ctx context.Context, code string, in crm.UserInput) (*crm.User, error) {
+	bad := crm.Errorf(crm.EFORBIDDEN, "the setup code is wrong, expired or already used")
+	admin := crm.RoleAdmin
+	in.Role = &admin
+	u, hash, err := s.prepareUser(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	u.PasswordHash = hash
+	err = s.store.Write(ctx, func(tx crm.Tx) error {
+		if n, err := tx.CountUsers(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			return bad
+		}
+		val, err := tx.Setting(ctx, setupKey)
+		if err != nil {
+			return err
+		}
+		want, exp, ok := strings.Cut(val, "|")
+		t, perr := time.Parse(time.RFC3339, exp)
+		got := hex.EncodeToString(auth.HashSecret(strings.ToUpper(strings.TrimSpace(code))))
+		if !ok || perr != nil || tx.Now().After(t) || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			return bad
+		}
+		if err := tx.SetSetting(ctx, setupKey, ""); err != nil {
+			return err
+		}
+		u.CreatedAt, u.UpdatedAt = tx.Now(), tx.Now()
+		return tx.InsertUser(ctx, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.events.Emit(ctx, Event{Type: "setup.complete", UserID: u.ID, ActorID: u.ID})
+	return u, nil
+}

@@ -1,0 +1,213 @@
+package service_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/service"
+)
+
+// TestLogin checks AUTH-1/AUTH-5 basics and that failures do not tell
+// unknown accounts from wrong passwords (ASVS v5.0.0-6.3.8, attack 18).
+func TestLogin(t *testing.T) {
+	f := newFixture(t, service.Options{})
+	ctx := context.Background()
+	u, sess, secret, err := f.svc.Login(ctx, " ALICE@example.com ", testPassword, "192.0.2.1", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.ID != f.users["alice"].ID || sess.UserID != u.ID || len(secret) < 40 {
+		t.Fatalf("login: user %d session %+v secret length %d", u.ID, sess, len(secret))
+	}
+	if strings.Contains(string(sess.SecretHash), secret) {
+		t.Error("the session stores its secret")
+	}
+	p, _, err := f.svc.Authenticate(ctx, secret)
+	if err != nil || p.UserID != u.ID || p.SessionID != sess.ID || p.Role != crm.RoleSales {
+		t.Fatalf("authenticate: %v %+v", err, p)
+	}
+	var msgs []string
+	for _, c := range []struct{ email, pw string }{
+		{"alice@example.com", "wrong password!!"},
+		{"nobody@example.com", testPassword},
+		{"nobody@example.com", "wrong password!!"},
+	} {
+		_, _, _, err := f.svc.Login(ctx, c.email, c.pw, "192.0.2.1", "test")
+		wantCode(t, err, crm.EUNAUTHENTICATED)
+		msgs = append(msgs, crm.ErrorMessage(err))
+	}
+	if msgs[0] != msgs[1] || msgs[1] != msgs[2] {
+		t.Errorf("failure messages differ: %q", msgs)
+	}
+	// A disabled user cannot log in, and their sessions end.
+	if _, err := f.svc.UpdateUser(ctx, f.as("admin"), u.ID, crm.UserInput{Disabled: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Authenticate(ctx, secret); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Errorf("session of a disabled user: %v", err)
+	}
+	_, _, _, err = f.svc.Login(ctx, "alice@example.com", testPassword, "", "")
+	wantCode(t, err, crm.EUNAUTHENTICATED)
+	if crm.ErrorMessage(err) != msgs[0] {
+		t.Errorf("disabled account message %q differs from %q", crm.ErrorMessage(err), msgs[0])
+	}
+}
+
+func TestSessionTimeoutsAndRevocation(t *testing.T) {
+	f := newFixture(t, service.Options{IdleTimeout: time.Minute, AbsoluteTimeout: time.Hour})
+	ctx := context.Background()
+	_, s1, sec1, _ := f.svc.Login(ctx, "bob@example.com", testPassword, "", "")
+	_, s2, sec2, _ := f.svc.Login(ctx, "bob@example.com", testPassword, "", "")
+	if s1.ID == s2.ID || sec1 == sec2 {
+		t.Fatal("two logins share a session")
+	}
+	bob, _, _ := f.svc.Authenticate(ctx, sec1)
+	list, err := f.svc.FindSessions(ctx, bob)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("sessions: %v %d", err, len(list))
+	}
+	// Alice cannot revoke Bob's session.
+	wantCode(t, f.svc.RevokeSession(ctx, f.as("alice"), s2.ID), crm.ENOTFOUND)
+	if err := f.svc.RevokeSession(ctx, bob, s2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Authenticate(ctx, sec2); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Errorf("revoked session still works: %v", err)
+	}
+	if err := f.svc.Logout(ctx, bob); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Authenticate(ctx, sec1); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Errorf("session after logout: %v", err)
+	}
+	// Idle timeout: a session last seen two minutes ago is over.
+	_, s3, sec3, _ := f.svc.Login(ctx, "bob@example.com", testPassword, "", "")
+	if err := f.store.Write(ctx, func(tx crm.Tx) error { return tx.TouchSession(ctx, s3.ID, time.Now().Add(-2*time.Minute)) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Authenticate(ctx, sec3); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Errorf("idle session still works: %v", err)
+	}
+	for _, bad := range []string{"", "x", strings.Repeat("a", 500)} {
+		if _, _, err := f.svc.Authenticate(ctx, bad); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+			t.Errorf("secret %q: %v", bad, err)
+		}
+	}
+}
+
+// TestTokens covers AUTH-7: shown once, stored hashed, scoped, expiring,
+// revocable, last use recorded.
+func TestTokens(t *testing.T) {
+	f := newFixture(t, service.Options{})
+	ctx := context.Background()
+	alice := f.as("alice")
+	nt, err := f.svc.CreateToken(ctx, alice, alice.UserID, "laptop", crm.ScopeRead, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(nt.Secret, "cst_") || strings.Contains(string(nt.Token.SecretHash), nt.Secret) {
+		t.Fatalf("token secret %q", nt.Secret)
+	}
+	p, err := f.svc.AuthenticateToken(ctx, nt.Secret)
+	if err != nil || p.Kind != crm.KindToken || p.Scope != crm.ScopeRead || p.UserID != alice.UserID {
+		t.Fatalf("authenticate token: %v %+v", err, p)
+	}
+	list, _ := f.svc.FindTokens(ctx, alice)
+	if len(list) != 1 || list[0].LastUsedAt == nil || list[0].Prefix == "" {
+		t.Fatalf("tokens: %+v", list)
+	}
+	// Alice may not mint tokens for Bob; Bob may not revoke Alice's.
+	_, err = f.svc.CreateToken(ctx, alice, f.users["bob"].ID, "x", crm.ScopeWrite, time.Hour)
+	wantCode(t, err, crm.EFORBIDDEN)
+	wantCode(t, f.svc.RevokeToken(ctx, f.as("bob"), nt.Token.ID), crm.ENOTFOUND)
+	for _, c := range []struct {
+		scope crm.TokenScope
+		ttl   time.Duration
+		field string
+	}{{"admin", time.Hour, "scope"}, {crm.ScopeRead, 0, "ttl"}, {crm.ScopeRead, 400 * 24 * time.Hour, "ttl"}} {
+		_, err := f.svc.CreateToken(ctx, alice, alice.UserID, "x", c.scope, c.ttl)
+		wantField(t, err, c.field)
+	}
+	if err := f.svc.RevokeToken(ctx, alice, nt.Token.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AuthenticateToken(ctx, nt.Secret); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Errorf("revoked token works: %v", err)
+	}
+	// An expired token is refused.
+	short, _ := f.svc.CreateToken(ctx, alice, alice.UserID, "short", crm.ScopeWrite, time.Millisecond)
+	time.Sleep(5 * time.Millisecond)
+	if _, err := f.svc.AuthenticateToken(ctx, short.Secret); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Errorf("expired token works: %v", err)
+	}
+	// A tampered token is refused.
+	if _, err := f.svc.AuthenticateToken(ctx, nt.Secret[:len(nt.Secret)-1]+"A"); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Errorf("tampered token: %v", err)
+	}
+}
+
+func TestUserAdministration(t *testing.T) {
+	f := newFixture(t, service.Options{})
+	ctx := context.Background()
+	in := crm.UserInput{Email: ptr("new@example.com"), Role: ptr(crm.RoleSales), Password: ptr("a sufficiently long passphrase")}
+	_, err := f.svc.CreateUser(ctx, f.as("manager"), in)
+	wantCode(t, err, crm.EFORBIDDEN)
+	u, err := f.svc.CreateUser(ctx, f.as("admin"), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.CreateUser(ctx, f.as("admin"), in)
+	wantCode(t, err, crm.ECONFLICT)
+	for pw, reason := range map[string]string{"short": "at least 12", "password1234": "common", strings.Repeat("x", 129): "at most 128"} {
+		in := crm.UserInput{Email: ptr("p@example.com"), Role: ptr(crm.RoleSales), Password: ptr(pw)}
+		_, err := f.svc.CreateUser(ctx, f.as("admin"), in)
+		wantField(t, err, "password")
+		if !strings.Contains(crm.ErrorFields(err)["password"], reason) {
+			t.Errorf("password %q: reason %q, want it to mention %q", pw, crm.ErrorFields(err)["password"], reason)
+		}
+	}
+	// An admin cannot choose another user's password (ASVS v5.0.0-6.4.6).
+	_, err = f.svc.UpdateUser(ctx, f.as("admin"), u.ID, crm.UserInput{Password: ptr("another long passphrase")})
+	wantField(t, err, "password")
+	// A role change ends the user's sessions (ASVS v5.0.0-8.3.2).
+	_, _, secret, err := f.svc.Login(ctx, "new@example.com", "a sufficiently long passphrase", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.UpdateUser(ctx, f.as("admin"), u.ID, crm.UserInput{Role: ptr(crm.RoleManager)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Authenticate(ctx, secret); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Errorf("session survived a role change: %v", err)
+	}
+}
+
+// TestSetup checks the first-admin flow: a one-time code, no default password.
+func TestSetup(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, service.Options{})
+	if code, err := f.svc.BeginSetup(ctx); err != nil || code != "" {
+		t.Fatalf("setup with users present: %q %v", code, err)
+	}
+	empty := newEmptyService(t)
+	code, err := empty.BeginSetup(ctx)
+	if err != nil || len(code) < 20 {
+		t.Fatalf("setup code %q: %v", code, err)
+	}
+	in := crm.UserInput{Email: ptr("root@example.com"), Password: ptr("the very first admin pass")}
+	_, err = empty.CompleteSetup(ctx, "AAAAA-BBBBB-CCCCC-DDDDD-EEEEE", in)
+	wantCode(t, err, crm.EFORBIDDEN)
+	u, err := empty.CompleteSetup(ctx, strings.ToLower(code), in)
+	if err != nil || u.Role != crm.RoleAdmin {
+		t.Fatalf("complete setup: %v %+v", err, u)
+	}
+	in.Email = ptr("second@example.com")
+	_, err = empty.CompleteSetup(ctx, code, in)
+	wantCode(t, err, crm.EFORBIDDEN)
+	if pending, _ := empty.SetupPending(ctx); pending {
+		t.Error("setup still pending")
+	}
+}

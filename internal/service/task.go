@@ -1,0 +1,142 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/policy"
+)
+
+var taskOps = ops[*crm.Task]{
+	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Task, error) {
+		return tx.TaskByID(ctx, s, id, deleted)
+	},
+	update: func(ctx context.Context, tx crm.Tx, t *crm.Task) error { return tx.UpdateTask(ctx, t) },
+	stamp:  func(t *crm.Task) (*int64, *time.Time, **time.Time) { return &t.Version, &t.UpdatedAt, &t.DeletedAt },
+}
+
+// FindTaskByID implements crm.TaskService.
+func (s *Service) FindTaskByID(ctx context.Context, p *crm.Principal, id int64) (*crm.Task, error) {
+	return findRecord(ctx, s, p, taskOps, id)
+}
+
+// FindTasks implements crm.TaskService.
+func (s *Service) FindTasks(ctx context.Context, p *crm.Principal, f crm.TaskFilter, o crm.ListOptions) (*crm.Page[*crm.Task], error) {
+	var err error
+	if f.Status != "" {
+		v := newValidator()
+		if f.Status = v.oneOf("status", f.Status, crm.TaskStatuses, true); v.err() != nil {
+			return nil, v.err()
+		}
+	}
+	if f.Q, err = searchText(f.Q); err != nil {
+		return nil, err
+	}
+	return listRecords(ctx, s, p, "tasks", "due_at", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Task, string, error) {
+		return tx.Tasks(ctx, sc, f, q)
+	})
+}
+
+func (s *Service) applyTask(t *crm.Task, in crm.TaskInput, create bool) error {
+	v := newValidator()
+	if in.Title != nil || create {
+		t.Title = v.text("title", str(in.Title), maxShort, true, false)
+	}
+	if in.Description != nil {
+		t.Description = v.text("description", *in.Description, maxText, false, true)
+	}
+	if in.DueAt.Set {
+		if in.DueAt.Valid && (in.DueAt.V.Year() < 1900 || in.DueAt.V.Year() > 2200) {
+			v.fe.Add("due_at", "out of range")
+		}
+		if t.DueAt = in.DueAt.Ptr(); t.DueAt != nil {
+			*t.DueAt = t.DueAt.UTC().Truncate(time.Microsecond)
+		}
+	}
+	if in.Status != nil || create {
+		if in.Status == nil {
+			t.Status = crm.TaskOpen
+		} else {
+			t.Status = v.oneOf("status", *in.Status, crm.TaskStatuses, true)
+		}
+	}
+	if in.AssigneeID != nil {
+		t.AssigneeID = v.positiveID("assignee_id", *in.AssigneeID)
+	}
+	setRef(v, "contact_id", in.ContactID, &t.ContactID)
+	setRef(v, "company_id", in.CompanyID, &t.CompanyID)
+	setRef(v, "deal_id", in.DealID, &t.DealID)
+	return v.err()
+}
+
+// checkAssignee requires an active user; anyone who may write tasks may
+// assign them to a colleague, who then sees the task (not its linked records).
+func (s *Service) checkAssignee(ctx context.Context, tx crm.Tx, t *crm.Task, given bool) error {
+	if !given {
+		if t.AssigneeID == 0 {
+			t.AssigneeID = t.OwnerID
+		}
+		return nil
+	}
+	if u, err := tx.UserByID(ctx, t.AssigneeID); err != nil || u.Disabled {
+		if err != nil && crm.ErrorCode(err) != crm.ENOTFOUND {
+			return err
+		}
+		return &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"assignee_id": "unknown user"}}
+	}
+	return nil
+}
+
+// CreateTask implements crm.TaskService.
+func (s *Service) CreateTask(ctx context.Context, p *crm.Principal, in crm.TaskInput) (*crm.Task, error) {
+	t := &crm.Task{}
+	if err := s.require(p, policy.WriteClients); err != nil {
+		return nil, err
+	} else if err := s.applyTask(t, in, true); err != nil {
+		return nil, err
+	}
+	err := createRecord(ctx, s, p, func(ctx context.Context, tx crm.Tx, now time.Time) (err error) {
+		if t.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
+			return err
+		}
+		if err := s.checkAssignee(ctx, tx, t, in.AssigneeID != nil); err != nil {
+			return err
+		}
+		if err := s.checkLinks(ctx, tx, p, in.ContactID, in.CompanyID, in.DealID); err != nil {
+			return err
+		}
+		t.CreatedAt, t.UpdatedAt, t.Version = now, now, 1
+		return tx.InsertTask(ctx, t)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// UpdateTask implements crm.TaskService.
+func (s *Service) UpdateTask(ctx context.Context, p *crm.Principal, id int64, in crm.TaskInput, ifVersion int64) (*crm.Task, error) {
+	return updateRecord(ctx, s, p, taskOps, id, ifVersion, func(tx crm.Tx, t *crm.Task) (err error) {
+		if err := s.applyTask(t, in, false); err != nil {
+			return err
+		}
+		if t.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, t.OwnerID); err != nil {
+			return err
+		}
+		if err := s.checkAssignee(ctx, tx, t, in.AssigneeID != nil); err != nil {
+			return err
+		}
+		return s.checkLinks(ctx, tx, p, in.ContactID, in.CompanyID, in.DealID)
+	})
+}
+
+// DeleteTask implements crm.TaskService.
+func (s *Service) DeleteTask(ctx context.Context, p *crm.Principal, id int64) error {
+	return deleteRecord(ctx, s, p, taskOps, id)
+}
+
+// RestoreTask implements crm.TaskService.
+func (s *Service) RestoreTask(ctx context.Context, p *crm.Principal, id int64) (*crm.Task, error) {
+	return restoreRecord(ctx, s, p, taskOps, id)
+}

@@ -1,0 +1,197 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/custos-crm/custos/internal/crm"
+)
+
+const contactCols = `id, first_name, last_name, email, phone, company_id, title, address,
+	birthday, notes, tags, pref_channel, pref_language, do_not_contact,
+	owner_id, version, created_at, updated_at, deleted_at`
+
+var (
+	sqlContactByID = static(`SELECT ` + contactCols + ` FROM contacts
+		WHERE id = ? AND deleted_at IS NULL AND (? OR owner_id = ?)`)
+	sqlDeletedContactByID = static(`SELECT ` + contactCols + ` FROM contacts
+		WHERE id = ? AND deleted_at IS NOT NULL AND (? OR owner_id = ?)`)
+	sqlInsertContact = static(`INSERT INTO contacts (first_name, last_name, first_name_lc, last_name_lc,
+		email, phone, company_id, title, address, birthday, notes, tags, pref_channel,
+		pref_language, do_not_contact, owner_id, version, created_at, updated_at, deleted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	sqlUpdateContact = static(`UPDATE contacts SET first_name = ?, last_name = ?,
+		first_name_lc = ?, last_name_lc = ?, email = ?, phone = ?, company_id = ?, title = ?,
+		address = ?, birthday = ?, notes = ?, tags = ?, pref_channel = ?, pref_language = ?,
+		do_not_contact = ?, owner_id = ?, version = ?, updated_at = ?, deleted_at = ?
+		WHERE id = ? AND version = ?`)
+)
+
+// scanContact scans the columns of contactCols, then extra.
+func scanContact(sc scanner, extra ...any) (*crm.Contact, error) {
+	var (
+		c                    crm.Contact
+		companyID, deletedAt sql.NullInt64
+		tags                 string
+		created, updated     int64
+	)
+	dest := []any{&c.ID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &companyID,
+		&c.Title, &c.Address, &c.Birthday, &c.Notes, &tags, &c.Preferences.Channel,
+		&c.Preferences.Language, &c.Preferences.DoNotContact, &c.OwnerID, &c.Version,
+		&created, &updated, &deletedAt}
+	if err := sc.Scan(append(dest, extra...)...); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.Tags, err = decodeTags(tags); err != nil {
+		return nil, err
+	}
+	c.CompanyID = idPtr(companyID)
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	c.DeletedAt = timePtr(deletedAt)
+	return &c, nil
+}
+
+// ContactByID returns the contact visible in s; with deleted, only if it is
+// soft-deleted (for restore). ENOTFOUND otherwise.
+func (t *tx) ContactByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (*crm.Contact, error) {
+	if !s.All && s.OwnerID == 0 {
+		return nil, crm.NotFound("contact")
+	}
+	query := sqlContactByID
+	if deleted {
+		query = sqlDeletedContactByID
+	}
+	c, err := scanContact(t.queryRow(ctx, query, id, s.All, s.OwnerID))
+	if err != nil {
+		return nil, rowError(err, "contact by id", "contact")
+	}
+	return c, nil
+}
+
+// Contacts lists the contacts visible in s that match f.
+func (t *tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q crm.ListQuery) ([]*crm.Contact, string, error) {
+	var w where
+	if !w.scope(s, "owner_id = ?", 1) {
+		return []*crm.Contact{}, "", nil
+	}
+	w.deleted(f.Deleted)
+	eqText(&w, "email", strings.ToLower(f.Email))
+	eqText(&w, "phone", f.Phone)
+	eqInt(&w, "company_id", f.CompanyID)
+	eqInt(&w, "owner_id", f.OwnerID)
+	tagFilter(&w, tagContact, f.Tag)
+	if q := searchText(f.Q); q != "" {
+		contactSearch(&w, q)
+	}
+	l, err := buildList("contacts", "contacts", contactCols, &w, q)
+	if err != nil {
+		return nil, "", err
+	}
+	return runList(ctx, t, l, "contact", scanContact, func(c *crm.Contact) int64 { return c.ID })
+}
+
+// contactSearch adds the prefix search: q (lower case) starts the first
+// name, the last name, the email, the phone (with or without its "+") or the
+// company's name; or, as two words, the first and last names in either
+// order. Every alternative is a range on an indexed column.
+func contactSearch(w *where, q string) {
+	var o anyOf
+	o.prefix("first_name_lc", q)
+	o.prefix("last_name_lc", q)
+	o.prefix("email", q)
+	if digits := strings.TrimPrefix(q, "+"); digits != "" && strings.Trim(digits, "0123456789") == "" {
+		o.prefix("phone", "+"+digits)
+	}
+	cond, args := prefix("name_lc", q)
+	o.or("company_id IN (SELECT id FROM companies WHERE "+cond+" AND deleted_at IS NULL)", args...)
+	if words := strings.Fields(q); len(words) == 2 {
+		for _, pair := range [][2]string{{words[0], words[1]}, {words[1], words[0]}} {
+			first, fargs := prefix("first_name_lc", pair[0])
+			last, largs := prefix("last_name_lc", pair[1])
+			o.or("("+first+" AND "+last+")", append(fargs, largs...)...)
+		}
+	}
+	o.addTo(w)
+}
+
+func contactArgs(c *crm.Contact) []any {
+	return []any{c.FirstName, c.LastName, strings.ToLower(c.FirstName), strings.ToLower(c.LastName),
+		c.Email, c.Phone, nullID(c.CompanyID), c.Title, c.Address, c.Birthday, c.Notes,
+		encodeTags(c.Tags), c.Preferences.Channel, c.Preferences.Language,
+		boolInt(c.Preferences.DoNotContact), c.OwnerID, c.Version}
+}
+
+// InsertContact stores a new contact and sets c.ID.
+func (t *tx) InsertContact(ctx context.Context, c *crm.Contact) error {
+	args := append(contactArgs(c), micros(c.CreatedAt), micros(c.UpdatedAt), nullMicros(c.DeletedAt))
+	id, err := t.insert(ctx, sqlInsertContact, args...)
+	if err != nil {
+		return dbError(err, "insert contact", "contact", "")
+	}
+	if err := t.setTags(ctx, tagContact, id, c.Tags, false); err != nil {
+		return err
+	}
+	c.ID = id
+	return nil
+}
+
+// UpdateContact stores c if the stored version is c.Version-1; EPRECONDITION
+// otherwise. Soft delete and restore are updates of DeletedAt.
+func (t *tx) UpdateContact(ctx context.Context, c *crm.Contact) error {
+	args := append(contactArgs(c), micros(c.UpdatedAt), nullMicros(c.DeletedAt), c.ID, c.Version-1)
+	ok, err := t.update(ctx, sqlUpdateContact, args...)
+	if err != nil {
+		return dbError(err, "update contact", "contact", "")
+	}
+	if !ok {
+		return stale("contact")
+	}
+	return t.setTags(ctx, tagContact, c.ID, c.Tags, true)
+}
+
+const consentCols = `id, contact_id, purpose, granted, source, recorded_by, recorded_at`
+
+var (
+	sqlConsentsByContact = static(`SELECT ` + consentCols + ` FROM consents
+		WHERE contact_id = ? ORDER BY recorded_at DESC, id DESC`)
+	sqlInsertConsent = static(`INSERT INTO consents (contact_id, purpose, granted, source,
+		recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`)
+)
+
+// ConsentsByContact returns the consent history of a contact, newest first.
+// The caller has checked that the contact is visible.
+func (t *tx) ConsentsByContact(ctx context.Context, contactID int64) ([]*crm.Consent, error) {
+	rows, err := t.query(ctx, sqlConsentsByContact, contactID)
+	if err != nil {
+		return nil, dbError(err, "consents", "consent", "")
+	}
+	defer rows.Close()
+	list := []*crm.Consent{}
+	for rows.Next() {
+		var c crm.Consent
+		var at int64
+		if err := rows.Scan(&c.ID, &c.ContactID, &c.Purpose, &c.Granted, &c.Source, &c.RecordedBy, &at); err != nil {
+			return nil, rowError(err, "scan consent", "consent")
+		}
+		c.RecordedAt = fromMicros(at)
+		list = append(list, &c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, rowError(err, "consents", "consent")
+	}
+	return list, nil
+}
+
+// InsertConsent appends a consent record and sets c.ID. Consents are never
+// updated (a trigger refuses it).
+func (t *tx) InsertConsent(ctx context.Context, c *crm.Consent) error {
+	id, err := t.insert(ctx, sqlInsertConsent, c.ContactID, c.Purpose, boolInt(c.Granted),
+		c.Source, c.RecordedBy, micros(c.RecordedAt))
+	if err != nil {
+		return dbError(err, "insert consent", "consent", "")
+	}
+	c.ID = id
+	return nil
+}

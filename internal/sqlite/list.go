@@ -1,0 +1,264 @@
+package sqlite
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/custos-crm/custos/internal/crm"
+)
+
+// keyKind is how a sort column's value is written in a cursor key.
+type keyKind int
+
+const (
+	textKey keyKind = iota // the text itself
+	intKey                 // a decimal integer (timestamps, amounts)
+)
+
+// sortCol is the SQL expression a sort field orders by. Nullable columns are
+// wrapped in coalesce with a sentinel, identically in the indexes (see the
+// migrations), in ORDER BY and in the cursor comparison.
+type sortCol struct {
+	expr string
+	kind keyKind
+}
+
+// Sentinels that sort missing values after all others.
+const (
+	maxTime = "9223372036854775807"
+	maxDate = "'9999-12-31'"
+)
+
+// sortCols maps each list's whitelisted sort fields (crm.SortFields) to its
+// columns.
+var sortCols = map[string]map[string]sortCol{
+	"contacts": {
+		"last_name":  {"last_name_lc", textKey},
+		"first_name": {"first_name_lc", textKey},
+		"email":      {"email", textKey},
+		"created_at": {"created_at", intKey},
+		"updated_at": {"updated_at", intKey},
+	},
+	"companies": {
+		"name":       {"name_lc", textKey},
+		"created_at": {"created_at", intKey},
+		"updated_at": {"updated_at", intKey},
+	},
+	"deals": {
+		"created_at":     {"created_at", intKey},
+		"title":          {"title_lc", textKey},
+		"expected_close": {"coalesce(expected_close, " + maxDate + ")", textKey},
+		"amount":         {"amount_minor", intKey},
+		"updated_at":     {"updated_at", intKey},
+	},
+	"activities": {
+		"occurred_at": {"occurred_at", intKey},
+		"created_at":  {"created_at", intKey},
+		"updated_at":  {"updated_at", intKey},
+	},
+	"tasks": {
+		"due_at":     {"coalesce(due_at, " + maxTime + ")", intKey},
+		"created_at": {"created_at", intKey},
+		"updated_at": {"updated_at", intKey},
+		"title":      {"title_lc", textKey},
+	},
+}
+
+// where collects the AND-ed conditions of a query and their arguments. Only
+// constant SQL goes into the text; every value is a bound argument.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) and(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+// scope adds the visibility predicate and reports whether anything can be
+// visible at all: the zero Scope sees nothing.
+func (w *where) scope(s crm.Scope, cond string, nargs int) bool {
+	switch {
+	case s.All:
+		return true
+	case s.OwnerID == 0:
+		return false
+	}
+	args := make([]any, nargs)
+	for i := range args {
+		args[i] = s.OwnerID
+	}
+	w.and(cond, args...)
+	return true
+}
+
+// deleted selects live rows, or only the soft-deleted ones.
+func (w *where) deleted(deleted bool) {
+	if deleted {
+		w.and("deleted_at IS NOT NULL")
+	} else {
+		w.and("deleted_at IS NULL")
+	}
+}
+
+// eq adds col = v unless v is the zero value, which does not filter.
+func eqInt(w *where, col string, v int64) {
+	if v != 0 {
+		w.and(col+" = ?", v)
+	}
+}
+
+func eqText(w *where, col, v string) {
+	if v != "" {
+		w.and(col+" = ?", v)
+	}
+}
+
+// prefix returns an index-friendly condition matching the values of col
+// that start with p, and its arguments: col >= p AND col < p', where p' is p
+// with its last rune incremented.
+func prefix(col, p string) (string, []any) {
+	r := []rune(p)
+	for len(r) > 0 {
+		last := r[len(r)-1]
+		switch {
+		case last == 0xD7FF: // skip the surrogates, which UTF-8 cannot encode
+			r[len(r)-1] = 0xE000
+		case last < unicode.MaxRune:
+			r[len(r)-1] = last + 1
+		default:
+			r = r[:len(r)-1]
+			continue
+		}
+		return "(" + col + " >= ? AND " + col + " < ?)", []any{p, string(r)}
+	}
+	return col + " >= ?", []any{p}
+}
+
+// searchText normalises a search string: valid UTF-8, trimmed, lower case.
+func searchText(q string) string {
+	if !utf8.ValidString(q) {
+		q = strings.ToValidUTF8(q, "")
+	}
+	return strings.ToLower(strings.TrimSpace(q))
+}
+
+// anyOf ORs conditions made by prefix and friends into one.
+type anyOf struct {
+	conds []string
+	args  []any
+}
+
+func (o *anyOf) or(cond string, args ...any) {
+	o.conds = append(o.conds, cond)
+	o.args = append(o.args, args...)
+}
+
+func (o *anyOf) prefix(col, p string) {
+	cond, args := prefix(col, p)
+	o.or(cond, args...)
+}
+
+func (o *anyOf) addTo(w *where) {
+	if len(o.conds) > 0 {
+		w.and("("+strings.Join(o.conds, " OR ")+")", o.args...)
+	}
+}
+
+// listSQL is a list query ready to run: its text, arguments and paging.
+type listSQL struct {
+	text  string
+	args  []any
+	sort  string // the sort field as named in the request, without "-"
+	limit int
+}
+
+// buildList completes a list query over table: it resolves the sort field,
+// adds the cursor condition and the order, and selects the sort key as the
+// last column so that the next cursor can be made from it.
+func buildList(list, table, cols string, w *where, q crm.ListQuery) (*listSQL, error) {
+	name := q.Sort
+	if name == "" {
+		name = crm.SortFields[list][0]
+	}
+	col, ok := sortCols[list][name]
+	if !ok {
+		return nil, &crm.Error{Code: crm.EINVALID, Message: "invalid sort", Fields: map[string]string{"sort": "invalid"}}
+	}
+	op, dir := ">", "ASC"
+	if q.Desc {
+		op, dir = "<", "DESC"
+	}
+	if c := q.After; c != nil {
+		bad := &crm.Error{Code: crm.EINVALID, Message: "invalid cursor", Fields: map[string]string{"cursor": "invalid"}}
+		if c.Sort != name || c.ID <= 0 {
+			return nil, bad
+		}
+		var key any = c.Key
+		if col.kind == intKey {
+			n, err := strconv.ParseInt(c.Key, 10, 64)
+			if err != nil {
+				return nil, bad
+			}
+			key = n
+		}
+		// The first, redundant condition is a plain range on the sort
+		// column, which SQLite uses on an index where it would not use
+		// the row value comparison alone (on expressions, notably).
+		w.and(col.expr+" "+op+"= ? AND ("+col.expr+", id) "+op+" (?, ?)", key, key, c.ID)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = crm.DefaultLimit
+	}
+	limit = min(limit, crm.MaxLimit)
+
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	b.WriteString(cols)
+	b.WriteString(", ")
+	b.WriteString(col.expr)
+	b.WriteString(" FROM ")
+	b.WriteString(table)
+	if len(w.conds) > 0 {
+		b.WriteString(" WHERE ")
+		b.WriteString(strings.Join(w.conds, " AND "))
+	}
+	b.WriteString(" ORDER BY " + col.expr + " " + dir + ", id " + dir + " LIMIT ?")
+	return &listSQL{text: b.String(), args: append(w.args, limit+1), sort: name, limit: limit}, nil
+}
+
+// runList runs a list query, scanning each row with scan (which receives the
+// sort key as its extra destination), and returns at most q.limit items and
+// the next page's cursor.
+func runList[T any](ctx context.Context, t *tx, l *listSQL, what string,
+	scan func(sc scanner, extra ...any) (T, error), id func(T) int64) ([]T, string, error) {
+	rows, err := t.query(ctx, l.text, l.args...)
+	if err != nil {
+		return nil, "", dbError(err, "list "+what, what, "")
+	}
+	defer rows.Close()
+	items := make([]T, 0, min(l.limit+1, 64))
+	var key, lastKey string
+	for rows.Next() {
+		item, err := scan(rows, &key)
+		if err != nil {
+			return nil, "", rowError(err, "scan "+what, what)
+		}
+		if len(items) == l.limit {
+			// A row beyond the page: there is a next page.
+			next := crm.Cursor{Sort: l.sort, Key: lastKey, ID: id(items[len(items)-1])}
+			return items, crm.EncodeCursor(next), rows.Close()
+		}
+		items = append(items, item)
+		lastKey = key
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", rowError(err, "list "+what, what)
+	}
+	return items, "", nil
+}

@@ -1,0 +1,267 @@
+// Package sqlite implements crm.Store on an embedded SQLite database
+// (modernc.org/sqlite, pure Go), the default store of a single-server Custos.
+//
+// A DB holds two pools on one file: a writer with a single connection, in
+// which every Write runs as one BEGIN IMMEDIATE transaction, so writers queue
+// in Go instead of failing with SQLITE_BUSY; and a pool of read-only
+// connections that serve Read concurrently, which WAL mode lets run beside the
+// writer. Every connection is opened with explicit pragmas (WAL, foreign keys,
+// a busy timeout, synchronous NORMAL).
+//
+// The schema lives in numbered SQL files under migrations/, applied in order
+// by Migrate, each in its own transaction; Open refuses a database whose
+// schema is newer than the binary. Timestamps are stored as INTEGER unix
+// microseconds in UTC. Access is a query predicate: every read of client
+// records takes a crm.Scope and builds it into the WHERE clause.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// FileName is the name of the database file inside the data directory.
+const FileName = "custos.db"
+
+// readerConns is the size of the read pool. Reads are CPU-bound on a warm
+// cache, so a few connections per core are enough.
+const readerConns = 8
+
+// DB is an open Custos database. It implements crm.Store.
+type DB struct {
+	path   string
+	writer *sql.DB
+	reader *sql.DB
+	wstmts *stmtCache
+	rstmts *stmtCache
+}
+
+var _ crm.Store = (*DB)(nil)
+
+// Open opens (creating if needed) dir/custos.db with the directory at mode
+// 0700 and the file at 0600. It does not migrate: call Migrate. It fails with
+// a *SchemaError (errors.Is ErrSchemaNewer) when the database was migrated by
+// a newer binary.
+func Open(ctx context.Context, dir string) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: create data directory: %w", err)
+	}
+	path, err := filepath.Abs(filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: database path: %w", err)
+	}
+	// Create the file ourselves so that it is private from the start; SQLite
+	// gives the -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: create database file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("sqlite: create database file: %w", err)
+	}
+
+	db := &DB{path: path, wstmts: newStmtCache(), rstmts: newStmtCache()}
+	if db.writer, err = sql.Open("sqlite", dsn(path, true)); err != nil {
+		return nil, fmt.Errorf("sqlite: open writer: %w", err)
+	}
+	db.writer.SetMaxOpenConns(1)
+	db.writer.SetMaxIdleConns(1)
+	db.writer.SetConnMaxLifetime(0)
+	db.writer.SetConnMaxIdleTime(0)
+	// The writer connects first: it switches the file to WAL mode before any
+	// reader opens it.
+	if err := db.writer.PingContext(ctx); err != nil {
+		db.writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if db.reader, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+		db.writer.Close()
+		return nil, fmt.Errorf("sqlite: open reader: %w", err)
+	}
+	db.reader.SetMaxOpenConns(readerConns)
+	db.reader.SetMaxIdleConns(readerConns)
+	db.reader.SetConnMaxLifetime(0)
+	db.reader.SetConnMaxIdleTime(0)
+
+	current, latest, err := db.SchemaVersion(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if current > latest {
+		db.Close()
+		return nil, &SchemaError{Current: current, Latest: latest}
+	}
+	if current == latest {
+		db.ready(ctx)
+	}
+	return db, nil
+}
+
+// ready prepares a database whose schema is current for work: it refreshes
+// the planner's statistics where they are stale (without them SQLite may
+// scan a sort index rather than search a selective one) and prepares the
+// writer's statements. Neither is needed for correctness, so failures are
+// left to show where the statements are used.
+func (db *DB) ready(ctx context.Context) {
+	_, _ = db.writer.ExecContext(ctx, "PRAGMA optimize=0x10002")
+	db.prepareWriter(ctx)
+}
+
+// dsn returns the data source name of one pool. The path is escaped as a
+// file: URI so that no character of it can start the query string.
+func dsn(path string, writer bool) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path)}
+	v := url.Values{}
+	v.Add("_pragma", "busy_timeout(5000)")
+	v.Add("_pragma", "foreign_keys(ON)")
+	v.Add("_pragma", "journal_mode(WAL)")
+	v.Add("_pragma", "synchronous(NORMAL)")
+	if writer {
+		v.Set("_txlock", "immediate")
+	} else {
+		v.Set("_txlock", "deferred")
+		v.Add("_pragma", "query_only(ON)")
+	}
+	return u.String() + "?" + v.Encode()
+}
+
+// Path returns the absolute path of the database file.
+func (db *DB) Path() string { return db.path }
+
+// Close closes both pools and their prepared statements.
+func (db *DB) Close() error {
+	db.rstmts.close()
+	db.wstmts.close()
+	var errs []error
+	if db.writer != nil {
+		// Let SQLite update its statistics for the next run, as it advises.
+		_, _ = db.writer.Exec("PRAGMA optimize")
+	}
+	if db.reader != nil {
+		errs = append(errs, db.reader.Close())
+	}
+	if db.writer != nil {
+		errs = append(errs, db.writer.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// Read runs fn on the read pool. Each statement sees a consistent snapshot;
+// fn gets no transaction around several statements, and cannot write (the
+// connections are query_only).
+func (db *DB) Read(ctx context.Context, fn func(crm.Tx) error) error {
+	return fn(&tx{pool: db.reader, stmts: db.rstmts, prepare: true, now: now()})
+}
+
+// Write runs fn in one BEGIN IMMEDIATE transaction on the writer connection,
+// committed if fn returns nil and rolled back otherwise (also on panic).
+// Writes queue for the one connection, so fn must not call Write itself.
+func (db *DB) Write(ctx context.Context, fn func(crm.Tx) error) error {
+	sqlTx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			sqlTx.Rollback()
+		}
+	}()
+	if err := fn(&tx{pool: db.writer, sqlTx: sqlTx, stmts: db.wstmts, now: now()}); err != nil {
+		return err
+	}
+	done = true
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// now is the time a Tx is fixed at: UTC, whole microseconds, which is what
+// the columns store.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// stmtCache keeps prepared statements by their SQL text. database/sql then
+// keeps one prepared copy per connection, and modernc keeps the compiled
+// SQLite statement, so a hot query is parsed once per connection.
+type stmtCache struct {
+	mu    sync.RWMutex
+	stmts map[string]*sql.Stmt
+}
+
+// maxCachedStmts bounds the cache: list queries are built from filters, and
+// the combinations, though finite, are many, while each is kept prepared on
+// every connection of the pool.
+const maxCachedStmts = 256
+
+func newStmtCache() *stmtCache { return &stmtCache{stmts: make(map[string]*sql.Stmt)} }
+
+// get returns the cached statement for query, preparing it on pool when
+// prepare is true and there is room. It returns nil when the caller should
+// run the query unprepared.
+func (c *stmtCache) get(ctx context.Context, pool *sql.DB, query string, prepare bool) (*sql.Stmt, error) {
+	c.mu.RLock()
+	s, ok := c.stmts[query]
+	n := len(c.stmts)
+	c.mu.RUnlock()
+	if ok || !prepare || n >= maxCachedStmts {
+		return s, nil
+	}
+	s, err := pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.stmts[query]; ok {
+		s.Close()
+		return old, nil
+	}
+	c.stmts[query] = s
+	return s, nil
+}
+
+// statics are the fixed statements of the package, registered by static.
+var statics []string
+
+// static registers a fixed statement to be prepared on the writer, and
+// returns it. The writer's only connection is busy inside a transaction, so
+// statements cannot be prepared lazily there; they are prepared up front
+// once the schema is current.
+func static(query string) string {
+	statics = append(statics, query)
+	return query
+}
+
+// prepareWriter prepares the static statements on the writer. A statement
+// that fails to prepare is left out: it then runs unprepared, and fails
+// where it is used, with context.
+func (db *DB) prepareWriter(ctx context.Context) {
+	for _, q := range statics {
+		_, _ = db.wstmts.get(ctx, db.writer, q, true)
+	}
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, s := range c.stmts {
+		s.Close()
+		delete(c.stmts, q)
+	}
+}

@@ -1,0 +1,168 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+)
+
+// meBody is the principal as the API shows it.
+type meBody struct {
+	UserID   int64          `json:"user_id"`
+	Email    string         `json:"email"`
+	Name     string         `json:"name"`
+	Role     crm.Role       `json:"role"`
+	Language string         `json:"language"`
+	Via      string         `json:"via"`
+	Scope    crm.TokenScope `json:"scope,omitempty"`
+}
+
+func (s *Server) apiMe(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	writeJSON(w, http.StatusOK, meBody{UserID: p.UserID, Email: p.Email, Name: p.Name, Role: p.Role,
+		Language: p.Language, Via: string(p.Kind), Scope: p.Scope})
+	return nil
+}
+
+func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	list, err := s.svc.FindUsers(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	return nil
+}
+
+func (s *Server) apiUser(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	u, err := s.svc.FindUserByID(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+func (s *Server) apiCreateUser(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	var in crm.UserInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	u, err := s.svc.CreateUser(r.Context(), p, in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/users/"+strconv.FormatInt(u.ID, 10))
+	writeJSON(w, http.StatusCreated, u)
+	return nil
+}
+
+func (s *Server) apiUpdateUser(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var in crm.UserInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	u, err := s.svc.UpdateUser(r.Context(), p, id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+// sessionBody marks the caller's own session.
+type sessionBody struct {
+	*crm.Session
+	Current bool `json:"current"`
+}
+
+func (s *Server) apiSessions(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	list, err := s.svc.FindSessions(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	out := make([]sessionBody, 0, len(list))
+	for _, x := range list {
+		out = append(out, sessionBody{Session: x, Current: x.ID == p.SessionID})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+	return nil
+}
+
+func (s *Server) apiRevokeSession(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	if err := s.svc.RevokeSession(r.Context(), p, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	list, err := s.svc.FindTokens(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	return nil
+}
+
+// tokenRequest creates a token for the caller. TTL is a Go duration
+// ("24h", "720h"); the default is 30 days.
+type tokenRequest struct {
+	Name  *string         `json:"name"`
+	Scope *crm.TokenScope `json:"scope"`
+	TTL   *string         `json:"ttl"`
+}
+
+func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	// A token cannot mint tokens: that would outlive its own expiry.
+	if p.Kind != crm.KindSession {
+		return crm.Errorf(crm.EFORBIDDEN, "tokens are created from a signed-in session")
+	}
+	var in tokenRequest
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	ttl := 30 * 24 * time.Hour
+	if in.TTL != nil {
+		d, err := time.ParseDuration(*in.TTL)
+		if err != nil {
+			return invalid("ttl", `must be a duration such as "24h" or "720h"`)
+		}
+		ttl = d
+	}
+	scope := crm.ScopeRead
+	if in.Scope != nil {
+		scope = *in.Scope
+	}
+	name := ""
+	if in.Name != nil {
+		name = *in.Name
+	}
+	nt, err := s.svc.CreateToken(r.Context(), p, p.UserID, name, scope, ttl)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, nt)
+	return nil
+}
+
+func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.RevokeToken(r.Context(), p, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

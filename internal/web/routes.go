@@ -1,0 +1,98 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/custos-crm/custos/internal/crm"
+)
+
+// routes builds the whole route table: every route of the product is here.
+func (s *Server) routes() http.Handler {
+	mux := newRouter()
+	svc := s.svc
+
+	register(s, mux, resource[*crm.Contact, crm.ContactInput, crm.ContactFilter]{
+		name: "contacts", filters: []string{"email", "phone", "company_id", "owner_id", "tag"},
+		filter: func(q *query, deleted bool) crm.ContactFilter {
+			return crm.ContactFilter{Email: q.str("email"), Phone: q.str("phone"), CompanyID: q.id("company_id"),
+				OwnerID: q.id("owner_id"), Tag: q.str("tag"), Q: q.str("q"), Deleted: deleted}
+		},
+		find: svc.FindContactByID, list: svc.FindContacts, create: svc.CreateContact, update: svc.UpdateContact,
+		remove: svc.DeleteContact, restore: svc.RestoreContact,
+		id: func(c *crm.Contact) int64 { return c.ID }, version: func(c *crm.Contact) int64 { return c.Version },
+	})
+	register(s, mux, resource[*crm.Company, crm.CompanyInput, crm.CompanyFilter]{
+		name: "companies", filters: []string{"name", "domain", "owner_id", "tag"},
+		filter: func(q *query, deleted bool) crm.CompanyFilter {
+			return crm.CompanyFilter{Name: q.str("name"), Domain: q.str("domain"), OwnerID: q.id("owner_id"),
+				Tag: q.str("tag"), Q: q.str("q"), Deleted: deleted}
+		},
+		find: svc.FindCompanyByID, list: svc.FindCompanies, create: svc.CreateCompany, update: svc.UpdateCompany,
+		remove: svc.DeleteCompany, restore: svc.RestoreCompany,
+		id: func(c *crm.Company) int64 { return c.ID }, version: func(c *crm.Company) int64 { return c.Version },
+	})
+	register(s, mux, resource[*crm.Deal, crm.DealInput, crm.DealFilter]{
+		name: "deals", filters: []string{"pipeline_id", "stage_id", "contact_id", "company_id", "owner_id", "tag"},
+		filter: func(q *query, deleted bool) crm.DealFilter {
+			return crm.DealFilter{PipelineID: q.id("pipeline_id"), StageID: q.id("stage_id"), ContactID: q.id("contact_id"),
+				CompanyID: q.id("company_id"), OwnerID: q.id("owner_id"), Tag: q.str("tag"), Q: q.str("q"), Deleted: deleted}
+		},
+		find: svc.FindDealByID, list: svc.FindDeals, create: svc.CreateDeal, update: svc.UpdateDeal,
+		remove: svc.DeleteDeal, restore: svc.RestoreDeal,
+		id: func(d *crm.Deal) int64 { return d.ID }, version: func(d *crm.Deal) int64 { return d.Version },
+	})
+	register(s, mux, resource[*crm.Activity, crm.ActivityInput, crm.ActivityFilter]{
+		name: "activities", filters: []string{"type", "contact_id", "company_id", "deal_id", "owner_id"},
+		filter: func(q *query, deleted bool) crm.ActivityFilter {
+			return crm.ActivityFilter{Type: q.str("type"), ContactID: q.id("contact_id"), CompanyID: q.id("company_id"),
+				DealID: q.id("deal_id"), OwnerID: q.id("owner_id"), Q: q.str("q"), Deleted: deleted}
+		},
+		find: svc.FindActivityByID, list: svc.FindActivities, create: svc.CreateActivity, update: svc.UpdateActivity,
+		remove: svc.DeleteActivity, restore: svc.RestoreActivity,
+		id: func(a *crm.Activity) int64 { return a.ID }, version: func(a *crm.Activity) int64 { return a.Version },
+	})
+	register(s, mux, resource[*crm.Task, crm.TaskInput, crm.TaskFilter]{
+		name: "tasks", filters: []string{"status", "assignee_id", "contact_id", "company_id", "deal_id", "owner_id"},
+		filter: func(q *query, deleted bool) crm.TaskFilter {
+			return crm.TaskFilter{Status: q.str("status"), AssigneeID: q.id("assignee_id"), ContactID: q.id("contact_id"),
+				CompanyID: q.id("company_id"), DealID: q.id("deal_id"), OwnerID: q.id("owner_id"), Q: q.str("q"), Deleted: deleted}
+		},
+		find: svc.FindTaskByID, list: svc.FindTasks, create: svc.CreateTask, update: svc.UpdateTask,
+		remove: svc.DeleteTask, restore: svc.RestoreTask,
+		id: func(t *crm.Task) int64 { return t.ID }, version: func(t *crm.Task) int64 { return t.Version },
+	})
+
+	mux.Handle("GET /api/v1/contacts/{id}/timeline", s.api(s.apiTimeline))
+	mux.Handle("GET /api/v1/contacts/{id}/consents", s.api(s.apiConsents))
+	mux.Handle("POST /api/v1/contacts/{id}/consents", s.api(s.apiRecordConsent))
+	mux.Handle("GET /api/v1/pipelines", s.api(s.apiPipelines))
+	mux.Handle("POST /api/v1/pipelines", s.api(s.apiCreatePipeline))
+
+	mux.Handle("GET /api/v1/me", s.api(s.apiMe))
+	mux.Handle("GET /api/v1/users", s.api(s.apiUsers))
+	mux.Handle("POST /api/v1/users", s.api(s.apiCreateUser))
+	mux.Handle("GET /api/v1/users/{id}", s.api(s.apiUser))
+	mux.Handle("PATCH /api/v1/users/{id}", s.api(s.apiUpdateUser))
+	mux.Handle("GET /api/v1/sessions", s.api(s.apiSessions))
+	mux.Handle("DELETE /api/v1/sessions/{id}", s.api(s.apiRevokeSession))
+	mux.Handle("GET /api/v1/tokens", s.api(s.apiTokens))
+	mux.Handle("POST /api/v1/tokens", s.api(s.apiCreateToken))
+	mux.Handle("DELETE /api/v1/tokens/{id}", s.api(s.apiRevokeToken))
+	mux.HandleFunc("GET /api/v1/openapi.json", s.apiOpenAPI)
+
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+
+	s.uiRoutes(mux)
+
+	// Cross-origin state-changing requests from browsers are refused
+	// (ASVS v5.0.0-3.5.1); API clients that send no Origin pass.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeAPIError(w, r, crm.Errorf(crm.EFORBIDDEN, "cross-origin request refused"))
+	}))
+	mux.finish(s)
+	mux.mux.HandleFunc("/api/", s.apiNotFound)
+	s.routeList = mux.routes()
+	return s.base(cop.Handler(mux.mux))
+}
