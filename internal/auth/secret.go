@@ -9,8 +9,7 @@ import (
 
 // Prefixes make leaked secrets recognisable to secret scanners.
 const (
-	TokenPrefix   = "cst_"
-	SessionPrefix = ""
+	TokenPrefix = "cst_"
 )
 
 // NewSecret returns a random secret of 32 bytes (256 bits) as unpadded
