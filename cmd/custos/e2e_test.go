@@ -67,6 +67,7 @@ func (l *lockedBuffer) String() string {
 type server struct {
 	url    string
 	out    *lockedBuffer
+	log    *lockedBuffer // stderr: the structured log
 	client *http.Client
 	data   string
 }
@@ -77,11 +78,11 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	out := &lockedBuffer{}
+	out, logs := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		args := append([]string{"serve", "--listen", "127.0.0.1:0"}, extra...)
-		err := run(ctx, args, testEnv(dataDir), strings.NewReader(""), io.MultiWriter(pw, out), io.Discard)
+		err := run(ctx, args, testEnv(dataDir), strings.NewReader(""), io.MultiWriter(pw, out), logs)
 		pw.Close()
 		done <- err
 	}()
@@ -109,7 +110,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	if base == "" {
 		t.Fatalf("server did not start; output:\n%s", out.String())
 	}
-	s := &server{url: base, out: out, data: dataDir}
+	s := &server{url: base, out: out, log: logs, data: dataDir}
 	if strings.HasPrefix(base, "https://") {
 		certFile, _ := tlsconf.Files(dataDir)
 		pemBytes, err := os.ReadFile(certFile)

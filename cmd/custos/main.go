@@ -16,7 +16,9 @@ import (
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/config"
+	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/policy"
+	"github.com/custos-crm/custos/internal/postgres"
 	"github.com/custos-crm/custos/internal/service"
 	"github.com/custos-crm/custos/internal/sqlite"
 )
@@ -142,9 +144,25 @@ func newLogger(c *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// openStore opens and migrates the embedded store.
-func openStore(ctx context.Context, c *config.Config) (*sqlite.DB, error) {
-	db, err := sqlite.Open(ctx, c.DataDir)
+// database is a store with its schema management: the embedded SQLite
+// store or PostgreSQL.
+type database interface {
+	crm.Store
+	Migrate(ctx context.Context) error
+	SchemaVersion(ctx context.Context) (current, latest int, err error)
+}
+
+// openDB opens the configured store without migrating it.
+func openDB(ctx context.Context, c *config.Config) (database, error) {
+	if c.DB != "" {
+		return postgres.Open(ctx, c.DB)
+	}
+	return sqlite.Open(ctx, c.DataDir)
+}
+
+// openStore opens and migrates the configured store.
+func openStore(ctx context.Context, c *config.Config) (database, error) {
+	db, err := openDB(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +174,7 @@ func openStore(ctx context.Context, c *config.Config) (*sqlite.DB, error) {
 }
 
 // newService builds the service layer from the configuration.
-func newService(c *config.Config, db *sqlite.DB, log *slog.Logger) *service.Service {
+func newService(c *config.Config, db crm.Store, log *slog.Logger) *service.Service {
 	return service.New(db, service.Options{
 		Policy:          policy.Policy{Visibility: policy.Visibility(c.RecordVisibility)},
 		Hasher:          auth.NewHasher(auth.Params{Memory: uint32(c.Argon2Memory), Time: uint32(c.Argon2Time), Threads: uint8(c.Argon2Threads)}, c.HashWorkers),

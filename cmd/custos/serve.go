@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/demo"
+	"github.com/custos-crm/custos/internal/service"
 	"github.com/custos-crm/custos/internal/tlsconf"
 	"github.com/custos-crm/custos/internal/web"
 )
@@ -106,7 +108,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "Custos is listening on %s\n", base)
 
-	go housekeeping(ctx, svc.PurgeDeleted, log)
+	go housekeeping(ctx, svc, auth.NewID(), log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -133,16 +135,25 @@ func publicURL(scheme string, addr net.Addr) string {
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
+// housekeepingEvery is how often the scheduled jobs run.
+const housekeepingEvery = time.Hour
+
 // housekeeping purges records past their delete grace period and expired
-// sessions, hourly.
-func housekeeping(ctx context.Context, purge func(context.Context) (int64, error), log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
+// sessions, hourly; with several instances on one database, the instance
+// holding the job's lease runs it.
+func housekeeping(ctx context.Context, svc *service.Service, instance string, log *slog.Logger) {
+	t := time.NewTicker(housekeepingEvery)
 	defer t.Stop()
 	for {
-		if n, err := purge(ctx); err != nil && ctx.Err() == nil {
-			log.Error("purge failed", slog.Any("error", err))
-		} else if n > 0 {
-			log.Info("purged deleted records", slog.Int64("count", n))
+		var n int64
+		ran, err := svc.RunJob(ctx, "purge", instance, housekeepingEvery, func(ctx context.Context) (err error) {
+			n, err = svc.PurgeDeleted(ctx)
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Error("scheduled job failed", slog.String("job", "purge"), slog.Any("error", err))
+		} else if ran {
+			log.Info("scheduled job ran", slog.String("job", "purge"), slog.String("instance", instance), slog.Int64("purged", n))
 		}
 		select {
 		case <-ctx.Done():

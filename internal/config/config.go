@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 // Config is the server's configuration.
 type Config struct {
 	DataDir          string        // embedded store and generated certificate
+	DB               string        // PostgreSQL URL; empty for the embedded store
 	ConfigFile       string        // optional JSON file with the same keys as the flags
 	Listen           string        // address to listen on
 	TLSCert          string        // the operator's certificate (PEM)
@@ -87,6 +89,7 @@ func duration(dst func(*Config) *time.Duration) func(*Config, string) error {
 // dashes as underscores; file keys are the flag names.
 var options = []option{
 	{"data", "data directory for the embedded store, certificate and state", "./custos-data", str(func(c *Config) *string { return &c.DataDir })},
+	{"db", "PostgreSQL URL (postgres://user@host/db?sslmode=verify-full&sslrootcert=ca.pem); empty for the embedded store", "", str(func(c *Config) *string { return &c.DB })},
 	{"config", "optional JSON config file whose keys are these flag names", "", str(func(c *Config) *string { return &c.ConfigFile })},
 	{"listen", "address to serve on", "127.0.0.1:8443", str(func(c *Config) *string { return &c.Listen })},
 	{"tls-cert", "PEM certificate file (default: a self-signed certificate in the data directory)", "", str(func(c *Config) *string { return &c.TLSCert })},
@@ -238,6 +241,9 @@ func readFile(path string) (map[string]string, error) {
 // Validate checks the configuration as a whole.
 func (c *Config) Validate() error {
 	var errs []error
+	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+		errs = append(errs, errors.New("db: must be a postgres:// URL"))
+	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data: must not be empty"))
 	}
@@ -290,8 +296,25 @@ func Table() [][4]string {
 // secrets today; secret-bearing settings will be shown as set or unset.
 func (c *Config) Redacted() map[string]any {
 	return map[string]any{
-		"data": c.DataDir, "listen": c.Listen, "tls-cert": c.TLSCert != "", "insecure-http": c.InsecureHTTP,
+		"data": c.DataDir, "db": RedactURL(c.DB), "listen": c.Listen, "tls-cert": c.TLSCert != "", "insecure-http": c.InsecureHTTP,
 		"demo": c.Demo, "log-level": c.LogLevel, "record-visibility": c.RecordVisibility,
 		"session-idle": c.SessionIdle.String(), "session-absolute": c.SessionAbsolute.String(),
 	}
+}
+
+// RedactURL returns a database URL without its password and query, for
+// logs: "postgres://custos@db.example:5432/crm".
+func RedactURL(s string) string {
+	if s == "" {
+		return "embedded"
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable)"
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	u.RawQuery = ""
+	return u.String()
 }

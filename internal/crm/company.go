@@ -36,7 +36,8 @@ type CompanyInput struct {
 
 // CompanyFilter selects companies.
 type CompanyFilter struct {
-	Name    string // exact, case-insensitive
+	IDs     []int64 // only these companies (at most MaxLimit), e.g. to name a page's links
+	Name    string  // exact, case-insensitive
 	Domain  string
 	OwnerID int64
 	Tag     string

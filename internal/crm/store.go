@@ -96,6 +96,13 @@ type Tx interface {
 	TouchToken(ctx context.Context, id int64, lastUsed time.Time) error
 	RevokeToken(ctx context.Context, id int64, at time.Time) error
 
+	// AcquireLease takes or renews the lease called name for holder until
+	// the given time, and reports whether holder now holds it. It succeeds
+	// when nobody holds the lease, when it has expired, or when holder
+	// already holds it; of concurrent callers exactly one wins. Scheduled
+	// jobs use it so that one instance runs each round (SCL-1).
+	AcquireLease(ctx context.Context, name, holder string, until time.Time) (bool, error)
+
 	// Setting and SetSetting keep small pieces of server state (the setup
 	// code's hash, the demo seed marker). Setting returns "" when unset.
 	Setting(ctx context.Context, key string) (string, error)

@@ -61,18 +61,32 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 		s.events.Emit(ctx, Event{Type: "login.failure", UserID: id, IP: ip})
 		return nil, nil, "", badLogin()
 	}
+	newHash := ""
 	if rehash {
 		if h, err := s.hasher.Hash(ctx, password); err == nil {
-			u.PasswordHash = h
+			newHash = h
 		}
 	}
 	secret := auth.NewSecret("")
 	sess := &crm.Session{ID: auth.NewID(), UserID: u.ID, SecretHash: auth.HashSecret(secret),
 		CSRFToken: auth.NewSecret(""), IP: ip, UserAgent: truncate(userAgent, 300)}
-	err = s.store.Write(ctx, func(tx crm.Tx) error {
+	checked := u.PasswordHash
+	err = s.store.Write(ctx, func(tx crm.Tx) (err error) {
+		// Re-read inside the transaction: an administrator may have
+		// disabled the user or changed the password or role meanwhile, and
+		// writing back the row read before would undo that.
+		if u, err = tx.UserByID(ctx, u.ID); err != nil {
+			return err
+		}
+		if u.Disabled || u.PasswordHash != checked {
+			return badLogin()
+		}
 		now := tx.Now()
 		sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = now, now, now.Add(s.absolute)
 		u.LastLoginAt = &now
+		if newHash != "" {
+			u.PasswordHash = newHash
+		}
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}

@@ -40,8 +40,20 @@ func lookupWritable[T any](ctx context.Context, s *Service, tx crm.Tx, p *crm.Pr
 }
 
 // updateRecord runs a read-modify-write of one record in one transaction.
-// ifVersion, when not zero, must equal the stored version (If-Match).
+// ifVersion, when not zero, must equal the stored version (If-Match). A
+// caller that gave no version never sees a conflict it did not ask about:
+// when a concurrent writer wins the race (PostgreSQL runs writers
+// concurrently; SQLite queues them), the change is read again and reapplied.
 func updateRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], id, ifVersion int64, apply func(tx crm.Tx, v T) error) (T, error) {
+	for attempt := 0; ; attempt++ {
+		v, err := updateOnce(ctx, s, p, o, id, ifVersion, apply)
+		if ifVersion != 0 || attempt == 4 || crm.ErrorCode(err) != crm.EPRECONDITION {
+			return v, err
+		}
+	}
+}
+
+func updateOnce[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], id, ifVersion int64, apply func(tx crm.Tx, v T) error) (T, error) {
 	var v T
 	if err := s.require(p, policy.WriteClients); err != nil {
 		return v, err

@@ -72,6 +72,9 @@ func (t *tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q 
 		return []*crm.Company{}, "", nil
 	}
 	w.deleted(f.Deleted)
+	if len(f.IDs) > 0 {
+		w.and("id IN (SELECT value FROM json_each(?))", idList(f.IDs))
+	}
 	eqText(&w, "name_lc", strings.ToLower(f.Name))
 	eqText(&w, "domain_lc", strings.ToLower(f.Domain))
 	eqInt(&w, "owner_id", f.OwnerID)

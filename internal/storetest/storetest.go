@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"TaskAssigneeScope", testTaskAssigneeScope},
 		{"ContactSearch", testContactSearch},
 		{"OtherSearch", testOtherSearch},
+		{"TextOrder", testTextOrder},
 		{"Tags", testTags},
 		{"Consents", testConsents},
 		{"Pipelines", testPipelines},
@@ -59,6 +60,8 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"Sessions", testSessions},
 		{"Tokens", testTokens},
 		{"Settings", testSettings},
+		{"Leases", testLeases},
+		{"CompanyIDs", testCompanyIDs},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -143,30 +143,39 @@ func (s *Server) uiContacts(w http.ResponseWriter, r *http.Request, p *crm.Princ
 	return nil
 }
 
-// names looks up the owners' and companies' names of some contacts, once
-// per distinct id. A name the principal may not see stays empty.
+// names looks up the owners' and companies' names of a page of contacts
+// with two queries, whatever the page's size. A name the principal may not
+// see stays empty.
 func (s *Server) names(r *http.Request, p *crm.Principal, list []*crm.Contact) (owners, companies map[int64]string) {
 	owners = map[int64]string{p.UserID: p.Name}
 	companies = map[int64]string{}
+	if len(list) == 0 {
+		return owners, companies
+	}
+	if users, err := s.svc.FindUsers(r.Context(), p); err == nil {
+		for _, u := range users {
+			owners[u.ID] = u.Name
+		}
+	} else {
+		s.logError(r, err)
+	}
+	var ids []int64
 	for _, c := range list {
-		if _, ok := owners[c.OwnerID]; !ok {
-			owners[c.OwnerID] = ""
-			if u, err := s.svc.FindUserByID(r.Context(), p, c.OwnerID); err == nil {
-				owners[c.OwnerID] = u.Name
-			} else {
-				s.logError(r, err)
+		if c.CompanyID != nil {
+			if _, seen := companies[*c.CompanyID]; !seen {
+				companies[*c.CompanyID] = ""
+				ids = append(ids, *c.CompanyID)
 			}
 		}
-		if c.CompanyID == nil {
-			continue
+	}
+	if len(ids) > 0 {
+		pg, err := s.svc.FindCompanies(r.Context(), p, crm.CompanyFilter{IDs: ids}, crm.ListOptions{Limit: crm.MaxLimit})
+		if err != nil {
+			s.logError(r, err)
+			return owners, companies
 		}
-		if _, ok := companies[*c.CompanyID]; !ok {
-			companies[*c.CompanyID] = ""
-			if co, err := s.svc.FindCompanyByID(r.Context(), p, *c.CompanyID); err == nil {
-				companies[*c.CompanyID] = co.Name
-			} else {
-				s.logError(r, err)
-			}
+		for _, co := range pg.Items {
+			companies[co.ID] = co.Name
 		}
 	}
 	return owners, companies

@@ -153,6 +153,10 @@ func (f *fakeServices) FindUserByID(ctx context.Context, p *crm.Principal, id in
 	return &crm.User{ID: id, Name: "Boris Ivanov"}, nil
 }
 
+func (f *fakeServices) FindUsers(ctx context.Context, p *crm.Principal) ([]*crm.User, error) {
+	return []*crm.User{{ID: 7, Name: "Boris Ivanov"}}, nil
+}
+
 func (f *fakeServices) FindContacts(ctx context.Context, p *crm.Principal, fl crm.ContactFilter, o crm.ListOptions) (*crm.Page[*crm.Contact], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -237,7 +241,9 @@ func (f *fakeServices) FindCompanies(ctx context.Context, p *crm.Principal, fl c
 	defer f.mu.Unlock()
 	pg := &crm.Page[*crm.Company]{}
 	for _, c := range f.companies {
-		pg.Items = append(pg.Items, c)
+		if len(fl.IDs) == 0 || slices.Contains(fl.IDs, c.ID) {
+			pg.Items = append(pg.Items, c)
+		}
 	}
 	return pg, nil
 }

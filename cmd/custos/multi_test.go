@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/custos-crm/custos/internal/postgres/postgrestest"
+)
+
+// TestTwoInstancesOnePostgres runs two real `custos serve` instances on one
+// PostgreSQL database (SCL-1, CORE-5) and shows that a token and a browser
+// session made through one work on the other, that a change made through one
+// is seen by the other, and that a scheduled job runs on exactly one.
+// It skips without CUSTOS_TEST_POSTGRES.
+func TestTwoInstancesOnePostgres(t *testing.T) {
+	dsn, _ := postgrestest.Schema(t)
+	dirA, dirB := t.TempDir(), t.TempDir()
+	runCLI(t, dirA, "a long and unusual passphrase\n", "user", "add", "--db", dsn, "--email", "rep@example.com", "--role", "sales", "--password-stdin")
+	token := strings.TrimSpace(runCLI(t, dirA, "", "token", "create", "--db", dsn, "--email", "rep@example.com", "--scope", "write"))
+	a := startServer(t, dirA, "--db", dsn, "--log-level", "info")
+	b := startServer(t, dirB, "--db", dsn, "--log-level", "info")
+
+	// A change through A is seen through B, with the same token.
+	var c struct {
+		ID      int64  `json:"id"`
+		Title   string `json:"title"`
+		Version int64  `json:"version"`
+	}
+	wantStatus(t, a.api(t, token, "POST", "/api/v1/contacts", map[string]any{"last_name": "Shared", "title": "CEO"}, &c), http.StatusCreated)
+	path := fmt.Sprintf("/api/v1/contacts/%d", c.ID)
+	wantStatus(t, b.api(t, token, "GET", path, nil, &c), http.StatusOK)
+	if c.Title != "CEO" {
+		t.Errorf("B reads %+v", c)
+	}
+	wantStatus(t, b.api(t, token, "PATCH", path, map[string]any{"title": "CFO"}, &c), http.StatusOK)
+	wantStatus(t, a.api(t, token, "GET", path, nil, &c), http.StatusOK)
+	if c.Title != "CFO" || c.Version != 2 {
+		t.Errorf("A reads %+v after B's change", c)
+	}
+
+	// A browser session made on A works on B, and logging out on B ends it on A.
+	form := url.Values{"email": {"rep@example.com"}, "password": {"a long and unusual passphrase"}}
+	req, _ := http.NewRequest("POST", a.url+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", a.url)
+	noRedirect := *a.client
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var cookie *http.Cookie
+	for _, ck := range res.Cookies() {
+		if ck.Name == "__Host-custos_session" {
+			cookie = ck
+		}
+	}
+	if cookie == nil {
+		t.Fatalf("login on A: status %d, no session cookie", res.StatusCode)
+	}
+	me := func(s *server) int {
+		req, _ := http.NewRequest("GET", s.url+"/api/v1/me", nil)
+		req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
+		res, err := s.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := me(b); got != http.StatusOK {
+		t.Fatalf("A's session on B: %d", got)
+	}
+
+	// The purge job ran on start on exactly one of the two instances.
+	runs := strings.Count(a.log.String(), "scheduled job ran") + strings.Count(b.log.String(), "scheduled job ran")
+	if runs != 1 {
+		t.Errorf("the scheduled job ran %d times on two instances, want 1\nA:\n%s\nB:\n%s", runs, a.log.String(), b.log.String())
+	}
+
+	// Revoking the session through B ends it on A.
+	if err := revokeAll(t, b, token); err != nil {
+		t.Fatal(err)
+	}
+	if got := me(a); got != http.StatusUnauthorized {
+		t.Errorf("A still accepts a session revoked through B: %d", got)
+	}
+}
+
+// revokeAll ends the token user's sessions one by one through the API of s.
+func revokeAll(t *testing.T, s *server, token string) error {
+	t.Helper()
+	var list struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	wantStatus(t, s.api(t, token, "GET", "/api/v1/sessions", nil, &list), http.StatusOK)
+	if len(list.Items) == 0 {
+		return fmt.Errorf("no sessions listed")
+	}
+	for _, it := range list.Items {
+		wantStatus(t, s.api(t, token, "DELETE", "/api/v1/sessions/"+it.ID, nil, nil), http.StatusNoContent)
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+
+	"github.com/custos-crm/custos/internal/crm"
+)
+
+const companyCols = `id, name, domain, industry, phone, address, notes, tags,
+	owner_id, version, created_at, updated_at, deleted_at`
+
+const (
+	sqlCompanyByID = `SELECT ` + companyCols + ` FROM companies
+		WHERE id = $1 AND deleted_at IS NULL AND ($2 OR owner_id = $3)`
+	sqlDeletedCompanyByID = `SELECT ` + companyCols + ` FROM companies
+		WHERE id = $1 AND deleted_at IS NOT NULL AND ($2 OR owner_id = $3)`
+	sqlInsertCompany = `INSERT INTO companies (name, name_lc, domain, domain_lc, industry,
+		phone, address, notes, tags, owner_id, version, created_at, updated_at, deleted_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`
+	sqlUpdateCompany = `UPDATE companies SET name = $1, name_lc = $2, domain = $3,
+		domain_lc = $4, industry = $5, phone = $6, address = $7, notes = $8, tags = $9, owner_id = $10,
+		version = $11, updated_at = $12, deleted_at = $13
+		WHERE id = $14 AND version = $15`
+)
+
+// scanCompany scans the columns of companyCols, then extra.
+func scanCompany(sc scanner, extra ...any) (*crm.Company, error) {
+	var (
+		c                crm.Company
+		deletedAt        *int64
+		tags             string
+		created, updated int64
+	)
+	dest := []any{&c.ID, &c.Name, &c.Domain, &c.Industry, &c.Phone, &c.Address, &c.Notes,
+		&tags, &c.OwnerID, &c.Version, &created, &updated, &deletedAt}
+	if err := sc.Scan(append(dest, extra...)...); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.Tags, err = decodeTags(tags); err != nil {
+		return nil, err
+	}
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	c.DeletedAt = timePtr(deletedAt)
+	return &c, nil
+}
+
+// CompanyByID returns the company visible in s; with deleted, only if it is
+// soft-deleted. ENOTFOUND otherwise.
+func (t *tx) CompanyByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (*crm.Company, error) {
+	if !s.All && s.OwnerID == 0 {
+		return nil, crm.NotFound("company")
+	}
+	query := sqlCompanyByID
+	if deleted {
+		query = sqlDeletedCompanyByID
+	}
+	c, err := scanCompany(t.q.QueryRow(ctx, query, id, s.All, s.OwnerID))
+	if err != nil {
+		return nil, rowError(err, "company by id", "company")
+	}
+	return c, nil
+}
+
+// Companies lists the companies visible in s that match f. Name matches
+// exactly but case-insensitively; Q is a prefix of the name or the domain.
+func (t *tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q crm.ListQuery) ([]*crm.Company, string, error) {
+	var w where
+	if !w.scope(s, "owner_id = %s") {
+		return []*crm.Company{}, "", nil
+	}
+	w.deleted(f.Deleted)
+	if len(f.IDs) > 0 {
+		w.and("id = ANY(" + w.arg(f.IDs) + ")")
+	}
+	eqText(&w, "name_lc", strings.ToLower(f.Name))
+	eqText(&w, "domain_lc", strings.ToLower(f.Domain))
+	eqInt(&w, "owner_id", f.OwnerID)
+	tagFilter(&w, tagCompany, f.Tag)
+	if q := searchText(f.Q); q != "" {
+		var o anyOf
+		o.or(prefix(&w, "name_lc", q))
+		o.or(prefix(&w, "domain_lc", q))
+		o.addTo(&w)
+	}
+	l, err := buildList("companies", "companies", companyCols, &w, q)
+	if err != nil {
+		return nil, "", err
+	}
+	return runList(ctx, t, l, "company", scanCompany, func(c *crm.Company) int64 { return c.ID })
+}
+
+func companyArgs(c *crm.Company) []any {
+	return []any{c.Name, strings.ToLower(c.Name), c.Domain, strings.ToLower(c.Domain), c.Industry,
+		c.Phone, c.Address, c.Notes, encodeTags(c.Tags), c.OwnerID, c.Version}
+}
+
+// InsertCompany stores a new company and sets c.ID.
+func (t *tx) InsertCompany(ctx context.Context, c *crm.Company) error {
+	args := append(companyArgs(c), micros(c.CreatedAt), micros(c.UpdatedAt), nullMicros(c.DeletedAt))
+	id, err := t.insert(ctx, sqlInsertCompany, args...)
+	if err != nil {
+		return dbError(err, "insert company", "company", "")
+	}
+	if err := t.setTags(ctx, tagCompany, id, c.Tags, false); err != nil {
+		return err
+	}
+	c.ID = id
+	return nil
+}
+
+// UpdateCompany stores c if the stored version is c.Version-1; EPRECONDITION
+// otherwise.
+func (t *tx) UpdateCompany(ctx context.Context, c *crm.Company) error {
+	args := append(companyArgs(c), micros(c.UpdatedAt), nullMicros(c.DeletedAt), c.ID, c.Version-1)
+	ok, err := t.update(ctx, sqlUpdateCompany, args...)
+	if err != nil {
+		return dbError(err, "update company", "company", "")
+	}
+	if !ok {
+		return stale("company")
+	}
+	return t.setTags(ctx, tagCompany, c.ID, c.Tags, true)
+}

@@ -1,0 +1,189 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// querier is the read pool or a write transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// tx implements crm.Tx over the read pool or inside one write transaction.
+// pgx prepares each statement once per connection and keeps it (its
+// statement cache), so the package needs no cache of its own.
+type tx struct {
+	q     querier
+	write bool // inside a Write: reads by key of unversioned rows lock them
+	now   time.Time
+}
+
+var _ crm.Tx = (*tx)(nil)
+
+// Now returns the time fixed when the Read or Write began.
+func (t *tx) Now() time.Time { return t.now }
+
+// lock returns the locking clause for a read of an unversioned row by key:
+// inside a Write the row stays locked until the transaction ends, so that
+// the update the caller makes of what it read cannot overwrite a change
+// committed in between (see the package doc). Reads outside a Write, on
+// the read-only pool, lock nothing.
+func (t *tx) lock(clause string) string {
+	if t.write {
+		return " " + clause
+	}
+	return ""
+}
+
+// insert runs an INSERT ... RETURNING id and returns the new row's id.
+func (t *tx) insert(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	err := t.q.QueryRow(ctx, query, args...).Scan(&id)
+	return id, err
+}
+
+// update runs an UPDATE or DELETE and reports whether it changed a row.
+func (t *tx) update(ctx context.Context, query string, args ...any) (bool, error) {
+	tag, err := t.q.Exec(ctx, query, args...)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// SQLSTATE codes the store maps; see dbError.
+const (
+	codeUniqueViolation      = "23505"
+	codeForeignKeyViolation  = "23503"
+	codeCheckViolation       = "23514"
+	codeNotNullViolation     = "23502"
+	codeInvalidByteSequence  = "22021" // NUL, or not UTF-8
+	codeUntranslatable       = "22P05"
+	codeSerializationFailure = "40001"
+	codeDeadlockDetected     = "40P01"
+)
+
+// dbError turns a driver error into the crm error the Tx contract names, by
+// the SQLSTATE PostgreSQL reports, never by message text. what names the
+// record ("contact"), field the input field of its unique value, if any.
+func dbError(err error, op, what, field string) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case codeUniqueViolation:
+			e := &crm.Error{Code: crm.ECONFLICT, Message: what + " already exists"}
+			if field != "" {
+				e.Fields = map[string]string{field: "already exists"}
+			}
+			return e
+		case codeForeignKeyViolation:
+			return &crm.Error{Code: crm.EINVALID, Message: what + " refers to a record that does not exist"}
+		case codeCheckViolation, codeNotNullViolation, codeInvalidByteSequence, codeUntranslatable:
+			return &crm.Error{Code: crm.EINVALID, Message: what + " has an invalid value"}
+		case codeSerializationFailure, codeDeadlockDetected:
+			// PostgreSQL broke a cycle of transactions waiting for each
+			// other by failing this one; the others went through.
+			return &crm.Error{Code: crm.ECONFLICT, Message: what + " was changed by someone else at the same time; try again"}
+		}
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// rowError maps pgx.ErrNoRows to crm.NotFound(what) and the rest as
+// dbError does.
+func rowError(err error, op, what string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return crm.NotFound(what)
+	}
+	return dbError(err, op, what, "")
+}
+
+// stale is the error of an update whose expected version is not stored.
+func stale(what string) error {
+	return &crm.Error{Code: crm.EPRECONDITION, Message: what + " was changed by someone else; reload and try again"}
+}
+
+// micros and the functions below convert between Go values and columns,
+// exactly as the sqlite package does.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func nullMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func timePtr(v *int64) *time.Time {
+	if v == nil {
+		return nil
+	}
+	t := fromMicros(*v)
+	return &t
+}
+
+func nullID(id *int64) any {
+	if id == nil {
+		return nil
+	}
+	return *id
+}
+
+// nullZero stores 0 as NULL, for references where 0 means none.
+func nullZero(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// scanner is a pgx.Row or pgx.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// sqlPurge removes soft-deleted records, children first: activities and
+// tasks refer to deals, contacts and companies; deals to contacts and
+// companies; contacts to companies. Live records that refer to a purged one
+// lose the reference (ON DELETE SET NULL); a purged contact's consents go
+// with it (ON DELETE CASCADE), and triggers drop the tag rows.
+var sqlPurge = []struct{ what, query string }{
+	{"activities", `DELETE FROM activities WHERE deleted_at IS NOT NULL AND deleted_at < $1`},
+	{"tasks", `DELETE FROM tasks WHERE deleted_at IS NOT NULL AND deleted_at < $1`},
+	{"deals", `DELETE FROM deals WHERE deleted_at IS NOT NULL AND deleted_at < $1`},
+	{"contacts", `DELETE FROM contacts WHERE deleted_at IS NOT NULL AND deleted_at < $1`},
+	{"companies", `DELETE FROM companies WHERE deleted_at IS NOT NULL AND deleted_at < $1`},
+}
+
+// PurgeDeleted hard-deletes the records soft-deleted before the given time
+// and returns how many it removed (consents and tags not counted). A record
+// restored meanwhile by a concurrent transaction is left alone: READ
+// COMMITTED re-checks the condition on the row it waited for.
+func (t *tx) PurgeDeleted(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for _, p := range sqlPurge {
+		tag, err := t.q.Exec(ctx, p.query, micros(before))
+		if err != nil {
+			return total, dbError(err, "purge "+p.what, p.what, "")
+		}
+		total += tag.RowsAffected()
+	}
+	return total, nil
+}
