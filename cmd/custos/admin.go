@@ -15,7 +15,7 @@ import (
 func runMigrate(ctx context.Context, e env, args []string) error {
 	fs, load := newFlags(e, "migrate", "[--status] [flags]", `Apply the embedded database migrations, each in its own transaction.
 "serve" migrates on start too. A database whose schema is newer than this
-binary is refused: upgrade custos instead.`, "data", "db", "config", "log-level", "log-format")
+binary is refused: upgrade custos instead.`, "data", "db", "db-insecure", "config", "log-level", "log-format")
 	status := fs.Bool("status", false, "only print the current and latest schema version")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -70,7 +70,7 @@ func runUser(ctx context.Context, e env, args []string) error {
 		return usageError{"user: missing subcommand"}
 	}
 	sub, args := args[0], args[1:]
-	fs, load := newFlags(e, "user "+sub, "[flags]", userHelp, "data", "db", "config", "log-level", "log-format", "argon2-memory", "argon2-time", "argon2-threads")
+	fs, load := newFlags(e, "user "+sub, "[flags]", userHelp, "data", "db", "db-insecure", "config", "log-level", "log-format", "argon2-memory", "argon2-time", "argon2-threads")
 	email := fs.String("email", "", "the user's email address")
 	role := fs.String("role", "", "role: admin, manager, sales, support, auditor, readonly")
 	name := fs.String("name", "", "display name (default: the email)")
@@ -182,7 +182,7 @@ func runToken(ctx context.Context, e env, args []string) error {
 		}
 		return usageError{"token: expected the subcommand create"}
 	}
-	fs, load := newFlags(e, "token create", "[flags]", tokenHelp, "data", "db", "config", "log-level", "log-format")
+	fs, load := newFlags(e, "token create", "[flags]", tokenHelp, "data", "db", "db-insecure", "config", "log-level", "log-format")
 	email := fs.String("email", "", "the user the token acts as")
 	scope := fs.String("scope", "read", "read (GET only) or write")
 	ttl := fs.Duration("ttl", 30*24*time.Hour, "lifetime, e.g. 24h or 720h (at most 8784h)")

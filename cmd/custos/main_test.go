@@ -115,6 +115,9 @@ func TestConfigPrecedence(t *testing.T) {
 	for _, bad := range []map[string]string{
 		{"CUSTOS_LISTEN": "nope"}, {"CUSTOS_RECORD_VISIBILITY": "everyone"}, {"CUSTOS_ARGON2_MEMORY": "1024"},
 		{"CUSTOS_TLS_CERT": "x.pem"}, {"CUSTOS_SESSION_IDLE": "soon"},
+		{"CUSTOS_DB": "mysql://db/x"},
+		{"CUSTOS_DB": "postgres://custos@db.example.com/crm"},
+		{"CUSTOS_DB": "postgres://custos@db.example.com/crm?sslmode=require"},
 	} {
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		if _, err := config.Register(fs)(func(k string) string { return bad[k] }); err == nil {
@@ -125,5 +128,28 @@ func TestConfigPrecedence(t *testing.T) {
 	fs = flag.NewFlagSet("t", flag.ContinueOnError)
 	if _, err := config.Register(fs)(func(k string) string { return map[string]string{"CUSTOS_CONFIG": file}[k] }); err == nil {
 		t.Error("unknown key in config file accepted")
+	}
+}
+
+// TestDBURLPolicy: a remote PostgreSQL must be verified (ASVS v5.0.0-12.3.2).
+func TestDBURLPolicy(t *testing.T) {
+	for url, ok := range map[string]bool{
+		"postgres://custos@127.0.0.1:5432/crm?sslmode=disable":                    true,
+		"postgres://custos@localhost/crm":                                         true,
+		"postgres:///crm?host=/var/run/postgresql":                                true,
+		"postgres://custos@db.example.com/crm?sslmode=verify-full&sslrootcert=ca": true,
+		"postgres://custos@db.example.com/crm?sslmode=prefer":                     false,
+		"postgres://custos@10.0.0.5/crm":                                          false,
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		_, err := config.Register(fs)(func(k string) string { return map[string]string{"CUSTOS_DB": url}[k] })
+		if (err == nil) != ok {
+			t.Errorf("%s: err %v, want ok=%v", url, err, ok)
+		}
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	env := map[string]string{"CUSTOS_DB": "postgres://custos@db.example.com/crm", "CUSTOS_DB_INSECURE": "true"}
+	if _, err := config.Register(fs)(func(k string) string { return env[k] }); err != nil {
+		t.Errorf("--db-insecure: %v", err)
 	}
 }

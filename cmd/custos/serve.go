@@ -76,7 +76,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 
 	srv := &http.Server{
-		Handler: web.New(svc, web.Options{Logger: log, HSTS: !c.InsecureHTTP, Ready: func(ctx context.Context) error {
+		Handler: web.New(svc, web.Options{Logger: log, HSTS: true, Ready: func(ctx context.Context) error {
 			return db.Read(ctx, func(tx crm.Tx) error { _, err := tx.CountUsers(ctx); return err })
 		}}),
 		// Timeouts and limits against slow and oversized clients (SHD-4).

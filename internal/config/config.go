@@ -23,6 +23,7 @@ import (
 type Config struct {
 	DataDir          string        // embedded store and generated certificate
 	DB               string        // PostgreSQL URL; empty for the embedded store
+	DBInsecure       bool          // allow a remote PostgreSQL without a verified TLS connection
 	ConfigFile       string        // optional JSON file with the same keys as the flags
 	Listen           string        // address to listen on
 	TLSCert          string        // the operator's certificate (PEM)
@@ -90,6 +91,7 @@ func duration(dst func(*Config) *time.Duration) func(*Config, string) error {
 var options = []option{
 	{"data", "data directory for the embedded store, certificate and state", "./custos-data", str(func(c *Config) *string { return &c.DataDir })},
 	{"db", "PostgreSQL URL (postgres://user@host/db?sslmode=verify-full&sslrootcert=ca.pem); empty for the embedded store", "", str(func(c *Config) *string { return &c.DB })},
+	{"db-insecure", "allow a PostgreSQL server on another host without sslmode=verify-full (not recommended)", "false", boolean(func(c *Config) *bool { return &c.DBInsecure })},
 	{"config", "optional JSON config file whose keys are these flag names", "", str(func(c *Config) *string { return &c.ConfigFile })},
 	{"listen", "address to serve on", "127.0.0.1:8443", str(func(c *Config) *string { return &c.Listen })},
 	{"tls-cert", "PEM certificate file (default: a self-signed certificate in the data directory)", "", str(func(c *Config) *string { return &c.TLSCert })},
@@ -241,8 +243,10 @@ func readFile(path string) (map[string]string, error) {
 // Validate checks the configuration as a whole.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
-		errs = append(errs, errors.New("db: must be a postgres:// URL"))
+	if c.DB != "" {
+		if err := checkDBURL(c.DB, c.DBInsecure); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data: must not be empty"))
@@ -317,4 +321,28 @@ func RedactURL(s string) string {
 	}
 	u.RawQuery = ""
 	return u.String()
+}
+
+// checkDBURL requires a postgres:// URL and, for a server on another host,
+// a TLS connection that verifies the server (sslmode=verify-full or
+// verify-ca; ASVS v5.0.0-12.3.1, 12.3.2) unless insecure is set. A server on
+// the loopback interface or a Unix socket never leaves the machine.
+func checkDBURL(s string, insecure bool) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return errors.New("db: must be a postgres:// URL")
+	}
+	host := u.Hostname()
+	if h := u.Query().Get("host"); h != "" {
+		host = h
+	}
+	local := host == "" || host == "localhost" || strings.HasPrefix(host, "/")
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		local = true
+	}
+	mode := u.Query().Get("sslmode")
+	if !local && mode != "verify-full" && mode != "verify-ca" && !insecure {
+		return fmt.Errorf("db: the connection to %s is not verified; add sslmode=verify-full&sslrootcert=<CA file> to the URL (or --db-insecure to accept an unverified connection)", host)
+	}
+	return nil
 }

@@ -84,7 +84,7 @@ func (t *tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q c
 	eqInt(&w, "owner_id", f.OwnerID)
 	tagFilter(&w, tagContact, f.Tag)
 	if q := searchText(f.Q); q != "" {
-		contactSearch(&w, q)
+		contactSearch(&w, q, s)
 	}
 	l, err := buildList("contacts", "contacts", contactCols, &w, q)
 	if err != nil {
@@ -97,7 +97,7 @@ func (t *tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q c
 // name, the last name, the email, the phone (with or without its "+") or the
 // company's name; or, as two words, the first and last names in either
 // order. Every alternative is a range on an indexed column.
-func contactSearch(w *where, q string) {
+func contactSearch(w *where, q string, s crm.Scope) {
 	var o anyOf
 	o.or(prefix(w, "first_name_lc", q))
 	o.or(prefix(w, "last_name_lc", q))
@@ -109,7 +109,13 @@ func contactSearch(w *where, q string) {
 	// and the condition is then an index condition that PostgreSQL can OR
 	// with the others (a bitmap scan of each index); an IN subquery inside
 	// an OR is a filter, which made it walk the whole sort index instead.
-	o.or("company_id = ANY (ARRAY(SELECT id FROM companies WHERE " + prefix(w, "name_lc", q) + " AND deleted_at IS NULL))")
+	// Only companies the principal may see: otherwise a search would
+	// reveal the names of hidden companies one letter at a time.
+	visible := ""
+	if !s.All {
+		visible = " AND owner_id = " + w.arg(s.OwnerID)
+	}
+	o.or("company_id = ANY (ARRAY(SELECT id FROM companies WHERE " + prefix(w, "name_lc", q) + visible + " AND deleted_at IS NULL))")
 	if words := strings.Fields(q); len(words) == 2 {
 		for _, pair := range [][2]string{{words[0], words[1]}, {words[1], words[0]}} {
 			o.or("(" + prefix(w, "first_name_lc", pair[0]) + " AND " + prefix(w, "last_name_lc", pair[1]) + ")")

@@ -194,9 +194,10 @@ func (s *Service) FindTimeline(ctx context.Context, p *crm.Principal, contactID 
 		if _, err := tx.ContactByID(ctx, s.pol.ReadScope(p), contactID, false); err != nil {
 			return err
 		}
-		// The timeline shows every interaction with a visible client,
-		// whoever logged it: that is what the contact's page is for.
-		items, next, err = tx.Activities(ctx, crm.Scope{All: true}, crm.ActivityFilter{ContactID: contactID}, q)
+		// The timeline shows the activities the principal may read, like
+		// every other list: with private visibility, a rep sees the
+		// interactions they logged themselves.
+		items, next, err = tx.Activities(ctx, s.pol.ReadScope(p), crm.ActivityFilter{ContactID: contactID}, q)
 		return err
 	})
 	if err != nil {

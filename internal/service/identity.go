@@ -187,10 +187,22 @@ func (s *Service) Logout(ctx context.Context, p *crm.Principal) error {
 	return s.store.Write(ctx, func(tx crm.Tx) error { return tx.DeleteSession(ctx, p.SessionID) })
 }
 
+// sessionOnly admits only a signed-in browser session: API tokens do not
+// manage sessions (a leaked read token must not sign its user out).
+func sessionOnly(p *crm.Principal) error {
+	if p == nil || p.UserID == 0 {
+		return unauthenticated()
+	}
+	if p.Kind != crm.KindSession {
+		return crm.Errorf(crm.EFORBIDDEN, "sessions are managed from a signed-in browser session")
+	}
+	return nil
+}
+
 // FindSessions implements crm.IdentityService.
 func (s *Service) FindSessions(ctx context.Context, p *crm.Principal) ([]*crm.Session, error) {
-	if p == nil || p.UserID == 0 {
-		return nil, unauthenticated()
+	if err := sessionOnly(p); err != nil {
+		return nil, err
 	}
 	var out []*crm.Session
 	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
@@ -203,8 +215,8 @@ func (s *Service) FindSessions(ctx context.Context, p *crm.Principal) ([]*crm.Se
 // RevokeSession implements crm.IdentityService. A session of another user
 // is ENOTFOUND.
 func (s *Service) RevokeSession(ctx context.Context, p *crm.Principal, id string) error {
-	if p == nil || p.UserID == 0 {
-		return unauthenticated()
+	if err := sessionOnly(p); err != nil {
+		return err
 	}
 	err := s.store.Write(ctx, func(tx crm.Tx) error {
 		list, err := tx.SessionsByUser(ctx, p.UserID)
@@ -333,14 +345,10 @@ func (s *Service) SetupPending(ctx context.Context) (bool, error) {
 // current setup code. The code then stops working.
 func (s *Service) CompleteSetup(ctx context.Context, code string, in crm.UserInput) (*crm.User, error) {
 	bad := crm.Errorf(crm.EFORBIDDEN, "the setup code is wrong, expired or already used")
-	admin := crm.RoleAdmin
-	in.Role = &admin
-	u, hash, err := s.prepareUser(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	u.PasswordHash = hash
-	err = s.store.Write(ctx, func(tx crm.Tx) error {
+	// check verifies the code against the stored hash; it runs before the
+	// password is hashed, so guessing codes costs the server no hashing,
+	// and again inside the writing transaction, so a code works only once.
+	check := func(tx crm.Tx) error {
 		if n, err := tx.CountUsers(ctx); err != nil {
 			return err
 		} else if n > 0 {
@@ -355,6 +363,22 @@ func (s *Service) CompleteSetup(ctx context.Context, code string, in crm.UserInp
 		got := hex.EncodeToString(auth.HashSecret(strings.ToUpper(strings.TrimSpace(code))))
 		if !ok || perr != nil || tx.Now().After(t) || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			return bad
+		}
+		return nil
+	}
+	if err := s.store.Read(ctx, check); err != nil {
+		return nil, err
+	}
+	admin := crm.RoleAdmin
+	in.Role = &admin
+	u, hash, err := s.prepareUser(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	u.PasswordHash = hash
+	err = s.store.Write(ctx, func(tx crm.Tx) error {
+		if err := check(tx); err != nil {
+			return err
 		}
 		if err := tx.SetSetting(ctx, setupKey, ""); err != nil {
 			return err

@@ -14,6 +14,9 @@ type ops[T any] struct {
 	byID   func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (T, error)
 	update func(ctx context.Context, tx crm.Tx, v T) error
 	stamp  func(v T) (version *int64, updated *time.Time, deleted **time.Time)
+	// canWrite, when set, narrows the write scope further for records the
+	// scope selects (a task's assignee sees the task but may not change it).
+	canWrite func(s crm.Scope, v T) bool
 }
 
 // findRecord reads one record under the principal's read scope.
@@ -32,9 +35,13 @@ func findRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[
 // lookupWritable loads a live record the principal may change: ENOTFOUND
 // when it cannot see it, EFORBIDDEN when it can see but not change it.
 func lookupWritable[T any](ctx context.Context, s *Service, tx crm.Tx, p *crm.Principal, o ops[T], id int64) (T, error) {
-	v, err := o.byID(ctx, tx, s.pol.WriteScope(p), id, false)
+	sc := s.pol.WriteScope(p)
+	v, err := o.byID(ctx, tx, sc, id, false)
 	if err != nil {
 		return v, s.writable(ctx, p, err, func(sc crm.Scope) error { _, err := o.byID(ctx, tx, sc, id, false); return err })
+	}
+	if o.canWrite != nil && !o.canWrite(sc, v) {
+		return v, forbidden()
 	}
 	return v, nil
 }
@@ -106,8 +113,12 @@ func restoreRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o o
 		return v, err
 	}
 	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
-		if v, err = o.byID(ctx, tx, s.pol.WriteScope(p), id, true); err != nil {
+		sc := s.pol.WriteScope(p)
+		if v, err = o.byID(ctx, tx, sc, id, true); err != nil {
 			return err
+		}
+		if o.canWrite != nil && !o.canWrite(sc, v) {
+			return forbidden()
 		}
 		version, updated, deleted := o.stamp(v)
 		*version++

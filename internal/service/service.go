@@ -119,7 +119,10 @@ func (s *Service) ownerFor(ctx context.Context, tx crm.Tx, p *crm.Principal, req
 		}
 		return p.UserID, nil
 	}
-	if *requested != p.UserID && *requested != current && !s.pol.Can(p, policy.AssignOwner) {
+	// Creating a record for oneself needs no special right; giving a record
+	// to someone else, or changing the owner of an existing one, does.
+	changes := (current == 0 && *requested != p.UserID) || (current != 0 && *requested != current)
+	if changes && !s.pol.Can(p, policy.AssignOwner) {
 		return 0, &crm.Error{Code: crm.EFORBIDDEN, Message: "you may not assign records to other users", Fields: map[string]string{"owner_id": "not allowed"}}
 	}
 	u, err := tx.UserByID(ctx, *requested)

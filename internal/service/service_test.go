@@ -401,3 +401,72 @@ func newEmptyService(t *testing.T) *service.Service {
 	}
 	return service.New(db, service.Options{Hasher: fastHasher(), Logger: slog.New(slog.DiscardHandler)})
 }
+
+// TestReviewFindings covers access rules found in review: a task's assignee
+// may change only its status; the timeline follows the activity read scope;
+// search by company name does not see hidden companies; owners change only
+// with the assign right (attack 1, 2; ASVS v5.0.0-8.2.2, 8.2.3).
+func TestReviewFindings(t *testing.T) {
+	f := newFixture(t, service.Options{})
+	ctx := context.Background()
+	alice, bob, mgr := f.as("alice"), f.as("bob"), f.as("manager")
+
+	task, err := f.svc.CreateTask(ctx, alice, crm.TaskInput{Title: ptr("Call"), AssigneeID: &bob.UserID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.UpdateTask(ctx, bob, task.ID, crm.TaskInput{OwnerID: &bob.UserID, AssigneeID: &bob.UserID}, 0)
+	wantCode(t, err, crm.EFORBIDDEN)
+	_, err = f.svc.UpdateTask(ctx, bob, task.ID, crm.TaskInput{Title: ptr("mine now")}, 0)
+	wantCode(t, err, crm.EFORBIDDEN)
+	wantCode(t, f.svc.DeleteTask(ctx, bob, task.ID), crm.EFORBIDDEN)
+	done, err := f.svc.UpdateTask(ctx, bob, task.ID, crm.TaskInput{Status: ptr("done")}, 0)
+	if err != nil || done.Status != "done" || done.OwnerID != alice.UserID {
+		t.Fatalf("assignee status change: %v %+v", err, done)
+	}
+	if _, err := f.svc.FindTaskByID(ctx, alice, task.ID); err != nil {
+		t.Fatalf("owner lost the task: %v", err)
+	}
+	if err := f.svc.DeleteTask(ctx, alice, task.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.RestoreTask(ctx, bob, task.ID)
+	if code := crm.ErrorCode(err); code != crm.EFORBIDDEN && code != crm.ENOTFOUND {
+		t.Fatalf("assignee restores: %v", err)
+	}
+
+	// Timeline: bob's activity on a contact later given to alice stays bob's.
+	c, _ := f.svc.CreateContact(ctx, bob, crm.ContactInput{LastName: ptr("Moved")})
+	if _, err := f.svc.CreateActivity(ctx, bob, crm.ActivityInput{Type: ptr("note"), Subject: ptr("bob's secret note"), ContactID: crm.Value(c.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.UpdateContact(ctx, mgr, c.ID, crm.ContactInput{OwnerID: &alice.UserID}, 0); err != nil {
+		t.Fatal(err)
+	}
+	tl, err := f.svc.FindTimeline(ctx, alice, c.ID, crm.ListOptions{})
+	if err != nil || len(tl.Items) != 0 {
+		t.Fatalf("alice's timeline of the moved contact: %v %d items", err, len(tl.Items))
+	}
+
+	// Company-name search only sees visible companies.
+	zeta, _ := f.svc.CreateCompany(ctx, bob, crm.CompanyInput{Name: ptr("Zeta Secret Holdings")})
+	if _, err := f.svc.CreateContact(ctx, mgr, crm.ContactInput{LastName: ptr("Linked"), OwnerID: &alice.UserID, CompanyID: crm.Value(zeta.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]int{"zeta s": 0, "zeta": 0, "link": 1} {
+		pg, err := f.svc.FindContacts(ctx, alice, crm.ContactFilter{Q: q}, crm.ListOptions{})
+		if err != nil || len(pg.Items) != want {
+			t.Errorf("alice searches %q: %v, %d results, want %d", q, err, len(pg.Items), want)
+		}
+	}
+	if pg, _ := f.svc.FindContacts(ctx, mgr, crm.ContactFilter{Q: "zeta"}, crm.ListOptions{}); len(pg.Items) != 1 {
+		t.Errorf("manager's company-name search: %d results, want 1", len(pg.Items))
+	}
+
+	// Sessions are managed from a browser session, never with a token.
+	tok := f.as("alice")
+	tok.Kind, tok.Scope = crm.KindToken, crm.ScopeRead
+	_, err = f.svc.FindSessions(ctx, tok)
+	wantCode(t, err, crm.EFORBIDDEN)
+	wantCode(t, f.svc.RevokeSession(ctx, tok, "x"), crm.EFORBIDDEN)
+}

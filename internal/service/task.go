@@ -14,6 +14,24 @@ var taskOps = ops[*crm.Task]{
 	},
 	update: func(ctx context.Context, tx crm.Tx, t *crm.Task) error { return tx.UpdateTask(ctx, t) },
 	stamp:  func(t *crm.Task) (*int64, *time.Time, **time.Time) { return &t.Version, &t.UpdatedAt, &t.DeletedAt },
+	// The store's task scope includes the assignee, who may read the task
+	// but change only its status (see UpdateTask); the rest is the owner's.
+	canWrite: func(s crm.Scope, t *crm.Task) bool { return s.All || t.OwnerID == s.OwnerID },
+}
+
+// taskStatusOps is taskOps for an assignee changing only the status.
+var taskStatusOps = func() ops[*crm.Task] {
+	o := taskOps
+	o.canWrite = func(s crm.Scope, t *crm.Task) bool {
+		return s.All || t.OwnerID == s.OwnerID || t.AssigneeID == s.OwnerID
+	}
+	return o
+}()
+
+// statusOnly reports whether a task update changes nothing but the status.
+func statusOnly(in crm.TaskInput) bool {
+	return in.Status != nil && in.Title == nil && in.Description == nil && !in.DueAt.Set && in.AssigneeID == nil &&
+		!in.ContactID.Set && !in.CompanyID.Set && !in.DealID.Set && in.OwnerID == nil
 }
 
 // FindTaskByID implements crm.TaskService.
@@ -117,7 +135,11 @@ func (s *Service) CreateTask(ctx context.Context, p *crm.Principal, in crm.TaskI
 
 // UpdateTask implements crm.TaskService.
 func (s *Service) UpdateTask(ctx context.Context, p *crm.Principal, id int64, in crm.TaskInput, ifVersion int64) (*crm.Task, error) {
-	return updateRecord(ctx, s, p, taskOps, id, ifVersion, func(tx crm.Tx, t *crm.Task) (err error) {
+	o := taskOps
+	if statusOnly(in) {
+		o = taskStatusOps
+	}
+	return updateRecord(ctx, s, p, o, id, ifVersion, func(tx crm.Tx, t *crm.Task) (err error) {
 		if err := s.applyTask(t, in, false); err != nil {
 			return err
 		}

@@ -83,7 +83,7 @@ func (t *tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q c
 	eqInt(&w, "owner_id", f.OwnerID)
 	tagFilter(&w, tagContact, f.Tag)
 	if q := searchText(f.Q); q != "" {
-		contactSearch(&w, q)
+		contactSearch(&w, q, s)
 	}
 	l, err := buildList("contacts", "contacts", contactCols, &w, q)
 	if err != nil {
@@ -96,7 +96,7 @@ func (t *tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q c
 // name, the last name, the email, the phone (with or without its "+") or the
 // company's name; or, as two words, the first and last names in either
 // order. Every alternative is a range on an indexed column.
-func contactSearch(w *where, q string) {
+func contactSearch(w *where, q string, s crm.Scope) {
 	var o anyOf
 	o.prefix("first_name_lc", q)
 	o.prefix("last_name_lc", q)
@@ -104,7 +104,13 @@ func contactSearch(w *where, q string) {
 	if digits := strings.TrimPrefix(q, "+"); digits != "" && strings.Trim(digits, "0123456789") == "" {
 		o.prefix("phone", "+"+digits)
 	}
+	// Only companies the principal may see: otherwise a search would
+	// reveal the names of hidden companies one letter at a time.
 	cond, args := prefix("name_lc", q)
+	if !s.All {
+		cond += " AND owner_id = ?"
+		args = append(args, s.OwnerID)
+	}
 	o.or("company_id IN (SELECT id FROM companies WHERE "+cond+" AND deleted_at IS NULL)", args...)
 	if words := strings.Fields(q); len(words) == 2 {
 		for _, pair := range [][2]string{{words[0], words[1]}, {words[1], words[0]}} {

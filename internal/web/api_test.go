@@ -156,6 +156,8 @@ func TestAPIScenarios(t *testing.T) {
 		{name: "server-owned version", who: "alice", method: "PATCH", path: one, body: `{"version":99}`, status: 400, field: "version"},
 		{name: "server-owned created_at", who: "alice", method: "PATCH", path: one, body: `{"created_at":"2020-01-01T00:00:00Z"}`, status: 400, field: "created_at"},
 		{name: "owner to someone else", who: "alice", method: "POST", path: "/api/v1/contacts", body: fmt.Sprintf(`{"last_name":"x","owner_id":%d}`, f.users["bob"].ID), status: 403, field: "owner_id"},
+		{name: "duplicate key in another case", who: "alice", method: "POST", path: "/api/v1/contacts", body: `{"last_name":"a","LAST_NAME":"b"}`, status: 400, field: "LAST_NAME"},
+		{name: "token lists sessions", who: "alice", method: "GET", path: "/api/v1/sessions", status: 403},
 		{name: "duplicate key", who: "alice", method: "POST", path: "/api/v1/contacts", body: `{"last_name":"a","last_name":"b"}`, status: 400, field: "last_name"},
 		{name: "invalid UTF-8", who: "alice", method: "POST", path: "/api/v1/contacts", body: "{\"last_name\":\"\xff\xfe\"}", status: 400, field: "body"},
 		{name: "over-long value", who: "alice", method: "POST", path: "/api/v1/contacts", body: `{"last_name":"` + strings.Repeat("x", 101) + `"}`, status: 400, field: "last_name"},

@@ -116,10 +116,13 @@ func checkStructure(body []byte) error {
 		}
 		if top != nil && top.obj && top.wantKey {
 			if k, ok := tok.(string); ok {
-				if top.keys[k] {
+				// encoding/json matches field names case-insensitively, so
+				// "owner_id" and "OWNER_ID" are the same key to it.
+				folded := strings.ToLower(k)
+				if top.keys[folded] {
 					return invalid(k, "duplicate key")
 				}
-				top.keys[k] = true
+				top.keys[folded] = true
 				top.wantKey = false
 				continue
 			}
