@@ -184,6 +184,10 @@ func (s *Service) FindTimeline(ctx context.Context, p *crm.Principal, contactID 
 	if err := s.require(p, policy.ReadClients); err != nil {
 		return nil, err
 	}
+	var err error
+	if o.Cursor, err = s.openCursor(ctx, o.Cursor); err != nil {
+		return nil, err
+	}
 	q, err := listQuery("activities", "-occurred_at", o)
 	if err != nil {
 		return nil, err
@@ -201,6 +205,9 @@ func (s *Service) FindTimeline(ctx context.Context, p *crm.Principal, contactID 
 		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	if next, err = s.sealCursor(ctx, next); err != nil {
 		return nil, err
 	}
 	return page(items, next), nil

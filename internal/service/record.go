@@ -148,6 +148,10 @@ func listRecords[T any](ctx context.Context, s *Service, p *crm.Principal, entit
 	if err := s.require(p, policy.ReadClients); err != nil {
 		return nil, err
 	}
+	var err error
+	if o.Cursor, err = s.openCursor(ctx, o.Cursor); err != nil {
+		return nil, err
+	}
 	q, err := listQuery(entity, defaultSort, o)
 	if err != nil {
 		return nil, err
@@ -166,6 +170,9 @@ func listRecords[T any](ctx context.Context, s *Service, p *crm.Principal, entit
 		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	if next, err = s.sealCursor(ctx, next); err != nil {
 		return nil, err
 	}
 	return page(items, next), nil

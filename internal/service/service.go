@@ -40,6 +40,7 @@ type Service struct {
 	phoneRegion string
 	idle        time.Duration
 	absolute    time.Duration
+	cursors     cursorKeys
 }
 
 var (

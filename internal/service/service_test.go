@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"encoding/base64"
 	"log/slog"
 	"strings"
 	"testing"
@@ -469,4 +470,37 @@ func TestReviewFindings(t *testing.T) {
 	_, err = f.svc.FindSessions(ctx, tok)
 	wantCode(t, err, crm.EFORBIDDEN)
 	wantCode(t, f.svc.RevokeSession(ctx, tok, "x"), crm.EFORBIDDEN)
+}
+
+// TestCursorsAreSealed: cursors carry no readable sort keys (personal data
+// in URLs, ASVS v5.0.0-14.2.1) and tampering is refused.
+func TestCursorsAreSealed(t *testing.T) {
+	f := newFixture(t, service.Options{})
+	ctx := context.Background()
+	p := f.as("alice")
+	for _, n := range []string{"Zebrowski", "Yablonsky"} {
+		f.svc.CreateContact(ctx, p, crm.ContactInput{LastName: ptr(n), Email: ptr(strings.ToLower(n) + "@example.com")})
+	}
+	for _, sort := range []string{"last_name", "email"} {
+		pg, err := f.svc.FindContacts(ctx, p, crm.ContactFilter{}, crm.ListOptions{Limit: 1, Sort: sort})
+		if err != nil || pg.NextCursor == "" {
+			t.Fatalf("%s: %v %+v", sort, err, pg)
+		}
+		raw, _ := base64.RawURLEncoding.DecodeString(pg.NextCursor)
+		if low := strings.ToLower(string(raw)); strings.Contains(low, "yablonsky") || strings.Contains(pg.NextCursor, "eWFibG9") {
+			t.Errorf("%s cursor reveals the sort key: %q", sort, raw)
+		}
+		next, err := f.svc.FindContacts(ctx, p, crm.ContactFilter{}, crm.ListOptions{Limit: 1, Sort: sort, Cursor: pg.NextCursor})
+		if err != nil || len(next.Items) != 1 || next.Items[0].ID == pg.Items[0].ID {
+			t.Fatalf("%s page 2: %v %+v", sort, err, next)
+		}
+		b := []byte(pg.NextCursor)
+		b[len(b)/2] ^= 1
+		_, err = f.svc.FindContacts(ctx, p, crm.ContactFilter{}, crm.ListOptions{Limit: 1, Sort: sort, Cursor: string(b)})
+		wantField(t, err, "cursor")
+	}
+	// A plain store cursor, as an attacker would craft it, is refused.
+	forged := crm.EncodeCursor(crm.Cursor{Sort: "last_name", Key: "a", ID: 1})
+	_, err := f.svc.FindContacts(ctx, p, crm.ContactFilter{}, crm.ListOptions{Sort: "last_name", Cursor: forged})
+	wantField(t, err, "cursor")
 }
