@@ -57,6 +57,7 @@ const userHelp = `Manage users.
   custos user list
   custos user set-password --email E --password-stdin   (ends the user's sessions)
   custos user disable --email E                          (ends the user's sessions)
+  custos user unlock --email E                           (lifts a lockout after failed sign-ins)
 
 Roles: admin, manager, sales, support, auditor, readonly. Passwords are at
 least 12 characters and must not be on the bundled list of common passwords.`
@@ -130,6 +131,8 @@ func runUser(ctx context.Context, e env, args []string) error {
 			status, last := "active", "never"
 			if u.Disabled {
 				status = "disabled"
+			} else if u.LockedUntil != nil && u.LockedUntil.After(time.Now()) {
+				status = "locked until " + u.LockedUntil.Format(time.RFC3339)
 			}
 			if u.LastLoginAt != nil {
 				last = u.LastLoginAt.Format(time.RFC3339)
@@ -163,6 +166,18 @@ func runUser(ctx context.Context, e env, args []string) error {
 			return cliError(err)
 		}
 		fmt.Fprintf(e.stdout, "updated user %d <%s>; their sessions have ended\n", u.ID, u.Email)
+	case "unlock":
+		if err := needEmail(); err != nil {
+			return err
+		}
+		u, err := svc.FindUserByEmail(ctx, sys, *email)
+		if err != nil {
+			return cliError(err)
+		}
+		if err := svc.UnlockUser(ctx, sys, u.ID); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(e.stdout, "unlocked user %d <%s>\n", u.ID, u.Email)
 	default:
 		return usageError{fmt.Sprintf("user: unknown subcommand %q", sub)}
 	}

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/tlsconf"
 )
 
@@ -342,11 +343,41 @@ func TestServeBrowserFlow(t *testing.T) {
 	if cookie == nil || !cookie.Secure || !cookie.HttpOnly || cookie.Path != "/" || cookie.Domain != "" {
 		t.Fatalf("session cookie: %+v", cookie)
 	}
-	res, body := get("/contacts/new")
+	// An administrator must use a second factor (AUTH-4): the password
+	// leads to TOTP enrolment, and only the code opens the CRM.
+	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "/mfa") {
+		t.Fatalf("after the password: Location %q, want the MFA step", loc)
+	}
+	if res, _ := get("/contacts/new"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/mfa/enrol") {
+		t.Fatalf("a half-signed-in admin reached a page: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	_, body := get("/mfa/enrol")
+	csrfRE := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	csrf := csrfRE.FindStringSubmatch(body)
+	if csrf == nil {
+		t.Fatal("no CSRF token on the enrolment page")
+	}
+	form("/mfa/enrol", url.Values{"csrf": {csrf[1]}, "action": {"begin"}})
+	_, body = get("/mfa/enrol")
+	key := regexp.MustCompile(`<code class="secret">([A-Z2-7 ]+)</code>`).FindStringSubmatch(body)
+	if key == nil {
+		t.Fatal("no TOTP key on the enrolment page")
+	}
+	if res, _ := get("/mfa/enrol/qr.png"); res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("QR code: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	code, err := auth.TOTPCode(strings.ReplaceAll(key[1], " ", ""), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := form("/mfa/enrol", url.Values{"csrf": {csrf[1]}, "action": {"confirm"}, "code": {code}}); res.StatusCode != http.StatusOK {
+		t.Fatalf("confirm TOTP: %d", res.StatusCode)
+	}
+	res, body = get("/contacts/new")
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("new contact page: %d", res.StatusCode)
 	}
-	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	csrf = csrfRE.FindStringSubmatch(body) // the session was replaced: a new token
 	if csrf == nil {
 		t.Fatal("no CSRF token in the form")
 	}

@@ -173,14 +173,25 @@ func openStore(ctx context.Context, c *config.Config) (database, error) {
 	return db, nil
 }
 
-// newService builds the service layer from the configuration.
-func newService(c *config.Config, db crm.Store, log *slog.Logger) *service.Service {
-	return service.New(db, service.Options{
+// newService builds the service layer from the configuration; more adjust
+// the options (serve adds the mailer).
+func newService(c *config.Config, db crm.Store, log *slog.Logger, more ...func(*service.Options)) *service.Service {
+	o := service.Options{
 		Policy:          policy.Policy{Visibility: policy.Visibility(c.RecordVisibility)},
 		Hasher:          auth.NewHasher(auth.Params{Memory: uint32(c.Argon2Memory), Time: uint32(c.Argon2Time), Threads: uint8(c.Argon2Threads)}, c.HashWorkers),
 		Logger:          log,
 		PhoneRegion:     c.PhoneRegion,
 		IdleTimeout:     c.SessionIdle,
 		AbsoluteTimeout: c.SessionAbsolute,
-	})
+		StepUpWindow:    c.StepUpWindow,
+		Throttle: auth.Throttle{AccountLimit: c.LockoutThreshold, Lockout: c.LockoutDuration,
+			IPLimit: c.IPFailureLimit, IPWindow: c.IPFailureWindow},
+	}
+	for _, r := range c.MFARoleList() {
+		o.MFARoles = append(o.MFARoles, crm.Role(r))
+	}
+	for _, f := range more {
+		f(&o)
+	}
+	return service.New(db, o)
 }

@@ -47,7 +47,6 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	svc := newService(c, db, log)
 
 	scheme := "https"
 	if c.InsecureHTTP {
@@ -60,6 +59,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	defer ln.Close()
 	base := publicURL(scheme, ln.Addr())
+	mailer, err := newMailer(c, e.getenv, log)
+	if err != nil {
+		return err
+	}
+	svc := newService(c, db, log, func(o *service.Options) { o.Mailer, o.PublicURL = mailer, c.BaseURL(base) })
+	defer svc.WaitMail() // hand over reset mail still being sent before exit
 
 	if c.Demo {
 		if _, err := demo.Seed(ctx, svc, e.stdout, base+"/login"); err != nil {

@@ -40,6 +40,21 @@ type Config struct {
 	Argon2Time       int           // passes
 	Argon2Threads    int           // lanes
 	HashWorkers      int           // concurrent password hashes
+	// Second factors, step-up and throttling (AUTH-4, AUTH-6); validated in mfa.go.
+	MFARoles         string        // comma-separated roles that must use a second factor; admin always
+	StepUpWindow     time.Duration // how long a re-authentication opens sensitive actions
+	LockoutThreshold int           // failed sign-ins that lock an account (at most 100)
+	LockoutDuration  time.Duration // how long a lock lasts
+	IPFailureLimit   int           // failed sign-ins from one address within IPFailureWindow
+	IPFailureWindow  time.Duration
+	// Outgoing mail (AUTH-8); validated in mail.go.
+	SMTPHost         string // empty: mail is not sent, only logged as unsent
+	SMTPPort         int    // 0: the default of SMTPTLS
+	SMTPTLS          string // starttls, tls or none
+	SMTPUser         string
+	SMTPPasswordFile string // file holding the SMTP password (or CUSTOS_SMTP_PASSWORD)
+	MailFrom         string // sender address
+	PublicURL        string // base URL of links in mail; empty: derived from the listen address
 }
 
 // option describes one setting: its flag, environment variable, default
@@ -108,6 +123,19 @@ var options = []option{
 	{"argon2-time", "argon2id passes", "2", integer(func(c *Config) *int { return &c.Argon2Time })},
 	{"argon2-threads", "argon2id lanes", "2", integer(func(c *Config) *int { return &c.Argon2Threads })},
 	{"hash-workers", "password hashes computed at once (more wait; a flood gets 429)", "2", integer(func(c *Config) *int { return &c.HashWorkers })},
+	{"mfa-roles", "roles that must use a second factor, comma-separated (admin always does)", "admin,manager", str(func(c *Config) *string { return &c.MFARoles })},
+	{"step-up-window", "how long a re-authentication allows sensitive actions (user administration, tokens, second factors)", "5m", duration(func(c *Config) *time.Duration { return &c.StepUpWindow })},
+	{"lockout-threshold", "failed passwords or codes that lock an account (1 to 100)", "10", integer(func(c *Config) *int { return &c.LockoutThreshold })},
+	{"lockout-duration", "how long a locked account stays locked (an administrator can unlock it sooner)", "15m", duration(func(c *Config) *time.Duration { return &c.LockoutDuration })},
+	{"ip-failure-limit", "failed passwords or codes from one client address that block it for --ip-failure-window", "50", integer(func(c *Config) *int { return &c.IPFailureLimit })},
+	{"ip-failure-window", "the window of --ip-failure-limit", "15m", duration(func(c *Config) *time.Duration { return &c.IPFailureWindow })},
+	{"smtp-host", "SMTP server for invitations and password resets; empty: mail is not sent, only logged", "", str(func(c *Config) *string { return &c.SMTPHost })},
+	{"smtp-port", "SMTP port; 0 means 587 for starttls, 465 for tls, 25 for none", "0", integer(func(c *Config) *int { return &c.SMTPPort })},
+	{"smtp-tls", "SMTP transport security: starttls (required), tls (implicit) or none", "starttls", str(func(c *Config) *string { return &c.SMTPTLS })},
+	{"smtp-user", "SMTP user name; empty: no authentication", "", str(func(c *Config) *string { return &c.SMTPUser })},
+	{"smtp-password-file", "file holding the SMTP password (or set CUSTOS_SMTP_PASSWORD)", "", str(func(c *Config) *string { return &c.SMTPPasswordFile })},
+	{"mail-from", "sender address of Custos mail, e.g. Custos <crm@example.com>", "", str(func(c *Config) *string { return &c.MailFrom })},
+	{"public-url", "base URL of links in mail, e.g. https://crm.example.com (default: from --listen)", "", str(func(c *Config) *string { return &c.PublicURL })},
 }
 
 // EnvName returns the environment variable of a flag name.
@@ -283,6 +311,8 @@ func (c *Config) Validate() error {
 	if c.HashWorkers < 1 || c.HashWorkers > 64 {
 		errs = append(errs, errors.New("hash-workers: must be between 1 and 64"))
 	}
+	errs = append(errs, c.validateMail()...)
+	errs = append(errs, c.validateMFA()...)
 	return errors.Join(errs...)
 }
 
@@ -303,6 +333,11 @@ func (c *Config) Redacted() map[string]any {
 		"data": c.DataDir, "db": RedactURL(c.DB), "listen": c.Listen, "tls-cert": c.TLSCert != "", "insecure-http": c.InsecureHTTP,
 		"demo": c.Demo, "log-level": c.LogLevel, "record-visibility": c.RecordVisibility,
 		"session-idle": c.SessionIdle.String(), "session-absolute": c.SessionAbsolute.String(),
+		"smtp-host": c.SMTPHost, "smtp-port": c.SMTPPort, "smtp-tls": c.SMTPTLS, "smtp-user": c.SMTPUser,
+		"smtp-password-file": c.SMTPPasswordFile != "", "mail-from": c.MailFrom, "public-url": c.PublicURL,
+		"mfa-roles": c.MFARoles, "step-up-window": c.StepUpWindow.String(), "lockout-threshold": c.LockoutThreshold,
+		"lockout-duration": c.LockoutDuration.String(), "ip-failure-limit": c.IPFailureLimit,
+		"ip-failure-window": c.IPFailureWindow.String(),
 	}
 }
 

@@ -1,6 +1,9 @@
 package crm
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Role is a named permission set (ACL-1).
 type Role string
@@ -66,6 +69,12 @@ type Principal struct {
 	IP        string
 	UserAgent string
 	RequestID string
+	// The session's authentication state (Kind KindSession only): its
+	// assurance level, the MFA step it still has to take (MFANone for a
+	// full session) and its last re-authentication (zero if none).
+	AAL         int
+	Pending     MFAStep
+	SteppedUpAt time.Time
 }
 
 // SystemPrincipal is the principal of the program's own work (migrations,

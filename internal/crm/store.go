@@ -96,12 +96,81 @@ type Tx interface {
 	TouchToken(ctx context.Context, id int64, lastUsed time.Time) error
 	RevokeToken(ctx context.Context, id int64, at time.Time) error
 
+	// One-time tokens (AUTH-8): invitations, password resets and
+	// email-change confirmations, found by the SHA-256 of their secret.
+	// Used and expired tokens stay until DeleteOneTimeTokens removes them.
+	InsertOneTimeToken(ctx context.Context, t *OneTimeToken) error
+	// OneTimeTokenByHash returns the token of purpose with that hash, used
+	// or expired ones included (the caller checks). ENOTFOUND otherwise.
+	OneTimeTokenByHash(ctx context.Context, purpose OneTimePurpose, hash []byte) (*OneTimeToken, error)
+	// UseOneTimeToken marks the token used at now, in one conditional
+	// UPDATE, only if it is unused and expires after now, and returns it;
+	// ENOTFOUND otherwise. Of concurrent uses exactly one succeeds.
+	UseOneTimeToken(ctx context.Context, purpose OneTimePurpose, hash []byte, now time.Time) (*OneTimeToken, error)
+	// DiscardOneTimeTokens marks used at now every unused token of purpose
+	// of userID or, when userID is 0, of the invited address email.
+	DiscardOneTimeTokens(ctx context.Context, purpose OneTimePurpose, userID int64, email string, now time.Time) (int64, error)
+	// CountOneTimeTokens counts userID's tokens of purpose created at or
+	// after since, used or not (the per-account rate limit).
+	CountOneTimeTokens(ctx context.Context, purpose OneTimePurpose, userID int64, since time.Time) (int, error)
+	// DeleteOneTimeTokens removes the tokens that expired before before.
+	DeleteOneTimeTokens(ctx context.Context, before time.Time) (int64, error)
+
 	// AcquireLease takes or renews the lease called name for holder until
 	// the given time, and reports whether holder now holds it. It succeeds
 	// when nobody holds the lease, when it has expired, or when holder
 	// already holds it; of concurrent callers exactly one wins. Scheduled
 	// jobs use it so that one instance runs each round (SCL-1).
 	AcquireLease(ctx context.Context, name, holder string, until time.Time) (bool, error)
+
+	// ---- Multi-factor authentication and throttling (AUTH-2, AUTH-4, AUTH-6) ----
+	// The service's mfa.go and throttle.go are their only callers.
+
+	// TOTPByUser returns the user's TOTP, confirmed or pending. ENOTFOUND if none.
+	TOTPByUser(ctx context.Context, userID int64) (*TOTP, error)
+	// PutTOTP stores t as the user's pending TOTP (ConfirmedAt nil,
+	// LastStep 0), replacing any: a restarted enrolment.
+	PutTOTP(ctx context.Context, t *TOTP) error
+	// ConfirmTOTP activates the user's pending TOTP at at, with step as its
+	// last accepted step. ENOTFOUND when none is pending.
+	ConfirmTOTP(ctx context.Context, userID int64, at time.Time, step int64) error
+	// DeleteTOTP removes the user's TOTP. ENOTFOUND if none.
+	DeleteTOTP(ctx context.Context, userID int64) error
+	// UseTOTPStep records step as the last accepted step of the user's
+	// confirmed TOTP if it is later than the stored one, in one conditional
+	// UPDATE, and reports whether it did. false is a replay: of concurrent
+	// callers with one step, on any instance, exactly one gets true.
+	UseTOTPStep(ctx context.Context, userID, step int64) (bool, error)
+
+	// RecoveryCodes returns the user's recovery codes, used ones included, by id.
+	RecoveryCodes(ctx context.Context, userID int64) ([]*RecoveryCode, error)
+	// ReplaceRecoveryCodes deletes the user's recovery codes and stores the
+	// hashes as new ones created at at (none: the user has no codes).
+	ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes [][]byte, at time.Time) error
+	// UseRecoveryCode marks the code used at at if it is unused, in one
+	// conditional UPDATE, and reports whether it did.
+	UseRecoveryCode(ctx context.Context, id int64, at time.Time) (bool, error)
+
+	// Failures returns the current run of failed attempts of a key of kind
+	// (FailAccount, FailIP); the zero run if there is none. Inside a Write it
+	// creates the key's row if needed and locks it until the end of the
+	// transaction, so that concurrent check-then-count sequences on one key
+	// run one after the other.
+	Failures(ctx context.Context, kind, key string) (FailureCount, error)
+	// AddFailure counts a failure at at and returns the run's new count. A
+	// run whose last failure is at or before runSince starts again at 1.
+	AddFailure(ctx context.Context, kind, key string, at, runSince time.Time) (int, error)
+	// ForgiveFailure takes one failure of the run back (never below zero).
+	ForgiveFailure(ctx context.Context, kind, key string) error
+	// ClearFailures ends the key's run.
+	ClearFailures(ctx context.Context, kind, key string) error
+	// PurgeFailures deletes the runs whose last failure is before before,
+	// and returns how many.
+	PurgeFailures(ctx context.Context, before time.Time) (int64, error)
+	// SetUserLock sets (or, with nil, clears) the user's LockedUntil.
+	// ENOTFOUND if there is no such user.
+	SetUserLock(ctx context.Context, userID int64, until *time.Time) error
+	// ---- end of multi-factor authentication ----
 
 	// Setting and SetSetting keep small pieces of server state (the setup
 	// code's hash, the demo seed marker). Setting returns "" when unset.

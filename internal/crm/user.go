@@ -7,15 +7,18 @@ import (
 
 // User is a member of staff who signs in to Custos.
 type User struct {
-	ID           int64      `json:"id"`
-	Email        string     `json:"email"`
-	Name         string     `json:"name"`
-	Role         Role       `json:"role"`
-	Language     string     `json:"language"`
-	Disabled     bool       `json:"disabled"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
-	LastLoginAt  *time.Time `json:"last_login_at,omitempty"`
+	ID          int64      `json:"id"`
+	Email       string     `json:"email"`
+	Name        string     `json:"name"`
+	Role        Role       `json:"role"`
+	Language    string     `json:"language"`
+	Disabled    bool       `json:"disabled"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+	// LockedUntil is set when the throttle locked the account (AUTH-6); a
+	// past time means the lock has ended. Only Tx.SetUserLock writes it.
+	LockedUntil  *time.Time `json:"locked_until,omitempty"`
 	PasswordHash string     `json:"-"`
 }
 
@@ -41,6 +44,14 @@ type Session struct {
 	ExpiresAt  time.Time `json:"expires_at"` // the absolute timeout
 	IP         string    `json:"ip"`
 	UserAgent  string    `json:"user_agent"`
+	// AAL is AAL1 after the password alone, AAL2 after a second factor.
+	AAL int `json:"aal"`
+	// MFAPending marks a half-authenticated session: the password is
+	// checked, the second factor is still due (see mfa.go).
+	MFAPending bool `json:"mfa_pending"`
+	// SteppedUpAt is the last re-authentication: sign-in, second factor or
+	// step-up. Sensitive actions need a recent one.
+	SteppedUpAt *time.Time `json:"stepped_up_at,omitempty"`
 }
 
 // Token is an API token (AUTH-7). The secret is shown once at creation and

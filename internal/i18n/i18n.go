@@ -177,6 +177,8 @@ var reasons = []struct {
 	{regexp.MustCompile(`^link the activity to a contact, a company or a deal$`), "reason.link_required"},
 	{regexp.MustCompile(`^out of range$`), "reason.out_of_range"},
 	{regexp.MustCompile(`^the setup code is wrong, expired or already used$`), "reason.setup_code"},
+	{regexp.MustCompile(`^already a user$`), "reason.already_user"},
+	{regexp.MustCompile(`^is already your address$`), "reason.same_email"},
 }
 
 // Reason translates a field validation reason from the service layer into

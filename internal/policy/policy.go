@@ -72,6 +72,11 @@ func (Policy) Can(p *crm.Principal, a Action) bool {
 	if p.Kind == crm.KindSystem {
 		return true
 	}
+	// A half-authenticated session (password checked, second factor due)
+	// is granted nothing; the service lets it take its MFA step only.
+	if p.Pending != crm.MFANone {
+		return false
+	}
 	if !has(grants[p.Role], a) {
 		return false
 	}

@@ -11,11 +11,12 @@ import (
 // a separate public handle.
 
 const sessionCols = `id, user_id, secret_hash, csrf_token, created_at, last_seen_at, expires_at,
-	ip, user_agent`
+	ip, user_agent, aal, mfa_pending, stepped_up_at`
 
 const (
 	sqlInsertSession = `INSERT INTO sessions (id, user_id, secret_hash, csrf_token,
-		created_at, last_seen_at, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+		created_at, last_seen_at, expires_at, ip, user_agent, aal, mfa_pending, stepped_up_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 	sqlSessionByHash  = `SELECT ` + sessionCols + ` FROM sessions WHERE secret_hash = $1`
 	sqlSessionsByUser = `SELECT ` + sessionCols + ` FROM sessions WHERE user_id = $1
 		ORDER BY last_seen_at DESC, id`
@@ -29,19 +30,22 @@ func scanSession(sc scanner) (*crm.Session, error) {
 	var (
 		s                        crm.Session
 		created, seen, expiresAt int64
+		steppedUp                *int64
 	)
 	if err := sc.Scan(&s.ID, &s.UserID, &s.SecretHash, &s.CSRFToken, &created, &seen, &expiresAt,
-		&s.IP, &s.UserAgent); err != nil {
+		&s.IP, &s.UserAgent, &s.AAL, &s.MFAPending, &steppedUp); err != nil {
 		return nil, err
 	}
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expiresAt)
+	s.SteppedUpAt = timePtr(steppedUp)
 	return &s, nil
 }
 
 // InsertSession stores a new session; its ID is set by the caller.
 func (t *tx) InsertSession(ctx context.Context, s *crm.Session) error {
 	_, err := t.q.Exec(ctx, sqlInsertSession, s.ID, s.UserID, s.SecretHash, s.CSRFToken,
-		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), s.IP, s.UserAgent)
+		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), s.IP, s.UserAgent,
+		s.AAL, s.MFAPending, nullMicros(s.SteppedUpAt))
 	if err != nil {
 		return dbError(err, "insert session", "session", "")
 	}

@@ -28,37 +28,60 @@ func unauthenticated() error {
 	return crm.Errorf(crm.EUNAUTHENTICATED, "authentication required")
 }
 
-// Login implements crm.IdentityService. Unknown accounts, wrong passwords
-// and disabled accounts give the same error after the same hashing work.
+// Login implements crm.IdentityService. Unknown accounts, wrong passwords,
+// disabled and locked accounts give the same error; the first three after
+// the same hashing work, and all under the same throttle, which counts an
+// unknown account under the typed address (throttle.go). When the user
+// needs a second factor the session is half-authenticated (mfa.go).
 func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (*crm.User, *crm.Session, string, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if len(email) > maxEmail || len(password) > 4*auth.MaxPasswordLen {
 		return nil, nil, "", badLogin()
 	}
 	var u *crm.User
+	var totp *crm.TOTP
 	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
-		u, err = tx.UserByEmail(ctx, email)
+		if u, err = tx.UserByEmail(ctx, email); err != nil {
+			return err
+		}
+		totp, err = hasTOTP(ctx, tx, u.ID)
 		return err
 	})
 	if err != nil && crm.ErrorCode(err) != crm.ENOTFOUND {
 		return nil, nil, "", err
 	}
+	var uid int64
 	hash := ""
 	if u != nil {
-		hash = u.PasswordHash
+		uid, hash = u.ID, u.PasswordHash
+	}
+	a, r, err := s.admit(ctx, accountKey(u, email), ip)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if r != nil {
+		typ := "login.failure"
+		if r.locked {
+			typ = "login.locked"
+		}
+		s.events.Emit(ctx, Event{Type: typ, UserID: uid, IP: ip, Detail: refusalDetail(r)})
+		return nil, nil, "", refusedError(r, badLogin())
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, password, hash)
-	if errors.Is(err, auth.ErrBusy) {
-		return nil, nil, "", crm.Errorf(crm.ERATELIMITED, "the server is busy; try again in a moment")
-	} else if err != nil {
+	if err != nil {
+		s.abandon(ctx, a)
+		if errors.Is(err, auth.ErrBusy) {
+			return nil, nil, "", crm.Errorf(crm.ERATELIMITED, "the server is busy; try again in a moment")
+		}
 		return nil, nil, "", err
 	}
 	if !ok || u.Disabled {
-		var id int64
-		if u != nil {
-			id = u.ID
+		detail := "password"
+		if s.failed(ctx, a, uid) {
+			detail += "; account locked"
+			s.events.Emit(ctx, Event{Type: "login.locked", UserID: uid, IP: ip, Detail: "login"})
 		}
-		s.events.Emit(ctx, Event{Type: "login.failure", UserID: id, IP: ip})
+		s.events.Emit(ctx, Event{Type: "login.failure", UserID: uid, IP: ip, Detail: detail})
 		return nil, nil, "", badLogin()
 	}
 	newHash := ""
@@ -67,10 +90,9 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 			newHash = h
 		}
 	}
-	secret := auth.NewSecret("")
-	sess := &crm.Session{ID: auth.NewID(), UserID: u.ID, SecretHash: auth.HashSecret(secret),
-		CSRFToken: auth.NewSecret(""), IP: ip, UserAgent: truncate(userAgent, 300)}
+	sess, secret := newSessionFor(u.ID, ip, userAgent)
 	checked := u.PasswordHash
+	half := false
 	err = s.store.Write(ctx, func(tx crm.Tx) (err error) {
 		// Re-read inside the transaction: an administrator may have
 		// disabled the user or changed the password or role meanwhile, and
@@ -81,9 +103,22 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 		if u.Disabled || u.PasswordHash != checked {
 			return badLogin()
 		}
+		// A second factor is due when the role requires one or the user
+		// has one (mfa.go): the session is half-authenticated, and short.
+		half = s.mfa.roles[u.Role] || totp != nil
+		if err := s.settle(ctx, tx, a, !half); err != nil {
+			return err
+		}
 		now := tx.Now()
 		sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = now, now, now.Add(s.absolute)
-		u.LastLoginAt = &now
+		sess.MFAPending = half
+		if half {
+			sess.ExpiresAt = now.Add(min(halfSessionTTL, s.absolute))
+		} else {
+			at := s.authNow()
+			sess.SteppedUpAt = &at // signing in is a fresh authentication
+			u.LastLoginAt = &now
+		}
 		if newHash != "" {
 			u.PasswordHash = newHash
 		}
@@ -95,7 +130,11 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 	if err != nil {
 		return nil, nil, "", err
 	}
-	s.events.Emit(ctx, Event{Type: "login.success", UserID: u.ID, ActorID: u.ID, IP: ip})
+	detail := ""
+	if half {
+		detail = "second factor pending"
+	}
+	s.events.Emit(ctx, Event{Type: "login.success", UserID: u.ID, ActorID: u.ID, IP: ip, Detail: detail})
 	return u, sess, secret, nil
 }
 
@@ -117,11 +156,15 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*crm.Princip
 	}
 	var sess *crm.Session
 	var u *crm.User
+	var step crm.MFAStep
 	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
 		if sess, err = tx.SessionBySecretHash(ctx, auth.HashSecret(secret)); err != nil {
 			return err
 		}
-		u, err = tx.UserByID(ctx, sess.UserID)
+		if u, err = tx.UserByID(ctx, sess.UserID); err != nil {
+			return err
+		}
+		step, err = s.pendingStep(ctx, tx, sess, u)
 		return err
 	})
 	if crm.ErrorCode(err) == crm.ENOTFOUND {
@@ -141,7 +184,10 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*crm.Princip
 		}
 	}
 	p := principalOf(u, crm.KindSession)
-	p.SessionID = sess.ID
+	p.SessionID, p.AAL, p.Pending = sess.ID, sess.AAL, step
+	if sess.SteppedUpAt != nil {
+		p.SteppedUpAt = *sess.SteppedUpAt
+	}
 	return p, sess, nil
 }
 
@@ -203,6 +249,8 @@ func sessionOnly(p *crm.Principal) error {
 func (s *Service) FindSessions(ctx context.Context, p *crm.Principal) ([]*crm.Session, error) {
 	if err := sessionOnly(p); err != nil {
 		return nil, err
+	} else if p.Pending != crm.MFANone {
+		return nil, mfaRequired()
 	}
 	var out []*crm.Session
 	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
@@ -217,6 +265,8 @@ func (s *Service) FindSessions(ctx context.Context, p *crm.Principal) ([]*crm.Se
 func (s *Service) RevokeSession(ctx context.Context, p *crm.Principal, id string) error {
 	if err := sessionOnly(p); err != nil {
 		return err
+	} else if p.Pending != crm.MFANone {
+		return mfaRequired()
 	}
 	err := s.store.Write(ctx, func(tx crm.Tx) error {
 		list, err := tx.SessionsByUser(ctx, p.UserID)
@@ -257,6 +307,11 @@ func (s *Service) CreateToken(ctx context.Context, p *crm.Principal, userID int6
 	}
 	if p.Kind != crm.KindSystem && userID != p.UserID {
 		return nil, forbidden()
+	}
+	// A token outlives the session that makes it: a recent step-up
+	// (AUTH-4). Tokens themselves never step up, so cannot mint tokens.
+	if err := s.requireStepUp(p); err != nil {
+		return nil, err
 	}
 	v := newValidator()
 	name = v.text("name", name, maxName, false, false)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/mail"
 	"github.com/custos-crm/custos/internal/policy"
 )
 
@@ -26,6 +27,17 @@ type Options struct {
 	PhoneRegion     string        // region for phone numbers without a country code; default "RU"
 	IdleTimeout     time.Duration // session inactivity limit; default 30 min
 	AbsoluteTimeout time.Duration // session lifetime limit; default 12 h
+
+	// Invitations, password resets and email changes (AUTH-8, onetime.go).
+	Mailer    mail.Mailer      // outgoing mail; default mail.LogMailer, which sends nothing
+	PublicURL string           // base of the links in mail, e.g. "https://crm.example.com"
+	Clock     func() time.Time // overrides the transaction time for one-time tokens (tests)
+
+	// Multi-factor authentication, step-up and throttling (AUTH-2, AUTH-4,
+	// AUTH-6; mfa.go, throttle.go). Clock above is their time too.
+	MFARoles     []crm.Role    // roles that must use a second factor; default admin and manager; admin always
+	StepUpWindow time.Duration // how long a re-authentication opens sensitive actions; default 5 min
+	Throttle     auth.Throttle // lockout and back-off; zero fields take auth.DefaultThrottle
 }
 
 // Service implements crm.ContactService, crm.CompanyService,
@@ -40,6 +52,8 @@ type Service struct {
 	phoneRegion string
 	idle        time.Duration
 	absolute    time.Duration
+	oneTime               // invitations, resets, email changes: onetime.go
+	mfa         mfaConfig // second factors, step-up, throttling: mfa.go
 	cursors     cursorKeys
 }
 
@@ -50,6 +64,7 @@ var (
 	_ crm.ActivityService = (*Service)(nil)
 	_ crm.TaskService     = (*Service)(nil)
 	_ crm.IdentityService = (*Service)(nil)
+	_ crm.MFAService      = (*Service)(nil)
 )
 
 // New returns a Service over store.
@@ -74,6 +89,8 @@ func New(store crm.Store, o Options) *Service {
 	if s.absolute <= 0 {
 		s.absolute = 12 * time.Hour
 	}
+	s.initOneTime(o) // invitations, resets and email changes: onetime.go
+	s.initMFA(o)     // second factors, step-up, throttling: mfa.go
 	return s
 }
 
@@ -84,11 +101,15 @@ func forbidden() error {
 	return crm.Errorf(crm.EFORBIDDEN, "you are not allowed to do this")
 }
 
-// require fails with EUNAUTHENTICATED for a missing principal and
-// EFORBIDDEN when the policy does not grant the action.
+// require fails with EUNAUTHENTICATED for a missing principal,
+// EMFAREQUIRED for a half-authenticated one (mfa.go) and EFORBIDDEN when
+// the policy does not grant the action.
 func (s *Service) require(p *crm.Principal, a policy.Action) error {
 	if p == nil {
 		return crm.Errorf(crm.EUNAUTHENTICATED, "authentication required")
+	}
+	if p.Pending != crm.MFANone {
+		return mfaRequired()
 	}
 	if !s.pol.Can(p, a) {
 		return forbidden()
@@ -182,8 +203,14 @@ func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 		if n, err = tx.PurgeDeleted(ctx, tx.Now().Add(-crm.DeleteGracePeriod)); err != nil {
 			return err
 		}
-		_, err = tx.DeleteExpiredSessions(ctx, tx.Now().Add(-s.idle), tx.Now())
-		return err
+		if _, err = tx.DeleteExpiredSessions(ctx, tx.Now().Add(-s.idle), tx.Now()); err != nil {
+			return err
+		}
+		// One-time links are kept a day past expiry, then go (onetime.go).
+		if _, err = tx.DeleteOneTimeTokens(ctx, tx.Now().Add(-24*time.Hour)); err != nil {
+			return err
+		}
+		return s.purgeFailures(ctx, tx) // throttle.go
 	})
 	return n, err
 }

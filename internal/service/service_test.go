@@ -20,6 +20,7 @@ type fixture struct {
 	svc   *service.Service
 	store *sqlite.DB
 	users map[string]*crm.User // by short name
+	now   func() time.Time     // the service's clock
 }
 
 const testPassword = "correct horse battery staple"
@@ -45,7 +46,10 @@ func newFixture(t *testing.T, o service.Options) *fixture {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	f := &fixture{svc: service.New(db, o), store: db, users: map[string]*crm.User{}}
+	f := &fixture{svc: service.New(db, o), store: db, users: map[string]*crm.User{}, now: o.Clock}
+	if f.now == nil {
+		f.now = time.Now
+	}
 	for name, role := range map[string]crm.Role{
 		"admin": crm.RoleAdmin, "manager": crm.RoleManager, "alice": crm.RoleSales, "bob": crm.RoleSales,
 		"support": crm.RoleSupport, "auditor": crm.RoleAuditor, "reader": crm.RoleReadOnly,
@@ -60,10 +64,12 @@ func newFixture(t *testing.T, o service.Options) *fixture {
 	return f
 }
 
-// as returns a session principal for a fixture user.
+// as returns a session principal for a fixture user, fully signed in
+// just now (so within the step-up window of sensitive actions).
 func (f *fixture) as(name string) *crm.Principal {
 	u := f.users[name]
-	return &crm.Principal{Kind: crm.KindSession, UserID: u.ID, Role: u.Role, Email: u.Email}
+	return &crm.Principal{Kind: crm.KindSession, UserID: u.ID, Role: u.Role, Email: u.Email,
+		AAL: crm.AAL2, SteppedUpAt: f.now().UTC()}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -69,7 +69,8 @@ func (s *Service) FindUserByID(ctx context.Context, p *crm.Principal, id int64) 
 
 // CreateUser implements crm.IdentityService (administrators and the CLI).
 func (s *Service) CreateUser(ctx context.Context, p *crm.Principal, in crm.UserInput) (*crm.User, error) {
-	if err := s.require(p, policy.ManageUsers); err != nil {
+	// User administration needs a recent step-up (AUTH-4, mfa.go).
+	if err := s.requireAdmin(p); err != nil {
 		return nil, err
 	}
 	u, hash, err := s.prepareUser(ctx, in)
@@ -93,7 +94,8 @@ func (s *Service) CreateUser(ctx context.Context, p *crm.Principal, in crm.UserI
 // Administrators cannot set another user's password (ASVS v5.0.0-6.4.6);
 // only the CLI (the system principal) can.
 func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in crm.UserInput) (*crm.User, error) {
-	if err := s.require(p, policy.ManageUsers); err != nil {
+	// User administration needs a recent step-up (AUTH-4, mfa.go).
+	if err := s.requireAdmin(p); err != nil {
 		return nil, err
 	}
 	v := newValidator()
@@ -157,6 +159,13 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 		u.UpdatedAt = tx.Now()
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
+		}
+		if hash != "" || in.Email != nil {
+			// Reset links sent earlier, to this or an old address, must not
+			// outlive a password or address change (attack 11).
+			if _, err := tx.DiscardOneTimeTokens(ctx, crm.PurposeReset, u.ID, "", tx.Now()); err != nil {
+				return err
+			}
 		}
 		if endSessions {
 			return tx.DeleteUserSessions(ctx, u.ID, "")

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -11,11 +12,12 @@ import (
 // a separate public handle.
 
 const sessionCols = `id, user_id, secret_hash, csrf_token, created_at, last_seen_at, expires_at,
-	ip, user_agent`
+	ip, user_agent, aal, mfa_pending, stepped_up_at`
 
 var (
 	sqlInsertSession = static(`INSERT INTO sessions (id, user_id, secret_hash, csrf_token,
-		created_at, last_seen_at, expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		created_at, last_seen_at, expires_at, ip, user_agent, aal, mfa_pending, stepped_up_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	sqlSessionByHash  = static(`SELECT ` + sessionCols + ` FROM sessions WHERE secret_hash = ?`)
 	sqlSessionsByUser = static(`SELECT ` + sessionCols + ` FROM sessions WHERE user_id = ?
 		ORDER BY last_seen_at DESC, id`)
@@ -29,19 +31,22 @@ func scanSession(sc scanner) (*crm.Session, error) {
 	var (
 		s                        crm.Session
 		created, seen, expiresAt int64
+		steppedUp                sql.NullInt64
 	)
 	if err := sc.Scan(&s.ID, &s.UserID, &s.SecretHash, &s.CSRFToken, &created, &seen, &expiresAt,
-		&s.IP, &s.UserAgent); err != nil {
+		&s.IP, &s.UserAgent, &s.AAL, &s.MFAPending, &steppedUp); err != nil {
 		return nil, err
 	}
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expiresAt)
+	s.SteppedUpAt = timePtr(steppedUp)
 	return &s, nil
 }
 
 // InsertSession stores a new session; its ID is set by the caller.
 func (t *tx) InsertSession(ctx context.Context, s *crm.Session) error {
 	_, err := t.exec(ctx, sqlInsertSession, s.ID, s.UserID, s.SecretHash, s.CSRFToken,
-		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), s.IP, s.UserAgent)
+		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), s.IP, s.UserAgent,
+		s.AAL, boolInt(s.MFAPending), nullMicros(s.SteppedUpAt))
 	if err != nil {
 		return dbError(err, "insert session", "session", "")
 	}

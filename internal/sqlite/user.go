@@ -9,7 +9,7 @@ import (
 )
 
 const userCols = `id, email, name, role, language, disabled, password_hash, created_at,
-	updated_at, last_login_at`
+	updated_at, last_login_at, locked_until`
 
 var (
 	sqlUserByID    = static(`SELECT ` + userCols + ` FROM users WHERE id = ?`)
@@ -27,13 +27,14 @@ func scanUser(sc scanner) (*crm.User, error) {
 		u                crm.User
 		created, updated int64
 		lastLogin        sql.NullInt64
+		lockedUntil      sql.NullInt64
 	)
 	if err := sc.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Language, &u.Disabled,
-		&u.PasswordHash, &created, &updated, &lastLogin); err != nil {
+		&u.PasswordHash, &created, &updated, &lastLogin, &lockedUntil); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
-	u.LastLoginAt = timePtr(lastLogin)
+	u.LastLoginAt, u.LockedUntil = timePtr(lastLogin), timePtr(lockedUntil)
 	return &u, nil
 }
 

@@ -81,7 +81,7 @@ func testSessions(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	f := newFixture(t, newStore)
 	session := func(id string, user int64, seen, expires int) *crm.Session {
 		return &crm.Session{ID: id, UserID: user, SecretHash: hash(id), CSRFToken: "csrf-" + id,
-			CreatedAt: at(0), LastSeenAt: at(seen), ExpiresAt: at(expires), IP: "192.0.2.7", UserAgent: "Firefox"}
+			CreatedAt: at(0), LastSeenAt: at(seen), ExpiresAt: at(expires), IP: "192.0.2.7", UserAgent: "Firefox", AAL: crm.AAL1}
 	}
 	insert := func(ss ...*crm.Session) {
 		t.Helper()

@@ -60,8 +60,15 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"Sessions", testSessions},
 		{"Tokens", testTokens},
 		{"Settings", testSettings},
+		// Multi-factor authentication and throttling: mfa.go.
+		{"TOTP", testTOTP},
+		{"RecoveryCodes", testRecoveryCodes},
+		{"Failures", testFailures},
+		{"UserLock", testUserLock},
+		{"SessionAuth", testSessionAuth},
 		{"Leases", testLeases},
 		{"CompanyIDs", testCompanyIDs},
+		{"OneTimeTokens", testOneTimeTokens}, // onetime.go
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

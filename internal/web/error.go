@@ -12,9 +12,9 @@ func statusOf(code string) int {
 	switch code {
 	case crm.EINVALID:
 		return http.StatusBadRequest
-	case crm.EUNAUTHENTICATED:
+	case crm.EUNAUTHENTICATED, crm.EMFAREQUIRED:
 		return http.StatusUnauthorized
-	case crm.EFORBIDDEN:
+	case crm.EFORBIDDEN, crm.ESTEPUPREQUIRED:
 		return http.StatusForbidden
 	case crm.ENOTFOUND:
 		return http.StatusNotFound
@@ -48,7 +48,7 @@ type errorBody struct {
 func (s *Server) logError(r *http.Request, err error) {
 	if crm.ErrorCode(err) == crm.EINTERNAL {
 		s.log.ErrorContext(r.Context(), "internal error", slog.String("request_id", requestID(r)),
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
+			slog.String("method", r.Method), slog.String("path", logPath(r)), slog.Any("error", err))
 	}
 }
 

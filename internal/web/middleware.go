@@ -89,7 +89,7 @@ func (s *Server) base(next http.Handler) http.Handler {
 				}
 			}
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id), slog.String("method", r.Method),
-				slog.String("path", r.URL.Path), slog.Int("status", sw.status), slog.Duration("took", time.Since(start)), slog.String("ip", clientIP(r)))
+				slog.String("path", logPath(r)), slog.Int("status", sw.status), slog.Duration("took", time.Since(start)), slog.String("ip", clientIP(r)))
 		}()
 		next.ServeHTTP(sw, r)
 	})
@@ -143,13 +143,23 @@ func withPrincipal(r *http.Request, p *crm.Principal, sess *crm.Session) *http.R
 // apiHandler is an API handler that returns an error.
 type apiHandler func(w http.ResponseWriter, r *http.Request, p *crm.Principal) error
 
-// api wraps an API handler: it authenticates (401 without credentials),
-// limits the body, and renders returned errors as JSON.
-func (s *Server) api(h apiHandler) http.Handler {
+// api wraps an API handler: it authenticates (401 without credentials,
+// 401 mfa_required for a half-authenticated session), limits the body, and
+// renders returned errors as JSON.
+func (s *Server) api(h apiHandler) http.Handler { return s.apiFor(h, false) }
+
+// apiHalf wraps the few API handlers a half-authenticated session may
+// call: its MFA status and step, TOTP enrolment, logout (api_mfa.go).
+func (s *Server) apiHalf(h apiHandler) http.Handler { return s.apiFor(h, true) }
+
+func (s *Server) apiFor(h apiHandler, half bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, sess, err := s.authenticate(r)
 		if err == nil && p == nil {
 			err = crm.Errorf(crm.EUNAUTHENTICATED, "authentication required")
+		}
+		if err == nil && p.Pending != crm.MFANone && !half {
+			err = crm.Errorf(crm.EMFAREQUIRED, "complete the second sign-in step first (POST /api/v1/session/mfa)")
 		}
 		if err != nil {
 			s.writeAPIError(w, r, err)

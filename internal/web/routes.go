@@ -74,16 +74,38 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/users/{id}", s.api(s.apiUser))
 	mux.Handle("PATCH /api/v1/users/{id}", s.api(s.apiUpdateUser))
 	mux.Handle("GET /api/v1/sessions", s.api(s.apiSessions))
+	mux.Handle("DELETE /api/v1/sessions", s.api(s.apiRevokeOtherSessions))
 	mux.Handle("DELETE /api/v1/sessions/{id}", s.api(s.apiRevokeSession))
 	mux.Handle("GET /api/v1/tokens", s.api(s.apiTokens))
 	mux.Handle("POST /api/v1/tokens", s.api(s.apiCreateToken))
 	mux.Handle("DELETE /api/v1/tokens/{id}", s.api(s.apiRevokeToken))
 	mux.HandleFunc("GET /api/v1/openapi.json", s.apiOpenAPI)
 
+	// Second factors, step-up and session administration (AUTH-2, AUTH-4,
+	// AUTH-5): api_mfa.go. apiHalf marks what a half-authenticated session
+	// may call.
+	mux.Handle("GET /api/v1/account/mfa", s.apiHalf(s.apiMFAStatus))
+	mux.Handle("POST /api/v1/account/mfa/totp", s.apiHalf(s.apiBeginTOTP))
+	mux.Handle("POST /api/v1/account/mfa/totp/confirm", s.apiHalf(s.apiConfirmTOTP))
+	mux.Handle("DELETE /api/v1/account/mfa/totp", s.api(s.apiRemoveTOTP))
+	mux.Handle("POST /api/v1/account/mfa/recovery-codes", s.api(s.apiRegenerateRecoveryCodes))
+	mux.Handle("DELETE /api/v1/session", s.apiHalf(s.apiLogout))
+	mux.Handle("POST /api/v1/session/mfa", s.apiHalf(s.apiVerifyMFA))
+	mux.Handle("POST /api/v1/session/step-up", s.api(s.apiStepUp))
+	mux.Handle("DELETE /api/v1/users/{id}/sessions", s.api(s.apiRevokeUserSessions))
+	mux.Handle("POST /api/v1/users/{id}/unlock", s.api(s.apiUnlockUser))
+
+	// Invitations, password resets and email changes (AUTH-8): api_recovery.go.
+	mux.Handle("POST /api/v1/invitations", s.api(s.apiInvite))
+	mux.Handle("POST /api/v1/password-reset", s.apiPublic(s.apiRequestReset))
+	mux.Handle("POST /api/v1/password-reset/complete", s.apiPublic(s.apiCompleteReset))
+	mux.Handle("POST /api/v1/account/email", s.api(s.apiRequestEmailChange))
+
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 
 	s.uiRoutes(mux)
+	s.uiRecoveryRoutes(mux) // one-time-link pages: ui_recovery.go
 
 	// Cross-origin state-changing requests from browsers are refused
 	// (ASVS v5.0.0-3.5.1); API clients that send no Origin pass.

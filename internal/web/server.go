@@ -21,6 +21,8 @@ type Services interface {
 	crm.ActivityService
 	crm.TaskService
 	crm.IdentityService
+	crm.RecoveryService // invitations, password resets, email changes
+	crm.MFAService      // second factors, step-up, session administration
 	// SetupPending reports whether the first admin has yet to be created.
 	SetupPending(ctx context.Context) (bool, error)
 	// CompleteSetup creates the first admin with the printed setup code.

@@ -53,7 +53,7 @@ func (s *Server) uiRoutes(mux *router) {
 
 	mux.HandleFunc("GET /login", s.uiLoginForm)
 	mux.HandleFunc("POST /login", s.uiLogin)
-	mux.Handle("POST /logout", s.page(s.uiLogout))
+	mux.Handle("POST /logout", s.halfPage(s.uiLogout))
 	mux.HandleFunc("GET /setup", s.uiSetupForm)
 	mux.HandleFunc("POST /setup", s.uiSetup)
 
@@ -66,6 +66,20 @@ func (s *Server) uiRoutes(mux *router) {
 	mux.Handle("GET /contacts/{id}/delete", s.page(s.uiConfirmDeleteContact))
 	mux.Handle("POST /contacts/{id}/delete", s.page(s.uiDeleteContact))
 	mux.Handle("POST /contacts/{id}/activities", s.page(s.uiLogActivity))
+
+	// Second factors, step-up and the account's sessions: ui_mfa.go.
+	mux.Handle("GET /mfa", s.halfPage(s.uiMFAForm))
+	mux.Handle("POST /mfa", s.halfPage(s.uiMFA))
+	mux.Handle("GET /mfa/enrol", s.halfPage(s.uiEnrolForm))
+	mux.Handle("POST /mfa/enrol", s.halfPage(s.uiEnrol))
+	mux.Handle("GET /mfa/enrol/qr.png", s.halfPage(s.uiEnrolQR))
+	mux.Handle("GET /account/security", s.page(s.uiSecurity))
+	mux.Handle("POST /account/security/recovery-codes", s.page(s.uiRegenerateCodes))
+	mux.Handle("POST /account/security/totp/remove", s.page(s.uiRemoveTOTP))
+	mux.Handle("POST /account/security/sessions/{id}/revoke", s.page(s.uiRevokeSession))
+	mux.Handle("POST /account/security/sessions/revoke-others", s.page(s.uiRevokeOthers))
+	mux.Handle("GET /stepup", s.page(s.uiStepUpForm))
+	mux.Handle("POST /stepup", s.page(s.uiStepUp))
 }
 
 // uiHandler is a page handler for a signed-in user. It returns an error
@@ -79,7 +93,14 @@ var errCSRF = &crm.Error{Code: crm.EFORBIDDEN, Message: "the form's security tok
 // session cookie it redirects to the login page (ASVS v5.0.0-8.2.1); for
 // POST it limits and parses the form and checks the CSRF token before the
 // handler, and so the service, runs.
-func (s *Server) page(h uiHandler) http.Handler {
+func (s *Server) page(h uiHandler) http.Handler { return s.pageFor(h, false) }
+
+// halfPage wraps the pages a half-authenticated session may see: the MFA
+// challenge, TOTP enrolment and logout (ui_mfa.go). page redirects such a
+// session to them from everywhere else, before any handler runs.
+func (s *Server) halfPage(h uiHandler) http.Handler { return s.pageFor(h, true) }
+
+func (s *Server) pageFor(h uiHandler, half bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, sess, hadCookie, err := s.cookieSession(r)
 		if err != nil {
@@ -91,6 +112,10 @@ func (s *Server) page(h uiHandler) http.Handler {
 				clearSessionCookie(w)
 			}
 			redirectToLogin(w, r)
+			return
+		}
+		if p.Pending != crm.MFANone && !half {
+			redirectToMFA(w, r, p)
 			return
 		}
 		r = withPrincipal(r, p, sess)
@@ -374,14 +399,27 @@ type errorPage struct {
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, p *crm.Principal, err error) {
 	s.logError(r, err)
 	code := crm.ErrorCode(err)
-	if code == crm.EUNAUTHENTICATED {
+	switch code {
+	case crm.EUNAUTHENTICATED:
 		clearSessionCookie(w)
 		redirectToLogin(w, r)
+		return
+	case crm.EMFAREQUIRED:
+		if p == nil {
+			p = &crm.Principal{Pending: crm.MFAVerify}
+		}
+		redirectToMFA(w, r, p)
+		return
+	case crm.ESTEPUPREQUIRED:
+		redirectToStepUp(w, r)
 		return
 	}
 	status := statusOf(code)
 	var key, body string
 	v := s.newView(r, p, "")
+	if p != nil && p.Pending != crm.MFANone {
+		v.User = nil // a half session sees the sign-in layout, without navigation
+	}
 	switch {
 	case err == errCSRF:
 		key, body = "error.403", v.T("error.csrf")

@@ -44,7 +44,8 @@ func safeNext(next string) string {
 
 // loginNotices are the confirmations the login page can show, by the
 // notice parameter; anything else shows nothing.
-var loginNotices = map[string]string{"setup": "login.setup_done", "signed_out": "login.signed_out"}
+var loginNotices = map[string]string{"setup": "login.setup_done", "signed_out": "login.signed_out",
+	"invited": "login.invited", "reset": "login.reset"}
 
 func (s *Server) uiLoginForm(w http.ResponseWriter, r *http.Request) {
 	pending, err := s.svc.SetupPending(r.Context())
@@ -60,8 +61,17 @@ func (s *Server) uiLoginForm(w http.ResponseWriter, r *http.Request) {
 	if !localPath(next) {
 		next = ""
 	}
-	// Already signed in: go on, without showing the form.
+	// Already signed in: go on, without showing the form; a half session
+	// to its second step.
 	if p, _, _, err := s.cookieSession(r); err == nil && p != nil {
+		if p.Pending != crm.MFANone {
+			target := mfaPath(p)
+			if next != "" {
+				target += "?next=" + url.QueryEscape(next)
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
 		http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 		return
 	}
@@ -115,6 +125,16 @@ func (s *Server) uiLogin(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	setSessionCookie(w, secret, sess)
+	if sess.MFAPending {
+		// The password is right; the second factor (or its enrolment) is
+		// due. /mfa sends a session without a factor on to /mfa/enrol.
+		target := "/mfa"
+		if next != "" {
+			target += "?next=" + url.QueryEscape(next)
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 }
 

@@ -1,0 +1,228 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Second factors and throttling (migration 0002_mfa.sql). The TOTP secret
+// is stored as it is, in a table of its own, until field encryption
+// (ENC-2) wraps it; recovery codes only as hashes.
+//
+// Several instances check codes at once, so single use rests on atomic
+// statements: a TOTP step moves forward only by an UPDATE … WHERE
+// last_step < $1, and a recovery code is used by an UPDATE … WHERE used_at
+// IS NULL; under READ COMMITTED the second of two such updates waits for
+// the first, re-reads the row and changes nothing. A throttle check reads
+// its counter row FOR UPDATE (created first if missing), so that the
+// check and the count of concurrent attempts run one after the other.
+
+const (
+	sqlTOTPByUser = `SELECT user_id, secret, created_at, confirmed_at, last_step
+		FROM totp WHERE user_id = $1`
+	sqlPutTOTP = `INSERT INTO totp (user_id, secret, created_at, confirmed_at, last_step)
+		VALUES ($1, $2, $3, NULL, 0)
+		ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at,
+			confirmed_at = NULL, last_step = 0`
+	sqlConfirmTOTP = `UPDATE totp SET confirmed_at = $1, last_step = $2
+		WHERE user_id = $3 AND confirmed_at IS NULL`
+	sqlDeleteTOTP  = `DELETE FROM totp WHERE user_id = $1`
+	sqlUseTOTPStep = `UPDATE totp SET last_step = $1
+		WHERE user_id = $2 AND confirmed_at IS NOT NULL AND last_step < $1`
+
+	sqlRecoveryCodes = `SELECT id, user_id, code_hash, created_at, used_at
+		FROM recovery_codes WHERE user_id = $1 ORDER BY id`
+	sqlDeleteRecoveryCodes = `DELETE FROM recovery_codes WHERE user_id = $1`
+	sqlInsertRecoveryCode  = `INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)`
+	sqlUseRecoveryCode     = `UPDATE recovery_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL`
+
+	sqlFailures      = `SELECT failures, last_at FROM auth_failures WHERE kind = $1 AND name = $2`
+	sqlEnsureFailure = `INSERT INTO auth_failures (kind, name, failures, last_at) VALUES ($1, $2, 0, 0)
+		ON CONFLICT (kind, name) DO NOTHING`
+	sqlAddFailure = `INSERT INTO auth_failures (kind, name, failures, last_at) VALUES ($1, $2, 1, $3)
+		ON CONFLICT (kind, name) DO UPDATE SET
+			failures = CASE WHEN auth_failures.last_at <= $4 THEN 1 ELSE auth_failures.failures + 1 END,
+			last_at = excluded.last_at
+		RETURNING failures`
+	sqlForgiveFailure = `UPDATE auth_failures SET failures = greatest(failures - 1, 0) WHERE kind = $1 AND name = $2`
+	sqlClearFailures  = `DELETE FROM auth_failures WHERE kind = $1 AND name = $2`
+	sqlPurgeFailures  = `DELETE FROM auth_failures WHERE last_at < $1`
+
+	sqlSetUserLock = `UPDATE users SET locked_until = $1 WHERE id = $2`
+)
+
+// TOTPByUser returns the user's TOTP, confirmed or pending. ENOTFOUND if none.
+func (t *tx) TOTPByUser(ctx context.Context, userID int64) (*crm.TOTP, error) {
+	var (
+		o         crm.TOTP
+		created   int64
+		confirmed *int64
+	)
+	err := t.q.QueryRow(ctx, sqlTOTPByUser, userID).Scan(&o.UserID, &o.Secret, &created, &confirmed, &o.LastStep)
+	if err != nil {
+		return nil, rowError(err, "totp by user", "totp")
+	}
+	o.CreatedAt, o.ConfirmedAt = fromMicros(created), timePtr(confirmed)
+	return &o, nil
+}
+
+// PutTOTP stores a pending TOTP for the user, replacing any.
+func (t *tx) PutTOTP(ctx context.Context, o *crm.TOTP) error {
+	if _, err := t.q.Exec(ctx, sqlPutTOTP, o.UserID, o.Secret, micros(o.CreatedAt)); err != nil {
+		return dbError(err, "put totp", "totp", "")
+	}
+	o.ConfirmedAt, o.LastStep = nil, 0
+	return nil
+}
+
+// ConfirmTOTP activates the pending TOTP. ENOTFOUND when none is pending.
+func (t *tx) ConfirmTOTP(ctx context.Context, userID int64, at time.Time, step int64) error {
+	ok, err := t.update(ctx, sqlConfirmTOTP, micros(at), step, userID)
+	if err != nil {
+		return dbError(err, "confirm totp", "totp", "")
+	} else if !ok {
+		return crm.NotFound("pending totp")
+	}
+	return nil
+}
+
+// DeleteTOTP removes the user's TOTP. ENOTFOUND if none.
+func (t *tx) DeleteTOTP(ctx context.Context, userID int64) error {
+	ok, err := t.update(ctx, sqlDeleteTOTP, userID)
+	if err != nil {
+		return dbError(err, "delete totp", "totp", "")
+	} else if !ok {
+		return crm.NotFound("totp")
+	}
+	return nil
+}
+
+// UseTOTPStep moves the confirmed TOTP's last step forward to step and
+// reports whether it did.
+func (t *tx) UseTOTPStep(ctx context.Context, userID, step int64) (bool, error) {
+	ok, err := t.update(ctx, sqlUseTOTPStep, step, userID)
+	if err != nil {
+		return false, dbError(err, "use totp step", "totp", "")
+	}
+	return ok, nil
+}
+
+// RecoveryCodes returns the user's recovery codes by id.
+func (t *tx) RecoveryCodes(ctx context.Context, userID int64) ([]*crm.RecoveryCode, error) {
+	rows, err := t.q.Query(ctx, sqlRecoveryCodes, userID)
+	if err != nil {
+		return nil, dbError(err, "recovery codes", "recovery code", "")
+	}
+	defer rows.Close()
+	list := []*crm.RecoveryCode{}
+	for rows.Next() {
+		var (
+			c       crm.RecoveryCode
+			created int64
+			used    *int64
+		)
+		if err := rows.Scan(&c.ID, &c.UserID, &c.Hash, &created, &used); err != nil {
+			return nil, rowError(err, "scan recovery code", "recovery code")
+		}
+		c.CreatedAt, c.UsedAt = fromMicros(created), timePtr(used)
+		list = append(list, &c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, rowError(err, "recovery codes", "recovery code")
+	}
+	return list, nil
+}
+
+// ReplaceRecoveryCodes replaces the user's codes by hashes.
+func (t *tx) ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes [][]byte, at time.Time) error {
+	if _, err := t.q.Exec(ctx, sqlDeleteRecoveryCodes, userID); err != nil {
+		return dbError(err, "delete recovery codes", "recovery code", "")
+	}
+	for _, h := range hashes {
+		if _, err := t.q.Exec(ctx, sqlInsertRecoveryCode, userID, h, micros(at)); err != nil {
+			return dbError(err, "insert recovery code", "recovery code", "")
+		}
+	}
+	return nil
+}
+
+// UseRecoveryCode marks a code used unless it was already.
+func (t *tx) UseRecoveryCode(ctx context.Context, id int64, at time.Time) (bool, error) {
+	ok, err := t.update(ctx, sqlUseRecoveryCode, micros(at), id)
+	if err != nil {
+		return false, dbError(err, "use recovery code", "recovery code", "")
+	}
+	return ok, nil
+}
+
+// Failures returns the key's run of failures. Inside a Write the row is
+// created if missing and locked until the transaction ends.
+func (t *tx) Failures(ctx context.Context, kind, key string) (crm.FailureCount, error) {
+	var f crm.FailureCount
+	if t.write {
+		if _, err := t.q.Exec(ctx, sqlEnsureFailure, kind, key); err != nil {
+			return f, dbError(err, "ensure failures", "failure count", "")
+		}
+	}
+	var last int64
+	err := t.q.QueryRow(ctx, sqlFailures+t.lock("FOR UPDATE"), kind, key).Scan(&f.Count, &last)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return crm.FailureCount{}, nil
+	} else if err != nil {
+		return f, rowError(err, "failures", "failure count")
+	}
+	if last != 0 {
+		f.Last = fromMicros(last)
+	}
+	return f, nil
+}
+
+// AddFailure counts a failure and returns the run's count.
+func (t *tx) AddFailure(ctx context.Context, kind, key string, at, runSince time.Time) (int, error) {
+	var n int
+	if err := t.q.QueryRow(ctx, sqlAddFailure, kind, key, micros(at), micros(runSince)).Scan(&n); err != nil {
+		return 0, dbError(err, "add failure", "failure count", "")
+	}
+	return n, nil
+}
+
+// ForgiveFailure takes one failure back.
+func (t *tx) ForgiveFailure(ctx context.Context, kind, key string) error {
+	if _, err := t.q.Exec(ctx, sqlForgiveFailure, kind, key); err != nil {
+		return dbError(err, "forgive failure", "failure count", "")
+	}
+	return nil
+}
+
+// ClearFailures ends the key's run.
+func (t *tx) ClearFailures(ctx context.Context, kind, key string) error {
+	if _, err := t.q.Exec(ctx, sqlClearFailures, kind, key); err != nil {
+		return dbError(err, "clear failures", "failure count", "")
+	}
+	return nil
+}
+
+// PurgeFailures deletes the runs last failed before before.
+func (t *tx) PurgeFailures(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := t.q.Exec(ctx, sqlPurgeFailures, micros(before))
+	if err != nil {
+		return 0, dbError(err, "purge failures", "failure count", "")
+	}
+	return tag.RowsAffected(), nil
+}
+
+// SetUserLock sets or clears the user's lock mark. ENOTFOUND if no user.
+func (t *tx) SetUserLock(ctx context.Context, userID int64, until *time.Time) error {
+	ok, err := t.update(ctx, sqlSetUserLock, nullMicros(until), userID)
+	if err != nil {
+		return dbError(err, "set user lock", "user", "")
+	} else if !ok {
+		return crm.NotFound("user")
+	}
+	return nil
+}

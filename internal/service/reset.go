@@ -1,0 +1,138 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/custos-crm/custos/internal/auth"
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/mail"
+)
+
+// Password reset (AUTH-8, attack 11): a 30-minute single-use link, sent
+// only to an enabled account's address, answered identically for every
+// address (ASVS v5.0.0-6.3.8). Using it sets the password, ends every
+// session, revokes every API token and every other pending reset link of
+// the user, and mails a notice (ASVS v5.0.0-6.3.7). It never signs in, so
+// the second factor is still needed at the next login (ASVS v5.0.0-6.4.3).
+
+// RequestPasswordReset implements crm.RecoveryService. Only the per-IP
+// limit is visible to the caller; the per-account limit silently drops the
+// request, since an error there would tell that the account exists.
+func (s *Service) RequestPasswordReset(ctx context.Context, email, ip string) error {
+	if !s.resetLimit.allow(ip, time.Now()) {
+		return crm.Errorf(crm.ERATELIMITED, "too many reset requests; try again later")
+	}
+	email = normEmail(email)
+	if len(email) > maxEmail || email == "" {
+		return nil
+	}
+	var u *crm.User
+	secret, t := newOneTime(crm.PurposeReset)
+	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
+		if u, err = tx.UserByEmail(ctx, email); err != nil {
+			return err
+		}
+		now := s.tokenNow(tx)
+		n, err := tx.CountOneTimeTokens(ctx, crm.PurposeReset, u.ID, now.Add(-time.Hour))
+		if err != nil {
+			return err
+		}
+		if u.Disabled || n >= resetsPerAccount {
+			u = nil
+			return nil
+		}
+		t.UserID, t.CreatedBy = u.ID, u.ID
+		t.CreatedAt, t.ExpiresAt = now, now.Add(crm.ResetTTL)
+		return tx.InsertOneTimeToken(ctx, t)
+	})
+	if crm.ErrorCode(err) == crm.ENOTFOUND {
+		err, u = nil, nil
+	}
+	if err != nil {
+		return err
+	}
+	var id int64
+	if u != nil {
+		id = u.ID
+		s.sendLater(ctx, mail.KindReset, u.Language, u.Email, mail.Data{Name: u.Name,
+			Link: s.link("/reset/", secret), ValidFor: crm.ResetTTL})
+	}
+	s.events.Emit(ctx, Event{Type: "reset.request", UserID: id, IP: ip})
+	return nil
+}
+
+// CheckResetToken implements crm.RecoveryService.
+func (s *Service) CheckResetToken(ctx context.Context, token string) error {
+	_, err := s.findToken(ctx, crm.PurposeReset, token)
+	return err
+}
+
+// ResetPassword implements crm.RecoveryService.
+func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) error {
+	if _, err := s.findToken(ctx, crm.PurposeReset, token); err != nil {
+		return err
+	}
+	if err := auth.CheckPassword(newPassword); err != nil {
+		return &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"password": err.Error()}}
+	}
+	hash, err := s.hasher.Hash(ctx, newPassword)
+	if errors.Is(err, auth.ErrBusy) {
+		return crm.Errorf(crm.ERATELIMITED, "the server is busy; try again in a moment")
+	} else if err != nil {
+		return err
+	}
+	var u *crm.User
+	var revoked int
+	err = s.store.Write(ctx, func(tx crm.Tx) error {
+		t, err := s.useToken(ctx, tx, crm.PurposeReset, token)
+		if err != nil {
+			return err
+		}
+		if u, err = tx.UserByID(ctx, t.UserID); err != nil {
+			return err
+		}
+		if u.Disabled {
+			return badToken()
+		}
+		now := tx.Now()
+		u.PasswordHash, u.UpdatedAt = hash, now
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if revoked, err = endCredentials(ctx, tx, u.ID, now); err != nil {
+			return err
+		}
+		_, err = tx.DiscardOneTimeTokens(ctx, crm.PurposeReset, u.ID, "", s.tokenNow(tx))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.events.Emit(ctx, Event{Type: "reset.complete", UserID: u.ID, ActorID: u.ID, Detail: "sessions ended, " + itoa(revoked) + " tokens revoked"})
+	_ = s.send(ctx, mail.KindPasswordChanged, u.Language, u.Email, mail.Data{Name: u.Name, When: time.Now()})
+	return nil
+}
+
+// endCredentials ends every session and revokes every live API token of a
+// user, returning the number of tokens revoked.
+func endCredentials(ctx context.Context, tx crm.Tx, userID int64, now time.Time) (int, error) {
+	if err := tx.DeleteUserSessions(ctx, userID, ""); err != nil {
+		return 0, err
+	}
+	tokens, err := tx.Tokens(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, t := range tokens {
+		if t.RevokedAt == nil {
+			if err := tx.RevokeToken(ctx, t.ID, now); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,206 @@
+package service
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/custos-crm/custos/internal/auth"
+	"github.com/custos-crm/custos/internal/crm"
+)
+
+// Throttling of passwords, TOTP codes and recovery codes (AUTH-6, NIST SP
+// 800-63B §5.2.2, attacks 9 and 10). The policy is auth.Throttle; this file
+// keeps its counters in the store, so that every instance of a cluster
+// sees the same runs of failures.
+//
+// Each attempt is admitted before the secret is checked: in one write
+// transaction the runs of the account and of the client address are read
+// (the store locks the rows), the policy decides, and an admitted attempt
+// is counted as a failure in advance. Parallel attempts therefore cannot
+// all pass the check before any of them is counted, which a burst of
+// requests would otherwise win. A successful attempt takes its count back
+// (settle), a failed one leaves it.
+//
+// Accounts are keyed by user id, unknown accounts by the email typed, so
+// that an unknown address is throttled, locked and answered exactly like a
+// known one (no enumeration, ASVS v5.0.0-6.3.8). Addresses are keyed by
+// auth.IPKey: IPv4 as is, IPv6 by /64. Refused attempts are neither
+// checked nor counted: they cost no password hash and cannot extend a lock.
+
+// userKey is the throttling key of an existing account.
+func userKey(id int64) string { return "user:" + strconv.FormatInt(id, 10) }
+
+// accountKey is the throttling key of a login name.
+func accountKey(u *crm.User, email string) string {
+	if u != nil {
+		return userKey(u.ID)
+	}
+	return "email:" + email
+}
+
+// refusal is why an attempt was not admitted.
+type refusal struct {
+	locked bool // the account is locked (not merely slowed down)
+	byIP   bool // the client address is over its limit
+	retry  time.Duration
+}
+
+// admission is an admitted attempt, counted in advance.
+type admission struct {
+	account, ip string
+	count       int // the account's run including this attempt
+}
+
+// admit decides on an attempt against account from ip. It returns either
+// an admission or a refusal.
+func (s *Service) admit(ctx context.Context, account, ip string) (*admission, *refusal, error) {
+	th := s.mfa.throttle
+	now := s.authNow()
+	a := &admission{account: account, ip: auth.IPKey(ip)}
+	var r *refusal
+	err := s.store.Write(ctx, func(tx crm.Tx) error {
+		// Always the account before the address: one lock order, no deadlock.
+		acc, err := tx.Failures(ctx, crm.FailAccount, a.account)
+		if err != nil {
+			return err
+		}
+		adr, err := tx.Failures(ctx, crm.FailIP, a.ip)
+		if err != nil {
+			return err
+		}
+		if v := th.IP(auth.Failures{Count: adr.Count, Last: adr.Last}, now); v.Refuse {
+			r = &refusal{byIP: true, retry: v.RetryAfter}
+			return nil
+		}
+		if v := th.Account(auth.Failures{Count: acc.Count, Last: acc.Last}, now); v.Refuse {
+			r = &refusal{locked: v.Locked, retry: v.RetryAfter}
+			return nil
+		}
+		if a.count, err = tx.AddFailure(ctx, crm.FailAccount, a.account, now, now.Add(-th.Lockout)); err != nil {
+			return err
+		}
+		_, err = tx.AddFailure(ctx, crm.FailIP, a.ip, now, now.Add(-th.IPWindow))
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if r != nil {
+		return nil, r, nil
+	}
+	return a, nil, nil
+}
+
+// settle takes back the advance count of a successful attempt, inside the
+// caller's transaction. complete ends the account's run of failures (the
+// user is fully signed in or re-authenticated); otherwise (a correct
+// password with a second factor still to come) only this attempt is taken
+// back, so that alternating a right password with wrong codes still runs
+// into the lock.
+func (s *Service) settle(ctx context.Context, tx crm.Tx, a *admission, complete bool) error {
+	if complete {
+		if err := tx.ClearFailures(ctx, crm.FailAccount, a.account); err != nil {
+			return err
+		}
+	} else if err := tx.ForgiveFailure(ctx, crm.FailAccount, a.account); err != nil {
+		return err
+	}
+	return tx.ForgiveFailure(ctx, crm.FailIP, a.ip)
+}
+
+// abandon takes back the count of an attempt that was never checked (the
+// hashing pool was busy).
+func (s *Service) abandon(ctx context.Context, a *admission) {
+	err := s.store.Write(ctx, func(tx crm.Tx) error {
+		if err := tx.ForgiveFailure(ctx, crm.FailAccount, a.account); err != nil {
+			return err
+		}
+		return tx.ForgiveFailure(ctx, crm.FailIP, a.ip)
+	})
+	if err != nil {
+		s.log.WarnContext(ctx, "throttle: could not take back an attempt", "error", err)
+	}
+}
+
+// failed completes a failed attempt: when it is the one that reaches the
+// limit, the account is marked locked (for administrators to see and
+// lift) and true is returned so that the caller logs the lockout.
+func (s *Service) failed(ctx context.Context, a *admission, userID int64) bool {
+	if !s.mfa.throttle.Locks(a.count) {
+		return false
+	}
+	if userID != 0 {
+		until := s.authNow().Add(s.mfa.throttle.Lockout)
+		err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.SetUserLock(ctx, userID, &until) })
+		if err != nil {
+			s.log.WarnContext(ctx, "throttle: could not mark the account locked", "error", err)
+		}
+	}
+	return true
+}
+
+// refusedError is the error of a refused attempt. A locked account gets
+// generic, the error of a wrong secret, so that a lock says nothing more
+// than a failure (the event log records the lock); back-off and address
+// limits are 429, which tells nothing about the account either, since
+// unknown addresses are throttled alike.
+func refusedError(r *refusal, generic error) error {
+	if r.locked {
+		return generic
+	}
+	if r.byIP {
+		return crm.Errorf(crm.ERATELIMITED, "too many failed attempts from your network; try again in %s", roundUp(r.retry))
+	}
+	return crm.Errorf(crm.ERATELIMITED, "too many failed attempts; wait %s and try again", roundUp(r.retry))
+}
+
+// refusalDetail names a refusal in the event log.
+func refusalDetail(r *refusal) string {
+	switch {
+	case r.locked:
+		return "locked"
+	case r.byIP:
+		return "address limit"
+	default:
+		return "back-off"
+	}
+}
+
+// roundUp shows a wait in whole seconds or minutes.
+func roundUp(d time.Duration) string {
+	if d <= time.Minute {
+		return strconv.Itoa(int((d+time.Second-1)/time.Second)) + "s"
+	}
+	return strconv.Itoa(int((d+time.Minute-1)/time.Minute)) + "m"
+}
+
+// UnlockUser implements crm.MFAService: it ends the account's run of
+// failures and clears the lock mark.
+func (s *Service) UnlockUser(ctx context.Context, p *crm.Principal, userID int64) error {
+	if err := s.requireAdmin(p); err != nil {
+		return err
+	}
+	err := s.store.Write(ctx, func(tx crm.Tx) error {
+		if _, err := tx.UserByID(ctx, userID); err != nil {
+			return err
+		}
+		if err := tx.SetUserLock(ctx, userID, nil); err != nil {
+			return err
+		}
+		return tx.ClearFailures(ctx, crm.FailAccount, userKey(userID))
+	})
+	if err != nil {
+		return err
+	}
+	s.events.Emit(ctx, Event{Type: "user.unlock", UserID: userID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
+	return nil
+}
+
+// purgeFailures drops runs of failures too old to matter, inside the
+// periodic purge.
+func (s *Service) purgeFailures(ctx context.Context, tx crm.Tx) error {
+	keep := max(s.mfa.throttle.Lockout, s.mfa.throttle.IPWindow)
+	_, err := tx.PurgeFailures(ctx, s.authNow().Add(-keep))
+	return err
+}
