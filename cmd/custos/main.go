@@ -69,6 +69,7 @@ func commands() []command {
 		{"user", "manage users: add, list, set-password, disable", runUser},
 		{"token", "create an API token for a user", runToken},
 		{"version", "print the version and build information", runVersion},
+		{"bench", "measure throughput and latency on a seeded throw-away server (docs/performance.md)", runBench},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/custos-crm/custos/internal/auth"
@@ -40,6 +41,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return usageError{err.Error()}
 	}
 	log := newLogger(c, e.stderr)
+	// A soft memory limit keeps the heap of argon2id's buffers (one per
+	// hash worker) from doubling before the collector runs
+	// (docs/performance.md); GOMEMLIMIT overrides it.
+	if e.getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(c.Argon2Memory)*1024*int64(c.HashWorkers) + 96<<20)
+	}
 	log.Info("starting custos", slog.Any("config", c.Redacted()))
 
 	db, err := openStore(ctx, c)

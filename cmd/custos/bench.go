@@ -1,0 +1,470 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custos-crm/custos/internal/bench"
+	"github.com/custos-crm/custos/internal/config"
+	"github.com/custos-crm/custos/internal/tlsconf"
+)
+
+const benchHelp = `Measure Custos the way users load it (issue 3; docs/performance.md).
+
+By default it creates a throw-away data directory, seeds it (100,000
+contacts over 20 sales users, 10,000 companies, 50,000 deals, 300,000
+activities; --contacts scales them all), starts a real server on it exactly
+as "serve" does (TLS with the self-signed certificate, all middleware, the
+real service and store) on 127.0.0.1, and drives real HTTPS requests with
+keep-alive from --clients workers, each acting as one sales user with that
+user's API token. Every scenario runs for --warmup, then is measured for
+--duration; every response is checked and failures are counted as errors.
+
+It prints a table of req/s, p50, p90, p99, max latency and errors per
+scenario, with the targets of issue 3, the server's peak memory, the data
+directory's size and the seeding time; --json writes the same with the
+commit and settings, and --compare prints the ratios against an earlier
+--json file. The exit status is 1 when any request failed; timings never
+fail the command.
+
+The server runs in this process, so the client shares its CPUs and memory
+(the issue's targets are for the whole system on 2 cores). Server settings
+(--record-visibility, --argon2-*, --hash-workers, --log-level, ...) are taken
+as for serve; the server's log is discarded unless --server-log is given.
+Your data directory is never touched. With --db (PostgreSQL) the bench
+seeds that database instead, which must be empty: give it a throw-away
+database or schema (postgres://…/bench?search_path=bench), never a real one.
+
+With --url and --token it measures a running server instead, on the
+contacts the token can see. The write scenarios then CHANGE THAT SERVER'S
+DATA: never point it at production.`
+
+// benchServerOptions are the server settings the bench takes, as serve
+// would, and passes on to the server it starts.
+var benchServerOptions = []string{"db", "config", "log-level", "log-format", "phone-region", "record-visibility",
+	"session-idle", "session-absolute", "argon2-memory", "argon2-time", "argon2-threads", "hash-workers"}
+
+func runBench(ctx context.Context, e env, args []string) error {
+	fs, load := newFlags(e, "bench", "[flags]", benchHelp, benchServerOptions...)
+	contacts := fs.Int("contacts", bench.DefaultContacts, "contacts to seed; companies (1/10), deals (1/2) and activities (3×) scale with it")
+	owners := fs.Int("owners", 20, "sales users the records are spread over (teams: one per four owners)")
+	clients := fs.Int("clients", 32, "concurrent clients, each with its own keep-alive connection")
+	duration := fs.Duration("duration", 15*time.Second, "measured time per scenario")
+	warmup := fs.Duration("warmup", 3*time.Second, "unmeasured time before each scenario's measurement")
+	only := fs.String("scenarios", "", "comma-separated scenarios to run (default all: "+strings.Join(bench.ScenarioNames(), ",")+")")
+	jsonOut := fs.String("json", "", "write the results, commit and settings to this JSON file")
+	compare := fs.String("compare", "", "an earlier --json file to print the ratios against")
+	seed := fs.Uint64("seed", 1, "seed of the data set and of the clients' random choices")
+	http2 := fs.Bool("http2", false, "speak HTTP/2 (one multiplexed connection) instead of HTTP/1.1 keep-alive")
+	dir := fs.String("dir", "", "parent of the throw-away data directory (default: the system's temporary directory)")
+	keep := fs.Bool("keep", false, "keep the data directory afterwards, and print its path")
+	serverLog := fs.String("server-log", "", "append the in-process server's log to this file (default: discarded)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured scenarios to this file (client goroutines are labelled side=client)")
+	memProfile := fs.String("memprofile", "", "write a heap profile (in use and allocated) at the end of the run to this file")
+	mutexProfile := fs.String("mutexprofile", "", "write a mutex contention profile of the measured scenarios to this file")
+	blockProfile := fs.String("blockprofile", "", "write a blocking profile of the measured scenarios to this file")
+	profileDir := fs.String("profile-dir", "", "write a CPU profile of each scenario, warm-up included, to DIR/cpu-<scenario>.pprof")
+	targetURL := fs.String("url", "", "measure the running server at this https:// URL instead of starting one")
+	token := fs.String("token", "", "with --url: a write-scope API token; all clients use it")
+	caCert := fs.String("cacert", "", "with --url: a PEM certificate to trust, e.g. DATA/tls/cert.pem of a self-signed server")
+	sample := fs.Int("sample", 20000, "with --url: how many visible contacts to find and pick ids from")
+	loginEmail := fs.String("login-email", "", "with --url: the account of the login scenario (password from --password-stdin)")
+	stdinPw := fs.Bool("password-stdin", false, "with --url: read the login scenario's password from standard input")
+	serverPID := fs.Int("server-pid", 0, "with --url: the server's process id, to read its peak memory from /proc")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	c, err := load()
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	o := bench.Options{Clients: *clients, Duration: *duration, Warmup: *warmup, Seed: *seed, Progress: e.stderr}
+	if *only != "" {
+		o.Scenarios = strings.Split(*only, ",")
+	}
+	switch {
+	case *clients < 1 || *duration <= 0 || *warmup < 0:
+		return usageError{"--clients must be at least 1, --duration positive and --warmup not negative"}
+	case *targetURL == "" && (*owners < 1 || *contacts < *owners):
+		return usageError{"--owners must be at least 1 and --contacts at least --owners"}
+	case *targetURL != "" && *token == "":
+		return usageError{"--url needs --token"}
+	case *targetURL == "" && (*token != "" || *caCert != "" || *loginEmail != "" || *stdinPw || *serverPID != 0):
+		return usageError{"--token, --cacert, --login-email, --password-stdin and --server-pid go with --url"}
+	}
+	for _, s := range o.Scenarios {
+		if !slices.Contains(bench.ScenarioNames(), s) {
+			return usageError{fmt.Sprintf("unknown scenario %q; known: %s", s, strings.Join(bench.ScenarioNames(), ","))}
+		}
+	}
+	var old *bench.Report
+	if *compare != "" {
+		if old, err = bench.LoadReport(*compare); err != nil {
+			return err
+		}
+	}
+
+	rep := &bench.Report{Format: bench.ReportFormat, Commit: benchCommit(ctx), Go: runtime.Version(), Time: time.Now().UTC(),
+		Host: bench.ThisHost(), Settings: bench.Settings{Clients: *clients, DurationS: duration.Seconds(), WarmupS: warmup.Seconds(),
+			HTTP2: *http2, Seed: *seed, Scenarios: o.Scenarios,
+			Profiled: *cpuProfile != "" || *memProfile != "" || *mutexProfile != "" || *blockProfile != "" || *profileDir != ""}}
+	prof := &profiles{cpu: *cpuProfile, mem: *memProfile, mutex: *mutexProfile, block: *blockProfile}
+	if *profileDir != "" {
+		if *cpuProfile != "" {
+			return usageError{"--cpuprofile and --profile-dir exclude each other"}
+		}
+		if err := os.MkdirAll(*profileDir, 0o755); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		o.Around = func(scenario string, run func()) {
+			f, err := os.Create(filepath.Join(*profileDir, "cpu-"+scenario+".pprof"))
+			if err == nil {
+				defer f.Close()
+				if err = pprof.StartCPUProfile(f); err == nil {
+					defer pprof.StopCPUProfile()
+				}
+			}
+			if err != nil {
+				fmt.Fprintf(e.stderr, "bench: no CPU profile of %s: %v\n", scenario, err)
+			}
+			run()
+		}
+	}
+
+	var results []bench.Result
+	var runErr error
+	if *targetURL != "" {
+		pw := ""
+		if *stdinPw {
+			if pw, err = readSecret(e); err != nil {
+				return err
+			}
+		}
+		results, runErr = benchRemote(ctx, e, rep, o, prof, remote{url: *targetURL, token: *token, caCert: *caCert,
+			sample: *sample, email: *loginEmail, password: pw, pid: *serverPID, http2: *http2})
+	} else {
+		sizes := bench.SizesFor(*contacts, *owners)
+		results, runErr = benchLocal(ctx, e, rep, o, prof, c, local{sizes: sizes, seed: *seed, dir: *dir, keep: *keep,
+			serverLog: *serverLog, http2: *http2})
+	}
+	if runErr != nil && results == nil {
+		return runErr
+	}
+	rep.Scenarios = results
+	rep.WriteTable(e.stdout)
+	if old != nil {
+		bench.Compare(e.stdout, old, rep)
+	}
+	if *jsonOut != "" {
+		if err := rep.WriteJSON(*jsonOut); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	var failed []string
+	for _, r := range results {
+		if r.Errors > 0 {
+			failed = append(failed, fmt.Sprintf("%s (%d)", r.Name, r.Errors))
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("bench: requests failed in %s", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// local are the settings of a run against an in-process server.
+type local struct {
+	sizes     bench.Sizes
+	seed      uint64
+	dir       string
+	keep      bool
+	serverLog string
+	http2     bool
+}
+
+// benchLocal seeds a throw-away data directory, starts the server on it
+// and runs the scenarios.
+func benchLocal(ctx context.Context, e env, rep *bench.Report, o bench.Options, prof *profiles, c *config.Config, l local) ([]bench.Result, error) {
+	data, err := os.MkdirTemp(l.dir, "custos-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	if l.keep {
+		defer fmt.Fprintf(e.stderr, "kept the data directory %s\n", data)
+	} else {
+		defer os.RemoveAll(data)
+	}
+	sc := *c
+	sc.DataDir = data
+	rep.Settings.Target, rep.Settings.Store, rep.Settings.Sizes = "in-process", "sqlite (embedded)", l.sizes
+	if sc.DB != "" {
+		rep.Settings.Store = "postgresql " + config.RedactURL(sc.DB)
+	}
+	rep.Settings.Server = map[string]string{
+		"record-visibility": sc.RecordVisibility, "log-level": sc.LogLevel, "hash-workers": strconv.Itoa(sc.HashWorkers),
+		"argon2": fmt.Sprintf("m=%d,t=%d,p=%d", sc.Argon2Memory, sc.Argon2Time, sc.Argon2Threads),
+	}
+	rep.Settings.ServerNote = "server and client share one process and its CPUs"
+
+	fmt.Fprintf(e.stderr, "seeding %d contacts, %d companies, %d deals and %d activities over %d owners into %s\n",
+		l.sizes.Contacts, l.sizes.Companies, l.sizes.Deals, l.sizes.Activities, l.sizes.Owners, data)
+	d, err := benchSeed(ctx, e, &sc, l, rep)
+	if err != nil {
+		return nil, err
+	}
+	afterSeed, _ := bench.DirSize(data)
+	// Give back seeding's memory, so the server's peak is the server's.
+	runtime.GC()
+	debug.FreeOSMemory()
+
+	logTo := io.Discard
+	if l.serverLog != "" {
+		f, err := os.OpenFile(l.serverLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		logTo = f
+	}
+	mem := bench.StartMemory(0)
+	base, stop, err := startBenchServer(ctx, &sc, logTo)
+	if err != nil {
+		mem.Stop()
+		return nil, err
+	}
+	certFile, _ := tlsconf.Files(data)
+	pem, err := os.ReadFile(certFile)
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	t := bench.NewTarget(base, roots, o.Clients, l.http2)
+	fmt.Fprintf(e.stderr, "server listening on %s; running %s per scenario after %s of warm-up with %d clients\n",
+		base, o.Duration, o.Warmup, o.Clients)
+
+	o.Memory, o.CPU = mem, bench.ProcessCPU(0)
+	results, runErr := runProfiled(prof, func() ([]bench.Result, error) { return bench.Run(ctx, t, d, o) })
+	t.Close()
+	m := mem.Stop()
+	rep.Memory = &m
+	if err := stop(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("bench: server: %w", err)
+	}
+	if sc.DB == "" {
+		afterRun, _ := bench.DirSize(data)
+		rep.DataDir = &bench.DataDir{AfterSeedBytes: afterSeed, AfterRunBytes: afterRun}
+	}
+	return results, runErr
+}
+
+// benchSeed opens the store the way serve does, seeds it and closes it
+// again, so that the server starts on a store it opens itself.
+func benchSeed(ctx context.Context, e env, c *config.Config, l local, rep *bench.Report) (*bench.Dataset, error) {
+	store, err := openBenchStore(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	svc := newService(c, store, slog.New(slog.DiscardHandler))
+	d, st, err := bench.Seed(ctx, store, svc, l.sizes, l.seed, e.stderr)
+	if cerr := store.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("bench: closing the seeded store: %w", cerr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rep.Seeding = bench.NewSeeding(st, l.sizes.Rows())
+	return d, nil
+}
+
+// openBenchStore is the store the bench seeds: the one serve opens, through
+// openStore (the embedded store in the throw-away data directory, or the
+// --db PostgreSQL database). A store constructor for tests or a new backend
+// is swapped in here.
+var openBenchStore = openStore
+
+// startBenchServer runs `custos serve` in this process on 127.0.0.1 with a
+// free port, the data directory, database and settings of c, and nothing
+// from the environment (no operator certificate, no --insecure-http, no
+// demo, no mail). It returns the server's URL and a function that stops it.
+func startBenchServer(ctx context.Context, c *config.Config, logTo io.Writer) (string, func() error, error) {
+	args := []string{"serve", "--data", c.DataDir, "--listen", "127.0.0.1:0",
+		"--log-level", c.LogLevel, "--log-format", c.LogFormat, "--phone-region", c.PhoneRegion,
+		"--record-visibility", c.RecordVisibility,
+		"--session-idle", c.SessionIdle.String(), "--session-absolute", c.SessionAbsolute.String(),
+		"--argon2-memory", strconv.Itoa(c.Argon2Memory), "--argon2-time", strconv.Itoa(c.Argon2Time),
+		"--argon2-threads", strconv.Itoa(c.Argon2Threads), "--hash-workers", strconv.Itoa(c.HashWorkers)}
+	if c.DB != "" {
+		args = append(args, "--db", c.DB)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := run(sctx, args, func(string) string { return "" }, strings.NewReader(""), pw, logTo)
+		pw.Close()
+		done <- err
+	}()
+	re := regexp.MustCompile(`listening on (https://\S+)`)
+	sc := bufio.NewScanner(pr)
+	base := ""
+	for sc.Scan() {
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			base = m[1]
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	stop := func() error {
+		cancel()
+		return <-done
+	}
+	if base == "" {
+		err := stop()
+		if err == nil {
+			err = errors.New("it stopped")
+		}
+		return "", nil, fmt.Errorf("bench: the server did not start: %w", err)
+	}
+	return base, stop, nil
+}
+
+// remote are the settings of a run against a running server.
+type remote struct {
+	url, token, caCert, email, password string
+	sample, pid                         int
+	http2                               bool
+}
+
+// benchRemote runs the scenarios against a running server.
+func benchRemote(ctx context.Context, e env, rep *bench.Report, o bench.Options, prof *profiles, r remote) ([]bench.Result, error) {
+	var roots *x509.CertPool
+	if r.caCert != "" {
+		pem, err := os.ReadFile(r.caCert)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("bench: no certificate in %s", r.caCert)
+		}
+	}
+	t := bench.NewTarget(r.url, roots, o.Clients, r.http2)
+	defer t.Close()
+	d, err := bench.Discover(ctx, t, r.token, r.email, r.password, r.sample)
+	if err != nil {
+		return nil, err
+	}
+	rep.Settings.Target, rep.Settings.Store, rep.Settings.Sizes = r.url, "as configured on the server", d.Sizes
+	rep.Settings.ServerNote = fmt.Sprintf("a running server; %d visible contacts sampled", d.Contacts)
+	fmt.Fprintf(e.stderr, "found %d contacts on %s; running %s per scenario after %s of warm-up with %d clients\n",
+		d.Contacts, r.url, o.Duration, o.Warmup, o.Clients)
+	var mem *bench.MemorySampler
+	if r.pid != 0 {
+		mem = bench.StartMemory(r.pid)
+		o.Memory, o.CPU = mem, bench.ProcessCPU(r.pid)
+	}
+	results, err := runProfiled(prof, func() ([]bench.Result, error) { return bench.Run(ctx, t, d, o) })
+	if mem != nil {
+		m := mem.Stop()
+		rep.Memory = &m
+	}
+	return results, err
+}
+
+// profiles are the profiles asked for on the command line. In-process, they
+// cover server and client alike; CPU samples of the client carry the label
+// side=client (go tool pprof -tagignore side=client shows the server).
+type profiles struct {
+	cpu, mem, mutex, block string
+}
+
+// runProfiled runs fn with the profiles on.
+func runProfiled(p *profiles, fn func() ([]bench.Result, error)) ([]bench.Result, error) {
+	if p.mutex != "" {
+		runtime.SetMutexProfileFraction(5)
+		defer runtime.SetMutexProfileFraction(0)
+	}
+	if p.block != "" {
+		runtime.SetBlockProfileRate(int(10 * time.Microsecond))
+		defer runtime.SetBlockProfileRate(0)
+	}
+	if p.cpu != "" {
+		f, err := os.Create(p.cpu)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+	}
+	res, err := fn()
+	if p.cpu != "" {
+		pprof.StopCPUProfile()
+	}
+	for _, x := range []struct{ file, name string }{{p.mem, "heap"}, {p.mutex, "mutex"}, {p.block, "block"}} {
+		if x.file == "" {
+			continue
+		}
+		if x.name == "heap" {
+			runtime.GC() // the heap profile shows the state at the last collection
+		}
+		if werr := writeProfile(x.file, x.name); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return res, err
+}
+
+func writeProfile(file, name string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("bench: %s profile: %w", name, err)
+	}
+	return f.Close()
+}
+
+// benchCommit is the commit of the code measured: from the build
+// information, or from git when run with `go run` or `go test`, which do
+// not stamp it.
+func benchCommit(ctx context.Context) string {
+	_, commit, _, modified := buildInfo()
+	if commit == "unknown" {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output(); err == nil {
+			commit = strings.TrimSpace(string(out))
+			st, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output()
+			modified = err == nil && len(strings.TrimSpace(string(st))) > 0
+		}
+	}
+	if modified {
+		commit += " (modified)"
+	}
+	return commit
+}

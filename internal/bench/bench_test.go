@@ -1,0 +1,127 @@
+package bench
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"net/mail"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHistogramQuantiles(t *testing.T) {
+	t.Parallel()
+	var h histogram
+	rng := rand.New(rand.NewPCG(1, 2))
+	var all []time.Duration
+	for range 100_000 {
+		d := time.Duration(rng.ExpFloat64() * float64(3*time.Millisecond))
+		all = append(all, d)
+		h.record(d)
+	}
+	slices.Sort(all)
+	for _, q := range []float64{0.5, 0.9, 0.99, 0.999} {
+		exact := all[int(q*float64(len(all)))-1]
+		got := h.quantile(q)
+		if diff := float64(got-exact) / float64(exact); diff < -0.02 || diff > 0.02 {
+			t.Errorf("quantile(%v) = %v, exact %v: off by %.1f%%", q, got, exact, 100*diff)
+		}
+	}
+	if h.quantile(1) != all[len(all)-1] || h.max != all[len(all)-1] {
+		t.Errorf("max %v, quantile(1) %v; want %v", h.max, h.quantile(1), all[len(all)-1])
+	}
+	var other histogram
+	other.record(time.Hour)
+	h.merge(&other)
+	if h.n != 100_001 || h.max != time.Hour {
+		t.Errorf("after merge: n %d, max %v", h.n, h.max)
+	}
+	for _, v := range []uint64{0, 1, 127, 128, 129, 255, 256, 1 << 20, 1<<40 + 12345} {
+		if i := bucketOf(v); upper(i) < v || (i > 0 && upper(i-1) >= v) {
+			t.Errorf("value %d in bucket %d, which ends at %d (previous at %d)", v, i, upper(i), upper(i-1))
+		}
+	}
+}
+
+func TestPeople(t *testing.T) {
+	t.Parallel()
+	emails := map[string]bool{}
+	ru := 0
+	lasts := map[string]bool{}
+	for seq := range 5000 {
+		p := personOf(42, seq)
+		if p != personOf(42, seq) {
+			t.Fatalf("personOf(42, %d) is not deterministic", seq)
+		}
+		if a, err := mail.ParseAddress(p.email); err != nil || a.Address != p.email || emails[p.email] {
+			t.Fatalf("contact %d: bad or repeated address %q (%v)", seq, p.email, err)
+		}
+		emails[p.email] = true
+		lasts[p.last] = true
+		if p.ru {
+			ru++
+		}
+		if p.first == "" || p.last == "" {
+			t.Fatalf("contact %d: %+v", seq, p)
+		}
+	}
+	if ru < 2700 || ru > 3300 || len(lasts) < 150 {
+		t.Errorf("%d of 5000 Russian names, %d distinct surnames; want about 60%% and a wide spread", ru, len(lasts))
+	}
+	if got := feminine("Вишневский") + " " + feminine("Петров") + " " + feminine("Черных"); got != "Вишневская Петрова Черных" {
+		t.Errorf("feminine: %s", got)
+	}
+	if got := translit("Соловьёв") + " " + translit("O'Connor"); got != "solovev oconnor" {
+		t.Errorf("translit: %s", got)
+	}
+}
+
+func TestSizesFor(t *testing.T) {
+	t.Parallel()
+	s := SizesFor(DefaultContacts, 20)
+	want := Sizes{Contacts: 100_000, Companies: 10_000, Deals: 50_000, Activities: 300_000, Owners: 20, Teams: 5}
+	if s != want || s.Rows() != 460_000 {
+		t.Errorf("SizesFor(100000, 20) = %+v, want %+v", s, want)
+	}
+}
+
+func TestReport(t *testing.T) {
+	t.Parallel()
+	r := &Report{Format: ReportFormat, Commit: "0123456789abcdef0123 (modified)", Go: "go1.27.3", Time: time.Now().UTC(),
+		Host: ThisHost(), Settings: Settings{Target: "in-process", Store: "sqlite", Sizes: SizesFor(1000, 4), Clients: 4, DurationS: 1},
+		Memory: &Memory{PeakRSS: 100 << 20, Source: "test"},
+		Scenarios: []Result{
+			{Name: "get", Title: "get contact by id", Requests: 9000, RPS: 9000, P99: 12, Goal: Goal{8000, readP99}},
+			{Name: "list", Title: "list 50 by last name", Requests: 100, RPS: 100, P99: 40, Goal: Goal{3000, readP99}},
+			{Name: "login", Title: "login (password)", Skipped: "no password"},
+		}}
+	if !r.Scenarios[0].Met() || r.Scenarios[1].Met() {
+		t.Errorf("Met: %v %v, want true false", r.Scenarios[0].Met(), r.Scenarios[1].Met())
+	}
+	path := filepath.Join(t.TempDir(), "r.json")
+	if err := r.WriteJSON(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadReport(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Commit != r.Commit || len(back.Scenarios) != 3 || back.Scenarios[1].Goal != r.Scenarios[1].Goal {
+		t.Errorf("round trip: %+v", back)
+	}
+	var out bytes.Buffer
+	r.WriteTable(&out)
+	for _, want := range []string{"0123456789ab (modified)", "≥8000/s p99≤25ms ok", "MISS (req/s, p99)", "skipped: no password", "100.0 MiB"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+	back.Scenarios[0].RPS = 4500
+	out.Reset()
+	Compare(&out, back, r)
+	if !strings.Contains(out.String(), "2.00×") {
+		t.Errorf("compare:\n%s", out.String())
+	}
+}

@@ -1,0 +1,392 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+)
+
+// DefaultContacts is the size of the default data set (issue 3).
+const DefaultContacts = 100_000
+
+// Sizes are the record counts of a data set. Teams do not exist in Custos
+// yet: owners are only spread over them (owner i is in team i mod Teams), so
+// that the data set is ready for team visibility when it comes.
+type Sizes struct {
+	Contacts   int `json:"contacts"`
+	Companies  int `json:"companies"`
+	Deals      int `json:"deals"`
+	Activities int `json:"activities"`
+	Owners     int `json:"owners"`
+	Teams      int `json:"teams"`
+}
+
+// SizesFor scales the default data set (100,000 contacts, 10,000 companies,
+// 50,000 deals and 300,000 activities over 20 owners in 5 teams) to the
+// given number of contacts and owners.
+func SizesFor(contacts, owners int) Sizes {
+	return Sizes{
+		Contacts:   contacts,
+		Companies:  max(1, contacts/10),
+		Deals:      contacts / 2,
+		Activities: contacts * 3,
+		Owners:     owners,
+		Teams:      max(1, owners/4),
+	}
+}
+
+// Rows is the number of client records.
+func (s Sizes) Rows() int { return s.Companies + s.Contacts + s.Deals + s.Activities }
+
+// Owner is a sales user of the data set, and the contacts its clients work on.
+type Owner struct {
+	UserID int64
+	Email  string
+	Team   int
+	Token  string  // a write-scope API token
+	Seqs   []int32 // sequence numbers of the contacts it owns
+}
+
+// Dataset is what the clients know of the data: the owners, their tokens
+// and their contacts' ids. Names and addresses are recomputed from the
+// sequence number (see personOf) rather than kept.
+type Dataset struct {
+	Sizes
+	Seed       uint64
+	Password   string // every seeded user's password, for the login scenario
+	Owners     []*Owner
+	ContactIDs []int64 // by sequence number
+
+	// emails and lastNames are set instead of Seed for a data set found on
+	// a running server (Discover).
+	emails, lastNames []string
+}
+
+// email returns the address of contact seq.
+func (d *Dataset) email(seq int32) string {
+	if d.emails != nil {
+		return d.emails[seq]
+	}
+	return personOf(d.Seed, int(seq)).email
+}
+
+// lastName returns the last name of contact seq.
+func (d *Dataset) lastName(seq int32) string {
+	if d.lastNames != nil {
+		return d.lastNames[seq]
+	}
+	return personOf(d.Seed, int(seq)).last
+}
+
+// SeedStats tells how long seeding took.
+type SeedStats struct {
+	Users   time.Duration // users and tokens, through the service (password hashing)
+	Records time.Duration // client records, through the store
+}
+
+// Accounts is what seeding needs of the service layer: users and tokens are
+// made exactly as in production.
+type Accounts interface {
+	CreateUser(ctx context.Context, p *crm.Principal, in crm.UserInput) (*crm.User, error)
+	CreateToken(ctx context.Context, p *crm.Principal, userID int64, name string, scope crm.TokenScope, ttl time.Duration) (*crm.NewToken, error)
+}
+
+// batchSize is the number of records per seeding transaction.
+const batchSize = 5000
+
+// tokenTTL outlives any reasonable run.
+const tokenTTL = 7 * 24 * time.Hour
+
+// seeder holds the state of one Seed call.
+type seeder struct {
+	ctx   context.Context
+	store crm.Store
+	rng   *mrand.Rand
+	sizes Sizes
+	now   time.Time
+	bar   *progress
+	d     *Dataset
+
+	stages         []*crm.Stage
+	ownerCompanies [][]int64 // company ids by owner index
+	contactOwner   []int32   // owner index by contact sequence number
+	contactCompany []int64   // company id (0: none) by contact sequence number
+}
+
+// Seed fills an empty store with a data set of the given sizes, made
+// reproducibly from seed, and reports progress on w. Users and tokens go
+// through acc; client records through store.Write in batches (see the
+// package documentation for why).
+func Seed(ctx context.Context, store crm.Store, acc Accounts, sizes Sizes, seed uint64, w io.Writer) (*Dataset, *SeedStats, error) {
+	if sizes.Owners < 1 || sizes.Contacts < sizes.Owners {
+		return nil, nil, fmt.Errorf("bench: need at least one owner and one contact per owner (got %d owners, %d contacts)", sizes.Owners, sizes.Contacts)
+	}
+	var users int
+	if err := store.Read(ctx, func(tx crm.Tx) (err error) { users, err = tx.CountUsers(ctx); return err }); err != nil {
+		return nil, nil, err
+	}
+	if users > 0 {
+		return nil, nil, errors.New("bench: the store already has users; the bench seeds only an empty store")
+	}
+	s := &seeder{ctx: ctx, store: store, rng: mrand.New(mrand.NewPCG(seed, 0xC057_05BE)), sizes: sizes,
+		now: time.Now().UTC().Truncate(time.Microsecond), bar: newProgress(w),
+		d: &Dataset{Sizes: sizes, Seed: seed, Password: rand.Text()}}
+	var st SeedStats
+	start := time.Now()
+	if err := s.users(acc); err != nil {
+		return nil, nil, err
+	}
+	st.Users = time.Since(start)
+
+	start = time.Now()
+	if err := s.loadStages(); err != nil {
+		return nil, nil, err
+	}
+	s.bar.start(sizes.Rows())
+	for _, step := range []struct {
+		what string
+		n    int
+		fn   func(tx crm.Tx, i int) error
+	}{
+		{"companies", sizes.Companies, s.company},
+		{"contacts", sizes.Contacts, s.contact},
+		{"deals", sizes.Deals, s.deal},
+		{"activities", sizes.Activities, s.activity},
+	} {
+		if err := s.batches(step.what, step.n, step.fn); err != nil {
+			return nil, nil, err
+		}
+	}
+	s.bar.done()
+	st.Records = time.Since(start)
+	return s.d, &st, nil
+}
+
+// users creates the owners (sales users), each with a write-scope token, and
+// one admin, through the service. Password hashing dominates, so they are
+// created concurrently; the service's hash pool bounds the work.
+func (s *seeder) users(acc Accounts) error {
+	sys := crm.SystemPrincipal()
+	s.d.Owners = make([]*Owner, s.sizes.Owners)
+	errs := make([]error, s.sizes.Owners+1)
+	var wg sync.WaitGroup
+	for i := range s.sizes.Owners + 1 {
+		wg.Go(func() {
+			role, email := crm.RoleSales, fmt.Sprintf("sales%02d@bench.example", i+1)
+			if i == s.sizes.Owners {
+				role, email = crm.RoleAdmin, "admin@bench.example"
+			}
+			p := personOf(s.d.Seed^0x57AFF, i)
+			name, lang := p.first+" "+p.last, "en"
+			if p.ru {
+				lang = "ru"
+			}
+			u, err := acc.CreateUser(s.ctx, sys, crm.UserInput{Email: &email, Name: &name, Role: &role, Language: &lang, Password: &s.d.Password})
+			if err != nil {
+				errs[i] = fmt.Errorf("bench: create user %s: %w", email, err)
+				return
+			}
+			if i == s.sizes.Owners {
+				return // the admin is there as in any organisation; no client acts as it
+			}
+			t, err := acc.CreateToken(s.ctx, sys, u.ID, "bench", crm.ScopeWrite, tokenTTL)
+			if err != nil {
+				errs[i] = fmt.Errorf("bench: create token for %s: %w", email, err)
+				return
+			}
+			s.d.Owners[i] = &Owner{UserID: u.ID, Email: email, Team: i % s.sizes.Teams, Token: t.Secret}
+		})
+	}
+	s.bar.note(fmt.Sprintf("creating %d users and API tokens through the service (argon2id)", s.sizes.Owners+1))
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// loadStages reads the stages of the default pipeline, which the first
+// migration creates.
+func (s *seeder) loadStages() error {
+	return s.store.Read(s.ctx, func(tx crm.Tx) error {
+		ps, err := tx.Pipelines(s.ctx)
+		if err != nil {
+			return err
+		}
+		if len(ps) == 0 || len(ps[0].Stages) == 0 {
+			return errors.New("bench: the store has no pipeline with stages")
+		}
+		s.stages = ps[0].Stages
+		return nil
+	})
+}
+
+// batches writes n records, batchSize per transaction.
+func (s *seeder) batches(what string, n int, fn func(tx crm.Tx, i int) error) error {
+	s.bar.phase(what)
+	for start := 0; start < n; start += batchSize {
+		end := min(start+batchSize, n)
+		err := s.store.Write(s.ctx, func(tx crm.Tx) error {
+			for i := start; i < end; i++ {
+				if err := fn(tx, i); err != nil {
+					return fmt.Errorf("bench: seed %s #%d: %w", what, i, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		s.bar.add(end - start)
+	}
+	return nil
+}
+
+func (s *seeder) pick(list []string) string { return list[s.rng.IntN(len(list))] }
+
+// past returns a time up to d before now.
+func (s *seeder) past(d time.Duration) time.Time {
+	return s.now.Add(-time.Duration(s.rng.Int64N(int64(d)))).Truncate(time.Microsecond)
+}
+
+// history is how far back the data set goes.
+const history = 3 * 365 * 24 * time.Hour
+
+// at returns the time of record i of n: records are made in chronological
+// order over the history, as a CRM fills up, so ids grow with creation
+// time as they do in real use (and inserts append to the time indexes,
+// which makes seeding faster).
+func (s *seeder) at(i, n int) time.Time {
+	step := float64(history) / float64(n)
+	return s.now.Add(-history + time.Duration((float64(i)+s.rng.Float64())*step)).Truncate(time.Microsecond)
+}
+
+// stamps returns the creation time of record i of n and an update time
+// after it.
+func (s *seeder) stamps(i, n int) (created, updated time.Time) {
+	created = s.at(i, n)
+	return created, created.Add(time.Duration(s.rng.Int64N(int64(s.now.Sub(created)) + 1))).Truncate(time.Microsecond)
+}
+
+func (s *seeder) tags() []string {
+	var tags []string
+	for range s.rng.IntN(3) {
+		t := s.pick(tagSet)
+		if len(tags) == 0 || tags[0] != t {
+			tags = append(tags, t)
+		}
+	}
+	return tags
+}
+
+func (s *seeder) company(tx crm.Tx, i int) error {
+	if i == 0 {
+		s.ownerCompanies = make([][]int64, s.sizes.Owners)
+	}
+	owner := s.rng.IntN(s.sizes.Owners)
+	c := &crm.Company{Tags: s.tags(), OwnerID: s.d.Owners[owner].UserID, Version: 1}
+	kind := s.rng.IntN(len(industries))
+	if s.rng.IntN(100) < 60 {
+		root := s.pick(ruCompanyRoots)
+		c.Name = root + "-" + ruCompanyKinds[kind]
+		c.Domain = translit(root) + "-" + strconv.Itoa(i) + ".example"
+	} else {
+		root := s.pick(enCompanyRoots)
+		c.Name = root + " " + enCompanyKinds[kind] + " Ltd"
+		c.Domain = translit(root) + "-" + strconv.Itoa(i) + ".example"
+	}
+	c.Industry = industries[kind]
+	c.Phone = phoneOf(s.rng.IntN(1000))
+	c.CreatedAt, c.UpdatedAt = s.stamps(i, s.sizes.Companies)
+	if err := tx.InsertCompany(s.ctx, c); err != nil {
+		return err
+	}
+	s.ownerCompanies[owner] = append(s.ownerCompanies[owner], c.ID)
+	return nil
+}
+
+func (s *seeder) contact(tx crm.Tx, seq int) error {
+	if seq == 0 {
+		s.contactOwner = make([]int32, s.sizes.Contacts)
+		s.contactCompany = make([]int64, s.sizes.Contacts)
+		s.d.ContactIDs = make([]int64, s.sizes.Contacts)
+	}
+	// Every owner gets at least one contact; the rest are spread at random.
+	owner := seq
+	if seq >= s.sizes.Owners {
+		owner = s.rng.IntN(s.sizes.Owners)
+	}
+	p := personOf(s.d.Seed, seq)
+	c := &crm.Contact{FirstName: p.first, LastName: p.last, Email: p.email, Tags: s.tags(),
+		OwnerID: s.d.Owners[owner].UserID, Version: 1}
+	if own := s.ownerCompanies[owner]; len(own) > 0 && s.rng.IntN(100) < 75 {
+		id := own[s.rng.IntN(len(own))]
+		c.CompanyID = &id
+		s.contactCompany[seq] = id
+	}
+	if s.rng.IntN(100) < 80 {
+		c.Phone = phoneOf(seq)
+	}
+	if s.rng.IntN(100) < 70 {
+		c.Title = s.pick(titles)
+	}
+	if s.rng.IntN(100) < 20 {
+		c.Birthday = s.past(60*365*24*time.Hour).AddDate(-20, 0, 0).Format(time.DateOnly)
+	}
+	c.Preferences.Language = "en"
+	if p.ru {
+		c.Preferences.Language = "ru"
+	}
+	c.Preferences.Channel = []string{"", "email", "phone", "messenger"}[s.rng.IntN(4)]
+	c.Preferences.DoNotContact = s.rng.IntN(100) < 3
+	c.CreatedAt, c.UpdatedAt = s.stamps(seq, s.sizes.Contacts)
+	if err := tx.InsertContact(s.ctx, c); err != nil {
+		return err
+	}
+	s.contactOwner[seq], s.d.ContactIDs[seq] = int32(owner), c.ID
+	o := s.d.Owners[owner]
+	o.Seqs = append(o.Seqs, int32(seq))
+	return nil
+}
+
+func (s *seeder) deal(tx crm.Tx, i int) error {
+	seq := s.rng.IntN(s.sizes.Contacts)
+	owner := s.contactOwner[seq]
+	st := s.stages[s.rng.IntN(len(s.stages))]
+	contact := s.d.ContactIDs[seq]
+	d := &crm.Deal{Title: s.pick(products) + " " + strconv.Itoa(2024+s.rng.IntN(3)), PipelineID: st.PipelineID, StageID: st.ID,
+		AmountMinor: (1 + s.rng.Int64N(50_000)) * 10_000, Currency: []string{"RUB", "RUB", "RUB", "EUR", "USD"}[s.rng.IntN(5)],
+		ContactID: &contact, OwnerID: s.d.Owners[owner].UserID, Version: 1, Tags: []string{}}
+	if c := s.contactCompany[seq]; c != 0 {
+		d.CompanyID = &c
+	}
+	if s.rng.IntN(100) < 70 {
+		d.ExpectedClose = s.now.AddDate(0, s.rng.IntN(12)-3, s.rng.IntN(28)).Format(time.DateOnly)
+	}
+	d.CreatedAt, d.UpdatedAt = s.stamps(i, s.sizes.Deals)
+	return tx.InsertDeal(s.ctx, d)
+}
+
+func (s *seeder) activity(tx crm.Tx, i int) error {
+	seq := s.rng.IntN(s.sizes.Contacts)
+	typ := s.pick(activityTypes)
+	contact := s.d.ContactIDs[seq]
+	a := &crm.Activity{Type: typ, Subject: s.pick(subjects[typ]), OccurredAt: s.at(i, s.sizes.Activities),
+		ContactID: &contact, OwnerID: s.d.Owners[s.contactOwner[seq]].UserID, Version: 1}
+	if c := s.contactCompany[seq]; c != 0 && s.rng.IntN(2) == 0 {
+		a.CompanyID = &c
+	}
+	if typ == "call" || typ == "meeting" {
+		a.DurationMin = 5 + s.rng.IntN(85)
+	}
+	if s.rng.IntN(100) < 30 {
+		a.Body = "Discussed next steps; обсудили сроки и бюджет."
+	}
+	a.CreatedAt, a.UpdatedAt = a.OccurredAt, a.OccurredAt
+	return tx.InsertActivity(s.ctx, a)
+}
