@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/custos-crm/custos/internal/auth"
@@ -70,7 +72,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc := newService(c, db, log, func(o *service.Options) { o.Mailer, o.PublicURL = mailer, c.BaseURL(base) })
+	rp := newRelyingParty(c.BaseURL(base), base, log)
+	svc := newService(c, db, log, func(o *service.Options) {
+		o.Mailer, o.PublicURL, o.Passkeys = mailer, c.BaseURL(base), rp
+	})
 	defer svc.WaitMail() // hand over reset mail still being sent before exit
 
 	if c.Demo {
@@ -173,4 +178,27 @@ func housekeeping(ctx context.Context, svc *service.Service, instance string, lo
 		case <-t.C:
 		}
 	}
+}
+
+// newRelyingParty is the WebAuthn relying party of the public URL: its host
+// is the RP ID, and browsers may use the public URL's origin and, when it
+// has the same host, the listener's own (which carries the port, known only
+// now that the listener is open). Without a usable host (an IP address
+// cannot be an RP ID) passkeys are off.
+func newRelyingParty(public, listen string, log *slog.Logger) *auth.RelyingParty {
+	u, err := url.Parse(public)
+	if err != nil || u.Hostname() == "" || net.ParseIP(u.Hostname()) != nil {
+		log.Warn("passkeys are off: the public URL has no host name", slog.String("public_url", public))
+		return nil
+	}
+	origins := []string{strings.TrimSuffix(public, "/")}
+	if l, err := url.Parse(listen); err == nil && l.Hostname() == u.Hostname() && listen != origins[0] {
+		origins = append(origins, listen)
+	}
+	rp, err := auth.NewRelyingParty(u.Hostname(), "Custos", origins...)
+	if err != nil {
+		log.Warn("passkeys are off", slog.Any("error", err))
+		return nil
+	}
+	return rp
 }

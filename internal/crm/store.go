@@ -172,6 +172,41 @@ type Tx interface {
 	SetUserLock(ctx context.Context, userID int64, until *time.Time) error
 	// ---- end of multi-factor authentication ----
 
+	// ---- Passkeys (AUTH-3) ----
+	// The service's webauthn.go is their only caller.
+
+	// PasskeysByUser returns the user's passkeys by id (none: empty).
+	PasskeysByUser(ctx context.Context, userID int64) ([]*Passkey, error)
+	// PasskeyByCredentialID returns the passkey with that WebAuthn
+	// credential id, whoever owns it. ENOTFOUND if none.
+	PasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error)
+	// InsertPasskey stores k and sets its ID. ECONFLICT on "credential_id"
+	// when the credential is registered already, to anyone.
+	InsertPasskey(ctx context.Context, k *Passkey) error
+	// RenamePasskey renames the user's passkey id. ENOTFOUND when the user
+	// has no such passkey (another user's included).
+	RenamePasskey(ctx context.Context, userID, id int64, name string) error
+	// DeletePasskey removes the user's passkey id. ENOTFOUND as RenamePasskey.
+	DeletePasskey(ctx context.Context, userID, id int64) error
+	// UsePasskey records an assertion with signature counter count at at,
+	// in one conditional UPDATE, if the passkey is not flagged and count is
+	// above the stored counter (or both are 0: authenticators without a
+	// counter), and reports whether it did. Of concurrent callers with one
+	// counter exactly one gets true.
+	UsePasskey(ctx context.Context, id, count int64, at time.Time) (bool, error)
+	// FlagPasskey marks the passkey flagged at at, unless it is already.
+	FlagPasskey(ctx context.Context, id int64, at time.Time) error
+	// PutPasskeyCeremony stores c, replacing the ceremony with its ID.
+	PutPasskeyCeremony(ctx context.Context, c *PasskeyCeremony) error
+	// TakePasskeyCeremony deletes the ceremony id and returns it if it
+	// expires after now; ENOTFOUND otherwise. Of concurrent callers exactly
+	// one gets it: a challenge is answered once.
+	TakePasskeyCeremony(ctx context.Context, id string, now time.Time) (*PasskeyCeremony, error)
+	// DeletePasskeyCeremonies removes the ceremonies that expired before
+	// before, and returns how many.
+	DeletePasskeyCeremonies(ctx context.Context, before time.Time) (int64, error)
+	// ---- end of passkeys ----
+
 	// Setting and SetSetting keep small pieces of server state (the setup
 	// code's hash, the demo seed marker). Setting returns "" when unset.
 	Setting(ctx context.Context, key string) (string, error)

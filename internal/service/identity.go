@@ -40,11 +40,15 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 	}
 	var u *crm.User
 	var totp *crm.TOTP
+	var passkey bool
 	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
 		if u, err = tx.UserByEmail(ctx, email); err != nil {
 			return err
 		}
-		totp, err = hasTOTP(ctx, tx, u.ID)
+		if totp, err = hasTOTP(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		passkey, err = hasPasskey(ctx, tx, u.ID) // webauthn.go
 		return err
 	})
 	if err != nil && crm.ErrorCode(err) != crm.ENOTFOUND {
@@ -105,7 +109,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 		}
 		// A second factor is due when the role requires one or the user
 		// has one (mfa.go): the session is half-authenticated, and short.
-		half = s.mfa.roles[u.Role] || totp != nil
+		half = s.mfa.roles[u.Role] || totp != nil || passkey
 		if err := s.settle(ctx, tx, a, !half); err != nil {
 			return err
 		}

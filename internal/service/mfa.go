@@ -153,16 +153,19 @@ func (s *Service) pendingStep(ctx context.Context, tx crm.Tx, sess *crm.Session,
 	if sess.AAL >= crm.AAL2 || !(sess.MFAPending || s.mfa.roles[u.Role]) {
 		return crm.MFANone, nil
 	}
-	t, err := tx.TOTPByUser(ctx, u.ID)
-	switch {
-	case crm.ErrorCode(err) == crm.ENOTFOUND:
-		return crm.MFAEnrol, nil
-	case err != nil:
+	// A confirmed TOTP or a usable passkey is a second factor to verify;
+	// without either the user must enrol one.
+	if t, err := hasTOTP(ctx, tx, u.ID); err != nil {
 		return "", err
-	case t.ConfirmedAt == nil:
-		return crm.MFAEnrol, nil
+	} else if t != nil {
+		return crm.MFAVerify, nil
 	}
-	return crm.MFAVerify, nil
+	if ok, err := hasPasskey(ctx, tx, u.ID); err != nil {
+		return "", err
+	} else if ok {
+		return crm.MFAVerify, nil
+	}
+	return crm.MFAEnrol, nil
 }
 
 // hasTOTP reports whether the user has a confirmed TOTP.

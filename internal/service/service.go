@@ -38,6 +38,10 @@ type Options struct {
 	MFARoles     []crm.Role    // roles that must use a second factor; default admin and manager; admin always
 	StepUpWindow time.Duration // how long a re-authentication opens sensitive actions; default 5 min
 	Throttle     auth.Throttle // lockout and back-off; zero fields take auth.DefaultThrottle
+
+	// Passkeys is the WebAuthn relying party (AUTH-3, webauthn.go); nil
+	// turns passkeys off (ECONFLICT).
+	Passkeys *auth.RelyingParty
 }
 
 // Service implements crm.ContactService, crm.CompanyService,
@@ -52,8 +56,9 @@ type Service struct {
 	phoneRegion string
 	idle        time.Duration
 	absolute    time.Duration
-	oneTime               // invitations, resets, email changes: onetime.go
-	mfa         mfaConfig // second factors, step-up, throttling: mfa.go
+	oneTime                        // invitations, resets, email changes: onetime.go
+	mfa         mfaConfig          // second factors, step-up, throttling: mfa.go
+	rp          *auth.RelyingParty // passkeys: webauthn.go
 	cursors     cursorKeys
 }
 
@@ -65,6 +70,7 @@ var (
 	_ crm.TaskService     = (*Service)(nil)
 	_ crm.IdentityService = (*Service)(nil)
 	_ crm.MFAService      = (*Service)(nil)
+	_ crm.PasskeyService  = (*Service)(nil)
 )
 
 // New returns a Service over store.
@@ -91,6 +97,7 @@ func New(store crm.Store, o Options) *Service {
 	}
 	s.initOneTime(o) // invitations, resets and email changes: onetime.go
 	s.initMFA(o)     // second factors, step-up, throttling: mfa.go
+	s.rp = o.Passkeys
 	return s
 }
 
@@ -208,6 +215,10 @@ func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 		}
 		// One-time links are kept a day past expiry, then go (onetime.go).
 		if _, err = tx.DeleteOneTimeTokens(ctx, tx.Now().Add(-24*time.Hour)); err != nil {
+			return err
+		}
+		// Passkey ceremonies that were begun and never finished (webauthn.go).
+		if _, err = tx.DeletePasskeyCeremonies(ctx, tx.Now()); err != nil {
 			return err
 		}
 		return s.purgeFailures(ctx, tx) // throttle.go

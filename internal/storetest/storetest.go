@@ -69,6 +69,9 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"Leases", testLeases},
 		{"CompanyIDs", testCompanyIDs},
 		{"OneTimeTokens", testOneTimeTokens}, // onetime.go
+		// Passkeys: webauthn.go.
+		{"Passkeys", testPasskeys},
+		{"PasskeyCeremonies", testPasskeyCeremonies},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

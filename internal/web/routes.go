@@ -106,6 +106,7 @@ func (s *Server) routes() http.Handler {
 
 	s.uiRoutes(mux)
 	s.uiRecoveryRoutes(mux) // one-time-link pages: ui_recovery.go
+	s.passkeyRoutes(mux)    // passkeys, API and pages: api_passkey.go, ui_passkey.go
 
 	// Cross-origin state-changing requests from browsers are refused
 	// (ASVS v5.0.0-3.5.1); API clients that send no Origin pass.

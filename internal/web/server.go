@@ -23,6 +23,7 @@ type Services interface {
 	crm.IdentityService
 	crm.RecoveryService // invitations, password resets, email changes
 	crm.MFAService      // second factors, step-up, session administration
+	crm.PasskeyService  // passkeys and security keys
 	// SetupPending reports whether the first admin has yet to be created.
 	SetupPending(ctx context.Context) (bool, error)
 	// CompleteSetup creates the first admin with the printed setup code.

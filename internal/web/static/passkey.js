@@ -169,7 +169,9 @@
           text = btn.getAttribute("data-msg-rate") || text;
         }
         message(btn, text, true);
-        document.documentElement.setAttribute("data-passkey-error", (e && e.name) || "error");
+        // For tests and support: what failed, without details of the key.
+        document.documentElement.setAttribute("data-passkey-error",
+          res ? res.status + " " + ((res.body && res.body.error && res.body.error.code) || "") : (e && e.name) || "error");
       });
     });
   });

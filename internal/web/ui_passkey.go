@@ -1,0 +1,77 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/custos-crm/custos/internal/crm"
+)
+
+// The passkeys page (AUTH-3): the list of the user's passkeys with their
+// names, creation and last use and a flag for a counter regression, and
+// forms to rename and remove them. Adding one runs in the browser
+// (static/passkey.js, through the API); removing one needs a step-up,
+// which the central renderer sends the user to.
+
+// passkeysPage is the data of the passkeys page.
+type passkeysPage struct {
+	Passkeys []*crm.Passkey
+}
+
+// passkeyNotices are the confirmations of the passkeys page.
+var passkeyNotices = map[string]string{"added": "passkeys.added", "renamed": "passkeys.renamed", "removed": "passkeys.removed"}
+
+func (s *Server) uiPasskeys(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	list, err := s.svc.Passkeys(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	v := s.newView(r, p, "passkeys.title")
+	v.Nav = "security"
+	if key, ok := passkeyNotices[r.URL.Query().Get("notice")]; ok {
+		v.Notice = v.T(key)
+	}
+	v.Page = passkeysPage{Passkeys: list}
+	s.render(w, r, http.StatusOK, "account_passkeys", v)
+	return nil
+}
+
+func (s *Server) uiRenamePasskey(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	id, err := passkeyID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.svc.RenamePasskey(r.Context(), p, id, r.PostForm.Get("name")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/account/passkeys?notice=renamed", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) uiRemovePasskey(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	id, err := passkeyID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.DeletePasskey(r.Context(), p, id); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/account/passkeys?notice=removed", http.StatusSeeOther)
+	return nil
+}
+
+// passkeyRoutes registers the passkey API and pages.
+func (s *Server) passkeyRoutes(mux *router) {
+	mux.Handle("GET /api/v1/account/passkeys", s.api(s.apiPasskeys))
+	mux.Handle("POST /api/v1/account/passkey-challenge", s.api(s.apiBeginPasskeyRegistration))
+	mux.Handle("POST /api/v1/account/passkeys", s.api(s.apiFinishPasskeyRegistration))
+	mux.Handle("PATCH /api/v1/account/passkeys/{id}", s.api(s.apiRenamePasskey))
+	mux.Handle("DELETE /api/v1/account/passkeys/{id}", s.api(s.apiDeletePasskey))
+	mux.Handle("POST /api/v1/session/passkey/challenge", s.apiHalf(s.apiBeginPasskeyVerification))
+	mux.Handle("POST /api/v1/session/passkey", s.apiHalf(s.apiFinishPasskeyVerification))
+	mux.Handle("POST /api/v1/passkey-login/challenge", s.apiPublic(s.apiBeginPasskeyLogin))
+	mux.Handle("POST /api/v1/passkey-login", s.apiPublic(s.apiFinishPasskeyLogin))
+
+	mux.Handle("GET /account/passkeys", s.page(s.uiPasskeys))
+	mux.Handle("POST /account/passkeys/{id}/rename", s.page(s.uiRenamePasskey))
+	mux.Handle("POST /account/passkeys/{id}/remove", s.page(s.uiRemovePasskey))
+}
