@@ -78,6 +78,7 @@ func (s *Server) uiRoutes(mux *router) {
 	mux.Handle("POST /account/security/totp/remove", s.page(s.uiRemoveTOTP))
 	mux.Handle("POST /account/security/sessions/{id}/revoke", s.page(s.uiRevokeSession))
 	mux.Handle("POST /account/security/sessions/revoke-others", s.page(s.uiRevokeOthers))
+	mux.Handle("POST /account/security/email", s.page(s.uiRequestEmailChange))
 	mux.Handle("GET /stepup", s.page(s.uiStepUpForm))
 	mux.Handle("POST /stepup", s.page(s.uiStepUp))
 }
