@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/custos-crm/custos/internal/crm"
 )
@@ -83,8 +84,12 @@ func (t *tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q c
 	eqInt(&w, "company_id", f.CompanyID)
 	eqInt(&w, "owner_id", f.OwnerID)
 	tagFilter(&w, tagContact, f.Tag)
-	if q := searchText(f.Q); q != "" {
-		contactSearch(&w, q, s)
+	if text := searchText(f.Q); text != "" {
+		if !s.All {
+			ownerSearch(&w, text, s.OwnerID, f, q)
+		} else {
+			contactSearch(&w, text, s)
+		}
 	}
 	l, err := buildList("contacts", "contacts", contactCols, &w, q)
 	if err != nil {
@@ -122,6 +127,79 @@ func contactSearch(w *where, q string, s crm.Scope) {
 		}
 	}
 	o.addTo(w)
+}
+
+// ownerSearch is contactSearch for the contacts of one owner (a sales
+// user's scope, the common case), as in the sqlite package: the matching ids
+// as a union of short ranges of the owner-leading indexes of migration 0006,
+// one per alternative. The indexes end with deleted_at, so a branch tells
+// live from deleted contacts inside its index. When the list is sorted by last name and has no other
+// filter, each branch is also sorted and limited inside its index
+// (last_name_lc and id follow the searched column), so only the page's rows
+// are read from the table.
+//
+// The company alternative stays restricted to the owner's own companies:
+// a search must never match companies the principal cannot see.
+func ownerSearch(w *where, q string, owner int64, f crm.ContactFilter, lq crm.ListQuery) {
+	sort := lq.Sort
+	if sort == "" {
+		sort = crm.SortFields["contacts"][0]
+	}
+	cursorOK := lq.After == nil || (lq.After.Sort == sort && lq.After.ID > 0 &&
+		utf8.ValidString(lq.After.Key) && strings.IndexByte(lq.After.Key, 0) < 0)
+	sorted := sort == "last_name" && cursorOK && f.Email == "" && f.Phone == "" &&
+		f.CompanyID == 0 && f.OwnerID == 0 && f.Tag == ""
+
+	o := w.arg(owner)
+	var tail string // the cursor, order and limit of a sorted branch
+	if sorted {
+		op, dir := ">", "ASC"
+		if lq.Desc {
+			op, dir = "<", "DESC"
+		}
+		if c := lq.After; c != nil {
+			tail = " AND (last_name_lc, id) " + op + " (" + w.arg(c.Key) + ", " + w.arg(c.ID) + ")"
+		}
+		limit := lq.Limit
+		if limit <= 0 {
+			limit = crm.DefaultLimit
+		}
+		tail += " ORDER BY last_name_lc " + dir + ", id " + dir + " LIMIT " + w.arg(min(limit, crm.MaxLimit)+1)
+	}
+	live := " AND deleted_at IS NULL AND "
+	if f.Deleted {
+		live = " AND deleted_at IS NOT NULL AND "
+	}
+	var branches []string
+	add := func(cond string) {
+		b := "SELECT id, last_name_lc FROM contacts WHERE owner_id = " + o + live + cond
+		if sorted {
+			b = "(" + b + tail + ")"
+		}
+		branches = append(branches, b)
+	}
+	add(prefix(w, "last_name_lc", q))
+	add(prefix(w, "first_name_lc", q))
+	add(prefix(w, "email", q))
+	if digits := strings.TrimPrefix(q, "+"); digits != "" && strings.Trim(digits, "0123456789") == "" {
+		add(prefix(w, "phone", "+"+digits))
+	}
+	add("company_id = ANY (ARRAY(SELECT id FROM companies WHERE owner_id = " + o + " AND " +
+		prefix(w, "name_lc", q) + " AND deleted_at IS NULL))")
+	if words := strings.Fields(q); len(words) == 2 {
+		for _, pair := range [][2]string{{words[0], words[1]}, {words[1], words[0]}} {
+			add(prefix(w, "first_name_lc", pair[0]) + " AND " + prefix(w, "last_name_lc", pair[1]))
+		}
+	}
+	if !sorted {
+		// Any order or filter: the matching ids, which the outer query
+		// filters, sorts and limits.
+		w.and("id IN (SELECT id FROM (" + strings.Join(branches, " UNION ALL ") + ") AS m)")
+		return
+	}
+	// The first limit+1 matches of each branch, then of their union (UNION,
+	// not UNION ALL: a contact matching twice must count once).
+	w.and("id IN (SELECT id FROM (" + strings.Join(branches, " UNION ") + ") AS m" + tail[strings.Index(tail, " ORDER BY"):] + ")")
 }
 
 func contactArgs(c *crm.Contact) []any {
