@@ -177,5 +177,6 @@ func (s *seeder) createUsers(out io.Writer, loginURL string) error {
 		return fmt.Errorf("demo: print accounts: %w", err)
 	}
 	fmt.Fprintln(out, "\nThese passwords are shown only now and are not stored in readable form: note them down.")
+	fmt.Fprintln(out, "The admin and manager accounts set up a second factor (an authenticator app or a passkey) at their first sign-in.")
 	return nil
 }
