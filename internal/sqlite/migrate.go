@@ -4,13 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
+
+	"github.com/custos-crm/custos/internal/schema"
 )
 
 // The migrations are forward-only SQL files named NNNN_what.sql, numbered
@@ -21,66 +17,22 @@ import (
 var migrationFiles embed.FS
 
 // migration is one embedded migration file.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+type migration = schema.Migration
 
 // migrations are the embedded migrations in order; loading them checks
 // the numbering, so a bad file fails every test at once.
-var migrations = mustLoadMigrations(migrationFiles)
-
-func mustLoadMigrations(fsys fs.FS) []migration {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
-	if err != nil {
-		panic(err)
-	}
-	var list []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			panic(fmt.Sprintf("sqlite: migration %s is not named NNNN_name.sql", base))
-		}
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			panic(err)
-		}
-		list = append(list, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].version < list[j].version })
-	for i, m := range list {
-		if m.version != i+1 {
-			panic(fmt.Sprintf("sqlite: migration %s: want version %d", m.name, i+1))
-		}
-	}
-	return list
-}
+var migrations = schema.MustLoad(migrationFiles, "migrations", "sqlite")
 
 // LatestVersion is the schema version this binary migrates to.
 func LatestVersion() int { return len(migrations) }
 
 // ErrSchemaNewer is matched (errors.Is) by the *SchemaError of a database
 // that a newer binary has migrated.
-var ErrSchemaNewer = errors.New("database schema is newer than this binary")
+var ErrSchemaNewer = schema.ErrNewer
 
 // SchemaError reports a database schema newer than the binary's latest
-// migration. Open and Migrate refuse such a database: an older binary could
-// corrupt data it does not understand.
-type SchemaError struct {
-	Current int // the database's version
-	Latest  int // this binary's latest migration
-}
-
-// Error implements the error interface.
-func (e *SchemaError) Error() string {
-	return fmt.Sprintf("database schema version %d is newer than this binary's %d; upgrade custos", e.Current, e.Latest)
-}
-
-// Is reports whether target is ErrSchemaNewer.
-func (e *SchemaError) Is(target error) bool { return target == ErrSchemaNewer }
+// migration. Open and Migrate refuse such a database.
+type SchemaError = schema.NewerError
 
 const (
 	sqlCreateSchemaMigrations = `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -141,7 +93,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 func (db *DB) migrate(ctx context.Context, m migration) error {
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: migrate %s: %w", m.name, err)
+		return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 	}
 	defer tx.Rollback()
 	current, err := schemaVersion(ctx, tx)
@@ -150,19 +102,19 @@ func (db *DB) migrate(ctx context.Context, m migration) error {
 		return err
 	case current > LatestVersion():
 		return &SchemaError{Current: current, Latest: LatestVersion()}
-	case current >= m.version:
+	case current >= m.Version:
 		return nil
-	case current != m.version-1:
-		return fmt.Errorf("sqlite: migrate %s: database is at version %d", m.name, current)
+	case current != m.Version-1:
+		return fmt.Errorf("sqlite: migrate %s: database is at version %d", m.Name, current)
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return fmt.Errorf("sqlite: migrate %s: %w", m.name, err)
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 	}
-	if _, err := tx.ExecContext(ctx, sqlRecordMigration, m.version, micros(now())); err != nil {
-		return fmt.Errorf("sqlite: migrate %s: %w", m.name, err)
+	if _, err := tx.ExecContext(ctx, sqlRecordMigration, m.Version, micros(now())); err != nil {
+		return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: migrate %s: %w", m.name, err)
+		return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 	}
 	return nil
 }
