@@ -38,7 +38,7 @@ import (
 // The browser tests drive Debian's Chromium through the DevTools protocol
 // with a virtual authenticator (AUTH-3), over real TLS: the page is opened
 // as https://localhost:PORT and the browser trusts exactly the server
-// certificate's key (see /work/shared/notes/browser-tests.md). Every wait is
+// certificate's key (as our notes on browser tests describe). Every wait is
 // bounded by a context timeout: without an authenticator a WebAuthn call
 // hangs far past its JavaScript timeout.
 
