@@ -4,72 +4,13 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/sqlkit"
 
 	"github.com/jackc/pgx/v5"
 )
-
-// keyKind is how a sort column's value is written in a cursor key.
-type keyKind int
-
-const (
-	textKey keyKind = iota // the text itself
-	intKey                 // a decimal integer (timestamps, amounts)
-)
-
-// sortCol is the SQL expression a sort field orders by. Nullable columns are
-// wrapped in coalesce with a sentinel, identically in the indexes (see the
-// migrations), in ORDER BY and in the cursor comparison. Text columns are
-// COLLATE "C", so the expressions sort by code point without saying so.
-type sortCol struct {
-	expr string
-	kind keyKind
-}
-
-// Sentinels that sort missing values after all others; the same as the
-// sqlite package's, so that cursors carry the same keys.
-const (
-	maxTime = "9223372036854775807"
-	maxDate = "'9999-12-31'"
-)
-
-// sortCols maps each list's whitelisted sort fields (crm.SortFields) to its
-// columns. Only these constant expressions ever reach the SQL text.
-var sortCols = map[string]map[string]sortCol{
-	"contacts": {
-		"last_name":  {"last_name_lc", textKey},
-		"first_name": {"first_name_lc", textKey},
-		"email":      {"email", textKey},
-		"created_at": {"created_at", intKey},
-		"updated_at": {"updated_at", intKey},
-	},
-	"companies": {
-		"name":       {"name_lc", textKey},
-		"created_at": {"created_at", intKey},
-		"updated_at": {"updated_at", intKey},
-	},
-	"deals": {
-		"created_at":     {"created_at", intKey},
-		"title":          {"title_lc", textKey},
-		"expected_close": {"coalesce(expected_close, " + maxDate + ")", textKey},
-		"amount":         {"amount_minor", intKey},
-		"updated_at":     {"updated_at", intKey},
-	},
-	"activities": {
-		"occurred_at": {"occurred_at", intKey},
-		"created_at":  {"created_at", intKey},
-		"updated_at":  {"updated_at", intKey},
-	},
-	"tasks": {
-		"due_at":     {"coalesce(due_at, " + maxTime + ")", intKey},
-		"created_at": {"created_at", intKey},
-		"updated_at": {"updated_at", intKey},
-		"title":      {"title_lc", textKey},
-	},
-}
 
 // where collects the AND-ed conditions of a query and their arguments. Only
 // constant SQL goes into the text; every value is a bound argument, whose
@@ -125,36 +66,17 @@ func eqText(w *where, col, v string) {
 }
 
 // prefix returns an index-friendly condition matching the values of col
-// that start with p, binding its arguments: col >= p AND col < p', where p'
-// is p with its last rune incremented. With COLLATE "C" that is exactly the
-// values that start with p.
+// that start with p, binding its arguments (see sqlkit.PrefixEnd). With
+// COLLATE "C" that is exactly the values that start with p.
 func prefix(w *where, col, p string) string {
-	r := []rune(p)
-	for len(r) > 0 {
-		last := r[len(r)-1]
-		switch {
-		case last == 0xD7FF: // skip the surrogates, which UTF-8 cannot encode
-			r[len(r)-1] = 0xE000
-		case last < unicode.MaxRune:
-			r[len(r)-1] = last + 1
-		default:
-			r = r[:len(r)-1]
-			continue
-		}
-		return "(" + col + " >= " + w.arg(p) + " AND " + col + " < " + w.arg(string(r)) + ")"
+	if end, ok := sqlkit.PrefixEnd(p); ok {
+		return "(" + col + " >= " + w.arg(p) + " AND " + col + " < " + w.arg(end) + ")"
 	}
 	return col + " >= " + w.arg(p)
 }
 
-// searchText normalises a search string: valid UTF-8 without NUL (which
-// PostgreSQL text cannot hold), trimmed, lower case.
-func searchText(q string) string {
-	if !utf8.ValidString(q) {
-		q = strings.ToValidUTF8(q, "")
-	}
-	q = strings.ReplaceAll(q, "\x00", "")
-	return strings.ToLower(strings.TrimSpace(q))
-}
+// searchText normalises a search string (sqlkit.SearchText).
+func searchText(q string) string { return sqlkit.SearchText(q) }
 
 // anyOf ORs conditions into one.
 type anyOf []string
@@ -183,7 +105,7 @@ func buildList(list, table, cols string, w *where, q crm.ListQuery) (*listSQL, e
 	if name == "" {
 		name = crm.SortFields[list][0]
 	}
-	col, ok := sortCols[list][name]
+	col, ok := sqlkit.SortCols[list][name]
 	if !ok {
 		return nil, &crm.Error{Code: crm.EINVALID, Message: "invalid sort", Fields: map[string]string{"sort": "invalid"}}
 	}
@@ -197,7 +119,7 @@ func buildList(list, table, cols string, w *where, q crm.ListQuery) (*listSQL, e
 			return nil, bad
 		}
 		var key any = c.Key
-		if col.kind == intKey {
+		if col.Kind == sqlkit.IntKey {
 			n, err := strconv.ParseInt(c.Key, 10, 64)
 			if err != nil {
 				return nil, bad
@@ -209,7 +131,7 @@ func buildList(list, table, cols string, w *where, q crm.ListQuery) (*listSQL, e
 		// The row comparison is what PostgreSQL turns into one index range
 		// on (sort column, id); the key is bound once.
 		k := w.arg(key)
-		w.and("(" + col.expr + ", id) " + op + " (" + k + ", " + w.arg(c.ID) + ")")
+		w.and("(" + col.Expr + ", id) " + op + " (" + k + ", " + w.arg(c.ID) + ")")
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -221,14 +143,14 @@ func buildList(list, table, cols string, w *where, q crm.ListQuery) (*listSQL, e
 	b.WriteString("SELECT ")
 	b.WriteString(cols)
 	b.WriteString(", ")
-	b.WriteString(col.expr)
+	b.WriteString(col.Expr)
 	b.WriteString(" FROM ")
 	b.WriteString(table)
 	if len(w.conds) > 0 {
 		b.WriteString(" WHERE ")
 		b.WriteString(strings.Join(w.conds, " AND "))
 	}
-	b.WriteString(" ORDER BY " + col.expr + " " + dir + ", id " + dir + " LIMIT " + w.arg(limit+1))
+	b.WriteString(" ORDER BY " + col.Expr + " " + dir + ", id " + dir + " LIMIT " + w.arg(limit+1))
 	return &listSQL{text: b.String(), args: w.args, sort: name, limit: limit}, nil
 }
 

@@ -4,68 +4,10 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/sqlkit"
 )
-
-// keyKind is how a sort column's value is written in a cursor key.
-type keyKind int
-
-const (
-	textKey keyKind = iota // the text itself
-	intKey                 // a decimal integer (timestamps, amounts)
-)
-
-// sortCol is the SQL expression a sort field orders by. Nullable columns are
-// wrapped in coalesce with a sentinel, identically in the indexes (see the
-// migrations), in ORDER BY and in the cursor comparison.
-type sortCol struct {
-	expr string
-	kind keyKind
-}
-
-// Sentinels that sort missing values after all others.
-const (
-	maxTime = "9223372036854775807"
-	maxDate = "'9999-12-31'"
-)
-
-// sortCols maps each list's whitelisted sort fields (crm.SortFields) to its
-// columns.
-var sortCols = map[string]map[string]sortCol{
-	"contacts": {
-		"last_name":  {"last_name_lc", textKey},
-		"first_name": {"first_name_lc", textKey},
-		"email":      {"email", textKey},
-		"created_at": {"created_at", intKey},
-		"updated_at": {"updated_at", intKey},
-	},
-	"companies": {
-		"name":       {"name_lc", textKey},
-		"created_at": {"created_at", intKey},
-		"updated_at": {"updated_at", intKey},
-	},
-	"deals": {
-		"created_at":     {"created_at", intKey},
-		"title":          {"title_lc", textKey},
-		"expected_close": {"coalesce(expected_close, " + maxDate + ")", textKey},
-		"amount":         {"amount_minor", intKey},
-		"updated_at":     {"updated_at", intKey},
-	},
-	"activities": {
-		"occurred_at": {"occurred_at", intKey},
-		"created_at":  {"created_at", intKey},
-		"updated_at":  {"updated_at", intKey},
-	},
-	"tasks": {
-		"due_at":     {"coalesce(due_at, " + maxTime + ")", intKey},
-		"created_at": {"created_at", intKey},
-		"updated_at": {"updated_at", intKey},
-		"title":      {"title_lc", textKey},
-	},
-}
 
 // where collects the AND-ed conditions of a query and their arguments. Only
 // constant SQL goes into the text; every value is a bound argument.
@@ -119,33 +61,16 @@ func eqText(w *where, col, v string) {
 }
 
 // prefix returns an index-friendly condition matching the values of col
-// that start with p, and its arguments: col >= p AND col < p', where p' is p
-// with its last rune incremented.
+// that start with p, and its arguments (see sqlkit.PrefixEnd).
 func prefix(col, p string) (string, []any) {
-	r := []rune(p)
-	for len(r) > 0 {
-		last := r[len(r)-1]
-		switch {
-		case last == 0xD7FF: // skip the surrogates, which UTF-8 cannot encode
-			r[len(r)-1] = 0xE000
-		case last < unicode.MaxRune:
-			r[len(r)-1] = last + 1
-		default:
-			r = r[:len(r)-1]
-			continue
-		}
-		return "(" + col + " >= ? AND " + col + " < ?)", []any{p, string(r)}
+	if end, ok := sqlkit.PrefixEnd(p); ok {
+		return "(" + col + " >= ? AND " + col + " < ?)", []any{p, end}
 	}
 	return col + " >= ?", []any{p}
 }
 
-// searchText normalises a search string: valid UTF-8, trimmed, lower case.
-func searchText(q string) string {
-	if !utf8.ValidString(q) {
-		q = strings.ToValidUTF8(q, "")
-	}
-	return strings.ToLower(strings.TrimSpace(q))
-}
+// searchText normalises a search string (sqlkit.SearchText).
+func searchText(q string) string { return sqlkit.SearchText(q) }
 
 // anyOf ORs conditions made by prefix and friends into one.
 type anyOf struct {
@@ -185,7 +110,7 @@ func buildList(list, table, cols string, w *where, q crm.ListQuery) (*listSQL, e
 	if name == "" {
 		name = crm.SortFields[list][0]
 	}
-	col, ok := sortCols[list][name]
+	col, ok := sqlkit.SortCols[list][name]
 	if !ok {
 		return nil, &crm.Error{Code: crm.EINVALID, Message: "invalid sort", Fields: map[string]string{"sort": "invalid"}}
 	}
@@ -199,7 +124,7 @@ func buildList(list, table, cols string, w *where, q crm.ListQuery) (*listSQL, e
 			return nil, bad
 		}
 		var key any = c.Key
-		if col.kind == intKey {
+		if col.Kind == sqlkit.IntKey {
 			n, err := strconv.ParseInt(c.Key, 10, 64)
 			if err != nil {
 				return nil, bad
@@ -209,7 +134,7 @@ func buildList(list, table, cols string, w *where, q crm.ListQuery) (*listSQL, e
 		// The first, redundant condition is a plain range on the sort
 		// column, which SQLite uses on an index where it would not use
 		// the row value comparison alone (on expressions, notably).
-		w.and(col.expr+" "+op+"= ? AND ("+col.expr+", id) "+op+" (?, ?)", key, key, c.ID)
+		w.and(col.Expr+" "+op+"= ? AND ("+col.Expr+", id) "+op+" (?, ?)", key, key, c.ID)
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -221,14 +146,14 @@ func buildList(list, table, cols string, w *where, q crm.ListQuery) (*listSQL, e
 	b.WriteString("SELECT ")
 	b.WriteString(cols)
 	b.WriteString(", ")
-	b.WriteString(col.expr)
+	b.WriteString(col.Expr)
 	b.WriteString(" FROM ")
 	b.WriteString(table)
 	if len(w.conds) > 0 {
 		b.WriteString(" WHERE ")
 		b.WriteString(strings.Join(w.conds, " AND "))
 	}
-	b.WriteString(" ORDER BY " + col.expr + " " + dir + ", id " + dir + " LIMIT ?")
+	b.WriteString(" ORDER BY " + col.Expr + " " + dir + ", id " + dir + " LIMIT ?")
 	return &listSQL{text: b.String(), args: append(w.args, limit+1), sort: name, limit: limit}, nil
 }
 

@@ -1,0 +1,103 @@
+// Package sqlkit holds the parts of building list queries that do not
+// depend on the SQL dialect, so that the sqlite and postgres stores sort,
+// page and search alike: the whitelisted sort columns with their cursor key
+// kinds and the sentinels for missing values, the upper bound of a prefix
+// range, and the normalisation of search text. Only constant expressions
+// from here ever reach SQL text; values are bound by each store.
+package sqlkit
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// KeyKind is how a sort column's value is written in a cursor key.
+type KeyKind int
+
+const (
+	TextKey KeyKind = iota // the text itself
+	IntKey                 // a decimal integer (timestamps, amounts)
+)
+
+// SortCol is the SQL expression a sort field orders by. Nullable columns are
+// wrapped in coalesce with a sentinel, identically in the indexes (see the
+// migrations), in ORDER BY and in the cursor comparison.
+type SortCol struct {
+	Expr string
+	Kind KeyKind
+}
+
+// Sentinels that sort missing values after all others.
+const (
+	MaxTime = "9223372036854775807"
+	MaxDate = "'9999-12-31'"
+)
+
+// SortCols maps each list's whitelisted sort fields (crm.SortFields) to its
+// columns.
+var SortCols = map[string]map[string]SortCol{
+	"contacts": {
+		"last_name":  {"last_name_lc", TextKey},
+		"first_name": {"first_name_lc", TextKey},
+		"email":      {"email", TextKey},
+		"created_at": {"created_at", IntKey},
+		"updated_at": {"updated_at", IntKey},
+	},
+	"companies": {
+		"name":       {"name_lc", TextKey},
+		"created_at": {"created_at", IntKey},
+		"updated_at": {"updated_at", IntKey},
+	},
+	"deals": {
+		"created_at":     {"created_at", IntKey},
+		"title":          {"title_lc", TextKey},
+		"expected_close": {"coalesce(expected_close, " + MaxDate + ")", TextKey},
+		"amount":         {"amount_minor", IntKey},
+		"updated_at":     {"updated_at", IntKey},
+	},
+	"activities": {
+		"occurred_at": {"occurred_at", IntKey},
+		"created_at":  {"created_at", IntKey},
+		"updated_at":  {"updated_at", IntKey},
+	},
+	"tasks": {
+		"due_at":     {"coalesce(due_at, " + MaxTime + ")", IntKey},
+		"created_at": {"created_at", IntKey},
+		"updated_at": {"updated_at", IntKey},
+		"title":      {"title_lc", TextKey},
+	},
+}
+
+// PrefixEnd returns the smallest string greater than every string that
+// starts with p (p with its last rune incremented), so that "col >= p AND
+// col < end" selects exactly the values starting with p under byte or code
+// point order, and can use an index. ok is false when no such bound exists
+// (p is empty or made only of the largest rune): then "col >= p" suffices.
+func PrefixEnd(p string) (end string, ok bool) {
+	r := []rune(p)
+	for len(r) > 0 {
+		last := r[len(r)-1]
+		switch {
+		case last == 0xD7FF: // skip the surrogates, which UTF-8 cannot encode
+			r[len(r)-1] = 0xE000
+		case last < unicode.MaxRune:
+			r[len(r)-1] = last + 1
+		default:
+			r = r[:len(r)-1]
+			continue
+		}
+		return string(r), true
+	}
+	return "", false
+}
+
+// SearchText normalises a search string: valid UTF-8 without NUL (which
+// PostgreSQL text cannot hold), trimmed, lower case.
+func SearchText(q string) string {
+	if !utf8.ValidString(q) {
+		q = strings.ToValidUTF8(q, "")
+	}
+	q = strings.ReplaceAll(q, "\x00", "")
+	return strings.ToLower(strings.TrimSpace(q))
+}
