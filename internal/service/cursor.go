@@ -41,20 +41,31 @@ func (s *Service) cursorAEAD(ctx context.Context, reload bool) (cipher.AEAD, err
 	if s.cursors.aead != nil && !reload {
 		return s.cursors.aead, nil
 	}
+	// Read first: a reload (after a cursor that did not open, which anyone
+	// can send) must cost a read, not a turn on the single writer.
 	var keyHex string
-	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
-		if keyHex, err = tx.Setting(ctx, cursorKeySetting); err != nil || keyHex != "" {
-			return err
-		}
-		key := make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return err
-		}
-		keyHex = hex.EncodeToString(key)
-		return tx.SetSetting(ctx, cursorKeySetting, keyHex)
+	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
+		keyHex, err = tx.Setting(ctx, cursorKeySetting)
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	if keyHex == "" {
+		err = s.store.Write(ctx, func(tx crm.Tx) (err error) {
+			if keyHex, err = tx.Setting(ctx, cursorKeySetting); err != nil || keyHex != "" {
+				return err
+			}
+			key := make([]byte, 32)
+			if _, err := rand.Read(key); err != nil {
+				return err
+			}
+			keyHex = hex.EncodeToString(key)
+			return tx.SetSetting(ctx, cursorKeySetting, keyHex)
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	key, err := hex.DecodeString(keyHex)
 	if err != nil || len(key) != 32 {
