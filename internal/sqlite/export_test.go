@@ -1,9 +1,26 @@
 package sqlite
 
-import "database/sql"
+import (
+	"database/sql"
+
+	"github.com/custos-crm/custos/internal/crm"
+)
 
 // Writer and Reader expose the pools to the external tests.
 func Writer(db *DB) *sql.DB { return db.writer }
 
 // Reader returns the read pool.
 func Reader(db *DB) *sql.DB { return db.reader }
+
+// Waiting returns the number of writers waiting for the turn.
+func Waiting(db *DB) int64 { return db.waiting.Load() }
+
+// Commits returns the number of write transactions committed.
+func Commits(db *DB) int64 { return db.commits.Load() }
+
+// AbortTx ends the transaction under a Write behind the Tx's back, as
+// SQLite does on an I/O error or a full disk.
+func AbortTx(t crm.Tx) error {
+	_, err := t.(*tx).sqlTx.Exec("ROLLBACK")
+	return err
+}

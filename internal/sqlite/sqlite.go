@@ -2,11 +2,13 @@
 // (modernc.org/sqlite, pure Go), the default store of a single-server Custos.
 //
 // A DB holds two pools on one file: a writer with a single connection, in
-// which every Write runs as one BEGIN IMMEDIATE transaction, so writers queue
-// in Go instead of failing with SQLITE_BUSY; and a pool of read-only
+// which every Write runs in a BEGIN IMMEDIATE transaction, so writers queue
+// in Go instead of failing with SQLITE_BUSY (writes queued behind one another
+// share one transaction and one commit: write.go); and a pool of read-only
 // connections that serve Read concurrently, which WAL mode lets run beside the
-// writer. Every connection is opened with explicit pragmas (WAL, foreign keys,
-// a busy timeout, synchronous NORMAL).
+// writer. A third connection checkpoints the WAL in the background
+// (checkpoint.go). Every connection is opened with explicit pragmas (WAL,
+// foreign keys, a busy timeout, synchronous NORMAL).
 //
 // The schema lives in numbered SQL files under migrations/, applied in order
 // by Migrate, each in its own transaction; Open refuses a database whose
@@ -24,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -45,6 +48,20 @@ type DB struct {
 	reader *sql.DB
 	wstmts *stmtCache
 	rstmts *stmtCache
+
+	// The turn on the writer connection (group commit, write.go): a token
+	// in a one-slot channel, the number of writers waiting for it, and the
+	// state only the holder of the turn touches.
+	turn    chan struct{}
+	waiting atomic.Int64
+	ws      writeState
+	commits atomic.Int64 // write transactions committed
+
+	// The background checkpointer (checkpoint.go): its connection, and the
+	// channels that stop it and report it stopped.
+	ckpt     *sql.DB
+	ckptStop chan struct{}
+	ckptDone chan struct{}
 }
 
 var _ crm.Store = (*DB)(nil)
@@ -71,8 +88,9 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: create database file: %w", err)
 	}
 
-	db := &DB{path: path, wstmts: newStmtCache(), rstmts: newStmtCache()}
-	if db.writer, err = sql.Open("sqlite", dsn(path, true)); err != nil {
+	db := &DB{path: path, wstmts: newStmtCache(), rstmts: newStmtCache(), turn: make(chan struct{}, 1)}
+	db.turn <- struct{}{}
+	if db.writer, err = sql.Open("sqlite", dsn(path, roleWriter)); err != nil {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
 	}
 	db.writer.SetMaxOpenConns(1)
@@ -85,7 +103,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		db.writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	if db.reader, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+	if db.reader, err = sql.Open("sqlite", dsn(path, roleReader)); err != nil {
 		db.writer.Close()
 		return nil, fmt.Errorf("sqlite: open reader: %w", err)
 	}
@@ -93,6 +111,10 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	db.reader.SetMaxIdleConns(readerConns)
 	db.reader.SetConnMaxLifetime(0)
 	db.reader.SetConnMaxIdleTime(0)
+	if err := db.startCheckpoints(); err != nil {
+		db.Close()
+		return nil, err
+	}
 
 	current, latest, err := db.SchemaVersion(ctx)
 	if err != nil {
@@ -121,27 +143,47 @@ func (db *DB) ready(ctx context.Context) {
 
 // dsn returns the data source name of one pool. The path is escaped as a
 // file: URI so that no character of it can start the query string.
-func dsn(path string, writer bool) string {
+func dsn(path string, role connRole) string {
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path)}
 	v := url.Values{}
 	v.Add("_pragma", "busy_timeout(5000)")
 	v.Add("_pragma", "foreign_keys(ON)")
 	v.Add("_pragma", "journal_mode(WAL)")
 	v.Add("_pragma", "synchronous(NORMAL)")
-	if writer {
+	switch role {
+	case roleWriter:
 		v.Set("_txlock", "immediate")
-	} else {
+		// Checkpoints run in the background (checkpoint.go); the writer's
+		// own automatic checkpoint is only a backstop that bounds the WAL
+		// should they stall. After a checkpoint SQLite reuses the WAL from
+		// its start and truncates it to this size.
+		v.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walBackstopPages))
+		v.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
+	case roleReader:
 		v.Set("_txlock", "deferred")
 		v.Add("_pragma", "query_only(ON)")
+	case roleCheckpointer:
+		v.Set("_txlock", "deferred")
 	}
 	return u.String() + "?" + v.Encode()
 }
+
+// connRole is what a pool's connections are for.
+type connRole int
+
+const (
+	roleWriter connRole = iota
+	roleReader
+	roleCheckpointer
+)
 
 // Path returns the absolute path of the database file.
 func (db *DB) Path() string { return db.path }
 
 // Close closes both pools and their prepared statements.
 func (db *DB) Close() error {
+	db.closeWrites()
+	db.stopCheckpoints()
 	db.rstmts.close()
 	db.wstmts.close()
 	var errs []error
@@ -166,30 +208,6 @@ func (db *DB) Close() error {
 // connections are query_only).
 func (db *DB) Read(ctx context.Context, fn func(crm.Tx) error) error {
 	return fn(&tx{pool: db.reader, stmts: db.rstmts, prepare: true, now: now()})
-}
-
-// Write runs fn in one BEGIN IMMEDIATE transaction on the writer connection,
-// committed if fn returns nil and rolled back otherwise (also on panic).
-// Writes queue for the one connection, so fn must not call Write itself.
-func (db *DB) Write(ctx context.Context, fn func(crm.Tx) error) error {
-	sqlTx, err := db.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			sqlTx.Rollback()
-		}
-	}()
-	if err := fn(&tx{pool: db.writer, sqlTx: sqlTx, stmts: db.wstmts, now: now()}); err != nil {
-		return err
-	}
-	done = true
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
 }
 
 // now is the time a Tx is fixed at: UTC, whole microseconds, which is what

@@ -41,7 +41,18 @@ func (t *tx) stmt(ctx context.Context, query string) *sql.Stmt {
 	return s
 }
 
+// detach returns ctx without its cancellation inside a write: interrupting
+// a statement there would roll back a transaction shared with other writes
+// (write.go). Reads keep it.
+func (t *tx) detach(ctx context.Context) context.Context {
+	if t.sqlTx != nil {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = t.detach(ctx)
 	if s := t.stmt(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
@@ -52,6 +63,7 @@ func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 }
 
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = t.detach(ctx)
 	if s := t.stmt(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
@@ -62,6 +74,7 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = t.detach(ctx)
 	if s := t.stmt(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}

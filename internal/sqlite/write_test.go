@@ -1,0 +1,268 @@
+package sqlite_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/sqlite"
+)
+
+// outcome is what one Write of a queue returned.
+type outcome struct {
+	err      error
+	panicked any
+	exited   bool // the fn called runtime.Goexit
+}
+
+// queue holds the writer's turn with a Write of its own (which sets
+// "first"), queues one Write per fn behind it, in order, and then lets the
+// first finish, so that every queued Write finds the others waiting: group
+// commit then puts them all in one transaction. firstErr is what the first
+// fn returns. It returns the first Write's error and the outcome of each fn.
+func queue(t *testing.T, db *sqlite.DB, firstErr error, ctxs []context.Context, fns ...func(crm.Tx) error) (error, []outcome) {
+	t.Helper()
+	inWrite, release, firstDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		firstDone <- db.Write(t.Context(), func(tx crm.Tx) error {
+			if err := tx.SetSetting(t.Context(), "first", "v"); err != nil {
+				return err
+			}
+			close(inWrite)
+			<-release
+			return firstErr
+		})
+	}()
+	<-inWrite
+	outs := make([]outcome, len(fns))
+	done := make(chan struct{}, len(fns))
+	for i, fn := range fns {
+		ctx := t.Context()
+		if ctxs != nil && ctxs[i] != nil {
+			ctx = ctxs[i]
+		}
+		go func() {
+			exited := true
+			defer func() {
+				outs[i].exited = exited
+				outs[i].panicked = recover()
+				done <- struct{}{}
+			}()
+			outs[i].err = db.Write(ctx, fn)
+			exited = false
+		}()
+		waitFor(t, func() bool { return sqlite.Waiting(db) == int64(i+1) })
+	}
+	close(release)
+	err := <-firstDone
+	for range fns {
+		<-done
+	}
+	return err, outs
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func set(key string) func(crm.Tx) error {
+	return func(tx crm.Tx) error { return tx.SetSetting(context.Background(), key, "v") }
+}
+
+// settings returns which of keys are stored (committed).
+func settings(t *testing.T, db *sqlite.DB, keys ...string) string {
+	t.Helper()
+	var have []string
+	err := db.Read(t.Context(), func(tx crm.Tx) error {
+		for _, k := range keys {
+			v, err := tx.Setting(t.Context(), k)
+			if err != nil {
+				return err
+			}
+			if v != "" {
+				have = append(have, k)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(have, " ")
+}
+
+// TestGroupCommit: writes queued behind one another commit together, once,
+// and each is durable when its Write returns (PRF-1).
+func TestGroupCommit(t *testing.T) {
+	db := open(t, t.TempDir())
+	var fns []func(crm.Tx) error
+	var keys []string
+	for i := range 20 {
+		keys = append(keys, fmt.Sprint("k", i))
+		fns = append(fns, set(keys[i]))
+	}
+	before := sqlite.Commits(db)
+	firstErr, outs := queue(t, db, nil, nil, fns...)
+	if firstErr != nil {
+		t.Fatal(firstErr)
+	}
+	for i, o := range outs {
+		if o.err != nil || o.panicked != nil || o.exited {
+			t.Errorf("write %d: %+v", i, o)
+		}
+	}
+	if n := sqlite.Commits(db) - before; n != 1 {
+		t.Errorf("%d commits for 21 queued writes, want 1", n)
+	}
+	if got, want := settings(t, db, append([]string{"first"}, keys...)...), "first "+strings.Join(keys, " "); got != want {
+		t.Errorf("stored %q, want %q", got, want)
+	}
+}
+
+// TestGroupCommitIsolatesFailures: inside a group, a write that fails, panics
+// or exits its goroutine leaves nothing behind and costs the others nothing;
+// a write whose context ended while it queued never runs.
+func TestGroupCommitIsolatesFailures(t *testing.T) {
+	db := open(t, t.TempDir())
+	boom := errors.New("boom")
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel() // it queues all the same, and must not run when its turn comes
+	ranCancelled := false
+	before := sqlite.Commits(db)
+	firstErr, outs := queue(t, db, nil,
+		[]context.Context{nil, nil, nil, nil, cancelled, nil},
+		set("a"),
+		func(tx crm.Tx) error { _ = set("fails")(tx); return boom },
+		func(tx crm.Tx) error { _ = set("panics")(tx); panic("panic in fn") },
+		func(tx crm.Tx) error { _ = set("exits")(tx); runtime.Goexit(); return nil },
+		func(tx crm.Tx) error { ranCancelled = true; return set("cancelled")(tx) },
+		set("b"),
+	)
+	if firstErr != nil {
+		t.Fatal(firstErr)
+	}
+	if outs[0].err != nil || outs[5].err != nil {
+		t.Errorf("the healthy writes failed: %v, %v", outs[0].err, outs[5].err)
+	}
+	if !errors.Is(outs[1].err, boom) {
+		t.Errorf("failing write returned %v, want its own error", outs[1].err)
+	}
+	if outs[2].panicked != "panic in fn" {
+		t.Errorf("panicking write: recovered %v, want the fn's panic", outs[2].panicked)
+	}
+	if !outs[3].exited {
+		t.Error("Goexit in fn did not end the caller's goroutine")
+	}
+	if outs[4].err == nil || ranCancelled {
+		t.Errorf("cancelled write: err %v, ran %v; want context error and not run", outs[4].err, ranCancelled)
+	}
+	if got, want := settings(t, db, "first", "a", "fails", "panics", "exits", "cancelled", "b"), "first a b"; got != want {
+		t.Errorf("stored %q, want %q", got, want)
+	}
+	if n := sqlite.Commits(db) - before; n != 1 {
+		t.Errorf("%d commits, want 1", n)
+	}
+}
+
+// TestGroupCommitFirstFails: when the first write of a group fails, its
+// transaction is rolled back whole and the queued writes go on in the next.
+func TestGroupCommitFirstFails(t *testing.T) {
+	db := open(t, t.TempDir())
+	boom := errors.New("boom")
+	firstErr, outs := queue(t, db, boom, nil, set("a"), set("b"))
+	if !errors.Is(firstErr, boom) {
+		t.Errorf("first write returned %v, want its error", firstErr)
+	}
+	for i, o := range outs {
+		if o.err != nil {
+			t.Errorf("write %d: %v", i, o.err)
+		}
+	}
+	if got, want := settings(t, db, "first", "a", "b"), "a b"; got != want {
+		t.Errorf("stored %q, want %q", got, want)
+	}
+}
+
+// TestGroupCommitBroken: when SQLite aborts a shared transaction (I/O error,
+// full disk), no member of the group is told it succeeded, and writes after
+// it start afresh.
+func TestGroupCommitBroken(t *testing.T) {
+	db := open(t, t.TempDir())
+	firstErr, outs := queue(t, db, nil, nil,
+		set("a"),
+		func(tx crm.Tx) error {
+			if err := set("aborts")(tx); err != nil {
+				return err
+			}
+			return sqlite.AbortTx(tx)
+		},
+		set("b"),
+	)
+	if firstErr == nil || outs[0].err == nil || outs[1].err == nil {
+		t.Errorf("members of the aborted group were told they succeeded: %v, %v, %v", firstErr, outs[0].err, outs[1].err)
+	}
+	if outs[2].err != nil {
+		t.Errorf("the write after the aborted group: %v", outs[2].err)
+	}
+	if got, want := settings(t, db, "first", "a", "aborts", "b"), "b"; got != want {
+		t.Errorf("stored %q, want %q", got, want)
+	}
+}
+
+// TestWriteAfterClose fails cleanly instead of hanging.
+func TestWriteAfterClose(t *testing.T) {
+	db, err := sqlite.Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Write(t.Context(), set("k")); err == nil {
+		t.Error("Write after Close succeeded")
+	}
+}
+
+// TestBackgroundCheckpoint: committed pages reach the database file without
+// any write paying for the copy: the writer's automatic checkpoint is only a
+// distant backstop (PRF-1).
+func TestBackgroundCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	db := open(t, dir)
+	var backstop int
+	if err := sqlite.Writer(db).QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&backstop); err != nil {
+		t.Fatal(err)
+	}
+	if backstop < 10000 {
+		t.Errorf("writer wal_autocheckpoint = %d, want the large backstop", backstop)
+	}
+	marker := fmt.Sprintf("checkpoint-marker-%d", time.Now().UnixNano())
+	if err := db.Write(t.Context(), func(tx crm.Tx) error { return tx.SetSetting(t.Context(), "marker", marker) }); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		b, err := os.ReadFile(filepath.Join(dir, sqlite.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Contains(b, []byte(marker))
+	})
+}
