@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -21,11 +22,6 @@ var (
 		email, phone, company_id, title, address, birthday, notes, tags, pref_channel,
 		pref_language, do_not_contact, owner_id, version, created_at, updated_at, deleted_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	sqlUpdateContact = static(`UPDATE contacts SET first_name = ?, last_name = ?,
-		first_name_lc = ?, last_name_lc = ?, email = ?, phone = ?, company_id = ?, title = ?,
-		address = ?, birthday = ?, notes = ?, tags = ?, pref_channel = ?, pref_language = ?,
-		do_not_contact = ?, owner_id = ?, version = ?, updated_at = ?, deleted_at = ?
-		WHERE id = ? AND version = ?`)
 )
 
 // scanContact scans the columns of contactCols, then extra.
@@ -250,16 +246,138 @@ func (t *tx) InsertContact(ctx context.Context, c *crm.Contact) error {
 
 // UpdateContact stores c if the stored version is c.Version-1; EPRECONDITION
 // otherwise. Soft delete and restore are updates of DeletedAt.
+//
+// It sets only the indexed columns that changed: SQLite rewrites the
+// entries of every index whose columns an UPDATE's SET list names, changed
+// or not, and contacts have thirteen indexes. So it reads the stored
+// values first (the row is in the cache: the caller has just read it) and
+// picks the statement of the changed groups; the tag rows too are only
+// rewritten when the tags changed (PRF-1).
 func (t *tx) UpdateContact(ctx context.Context, c *crm.Contact) error {
-	args := append(contactArgs(c), micros(c.UpdatedAt), nullMicros(c.DeletedAt), c.ID, c.Version-1)
-	ok, err := t.update(ctx, sqlUpdateContact, args...)
+	var (
+		first, last, email, phone, tags string
+		company, deleted                sql.NullInt64
+		owner, version                  int64
+	)
+	err := t.queryRow(ctx, sqlContactIndexed, c.ID).Scan(&first, &last, &email, &phone, &company, &owner, &deleted, &tags, &version)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && version != c.Version-1) {
+		return stale("contact")
+	} else if err != nil {
+		return dbError(err, "update contact", "contact", "")
+	}
+	var mask int
+	if first != c.FirstName || last != c.LastName {
+		mask |= chgNames
+	}
+	if email != c.Email {
+		mask |= chgEmail
+	}
+	if phone != c.Phone {
+		mask |= chgPhone
+	}
+	if company != (sql.NullInt64{Int64: deref(c.CompanyID), Valid: c.CompanyID != nil}) {
+		mask |= chgCompany
+	}
+	if owner != c.OwnerID {
+		mask |= chgOwner
+	}
+	if deleted != (sql.NullInt64{Int64: micros(deref(c.DeletedAt)), Valid: c.DeletedAt != nil}) {
+		mask |= chgDeleted
+	}
+	newTags := encodeTags(c.Tags)
+	query, args := contactUpdate(c, newTags, mask)
+	ok, err := t.update(ctx, query, args...)
 	if err != nil {
 		return dbError(err, "update contact", "contact", "")
 	}
 	if !ok {
 		return stale("contact")
 	}
+	if newTags == tags {
+		return nil
+	}
 	return t.setTags(ctx, tagContact, c.ID, c.Tags, true)
+}
+
+// The groups of indexed contact columns UpdateContact sets only when they
+// changed, as bits of a mask.
+const (
+	chgNames   = 1 << iota // first_name, last_name and their lower-case forms
+	chgEmail               // email
+	chgPhone               // phone
+	chgCompany             // company_id
+	chgOwner               // owner_id
+	chgDeleted             // deleted_at
+	chgGroups  = 1 << iota // the number of masks
+)
+
+var sqlContactIndexed = static(`SELECT first_name, last_name, email, phone, company_id,
+	owner_id, deleted_at, tags, version FROM contacts WHERE id = ?`)
+
+// The UPDATE of every mask is prepared on the writer up front.
+func init() {
+	for mask := range chgGroups {
+		q, _ := contactUpdate(&crm.Contact{}, "", mask)
+		static(q)
+	}
+}
+
+// contactUpdate returns the UPDATE of c that sets the unindexed columns,
+// updated_at and version, and the groups of indexed columns in mask, with
+// its arguments.
+func contactUpdate(c *crm.Contact, tags string, mask int) (string, []any) {
+	var b strings.Builder
+	args := make([]any, 0, 21)
+	set := func(col string, v any) {
+		if len(args) > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(col + " = ?")
+		args = append(args, v)
+	}
+	b.WriteString("UPDATE contacts SET ")
+	set("title", c.Title)
+	set("address", c.Address)
+	set("birthday", c.Birthday)
+	set("notes", c.Notes)
+	set("tags", tags)
+	set("pref_channel", c.Preferences.Channel)
+	set("pref_language", c.Preferences.Language)
+	set("do_not_contact", boolInt(c.Preferences.DoNotContact))
+	set("version", c.Version)
+	set("updated_at", micros(c.UpdatedAt))
+	if mask&chgNames != 0 {
+		set("first_name", c.FirstName)
+		set("last_name", c.LastName)
+		set("first_name_lc", strings.ToLower(c.FirstName))
+		set("last_name_lc", strings.ToLower(c.LastName))
+	}
+	if mask&chgEmail != 0 {
+		set("email", c.Email)
+	}
+	if mask&chgPhone != 0 {
+		set("phone", c.Phone)
+	}
+	if mask&chgCompany != 0 {
+		set("company_id", nullID(c.CompanyID))
+	}
+	if mask&chgOwner != 0 {
+		set("owner_id", c.OwnerID)
+	}
+	if mask&chgDeleted != 0 {
+		set("deleted_at", nullMicros(c.DeletedAt))
+	}
+	b.WriteString(" WHERE id = ? AND version = ?")
+	return b.String(), append(args, c.ID, c.Version-1)
+}
+
+// deref returns *p, or the zero value for nil.
+func deref[T any](p *T) T {
+	var v T
+	if p != nil {
+		v = *p
+	}
+	return v
 }
 
 const consentCols = `id, contact_id, purpose, granted, source, recorded_by, recorded_at`

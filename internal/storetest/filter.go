@@ -210,3 +210,88 @@ func testTaskAssigneeScope(t *testing.T, newStore func(t *testing.T) crm.Store) 
 	wantCode(t, "TaskByID by neither owner nor assignee", err, crm.ENOTFOUND)
 	wantEqual(t, "tasks of neither owner nor assignee", taskKind.ids(t, f, crm.Scope{OwnerID: carol}, false), []int64{})
 }
+
+// testContactFieldUpdates changes one field of a contact at a time and
+// checks that the stored row and every lookup by that field follow: the
+// new value finds the contact, the old one no longer does. A store that
+// rewrites only the index entries of changed columns (PRF-1) must still
+// keep every index in step with the row.
+func testContactFieldUpdates(t *testing.T, newStore func(t *testing.T) crm.Store) {
+	f := newFixture(t, newStore)
+	acme := newCompany(t, f, f.alice, "Acme").ID
+	beta := newCompany(t, f, f.alice, "Beta").ID
+	c := newContact(t, f, f.alice, func(c *crm.Contact) {
+		c.FirstName, c.LastName, c.Email, c.Phone, c.CompanyID = "Olga", "Ivanova", "olga@x.test", "+4411", &acme
+		c.Tags = []string{"vip"}
+	})
+	n := 10
+	find := func(s crm.Scope, filter crm.ContactFilter) []int64 {
+		t.Helper()
+		rows := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]*crm.Contact, error) {
+			rows, _, err := tx.Contacts(ctx, s, filter, crm.ListQuery{Limit: crm.MaxLimit})
+			return rows, err
+		})
+		ids := []int64{}
+		for _, r := range rows {
+			ids = append(ids, r.ID)
+		}
+		return ids
+	}
+	check := func(step string, s crm.Scope, now, before crm.ContactFilter) {
+		t.Helper()
+		if got := find(s, now); !slices.Equal(got, []int64{c.ID}) {
+			t.Errorf("%s: lookup by the new value %+v = %v, want [%d]", step, now, got, c.ID)
+		}
+		if got := find(s, before); len(got) != 0 {
+			t.Errorf("%s: lookup by the old value %+v = %v, want none", step, before, got)
+		}
+	}
+	steps := []struct {
+		name        string
+		change      func(c *crm.Contact)
+		now, before crm.ContactFilter
+		scope       crm.Scope
+	}{
+		{"title only", func(c *crm.Contact) { c.Title = "Director" }, crm.ContactFilter{Q: "ivanova"}, crm.ContactFilter{Q: "smirnova"}, all},
+		{"last name", func(c *crm.Contact) { c.LastName = "Smirnova" }, crm.ContactFilter{Q: "smirn"}, crm.ContactFilter{Q: "ivanova"}, all},
+		{"last name, owner scope", func(c *crm.Contact) { c.LastName = "Petrova" }, crm.ContactFilter{Q: "petr"}, crm.ContactFilter{Q: "smirn"}, crm.Scope{OwnerID: f.alice}},
+		{"email", func(c *crm.Contact) { c.Email = "anna@y.test" }, crm.ContactFilter{Email: "anna@y.test"}, crm.ContactFilter{Email: "olga@x.test"}, all},
+		{"email, owner search", func(c *crm.Contact) { c.Email = "p.anna@y.test" }, crm.ContactFilter{Q: "p.anna"}, crm.ContactFilter{Q: "anna@y"}, crm.Scope{OwnerID: f.alice}},
+		{"first name", func(c *crm.Contact) { c.FirstName = "Anna" }, crm.ContactFilter{Q: "anna"}, crm.ContactFilter{Q: "olga"}, crm.Scope{OwnerID: f.alice}},
+		{"phone", func(c *crm.Contact) { c.Phone = "+4499" }, crm.ContactFilter{Phone: "+4499"}, crm.ContactFilter{Phone: "+4411"}, all},
+		{"company", func(c *crm.Contact) { c.CompanyID = &beta }, crm.ContactFilter{CompanyID: beta}, crm.ContactFilter{CompanyID: acme}, all},
+		{"company, owner search", func(c *crm.Contact) { c.CompanyID = &acme }, crm.ContactFilter{Q: "acme"}, crm.ContactFilter{Q: "beta"}, crm.Scope{OwnerID: f.alice}},
+		{"tags", func(c *crm.Contact) { c.Tags = []string{"lead"} }, crm.ContactFilter{Tag: "lead"}, crm.ContactFilter{Tag: "vip"}, all},
+		{"owner", func(c *crm.Contact) { c.OwnerID = f.bob }, crm.ContactFilter{OwnerID: f.bob}, crm.ContactFilter{OwnerID: f.alice}, all},
+	}
+	for _, st := range steps {
+		st.change(c)
+		contactKind.save(t, f, c, n)
+		n++
+		got, err := contactKind.get(t, f, all, c.ID, false)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		wantEqual(t, st.name, got, c)
+		check(st.name, st.scope, st.now, st.before)
+	}
+	if got := find(crm.Scope{OwnerID: f.alice}, crm.ContactFilter{}); len(got) != 0 {
+		t.Errorf("the old owner still sees the contact: %v", got)
+	}
+	if got := find(crm.Scope{OwnerID: f.bob}, crm.ContactFilter{Q: "petr"}); !slices.Equal(got, []int64{c.ID}) {
+		t.Errorf("the new owner's search = %v, want [%d]", got, c.ID)
+	}
+	// Soft delete and restore are updates of deleted_at.
+	del := at(n)
+	c.DeletedAt = &del
+	contactKind.save(t, f, c, n)
+	if got := find(all, crm.ContactFilter{Email: "p.anna@y.test"}); len(got) != 0 {
+		t.Errorf("a deleted contact is found: %v", got)
+	}
+	if got := find(all, crm.ContactFilter{Deleted: true}); !slices.Equal(got, []int64{c.ID}) {
+		t.Errorf("deleted contacts = %v, want [%d]", got, c.ID)
+	}
+	c.DeletedAt = nil
+	contactKind.save(t, f, c, n+1)
+	check("restore", crm.Scope{OwnerID: f.bob}, crm.ContactFilter{Q: "p.anna"}, crm.ContactFilter{Deleted: true})
+}

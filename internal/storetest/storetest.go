@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"Activities", recordSuite(activityKind)},
 		{"Tasks", recordSuite(taskKind)},
 		{"ContactFilters", testContactFilters},
+		{"ContactFieldUpdates", testContactFieldUpdates},
 		{"CompanyFilters", testCompanyFilters},
 		{"DealFilters", testDealFilters},
 		{"ActivityFilters", testActivityFilters},
