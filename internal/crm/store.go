@@ -90,7 +90,9 @@ type Tx interface {
 	DeleteExpiredSessions(ctx context.Context, idleBefore, now time.Time) (int64, error)
 
 	InsertToken(ctx context.Context, t *Token) error
-	TokenBySecretHash(ctx context.Context, hash []byte) (*Token, error)
+	// TokenBySecretHash returns the token (revoked and expired ones too)
+	// and its user, in one round trip: every API request makes it.
+	TokenBySecretHash(ctx context.Context, hash []byte) (*Token, *User, error)
 	TokenByID(ctx context.Context, id int64) (*Token, error)
 	Tokens(ctx context.Context, userID int64) ([]*Token, error) // userID 0: all
 	TouchToken(ctx context.Context, id int64, lastUsed time.Time) error

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/sqlkit"
 )
 
 // Only the SHA-256 of an API token's secret is stored, in secret_hash.
@@ -16,7 +17,6 @@ const (
 	sqlInsertToken = `INSERT INTO tokens (user_id, name, scope, prefix, secret_hash,
 		created_at, expires_at, last_used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		RETURNING id`
-	sqlTokenByHash  = `SELECT ` + tokenCols + ` FROM tokens WHERE secret_hash = $1`
 	sqlTokenByID    = `SELECT ` + tokenCols + ` FROM tokens WHERE id = $1`
 	sqlTokensAll    = `SELECT ` + tokenCols + ` FROM tokens ORDER BY id`
 	sqlTokensByUser = `SELECT ` + tokenCols + ` FROM tokens WHERE user_id = $1 ORDER BY id`
@@ -24,19 +24,33 @@ const (
 	sqlRevokeToken  = `UPDATE tokens SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`
 )
 
+// tokenRow receives the columns of tokenCols.
+type tokenRow struct {
+	tk                crm.Token
+	created, expires  int64
+	lastUsed, revoked *int64
+}
+
+func (r *tokenRow) dest() []any {
+	return []any{&r.tk.ID, &r.tk.UserID, &r.tk.Name, &r.tk.Scope, &r.tk.Prefix, &r.tk.SecretHash,
+		&r.created, &r.expires, &r.lastUsed, &r.revoked}
+}
+
+func (r *tokenRow) token() *crm.Token {
+	r.tk.CreatedAt, r.tk.ExpiresAt = fromMicros(r.created), fromMicros(r.expires)
+	r.tk.LastUsedAt, r.tk.RevokedAt = timePtr(r.lastUsed), timePtr(r.revoked)
+	return &r.tk
+}
+
+var sqlTokenByHash = `SELECT ` + sqlkit.Qualify("t", tokenCols) + `, ` + sqlkit.Qualify("u", userCols) + `
+	FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = $1`
+
 func scanToken(sc scanner) (*crm.Token, error) {
-	var (
-		tk                crm.Token
-		created, expires  int64
-		lastUsed, revoked *int64
-	)
-	if err := sc.Scan(&tk.ID, &tk.UserID, &tk.Name, &tk.Scope, &tk.Prefix, &tk.SecretHash,
-		&created, &expires, &lastUsed, &revoked); err != nil {
+	var r tokenRow
+	if err := sc.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	tk.CreatedAt, tk.ExpiresAt = fromMicros(created), fromMicros(expires)
-	tk.LastUsedAt, tk.RevokedAt = timePtr(lastUsed), timePtr(revoked)
-	return &tk, nil
+	return r.token(), nil
 }
 
 // InsertToken stores a new API token and sets tk.ID.
@@ -52,13 +66,15 @@ func (t *tx) InsertToken(ctx context.Context, tk *crm.Token) error {
 }
 
 // TokenBySecretHash returns the token whose secret hashes to hash, revoked
-// or expired ones included (the caller checks). ENOTFOUND if there is none.
-func (t *tx) TokenBySecretHash(ctx context.Context, hash []byte) (*crm.Token, error) {
-	tk, err := scanToken(t.q.QueryRow(ctx, sqlTokenByHash, hash))
-	if err != nil {
-		return nil, rowError(err, "token by hash", "token")
+// or expired ones included (the caller checks), and its user, in one
+// statement: every API request makes it (PRF-1). ENOTFOUND if there is none.
+func (t *tx) TokenBySecretHash(ctx context.Context, hash []byte) (*crm.Token, *crm.User, error) {
+	var tr tokenRow
+	var ur userRow
+	if err := t.q.QueryRow(ctx, sqlTokenByHash, hash).Scan(append(tr.dest(), ur.dest()...)...); err != nil {
+		return nil, nil, rowError(err, "token by hash", "token")
 	}
-	return tk, nil
+	return tr.token(), ur.user(), nil
 }
 
 // TokenByID returns a token. ENOTFOUND if there is none. Inside a Write the

@@ -203,10 +203,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*crm.Pr
 	var t *crm.Token
 	var u *crm.User
 	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
-		if t, err = tx.TokenBySecretHash(ctx, auth.HashSecret(secret)); err != nil {
-			return err
-		}
-		u, err = tx.UserByID(ctx, t.UserID)
+		t, u, err = tx.TokenBySecretHash(ctx, auth.HashSecret(secret))
 		return err
 	})
 	if crm.ErrorCode(err) == crm.ENOTFOUND {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/sqlkit"
 )
 
 // Only the SHA-256 of an API token's secret is stored, in secret_hash.
@@ -16,7 +17,8 @@ const tokenCols = `id, user_id, name, scope, prefix, secret_hash, created_at, ex
 var (
 	sqlInsertToken = static(`INSERT INTO tokens (user_id, name, scope, prefix, secret_hash,
 		created_at, expires_at, last_used_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	sqlTokenByHash  = static(`SELECT ` + tokenCols + ` FROM tokens WHERE secret_hash = ?`)
+	sqlTokenByHash = static(`SELECT ` + sqlkit.Qualify("t", tokenCols) + `, ` + sqlkit.Qualify("u", userCols) + `
+		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?`)
 	sqlTokenByID    = static(`SELECT ` + tokenCols + ` FROM tokens WHERE id = ?`)
 	sqlTokensAll    = static(`SELECT ` + tokenCols + ` FROM tokens ORDER BY id`)
 	sqlTokensByUser = static(`SELECT ` + tokenCols + ` FROM tokens WHERE user_id = ? ORDER BY id`)
@@ -24,19 +26,30 @@ var (
 	sqlRevokeToken  = static(`UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`)
 )
 
+// tokenRow receives the columns of tokenCols.
+type tokenRow struct {
+	tk                crm.Token
+	created, expires  int64
+	lastUsed, revoked sql.NullInt64
+}
+
+func (r *tokenRow) dest() []any {
+	return []any{&r.tk.ID, &r.tk.UserID, &r.tk.Name, &r.tk.Scope, &r.tk.Prefix, &r.tk.SecretHash,
+		&r.created, &r.expires, &r.lastUsed, &r.revoked}
+}
+
+func (r *tokenRow) token() *crm.Token {
+	r.tk.CreatedAt, r.tk.ExpiresAt = fromMicros(r.created), fromMicros(r.expires)
+	r.tk.LastUsedAt, r.tk.RevokedAt = timePtr(r.lastUsed), timePtr(r.revoked)
+	return &r.tk
+}
+
 func scanToken(sc scanner) (*crm.Token, error) {
-	var (
-		tk                crm.Token
-		created, expires  int64
-		lastUsed, revoked sql.NullInt64
-	)
-	if err := sc.Scan(&tk.ID, &tk.UserID, &tk.Name, &tk.Scope, &tk.Prefix, &tk.SecretHash,
-		&created, &expires, &lastUsed, &revoked); err != nil {
+	var r tokenRow
+	if err := sc.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	tk.CreatedAt, tk.ExpiresAt = fromMicros(created), fromMicros(expires)
-	tk.LastUsedAt, tk.RevokedAt = timePtr(lastUsed), timePtr(revoked)
-	return &tk, nil
+	return r.token(), nil
 }
 
 // InsertToken stores a new API token and sets tk.ID.
@@ -52,13 +65,15 @@ func (t *tx) InsertToken(ctx context.Context, tk *crm.Token) error {
 }
 
 // TokenBySecretHash returns the token whose secret hashes to hash, revoked
-// or expired ones included (the caller checks). ENOTFOUND if there is none.
-func (t *tx) TokenBySecretHash(ctx context.Context, hash []byte) (*crm.Token, error) {
-	tk, err := scanToken(t.queryRow(ctx, sqlTokenByHash, hash))
-	if err != nil {
-		return nil, rowError(err, "token by hash", "token")
+// or expired ones included (the caller checks), and its user, in one
+// statement: every API request makes it (PRF-1). ENOTFOUND if there is none.
+func (t *tx) TokenBySecretHash(ctx context.Context, hash []byte) (*crm.Token, *crm.User, error) {
+	var tr tokenRow
+	var ur userRow
+	if err := t.queryRow(ctx, sqlTokenByHash, hash).Scan(append(tr.dest(), ur.dest()...)...); err != nil {
+		return nil, nil, rowError(err, "token by hash", "token")
 	}
-	return tk, nil
+	return tr.token(), ur.user(), nil
 }
 
 // TokenByID returns a token. ENOTFOUND if there is none.

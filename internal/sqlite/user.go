@@ -22,20 +22,30 @@ var (
 		disabled = ?, password_hash = ?, updated_at = ?, last_login_at = ? WHERE id = ?`)
 )
 
+// userRow receives the columns of userCols.
+type userRow struct {
+	u                      crm.User
+	created, updated       int64
+	lastLogin, lockedUntil sql.NullInt64
+}
+
+func (r *userRow) dest() []any {
+	return []any{&r.u.ID, &r.u.Email, &r.u.Name, &r.u.Role, &r.u.Language, &r.u.Disabled,
+		&r.u.PasswordHash, &r.created, &r.updated, &r.lastLogin, &r.lockedUntil}
+}
+
+func (r *userRow) user() *crm.User {
+	r.u.CreatedAt, r.u.UpdatedAt = fromMicros(r.created), fromMicros(r.updated)
+	r.u.LastLoginAt, r.u.LockedUntil = timePtr(r.lastLogin), timePtr(r.lockedUntil)
+	return &r.u
+}
+
 func scanUser(sc scanner) (*crm.User, error) {
-	var (
-		u                crm.User
-		created, updated int64
-		lastLogin        sql.NullInt64
-		lockedUntil      sql.NullInt64
-	)
-	if err := sc.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Language, &u.Disabled,
-		&u.PasswordHash, &created, &updated, &lastLogin, &lockedUntil); err != nil {
+	var r userRow
+	if err := sc.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
-	u.LastLoginAt, u.LockedUntil = timePtr(lastLogin), timePtr(lockedUntil)
-	return &u, nil
+	return r.user(), nil
 }
 
 // UserByID returns a user. ENOTFOUND if there is none.

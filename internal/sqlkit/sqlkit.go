@@ -101,3 +101,13 @@ func SearchText(q string) string {
 	q = strings.ReplaceAll(q, "\x00", "")
 	return strings.ToLower(strings.TrimSpace(q))
 }
+
+// Qualify prefixes every column of a comma-separated list with alias and a
+// dot, for joins: Qualify("t", "id, name") is "t.id, t.name".
+func Qualify(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -60,3 +60,9 @@ func TestSortColsCoverCrmSortFields(t *testing.T) {
 		}
 	}
 }
+
+func TestQualify(t *testing.T) {
+	if got, want := Qualify("t", "id, user_id,\n\tname"), "t.id, t.user_id, t.name"; got != want {
+		t.Errorf("Qualify = %q, want %q", got, want)
+	}
+}

@@ -162,15 +162,27 @@ func testTokens(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	}
 	mine, theirs := token(f.alice, "ci", crm.ScopeRead), token(f.bob, "sync", crm.ScopeWrite)
 
-	got, err := read(t, f.st, func(ctx context.Context, tx crm.Tx) (*crm.Token, error) {
-		return tx.TokenBySecretHash(ctx, hash("ci"))
+	var owner *crm.User
+	got, err := read(t, f.st, func(ctx context.Context, tx crm.Tx) (tk *crm.Token, err error) {
+		tk, owner, err = tx.TokenBySecretHash(ctx, hash("ci"))
+		return tk, err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantEqual(t, "TokenBySecretHash", got, mine)
+	alice := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) (*crm.User, error) { return tx.UserByID(ctx, f.alice) })
+	wantEqual(t, "TokenBySecretHash's user", owner, alice)
+	theirOwner := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) (*crm.User, error) {
+		_, u, err := tx.TokenBySecretHash(ctx, hash("sync"))
+		return u, err
+	})
+	if theirOwner.ID != f.bob {
+		t.Errorf("TokenBySecretHash of bob's token returned user %d, want %d", theirOwner.ID, f.bob)
+	}
 	_, err = read(t, f.st, func(ctx context.Context, tx crm.Tx) (*crm.Token, error) {
-		return tx.TokenBySecretHash(ctx, hash("nope"))
+		tk, _, err := tx.TokenBySecretHash(ctx, hash("nope"))
+		return tk, err
 	})
 	wantCode(t, "TokenBySecretHash of an unknown secret", err, crm.ENOTFOUND)
 	got, err = byID(theirs.ID)
