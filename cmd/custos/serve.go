@@ -47,7 +47,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// hash worker) from doubling before the collector runs
 	// (docs/performance.md); GOMEMLIMIT overrides it.
 	if e.getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(int64(c.Argon2Memory)*1024*int64(c.HashWorkers) + 96<<20)
+		debug.SetMemoryLimit(int64(c.Argon2Memory)*1024*int64(c.HashWorkers) + 64<<20)
 	}
 	log.Info("starting custos", slog.Any("config", c.Redacted()))
 

@@ -254,6 +254,13 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	if backstop < 10000 {
 		t.Errorf("writer wal_autocheckpoint = %d, want the large backstop", backstop)
 	}
+	var cache int
+	if err := sqlite.Writer(db).QueryRow(`PRAGMA cache_size`).Scan(&cache); err != nil {
+		t.Fatal(err)
+	}
+	if cache != -16384 {
+		t.Errorf("writer cache_size = %d, want -16384 (16 MiB)", cache)
+	}
 	marker := fmt.Sprintf("checkpoint-marker-%d", time.Now().UnixNano())
 	if err := db.Write(t.Context(), func(tx crm.Tx) error { return tx.SetSetting(t.Context(), "marker", marker) }); err != nil {
 		t.Fatal(err)
