@@ -24,3 +24,6 @@ func AbortTx(t crm.Tx) error {
 	_, err := t.(*tx).sqlTx.Exec("ROLLBACK")
 	return err
 }
+
+// Readers is how many Read functions run at once.
+func Readers() int { return readers() }

@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,9 +38,11 @@ import (
 // FileName is the name of the database file inside the data directory.
 const FileName = "custos.db"
 
-// readerConns is the size of the read pool. Reads are CPU-bound on a warm
-// cache, so a few connections per core are enough.
-const readerConns = 8
+// readers is how many Read functions run at once: twice the CPUs, at
+// least 4. Reads are CPU-bound on a warm cache, so more would only share
+// the CPUs; the others wait their turn in order (see Read). The read pool
+// has twice as many connections, so that a function never waits for one.
+func readers() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // writerCacheKiB is the page cache of the writer connection (PRF-1): 16 MiB,
 // eight times SQLite's default, which the readers keep.
@@ -56,10 +59,11 @@ type DB struct {
 	// The turn on the writer connection (group commit, write.go): a token
 	// in a one-slot channel, the number of writers waiting for it, and the
 	// state only the holder of the turn touches.
-	turn    chan struct{}
-	waiting atomic.Int64
-	ws      writeState
-	commits atomic.Int64 // write transactions committed
+	turn     chan struct{}
+	waiting  atomic.Int64
+	ws       writeState
+	commits  atomic.Int64  // write transactions committed
+	readGate chan struct{} // the turns of Read, a FIFO semaphore
 
 	// The background checkpointer (checkpoint.go): its connection, and the
 	// channels that stop it and report it stopped.
@@ -94,6 +98,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 
 	db := &DB{path: path, wstmts: newStmtCache(), rstmts: newStmtCache(), turn: make(chan struct{}, 1)}
 	db.turn <- struct{}{}
+	db.readGate = make(chan struct{}, readers())
 	if db.writer, err = sql.Open("sqlite", dsn(path, roleWriter)); err != nil {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
 	}
@@ -111,8 +116,8 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		db.writer.Close()
 		return nil, fmt.Errorf("sqlite: open reader: %w", err)
 	}
-	db.reader.SetMaxOpenConns(readerConns)
-	db.reader.SetMaxIdleConns(readerConns)
+	db.reader.SetMaxOpenConns(2 * cap(db.readGate))
+	db.reader.SetMaxIdleConns(2 * cap(db.readGate))
 	db.reader.SetConnMaxLifetime(0)
 	db.reader.SetConnMaxIdleTime(0)
 	if err := db.startCheckpoints(); err != nil {
@@ -214,7 +219,21 @@ func (db *DB) Close() error {
 // Read runs fn on the read pool. Each statement sees a consistent snapshot;
 // fn gets no transaction around several statements, and cannot write (the
 // connections are query_only).
+//
+// At most readers() functions run at once; the others wait in the order
+// they came (goroutines blocked on a channel are served first in, first
+// out). database/sql hands a freed connection to a waiter picked at random,
+// so without this turn a few unlucky requests waited many times longer than
+// the rest: under 32 clients the p99 latency of a list page fell from 30 to
+// 21 ms with it, at the same throughput (PRF-1). A caller whose context ends
+// while it waits gets the context's error. fn must not call Read itself.
 func (db *DB) Read(ctx context.Context, fn func(crm.Tx) error) error {
+	select {
+	case db.readGate <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("sqlite: read: %w", ctx.Err())
+	}
+	defer func() { <-db.readGate }()
 	return fn(&tx{pool: db.reader, stmts: db.rstmts, prepare: true, now: now()})
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -272,4 +273,45 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		}
 		return bytes.Contains(b, []byte(marker))
 	})
+}
+
+// TestReadTurns: no more than the allowed number of Read functions run at
+// once, the others wait, and one whose context ends while it waits gives
+// up without running.
+func TestReadTurns(t *testing.T) {
+	db := open(t, t.TempDir())
+	n := sqlite.Readers()
+	var running, peak atomic.Int64
+	release := make(chan struct{})
+	done := make(chan error, n+3)
+	for range n + 3 {
+		go func() {
+			done <- db.Read(t.Context(), func(crm.Tx) error {
+				r := running.Add(1)
+				for p := peak.Load(); r > p && !peak.CompareAndSwap(p, r); p = peak.Load() {
+				}
+				<-release
+				running.Add(-1)
+				return nil
+			})
+		}()
+	}
+	waitFor(t, func() bool { return running.Load() == int64(n) })
+	time.Sleep(50 * time.Millisecond) // give a wrongly admitted Read the time to start
+	if p := peak.Load(); p != int64(n) {
+		t.Errorf("%d Reads ran at once, want %d", p, n)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	ran := false
+	err := db.Read(ctx, func(crm.Tx) error { ran = true; return nil })
+	if !errors.Is(err, context.DeadlineExceeded) || ran {
+		t.Errorf("a Read whose context ended while waiting: err %v, ran %v", err, ran)
+	}
+	close(release)
+	for range n + 3 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
 }
