@@ -122,7 +122,7 @@ var options = []option{
 	{"argon2-memory", "argon2id memory in KiB", "65536", integer(func(c *Config) *int { return &c.Argon2Memory })},
 	{"argon2-time", "argon2id passes", "2", integer(func(c *Config) *int { return &c.Argon2Time })},
 	{"argon2-threads", "argon2id lanes", "2", integer(func(c *Config) *int { return &c.Argon2Threads })},
-	{"hash-workers", "password hashes computed at once (more wait; a flood gets 429)", "2", integer(func(c *Config) *int { return &c.HashWorkers })},
+	{"hash-workers", "password hashes computed at once (more wait; a flood gets 429); each uses argon2-threads cores and argon2-memory", "1", integer(func(c *Config) *int { return &c.HashWorkers })},
 	{"mfa-roles", "roles that must use a second factor, comma-separated (admin always does)", "admin,manager", str(func(c *Config) *string { return &c.MFARoles })},
 	{"step-up-window", "how long a re-authentication allows sensitive actions (user administration, tokens, second factors)", "5m", duration(func(c *Config) *time.Duration { return &c.StepUpWindow })},
 	{"lockout-threshold", "failed passwords or codes that lock an account (1 to 100)", "10", integer(func(c *Config) *int { return &c.LockoutThreshold })},
