@@ -27,3 +27,6 @@ func AbortTx(t crm.Tx) error {
 
 // Readers is how many Read functions run at once.
 func Readers() int { return readers() }
+
+// MaxGroup is the most writes one transaction holds.
+const MaxGroup = maxGroup

@@ -35,8 +35,12 @@ import (
 // the context's error and its fn never runs.
 
 // maxGroup bounds a group, so that a steady stream of writers still commits
-// every so often, and a failed commit fails few.
-const maxGroup = 64
+// every so often, and a failed commit fails few. Smaller groups also keep
+// the pipeline full: the members of a group wait for its commit, and while
+// they do the rest of their requests' work (and their clients' next
+// requests), the writer has little to do. Measured with 32 clients: 16
+// gave 5 to 20% more creates per second than 64, 32 or 8 (PRF-1).
+const maxGroup = 16
 
 var (
 	sqlSavepoint  = static(`SAVEPOINT custos_write`)

@@ -107,13 +107,15 @@ func settings(t *testing.T, db *sqlite.DB, keys ...string) string {
 	return strings.Join(have, " ")
 }
 
-// TestGroupCommit: writes queued behind one another commit together, once,
-// and each is durable when its Write returns (PRF-1).
+// TestGroupCommit: writes queued behind one another commit together, in
+// groups of at most MaxGroup, and each is durable when its Write returns
+// (PRF-1).
 func TestGroupCommit(t *testing.T) {
 	db := open(t, t.TempDir())
 	var fns []func(crm.Tx) error
 	var keys []string
-	for i := range 20 {
+	queued := sqlite.MaxGroup + 5 // with the first: one full group and six
+	for i := range queued {
 		keys = append(keys, fmt.Sprint("k", i))
 		fns = append(fns, set(keys[i]))
 	}
@@ -127,8 +129,8 @@ func TestGroupCommit(t *testing.T) {
 			t.Errorf("write %d: %+v", i, o)
 		}
 	}
-	if n := sqlite.Commits(db) - before; n != 1 {
-		t.Errorf("%d commits for 21 queued writes, want 1", n)
+	if n := sqlite.Commits(db) - before; n != 2 {
+		t.Errorf("%d commits for %d queued writes, want 2", n, queued+1)
 	}
 	if got, want := settings(t, db, append([]string{"first"}, keys...)...), "first "+strings.Join(keys, " "); got != want {
 		t.Errorf("stored %q, want %q", got, want)
