@@ -5,15 +5,13 @@ import (
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/sqlkit"
 )
 
-const userCols = `id, email, name, role, language, disabled, password_hash, created_at,
-	updated_at, last_login_at, locked_until`
-
 const (
-	sqlUserByID    = `SELECT ` + userCols + ` FROM users WHERE id = $1`
-	sqlUserByEmail = `SELECT ` + userCols + ` FROM users WHERE email = $1`
-	sqlUsers       = `SELECT ` + userCols + ` FROM users ORDER BY id`
+	sqlUserByID    = `SELECT ` + sqlkit.UserCols + ` FROM users WHERE id = $1`
+	sqlUserByEmail = `SELECT ` + sqlkit.UserCols + ` FROM users WHERE email = $1`
+	sqlUsers       = `SELECT ` + sqlkit.UserCols + ` FROM users ORDER BY id`
 	sqlCountUsers  = `SELECT count(*) FROM users`
 	sqlInsertUser  = `INSERT INTO users (email, name, role, language, disabled,
 		password_hash, created_at, updated_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -28,36 +26,10 @@ const (
 // rows that refer to the user.
 const lockUser = "FOR NO KEY UPDATE"
 
-// userRow receives the columns of userCols.
-type userRow struct {
-	u                      crm.User
-	created, updated       int64
-	lastLogin, lockedUntil *int64
-}
-
-func (r *userRow) dest() []any {
-	return []any{&r.u.ID, &r.u.Email, &r.u.Name, &r.u.Role, &r.u.Language, &r.u.Disabled,
-		&r.u.PasswordHash, &r.created, &r.updated, &r.lastLogin, &r.lockedUntil}
-}
-
-func (r *userRow) user() *crm.User {
-	r.u.CreatedAt, r.u.UpdatedAt = fromMicros(r.created), fromMicros(r.updated)
-	r.u.LastLoginAt, r.u.LockedUntil = timePtr(r.lastLogin), timePtr(r.lockedUntil)
-	return &r.u
-}
-
-func scanUser(sc scanner) (*crm.User, error) {
-	var r userRow
-	if err := sc.Scan(r.dest()...); err != nil {
-		return nil, err
-	}
-	return r.user(), nil
-}
-
 // UserByID returns a user. ENOTFOUND if there is none. Inside a Write the
 // row stays locked until the transaction ends.
 func (t *tx) UserByID(ctx context.Context, id int64) (*crm.User, error) {
-	u, err := scanUser(t.q.QueryRow(ctx, sqlUserByID+t.lock(lockUser), id))
+	u, err := sqlkit.ScanUser(t.q.QueryRow(ctx, sqlUserByID+t.lock(lockUser), id))
 	if err != nil {
 		return nil, rowError(err, "user by id", "user")
 	}
@@ -68,7 +40,7 @@ func (t *tx) UserByID(ctx context.Context, id int64) (*crm.User, error) {
 // ENOTFOUND if there is none. Inside a Write the row stays locked until the
 // transaction ends.
 func (t *tx) UserByEmail(ctx context.Context, email string) (*crm.User, error) {
-	u, err := scanUser(t.q.QueryRow(ctx, sqlUserByEmail+t.lock(lockUser), strings.ToLower(email)))
+	u, err := sqlkit.ScanUser(t.q.QueryRow(ctx, sqlUserByEmail+t.lock(lockUser), strings.ToLower(email)))
 	if err != nil {
 		return nil, rowError(err, "user by email", "user")
 	}
@@ -84,7 +56,7 @@ func (t *tx) Users(ctx context.Context) ([]*crm.User, error) {
 	defer rows.Close()
 	list := []*crm.User{}
 	for rows.Next() {
-		u, err := scanUser(rows)
+		u, err := sqlkit.ScanUser(rows)
 		if err != nil {
 			return nil, rowError(err, "scan user", "user")
 		}

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -11,46 +10,17 @@ import (
 
 // Only the SHA-256 of an API token's secret is stored, in secret_hash.
 
-const tokenCols = `id, user_id, name, scope, prefix, secret_hash, created_at, expires_at,
-	last_used_at, revoked_at`
-
 var (
 	sqlInsertToken = static(`INSERT INTO tokens (user_id, name, scope, prefix, secret_hash,
 		created_at, expires_at, last_used_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	sqlTokenByHash = static(`SELECT ` + sqlkit.Qualify("t", tokenCols) + `, ` + sqlkit.Qualify("u", userCols) + `
+	sqlTokenByHash = static(`SELECT ` + sqlkit.Qualify("t", sqlkit.TokenCols) + `, ` + sqlkit.Qualify("u", sqlkit.UserCols) + `
 		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?`)
-	sqlTokenByID    = static(`SELECT ` + tokenCols + ` FROM tokens WHERE id = ?`)
-	sqlTokensAll    = static(`SELECT ` + tokenCols + ` FROM tokens ORDER BY id`)
-	sqlTokensByUser = static(`SELECT ` + tokenCols + ` FROM tokens WHERE user_id = ? ORDER BY id`)
+	sqlTokenByID    = static(`SELECT ` + sqlkit.TokenCols + ` FROM tokens WHERE id = ?`)
+	sqlTokensAll    = static(`SELECT ` + sqlkit.TokenCols + ` FROM tokens ORDER BY id`)
+	sqlTokensByUser = static(`SELECT ` + sqlkit.TokenCols + ` FROM tokens WHERE user_id = ? ORDER BY id`)
 	sqlTouchToken   = static(`UPDATE tokens SET last_used_at = ? WHERE id = ?`)
 	sqlRevokeToken  = static(`UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`)
 )
-
-// tokenRow receives the columns of tokenCols.
-type tokenRow struct {
-	tk                crm.Token
-	created, expires  int64
-	lastUsed, revoked sql.NullInt64
-}
-
-func (r *tokenRow) dest() []any {
-	return []any{&r.tk.ID, &r.tk.UserID, &r.tk.Name, &r.tk.Scope, &r.tk.Prefix, &r.tk.SecretHash,
-		&r.created, &r.expires, &r.lastUsed, &r.revoked}
-}
-
-func (r *tokenRow) token() *crm.Token {
-	r.tk.CreatedAt, r.tk.ExpiresAt = fromMicros(r.created), fromMicros(r.expires)
-	r.tk.LastUsedAt, r.tk.RevokedAt = timePtr(r.lastUsed), timePtr(r.revoked)
-	return &r.tk
-}
-
-func scanToken(sc scanner) (*crm.Token, error) {
-	var r tokenRow
-	if err := sc.Scan(r.dest()...); err != nil {
-		return nil, err
-	}
-	return r.token(), nil
-}
 
 // InsertToken stores a new API token and sets tk.ID.
 func (t *tx) InsertToken(ctx context.Context, tk *crm.Token) error {
@@ -68,17 +38,17 @@ func (t *tx) InsertToken(ctx context.Context, tk *crm.Token) error {
 // or expired ones included (the caller checks), and its user, in one
 // statement: every API request makes it (PRF-1). ENOTFOUND if there is none.
 func (t *tx) TokenBySecretHash(ctx context.Context, hash []byte) (*crm.Token, *crm.User, error) {
-	var tr tokenRow
-	var ur userRow
-	if err := t.queryRow(ctx, sqlTokenByHash, hash).Scan(append(tr.dest(), ur.dest()...)...); err != nil {
+	var tr sqlkit.TokenRow
+	var ur sqlkit.UserRow
+	if err := t.queryRow(ctx, sqlTokenByHash, hash).Scan(append(tr.Dest(), ur.Dest()...)...); err != nil {
 		return nil, nil, rowError(err, "token by hash", "token")
 	}
-	return tr.token(), ur.user(), nil
+	return tr.Token(), ur.User(), nil
 }
 
 // TokenByID returns a token. ENOTFOUND if there is none.
 func (t *tx) TokenByID(ctx context.Context, id int64) (*crm.Token, error) {
-	tk, err := scanToken(t.queryRow(ctx, sqlTokenByID, id))
+	tk, err := sqlkit.ScanToken(t.queryRow(ctx, sqlTokenByID, id))
 	if err != nil {
 		return nil, rowError(err, "token by id", "token")
 	}
@@ -98,7 +68,7 @@ func (t *tx) Tokens(ctx context.Context, userID int64) ([]*crm.Token, error) {
 	defer rows.Close()
 	list := []*crm.Token{}
 	for rows.Next() {
-		tk, err := scanToken(rows)
+		tk, err := sqlkit.ScanToken(rows)
 		if err != nil {
 			return nil, rowError(err, "scan token", "token")
 		}

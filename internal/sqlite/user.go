@@ -2,19 +2,16 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/sqlkit"
 )
 
-const userCols = `id, email, name, role, language, disabled, password_hash, created_at,
-	updated_at, last_login_at, locked_until`
-
 var (
-	sqlUserByID    = static(`SELECT ` + userCols + ` FROM users WHERE id = ?`)
-	sqlUserByEmail = static(`SELECT ` + userCols + ` FROM users WHERE email = ?`)
-	sqlUsers       = static(`SELECT ` + userCols + ` FROM users ORDER BY id`)
+	sqlUserByID    = static(`SELECT ` + sqlkit.UserCols + ` FROM users WHERE id = ?`)
+	sqlUserByEmail = static(`SELECT ` + sqlkit.UserCols + ` FROM users WHERE email = ?`)
+	sqlUsers       = static(`SELECT ` + sqlkit.UserCols + ` FROM users ORDER BY id`)
 	sqlCountUsers  = static(`SELECT count(*) FROM users`)
 	sqlInsertUser  = static(`INSERT INTO users (email, name, role, language, disabled,
 		password_hash, created_at, updated_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -22,35 +19,9 @@ var (
 		disabled = ?, password_hash = ?, updated_at = ?, last_login_at = ? WHERE id = ?`)
 )
 
-// userRow receives the columns of userCols.
-type userRow struct {
-	u                      crm.User
-	created, updated       int64
-	lastLogin, lockedUntil sql.NullInt64
-}
-
-func (r *userRow) dest() []any {
-	return []any{&r.u.ID, &r.u.Email, &r.u.Name, &r.u.Role, &r.u.Language, &r.u.Disabled,
-		&r.u.PasswordHash, &r.created, &r.updated, &r.lastLogin, &r.lockedUntil}
-}
-
-func (r *userRow) user() *crm.User {
-	r.u.CreatedAt, r.u.UpdatedAt = fromMicros(r.created), fromMicros(r.updated)
-	r.u.LastLoginAt, r.u.LockedUntil = timePtr(r.lastLogin), timePtr(r.lockedUntil)
-	return &r.u
-}
-
-func scanUser(sc scanner) (*crm.User, error) {
-	var r userRow
-	if err := sc.Scan(r.dest()...); err != nil {
-		return nil, err
-	}
-	return r.user(), nil
-}
-
 // UserByID returns a user. ENOTFOUND if there is none.
 func (t *tx) UserByID(ctx context.Context, id int64) (*crm.User, error) {
-	u, err := scanUser(t.queryRow(ctx, sqlUserByID, id))
+	u, err := sqlkit.ScanUser(t.queryRow(ctx, sqlUserByID, id))
 	if err != nil {
 		return nil, rowError(err, "user by id", "user")
 	}
@@ -60,7 +31,7 @@ func (t *tx) UserByID(ctx context.Context, id int64) (*crm.User, error) {
 // UserByEmail returns the user with the email, compared in lower case.
 // ENOTFOUND if there is none.
 func (t *tx) UserByEmail(ctx context.Context, email string) (*crm.User, error) {
-	u, err := scanUser(t.queryRow(ctx, sqlUserByEmail, strings.ToLower(email)))
+	u, err := sqlkit.ScanUser(t.queryRow(ctx, sqlUserByEmail, strings.ToLower(email)))
 	if err != nil {
 		return nil, rowError(err, "user by email", "user")
 	}
@@ -76,7 +47,7 @@ func (t *tx) Users(ctx context.Context) ([]*crm.User, error) {
 	defer rows.Close()
 	list := []*crm.User{}
 	for rows.Next() {
-		u, err := scanUser(rows)
+		u, err := sqlkit.ScanUser(rows)
 		if err != nil {
 			return nil, rowError(err, "scan user", "user")
 		}
