@@ -28,8 +28,8 @@ type outcome struct {
 // "first"), queues one Write per fn behind it, in order, and then lets the
 // first finish, so that every queued Write finds the others waiting: group
 // commit then puts them all in one transaction. firstErr is what the first
-// fn returns. It returns the first Write's error and the outcome of each fn.
-func queue(t *testing.T, db *sqlite.DB, firstErr error, ctxs []context.Context, fns ...func(crm.Tx) error) (error, []outcome) {
+// fn returns. It returns the outcome of each fn and the first Write's error.
+func queue(t *testing.T, db *sqlite.DB, firstErr error, ctxs []context.Context, fns ...func(crm.Tx) error) ([]outcome, error) {
 	t.Helper()
 	inWrite, release, firstDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
@@ -67,7 +67,7 @@ func queue(t *testing.T, db *sqlite.DB, firstErr error, ctxs []context.Context, 
 	for range fns {
 		<-done
 	}
-	return err, outs
+	return outs, err
 }
 
 func waitFor(t *testing.T, cond func() bool) {
@@ -120,7 +120,7 @@ func TestGroupCommit(t *testing.T) {
 		fns = append(fns, set(keys[i]))
 	}
 	before := sqlite.Commits(db)
-	firstErr, outs := queue(t, db, nil, nil, fns...)
+	outs, firstErr := queue(t, db, nil, nil, fns...)
 	if firstErr != nil {
 		t.Fatal(firstErr)
 	}
@@ -147,7 +147,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 	cancel() // it queues all the same, and must not run when its turn comes
 	ranCancelled := false
 	before := sqlite.Commits(db)
-	firstErr, outs := queue(t, db, nil,
+	outs, firstErr := queue(t, db, nil,
 		[]context.Context{nil, nil, nil, nil, cancelled, nil},
 		set("a"),
 		func(tx crm.Tx) error { _ = set("fails")(tx); return boom },
@@ -187,7 +187,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 func TestGroupCommitFirstFails(t *testing.T) {
 	db := open(t, t.TempDir())
 	boom := errors.New("boom")
-	firstErr, outs := queue(t, db, boom, nil, set("a"), set("b"))
+	outs, firstErr := queue(t, db, boom, nil, set("a"), set("b"))
 	if !errors.Is(firstErr, boom) {
 		t.Errorf("first write returned %v, want its error", firstErr)
 	}
@@ -206,7 +206,7 @@ func TestGroupCommitFirstFails(t *testing.T) {
 // it start afresh.
 func TestGroupCommitBroken(t *testing.T) {
 	db := open(t, t.TempDir())
-	firstErr, outs := queue(t, db, nil, nil,
+	outs, firstErr := queue(t, db, nil, nil,
 		set("a"),
 		func(tx crm.Tx) error {
 			if err := set("aborts")(tx); err != nil {
