@@ -48,12 +48,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// (docs/performance.md); GOMEMLIMIT overrides it.
 	if e.getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(int64(c.Argon2Memory)*1024*int64(c.HashWorkers) + 64<<20)
-	}
-	// With that limit capping the heap, the collector can run half as
-	// often as Go's default: 20 to 25% more reads per CPU-second in the
-	// bench, at the same peak memory (PRF-1). GOGC overrides it.
-	if e.getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
+		// With that limit capping the heap, the collector can run half
+		// as often as Go's default: 20 to 25% more reads per CPU-second
+		// in the bench, at the same peak memory (PRF-1). Not without
+		// the limit, and GOGC overrides it.
+		if e.getenv("GOGC") == "" {
+			debug.SetGCPercent(200)
+		}
 	}
 	log.Info("starting custos", slog.Any("config", c.Redacted()))
 

@@ -275,13 +275,13 @@ func (t *tx) UpdateContact(ctx context.Context, c *crm.Contact) error {
 	if phone != c.Phone {
 		mask |= chgPhone
 	}
-	if company != (sql.NullInt64{Int64: deref(c.CompanyID), Valid: c.CompanyID != nil}) {
+	if company.Valid != (c.CompanyID != nil) || (company.Valid && company.Int64 != *c.CompanyID) {
 		mask |= chgCompany
 	}
 	if owner != c.OwnerID {
 		mask |= chgOwner
 	}
-	if deleted != (sql.NullInt64{Int64: micros(deref(c.DeletedAt)), Valid: c.DeletedAt != nil}) {
+	if deleted.Valid != (c.DeletedAt != nil) || (deleted.Valid && deleted.Int64 != micros(*c.DeletedAt)) {
 		mask |= chgDeleted
 	}
 	newTags := encodeTags(c.Tags)
@@ -369,15 +369,6 @@ func contactUpdate(c *crm.Contact, tags string, mask int) (string, []any) {
 	}
 	b.WriteString(" WHERE id = ? AND version = ?")
 	return b.String(), append(args, c.ID, c.Version-1)
-}
-
-// deref returns *p, or the zero value for nil.
-func deref[T any](p *T) T {
-	var v T
-	if p != nil {
-		v = *p
-	}
-	return v
 }
 
 const consentCols = `id, contact_id, purpose, granted, source, recorded_by, recorded_at`

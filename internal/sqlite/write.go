@@ -21,10 +21,8 @@ import (
 // is what running the fns one after the other would give; nobody hears of
 // success before the commit that makes their write durable.
 //
-// A fn that joins a group in which others have already succeeded runs inside
-// a SAVEPOINT, so that its failure (an error it returns, a panic, or
-// runtime.Goexit) rolls back its own work only. The first fn of a group runs
-// without one: when it fails, the whole transaction is rolled back. Should
+// Each fn runs inside a SAVEPOINT, so that its failure (an error it
+// returns, a panic, or runtime.Goexit) rolls back its own work only. Should
 // SQLite itself abort the transaction (an I/O error, a full disk), the
 // savepoint is gone; the group is then broken and every member gets an
 // error, as a failed commit would give them.
@@ -32,7 +30,9 @@ import (
 // Statements inside a write ignore the cancellation of the caller's
 // context: interrupting one would make SQLite roll back the whole shared
 // transaction. A caller whose context ends while it waits for its turn gets
-// the context's error and its fn never runs.
+// the context's error and its fn never runs; one whose fn has run waits for
+// the group's commit, whatever its context, so that it never hears of a
+// failure of work that was then committed.
 
 // maxGroup bounds a group, so that a steady stream of writers still commits
 // every so often, and a failed commit fails few. Smaller groups also keep
@@ -70,11 +70,13 @@ type writeState struct {
 // possibly shared with other writes (group commit, above), and returns once
 // that transaction has committed (nil) or rolled back (an error). fn's
 // changes are undone if it returns an error or panics, and the panic goes
-// on. Writes queue for the one connection, so fn must not call Write itself.
+// on. A caller whose context ends while it waits for its turn gets the
+// context's error at once, and fn never runs. Writes queue for the one
+// connection, so fn must not call Write itself.
 func (db *DB) Write(ctx context.Context, fn func(crm.Tx) error) error {
-	db.waiting.Add(1)
-	<-db.turn // never abandoned: whoever holds the turn must pass it on
-	db.waiting.Add(-1)
+	if err := db.takeTurn(ctx); err != nil {
+		return err
+	}
 	st := &db.ws
 	if st.closed {
 		db.turn <- struct{}{}
@@ -97,43 +99,59 @@ func (db *DB) Write(ctx context.Context, fn func(crm.Tx) error) error {
 	}
 	t := *g.tx
 	t.now = now()
-	guarded := g.members > 0
-	if guarded {
-		if _, err := t.exec(ctx, sqlSavepoint); err != nil {
-			g.broken = fmt.Errorf("sqlite: savepoint: %w", err)
-			return db.pass(g, false)
-		}
+	// Every fn runs inside a savepoint, the first of a group too: its
+	// RELEASE is how an abort of the transaction under fn (which SQLite
+	// may do on an I/O error or a full disk) is noticed even when fn
+	// returns nil.
+	if _, err := t.exec(ctx, sqlSavepoint); err != nil {
+		g.broken = fmt.Errorf("sqlite: savepoint: %w", err)
+		db.pass(g, false)
+		return g.broken
 	}
 	finished := false
 	defer func() {
 		if !finished { // fn panicked or called runtime.Goexit
-			db.undo(g, &t, guarded)
+			db.undo(g, &t)
 			db.pass(g, false)
 		}
 	}()
 	err := fn(&t)
 	finished = true
 	if err != nil {
-		db.undo(g, &t, guarded)
+		db.undo(g, &t)
 		db.pass(g, false)
 		return err
 	}
-	if guarded {
-		if _, err := t.exec(ctx, sqlRelease); err != nil {
-			g.broken = fmt.Errorf("sqlite: release savepoint: %w", err)
-		}
+	if _, err := t.exec(ctx, sqlRelease); err != nil {
+		g.broken = fmt.Errorf("sqlite: release savepoint: %w", err)
 	}
 	g.members++
 	return db.pass(g, true)
 }
 
-// undo rolls back the work of the fn that just failed in g: to its
-// savepoint, or, for the first fn of the group, the whole transaction.
-func (db *DB) undo(g *group, t *tx, guarded bool) {
-	if !guarded {
-		db.end(g, false)
-		return
+// takeTurn waits for the turn on the writer connection. A writer counted
+// in waiting must take the turn, since whoever holds it hands it on to a
+// waiting writer; so when ctx ends first, a goroutine takes the turn in the
+// caller's stead and passes it straight on.
+func (db *DB) takeTurn(ctx context.Context) error {
+	db.waiting.Add(1)
+	select {
+	case <-db.turn:
+		db.waiting.Add(-1)
+		return nil
+	case <-ctx.Done():
+		go func() {
+			<-db.turn
+			db.waiting.Add(-1)
+			db.pass(db.ws.open, false)
+		}()
+		return fmt.Errorf("sqlite: write: %w", ctx.Err())
 	}
+}
+
+// undo rolls back the work of the fn that just failed in g, to its
+// savepoint; the work of the group's other members stays.
+func (db *DB) undo(g *group, t *tx) {
 	if _, err := t.exec(context.Background(), sqlRollbackTo); err != nil {
 		g.broken = fmt.Errorf("sqlite: roll back to savepoint: %w", err)
 		return

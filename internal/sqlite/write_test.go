@@ -317,3 +317,147 @@ func TestReadTurns(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupCommitFirstAborted: when SQLite aborts the transaction under the
+// first write of a group and its fn returns nil all the same, that write is
+// not told it succeeded, and the writes queued behind it start afresh
+// rather than committing on their own under an error.
+func TestGroupCommitFirstAborted(t *testing.T) {
+	db := open(t, t.TempDir())
+	inWrite, release, firstDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		firstDone <- db.Write(t.Context(), func(tx crm.Tx) error {
+			if err := set("first")(tx); err != nil {
+				return err
+			}
+			if err := sqlite.AbortTx(tx); err != nil {
+				return err
+			}
+			close(inWrite)
+			<-release
+			return nil
+		})
+	}()
+	<-inWrite
+	errs := make(chan error, 2)
+	for i, k := range []string{"a", "b"} {
+		go func() { errs <- db.Write(t.Context(), set(k)) }()
+		waitFor(t, func() bool { return sqlite.Waiting(db) == int64(i+1) })
+	}
+	close(release)
+	if err := <-firstDone; err == nil {
+		t.Error("the aborted first write was told it succeeded")
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("a write queued behind the aborted one: %v", err)
+		}
+	}
+	if got, want := settings(t, db, "first", "a", "b"), "a b"; got != want {
+		t.Errorf("stored %q, want %q", got, want)
+	}
+}
+
+// TestQueuedWriteHonoursContext: a writer whose context ends while it waits
+// for the turn gets its error at once, its fn never runs, and the writers
+// after it are not stranded.
+func TestQueuedWriteHonoursContext(t *testing.T) {
+	db := open(t, t.TempDir())
+	inWrite, release, firstDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		firstDone <- db.Write(t.Context(), func(tx crm.Tx) error {
+			close(inWrite)
+			<-release
+			return set("first")(tx)
+		})
+	}()
+	<-inWrite
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	ran := false
+	start := time.Now()
+	err := db.Write(ctx, func(tx crm.Tx) error { ran = true; return set("late")(tx) })
+	if !errors.Is(err, context.DeadlineExceeded) || ran {
+		t.Errorf("queued write past its deadline: err %v, ran %v", err, ran)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("it returned after %v, not at its deadline", d)
+	}
+	after := make(chan error, 1)
+	go func() { after <- db.Write(t.Context(), set("after")) }()
+	waitFor(t, func() bool { return sqlite.Waiting(db) == 2 }) // the abandoned turn and "after"
+	close(release)
+	if err := <-firstDone; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-after:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the write after the abandoned one never ran")
+	}
+	if got, want := settings(t, db, "first", "late", "after"), "first after"; got != want {
+		t.Errorf("stored %q, want %q", got, want)
+	}
+}
+
+// TestUpdateNamesOnlyChangedColumns: an update that changes no indexed
+// column does not name one in its SET list (SQLite would rewrite their
+// index entries), and one that changes a name or restores a contact does.
+func TestUpdateNamesOnlyChangedColumns(t *testing.T) {
+	db := open(t, t.TempDir())
+	ctx := t.Context()
+	if _, err := sqlite.Writer(db).Exec(`CREATE TRIGGER indexed_set AFTER UPDATE OF first_name, last_name,
+		first_name_lc, last_name_lc, email, phone, company_id, owner_id, deleted_at ON contacts
+		BEGIN INSERT INTO settings (key, value) VALUES ('indexed-' || NEW.version, 'set'); END`); err != nil {
+		t.Fatal(err)
+	}
+	u := &crm.User{Email: "o@x.test", Name: "O", Role: crm.RoleSales, Language: "en", PasswordHash: "x"}
+	c := &crm.Contact{FirstName: "Olga", LastName: "Ivanova", Email: "o@x.test", Tags: []string{"vip"}, Version: 1}
+	write := func(fn func(tx crm.Tx) error) {
+		t.Helper()
+		if err := db.Write(ctx, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(func(tx crm.Tx) error {
+		if err := tx.InsertUser(ctx, u); err != nil {
+			return err
+		}
+		c.OwnerID, c.CreatedAt, c.UpdatedAt = u.ID, tx.Now(), tx.Now()
+		return tx.InsertContact(ctx, c)
+	})
+	update := func(change func()) {
+		t.Helper()
+		change()
+		c.Version++
+		write(func(tx crm.Tx) error { c.UpdatedAt = tx.Now(); return tx.UpdateContact(ctx, c) })
+	}
+	fired := func(version int64) bool {
+		t.Helper()
+		return settings(t, db, fmt.Sprint("indexed-", version)) != ""
+	}
+	update(func() { c.Title = "Director" })
+	if fired(c.Version) {
+		t.Error("a title-only update named an indexed column")
+	}
+	update(func() { c.LastName = "Petrova" })
+	if !fired(c.Version) {
+		t.Error("a last-name update did not set the name columns")
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	update(func() { c.DeletedAt = &now })
+	if !fired(c.Version) {
+		t.Error("a soft delete did not set deleted_at")
+	}
+	update(func() { c.Notes = "deleted, still" })
+	if fired(c.Version) {
+		t.Error("a notes update of a deleted contact named an indexed column")
+	}
+	update(func() { c.DeletedAt = nil })
+	if !fired(c.Version) {
+		t.Error("a restore did not set deleted_at")
+	}
+}
