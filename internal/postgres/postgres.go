@@ -117,6 +117,26 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
+// Optimize refreshes the planner's statistics of every table of the
+// schema, as is wise after a bulk import: until autovacuum gets round to a
+// table that was never analysed, PostgreSQL plans its queries blind.
+func (db *DB) Optimize(ctx context.Context) error {
+	rows, err := db.writer.Query(ctx, `SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()`)
+	if err != nil {
+		return fmt.Errorf("postgres: optimize: %w", err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("postgres: optimize: %w", err)
+	}
+	for _, t := range tables {
+		if _, err := db.writer.Exec(ctx, "ANALYZE "+t); err != nil {
+			return fmt.Errorf("postgres: analyze %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
 // Close closes both pools, waiting for the connections in use.
 func (db *DB) Close() error {
 	if db.reader != nil {

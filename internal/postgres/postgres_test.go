@@ -477,3 +477,26 @@ func TestInvalidText(t *testing.T) {
 		t.Errorf("cursor with a NUL key: %v, want EINVALID on cursor", err)
 	}
 }
+
+// TestOptimize: after a bulk load, Optimize gives every table of the
+// schema planner statistics (and only this schema's tables).
+func TestOptimize(t *testing.T) {
+	db := postgrestest.New(t)
+	never := `SELECT count(*) FROM pg_stat_user_tables
+		WHERE schemaname = current_schema() AND last_analyze IS NULL`
+	before := count(t, db, never)
+	if before == 0 {
+		t.Skip("every table was analysed already (autovacuum)")
+	}
+	if err := db.Optimize(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// The statistics collector reports asynchronously.
+	deadline := time.Now().Add(10 * time.Second)
+	for count(t, db, never) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tables still never analysed", count(t, db, never))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

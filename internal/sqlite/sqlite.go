@@ -150,6 +150,15 @@ func (db *DB) ready(ctx context.Context) {
 	db.prepareWriter(ctx)
 }
 
+// Optimize refreshes the planner's statistics where they are stale, as is
+// wise after a bulk import; Open does the same for a database it opens.
+func (db *DB) Optimize(ctx context.Context) error {
+	if _, err := db.writer.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+		return fmt.Errorf("sqlite: optimize: %w", err)
+	}
+	return nil
+}
+
 // dsn returns the data source name of one pool. The path is escaped as a
 // file: URI so that no character of it can start the query string.
 func dsn(path string, role connRole) string {
