@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -460,4 +462,84 @@ func TestUpdateNamesOnlyChangedColumns(t *testing.T) {
 	if !fired(c.Version) {
 		t.Error("a restore did not set deleted_at")
 	}
+}
+
+// TestGroupCommitStress: writers that succeed, fail, panic, exit their
+// goroutine or run out of time, at random and at once. Afterwards exactly the
+// writes whose Write returned nil are stored; then Close with writers still
+// queued neither hangs nor races.
+func TestGroupCommitStress(t *testing.T) {
+	db, err := sqlite.Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		key string
+		ok  bool // Write returned nil
+	}
+	var mu sync.Mutex
+	var results []result
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 7))
+			for i := range 150 {
+				key := fmt.Sprintf("g%d-%d", g, i)
+				kind := rng.IntN(10)
+				ctx, cancel := context.WithCancel(context.Background())
+				if kind == 0 {
+					ctx, cancel = context.WithTimeout(ctx, time.Duration(rng.IntN(200))*time.Microsecond)
+				}
+				r := result{key: key}
+				done := make(chan struct{})
+				go func() { // its own goroutine, for the fn that calls Goexit
+					defer close(done)
+					defer func() { _ = recover() }()
+					err := db.Write(ctx, func(tx crm.Tx) error {
+						if err := set(key)(tx); err != nil {
+							return err
+						}
+						switch kind {
+						case 1:
+							return errors.New("boom")
+						case 2:
+							panic("boom")
+						case 3:
+							runtime.Goexit()
+						}
+						return nil
+					})
+					r.ok = err == nil
+				}()
+				<-done
+				cancel()
+				mu.Lock()
+				results = append(results, r)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for _, r := range results {
+		if stored := settings(t, db, r.key) != ""; stored != r.ok {
+			t.Errorf("%s: Write succeeded %v, stored %v", r.key, r.ok, stored)
+		}
+	}
+	var queued sync.WaitGroup
+	for i := range 20 {
+		queued.Go(func() {
+			_ = db.Write(context.Background(), func(tx crm.Tx) error {
+				time.Sleep(time.Millisecond)
+				return set(fmt.Sprint("c", i))(tx)
+			})
+		})
+	}
+	time.Sleep(3 * time.Millisecond)
+	if err := db.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	queued.Wait()
 }
