@@ -64,15 +64,14 @@ func (db *DB) checkpointLoop() {
 			seen = n
 			// A failure (say SQLITE_BUSY while another process
 			// checkpoints) is left to the next round or the backstop.
-			_ = db.Checkpoint(context.Background())
+			_ = db.checkpoint(context.Background())
 		}
 	}
 }
 
-// Checkpoint copies the committed pages from the WAL into the database file
-// without waiting for readers or the writer (PASSIVE). The background loop
-// calls it; tests and tools may too.
-func (db *DB) Checkpoint(ctx context.Context) error {
+// checkpoint copies the committed pages from the WAL into the database file
+// without waiting for readers or the writer (PASSIVE).
+func (db *DB) checkpoint(ctx context.Context) error {
 	if _, err := db.ckpt.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
 		return fmt.Errorf("sqlite: checkpoint: %w", err)
 	}

@@ -285,8 +285,7 @@ func (t *tx) UpdateContact(ctx context.Context, c *crm.Contact) error {
 		mask |= chgDeleted
 	}
 	newTags := encodeTags(c.Tags)
-	query, args := contactUpdate(c, newTags, mask)
-	ok, err := t.update(ctx, query, args...)
+	ok, err := t.update(ctx, sqlUpdateContact[mask], contactUpdateArgs(c, newTags, mask)...)
 	if err != nil {
 		return dbError(err, "update contact", "contact", "")
 	}
@@ -314,28 +313,22 @@ const (
 var sqlContactIndexed = static(`SELECT first_name, last_name, email, phone, company_id,
 	owner_id, deleted_at, tags, version FROM contacts WHERE id = ?`)
 
-// The UPDATE of every mask is prepared on the writer up front.
-func init() {
-	for mask := range chgGroups {
-		q, _ := contactUpdate(&crm.Contact{}, "", mask)
-		static(q)
+// sqlUpdateContact is the UPDATE of each mask, all prepared on the writer
+// up front.
+var sqlUpdateContact = func() (q [chgGroups]string) {
+	for mask := range q {
+		var cols []string
+		contactUpdateSet(&crm.Contact{}, "", mask, func(col string, _ any) { cols = append(cols, col+" = ?") })
+		q[mask] = static("UPDATE contacts SET " + strings.Join(cols, ", ") + " WHERE id = ? AND version = ?")
 	}
-}
+	return q
+}()
 
-// contactUpdate returns the UPDATE of c that sets the unindexed columns,
-// updated_at and version, and the groups of indexed columns in mask, with
-// its arguments.
-func contactUpdate(c *crm.Contact, tags string, mask int) (string, []any) {
-	var b strings.Builder
-	args := make([]any, 0, 21)
-	set := func(col string, v any) {
-		if len(args) > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(col + " = ?")
-		args = append(args, v)
-	}
-	b.WriteString("UPDATE contacts SET ")
+// contactUpdateSet calls set for each column the UPDATE of mask sets, in
+// order, with its value in c: the unindexed columns, version and
+// updated_at always, and the groups of indexed columns in mask. The WHERE
+// clause (id, then the expected version) follows them.
+func contactUpdateSet(c *crm.Contact, tags string, mask int, set func(col string, v any)) {
 	set("title", c.Title)
 	set("address", c.Address)
 	set("birthday", c.Birthday)
@@ -367,8 +360,13 @@ func contactUpdate(c *crm.Contact, tags string, mask int) (string, []any) {
 	if mask&chgDeleted != 0 {
 		set("deleted_at", nullMicros(c.DeletedAt))
 	}
-	b.WriteString(" WHERE id = ? AND version = ?")
-	return b.String(), append(args, c.ID, c.Version-1)
+}
+
+// contactUpdateArgs returns the arguments of sqlUpdateContact[mask].
+func contactUpdateArgs(c *crm.Contact, tags string, mask int) []any {
+	args := make([]any, 0, 21)
+	contactUpdateSet(c, tags, mask, func(_ string, v any) { args = append(args, v) })
+	return append(args, c.ID, c.Version-1)
 }
 
 const consentCols = `id, contact_id, purpose, granted, source, recorded_by, recorded_at`

@@ -146,12 +146,12 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 // writer's statements. Neither is needed for correctness, so failures are
 // left to show where the statements are used.
 func (db *DB) ready(ctx context.Context) {
-	_, _ = db.writer.ExecContext(ctx, "PRAGMA optimize=0x10002")
+	_ = db.Optimize(ctx)
 	db.prepareWriter(ctx)
 }
 
 // Optimize refreshes the planner's statistics where they are stale, as is
-// wise after a bulk import; Open does the same for a database it opens.
+// wise after a bulk import; Open does it for a database it opens (ready).
 func (db *DB) Optimize(ctx context.Context) error {
 	if _, err := db.writer.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
 		return fmt.Errorf("sqlite: optimize: %w", err)
