@@ -644,6 +644,19 @@ func TestBrowserPasskeys(t *testing.T) {
 	b.click(t, "[data-passkey=verify]")
 	b.waitPath(t, "/contacts", 20*time.Second)
 
+	// 2b. Step-up of a passkey-only user (AUTH-4, ASVS v5.0.0-7.5.3): the
+	// password is refused over the API, the step-up page asks for no
+	// password, and the passkey confirms.
+	b.navigate(t, base+"/stepup")
+	if r := eval[httpResult](t, b, 10*time.Second, fmt.Sprintf(`t.post('/api/v1/session/step-up', {code: %q})`, pw)); r.Status != 400 || !strings.Contains(r.Body, "passkey") {
+		t.Errorf("password step-up of a passkey-only user: got %d %s, want 400 naming the passkey", r.Status, r.Body)
+	}
+	if eval[bool](t, b, 5*time.Second, `document.querySelector('input[type=password]') !== null`) {
+		t.Error("the step-up page asks a passkey-only user for the password")
+	}
+	b.click(t, "[data-passkey=verify]")
+	b.waitPath(t, "/account/security?notice=stepped_up", 20*time.Second)
+
 	// 3. Passwordless: "Sign in with a passkey" on the login page.
 	b.logout(t, base)
 	b.navigate(t, base+"/login")

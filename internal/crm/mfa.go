@@ -79,7 +79,9 @@ type MFAStatus struct {
 	TOTPConfirmedAt   *time.Time `json:"totp_confirmed_at,omitempty"`
 	TOTPPending       bool       `json:"totp_pending"` // an enrolment was begun and not confirmed
 	RecoveryCodesLeft int        `json:"recovery_codes_left"`
-	Pending           MFAStep    `json:"pending"` // this session's step; "" when fully signed in
+	Passkeys          int        `json:"passkeys"`         // registered passkeys and security keys
+	PasswordStepUp    bool       `json:"password_step_up"` // the password alone steps up: no second factor, none required
+	Pending           MFAStep    `json:"pending"`          // this session's step; "" when fully signed in
 	SteppedUpUntil    *time.Time `json:"stepped_up_until,omitempty"`
 }
 

@@ -177,6 +177,41 @@ func hasTOTP(ctx context.Context, tx crm.Tx, userID int64) (*crm.TOTP, error) {
 	return t, err
 }
 
+// factors are the second factors a user holds.
+type factors struct {
+	totp     *crm.TOTP // confirmed; nil when none
+	passkeys int
+}
+
+// any reports whether the user holds a second factor of any kind (recovery
+// codes come with TOTP).
+func (f factors) any() bool { return f.totp != nil || f.passkeys > 0 }
+
+// factorsOf reads the second factors of userID.
+func factorsOf(ctx context.Context, tx crm.Tx, userID int64) (factors, error) {
+	t, err := hasTOTP(ctx, tx, userID)
+	if err != nil {
+		return factors{}, err
+	}
+	keys, err := tx.PasskeysByUser(ctx, userID)
+	return factors{totp: t, passkeys: len(keys)}, err
+}
+
+// passwordStepUp reports whether p may step up with the password alone
+// (AUTH-4): only a user who holds no second factor and whose role does not
+// require one. Everyone else confirms with a second factor: a TOTP or
+// recovery code, or a passkey assertion.
+func (s *Service) passwordStepUp(p *crm.Principal, f factors) bool {
+	return !f.any() && !s.mfa.roles[p.Role]
+}
+
+// usePasskey is the refusal of a code or password step-up by a user whose
+// only second factor is a passkey.
+func usePasskey() error {
+	return &crm.Error{Code: crm.EINVALID, Message: "confirm with your passkey: a password does not step up an account that has a second factor",
+		Fields: map[string]string{"code": "use a passkey"}}
+}
+
 // newSessionFor makes a session of userID with a fresh secret, not yet stored.
 func newSessionFor(userID int64, ip, userAgent string) (*crm.Session, string) {
 	secret := auth.NewSecret("")
@@ -378,11 +413,20 @@ func (s *Service) StepUp(ctx context.Context, p *crm.Principal, code string) (*c
 	if err := requireSession(p, false); err != nil {
 		return nil, err
 	}
-	var t *crm.TOTP
-	if err := s.store.Read(ctx, func(tx crm.Tx) (err error) { t, err = hasTOTP(ctx, tx, p.UserID); return err }); err != nil {
+	var f factors
+	if err := s.store.Read(ctx, func(tx crm.Tx) (err error) { f, err = factorsOf(ctx, tx, p.UserID); return err }); err != nil {
 		return nil, err
 	}
-	a, kind, _, err := s.checkFactor(ctx, p, code, t == nil, "stepup.failure")
+	password := s.passwordStepUp(p, f)
+	if !f.any() && !password {
+		return nil, crm.Errorf(crm.EFORBIDDEN, "your role requires a second factor: enrol one first")
+	}
+	if !password && f.totp == nil {
+		// Only passkeys: the password proves less than the factor the
+		// user holds, so it is refused before it is even checked.
+		return nil, usePasskey()
+	}
+	a, kind, _, err := s.checkFactor(ctx, p, code, password, "stepup.failure")
 	if err != nil {
 		return nil, err
 	}
@@ -413,6 +457,11 @@ func (s *Service) MFAStatus(ctx context.Context, p *crm.Principal) (*crm.MFAStat
 	}
 	st := &crm.MFAStatus{Required: s.mfa.roles[p.Role], Pending: p.Pending}
 	err := s.store.Read(ctx, func(tx crm.Tx) error {
+		f, err := factorsOf(ctx, tx, p.UserID)
+		if err != nil {
+			return err
+		}
+		st.Passkeys, st.PasswordStepUp = f.passkeys, s.passwordStepUp(p, f)
 		t, err := tx.TOTPByUser(ctx, p.UserID)
 		if crm.ErrorCode(err) == crm.ENOTFOUND {
 			return nil

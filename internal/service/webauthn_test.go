@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
@@ -146,4 +147,50 @@ func TestPasskeyRules(t *testing.T) {
 	off := newMFAFixture(t, service.Options{})
 	_, err = off.svc.BeginPasskeyLogin(ctx)
 	wantCode(t, err, crm.ECONFLICT)
+}
+
+// TestStepUpPasskeyOnly: a user whose only second factor is a passkey
+// cannot step up with the password, and so cannot reach the actions that
+// step-up guards (remove the passkey, mint a token, change the email) with
+// a stolen password and session (AUTH-4; ASVS v5.0.0-7.5.3, 6.3.3).
+func TestStepUpPasskeyOnly(t *testing.T) {
+	f := newPasskeyFixture(t)
+	ctx := context.Background()
+	secret := mustSecret(t, f, "alice") // sales: no factor required
+	k := f.addPasskey(t, "alice", "alice-cred")
+	f.clock.Advance(service.DefaultStepUpWindow + time.Second)
+	alice := f.principal(t, secret, "192.0.2.5")
+
+	st, err := f.svc.MFAStatus(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Passkeys != 1 || st.PasswordStepUp {
+		t.Errorf("status: %d passkeys, password step-up %v; want 1, false", st.Passkeys, st.PasswordStepUp)
+	}
+	_, err = f.svc.StepUp(ctx, alice, testPassword)
+	wantField(t, err, "code")
+	_, err = f.svc.StepUp(ctx, alice, "123456")
+	wantField(t, err, "code")
+	// Nothing the step-up guards opened.
+	_, err = f.svc.CreateToken(ctx, alice, alice.UserID, "t", crm.ScopeWrite, time.Hour)
+	wantCode(t, err, crm.ESTEPUPREQUIRED)
+	wantCode(t, f.svc.DeletePasskey(ctx, alice, k.ID), crm.ESTEPUPREQUIRED)
+	wantCode(t, f.svc.RequestEmailChange(ctx, alice, "thief@example.com"), crm.ESTEPUPREQUIRED)
+	if f.events.has("stepup.success", "password") {
+		t.Error("a password step-up succeeded")
+	}
+
+	// Without the passkey the password steps up again, as before.
+	bob := f.principal(t, mustSecret(t, f, "bob"), "192.0.2.6")
+	st, err = f.svc.MFAStatus(ctx, bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Passkeys != 0 || !st.PasswordStepUp {
+		t.Errorf("bob: %d passkeys, password step-up %v; want 0, true", st.Passkeys, st.PasswordStepUp)
+	}
+	if _, err := f.svc.StepUp(ctx, bob, testPassword); err != nil {
+		t.Errorf("password step-up of a user without a factor: %v", err)
+	}
 }

@@ -79,9 +79,10 @@ func (s *Server) authView(r *http.Request, p *crm.Principal, titleKey string) *v
 
 // mfaPage is the data of the challenge and step-up pages.
 type mfaPage struct {
-	Next   string
-	TOTP   bool // the user has TOTP: ask for a code, else for the password (step-up only)
-	StepUp bool
+	Next     string
+	TOTP     bool // the user has TOTP: ask for a code
+	Password bool // step-up only: the password alone confirms (no second factor held or required)
+	StepUp   bool
 }
 
 func (s *Server) uiMFAForm(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
@@ -350,7 +351,7 @@ func (s *Server) stepUpPage(r *http.Request, p *crm.Principal, next string) (*vi
 		return nil, err
 	}
 	v := s.newView(r, p, "stepup.title")
-	v.Page = mfaPage{Next: next, TOTP: st.TOTP, StepUp: true}
+	v.Page = mfaPage{Next: next, TOTP: st.TOTP, Password: st.PasswordStepUp, StepUp: true}
 	return v, nil
 }
 
