@@ -55,8 +55,8 @@ const userHelp = `Manage users.
 
   custos user add --email E --role R [--name N] [--language en|ru] --password-stdin
   custos user list
-  custos user set-password --email E --password-stdin   (ends the user's sessions)
-  custos user disable --email E                          (ends the user's sessions)
+  custos user set-password --email E --password-stdin   (ends the user's sessions, revokes their API tokens)
+  custos user disable --email E                          (ends the user's sessions, revokes their API tokens)
   custos user unlock --email E                           (lifts a lockout after failed sign-ins)
 
 Roles: admin, manager, sales, support, auditor, readonly. Passwords are at

@@ -515,7 +515,8 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p *crm.Principal) (in
 	return n, nil
 }
 
-// RevokeUserSessions implements crm.MFAService. An administrator ending
+// RevokeUserSessions implements crm.MFAService: it ends the user's
+// sessions and revokes their API tokens (INC-2). An administrator ending
 // their own sessions keeps the current one.
 func (s *Service) RevokeUserSessions(ctx context.Context, p *crm.Principal, userID int64) error {
 	if err := s.requireAdmin(p); err != nil {
@@ -525,16 +526,21 @@ func (s *Service) RevokeUserSessions(ctx context.Context, p *crm.Principal, user
 	if userID == p.UserID {
 		except = p.SessionID
 	}
-	err := s.store.Write(ctx, func(tx crm.Tx) error {
+	var revoked int
+	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
 		if _, err := tx.UserByID(ctx, userID); err != nil {
 			return err
 		}
-		return tx.DeleteUserSessions(ctx, userID, except)
+		if err := tx.DeleteUserSessions(ctx, userID, except); err != nil {
+			return err
+		}
+		revoked, err = revokeTokens(ctx, tx, userID, tx.Now())
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	s.events.Emit(ctx, Event{Type: "session.revoke", UserID: userID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID,
-		Detail: "all sessions, by an administrator"})
+		Detail: "all sessions and " + itoa(revoked) + " tokens, by an administrator"})
 	return nil
 }

@@ -121,6 +121,11 @@ func endCredentials(ctx context.Context, tx crm.Tx, userID int64, now time.Time)
 	if err := tx.DeleteUserSessions(ctx, userID, ""); err != nil {
 		return 0, err
 	}
+	return revokeTokens(ctx, tx, userID, now)
+}
+
+// revokeTokens revokes every live API token of a user and returns how many.
+func revokeTokens(ctx context.Context, tx crm.Tx, userID int64, now time.Time) (int, error) {
 	tokens, err := tx.Tokens(ctx, userID)
 	if err != nil {
 		return 0, err

@@ -89,8 +89,12 @@ func (s *Service) CreateUser(ctx context.Context, p *crm.Principal, in crm.UserI
 	return u, nil
 }
 
-// UpdateUser implements crm.IdentityService. A change of role or disabling
-// ends the user's sessions, so new rights apply at once (ASVS v5.0.0-8.3.2).
+// UpdateUser implements crm.IdentityService. A change of role or password,
+// or disabling, ends the user's sessions and revokes their API tokens, so
+// new rights apply at once (ASVS v5.0.0-8.3.2) and nothing minted before
+// survives (INC-2). A role change revokes every token rather than
+// re-checking scopes: a token's scope is read or write, not a role, so
+// only a new token made under the new role says what it may do.
 // Administrators cannot set another user's password (ASVS v5.0.0-6.4.6);
 // only the CLI (the system principal) can.
 func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in crm.UserInput) (*crm.User, error) {
@@ -130,6 +134,8 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 		}
 	}
 	var u *crm.User
+	var ended bool
+	var revoked int
 	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
 		if u, err = tx.UserByID(ctx, id); err != nil {
 			return err
@@ -168,14 +174,22 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 			}
 		}
 		if endSessions {
-			return tx.DeleteUserSessions(ctx, u.ID, "")
+			// Ending access ends all of it (INC-2): a token minted from a
+			// hijacked session must not outlive the response.
+			ended = true
+			revoked, err = endCredentials(ctx, tx, u.ID, tx.Now())
+			return err
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.events.Emit(ctx, Event{Type: "user.update", UserID: id, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
+	ev := Event{Type: "user.update", UserID: id, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID}
+	if ended {
+		ev.Detail = "sessions ended, " + itoa(revoked) + " tokens revoked"
+	}
+	s.events.Emit(ctx, ev)
 	return u, nil
 }
 

@@ -1,0 +1,79 @@
+package service_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/service"
+)
+
+// TestEndingAccessRevokesTokens: every way an administrator or the
+// operator ends a user's access also revokes the user's API tokens, so a
+// token minted from a hijacked session does not survive incident response
+// (INC-2, AUTH-5; ASVS v5.0.0-7.4.1, 8.3.2). Each case mints a write token
+// for bob, ends his access one way, and attacks with the token.
+func TestEndingAccessRevokesTokens(t *testing.T) {
+	ctx := context.Background()
+	cases := map[string]func(f *mfaFixture, admin *crm.Principal, bob int64) error{
+		"end all sessions": func(f *mfaFixture, admin *crm.Principal, bob int64) error {
+			return f.svc.RevokeUserSessions(ctx, admin, bob)
+		},
+		"role change": func(f *mfaFixture, admin *crm.Principal, bob int64) error {
+			_, err := f.svc.UpdateUser(ctx, admin, bob, crm.UserInput{Role: ptr(crm.RoleReadOnly)})
+			return err
+		},
+		"disable": func(f *mfaFixture, admin *crm.Principal, bob int64) error {
+			_, err := f.svc.UpdateUser(ctx, admin, bob, crm.UserInput{Disabled: ptr(true)})
+			return err
+		},
+		"set-password (operator)": func(f *mfaFixture, _ *crm.Principal, bob int64) error {
+			_, err := f.svc.UpdateUser(ctx, crm.SystemPrincipal(), bob, crm.UserInput{Password: ptr("another long passphrase")})
+			return err
+		},
+	}
+	for name, end := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newMFAFixture(t, service.Options{})
+			_, _, adminSecret := f.enrol(t, "admin")
+			admin := f.principal(t, adminSecret, "192.0.2.1")
+			bob := f.users["bob"].ID
+			bobSession := mustSecret(t, f, "bob")
+			tok, err := f.svc.CreateToken(ctx, crm.SystemPrincipal(), bob, "stolen", crm.ScopeWrite, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, err := f.svc.CreateToken(ctx, crm.SystemPrincipal(), f.users["alice"].ID, "alice's", crm.ScopeWrite, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.AuthenticateToken(ctx, tok.Secret); err != nil {
+				t.Fatalf("the token before: %v", err)
+			}
+			if err := end(f, admin, bob); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.AuthenticateToken(ctx, tok.Secret); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+				t.Errorf("bob's token after %s: %v, want unauthenticated", name, err)
+			}
+			if _, _, err := f.svc.Authenticate(ctx, bobSession); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+				t.Errorf("bob's session after %s: %v, want unauthenticated", name, err)
+			}
+			// Only bob's: alice's token and the admin's session stay.
+			if _, err := f.svc.AuthenticateToken(ctx, other.Secret); err != nil {
+				t.Errorf("alice's token after bob's %s: %v", name, err)
+			}
+			if _, _, err := f.svc.Authenticate(ctx, adminSecret); err != nil {
+				t.Errorf("the admin's session after bob's %s: %v", name, err)
+			}
+			var list []*crm.Token
+			if err := f.store.Read(ctx, func(tx crm.Tx) (err error) { list, err = tx.Tokens(ctx, bob); return err }); err != nil {
+				t.Fatal(err)
+			}
+			if len(list) != 1 || list[0].RevokedAt == nil {
+				t.Errorf("bob's tokens after %s: %+v, want one, revoked", name, list)
+			}
+		})
+	}
+}
