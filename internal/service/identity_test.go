@@ -155,15 +155,27 @@ func TestUserAdministration(t *testing.T) {
 	in := crm.UserInput{Email: ptr("new@example.com"), Role: ptr(crm.RoleSales), Password: ptr("a sufficiently long passphrase")}
 	_, err := f.svc.CreateUser(ctx, f.as("manager"), in)
 	wantCode(t, err, crm.EFORBIDDEN)
-	u, err := f.svc.CreateUser(ctx, f.as("admin"), in)
+	// An administrator does not choose a new user's password: new users
+	// come by invitation (AUTH-8; ASVS v5.0.0-6.4.6). Only the operator's
+	// CLI (the system principal) creates users with a password.
+	_, err = f.svc.CreateUser(ctx, f.as("admin"), in)
+	wantField(t, err, "password")
+	noPassword := in
+	noPassword.Password = nil
+	_, err = f.svc.CreateUser(ctx, f.as("admin"), noPassword)
+	wantCode(t, err, crm.EINVALID)
+	if _, err := f.svc.FindUserByEmail(ctx, crm.SystemPrincipal(), "new@example.com"); crm.ErrorCode(err) != crm.ENOTFOUND {
+		t.Fatalf("refused creation left a user: %v", err)
+	}
+	u, err := f.svc.CreateUser(ctx, crm.SystemPrincipal(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.CreateUser(ctx, f.as("admin"), in)
+	_, err = f.svc.CreateUser(ctx, crm.SystemPrincipal(), in)
 	wantCode(t, err, crm.ECONFLICT)
 	for pw, reason := range map[string]string{"short": "at least 12", "password1234": "common", strings.Repeat("x", 129): "at most 128"} {
 		in := crm.UserInput{Email: ptr("p@example.com"), Role: ptr(crm.RoleSales), Password: ptr(pw)}
-		_, err := f.svc.CreateUser(ctx, f.as("admin"), in)
+		_, err := f.svc.CreateUser(ctx, crm.SystemPrincipal(), in)
 		wantField(t, err, "password")
 		if !strings.Contains(crm.ErrorFields(err)["password"], reason) {
 			t.Errorf("password %q: reason %q, want it to mention %q", pw, crm.ErrorFields(err)["password"], reason)

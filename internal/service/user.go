@@ -67,11 +67,22 @@ func (s *Service) FindUserByID(ctx context.Context, p *crm.Principal, id int64) 
 	return u, err
 }
 
-// CreateUser implements crm.IdentityService (administrators and the CLI).
+// CreateUser implements crm.IdentityService: the operator at the server's
+// shell (the CLI, the system principal) only. Over the API and the UI new
+// users come by invitation and choose their own password: an administrator
+// who chose it would know a credential of another person (AUTH-8; ASVS
+// v5.0.0-6.4.6), so CreateUser refuses every other principal.
 func (s *Service) CreateUser(ctx context.Context, p *crm.Principal, in crm.UserInput) (*crm.User, error) {
 	// User administration needs a recent step-up (AUTH-4, mfa.go).
 	if err := s.requireAdmin(p); err != nil {
 		return nil, err
+	}
+	if p.Kind != crm.KindSystem {
+		e := &crm.Error{Code: crm.EINVALID, Message: "new users come by invitation (POST /api/v1/invitations): administrators never choose a user's password"}
+		if in.Password != nil {
+			e.Fields = map[string]string{"password": "not accepted: invite the user, who chooses their own"}
+		}
+		return nil, e
 	}
 	u, hash, err := s.prepareUser(ctx, in)
 	if err != nil {

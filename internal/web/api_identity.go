@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -44,20 +43,6 @@ func (s *Server) apiUser(w http.ResponseWriter, r *http.Request, p *crm.Principa
 		return err
 	}
 	writeJSON(w, http.StatusOK, u)
-	return nil
-}
-
-func (s *Server) apiCreateUser(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	var in crm.UserInput
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	u, err := s.svc.CreateUser(r.Context(), p, in)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/api/v1/users/"+strconv.FormatInt(u.ID, 10))
-	writeJSON(w, http.StatusCreated, u)
 	return nil
 }
 

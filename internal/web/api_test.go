@@ -145,8 +145,10 @@ func TestAPIScenarios(t *testing.T) {
 		{name: "auditor lists contacts", who: "auditor", method: "GET", path: "/api/v1/contacts", status: 403, code: "forbidden"},
 		{name: "reader patches", who: "reader", method: "PATCH", path: one, body: `{"notes":"x"}`, status: 403},
 		{name: "read token writes", who: "alice-read", method: "POST", path: "/api/v1/contacts", body: `{"last_name":"x"}`, status: 403},
-		{name: "sales creates user", who: "alice", method: "POST", path: "/api/v1/users", body: `{"email":"x@example.com","role":"admin","password":"long enough passphrase"}`, status: 403},
-		{name: "token creates user", who: "admin", method: "POST", path: "/api/v1/users", body: `{"email":"x@example.com","role":"admin","password":"long enough passphrase"}`, status: 403},
+		// New users come by invitation only (AUTH-8): no role, not even an
+		// admin, creates one with a chosen password over the API.
+		{name: "sales creates user", who: "alice", method: "POST", path: "/api/v1/users", body: `{"email":"x@example.com","role":"admin","password":"long enough passphrase"}`, status: 405, code: "method_not_allowed"},
+		{name: "admin creates user", who: "admin", method: "POST", path: "/api/v1/users", body: `{"email":"x@example.com","role":"admin","password":"long enough passphrase"}`, status: 405, code: "method_not_allowed"},
 		{name: "token mints token", who: "alice", method: "POST", path: "/api/v1/tokens", body: `{"scope":"write"}`, status: 403},
 		{name: "malformed JSON", who: "alice", method: "POST", path: "/api/v1/contacts", body: `{"last_name":`, status: 400, code: "invalid"},
 		{name: "not an object", who: "alice", method: "POST", path: "/api/v1/contacts", body: `[1,2]`, status: 400},

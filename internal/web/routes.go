@@ -70,7 +70,7 @@ func (s *Server) routes() http.Handler {
 
 	mux.Handle("GET /api/v1/me", s.api(s.apiMe))
 	mux.Handle("GET /api/v1/users", s.api(s.apiUsers))
-	mux.Handle("POST /api/v1/users", s.api(s.apiCreateUser))
+	// No POST /api/v1/users: new users come by invitation (AUTH-8).
 	mux.Handle("GET /api/v1/users/{id}", s.api(s.apiUser))
 	mux.Handle("PATCH /api/v1/users/{id}", s.api(s.apiUpdateUser))
 	mux.Handle("GET /api/v1/sessions", s.api(s.apiSessions))
