@@ -33,14 +33,21 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *crm.Principal, newE
 	if err := v.err(); err != nil {
 		return err
 	}
+	return s.requestEmailChange(ctx, p, p.UserID, newEmail)
+}
+
+// requestEmailChange stores a confirmation link for userID's new address,
+// mails it to that address and tells the old one. p is the user themself or
+// an administrator (UpdateUser); the link's creator and the event say which.
+func (s *Service) requestEmailChange(ctx context.Context, p *crm.Principal, userID int64, newEmail string) error {
 	var u *crm.User
 	secret, t := newOneTime(crm.PurposeEmail)
 	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
-		if u, err = tx.UserByID(ctx, p.UserID); err != nil {
+		if u, err = tx.UserByID(ctx, userID); err != nil {
 			return err
 		}
 		if u.Email == newEmail {
-			return &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"email": "is already your address"}}
+			return &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"email": "is already the address"}}
 		}
 		now := s.tokenNow(tx)
 		n, err := tx.CountOneTimeTokens(ctx, crm.PurposeEmail, u.ID, now.Add(-time.Hour))
@@ -52,14 +59,18 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *crm.Principal, newE
 		if _, err := tx.DiscardOneTimeTokens(ctx, crm.PurposeEmail, u.ID, "", now); err != nil {
 			return err
 		}
-		t.UserID, t.CreatedBy, t.NewEmail = u.ID, u.ID, newEmail
+		t.UserID, t.CreatedBy, t.NewEmail = u.ID, p.UserID, newEmail
 		t.CreatedAt, t.ExpiresAt = now, now.Add(crm.EmailChangeTTL)
 		return tx.InsertOneTimeToken(ctx, t)
 	})
 	if err != nil {
 		return err
 	}
-	s.events.Emit(ctx, Event{Type: "email.change.request", UserID: u.ID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
+	ev := Event{Type: "email.change.request", UserID: u.ID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID}
+	if p.UserID != u.ID {
+		ev.Detail = "by an administrator"
+	}
+	s.events.Emit(ctx, ev)
 	if err := s.send(ctx, mail.KindEmailConfirm, u.Language, newEmail, mail.Data{Name: u.Name,
 		Link: s.link("/account/email/confirm/", secret), ValidFor: crm.EmailChangeTTL}); err != nil {
 		return err
@@ -74,6 +85,9 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, token string) (*crm.Us
 		return nil, badToken()
 	}
 	var u *crm.User
+	var byAdmin bool
+	var revoked int
+	var actor int64
 	err := s.store.Write(ctx, func(tx crm.Tx) error {
 		t, err := s.useToken(ctx, tx, crm.PurposeEmail, token)
 		if err != nil {
@@ -82,6 +96,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, token string) (*crm.Us
 		if u, err = tx.UserByID(ctx, t.UserID); err != nil {
 			return err
 		}
+		actor = u.ID
 		if u.Disabled {
 			return badToken()
 		}
@@ -92,12 +107,24 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, token string) (*crm.Us
 		} else if err != nil {
 			return err
 		}
-		_, err = tx.DiscardOneTimeTokens(ctx, crm.PurposeReset, u.ID, "", s.tokenNow(tx))
+		if _, err = tx.DiscardOneTimeTokens(ctx, crm.PurposeReset, u.ID, "", s.tokenNow(tx)); err != nil {
+			return err
+		}
+		if byAdmin = t.CreatedBy != 0 && t.CreatedBy != u.ID; byAdmin {
+			// An address changed by someone else: whoever holds the
+			// user's sessions and tokens now may not be the user.
+			revoked, err = endCredentials(ctx, tx, u.ID, tx.Now())
+			actor = t.CreatedBy
+		}
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.events.Emit(ctx, Event{Type: "email.change.confirm", UserID: u.ID, ActorID: u.ID})
+	ev := Event{Type: "email.change.confirm", UserID: u.ID, ActorID: actor}
+	if byAdmin {
+		ev.Detail = "requested by an administrator; sessions ended, " + itoa(revoked) + " tokens revoked"
+	}
+	s.events.Emit(ctx, ev)
 	return u, nil
 }

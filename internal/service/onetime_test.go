@@ -43,6 +43,23 @@ func (l *eventLog) Emit(_ context.Context, e service.Event) {
 	l.events = append(l.events, e)
 }
 
+// all returns a copy of the recorded events.
+func (l *eventLog) all() []service.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]service.Event(nil), l.events...)
+}
+
+// has reports whether an event of typ with detail in its Detail was recorded.
+func (l *eventLog) has(typ, detail string) bool {
+	for _, e := range l.all() {
+		if e.Type == typ && strings.Contains(e.Detail, detail) {
+			return true
+		}
+	}
+	return false
+}
+
 func (l *eventLog) types() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -527,4 +544,80 @@ func containsAll(got, want []string) bool {
 		}
 	}
 	return true
+}
+
+// TestAdminEmailChange: an administrator cannot quietly take over an
+// account by changing its address and then resetting the password. The
+// change waits for the new address to confirm, the old address is told,
+// the confirmation ends the user's sessions and tokens, and the events name
+// the administrator (AUTH-8; ASVS v5.0.0-6.4.2, 7.4.1).
+func TestAdminEmailChange(t *testing.T) {
+	t.Parallel()
+	f := newMailFixture(t)
+	ctx := context.Background()
+	bob := f.users["bob"]
+	admin := f.as("admin")
+	_, _, session, err := f.svc.Login(ctx, bob.Email, testPassword, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := f.svc.CreateToken(ctx, crm.SystemPrincipal(), bob.ID, "bob's", crm.ScopeWrite, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = f.svc.UpdateUser(ctx, admin, bob.ID, crm.UserInput{Email: ptr(bob.Email)})
+	wantField(t, err, "email")
+	u, err := f.svc.UpdateUser(ctx, admin, bob.ID, crm.UserInput{Email: ptr("Thief@Example.com"), Name: ptr("Robert")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email != bob.Email || u.Name != "Robert" {
+		t.Errorf("after the request: email %q name %q; want the old email and the new name", u.Email, u.Name)
+	}
+	// Not yet changed: a reset for the new address reaches nobody, and
+	// bob still signs in with his own address.
+	if err := f.svc.RequestPasswordReset(ctx, "thief@example.com", "192.0.2.66"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := f.svc.Login(ctx, bob.Email, testPassword, "", ""); err != nil {
+		t.Errorf("bob signs in with his address before the confirmation: %v", err)
+	}
+	f.smtp.Wait(t, 2)
+	confirm, notice := f.smtp.To("thief@example.com"), f.smtp.To(bob.Email)
+	if len(confirm) != 1 || len(notice) != 1 {
+		t.Fatalf("mails to the new address %d, to the old %d; want 1 and 1", len(confirm), len(notice))
+	}
+	if tokenOf(t, confirm[0], "/account/email/confirm/") == "" || !strings.Contains(notice[0].Body, "thief@example.com") {
+		t.Errorf("confirmation or notice wrong:\n%s\n%s", confirm[0].Body, notice[0].Body)
+	}
+	if !f.events.has("email.change.request", "by an administrator") {
+		t.Errorf("no request event naming the administrator: %v", f.events.types())
+	}
+	if _, _, err := f.svc.Authenticate(ctx, session); err != nil {
+		t.Errorf("bob's session before the confirmation: %v", err)
+	}
+
+	u, err = f.svc.ConfirmEmailChange(ctx, tokenOf(t, confirm[0], "/account/email/confirm/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email != "thief@example.com" {
+		t.Errorf("email after the confirmation %q", u.Email)
+	}
+	if _, _, err := f.svc.Authenticate(ctx, session); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Errorf("bob's session after the confirmation: %v, want unauthenticated", err)
+	}
+	if _, err := f.svc.AuthenticateToken(ctx, tok.Secret); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Errorf("bob's token after the confirmation: %v, want unauthenticated", err)
+	}
+	var confirmed bool
+	for _, ev := range f.events.all() {
+		if ev.Type == "email.change.confirm" && ev.UserID == bob.ID {
+			confirmed = ev.ActorID == admin.UserID && strings.Contains(ev.Detail, "1 tokens revoked")
+		}
+	}
+	if !confirmed {
+		t.Errorf("the confirmation event does not name the administrator: %v", f.events.all())
+	}
 }

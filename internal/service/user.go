@@ -106,6 +106,11 @@ func (s *Service) CreateUser(ctx context.Context, p *crm.Principal, in crm.UserI
 // survives (INC-2). A role change revokes every token rather than
 // re-checking scopes: a token's scope is read or write, not a role, so
 // only a new token made under the new role says what it may do.
+//
+// An administrator's change of another user's email does not take effect
+// at once: a confirmation link goes to the new address and a notice to the
+// old one, and the confirmation ends the user's sessions and tokens
+// (AUTH-8). Only the operator's CLI changes an address directly.
 // Administrators cannot set another user's password (ASVS v5.0.0-6.4.6);
 // only the CLI (the system principal) can.
 func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in crm.UserInput) (*crm.User, error) {
@@ -147,13 +152,23 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 	var u *crm.User
 	var ended bool
 	var revoked int
+	var newEmail string
 	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
 		if u, err = tx.UserByID(ctx, id); err != nil {
 			return err
 		}
 		endSessions := false
 		if in.Email != nil {
-			u.Email = v.email("email", *in.Email, true)
+			if e := v.email("email", *in.Email, true); p.Kind == crm.KindSystem {
+				u.Email = e
+			} else if e == u.Email {
+				v.fe.Add("email", "is already the address")
+			} else {
+				// Another user's address changes only when the new address
+				// confirms it, with the old one told (below), as when users
+				// change their own (AUTH-8).
+				newEmail = e
+			}
 		}
 		if in.Name != nil {
 			u.Name = v.text("name", *in.Name, maxName, true, false)
@@ -177,7 +192,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		if hash != "" || in.Email != nil {
+		if hash != "" || (in.Email != nil && p.Kind == crm.KindSystem) {
 			// Reset links sent earlier, to this or an old address, must not
 			// outlive a password or address change (attack 11).
 			if _, err := tx.DiscardOneTimeTokens(ctx, crm.PurposeReset, u.ID, "", tx.Now()); err != nil {
@@ -201,6 +216,11 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 		ev.Detail = "sessions ended, " + itoa(revoked) + " tokens revoked"
 	}
 	s.events.Emit(ctx, ev)
+	if newEmail != "" {
+		if err := s.requestEmailChange(ctx, p, id, newEmail); err != nil {
+			return nil, err
+		}
+	}
 	return u, nil
 }
 
