@@ -319,3 +319,26 @@ func (c *stmtCache) close() {
 		delete(c.stmts, q)
 	}
 }
+
+// OpenPools opens the file at path as Open does, with the same driver and
+// pragmas: one writer connection and a pool of readers, without the
+// store's group commit, read turns or checkpoints. It is for the bench's
+// no-security floor, which measures what the product's own work costs.
+func OpenPools(ctx context.Context, path string) (reader, writer *sql.DB, err error) {
+	if writer, err = sql.Open("sqlite", dsn(path, roleWriter)); err != nil {
+		return nil, nil, fmt.Errorf("sqlite: open writer: %w", err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if reader, err = sql.Open("sqlite", dsn(path, roleReader)); err != nil {
+		writer.Close()
+		return nil, nil, fmt.Errorf("sqlite: open reader: %w", err)
+	}
+	reader.SetMaxOpenConns(2 * readers())
+	reader.SetMaxIdleConns(2 * readers())
+	return reader, writer, nil
+}
