@@ -65,8 +65,11 @@ func runBench(ctx context.Context, e env, args []string) error {
 	contacts := fs.Int("contacts", bench.DefaultContacts, "contacts to seed; companies (1/10), deals (1/2) and activities (3×) scale with it")
 	owners := fs.Int("owners", 20, "sales users the records are spread over (teams: one per four owners)")
 	clients := fs.Int("clients", 32, "concurrent clients, each with its own keep-alive connection")
-	duration := fs.Duration("duration", 15*time.Second, "measured time per scenario")
-	warmup := fs.Duration("warmup", 3*time.Second, "unmeasured time before each scenario's measurement")
+	duration := fs.Duration("duration", 5*time.Second, "measured time per scenario, server and round")
+	warmup := fs.Duration("warmup", time.Second, "unmeasured time before each measurement")
+	rounds := fs.Int("rounds", 2, "rounds per scenario, each measuring the floor then Custos")
+	shapes := fs.String("shapes", "spread,one-owner", "data shapes to seed and measure in turn: spread (--owners owners) and one-owner (one sales user owns every contact)")
+	noFloor := fs.Bool("no-floor", false, "do not start the no-security floor (no ratios)")
 	only := fs.String("scenarios", "", "comma-separated scenarios to run (default all: "+strings.Join(bench.ScenarioNames(), ",")+")")
 	jsonOut := fs.String("json", "", "write the results, commit and settings to this JSON file")
 	compare := fs.String("compare", "", "an earlier --json file to print the ratios against")
@@ -94,11 +97,19 @@ func runBench(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	o := bench.Options{Clients: *clients, Duration: *duration, Warmup: *warmup, Seed: *seed, Progress: e.stderr}
+	o := bench.Options{Clients: *clients, Duration: *duration, Warmup: *warmup, Seed: *seed, Progress: e.stderr, Rounds: *rounds}
+	shapeList := strings.Split(*shapes, ",")
+	for _, sh := range shapeList {
+		if sh != "spread" && sh != "one-owner" {
+			return usageError{fmt.Sprintf("unknown shape %q; known: spread,one-owner", sh)}
+		}
+	}
 	if *only != "" {
 		o.Scenarios = strings.Split(*only, ",")
 	}
 	switch {
+	case *rounds < 1:
+		return usageError{"--rounds must be at least 1"}
 	case *clients < 1 || *duration <= 0 || *warmup < 0:
 		return usageError{"--clients must be at least 1, --duration positive and --warmup not negative"}
 	case *targetURL == "" && (*owners < 1 || *contacts < *owners):
@@ -122,7 +133,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 
 	rep := &bench.Report{Format: bench.ReportFormat, Commit: benchCommit(ctx), Go: runtime.Version(), Time: time.Now().UTC(),
 		Host: bench.ThisHost(), Settings: bench.Settings{Clients: *clients, DurationS: duration.Seconds(), WarmupS: warmup.Seconds(),
-			HTTP2: *http2, Seed: *seed, Scenarios: o.Scenarios,
+			HTTP2: *http2, Seed: *seed, Scenarios: o.Scenarios, Rounds: *rounds,
 			Profiled: *cpuProfile != "" || *memProfile != "" || *mutexProfile != "" || *blockProfile != "" || *profileDir != ""}}
 	prof := &profiles{cpu: *cpuProfile, mem: *memProfile, mutex: *mutexProfile, block: *blockProfile}
 	if *profileDir != "" {
@@ -159,9 +170,20 @@ func runBench(ctx context.Context, e env, args []string) error {
 		results, runErr = benchRemote(ctx, e, rep, o, prof, remote{url: *targetURL, token: *token, caCert: *caCert,
 			sample: *sample, email: *loginEmail, password: pw, pid: *serverPID, http2: *http2})
 	} else {
-		sizes := bench.SizesFor(*contacts, *owners)
-		results, runErr = benchLocal(ctx, e, rep, o, prof, c, local{sizes: sizes, seed: *seed, dir: *dir, keep: *keep,
-			serverLog: *serverLog, http2: *http2})
+		rep.Settings.ShapeNames = shapeList
+		for _, sh := range shapeList {
+			n := *owners
+			if sh == "one-owner" {
+				n = 1
+			}
+			o.Shape = sh
+			res, err := benchLocal(ctx, e, rep, o, prof, c, local{sizes: bench.SizesFor(*contacts, n), seed: *seed, dir: *dir, keep: *keep,
+				serverLog: *serverLog, http2: *http2, shape: sh, floor: !*noFloor})
+			results = append(results, res...)
+			if runErr = err; err != nil {
+				break
+			}
+		}
 	}
 	if runErr != nil && results == nil {
 		return runErr
@@ -182,7 +204,10 @@ func runBench(ctx context.Context, e env, args []string) error {
 	var failed []string
 	for _, r := range results {
 		if r.Errors > 0 {
-			failed = append(failed, fmt.Sprintf("%s (%d)", r.Name, r.Errors))
+			failed = append(failed, fmt.Sprintf("%s %s (%d)", r.Shape, r.Name, r.Errors))
+		}
+		if r.Floor != nil && r.Floor.Errors > 0 {
+			failed = append(failed, fmt.Sprintf("%s %s on the floor (%d)", r.Shape, r.Name, r.Floor.Errors))
 		}
 	}
 	if len(failed) > 0 {
@@ -199,6 +224,8 @@ type local struct {
 	keep      bool
 	serverLog string
 	http2     bool
+	shape     string
+	floor     bool // start the no-security floor beside the server
 }
 
 // benchLocal seeds a throw-away data directory, starts the server on it
@@ -218,7 +245,16 @@ func benchLocal(ctx context.Context, e env, rep *bench.Report, o bench.Options, 
 	rep.Settings.Target, rep.Settings.Store, rep.Settings.Sizes = "in-process", "sqlite (embedded)", l.sizes
 	if sc.DB != "" {
 		rep.Settings.Store = "postgresql " + config.RedactURL(sc.DB)
+		// Each shape is seeded into a schema of its own, dropped afterwards.
+		dsn, drop, err := benchSchema(ctx, sc.DB, l.shape)
+		if err != nil {
+			return nil, err
+		}
+		defer drop()
+		sc.DB = dsn
 	}
+	shape := bench.Shape{Name: l.shape, Sizes: l.sizes}
+	defer func() { rep.Shapes = append(rep.Shapes, shape) }()
 	rep.Settings.Server = map[string]string{
 		"record-visibility": sc.RecordVisibility, "log-level": sc.LogLevel, "hash-workers": strconv.Itoa(sc.HashWorkers),
 		"argon2": fmt.Sprintf("m=%d,t=%d,p=%d", sc.Argon2Memory, sc.Argon2Time, sc.Argon2Threads),
@@ -227,7 +263,7 @@ func benchLocal(ctx context.Context, e env, rep *bench.Report, o bench.Options, 
 
 	fmt.Fprintf(e.stderr, "seeding %d contacts, %d companies, %d deals and %d activities over %d owners into %s\n",
 		l.sizes.Contacts, l.sizes.Companies, l.sizes.Deals, l.sizes.Activities, l.sizes.Owners, data)
-	d, err := benchSeed(ctx, e, &sc, l, rep)
+	d, err := benchSeed(ctx, e, &sc, l, &shape)
 	if err != nil {
 		return nil, err
 	}
@@ -262,25 +298,37 @@ func benchLocal(ctx context.Context, e env, rep *bench.Report, o bench.Options, 
 	t := bench.NewTarget(base, roots, o.Clients, l.http2)
 	fmt.Fprintf(e.stderr, "server listening on %s; running %s per scenario after %s of warm-up with %d clients\n",
 		base, o.Duration, o.Warmup, o.Clients)
+	if l.floor {
+		furl, fstop, err := startFloor(ctx, &sc, d)
+		if err != nil {
+			stop()
+			mem.Stop()
+			return nil, err
+		}
+		defer fstop()
+		o.Floor = bench.NewTarget(furl, roots, o.Clients, l.http2)
+		defer o.Floor.Close()
+		fmt.Fprintf(e.stderr, "floor listening on %s, on a copy of the seeded data\n", furl)
+	}
 
 	o.Memory, o.CPU = mem, bench.ProcessCPU(0)
 	results, runErr := runProfiled(prof, func() ([]bench.Result, error) { return bench.Run(ctx, t, d, o) })
 	t.Close()
 	m := mem.Stop()
-	rep.Memory = &m
+	shape.Memory = &m
 	if err := stop(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("bench: server: %w", err)
 	}
 	if sc.DB == "" {
 		afterRun, _ := bench.DirSize(data)
-		rep.DataDir = &bench.DataDir{AfterSeedBytes: afterSeed, AfterRunBytes: afterRun}
+		shape.DataDir = &bench.DataDir{AfterSeedBytes: afterSeed, AfterRunBytes: afterRun}
 	}
 	return results, runErr
 }
 
 // benchSeed opens the store the way serve does, seeds it and closes it
 // again, so that the server starts on a store it opens itself.
-func benchSeed(ctx context.Context, e env, c *config.Config, l local, rep *bench.Report) (*bench.Dataset, error) {
+func benchSeed(ctx context.Context, e env, c *config.Config, l local, shape *bench.Shape) (*bench.Dataset, error) {
 	store, err := openBenchStore(ctx, c)
 	if err != nil {
 		return nil, err
@@ -293,7 +341,7 @@ func benchSeed(ctx context.Context, e env, c *config.Config, l local, rep *bench
 	if err != nil {
 		return nil, err
 	}
-	rep.Seeding = bench.NewSeeding(st, l.sizes.Rows())
+	shape.Seeding = bench.NewSeeding(st, l.sizes.Rows())
 	return d, nil
 }
 
@@ -387,7 +435,7 @@ func benchRemote(ctx context.Context, e env, rep *bench.Report, o bench.Options,
 	results, err := runProfiled(prof, func() ([]bench.Result, error) { return bench.Run(ctx, t, d, o) })
 	if mem != nil {
 		m := mem.Stop()
-		rep.Memory = &m
+		rep.Shapes = append(rep.Shapes, bench.Shape{Sizes: d.Sizes, Memory: &m})
 	}
 	return results, err
 }

@@ -22,8 +22,8 @@ func TestBench(t *testing.T) {
 	dir := t.TempDir()
 	report := filepath.Join(dir, "bench.json")
 	var out, errb bytes.Buffer
-	args := []string{"bench", "--contacts", "2000", "--owners", "4", "--duration", "1s", "--warmup", "200ms",
-		"--clients", "4", "--json", report, "--dir", dir}
+	args := []string{"bench", "--contacts", "1000", "--owners", "4", "--duration", "300ms", "--warmup", "100ms",
+		"--rounds", "1", "--clients", "4", "--json", report, "--dir", dir}
 	if err := run(context.Background(), args, testEnv(dir), strings.NewReader(""), &out, &errb); err != nil {
 		t.Fatalf("bench: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errb.String())
 	}
@@ -31,40 +31,100 @@ func TestBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var names []string
-	for _, r := range rep.Scenarios {
-		names = append(names, r.Name)
-		if r.Skipped != "" || r.Requests == 0 || r.Errors != 0 {
-			t.Errorf("%s: skipped %q, %d requests, %d errors %v; want requests and no errors", r.Name, r.Skipped, r.Requests, r.Errors, r.ErrorSamples)
+	checkBothServers(t, rep, []string{"spread", "one-owner"})
+	if len(rep.Shapes) != 2 || rep.Shapes[1].Sizes.Owners != 1 || rep.Shapes[0].Sizes.Owners != 4 {
+		t.Fatalf("shapes %+v, want spread (4 owners) and one-owner", rep.Shapes)
+	}
+	for _, sh := range rep.Shapes {
+		if sh.Sizes.Contacts != 1000 || sh.Sizes.Activities != 3000 || sh.Seeding == nil || sh.Memory == nil || sh.DataDir == nil {
+			t.Errorf("shape %+v: want sizes, seeding, memory and data directory", sh)
 		}
 	}
-	if !slices.Equal(names, bench.ScenarioNames()) {
-		t.Errorf("scenarios in the report: %v, want %v", names, bench.ScenarioNames())
-	}
-	s := rep.Settings
-	if s.Sizes.Contacts != 2000 || s.Sizes.Activities != 6000 || s.Clients != 4 || rep.Seeding == nil || rep.Memory == nil || rep.DataDir == nil {
-		t.Errorf("report settings %+v, seeding %v, memory %v, data dir %v", s, rep.Seeding, rep.Memory, rep.DataDir)
-	}
-	for _, want := range []string{"req/s", "p99", "get contact by id", "mixed", "peak RSS", "seeding"} {
+	for _, want := range []string{"req/s", "floor/s", "ratio", "get contact by id", "list 50 by -created_at", "mixed",
+		"peak RSS", "seeding", "shape one-owner"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}
 	}
-	// The throw-away data directory is gone.
+	// The throw-away data directories are gone.
 	if left, _ := filepath.Glob(filepath.Join(dir, "custos-bench-*")); len(left) > 0 {
 		t.Errorf("data directories left behind: %v", left)
 	}
 
-	// A second, shorter run compares itself with the first.
+	// A second, shorter run compares its ratios with the first.
 	out.Reset()
-	args = []string{"bench", "--contacts", "400", "--owners", "2", "--duration", "300ms", "--warmup", "0s",
-		"--clients", "2", "--scenarios", "get,update", "--compare", report, "--dir", dir}
+	args = []string{"bench", "--contacts", "400", "--owners", "2", "--duration", "200ms", "--warmup", "0s", "--rounds", "1",
+		"--clients", "2", "--scenarios", "get,update", "--shapes", "spread", "--compare", report, "--dir", dir}
 	if err := run(context.Background(), args, testEnv(dir), strings.NewReader(""), &out, &errb); err != nil {
 		t.Fatalf("bench --compare: %v\n%s", err, errb.String())
 	}
-	if !strings.Contains(out.String(), "compared with") || !strings.Contains(out.String(), "update one field") {
+	if !strings.Contains(out.String(), "compared with") || !strings.Contains(out.String(), "ratio old") ||
+		!strings.Contains(out.String(), "update one field") {
 		t.Errorf("compare output:\n%s", out.String())
 	}
+}
+
+// checkBothServers checks that every scenario of every shape ran on Custos
+// and on the floor (but login, which the floor has not) with requests and
+// without errors: every response passed the client's checks, which look
+// at the JSON of each answer.
+func checkBothServers(t *testing.T, rep *bench.Report, shapes []string) {
+	t.Helper()
+	for _, sh := range shapes {
+		var names []string
+		for _, r := range rep.Scenarios {
+			if r.Shape != sh {
+				continue
+			}
+			names = append(names, r.Name)
+			if sh == "one-owner" && r.Name == "login" {
+				if r.Skipped == "" {
+					t.Errorf("one-owner login: not skipped, though one account's throttle answers its clients")
+				}
+				continue
+			}
+			if r.Skipped != "" || r.Requests == 0 || r.Errors != 0 {
+				t.Errorf("%s %s: skipped %q, %d requests, %d errors %v; want requests and no errors", sh, r.Name, r.Skipped, r.Requests, r.Errors, r.ErrorSamples)
+			}
+			f := r.Floor
+			switch {
+			case f == nil:
+				t.Errorf("%s %s: no floor", sh, r.Name)
+			case r.Name == "login":
+				if f.Skipped == "" {
+					t.Errorf("%s login: the floor has a login row: %+v", sh, f)
+				}
+			case f.Skipped != "" || f.Requests == 0 || f.Errors != 0 || r.Ratio <= 0:
+				t.Errorf("%s %s on the floor: skipped %q, %d requests, %d errors %v, ratio %v; want requests and no errors",
+					sh, r.Name, f.Skipped, f.Requests, f.Errors, f.ErrorSamples, r.Ratio)
+			}
+		}
+		if !slices.Equal(names, bench.ScenarioNames()) {
+			t.Errorf("%s: scenarios in the report: %v, want %v", sh, names, bench.ScenarioNames())
+		}
+	}
+}
+
+// TestBenchPostgres runs the short bench on PostgreSQL: both shapes, each in
+// a schema of its own, and the floor on a copy of the seeded tables.
+func TestBenchPostgres(t *testing.T) {
+	dsn := os.Getenv("CUSTOS_TEST_POSTGRES")
+	if dsn == "" || testing.Short() {
+		t.Skip("CUSTOS_TEST_POSTGRES is not set (postgres://user@host/db); the bench on PostgreSQL is not tested")
+	}
+	dir := t.TempDir()
+	report := filepath.Join(dir, "bench.json")
+	var out, errb bytes.Buffer
+	args := []string{"bench", "--db", dsn, "--contacts", "600", "--owners", "3", "--duration", "200ms", "--warmup", "100ms",
+		"--rounds", "1", "--clients", "3", "--json", report, "--dir", dir}
+	if err := run(context.Background(), args, testEnv(dir), strings.NewReader(""), &out, &errb); err != nil {
+		t.Fatalf("bench: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errb.String())
+	}
+	rep, err := bench.LoadReport(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBothServers(t, rep, []string{"spread", "one-owner"})
 }
 
 func TestBenchUsage(t *testing.T) {

@@ -89,16 +89,24 @@ func TestSizesFor(t *testing.T) {
 
 func TestReport(t *testing.T) {
 	t.Parallel()
+	fl := func(rps, p99 float64) *Result { return &Result{RPS: rps, P99: p99, Requests: 1} }
 	r := &Report{Format: ReportFormat, Commit: "0123456789abcdef0123 (modified)", Go: "go1.27.3", Time: time.Now().UTC(),
-		Host: ThisHost(), Settings: Settings{Target: "in-process", Store: "sqlite", Sizes: SizesFor(1000, 4), Clients: 4, DurationS: 1},
-		Memory: &Memory{PeakRSS: 100 << 20, Source: "test"},
+		Host: ThisHost(), Settings: Settings{Target: "in-process", Store: "sqlite", Sizes: SizesFor(1000, 4), Clients: 4, DurationS: 1, Rounds: 2},
+		Shapes: []Shape{{Name: "spread", Sizes: SizesFor(1000, 4), Memory: &Memory{PeakRSS: 100 << 20, Source: "test"}}},
 		Scenarios: []Result{
-			{Name: "get", Title: "get contact by id", Requests: 9000, RPS: 9000, P99: 12, Goal: Goal{8000, readP99}},
-			{Name: "list", Title: "list 50 by last name", Requests: 100, RPS: 100, P99: 40, Goal: Goal{3000, readP99}},
-			{Name: "login", Title: "login (password)", Skipped: "no password"},
+			{Shape: "spread", Name: "get", Title: "get contact by id", Requests: 9000, RPS: 9000, P99: 12, Goal: readGoal, Floor: fl(10000, 4), Ratio: 0.9},
+			{Shape: "spread", Name: "list:-created_at", Title: "list 50 by -created_at", Requests: 100, RPS: 100, P99: 40, Goal: readGoal, Floor: fl(1000, 10), Ratio: 0.1},
+			{Shape: "spread", Name: "create", Title: "create contact", Requests: 100, RPS: 450, P99: 30, Goal: writeGoal, Floor: fl(1000, 10), Ratio: 0.45},
+			{Shape: "spread", Name: "login", Title: "login (password)", Skipped: "no password"},
 		}}
-	if !r.Scenarios[0].Met() || r.Scenarios[1].Met() {
-		t.Errorf("Met: %v %v, want true false", r.Scenarios[0].Met(), r.Scenarios[1].Met())
+	want := [][]string{nil, {"req/s", "p99"}, {"p99"}, nil}
+	for i, x := range r.Scenarios {
+		if got := x.Misses(); !slices.Equal(got, want[i]) {
+			t.Errorf("%s: misses %v, want %v", x.Name, got, want[i])
+		}
+	}
+	if !r.Scenarios[0].Met() || r.Scenarios[1].Met() || r.Scenarios[0].P99Limit() != 13 {
+		t.Errorf("Met: %v %v, p99 limit %v; want true false 13", r.Scenarios[0].Met(), r.Scenarios[1].Met(), r.Scenarios[0].P99Limit())
 	}
 	path := filepath.Join(t.TempDir(), "r.json")
 	if err := r.WriteJSON(path); err != nil {
@@ -108,20 +116,35 @@ func TestReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Commit != r.Commit || len(back.Scenarios) != 3 || back.Scenarios[1].Goal != r.Scenarios[1].Goal {
+	if back.Commit != r.Commit || len(back.Scenarios) != 4 || back.Scenarios[1].Goal != r.Scenarios[1].Goal ||
+		back.Scenarios[1].Floor == nil || back.Scenarios[1].Floor.RPS != 1000 || back.Scenarios[1].Ratio != 0.1 {
 		t.Errorf("round trip: %+v", back)
 	}
 	var out bytes.Buffer
 	r.WriteTable(&out)
-	for _, want := range []string{"0123456789ab (modified)", "≥8000/s p99≤25ms ok", "MISS (req/s, p99)", "skipped: no password", "100.0 MiB"} {
+	for _, want := range []string{"0123456789ab (modified)", "shape spread", "≥0.5× p99≤13.0ms ok", "MISS (req/s, p99)",
+		"≥0.4× p99≤25.0ms MISS (p99)", "0.90", "10000", "skipped: no password", "100.0 MiB"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
 	}
+	back.Scenarios[0].Ratio = 0.45
 	back.Scenarios[0].RPS = 4500
 	out.Reset()
 	Compare(&out, back, r)
-	if !strings.Contains(out.String(), "2.00×") {
+	if !strings.Contains(out.String(), "0.45      0.90   2.00×") {
 		t.Errorf("compare:\n%s", out.String())
+	}
+}
+
+func TestMissesWithoutFloor(t *testing.T) {
+	t.Parallel()
+	r := Result{Name: "get", RPS: 1, P99: 1000, Goal: readGoal}
+	if !r.Met() || goalText(r) != "≥0.5× p99≤2×+5ms (no floor)" {
+		t.Errorf("without a floor: met %v, %q; want met and no verdict", r.Met(), goalText(r))
+	}
+	r.Floor = &Result{RPS: 10, Errors: 2}
+	if m := r.Misses(); !slices.Equal(m, []string{"errors", "req/s", "p99"}) {
+		t.Errorf("floor errors: misses %v", m)
 	}
 }
