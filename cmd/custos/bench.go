@@ -25,35 +25,43 @@ import (
 	"github.com/custos-crm/custos/internal/tlsconf"
 )
 
-const benchHelp = `Measure Custos the way users load it (issue 3; docs/performance.md).
+const benchHelp = `Measure Custos the way users load it, against a no-security floor
+measured in the same run (issues 3 and 17; docs/performance.md).
 
-By default it creates a throw-away data directory, seeds it (100,000
-contacts over 20 sales users, 10,000 companies, 50,000 deals, 300,000
-activities; --contacts scales them all), starts a real server on it exactly
-as "serve" does (TLS with the self-signed certificate, all middleware, the
-real service and store) on 127.0.0.1, and drives real HTTPS requests with
-keep-alive from --clients workers, each acting as one sales user with that
-user's API token. Every scenario runs for --warmup, then is measured for
---duration; every response is checked and failures are counted as errors.
+By default it seeds, for each data shape of --shapes in turn, a throw-away
+data directory (100,000 contacts, 10,000 companies, 50,000 deals, 300,000
+activities; --contacts scales them all): "spread" spreads them over
+--owners sales users, "one-owner" gives them all to one. It starts a real
+server on it exactly as "serve" does (TLS with the self-signed certificate,
+all middleware, the real service and store) on 127.0.0.1, and beside it
+the floor: a plain net/http server with no authentication, access check,
+audit, encryption or validation, one prepared query per request, the same
+driver, pragmas, TLS settings and JSON shapes, on a copy of the seeded
+data (so that its writes never touch the server's). --clients workers,
+each acting as one sales user with that user's API token, drive real HTTPS
+requests with keep-alive. Every scenario runs --rounds times against the
+floor and then Custos, each for --warmup and then a measured --duration;
+every response is checked and failures are counted as errors.
 
-It prints a table of req/s, p50, p90, p99, max latency and errors per
-scenario, with the targets of issue 3, the server's peak memory, the data
-directory's size and the seeding time; --json writes the same with the
-commit and settings, and --compare prints the ratios against an earlier
---json file. The exit status is 1 when any request failed; timings never
-fail the command.
+It prints, per shape, each scenario's req/s and latency on Custos and on
+the floor, their ratio, and the targets of issue 17 as ratios (reads ≥ 0.5
+of the floor, writes ≥ 0.4, p99 ≤ 2× the floor's + 5 ms; peak RSS ≤ 300
+MiB at 100,000 contacts), marking each miss; --json writes the same with
+the commit and settings, and --compare prints the ratios against an
+earlier --json file. The exit status is 1 when any request failed; timings
+never fail the command.
 
-The server runs in this process, so the client shares its CPUs and memory
-(the issue's targets are for the whole system on 2 cores). Server settings
-(--record-visibility, --argon2-*, --hash-workers, --log-level, ...) are taken
-as for serve; the server's log is discarded unless --server-log is given.
-Your data directory is never touched. With --db (PostgreSQL) the bench
-seeds that database instead, which must be empty: give it a throw-away
-database or schema (postgres://…/bench?search_path=bench), never a real one.
+The server and the floor run in this process, so the client shares their
+CPUs and memory. Server settings (--record-visibility, --argon2-*,
+--hash-workers, --log-level, ...) are taken as for serve; the server's log
+is discarded unless --server-log is given. Your data directory is never
+touched. With --db (a postgres:// URL) each shape is seeded into a new
+schema of that database, dropped afterwards; use a throw-away database,
+never a real one.
 
-With --url and --token it measures a running server instead, on the
-contacts the token can see. The write scenarios then CHANGE THAT SERVER'S
-DATA: never point it at production.`
+With --url and --token it measures a running server instead (no floor, no
+ratios), on the contacts the token can see. The write scenarios then
+CHANGE THAT SERVER'S DATA: never point it at production.`
 
 // benchServerOptions are the server settings the bench takes, as serve
 // would, and passes on to the server it starts.
