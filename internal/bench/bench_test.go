@@ -123,10 +123,16 @@ func TestReport(t *testing.T) {
 	var out bytes.Buffer
 	r.WriteTable(&out)
 	for _, want := range []string{"0123456789ab (modified)", "shape spread", "≥0.5× p99≤13.0ms ok", "MISS (req/s, p99)",
-		"≥0.4× p99≤25.0ms MISS (p99)", "0.90", "10000", "skipped: no password", "100.0 MiB"} {
+		"≥0.4× p99≤25.0ms MISS (p99)", "0.90", "10000", "skipped: no password", "100.0 MiB", "not judged below 100,000"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
+	}
+	r.Shapes[0].Sizes, r.Shapes[0].Memory.PeakRSS = SizesFor(DefaultContacts, 20), 400<<20
+	out.Reset()
+	r.WriteTable(&out)
+	if !strings.Contains(out.String(), "at 100,000 contacts: MISS") {
+		t.Errorf("400 MiB at 100,000 contacts is not marked:\n%s", out.String())
 	}
 	back.Scenarios[0].Ratio = 0.45
 	back.Scenarios[0].RPS = 4500

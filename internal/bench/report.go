@@ -159,7 +159,10 @@ func (r *Report) WriteTable(w io.Writer) {
 		}
 		if m := sh.Memory; m != nil {
 			verdict := "ok"
-			if sh.Sizes.Contacts >= DefaultContacts && m.PeakRSS > MaxRSS {
+			switch {
+			case sh.Sizes.Contacts < DefaultContacts:
+				verdict = "not judged below 100,000"
+			case m.PeakRSS > MaxRSS:
 				verdict = "MISS"
 			}
 			fmt.Fprintf(w, "peak RSS %s (%s; target ≤ 300 MiB at 100,000 contacts: %s); Go heap peak %s; client, server and floor share the process\n",
