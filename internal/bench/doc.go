@@ -4,6 +4,15 @@
 // (issue 3, PRF-1). `custos bench` wires it to a real server; this package
 // knows nothing of how the server is started.
 //
+// # The floor
+//
+// Every scenario also runs, in alternating rounds, against the floor
+// (floor.go): a plain net/http server on a copy of the same data that does
+// the same requests with no security work, one prepared query each. The
+// targets are ratios to it (issue 17, PRF-2), since machines differ by 2×
+// and more while the ratio measured on the same cores in the same run says
+// what the product's own work costs.
+//
 // # Seeding
 //
 // Seed fills an empty store in two ways. Users and their API tokens go
