@@ -14,6 +14,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/bench"
 	"github.com/custos-crm/custos/internal/config"
+	"github.com/custos-crm/custos/internal/postgres"
 	"github.com/custos-crm/custos/internal/sqlite"
 	"github.com/custos-crm/custos/internal/tlsconf"
 )
@@ -122,7 +123,14 @@ func floorSchema(ctx context.Context, dsn string) (*sql.DB, func(), error) {
 	}
 	fc := cfg.Copy()
 	fc.RuntimeParams["search_path"] = schema
-	return stdlib.OpenDB(*fc), dropIt, nil
+	db := stdlib.OpenDB(*fc)
+	// database/sql keeps only two idle connections by default, so that 32
+	// clients would open a PostgreSQL connection for most requests; keep
+	// a pool of the store's size.
+	n := postgres.MaxConns
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	return db, dropIt, nil
 }
 
 // benchSchema creates a fresh schema for one shape in the PostgreSQL
