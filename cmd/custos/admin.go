@@ -184,28 +184,38 @@ func runUser(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-const tokenHelp = `Create an API token for a user and print it. The token is shown only
-once; Custos stores only its hash. Use it as "Authorization: Bearer <token>".
+const tokenHelp = `Create, list and revoke API tokens. A new token is shown only once;
+Custos stores only its hash. Use it as "Authorization: Bearer <token>".
 
-  custos token create --email E --scope read|write [--ttl 720h] [--name N]`
+  custos token create --email E --scope read|write [--ttl 720h] [--name N]
+  custos token list --email E      (every token of the user: scope, expiry,
+                                    last use and its address, revocation)
+  custos token revoke --id N       (incident response; the id is in the list)`
 
 func runToken(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
+	sub := ""
+	if len(args) > 0 {
+		sub = args[0]
+	}
+	if sub != "create" && sub != "list" && sub != "revoke" {
 		fmt.Fprintln(e.stderr, tokenHelp)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		if sub == "-h" || sub == "--help" || sub == "-help" {
 			return nil
 		}
-		return usageError{"token: expected the subcommand create"}
+		return usageError{"token: expected the subcommand create, list or revoke"}
 	}
-	fs, load := newFlags(e, "token create", "[flags]", tokenHelp, "data", "db", "db-insecure", "config", "log-level", "log-format")
-	email := fs.String("email", "", "the user the token acts as")
-	scope := fs.String("scope", "read", "read (GET only) or write")
-	ttl := fs.Duration("ttl", 30*24*time.Hour, "lifetime, e.g. 24h or 720h (at most 8784h)")
-	name := fs.String("name", "cli", "a name to recognise the token by")
+	fs, load := newFlags(e, "token "+sub, "[flags]", tokenHelp, "data", "db", "db-insecure", "config", "log-level", "log-format")
+	email := fs.String("email", "", "the user the token acts as (create, list)")
+	scope := fs.String("scope", "read", "read (GET only) or write (create)")
+	ttl := fs.Duration("ttl", 30*24*time.Hour, "lifetime, e.g. 24h or 720h, at most 8784h (create)")
+	name := fs.String("name", "cli", "a name to recognise the token by (create)")
+	id := fs.Int64("id", 0, "the token to revoke (revoke)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	if *email == "" {
+	if sub == "revoke" && *id <= 0 {
+		return usageError{"--id is required"}
+	} else if sub != "revoke" && *email == "" {
 		return usageError{"--email is required"}
 	}
 	c, err := load()
@@ -219,9 +229,39 @@ func runToken(ctx context.Context, e env, args []string) error {
 	defer db.Close()
 	svc := newService(c, db, newLogger(c, e.stderr))
 	sys := crm.SystemPrincipal()
+	if sub == "revoke" {
+		if err := svc.RevokeToken(ctx, sys, *id); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(e.stdout, "token %d revoked\n", *id)
+		return nil
+	}
 	u, err := svc.FindUserByEmail(ctx, sys, *email)
 	if err != nil {
 		return cliError(err)
+	}
+	if sub == "list" {
+		list, err := svc.FindUserTokens(ctx, sys, u.ID)
+		if err != nil {
+			return cliError(err)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tSCOPE\tPREFIX\tCREATED\tEXPIRES\tLAST USED\tFROM\tSTATUS")
+		now := time.Now()
+		for _, t := range list {
+			last, status := "never", "active"
+			if t.LastUsedAt != nil {
+				last = t.LastUsedAt.UTC().Format(time.RFC3339)
+			}
+			if t.RevokedAt != nil {
+				status = "revoked " + t.RevokedAt.UTC().Format(time.RFC3339)
+			} else if now.After(t.ExpiresAt) {
+				status = "expired"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Scope, t.Prefix,
+				t.CreatedAt.UTC().Format(time.RFC3339), t.ExpiresAt.UTC().Format(time.RFC3339), last, orDash(t.LastUsedIP), status)
+		}
+		return tw.Flush()
 	}
 	nt, err := svc.CreateToken(ctx, sys, u.ID, *name, crm.TokenScope(*scope), *ttl)
 	if err != nil {
@@ -229,6 +269,14 @@ func runToken(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, nt.Secret)
 	return nil
+}
+
+// orDash is s, or "-" when it is empty.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // cliError turns a service error into a readable message with the fields.

@@ -95,7 +95,7 @@ type Tx interface {
 	TokenBySecretHash(ctx context.Context, hash []byte) (*Token, *User, error)
 	TokenByID(ctx context.Context, id int64) (*Token, error)
 	Tokens(ctx context.Context, userID int64) ([]*Token, error) // userID 0: all
-	TouchToken(ctx context.Context, id int64, lastUsed time.Time) error
+	TouchToken(ctx context.Context, id int64, lastUsed time.Time, ip string) error
 	RevokeToken(ctx context.Context, id int64, at time.Time) error
 
 	// One-time tokens (AUTH-8): invitations, password resets and

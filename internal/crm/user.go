@@ -66,6 +66,7 @@ type Token struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  time.Time  `json:"expires_at"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	LastUsedIP string     `json:"last_used_ip,omitempty"` // the address of that use
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
@@ -86,7 +87,10 @@ type IdentityService interface {
 	// idle timeout. EUNAUTHENTICATED if missing, expired or revoked.
 	Authenticate(ctx context.Context, sessionSecret string) (*Principal, *Session, error)
 	// AuthenticateToken resolves a bearer token. EUNAUTHENTICATED otherwise.
-	AuthenticateToken(ctx context.Context, secret string) (*Principal, error)
+	AuthenticateToken(ctx context.Context, secret, ip string) (*Principal, error)
+	// FindUserTokens lists another user's tokens, with last use and its
+	// address: administrators with a recent step-up, and the system.
+	FindUserTokens(ctx context.Context, p *Principal, userID int64) ([]*Token, error)
 	// Logout ends the session on the server.
 	Logout(ctx context.Context, p *Principal) error
 

@@ -17,7 +17,7 @@ const (
 	sqlTokenByID    = `SELECT ` + sqlkit.TokenCols + ` FROM tokens WHERE id = $1`
 	sqlTokensAll    = `SELECT ` + sqlkit.TokenCols + ` FROM tokens ORDER BY id`
 	sqlTokensByUser = `SELECT ` + sqlkit.TokenCols + ` FROM tokens WHERE user_id = $1 ORDER BY id`
-	sqlTouchToken   = `UPDATE tokens SET last_used_at = $1 WHERE id = $2`
+	sqlTouchToken   = `UPDATE tokens SET last_used_at = $1, last_used_ip = $2 WHERE id = $3`
 	sqlRevokeToken  = `UPDATE tokens SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`
 )
 
@@ -83,9 +83,10 @@ func (t *tx) Tokens(ctx context.Context, userID int64) ([]*crm.Token, error) {
 	return list, nil
 }
 
-// TouchToken sets a token's last-used time. ENOTFOUND if there is none.
-func (t *tx) TouchToken(ctx context.Context, id int64, lastUsed time.Time) error {
-	ok, err := t.update(ctx, sqlTouchToken, micros(lastUsed), id)
+// TouchToken sets a token's last-used time and address. ENOTFOUND if
+// there is none.
+func (t *tx) TouchToken(ctx context.Context, id int64, lastUsed time.Time, ip string) error {
+	ok, err := t.update(ctx, sqlTouchToken, micros(lastUsed), ip, id)
 	if err != nil {
 		return dbError(err, "touch token", "token", "")
 	} else if !ok {

@@ -48,20 +48,20 @@ func TestEndingAccessRevokesTokens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.svc.AuthenticateToken(ctx, tok.Secret); err != nil {
+			if _, err := f.svc.AuthenticateToken(ctx, tok.Secret, "192.0.2.200"); err != nil {
 				t.Fatalf("the token before: %v", err)
 			}
 			if err := end(f, admin, bob); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.svc.AuthenticateToken(ctx, tok.Secret); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+			if _, err := f.svc.AuthenticateToken(ctx, tok.Secret, "192.0.2.200"); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
 				t.Errorf("bob's token after %s: %v, want unauthenticated", name, err)
 			}
 			if _, _, err := f.svc.Authenticate(ctx, bobSession); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
 				t.Errorf("bob's session after %s: %v, want unauthenticated", name, err)
 			}
 			// Only bob's: alice's token and the admin's session stay.
-			if _, err := f.svc.AuthenticateToken(ctx, other.Secret); err != nil {
+			if _, err := f.svc.AuthenticateToken(ctx, other.Secret, "192.0.2.200"); err != nil {
 				t.Errorf("alice's token after bob's %s: %v", name, err)
 			}
 			if _, _, err := f.svc.Authenticate(ctx, adminSecret); err != nil {
@@ -76,4 +76,38 @@ func TestEndingAccessRevokesTokens(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFindUserTokens: an administrator sees another user's tokens with
+// their last use and its address; nobody else does, nor an administrator
+// without a recent step-up (INC-2; ASVS v5.0.0-7.5.3).
+func TestFindUserTokens(t *testing.T) {
+	f := newMFAFixture(t, service.Options{})
+	ctx := context.Background()
+	_, _, adminSecret := f.enrol(t, "admin")
+	admin := f.principal(t, adminSecret, "192.0.2.1")
+	bob := f.users["bob"].ID
+	tok, err := f.svc.CreateToken(ctx, crm.SystemPrincipal(), bob, "laptop", crm.ScopeRead, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AuthenticateToken(ctx, tok.Secret, "2001:db8::42"); err != nil {
+		t.Fatal(err)
+	}
+	list, err := f.svc.FindUserTokens(ctx, admin, bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].ID != tok.Token.ID || list[0].LastUsedAt == nil || list[0].LastUsedIP != "2001:db8::42" {
+		t.Fatalf("bob's tokens: %+v", list)
+	}
+	alice, _ := f.login(t, "alice", "192.0.2.2")
+	_, err = f.svc.FindUserTokens(ctx, alice, bob)
+	wantCode(t, err, crm.EFORBIDDEN)
+	_, err = f.svc.FindUserTokens(ctx, admin, 1<<40)
+	wantCode(t, err, crm.ENOTFOUND)
+	f.clock.Advance(service.DefaultStepUpWindow + time.Second)
+	admin = f.principal(t, adminSecret, "192.0.2.1")
+	_, err = f.svc.FindUserTokens(ctx, admin, bob)
+	wantCode(t, err, crm.ESTEPUPREQUIRED)
 }

@@ -87,7 +87,7 @@ func BenchmarkAuthenticateToken(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := s.AuthenticateToken(ctx, nt.Secret); err != nil {
+			if _, err := s.AuthenticateToken(ctx, nt.Secret, "192.0.2.200"); err != nil {
 				b.Error(err)
 				return
 			}

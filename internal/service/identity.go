@@ -196,7 +196,9 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*crm.Princip
 }
 
 // AuthenticateToken implements crm.IdentityService.
-func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*crm.Principal, error) {
+// ip is the client's address, kept with the token's last use (at most once
+// a minute, touchEvery) for its owner and administrators to see.
+func (s *Service) AuthenticateToken(ctx context.Context, secret, ip string) (*crm.Principal, error) {
 	if !strings.HasPrefix(secret, auth.TokenPrefix) || len(secret) > 128 {
 		return nil, unauthenticated()
 	}
@@ -216,7 +218,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*crm.Pr
 		return nil, unauthenticated()
 	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > touchEvery {
-		if err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.TouchToken(ctx, t.ID, tx.Now()) }); err != nil {
+		if err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.TouchToken(ctx, t.ID, tx.Now(), truncate(ip, 64)) }); err != nil {
 			return nil, err
 		}
 	}
@@ -295,6 +297,26 @@ func (s *Service) FindTokens(ctx context.Context, p *crm.Principal) ([]*crm.Toke
 	var out []*crm.Token
 	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
 		out, err = tx.Tokens(ctx, p.UserID)
+		return err
+	})
+	return out, err
+}
+
+// FindUserTokens implements crm.IdentityService: the tokens of userID,
+// revoked and expired ones included, with their last use and its address,
+// for an administrator's incident response (INC-2) or the operator's CLI.
+// Reading another user's credentials' metadata is user administration, so
+// it needs the right and a recent step-up, as revoking them does.
+func (s *Service) FindUserTokens(ctx context.Context, p *crm.Principal, userID int64) ([]*crm.Token, error) {
+	if err := s.requireAdmin(p); err != nil {
+		return nil, err
+	}
+	var out []*crm.Token
+	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
+		if _, err := tx.UserByID(ctx, userID); err != nil {
+			return err
+		}
+		out, err = tx.Tokens(ctx, userID)
 		return err
 	})
 	return out, err

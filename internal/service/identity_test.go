@@ -111,7 +111,7 @@ func TestTokens(t *testing.T) {
 	if !strings.HasPrefix(nt.Secret, "cst_") || strings.Contains(string(nt.Token.SecretHash), nt.Secret) {
 		t.Fatalf("token secret %q", nt.Secret)
 	}
-	p, err := f.svc.AuthenticateToken(ctx, nt.Secret)
+	p, err := f.svc.AuthenticateToken(ctx, nt.Secret, "192.0.2.200")
 	if err != nil || p.Kind != crm.KindToken || p.Scope != crm.ScopeRead || p.UserID != alice.UserID {
 		t.Fatalf("authenticate token: %v %+v", err, p)
 	}
@@ -134,17 +134,17 @@ func TestTokens(t *testing.T) {
 	if err := f.svc.RevokeToken(ctx, alice, nt.Token.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.AuthenticateToken(ctx, nt.Secret); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+	if _, err := f.svc.AuthenticateToken(ctx, nt.Secret, "192.0.2.200"); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
 		t.Errorf("revoked token works: %v", err)
 	}
 	// An expired token is refused.
 	short, _ := f.svc.CreateToken(ctx, alice, alice.UserID, "short", crm.ScopeWrite, time.Millisecond)
 	time.Sleep(5 * time.Millisecond)
-	if _, err := f.svc.AuthenticateToken(ctx, short.Secret); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+	if _, err := f.svc.AuthenticateToken(ctx, short.Secret, "192.0.2.200"); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
 		t.Errorf("expired token works: %v", err)
 	}
 	// A tampered token is refused.
-	if _, err := f.svc.AuthenticateToken(ctx, nt.Secret[:len(nt.Secret)-1]+"A"); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+	if _, err := f.svc.AuthenticateToken(ctx, nt.Secret[:len(nt.Secret)-1]+"A", "192.0.2.200"); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
 		t.Errorf("tampered token: %v", err)
 	}
 }

@@ -431,7 +431,7 @@ func TestStepUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := f.svc.AuthenticateToken(ctx, nt.Secret)
+	tok, err := f.svc.AuthenticateToken(ctx, nt.Secret, "192.0.2.200")
 	if err != nil {
 		t.Fatal(err)
 	}

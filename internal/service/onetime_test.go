@@ -266,7 +266,7 @@ func TestPasswordReset(t *testing.T) {
 			t.Errorf("Alice's session after reset: %v", err)
 		}
 	}
-	if _, err := f.svc.AuthenticateToken(ctx, apiToken.Secret); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+	if _, err := f.svc.AuthenticateToken(ctx, apiToken.Secret, "192.0.2.200"); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
 		t.Errorf("Alice's API token after reset: %v", err)
 	}
 	if _, _, err := f.svc.Authenticate(ctx, bobSess); err != nil {
@@ -608,7 +608,7 @@ func TestAdminEmailChange(t *testing.T) {
 	if _, _, err := f.svc.Authenticate(ctx, session); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
 		t.Errorf("bob's session after the confirmation: %v, want unauthenticated", err)
 	}
-	if _, err := f.svc.AuthenticateToken(ctx, tok.Secret); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+	if _, err := f.svc.AuthenticateToken(ctx, tok.Secret, "192.0.2.200"); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
 		t.Errorf("bob's token after the confirmation: %v, want unauthenticated", err)
 	}
 	var confirmed bool

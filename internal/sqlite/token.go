@@ -18,7 +18,7 @@ var (
 	sqlTokenByID    = static(`SELECT ` + sqlkit.TokenCols + ` FROM tokens WHERE id = ?`)
 	sqlTokensAll    = static(`SELECT ` + sqlkit.TokenCols + ` FROM tokens ORDER BY id`)
 	sqlTokensByUser = static(`SELECT ` + sqlkit.TokenCols + ` FROM tokens WHERE user_id = ? ORDER BY id`)
-	sqlTouchToken   = static(`UPDATE tokens SET last_used_at = ? WHERE id = ?`)
+	sqlTouchToken   = static(`UPDATE tokens SET last_used_at = ?, last_used_ip = ? WHERE id = ?`)
 	sqlRevokeToken  = static(`UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`)
 )
 
@@ -80,9 +80,10 @@ func (t *tx) Tokens(ctx context.Context, userID int64) ([]*crm.Token, error) {
 	return list, nil
 }
 
-// TouchToken sets a token's last-used time. ENOTFOUND if there is none.
-func (t *tx) TouchToken(ctx context.Context, id int64, lastUsed time.Time) error {
-	ok, err := t.update(ctx, sqlTouchToken, micros(lastUsed), id)
+// TouchToken sets a token's last-used time and address. ENOTFOUND if
+// there is none.
+func (t *tx) TouchToken(ctx context.Context, id int64, lastUsed time.Time, ip string) error {
+	ok, err := t.update(ctx, sqlTouchToken, micros(lastUsed), ip, id)
 	if err != nil {
 		return dbError(err, "touch token", "token", "")
 	} else if !ok {

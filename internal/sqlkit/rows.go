@@ -13,7 +13,7 @@ import (
 
 // TokenCols are the columns of a token, in the order TokenRow receives them.
 const TokenCols = `id, user_id, name, scope, prefix, secret_hash, created_at, expires_at,
-	last_used_at, revoked_at`
+	last_used_at, last_used_ip, revoked_at`
 
 // UserCols are the columns of a user, in the order UserRow receives them.
 const UserCols = `id, email, name, role, language, disabled, password_hash, created_at,
@@ -32,7 +32,7 @@ type TokenRow struct {
 // Dest returns the scan destinations, in the order of TokenCols.
 func (r *TokenRow) Dest() []any {
 	return []any{&r.tk.ID, &r.tk.UserID, &r.tk.Name, &r.tk.Scope, &r.tk.Prefix, &r.tk.SecretHash,
-		&r.created, &r.expires, &r.lastUsed, &r.revoked}
+		&r.created, &r.expires, &r.lastUsed, &r.tk.LastUsedIP, &r.revoked}
 }
 
 // Token returns the token scanned.

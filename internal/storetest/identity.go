@@ -195,7 +195,7 @@ func testTokens(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	wantEqual(t, "Tokens of a user", list(f.alice), []*crm.Token{mine})
 	wantEqual(t, "Tokens of everyone", list(0), []*crm.Token{mine, theirs})
 
-	if err := write(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.TouchToken(ctx, mine.ID, at(5)) }); err != nil {
+	if err := write(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.TouchToken(ctx, mine.ID, at(5), "2001:db8::7") }); err != nil {
 		t.Fatal(err)
 	}
 	if err := write(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.RevokeToken(ctx, mine.ID, at(6)) }); err != nil {
@@ -205,13 +205,13 @@ func testTokens(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	if err := write(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.RevokeToken(ctx, mine.ID, at(7)) }); err != nil {
 		t.Fatal(err)
 	}
-	mine.LastUsedAt, mine.RevokedAt = ptr(at(5)), ptr(at(6))
+	mine.LastUsedAt, mine.LastUsedIP, mine.RevokedAt = ptr(at(5)), "2001:db8::7", ptr(at(6))
 	got, err = byID(mine.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantEqual(t, "token after touch and revoke", got, mine)
-	err = write(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.TouchToken(ctx, theirs.ID+100, at(5)) })
+	err = write(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.TouchToken(ctx, theirs.ID+100, at(5), "") })
 	wantCode(t, "TouchToken of a missing token", err, crm.ENOTFOUND)
 	err = write(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.RevokeToken(ctx, theirs.ID+100, at(5)) })
 	wantCode(t, "RevokeToken of a missing token", err, crm.ENOTFOUND)

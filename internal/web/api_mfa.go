@@ -181,6 +181,19 @@ func (s *Server) apiRevokeUserSessions(w http.ResponseWriter, r *http.Request, p
 	return nil
 }
 
+func (s *Server) apiUserTokens(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	list, err := s.svc.FindUserTokens(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	return nil
+}
+
 func (s *Server) apiUnlockUser(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
 	id, err := pathID(r)
 	if err != nil {

@@ -93,6 +93,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/v1/session/mfa", s.apiHalf(s.apiVerifyMFA))
 	mux.Handle("POST /api/v1/session/step-up", s.api(s.apiStepUp))
 	mux.Handle("DELETE /api/v1/users/{id}/sessions", s.api(s.apiRevokeUserSessions))
+	mux.Handle("GET /api/v1/users/{id}/tokens", s.api(s.apiUserTokens))
 	mux.Handle("POST /api/v1/users/{id}/unlock", s.api(s.apiUnlockUser))
 
 	// Invitations, password resets and email changes (AUTH-8): api_recovery.go.

@@ -95,7 +95,7 @@ func (f *fakeServices) Authenticate(ctx context.Context, secret string) (*crm.Pr
 	return &p, &s, nil
 }
 
-func (f *fakeServices) AuthenticateToken(ctx context.Context, secret string) (*crm.Principal, error) {
+func (f *fakeServices) AuthenticateToken(ctx context.Context, secret, _ string) (*crm.Principal, error) {
 	f.mu.Lock()
 	f.tokenCalls++
 	f.mu.Unlock()
