@@ -21,16 +21,8 @@ func TestBench(t *testing.T) {
 	}
 	dir := t.TempDir()
 	report := filepath.Join(dir, "bench.json")
-	var out, errb bytes.Buffer
-	args := []string{"bench", "--contacts", "1000", "--owners", "4", "--duration", "300ms", "--warmup", "100ms",
-		"--rounds", "1", "--clients", "4", "--json", report, "--dir", dir}
-	if err := run(context.Background(), args, testEnv(dir), strings.NewReader(""), &out, &errb); err != nil {
-		t.Fatalf("bench: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errb.String())
-	}
-	rep, err := bench.LoadReport(report)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep, out := runBenchReport(t, dir, "--contacts", "1000", "--owners", "4", "--duration", "300ms", "--warmup", "100ms",
+		"--rounds", "1", "--clients", "4")
 	checkBothServers(t, rep, []string{"spread", "one-owner"})
 	if len(rep.Shapes) != 2 || rep.Shapes[1].Sizes.Owners != 1 || rep.Shapes[0].Sizes.Owners != 4 {
 		t.Fatalf("shapes %+v, want spread (4 owners) and one-owner", rep.Shapes)
@@ -52,10 +44,11 @@ func TestBench(t *testing.T) {
 	}
 
 	// A second, shorter run compares its ratios with the first.
+	var errb bytes.Buffer
 	out.Reset()
-	args = []string{"bench", "--contacts", "400", "--owners", "2", "--duration", "200ms", "--warmup", "0s", "--rounds", "1",
+	args := []string{"bench", "--contacts", "400", "--owners", "2", "--duration", "200ms", "--warmup", "0s", "--rounds", "1",
 		"--clients", "2", "--scenarios", "get,update", "--shapes", "spread", "--compare", report, "--dir", dir}
-	if err := run(context.Background(), args, testEnv(dir), strings.NewReader(""), &out, &errb); err != nil {
+	if err := run(context.Background(), args, testEnv(dir), strings.NewReader(""), out, &errb); err != nil {
 		t.Fatalf("bench --compare: %v\n%s", err, errb.String())
 	}
 	if !strings.Contains(out.String(), "compared with") || !strings.Contains(out.String(), "ratio old") ||
@@ -112,11 +105,18 @@ func TestBenchPostgres(t *testing.T) {
 	if dsn == "" || testing.Short() {
 		t.Skip("CUSTOS_TEST_POSTGRES is not set (postgres://user@host/db); the bench on PostgreSQL is not tested")
 	}
-	dir := t.TempDir()
+	rep, _ := runBenchReport(t, t.TempDir(), "--db", dsn, "--contacts", "600", "--owners", "3", "--duration", "200ms", "--warmup", "100ms",
+		"--rounds", "1", "--clients", "3")
+	checkBothServers(t, rep, []string{"spread", "one-owner"})
+}
+
+// runBench runs `custos bench` with args, its data and its JSON report
+// (bench.json) in dir, and returns the report and the printed table.
+func runBenchReport(t *testing.T, dir string, args ...string) (*bench.Report, *bytes.Buffer) {
+	t.Helper()
 	report := filepath.Join(dir, "bench.json")
 	var out, errb bytes.Buffer
-	args := []string{"bench", "--db", dsn, "--contacts", "600", "--owners", "3", "--duration", "200ms", "--warmup", "100ms",
-		"--rounds", "1", "--clients", "3", "--json", report, "--dir", dir}
+	args = append(append([]string{"bench"}, args...), "--json", report, "--dir", dir)
 	if err := run(context.Background(), args, testEnv(dir), strings.NewReader(""), &out, &errb); err != nil {
 		t.Fatalf("bench: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errb.String())
 	}
@@ -124,7 +124,7 @@ func TestBenchPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkBothServers(t, rep, []string{"spread", "one-owner"})
+	return rep, &out
 }
 
 func TestBenchUsage(t *testing.T) {
