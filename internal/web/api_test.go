@@ -160,6 +160,10 @@ func TestAPIScenarios(t *testing.T) {
 		{name: "owner to someone else", who: "alice", method: "POST", path: "/api/v1/contacts", body: fmt.Sprintf(`{"last_name":"x","owner_id":%d}`, f.users["bob"].ID), status: 403, field: "owner_id"},
 		{name: "duplicate key in another case", who: "alice", method: "POST", path: "/api/v1/contacts", body: `{"last_name":"a","LAST_NAME":"b"}`, status: 400, field: "LAST_NAME"},
 		{name: "token lists sessions", who: "alice", method: "GET", path: "/api/v1/sessions", status: 403},
+		// Keys that encoding/json folds onto last_name (ASVS v5.0.0-1.5.3):
+		// ſ (U+017F) and the Kelvin sign (U+212A); the last value would win.
+		{name: "duplicate key with long s", who: "alice", method: "POST", path: "/api/v1/contacts", body: "{\"last_name\":\"a\",\"la\u017ft_name\":\"b\"}", status: 400, field: "la\u017ft_name"},
+		{name: "duplicate key mixed case and long s", who: "alice", method: "POST", path: "/api/v1/contacts", body: "{\"La\u017ft_Name\":\"a\",\"LAST_name\":\"b\"}", status: 400, field: "LAST_name"},
 		{name: "duplicate key", who: "alice", method: "POST", path: "/api/v1/contacts", body: `{"last_name":"a","last_name":"b"}`, status: 400, field: "last_name"},
 		{name: "invalid UTF-8", who: "alice", method: "POST", path: "/api/v1/contacts", body: "{\"last_name\":\"\xff\xfe\"}", status: 400, field: "body"},
 		{name: "over-long value", who: "alice", method: "POST", path: "/api/v1/contacts", body: `{"last_name":"` + strings.Repeat("x", 101) + `"}`, status: 400, field: "last_name"},

@@ -18,6 +18,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	for _, seed := range []string{
 		`{"last_name":"x"}`, `{"last_name":"a","last_name":"b"}`, `{"first_name":5}`, `[`, `{"a":{"b":[1,2,{"c":null}]}}`,
 		strings.Repeat("[", 40), "{\"last_name\":\"\xff\"}", `{"company_id":null,"tags":["a"]}`, `{} {}`, `"x"`,
+		"{\"last_name\":\"a\",\"la\u017ft_name\":\"b\"}", "{\"\u212a\":1,\"k\":2}",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -36,7 +37,36 @@ func FuzzDecodeJSON(f *testing.F) {
 		if json.Unmarshal(body, &m) != nil {
 			t.Fatalf("accepted a body that is not an object: %q", body)
 		}
+		// No two top-level keys are the same under the decoder's folding.
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		for i := range keys {
+			for j := i + 1; j < len(keys); j++ {
+				if strings.EqualFold(keys[i], keys[j]) {
+					t.Fatalf("accepted keys %q and %q, which the decoder folds together", keys[i], keys[j])
+				}
+			}
+		}
 	})
+}
+
+// TestCheckStructureFolding refuses keys that encoding/json folds onto
+// one another (ASVS v5.0.0-1.5.3): the Kelvin sign K (U+212A) is k, ſ
+// (U+017F) is s, whatever the case.
+func TestCheckStructureFolding(t *testing.T) {
+	for _, body := range []string{
+		"{\"\u212a\":1,\"k\":2}", "{\"K\":1,\"\u212a\":2}", "{\"la\u017ft_name\":1,\"LAST_NAME\":2}",
+		"{\"a\":{\"\u017f\":1,\"S\":2}}",
+	} {
+		if err := checkStructure([]byte(body)); crm.ErrorCode(err) != crm.EINVALID {
+			t.Errorf("checkStructure(%q) = %v, want a duplicate key error", body, err)
+		}
+	}
+	if err := checkStructure([]byte(`{"last_name":1,"first_name":2,"k":3,"s":4}`)); err != nil {
+		t.Errorf("distinct keys refused: %v", err)
+	}
 }
 
 // FuzzCursor checks that any cursor text decodes to an error or a cursor

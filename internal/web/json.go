@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -116,9 +117,11 @@ func checkStructure(body []byte) error {
 		}
 		if top != nil && top.obj && top.wantKey {
 			if k, ok := tok.(string); ok {
-				// encoding/json matches field names case-insensitively, so
-				// "owner_id" and "OWNER_ID" are the same key to it.
-				folded := strings.ToLower(k)
+				// encoding/json matches field names under Unicode case
+				// folding, so "owner_id", "OWNER_ID" and spellings with ſ
+				// (U+017F) or the Kelvin sign (U+212A) are the same key to
+				// it: compare by the same folding.
+				folded := foldKey(k)
 				if top.keys[folded] {
 					return invalid(k, "duplicate key")
 				}
@@ -159,4 +162,32 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(true)
 	_ = enc.Encode(v)
+}
+
+// foldKey maps a key onto one representative of its Unicode simple case
+// folding class (the smallest rune of each orbit), so that two keys get
+// the same result exactly when strings.EqualFold, the matching
+// encoding/json applies to field names, holds for them: "laſt_name" and
+// "last_name", "\u212Aey" and "key".
+func foldKey(k string) string {
+	ascii := true
+	for i := 0; i < len(k) && ascii; i++ {
+		ascii = k[i] < utf8.RuneSelf
+	}
+	if ascii {
+		// The smallest member of an ASCII letter's orbit is its upper case
+		// (K < k < U+212A, S < s < U+017F); other ASCII runes fold to
+		// themselves. Keys are ASCII almost always: this is the fast path.
+		return strings.ToUpper(k)
+	}
+	var b strings.Builder
+	b.Grow(len(k))
+	for _, r := range k {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		b.WriteRune(m)
+	}
+	return b.String()
 }
