@@ -113,7 +113,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 		if err := s.settle(ctx, tx, a, !half); err != nil {
 			return err
 		}
-		now := tx.Now()
+		now := s.tokenNow(tx)
 		sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = now, now, now.Add(s.absolute)
 		sess.MFAPending = half
 		if half {
@@ -176,14 +176,14 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*crm.Princip
 	} else if err != nil {
 		return nil, nil, err
 	}
-	now := time.Now().UTC()
+	now := s.authNow()
 	if now.After(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > s.idle || u.Disabled {
 		_ = s.store.Write(ctx, func(tx crm.Tx) error { return tx.DeleteSession(ctx, sess.ID) })
 		return nil, nil, unauthenticated()
 	}
 	if now.Sub(sess.LastSeenAt) > touchEvery {
 		sess.LastSeenAt = now
-		if err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.TouchSession(ctx, sess.ID, tx.Now()) }); err != nil {
+		if err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.TouchSession(ctx, sess.ID, s.tokenNow(tx)) }); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -213,12 +213,12 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret, ip string) (*cr
 	} else if err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC()
+	now := s.authNow()
 	if t.RevokedAt != nil || now.After(t.ExpiresAt) || u.Disabled {
 		return nil, unauthenticated()
 	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > touchEvery {
-		if err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.TouchToken(ctx, t.ID, tx.Now(), truncate(ip, 64)) }); err != nil {
+		if err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.TouchToken(ctx, t.ID, s.tokenNow(tx), truncate(ip, 64)) }); err != nil {
 			return nil, err
 		}
 	}

@@ -223,3 +223,47 @@ func TestSetup(t *testing.T) {
 		t.Error("setup still pending")
 	}
 }
+
+// TestSessionAbsoluteAndHalfLimits moves the service's clock across the
+// 12-hour absolute timeout of a session kept busy, and across the 15-minute
+// cap of a half-signed-in session (ASVS v5.0.0-7.3.2, 7.3.1).
+func TestSessionAbsoluteAndHalfLimits(t *testing.T) {
+	f := newMFAFixture(t, service.Options{})
+	ctx := context.Background()
+	_, secret := f.login(t, "bob", "192.0.2.1")
+	// Stay active (every 20 minutes, under the idle timeout) until just
+	// before the absolute limit.
+	for elapsed := time.Duration(0); elapsed < 12*time.Hour-20*time.Minute; elapsed += 20 * time.Minute {
+		f.clock.Advance(20 * time.Minute)
+		if _, _, err := f.svc.Authenticate(ctx, secret); err != nil {
+			t.Fatalf("after %v: %v", elapsed+20*time.Minute, err)
+		}
+	}
+	f.clock.Advance(20*time.Minute - time.Second) // 12 h minus 1 s after login
+	if _, _, err := f.svc.Authenticate(ctx, secret); err != nil {
+		t.Fatalf("just before 12 h: %v", err)
+	}
+	f.clock.Advance(2 * time.Second)
+	if _, _, err := f.svc.Authenticate(ctx, secret); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Fatalf("just after 12 h: %v, want unauthenticated", err)
+	}
+
+	// A half-signed-in session (a TOTP is due) lasts 15 minutes at most.
+	f.enrol(t, "alice")
+	_, _, half, err := f.svc.Login(ctx, "alice@example.com", testPassword, "192.0.2.2", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(10 * time.Minute)
+	if p, _, err := f.svc.Authenticate(ctx, half); err != nil || p.Pending == "" {
+		t.Fatalf("half session at 10 min: %v %+v", err, p)
+	}
+	f.clock.Advance(5*time.Minute - time.Second)
+	if _, _, err := f.svc.Authenticate(ctx, half); err != nil {
+		t.Fatalf("half session just before 15 min: %v", err)
+	}
+	f.clock.Advance(2 * time.Second)
+	if _, _, err := f.svc.Authenticate(ctx, half); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Fatalf("half session just after 15 min: %v, want unauthenticated", err)
+	}
+}

@@ -241,7 +241,7 @@ func (s *Service) rotate(ctx context.Context, tx crm.Tx, p *crm.Principal, aal i
 		}
 		return nil, err
 	}
-	now := tx.Now()
+	now := s.tokenNow(tx)
 	sess, secret := newSessionFor(p.UserID, p.IP, p.UserAgent)
 	sess.AAL = max(aal, old.AAL)
 	sess.SteppedUpAt = &steppedUp
