@@ -62,3 +62,17 @@ func TestCLITokens(t *testing.T) {
 		t.Errorf("another user's token after rep's changes: %v", got)
 	}
 }
+
+// TestCLITokenTTL: a lifetime under one second is refused with the field
+// named, as the error says (issue 9, item 7).
+func TestCLITokenTTL(t *testing.T) {
+	dir := t.TempDir()
+	runCLI(t, dir, "a perfectly fine passphrase\n", "user", "add", "--email", "rep@example.com", "--role", "sales", "--password-stdin")
+	for _, ttl := range []string{"1ns", "999ms", "0s"} {
+		var out, errb strings.Builder
+		err := run(t.Context(), []string{"token", "create", "--email", "rep@example.com", "--ttl", ttl}, testEnv(dir), strings.NewReader(""), &out, &errb)
+		if err == nil || !strings.Contains(err.Error(), "ttl") || strings.HasPrefix(out.String(), "cst_") {
+			t.Errorf("--ttl %s: err %v, printed %q; want a refusal naming ttl and no token", ttl, err, out.String())
+		}
+	}
+}

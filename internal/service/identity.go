@@ -17,8 +17,12 @@ import (
 // per session or token per interval, so reads stay reads.
 const touchEvery = time.Minute
 
-// MaxTokenTTL is the longest life of an API token.
-const MaxTokenTTL = 366 * 24 * time.Hour
+// MinTokenTTL and MaxTokenTTL are the shortest and longest life of an API
+// token; the error of CreateToken names both.
+const (
+	MinTokenTTL = time.Second
+	MaxTokenTTL = 366 * 24 * time.Hour
+)
 
 func badLogin() error {
 	return crm.Errorf(crm.EUNAUTHENTICATED, "invalid email or password")
@@ -341,7 +345,7 @@ func (s *Service) CreateToken(ctx context.Context, p *crm.Principal, userID int6
 	if !scope.Valid() {
 		v.fe.Add("scope", "must be read or write")
 	}
-	if ttl <= 0 || ttl > MaxTokenTTL {
+	if ttl < MinTokenTTL || ttl > MaxTokenTTL {
 		v.fe.Add("ttl", "must be between 1s and 366 days")
 	}
 	if err := v.err(); err != nil {

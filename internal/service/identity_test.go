@@ -101,7 +101,8 @@ func TestSessionTimeoutsAndRevocation(t *testing.T) {
 // TestTokens covers AUTH-7: shown once, stored hashed, scoped, expiring,
 // revocable, last use recorded.
 func TestTokens(t *testing.T) {
-	f := newFixture(t, service.Options{})
+	clock := &fakeClock{t: time.Now().UTC()}
+	f := newFixture(t, service.Options{Clock: clock.Now})
 	ctx := context.Background()
 	alice := f.as("alice")
 	nt, err := f.svc.CreateToken(ctx, alice, alice.UserID, "laptop", crm.ScopeRead, time.Hour)
@@ -127,7 +128,7 @@ func TestTokens(t *testing.T) {
 		scope crm.TokenScope
 		ttl   time.Duration
 		field string
-	}{{"admin", time.Hour, "scope"}, {crm.ScopeRead, 0, "ttl"}, {crm.ScopeRead, 400 * 24 * time.Hour, "ttl"}} {
+	}{{"admin", time.Hour, "scope"}, {crm.ScopeRead, 0, "ttl"}, {crm.ScopeRead, time.Nanosecond, "ttl"}, {crm.ScopeRead, time.Second - 1, "ttl"}, {crm.ScopeRead, 400 * 24 * time.Hour, "ttl"}} {
 		_, err := f.svc.CreateToken(ctx, alice, alice.UserID, "x", c.scope, c.ttl)
 		wantField(t, err, c.field)
 	}
@@ -138,8 +139,14 @@ func TestTokens(t *testing.T) {
 		t.Errorf("revoked token works: %v", err)
 	}
 	// An expired token is refused.
-	short, _ := f.svc.CreateToken(ctx, alice, alice.UserID, "short", crm.ScopeWrite, time.Millisecond)
-	time.Sleep(5 * time.Millisecond)
+	short, err := f.svc.CreateToken(ctx, alice, alice.UserID, "short", crm.ScopeWrite, service.MinTokenTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AuthenticateToken(ctx, short.Secret, "192.0.2.200"); err != nil {
+		t.Errorf("a token of the shortest life, at once: %v", err)
+	}
+	clock.Advance(service.MinTokenTTL + time.Second)
 	if _, err := f.svc.AuthenticateToken(ctx, short.Secret, "192.0.2.200"); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
 		t.Errorf("expired token works: %v", err)
 	}
