@@ -180,6 +180,7 @@ func hasTOTP(ctx context.Context, tx crm.Tx, userID int64) (*crm.TOTP, error) {
 // factors are the second factors a user holds.
 type factors struct {
 	totp     *crm.TOTP // confirmed; nil when none
+	pending  *crm.TOTP // an enrolment begun and not confirmed; nil when none
 	passkeys int
 }
 
@@ -187,14 +188,23 @@ type factors struct {
 // codes come with TOTP).
 func (f factors) any() bool { return f.totp != nil || f.passkeys > 0 }
 
-// factorsOf reads the second factors of userID.
+// factorsOf reads the second factors of userID: its TOTP row and its
+// passkeys, once each.
 func factorsOf(ctx context.Context, tx crm.Tx, userID int64) (factors, error) {
-	t, err := hasTOTP(ctx, tx, userID)
-	if err != nil {
-		return factors{}, err
+	var f factors
+	t, err := tx.TOTPByUser(ctx, userID)
+	switch {
+	case crm.ErrorCode(err) == crm.ENOTFOUND:
+	case err != nil:
+		return f, err
+	case t.ConfirmedAt == nil:
+		f.pending = t
+	default:
+		f.totp = t
 	}
 	keys, err := tx.PasskeysByUser(ctx, userID)
-	return factors{totp: t, passkeys: len(keys)}, err
+	f.passkeys = len(keys)
+	return f, err
 }
 
 // passwordStepUp reports whether p may step up with the password alone
@@ -462,11 +472,12 @@ func (s *Service) MFAStatus(ctx context.Context, p *crm.Principal) (*crm.MFAStat
 			return err
 		}
 		st.Passkeys, st.PasswordStepUp = f.passkeys, s.passwordStepUp(p, f)
-		t, err := tx.TOTPByUser(ctx, p.UserID)
-		if crm.ErrorCode(err) == crm.ENOTFOUND {
+		t := f.totp
+		if t == nil {
+			t = f.pending
+		}
+		if t == nil {
 			return nil
-		} else if err != nil {
-			return err
 		}
 		st.TOTP, st.TOTPConfirmedAt = t.ConfirmedAt != nil, t.ConfirmedAt
 		st.TOTPPending = t.ConfirmedAt == nil && s.authNow().Before(t.CreatedAt.Add(enrolTTL))
