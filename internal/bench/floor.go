@@ -264,20 +264,12 @@ func (f *Floor) list(w http.ResponseWriter, r *http.Request) {
 		floorError(w, err)
 		return
 	}
-	defer rows.Close()
-	page := crm.Page[*crm.Contact]{Items: []*crm.Contact{}}
-	for rows.Next() {
-		c, err := scanFloorContact(rows)
-		if err != nil {
-			floorError(w, err)
-			return
-		}
-		page.Items = append(page.Items, c)
-	}
-	if err := rows.Err(); err != nil {
+	items, err := collect(rows, scanFloorContact)
+	if err != nil {
 		floorError(w, err)
 		return
 	}
+	page := crm.Page[*crm.Contact]{Items: items}
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
 		page.NextCursor = floorCursor(page.Items[limit-1], sort)
@@ -292,24 +284,39 @@ func (f *Floor) timeline(w http.ResponseWriter, r *http.Request) {
 		floorError(w, err)
 		return
 	}
-	defer rows.Close()
-	page := crm.Page[*crm.Activity]{Items: []*crm.Activity{}}
-	for rows.Next() {
-		var a crm.Activity
-		var occurred, created, updated int64
-		if err := rows.Scan(&a.ID, &a.Type, &a.Subject, &a.Body, &occurred, &a.DurationMin, &a.ContactID, &a.CompanyID,
-			&a.DealID, &a.OwnerID, &a.Version, &created, &updated); err != nil {
-			floorError(w, err)
-			return
-		}
-		a.OccurredAt, a.CreatedAt, a.UpdatedAt = time.UnixMicro(occurred).UTC(), time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
-		page.Items = append(page.Items, &a)
-	}
-	if err := rows.Err(); err != nil {
+	items, err := collect(rows, scanFloorActivity)
+	if err != nil {
 		floorError(w, err)
 		return
 	}
-	writeFloor(w, http.StatusOK, page)
+	writeFloor(w, http.StatusOK, crm.Page[*crm.Activity]{Items: items})
+}
+
+// scanFloorActivity scans one row of activityColumns.
+func scanFloorActivity(s scanner) (*crm.Activity, error) {
+	var a crm.Activity
+	var occurred, created, updated int64
+	if err := s.Scan(&a.ID, &a.Type, &a.Subject, &a.Body, &occurred, &a.DurationMin, &a.ContactID, &a.CompanyID,
+		&a.DealID, &a.OwnerID, &a.Version, &created, &updated); err != nil {
+		return nil, err
+	}
+	a.OccurredAt, a.CreatedAt, a.UpdatedAt = time.UnixMicro(occurred).UTC(), time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
+	return &a, nil
+}
+
+// collect scans every row with scan and closes rows; an empty result is an
+// empty, non-nil slice, as the product's pages are.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 func nowMicros() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
