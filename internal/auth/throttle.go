@@ -8,20 +8,22 @@ import (
 
 // Throttle is the policy against guessing passwords, TOTP codes and
 // recovery codes (AUTH-6; NIST SP 800-63B §5.2.2; attacks 9 and 10). It is
-// pure: the service keeps, per account and per client address, the number
-// of failures in the current run and the time of the last one (Failures),
-// and asks the policy whether to refuse the next attempt.
+// pure: the service keeps, per account and per client address, one row per
+// failed attempt, and asks the policy about the failures of the last
+// Lockout (account) or IPWindow (address), given as Failures. Each failure
+// expires by its own time, whatever successes come between: old typos
+// behind a shared address never add up to a block.
 //
-//   - Per account, failures form a run that ends with a success or when
-//     Lockout passes without a failure. After BackoffAfter failures each
-//     attempt must wait BackoffBase, doubling per failure up to BackoffMax,
-//     since the last failure. At AccountLimit failures (at most 100, as
-//     800-63B requires) the account is locked for Lockout after the last
-//     failure, or until an administrator unlocks it.
-//   - Per client address (IPv6 by /64), IPLimit failures within IPWindow of
-//     each other refuse that address until IPWindow has passed since the
-//     last one. Addresses get no back-off: an office behind one NAT should
-//     not slow each other down before the limit.
+//   - Per account, a run of failures ends with a full sign-in (the service
+//     clears it) or as its failures age past Lockout. After BackoffAfter
+//     failures each attempt must wait BackoffBase, doubling per failure up
+//     to BackoffMax, since the last failure. AccountLimit failures (at most
+//     100, as 800-63B requires) within Lockout lock the account until the
+//     oldest of them is Lockout old, or until an administrator unlocks it.
+//   - Per client address (IPv6 by /64), IPLimit failures within IPWindow
+//     refuse that address until the oldest of them is IPWindow old.
+//     Addresses get no back-off: an office behind one NAT should not slow
+//     each other down before the limit.
 //
 // Refused attempts are not checked and not counted, so they cost neither
 // a password hash nor an extension of the lock.
@@ -87,10 +89,11 @@ func (t Throttle) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Failures is what the store remembers of a key's current run of failures.
+// Failures is what the store holds of a key's failures within the window
+// the policy asked about.
 type Failures struct {
-	Count int
-	Last  time.Time // the time of the last failure
+	Count       int
+	First, Last time.Time // the oldest and the newest failure counted
 }
 
 // Verdict is the policy's answer for the next attempt.
@@ -120,28 +123,28 @@ func (t Throttle) Delay(n int) time.Duration {
 	return min(d, t.BackoffMax)
 }
 
-// Account decides on an attempt against an account with the failures f.
+// Account decides on an attempt against an account with the failures f
+// of the last Lockout.
 func (t Throttle) Account(f Failures, now time.Time) Verdict {
-	elapsed := since(f.Last, now)
-	if f.Count <= 0 || elapsed >= t.Lockout {
+	if f.Count <= 0 || since(f.Last, now) >= t.Lockout {
 		return Verdict{}
 	}
 	if f.Count >= t.AccountLimit {
-		return Verdict{Refuse: true, Locked: true, RetryAfter: t.Lockout - elapsed}
+		return Verdict{Refuse: true, Locked: true, RetryAfter: t.Lockout - since(f.First, now)}
 	}
-	if d := t.Delay(f.Count); elapsed < d {
+	if d, elapsed := t.Delay(f.Count), since(f.Last, now); elapsed < d {
 		return Verdict{Refuse: true, RetryAfter: d - elapsed}
 	}
 	return Verdict{}
 }
 
-// IP decides on an attempt from a client address with the failures f.
+// IP decides on an attempt from a client address with the failures f of
+// the last IPWindow.
 func (t Throttle) IP(f Failures, now time.Time) Verdict {
-	elapsed := since(f.Last, now)
-	if f.Count < t.IPLimit || elapsed >= t.IPWindow {
+	if f.Count < t.IPLimit || since(f.Last, now) >= t.IPWindow {
 		return Verdict{}
 	}
-	return Verdict{Refuse: true, RetryAfter: t.IPWindow - elapsed}
+	return Verdict{Refuse: true, RetryAfter: t.IPWindow - since(f.First, now)}
 }
 
 // Locks reports whether a run of n failures locks the account.

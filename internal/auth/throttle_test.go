@@ -52,15 +52,20 @@ func TestThrottleAccount(t *testing.T) {
 		retry  time.Duration
 	}{
 		{"no failures", Failures{}, now, false, false, 0},
-		{"two failures just now", Failures{2, now}, now, false, false, 0},
-		{"three failures just now: wait 1s", Failures{3, now}, now, true, false, time.Second},
-		{"three failures 1s ago", Failures{3, now}, now.Add(time.Second), false, false, 0},
-		{"five failures 1s ago: wait 3s more", Failures{5, now}, now.Add(time.Second), true, false, 3 * time.Second},
-		{"nine failures 59s ago", Failures{9, now}, now.Add(59 * time.Second), true, false, time.Second},
-		{"ten failures: locked", Failures{10, now}, now.Add(time.Minute), true, true, 14 * time.Minute},
-		{"ten failures 14m59s ago: still locked", Failures{10, now}, now.Add(15*time.Minute - time.Second), true, true, time.Second},
-		{"ten failures 15m ago: unlocked", Failures{10, now}, now.Add(15 * time.Minute), false, false, 0},
-		{"a clock behind the last failure", Failures{10, now}, now.Add(-time.Minute), true, true, 15 * time.Minute},
+		{"two failures just now", Failures{2, now, now}, now, false, false, 0},
+		{"three failures just now: wait 1s", Failures{3, now, now}, now, true, false, time.Second},
+		{"three failures 1s ago", Failures{3, now, now}, now.Add(time.Second), false, false, 0},
+		{"five failures 1s ago: wait 3s more", Failures{5, now, now}, now.Add(time.Second), true, false, 3 * time.Second},
+		{"nine failures 59s ago", Failures{9, now, now}, now.Add(59 * time.Second), true, false, time.Second},
+		{"ten failures: locked", Failures{10, now, now}, now.Add(time.Minute), true, true, 14 * time.Minute},
+		{"ten failures 14m59s ago: still locked", Failures{10, now, now}, now.Add(15*time.Minute - time.Second), true, true, time.Second},
+		{"ten failures 15m ago: unlocked", Failures{10, now, now}, now.Add(15 * time.Minute), false, false, 0},
+		{"a clock behind the last failure", Failures{10, now, now}, now.Add(-time.Minute), true, true, 15 * time.Minute},
+		// The lock ends when the oldest failure of the window is Lockout
+		// old: then one more attempt is let through.
+		{"ten failures over 10m: locked for 5m", Failures{10, now.Add(-10 * time.Minute), now}, now, true, true, 5 * time.Minute},
+		// Back-off counts from the newest failure, not the oldest.
+		{"four failures, the last just now", Failures{4, now.Add(-10 * time.Minute), now}, now, true, false, 2 * time.Second},
 	}
 	for _, c := range cases {
 		v := th.Account(c.f, c.now)
@@ -72,7 +77,7 @@ func TestThrottleAccount(t *testing.T) {
 		t.Error("Locks: want the 10th failure to lock")
 	}
 	custom := Throttle{AccountLimit: 3, Lockout: time.Hour}.WithDefaults()
-	if v := custom.Account(Failures{3, now}, now.Add(30*time.Minute)); !v.Locked || v.RetryAfter != 30*time.Minute {
+	if v := custom.Account(Failures{3, now, now}, now.Add(30*time.Minute)); !v.Locked || v.RetryAfter != 30*time.Minute {
 		t.Errorf("a configured limit of 3 and 1h lockout: %+v", v)
 	}
 }
@@ -80,14 +85,18 @@ func TestThrottleAccount(t *testing.T) {
 func TestThrottleIP(t *testing.T) {
 	th := DefaultThrottle
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	if v := th.IP(Failures{49, now}, now); v.Refuse {
+	if v := th.IP(Failures{49, now, now}, now); v.Refuse {
 		t.Errorf("49 failures: %+v", v)
 	}
-	if v := th.IP(Failures{50, now}, now.Add(time.Minute)); !v.Refuse || v.Locked || v.RetryAfter != 14*time.Minute {
+	if v := th.IP(Failures{50, now, now}, now.Add(time.Minute)); !v.Refuse || v.Locked || v.RetryAfter != 14*time.Minute {
 		t.Errorf("50 failures: %+v", v)
 	}
-	if v := th.IP(Failures{500, now}, now.Add(15*time.Minute)); v.Refuse {
+	if v := th.IP(Failures{500, now, now}, now.Add(15*time.Minute)); v.Refuse {
 		t.Errorf("after the window: %+v", v)
+	}
+	// The block ends when the oldest failure of the window expires.
+	if v := th.IP(Failures{50, now.Add(-12 * time.Minute), now}, now); !v.Refuse || v.RetryAfter != 3*time.Minute {
+		t.Errorf("50 failures over 12m: %+v, want retry in 3m", v)
 	}
 }
 

@@ -66,10 +66,10 @@ const (
 	FailIP      = "ip"      // keyed by client address (IPv6 by /64)
 )
 
-// FailureCount is the current run of failed attempts of one key.
+// FailureCount is the failed attempts of one key within a window.
 type FailureCount struct {
-	Count int
-	Last  time.Time
+	Count       int
+	First, Last time.Time // the oldest and the newest counted attempt
 }
 
 // MFAStatus describes the principal's factors.

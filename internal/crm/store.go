@@ -153,21 +153,21 @@ type Tx interface {
 	// conditional UPDATE, and reports whether it did.
 	UseRecoveryCode(ctx context.Context, id int64, at time.Time) (bool, error)
 
-	// Failures returns the current run of failed attempts of a key of kind
-	// (FailAccount, FailIP); the zero run if there is none. Inside a Write it
-	// creates the key's row if needed and locks it until the end of the
-	// transaction, so that concurrent check-then-count sequences on one key
-	// run one after the other.
-	Failures(ctx context.Context, kind, key string) (FailureCount, error)
-	// AddFailure counts a failure at at and returns the run's new count. A
-	// run whose last failure is at or before runSince starts again at 1.
-	AddFailure(ctx context.Context, kind, key string, at, runSince time.Time) (int, error)
-	// ForgiveFailure takes one failure of the run back (never below zero).
-	ForgiveFailure(ctx context.Context, kind, key string) error
-	// ClearFailures ends the key's run.
+	// Failures returns the failed attempts of a key of kind (FailAccount,
+	// FailIP) recorded after since; the zero count if there are none. Inside
+	// a Write it first locks the key (creating its lock row if needed) until
+	// the end of the transaction, so that concurrent check-then-count
+	// sequences on one key, from any instance, run one after the other.
+	Failures(ctx context.Context, kind, key string, since time.Time) (FailureCount, error)
+	// AddFailure records one failed attempt of the key at at and returns
+	// its id, by which ForgiveFailure takes it back.
+	AddFailure(ctx context.Context, kind, key string, at time.Time) (int64, error)
+	// ForgiveFailure deletes the attempt id (nothing if it is gone).
+	ForgiveFailure(ctx context.Context, id int64) error
+	// ClearFailures deletes every attempt of the key.
 	ClearFailures(ctx context.Context, kind, key string) error
-	// PurgeFailures deletes the runs whose last failure is before before,
-	// and returns how many.
+	// PurgeFailures deletes the attempts made before before, and the lock
+	// rows of keys left with none, and returns how many attempts.
 	PurgeFailures(ctx context.Context, before time.Time) (int64, error)
 	// SetUserLock sets (or, with nil, clears) the user's LockedUntil.
 	// ENOTFOUND if there is no such user.

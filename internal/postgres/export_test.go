@@ -1,6 +1,10 @@
 package postgres
 
-import "github.com/jackc/pgx/v5/pgxpool"
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
 
 // Writer exposes the write pool to the external tests, for what the store
 // does not offer.
@@ -8,3 +12,13 @@ func Writer(db *DB) *pgxpool.Pool { return db.writer }
 
 // Reader returns the read pool.
 func Reader(db *DB) *pgxpool.Pool { return db.reader }
+
+// MigrateTo applies the migrations up to version v, as an older binary
+// left the database, for upgrade tests.
+func MigrateTo(t interface{ Fatal(...any) }, db *DB, v int) {
+	for _, m := range migrations[:v] {
+		if err := db.migrate(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

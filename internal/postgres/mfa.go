@@ -2,12 +2,9 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Second factors and throttling (migration 0002_mfa.sql). The TOTP secret
@@ -41,17 +38,20 @@ const (
 	sqlInsertRecoveryCode  = `INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)`
 	sqlUseRecoveryCode     = `UPDATE recovery_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL`
 
-	sqlFailures      = `SELECT failures, last_at FROM auth_failures WHERE kind = $1 AND name = $2`
-	sqlEnsureFailure = `INSERT INTO auth_failures (kind, name, failures, last_at) VALUES ($1, $2, 0, 0)
-		ON CONFLICT (kind, name) DO NOTHING`
-	sqlAddFailure = `INSERT INTO auth_failures (kind, name, failures, last_at) VALUES ($1, $2, 1, $3)
-		ON CONFLICT (kind, name) DO UPDATE SET
-			failures = CASE WHEN auth_failures.last_at <= $4 THEN 1 ELSE auth_failures.failures + 1 END,
-			last_at = excluded.last_at
-		RETURNING failures`
-	sqlForgiveFailure = `UPDATE auth_failures SET failures = greatest(failures - 1, 0) WHERE kind = $1 AND name = $2`
-	sqlClearFailures  = `DELETE FROM auth_failures WHERE kind = $1 AND name = $2`
-	sqlPurgeFailures  = `DELETE FROM auth_failures WHERE last_at < $1`
+	sqlFailures = `SELECT count(*), coalesce(min(at), 0), coalesce(max(at), 0)
+		FROM auth_attempts WHERE kind = $1 AND name = $2 AND at > $3`
+	// The upsert takes the key's row lock whether the row is new or not
+	// (DO NOTHING would not lock an existing row), and holds it to the end
+	// of the transaction: concurrent admissions on one key, from any
+	// instance, are decided one after the other.
+	sqlLockFailureKey = `INSERT INTO auth_failures (kind, name) VALUES ($1, $2)
+		ON CONFLICT (kind, name) DO UPDATE SET kind = excluded.kind`
+	sqlAddFailure       = `INSERT INTO auth_attempts (kind, name, at) VALUES ($1, $2, $3) RETURNING id`
+	sqlForgiveFailure   = `DELETE FROM auth_attempts WHERE id = $1`
+	sqlClearFailures    = `DELETE FROM auth_attempts WHERE kind = $1 AND name = $2`
+	sqlPurgeFailures    = `DELETE FROM auth_attempts WHERE at < $1`
+	sqlPurgeFailureKeys = `DELETE FROM auth_failures f WHERE NOT EXISTS (
+		SELECT 1 FROM auth_attempts a WHERE a.kind = f.kind AND a.name = f.name)`
 
 	sqlSetUserLock = `UPDATE users SET locked_until = $1 WHERE id = $2`
 )
@@ -160,46 +160,45 @@ func (t *tx) UseRecoveryCode(ctx context.Context, id int64, at time.Time) (bool,
 	return ok, nil
 }
 
-// Failures returns the key's run of failures. Inside a Write the row is
-// created if missing and locked until the transaction ends.
-func (t *tx) Failures(ctx context.Context, kind, key string) (crm.FailureCount, error) {
+// Failures returns the key's failed attempts after since. Inside a Write
+// the key's lock row is upserted first, which locks it until the
+// transaction ends. (A purge may delete a lock row whose key has no
+// attempts left; the next admission makes it again.)
+func (t *tx) Failures(ctx context.Context, kind, key string, since time.Time) (crm.FailureCount, error) {
 	var f crm.FailureCount
 	if t.write {
-		if _, err := t.q.Exec(ctx, sqlEnsureFailure, kind, key); err != nil {
-			return f, dbError(err, "ensure failures", "failure count", "")
+		if _, err := t.q.Exec(ctx, sqlLockFailureKey, kind, key); err != nil {
+			return f, dbError(err, "lock failure key", "failure count", "")
 		}
 	}
-	var last int64
-	err := t.q.QueryRow(ctx, sqlFailures+t.lock("FOR UPDATE"), kind, key).Scan(&f.Count, &last)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return crm.FailureCount{}, nil
-	} else if err != nil {
+	var first, last int64
+	if err := t.q.QueryRow(ctx, sqlFailures, kind, key, micros(since)).Scan(&f.Count, &first, &last); err != nil {
 		return f, rowError(err, "failures", "failure count")
 	}
-	if last != 0 {
-		f.Last = fromMicros(last)
+	if f.Count > 0 {
+		f.First, f.Last = fromMicros(first), fromMicros(last)
 	}
 	return f, nil
 }
 
-// AddFailure counts a failure and returns the run's count.
-func (t *tx) AddFailure(ctx context.Context, kind, key string, at, runSince time.Time) (int, error) {
-	var n int
-	if err := t.q.QueryRow(ctx, sqlAddFailure, kind, key, micros(at), micros(runSince)).Scan(&n); err != nil {
+// AddFailure records a failed attempt and returns its id.
+func (t *tx) AddFailure(ctx context.Context, kind, key string, at time.Time) (int64, error) {
+	var id int64
+	if err := t.q.QueryRow(ctx, sqlAddFailure, kind, key, micros(at)).Scan(&id); err != nil {
 		return 0, dbError(err, "add failure", "failure count", "")
 	}
-	return n, nil
+	return id, nil
 }
 
-// ForgiveFailure takes one failure back.
-func (t *tx) ForgiveFailure(ctx context.Context, kind, key string) error {
-	if _, err := t.q.Exec(ctx, sqlForgiveFailure, kind, key); err != nil {
+// ForgiveFailure deletes one attempt.
+func (t *tx) ForgiveFailure(ctx context.Context, id int64) error {
+	if _, err := t.q.Exec(ctx, sqlForgiveFailure, id); err != nil {
 		return dbError(err, "forgive failure", "failure count", "")
 	}
 	return nil
 }
 
-// ClearFailures ends the key's run.
+// ClearFailures deletes the key's attempts.
 func (t *tx) ClearFailures(ctx context.Context, kind, key string) error {
 	if _, err := t.q.Exec(ctx, sqlClearFailures, kind, key); err != nil {
 		return dbError(err, "clear failures", "failure count", "")
@@ -207,11 +206,15 @@ func (t *tx) ClearFailures(ctx context.Context, kind, key string) error {
 	return nil
 }
 
-// PurgeFailures deletes the runs last failed before before.
+// PurgeFailures deletes the attempts made before before, then the lock
+// rows of keys without attempts.
 func (t *tx) PurgeFailures(ctx context.Context, before time.Time) (int64, error) {
 	tag, err := t.q.Exec(ctx, sqlPurgeFailures, micros(before))
 	if err != nil {
 		return 0, dbError(err, "purge failures", "failure count", "")
+	}
+	if _, err := t.q.Exec(ctx, sqlPurgeFailureKeys); err != nil {
+		return 0, dbError(err, "purge failure keys", "failure count", "")
 	}
 	return tag.RowsAffected(), nil
 }

@@ -661,6 +661,65 @@ func TestThrottleAdmitsNoBurst(t *testing.T) {
 	_ = checked
 }
 
+// TestThrottleFailuresAgeOut: failures expire by their own time whatever
+// successes happen between (issue 9 item 5). Before, each admitted attempt
+// moved the one "last failure" time to now and a success kept it, so
+// behind a shared address old typos never expired while anyone kept
+// signing in, and added up to a block.
+func TestThrottleFailuresAgeOut(t *testing.T) {
+	th := auth.Throttle{IPLimit: 3, IPWindow: 15 * time.Minute, BackoffAfter: 100}
+	f := newMFAFixture(t, service.Options{Throttle: th})
+	ctx := context.Background()
+	office := "198.51.100.7"
+	_, _, _, err := f.svc.Login(ctx, "alice@example.com", "a typo typo typo", office, "")
+	wantCode(t, err, crm.EUNAUTHENTICATED)
+	// Colleagues behind the same address sign in every five minutes.
+	for range 4 {
+		f.clock.Advance(5 * time.Minute)
+		f.login(t, "bob", office)
+	}
+	// Twenty minutes on, the first typo is out of the window: two new ones
+	// are two, not three.
+	for range 2 {
+		_, _, _, err := f.svc.Login(ctx, "alice@example.com", "a typo typo typo", office, "")
+		wantCode(t, err, crm.EUNAUTHENTICATED)
+	}
+	if _, _, _, err := f.svc.Login(ctx, "alice@example.com", testPassword, office, ""); err != nil {
+		t.Fatalf("the office is blocked by a typo older than the window: %v", err)
+	}
+	// The limit still holds for failures inside the window.
+	for range 3 {
+		_, _, _, _ = f.svc.Login(ctx, "reader@example.com", "a typo typo typo", office, "")
+	}
+	_, _, _, err = f.svc.Login(ctx, "bob@example.com", testPassword, office, "")
+	wantCode(t, err, crm.ERATELIMITED)
+}
+
+// TestThrottleSecondFactorAfterTypos: a correct password right after a few
+// typos is followed by its second factor without a 429 (issue 9 item 5:
+// the password's own advance count used to move the back-off clock).
+func TestThrottleSecondFactorAfterTypos(t *testing.T) {
+	f := newMFAFixture(t, service.Options{}) // the default policy: back-off after 3
+	ctx := context.Background()
+	secret, _, _ := f.enrol(t, "admin")
+	f.clock.Advance(auth.TOTPPeriod)
+	for range 3 {
+		_, _, _, err := f.svc.Login(ctx, "admin@example.com", "a typo typo typo", "192.0.2.1", "")
+		wantCode(t, err, crm.EUNAUTHENTICATED)
+		f.clock.Advance(time.Second)
+	}
+	p, _ := f.login(t, "admin", "192.0.2.1")
+	if _, err := f.svc.VerifyMFA(ctx, p, f.code(t, secret, 0)); err != nil {
+		t.Fatalf("the second factor right after the correct password: %v", err)
+	}
+	// The full sign-in ended the run: new typos start from nothing.
+	_, _, _, err := f.svc.Login(ctx, "admin@example.com", "a typo typo typo", "192.0.2.1", "")
+	wantCode(t, err, crm.EUNAUTHENTICATED)
+	if _, _, _, err := f.svc.Login(ctx, "admin@example.com", testPassword, "192.0.2.1", ""); err != nil {
+		t.Errorf("one typo after a full sign-in: %v", err)
+	}
+}
+
 // TestSessionAdministration: a user ends their other sessions; an
 // administrator ends all of a user's (ASVS v5.0.0-7.4.5).
 func TestSessionAdministration(t *testing.T) {

@@ -15,12 +15,14 @@ import (
 // sees the same runs of failures.
 //
 // Each attempt is admitted before the secret is checked: in one write
-// transaction the runs of the account and of the client address are read
-// (the store locks the rows), the policy decides, and an admitted attempt
-// is counted as a failure in advance. Parallel attempts therefore cannot
-// all pass the check before any of them is counted, which a burst of
-// requests would otherwise win. A successful attempt takes its count back
-// (settle), a failed one leaves it.
+// transaction the failures of the account and of the client address are
+// read (the store locks both keys), the policy decides, and an admitted
+// attempt is recorded as a failure in advance. Parallel attempts therefore
+// cannot all pass the check before any of them is counted, which a burst
+// of requests would otherwise win. A successful attempt deletes its own
+// record (settle), a failed one leaves it. Every failure is a row with its
+// own time, so it expires by that time whatever successes come between
+// (a success never refreshes older failures).
 //
 // Accounts are keyed by user id, unknown accounts by the email typed, so
 // that an unknown address is throttled, locked and answered exactly like a
@@ -49,7 +51,9 @@ type refusal struct {
 // admission is an admitted attempt, counted in advance.
 type admission struct {
 	account, ip string
-	count       int // the account's run including this attempt
+	accID, ipID int64     // the attempt's records, for settle and abandon
+	count       int       // the account's failures including this attempt
+	first       time.Time // the oldest of them
 }
 
 // admit decides on an attempt against account from ip. It returns either
@@ -61,26 +65,30 @@ func (s *Service) admit(ctx context.Context, account, ip string) (*admission, *r
 	var r *refusal
 	err := s.store.Write(ctx, func(tx crm.Tx) error {
 		// Always the account before the address: one lock order, no deadlock.
-		acc, err := tx.Failures(ctx, crm.FailAccount, a.account)
+		acc, err := tx.Failures(ctx, crm.FailAccount, a.account, now.Add(-th.Lockout))
 		if err != nil {
 			return err
 		}
-		adr, err := tx.Failures(ctx, crm.FailIP, a.ip)
+		adr, err := tx.Failures(ctx, crm.FailIP, a.ip, now.Add(-th.IPWindow))
 		if err != nil {
 			return err
 		}
-		if v := th.IP(auth.Failures{Count: adr.Count, Last: adr.Last}, now); v.Refuse {
+		if v := th.IP(auth.Failures(adr), now); v.Refuse {
 			r = &refusal{byIP: true, retry: v.RetryAfter}
 			return nil
 		}
-		if v := th.Account(auth.Failures{Count: acc.Count, Last: acc.Last}, now); v.Refuse {
+		if v := th.Account(auth.Failures(acc), now); v.Refuse {
 			r = &refusal{locked: v.Locked, retry: v.RetryAfter}
 			return nil
 		}
-		if a.count, err = tx.AddFailure(ctx, crm.FailAccount, a.account, now, now.Add(-th.Lockout)); err != nil {
+		a.count, a.first = acc.Count+1, acc.First
+		if acc.Count == 0 {
+			a.first = now
+		}
+		if a.accID, err = tx.AddFailure(ctx, crm.FailAccount, a.account, now); err != nil {
 			return err
 		}
-		_, err = tx.AddFailure(ctx, crm.FailIP, a.ip, now, now.Add(-th.IPWindow))
+		a.ipID, err = tx.AddFailure(ctx, crm.FailIP, a.ip, now)
 		return err
 	})
 	if err != nil {
@@ -103,20 +111,20 @@ func (s *Service) settle(ctx context.Context, tx crm.Tx, a *admission, complete 
 		if err := tx.ClearFailures(ctx, crm.FailAccount, a.account); err != nil {
 			return err
 		}
-	} else if err := tx.ForgiveFailure(ctx, crm.FailAccount, a.account); err != nil {
+	} else if err := tx.ForgiveFailure(ctx, a.accID); err != nil {
 		return err
 	}
-	return tx.ForgiveFailure(ctx, crm.FailIP, a.ip)
+	return tx.ForgiveFailure(ctx, a.ipID)
 }
 
 // abandon takes back the count of an attempt that was never checked (the
 // hashing pool was busy).
 func (s *Service) abandon(ctx context.Context, a *admission) {
 	err := s.store.Write(ctx, func(tx crm.Tx) error {
-		if err := tx.ForgiveFailure(ctx, crm.FailAccount, a.account); err != nil {
+		if err := tx.ForgiveFailure(ctx, a.accID); err != nil {
 			return err
 		}
-		return tx.ForgiveFailure(ctx, crm.FailIP, a.ip)
+		return tx.ForgiveFailure(ctx, a.ipID)
 	})
 	if err != nil {
 		s.log.WarnContext(ctx, "throttle: could not take back an attempt", "error", err)
@@ -131,7 +139,9 @@ func (s *Service) failed(ctx context.Context, a *admission, userID int64) bool {
 		return false
 	}
 	if userID != 0 {
-		until := s.authNow().Add(s.mfa.throttle.Lockout)
+		// The lock lasts until the oldest failure of the window expires,
+		// as the policy decides (auth.Throttle.Account).
+		until := a.first.Add(s.mfa.throttle.Lockout)
 		err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.SetUserLock(ctx, userID, &until) })
 		if err != nil {
 			s.log.WarnContext(ctx, "throttle: could not mark the account locked", "error", err)

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -30,3 +31,16 @@ func Readers() int { return readers() }
 
 // MaxGroup is the most writes one transaction holds.
 const MaxGroup = maxGroup
+
+// MigrateTo applies the migrations up to version v, as an older binary
+// left the database, for upgrade tests.
+func MigrateTo(t interface{ Fatal(...any) }, db *DB, v int) {
+	if _, err := db.writer.Exec(sqlCreateSchemaMigrations); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:v] {
+		if err := db.migrate(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

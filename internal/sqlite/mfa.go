@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -33,17 +32,16 @@ var (
 	sqlInsertRecoveryCode  = static(`INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (?, ?, ?)`)
 	sqlUseRecoveryCode     = static(`UPDATE recovery_codes SET used_at = ? WHERE id = ? AND used_at IS NULL`)
 
-	sqlFailures      = static(`SELECT failures, last_at FROM auth_failures WHERE kind = ? AND name = ?`)
-	sqlEnsureFailure = static(`INSERT INTO auth_failures (kind, name, failures, last_at) VALUES (?, ?, 0, 0)
+	sqlFailures = static(`SELECT count(*), coalesce(min(at), 0), coalesce(max(at), 0)
+		FROM auth_attempts WHERE kind = ? AND name = ? AND at > ?`)
+	sqlEnsureFailureKey = static(`INSERT INTO auth_failures (kind, name) VALUES (?, ?)
 		ON CONFLICT (kind, name) DO NOTHING`)
-	sqlAddFailure = static(`INSERT INTO auth_failures (kind, name, failures, last_at) VALUES (?, ?, 1, ?)
-		ON CONFLICT (kind, name) DO UPDATE SET
-			failures = CASE WHEN auth_failures.last_at <= ? THEN 1 ELSE auth_failures.failures + 1 END,
-			last_at = excluded.last_at
-		RETURNING failures`)
-	sqlForgiveFailure = static(`UPDATE auth_failures SET failures = max(failures - 1, 0) WHERE kind = ? AND name = ?`)
-	sqlClearFailures  = static(`DELETE FROM auth_failures WHERE kind = ? AND name = ?`)
-	sqlPurgeFailures  = static(`DELETE FROM auth_failures WHERE last_at < ?`)
+	sqlAddFailure       = static(`INSERT INTO auth_attempts (kind, name, at) VALUES (?, ?, ?) RETURNING id`)
+	sqlForgiveFailure   = static(`DELETE FROM auth_attempts WHERE id = ?`)
+	sqlClearFailures    = static(`DELETE FROM auth_attempts WHERE kind = ? AND name = ?`)
+	sqlPurgeFailures    = static(`DELETE FROM auth_attempts WHERE at < ?`)
+	sqlPurgeFailureKeys = static(`DELETE FROM auth_failures WHERE NOT EXISTS (
+		SELECT 1 FROM auth_attempts a WHERE a.kind = auth_failures.kind AND a.name = auth_failures.name)`)
 
 	sqlSetUserLock = static(`UPDATE users SET locked_until = ? WHERE id = ?`)
 )
@@ -152,47 +150,44 @@ func (t *tx) UseRecoveryCode(ctx context.Context, id int64, at time.Time) (bool,
 	return ok, nil
 }
 
-// Failures returns the key's run of failures. SQLite has one writer, so a
-// Write already runs alone; the row is created all the same, so that both
-// stores hold the same rows.
-func (t *tx) Failures(ctx context.Context, kind, key string) (crm.FailureCount, error) {
+// Failures returns the key's failed attempts after since. SQLite has one
+// writer, so a Write already runs alone; the key's lock row is created all
+// the same, so that both stores hold the same rows.
+func (t *tx) Failures(ctx context.Context, kind, key string, since time.Time) (crm.FailureCount, error) {
 	var f crm.FailureCount
 	if t.sqlTx != nil {
-		if _, err := t.exec(ctx, sqlEnsureFailure, kind, key); err != nil {
-			return f, dbError(err, "ensure failures", "failure count", "")
+		if _, err := t.exec(ctx, sqlEnsureFailureKey, kind, key); err != nil {
+			return f, dbError(err, "ensure failure key", "failure count", "")
 		}
 	}
-	var last int64
-	err := t.queryRow(ctx, sqlFailures, kind, key).Scan(&f.Count, &last)
-	if errors.Is(err, sql.ErrNoRows) {
-		return crm.FailureCount{}, nil
-	} else if err != nil {
+	var first, last int64
+	if err := t.queryRow(ctx, sqlFailures, kind, key, micros(since)).Scan(&f.Count, &first, &last); err != nil {
 		return f, rowError(err, "failures", "failure count")
 	}
-	if last != 0 {
-		f.Last = fromMicros(last)
+	if f.Count > 0 {
+		f.First, f.Last = fromMicros(first), fromMicros(last)
 	}
 	return f, nil
 }
 
-// AddFailure counts a failure and returns the run's count.
-func (t *tx) AddFailure(ctx context.Context, kind, key string, at, runSince time.Time) (int, error) {
-	var n int
-	if err := t.queryRow(ctx, sqlAddFailure, kind, key, micros(at), micros(runSince)).Scan(&n); err != nil {
+// AddFailure records a failed attempt and returns its id.
+func (t *tx) AddFailure(ctx context.Context, kind, key string, at time.Time) (int64, error) {
+	var id int64
+	if err := t.queryRow(ctx, sqlAddFailure, kind, key, micros(at)).Scan(&id); err != nil {
 		return 0, dbError(err, "add failure", "failure count", "")
 	}
-	return n, nil
+	return id, nil
 }
 
-// ForgiveFailure takes one failure back.
-func (t *tx) ForgiveFailure(ctx context.Context, kind, key string) error {
-	if _, err := t.exec(ctx, sqlForgiveFailure, kind, key); err != nil {
+// ForgiveFailure deletes one attempt.
+func (t *tx) ForgiveFailure(ctx context.Context, id int64) error {
+	if _, err := t.exec(ctx, sqlForgiveFailure, id); err != nil {
 		return dbError(err, "forgive failure", "failure count", "")
 	}
 	return nil
 }
 
-// ClearFailures ends the key's run.
+// ClearFailures deletes the key's attempts.
 func (t *tx) ClearFailures(ctx context.Context, kind, key string) error {
 	if _, err := t.exec(ctx, sqlClearFailures, kind, key); err != nil {
 		return dbError(err, "clear failures", "failure count", "")
@@ -200,7 +195,8 @@ func (t *tx) ClearFailures(ctx context.Context, kind, key string) error {
 	return nil
 }
 
-// PurgeFailures deletes the runs last failed before before.
+// PurgeFailures deletes the attempts made before before, then the lock
+// rows of keys without attempts.
 func (t *tx) PurgeFailures(ctx context.Context, before time.Time) (int64, error) {
 	res, err := t.exec(ctx, sqlPurgeFailures, micros(before))
 	if err != nil {
@@ -209,6 +205,9 @@ func (t *tx) PurgeFailures(ctx context.Context, before time.Time) (int64, error)
 	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, dbError(err, "purge failures", "failure count", "")
+	}
+	if _, err := t.exec(ctx, sqlPurgeFailureKeys); err != nil {
+		return 0, dbError(err, "purge failure keys", "failure count", "")
 	}
 	return n, nil
 }

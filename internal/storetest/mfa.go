@@ -212,88 +212,115 @@ func testRecoveryCodes(t *testing.T, newStore func(t *testing.T) crm.Store) {
 
 func testFailures(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	st := newStore(t)
-	get := func(kind, key string) crm.FailureCount {
+	get := func(kind, key string, since time.Time) crm.FailureCount {
 		t.Helper()
-		return mustRead(t, st, func(ctx context.Context, tx crm.Tx) (crm.FailureCount, error) { return tx.Failures(ctx, kind, key) })
+		return mustRead(t, st, func(ctx context.Context, tx crm.Tx) (crm.FailureCount, error) {
+			return tx.Failures(ctx, kind, key, since)
+		})
 	}
-	add := func(kind, key string, when, since time.Time) int {
+	// lockedGet reads as an admission does, inside a Write.
+	lockedGet := func(kind, key string, since time.Time) (f crm.FailureCount) {
 		t.Helper()
-		var n int
 		mustWrite(t, st, func(ctx context.Context, tx crm.Tx) (err error) {
-			n, err = tx.AddFailure(ctx, kind, key, when, since)
+			f, err = tx.Failures(ctx, kind, key, since)
 			return err
 		})
-		return n
+		return f
 	}
-	if got := get(crm.FailAccount, "user:1"); got != (crm.FailureCount{}) {
+	add := func(kind, key string, when time.Time) int64 {
+		t.Helper()
+		var id int64
+		mustWrite(t, st, func(ctx context.Context, tx crm.Tx) (err error) {
+			id, err = tx.AddFailure(ctx, kind, key, when)
+			return err
+		})
+		return id
+	}
+	forgive := func(id int64) {
+		t.Helper()
+		mustWrite(t, st, func(ctx context.Context, tx crm.Tx) error { return tx.ForgiveFailure(ctx, id) })
+	}
+	if got := get(crm.FailAccount, "user:1", at(-100)); got != (crm.FailureCount{}) {
 		t.Fatalf("Failures of a new key = %+v", got)
 	}
-	if n := add(crm.FailAccount, "user:1", at(1), at(-15)); n != 1 {
-		t.Errorf("first failure: %d", n)
+	if got := lockedGet(crm.FailAccount, "user:1", at(-100)); got != (crm.FailureCount{}) {
+		t.Fatalf("Failures of a new key in a Write = %+v", got)
 	}
-	if n := add(crm.FailAccount, "user:1", at(2), at(-14)); n != 2 {
-		t.Errorf("second failure: %d", n)
+	first := add(crm.FailAccount, "user:1", at(1))
+	second := add(crm.FailAccount, "user:1", at(2))
+	if first == 0 || second == first {
+		t.Fatalf("attempt ids %d, %d: want distinct, non-zero", first, second)
 	}
-	wantEqual(t, "run", get(crm.FailAccount, "user:1"), crm.FailureCount{Count: 2, Last: at(2)})
+	wantEqual(t, "two failures", get(crm.FailAccount, "user:1", at(-14)), crm.FailureCount{Count: 2, First: at(1), Last: at(2)})
+	// Each failure expires by its own time: a window that starts at the
+	// first failure counts only the second (since is exclusive).
+	wantEqual(t, "the window after the first", get(crm.FailAccount, "user:1", at(1)), crm.FailureCount{Count: 1, First: at(2), Last: at(2)})
+	wantEqual(t, "a window after both", lockedGet(crm.FailAccount, "user:1", at(2)), crm.FailureCount{})
 	// The kinds and keys are separate.
-	add(crm.FailIP, "user:1", at(2), at(-14))
-	add(crm.FailAccount, "email:x@example.com", at(2), at(-14))
-	wantEqual(t, "ip run", get(crm.FailIP, "user:1"), crm.FailureCount{Count: 1, Last: at(2)})
-	// The last failure at runSince: a new run.
-	if n := add(crm.FailIP, "edge", at(3), at(-14)); n != 1 {
-		t.Errorf("first failure: %d", n)
-	}
-	if n := add(crm.FailIP, "edge", at(18), at(3)); n != 1 {
-		t.Errorf("a failure exactly a window after the last: %d, want a new run", n)
-	}
-	mustWrite(t, st, func(ctx context.Context, tx crm.Tx) error { return tx.ClearFailures(ctx, crm.FailIP, "edge") })
-	// The last failure before runSince: a new run.
-	if n := add(crm.FailAccount, "user:1", at(30), at(15)); n != 1 {
-		t.Errorf("failure after the run expired: %d, want 1", n)
-	}
-	add(crm.FailAccount, "user:1", at(31), at(16))
-	mustWrite(t, st, func(ctx context.Context, tx crm.Tx) error { return tx.ForgiveFailure(ctx, crm.FailAccount, "user:1") })
-	wantEqual(t, "forgiven", get(crm.FailAccount, "user:1"), crm.FailureCount{Count: 1, Last: at(31)})
-	for range 3 {
-		mustWrite(t, st, func(ctx context.Context, tx crm.Tx) error { return tx.ForgiveFailure(ctx, crm.FailAccount, "user:1") })
-	}
-	if got := get(crm.FailAccount, "user:1"); got.Count != 0 {
-		t.Errorf("forgiven below zero: %+v", got)
-	}
-	mustWrite(t, st, func(ctx context.Context, tx crm.Tx) error { return tx.ForgiveFailure(ctx, crm.FailAccount, "nobody") })
+	add(crm.FailIP, "user:1", at(2))
+	add(crm.FailAccount, "email:x@example.com", at(2))
+	wantEqual(t, "ip failures", get(crm.FailIP, "user:1", at(-14)), crm.FailureCount{Count: 1, First: at(2), Last: at(2)})
+	wantEqual(t, "account failures unchanged", get(crm.FailAccount, "user:1", at(-14)).Count, 2)
+
+	// Forgiving an attempt deletes that one only, and leaves the others'
+	// times alone: a later success never refreshes earlier failures.
+	third := add(crm.FailAccount, "user:1", at(5))
+	forgive(third)
+	wantEqual(t, "after forgiving the newest", get(crm.FailAccount, "user:1", at(-14)), crm.FailureCount{Count: 2, First: at(1), Last: at(2)})
+	forgive(first)
+	wantEqual(t, "after forgiving the oldest", get(crm.FailAccount, "user:1", at(-14)), crm.FailureCount{Count: 1, First: at(2), Last: at(2)})
+	forgive(first) // already gone
+	forgive(987654321)
+	wantEqual(t, "forgiving twice", get(crm.FailAccount, "user:1", at(-14)).Count, 1)
+
 	mustWrite(t, st, func(ctx context.Context, tx crm.Tx) error {
 		return tx.ClearFailures(ctx, crm.FailAccount, "email:x@example.com")
 	})
-	if got := get(crm.FailAccount, "email:x@example.com"); got != (crm.FailureCount{}) {
-		t.Errorf("cleared run: %+v", got)
+	if got := get(crm.FailAccount, "email:x@example.com", at(-100)); got != (crm.FailureCount{}) {
+		t.Errorf("cleared key: %+v", got)
 	}
-	// Purge drops runs whose last failure is old.
+	if got := get(crm.FailIP, "user:1", at(-100)); got.Count != 1 {
+		t.Errorf("clearing an account key cleared the address key of the same name: %+v", got)
+	}
+	// Purge drops the attempts made before its time, and only those.
+	add(crm.FailAccount, "user:1", at(31))
 	var n int64
 	mustWrite(t, st, func(ctx context.Context, tx crm.Tx) (err error) { n, err = tx.PurgeFailures(ctx, at(10)); return err })
-	if n != 1 {
-		t.Errorf("PurgeFailures removed %d runs, want 1", n)
+	if n != 2 {
+		t.Errorf("PurgeFailures removed %d attempts, want 2", n)
 	}
-	if got := get(crm.FailIP, "user:1"); got != (crm.FailureCount{}) {
-		t.Errorf("purged run still there: %+v", got)
+	if got := get(crm.FailIP, "user:1", at(-100)); got != (crm.FailureCount{}) {
+		t.Errorf("purged attempts still there: %+v", got)
 	}
-	if got := get(crm.FailAccount, "user:1"); got.Last != at(31) {
-		t.Errorf("a recent run was purged: %+v", got)
+	wantEqual(t, "a recent attempt after the purge", get(crm.FailAccount, "user:1", at(-100)), crm.FailureCount{Count: 1, First: at(31), Last: at(31)})
+	// A key whose attempts were all purged is counted from nothing again.
+	if got := lockedGet(crm.FailIP, "user:1", at(-100)); got != (crm.FailureCount{}) {
+		t.Errorf("a purged key in a Write: %+v", got)
 	}
 
 	// Concurrent check-then-count sequences, as the throttle runs them,
-	// count every attempt.
+	// are serialised by the key's lock: each sees the attempts of those
+	// before it, so the counts seen are 0..9 once each.
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[int]int{}
 	for range 10 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			err := st.Write(context.Background(), func(tx crm.Tx) error {
 				ctx := context.Background()
-				if _, err := tx.Failures(ctx, crm.FailAccount, "user:9"); err != nil {
+				f, err := tx.Failures(ctx, crm.FailAccount, "user:9", at(25))
+				if err != nil {
 					return err
 				}
-				_, err := tx.AddFailure(ctx, crm.FailAccount, "user:9", at(40), at(25))
-				return err
+				if _, err := tx.AddFailure(ctx, crm.FailAccount, "user:9", at(40)); err != nil {
+					return err
+				}
+				mu.Lock()
+				seen[f.Count]++
+				mu.Unlock()
+				return nil
 			})
 			if err != nil {
 				t.Errorf("concurrent attempt: %v", err)
@@ -301,8 +328,14 @@ func testFailures(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		}()
 	}
 	wg.Wait()
-	if got := get(crm.FailAccount, "user:9"); got.Count != 10 {
+	if got := get(crm.FailAccount, "user:9", at(25)); got.Count != 10 {
 		t.Errorf("10 concurrent attempts counted %d", got.Count)
+	}
+	for i := range 10 {
+		if seen[i] != 1 {
+			t.Errorf("concurrent admissions saw counts %v: want each of 0..9 once (the key's lock serialises them)", seen)
+			break
+		}
 	}
 }
 
