@@ -11,11 +11,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Password length limits in Unicode code points (NIST SP 800-63B §5.1.1.2,
@@ -42,7 +44,17 @@ var (
 	ErrPasswordTooLong  = fmt.Errorf("must be at most %d characters", MaxPasswordLen)
 	ErrPasswordCommon   = errors.New("is on a list of common or breached passwords; choose another")
 	ErrPasswordInvalid  = errors.New("must be valid UTF-8 without control characters")
+	// ErrPasswordRepetitive: the password repeats a short pattern, or runs
+	// through sequential or repeated characters (NIST SP 800-63B §5.1.1.2).
+	ErrPasswordRepetitive = errors.New("is too repetitive or sequential (such as aaaa, 1234, abcabc); choose another")
+	// ErrPasswordPersonal: without the user's own name, email or the
+	// product's name, too little of the password is left.
+	ErrPasswordPersonal = fmt.Errorf("is built on your name or email; it needs at least %d other characters", minOwnChars)
 )
+
+// minOwnChars is how many characters a password must keep once the user's
+// name, email and the product's name are taken out of it.
+const minOwnChars = 8
 
 //go:embed common-passwords.txt.gz
 var commonGz []byte
@@ -74,9 +86,17 @@ func IsCommon(pw string) bool {
 	return ok
 }
 
+// NormalizePassword returns pw in Unicode normalisation form NFKC, the
+// form hashed and checked (NIST SP 800-63B §5.1.1.2), so that a passphrase
+// typed on two keyboards (composed or decomposed letters, full-width
+// digits, ligatures) is the same password.
+func NormalizePassword(pw string) string { return norm.NFKC.String(pw) }
+
 // CheckPassword applies the password rules and returns the reason a password
-// is refused, or nil.
-func CheckPassword(pw string) error {
+// is refused, or nil. personal are the user's own words (email, name): a
+// password built on them, or on the product's name, is refused (800-63B's
+// "context-specific words").
+func CheckPassword(pw string, personal ...string) error {
 	if !utf8.ValidString(pw) {
 		return ErrPasswordInvalid
 	}
@@ -85,6 +105,7 @@ func CheckPassword(pw string) error {
 			return ErrPasswordInvalid
 		}
 	}
+	pw = NormalizePassword(pw)
 	n := utf8.RuneCountInString(pw)
 	switch {
 	case n < MinPasswordLen:
@@ -93,8 +114,71 @@ func CheckPassword(pw string) error {
 		return ErrPasswordTooLong
 	case IsCommon(pw):
 		return ErrPasswordCommon
+	case repetitive(pw):
+		return ErrPasswordRepetitive
+	case personalLeft(pw, personal) < minOwnChars:
+		return ErrPasswordPersonal
 	}
 	return nil
+}
+
+// repetitive reports whether pw (normalised) is a short pattern repeated
+// (abcabcabcabc, passwordpassword), or whether at least three quarters of
+// its steps from one character to the next repeat the character or move
+// one up or down (aaaaaaaaaaaa, 123456789012 with 9 to 0 wrapping,
+// abcdefghijkl, 1234abcd1234, aabbccddeeff). Case is ignored.
+func repetitive(pw string) bool {
+	r := []rune(strings.ToLower(pw))
+	n := len(r)
+	for unit := 1; unit <= n/2; unit++ {
+		if n%unit != 0 {
+			continue
+		}
+		same := true
+		for i := unit; i < n && same; i++ {
+			same = r[i] == r[i-unit]
+		}
+		if same {
+			return true
+		}
+	}
+	steps := 0
+	for i := 1; i < n; i++ {
+		d := r[i] - r[i-1]
+		if d >= -1 && d <= 1 || (r[i] == '0' && r[i-1] == '9') || (r[i] == '9' && r[i-1] == '0') {
+			steps++
+		}
+	}
+	return n > 1 && 4*steps >= 3*(n-1)
+}
+
+// personalLeft is how many characters of pw remain once every
+// occurrence of the user's own words, and of the product's name, is taken
+// out, case-insensitively. The words are the given strings and, for an
+// email, its local part and that part's pieces split at . _ - +, and for a
+// name its words; pieces shorter than 3 characters are not taken out.
+func personalLeft(pw string, personal []string) int {
+	words := []string{"custos"}
+	for _, p := range personal {
+		p = strings.ToLower(NormalizePassword(p))
+		words = append(words, p)
+		if local, _, ok := strings.Cut(p, "@"); ok {
+			words = append(words, local)
+			p = local
+		}
+		words = append(words, strings.FieldsFunc(p, func(r rune) bool {
+			return r == '.' || r == '_' || r == '-' || r == '+' || r == ' ' || r == '\'' || r == '@'
+		})...)
+	}
+	// Longest first, so that a whole email goes before its pieces.
+	slices.SortFunc(words, func(a, b string) int { return utf8.RuneCountInString(b) - utf8.RuneCountInString(a) })
+	rest := strings.ToLower(pw)
+	for _, w := range words {
+		if utf8.RuneCountInString(w) >= 3 {
+			rest = strings.ReplaceAll(rest, w, "")
+		}
+	}
+	return utf8.RuneCountInString(rest)
 }
 
 // Hasher hashes and verifies passwords with argon2id inside a bounded pool,
@@ -129,7 +213,8 @@ func (h *Hasher) acquire(ctx context.Context) error {
 
 func (h *Hasher) release() { <-h.slots }
 
-// Hash returns the encoded argon2id hash of pw with a fresh 16-byte salt.
+// Hash returns the encoded argon2id hash of pw, normalised (NFKC), with a
+// fresh 16-byte salt.
 func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	if err := h.acquire(ctx); err != nil {
 		return "", err
@@ -140,13 +225,20 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 		return "", err
 	}
 	p := h.params
-	return encode(p, salt, argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, 32)), nil
+	return encode(p, salt, argon2.IDKey([]byte(NormalizePassword(pw)), salt, p.Time, p.Memory, p.Threads, 32)), nil
 }
 
 // Verify reports whether pw matches encoded, and whether the hash should be
-// upgraded because it was made with other parameters. An empty encoded hash
-// (an unknown user) is checked against a dummy hash so the time taken does
-// not tell whether the account exists (ASVS v5.0.0-6.3.8).
+// upgraded because it was made with other parameters or from the password
+// as typed. An empty encoded hash (an unknown user) is checked against a
+// dummy hash so the time taken does not tell whether the account exists
+// (ASVS v5.0.0-6.3.8).
+//
+// The normalised (NFKC) password is checked first. Hashes made before
+// passwords were normalised hold the password as typed: when pw is not
+// already in NFKC (ASCII always is), it is checked as typed too, and a
+// match asks for a rehash, which stores the normalised form. Unknown users
+// get the same second check, so its time tells nothing either.
 func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, rehash bool, err error) {
 	if err := h.acquire(ctx); err != nil {
 		return false, false, err
@@ -160,9 +252,19 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, rehash boo
 	if err != nil {
 		return false, false, err
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
-	ok = subtle.ConstantTimeCompare(got, key) == 1 && !unknown
-	return ok, ok && p != h.params, nil
+	check := func(pw string) bool {
+		got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+		return subtle.ConstantTimeCompare(got, key) == 1
+	}
+	nfkc := NormalizePassword(pw)
+	ok = check(nfkc)
+	asTyped := false
+	if !ok && nfkc != pw {
+		ok = check(pw)
+		asTyped = ok
+	}
+	ok = ok && !unknown
+	return ok, ok && (asTyped || p != h.params), nil
 }
 
 func encode(p Params, salt, key []byte) string {

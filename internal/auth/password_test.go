@@ -5,28 +5,56 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/argon2"
 )
 
 var fast = Params{Memory: 8 * 1024, Time: 1, Threads: 1}
 
+// long is 130 characters of no pattern, for the length limits.
+var long = strings.Repeat("the quick brown fox jumps over a lazy dog, ", 4)[:130]
+
 // TestCheckPassword covers AUTH-1 and NIST SP 800-63B §5.1.1.2: length in
 // code points, no composition rules, the common-password list
-// (ASVS v5.0.0-6.2.12).
+// (ASVS v5.0.0-6.2.12), repetitive and sequential passwords, and the
+// user's own name and email (issue 9 item 8).
 func TestCheckPassword(t *testing.T) {
 	cases := map[string]error{
 		"short":                      ErrPasswordTooShort,
 		"ёжик в тумане":              nil, // 13 code points, 24 bytes
 		"ёжик":                       ErrPasswordTooShort,
 		"all lowercase no digits ok": nil,
-		strings.Repeat("x", 128):     nil,
-		strings.Repeat("x", 129):     ErrPasswordTooLong,
+		long[:128]:                   nil,
+		long[:129]:                   ErrPasswordTooLong,
 		"Password1234":               ErrPasswordCommon, // case-insensitive list match
 		"ZxcvbnmMnbvcxz":             ErrPasswordCommon,
 		"tab\tinside password":       ErrPasswordInvalid,
 		"bad utf8 \xff password":     ErrPasswordInvalid,
+		// Repetitive and sequential.
+		"aaaaaaaaaaaa":             ErrPasswordRepetitive,
+		"123456789012":             ErrPasswordCommon,     // on the list before it is sequential
+		"234567890123":             ErrPasswordRepetitive, // 9 to 0 wraps
+		"210987654321":             ErrPasswordRepetitive, // downwards
+		"abcdefghijklm":            ErrPasswordRepetitive,
+		"ABCDEFGHIJKLM":            ErrPasswordRepetitive,
+		"1234abcd1234":             ErrPasswordRepetitive, // 9 of 11 steps
+		"aabbccddeeff":             ErrPasswordRepetitive,
+		"xq7xq7xq7xq7":             ErrPasswordRepetitive, // a unit of 3, four times
+		"tango-delta-tango-delta-": ErrPasswordRepetitive, // a unit of 12, twice
+		"ааааааааааааа":            ErrPasswordRepetitive, // Cyrillic а
+		"Abcdefgh2026":             nil,                   // 7 of 11 steps: under three quarters
+		"abcdefgh 2026 winter":     nil,
+		// The user's own words, and the product's name.
+		"zoe.kowalski@example.com":  ErrPasswordPersonal,
+		"ZoeKowalski2026":           ErrPasswordPersonal, // 4 characters left
+		"kowalski+zoe!!":            ErrPasswordPersonal,
+		"Zoë Kowalski 1980":         ErrPasswordPersonal, // the name as given
+		"Custos2026!!":              ErrPasswordPersonal,
+		"zoe likes green tea a lot": nil, // "zoe" out, 22 left
+		"kowalski's garden shed 7":  nil,
 	}
 	for pw, want := range cases {
-		if got := CheckPassword(pw); got != want {
+		if got := CheckPassword(pw, "Zoë Kowalski", "zoe.kowalski@example.com"); got != want {
 			t.Errorf("CheckPassword(%q) = %v, want %v", pw, got, want)
 		}
 	}
@@ -98,5 +126,40 @@ func TestSecrets(t *testing.T) {
 	code := SetupCode()
 	if len(code) != 29 || strings.Count(code, "-") != 4 {
 		t.Errorf("setup code %q", code)
+	}
+}
+
+// TestPasswordNormalised: passwords are hashed in NFKC (NIST SP 800-63B
+// §5.1.1.2), so the same passphrase typed composed or decomposed, with
+// full-width digits or ligatures, verifies; hashes made from the password
+// as typed, before normalisation, still verify and ask for a rehash.
+func TestPasswordNormalised(t *testing.T) {
+	ctx := context.Background()
+	h := NewHasher(fast, 1)
+	composed, decomposed := "Zo\u00eb's ﬁrst ｐａｓｓ 2026", "Zoe\u0308's first pass 2026"
+	enc, err := h.Hash(ctx, decomposed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pw := range []string{composed, decomposed, "Zo\u00eb's first pass 2026"} {
+		if ok, rehash, err := h.Verify(ctx, pw, enc); !ok || rehash || err != nil {
+			t.Errorf("Verify(%q) = %v, %v, %v: want a match without rehash", pw, ok, rehash, err)
+		}
+	}
+	if ok, _, _ := h.Verify(ctx, "Zoe's first pass 2026", enc); ok {
+		t.Error("the letter without its diaeresis verified")
+	}
+	// A hash of the password as typed (no normalisation), as stored before.
+	salt := make([]byte, 16)
+	legacy := encode(fast, salt, argon2.IDKey([]byte(decomposed), salt, fast.Time, fast.Memory, fast.Threads, 32))
+	if ok, rehash, _ := h.Verify(ctx, decomposed, legacy); !ok || !rehash {
+		t.Errorf("a hash of the password as typed: ok %v rehash %v, want true, true", ok, rehash)
+	}
+	if ok, _, _ := h.Verify(ctx, decomposed+"x", legacy); ok {
+		t.Error("a wrong password verified against the legacy hash")
+	}
+	// Checks see the normalised form: full-width letters count as letters.
+	if err := CheckPassword("ａａａａａａａａａａａａ"); err != ErrPasswordRepetitive {
+		t.Errorf("full-width repetition: %v", err)
 	}
 }

@@ -171,6 +171,8 @@ var reasons = []struct {
 	{regexp.MustCompile(`^must be one of (.+)$`), "reason.one_of"},
 	{regexp.MustCompile(`^must be a language tag such as en or ru$`), "reason.language"},
 	{regexp.MustCompile(`^is on a list of common or breached passwords`), "reason.password_common"},
+	{regexp.MustCompile(`^is too repetitive or sequential`), "reason.password_repetitive"},
+	{regexp.MustCompile(`^is built on your name or email; it needs at least ([0-9]+) other characters$`), "reason.password_personal"},
 	{regexp.MustCompile(`^must be a positive id$`), "reason.positive_id"},
 	{regexp.MustCompile(`^does not match the password$`), "reason.password_mismatch"},
 	{regexp.MustCompile(`^already exists$`), "reason.taken"},

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/custos-crm/custos/internal/auth"
 )
 
 // verbs finds fmt verbs, so that a translation takes the same arguments.
@@ -118,6 +120,8 @@ func TestReason(t *testing.T) {
 		{"ru", "required", "обязательное поле"},
 		{"ru", "must be at most 100 characters", "не длиннее 100 символов"},
 		{"ru", "must be at least 12 characters", "не короче 12 символов"},
+		{"ru", "is built on your name or email; it needs at least 8 other characters", "построен на вашем имени или адресе почты; кроме них нужно ещё не меньше 8 символов"},
+		{"ru", "is too repetitive or sequential (such as aaaa, 1234, abcabc); choose another", "слишком однообразный или последовательный (вроде aaaa, 1234, abcabc); выберите другой"},
 		{"ru", "must be one of email, phone", "допустимые значения: email, phone"},
 		{"ru", "must be a valid phone number (E.164, e.g. +79161234567)", "введите корректный номер телефона (E.164, например +79161234567)"},
 		{"en", "first_name or last_name is required", "enter a first name or a last name"},
@@ -141,4 +145,17 @@ func FuzzNegotiate(f *testing.F) {
 			t.Fatalf("Negotiate(%q, %q) = %q, not a supported language", user, header, got)
 		}
 	})
+}
+
+// TestPasswordReasonsTranslated: every reason the password rules give has
+// a Russian message (the rules' messages are matched by pattern, so a
+// reworded rule would otherwise fall back to English unnoticed).
+func TestPasswordReasonsTranslated(t *testing.T) {
+	t.Parallel()
+	for _, err := range []error{auth.ErrPasswordTooShort, auth.ErrPasswordTooLong, auth.ErrPasswordCommon,
+		auth.ErrPasswordInvalid, auth.ErrPasswordRepetitive, auth.ErrPasswordPersonal} {
+		if got := Reason("ru", err.Error()); got == err.Error() {
+			t.Errorf("no Russian for %q", err)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/service"
 )
@@ -187,6 +188,25 @@ func TestUserAdministration(t *testing.T) {
 		if !strings.Contains(crm.ErrorFields(err)["password"], reason) {
 			t.Errorf("password %q: reason %q, want it to mention %q", pw, crm.ErrorFields(err)["password"], reason)
 		}
+	}
+	// The user's own words (NIST SP 800-63B §5.1.1.2; issue 9 item 8), on
+	// creation and on the operator's set-password, old and new alike.
+	zoe := crm.UserInput{Email: ptr("zoe.kowalski@example.com"), Name: ptr("Zoë Kowalski"), Role: ptr(crm.RoleSales),
+		Password: ptr("kowalski.zoe.2026")}
+	_, err = f.svc.CreateUser(ctx, crm.SystemPrincipal(), zoe)
+	if got := crm.ErrorFields(err)["password"]; got != auth.ErrPasswordPersonal.Error() {
+		t.Errorf("a password of the new user's name: %v", err)
+	}
+	for _, in := range []crm.UserInput{
+		{Password: ptr("new@example.com 1234")},
+		{Name: ptr("Fiona Gallagher"), Password: ptr("fiona gallagher 99")},
+		{Password: ptr("abcdefghijklmnop")},
+	} {
+		_, err := f.svc.UpdateUser(ctx, crm.SystemPrincipal(), u.ID, in)
+		wantField(t, err, "password")
+	}
+	if got, _ := f.svc.FindUserByID(ctx, crm.SystemPrincipal(), u.ID); got.Name == "Fiona Gallagher" {
+		t.Error("a refused update changed the name")
 	}
 	// An admin cannot choose another user's password (ASVS v5.0.0-6.4.6).
 	_, err = f.svc.UpdateUser(ctx, f.as("admin"), u.ID, crm.UserInput{Password: ptr("another long passphrase")})

@@ -255,6 +255,20 @@ func TestPasswordReset(t *testing.T) {
 	_, err = f.svc.AcceptInvitation(ctx, secret, "", testPassword, "")
 	wantField(t, err, "token")
 	wantField(t, f.svc.ResetPassword(ctx, secret, "password"), "password")
+	// The password rules see the owner of the link (issue 9 item 8): her
+	// own email and name, and repetitive or sequential passwords, are
+	// refused, and the link stays usable.
+	for pw, reason := range map[string]error{
+		alice.Email + "!!": auth.ErrPasswordPersonal,
+		"alice-2026-alice": auth.ErrPasswordPersonal,
+		"qqqqqqqqqqqqqqqq": auth.ErrPasswordRepetitive,
+		"345678901234":     auth.ErrPasswordRepetitive,
+	} {
+		err := f.svc.ResetPassword(ctx, secret, pw)
+		if got := crm.ErrorFields(err)["password"]; got != reason.Error() {
+			t.Errorf("reset to %q: %v, want the reason %q", pw, err, reason)
+		}
+	}
 
 	const newPassword = "a brand new passphrase 42"
 	if err := f.svc.ResetPassword(ctx, secret, newPassword); err != nil {

@@ -71,10 +71,18 @@ func (s *Service) CheckResetToken(ctx context.Context, token string) error {
 
 // ResetPassword implements crm.RecoveryService.
 func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) error {
-	if _, err := s.findToken(ctx, crm.PurposeReset, token); err != nil {
+	t, err := s.findToken(ctx, crm.PurposeReset, token)
+	if err != nil {
 		return err
 	}
-	if err := auth.CheckPassword(newPassword); err != nil {
+	var owner *crm.User
+	if err := s.store.Read(ctx, func(tx crm.Tx) (err error) { owner, err = tx.UserByID(ctx, t.UserID); return err }); err != nil {
+		if crm.ErrorCode(err) == crm.ENOTFOUND {
+			return badToken()
+		}
+		return err
+	}
+	if err := auth.CheckPassword(newPassword, owner.Email, owner.Name); err != nil {
 		return &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"password": err.Error()}}
 	}
 	hash, err := s.hasher.Hash(ctx, newPassword)

@@ -25,7 +25,7 @@ func (s *Service) prepareUser(ctx context.Context, in crm.UserInput) (*crm.User,
 	}
 	if in.Password == nil {
 		v.fe.Add("password", "required")
-	} else if err := auth.CheckPassword(*in.Password); err != nil {
+	} else if err := auth.CheckPassword(*in.Password, str(in.Email), str(in.Name)); err != nil {
 		v.fe.Add("password", err.Error())
 	}
 	if err := v.err(); err != nil {
@@ -131,8 +131,20 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 	if in.Language != nil {
 		v.oneOf("language", *in.Language, []string{"en", "ru"}, true)
 	}
-	if in.Password != nil {
-		if err := auth.CheckPassword(*in.Password); err != nil {
+	if in.Password != nil && p.Kind == crm.KindSystem {
+		// The user's own words, old and new, for the password rules.
+		personal := []string{str(in.Email), str(in.Name)}
+		err := s.store.Read(ctx, func(tx crm.Tx) error {
+			u, err := tx.UserByID(ctx, id)
+			if err == nil {
+				personal = append(personal, u.Email, u.Name)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := auth.CheckPassword(*in.Password, personal...); err != nil {
 			v.fe.Add("password", err.Error())
 		}
 	}
