@@ -14,8 +14,20 @@ import (
 )
 
 // touchEvery limits the writes that keep last-seen times fresh: at most one
-// per session or token per interval, so reads stay reads.
+// per session or token per interval, so reads stay reads. A session's
+// stored last-seen time is therefore up to touchEvery older than its last
+// request, and the idle check allows for that (idleExpired): an idle
+// timeout never ends a session early, and at most touchEvery late.
 const touchEvery = time.Minute
+
+// idleExpired reports whether a session last recorded as seen at lastSeen
+// has been idle longer than idle by now. Requests within touchEvery of the
+// recorded time are not written, so the last request may have come up to
+// touchEvery after lastSeen: only beyond idle + touchEvery is the session
+// certainly idle for longer than idle.
+func idleExpired(lastSeen, now time.Time, idle time.Duration) bool {
+	return now.Sub(lastSeen) > idle+touchEvery
+}
 
 // MinTokenTTL and MaxTokenTTL are the shortest and longest life of an API
 // token; the error of CreateToken names both.
@@ -181,7 +193,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*crm.Princip
 		return nil, nil, err
 	}
 	now := s.authNow()
-	if now.After(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > s.idle || u.Disabled {
+	if now.After(sess.ExpiresAt) || idleExpired(sess.LastSeenAt, now, s.idle) || u.Disabled {
 		_ = s.store.Write(ctx, func(tx crm.Tx) error { return tx.DeleteSession(ctx, sess.ID) })
 		return nil, nil, unauthenticated()
 	}

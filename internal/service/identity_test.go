@@ -84,9 +84,10 @@ func TestSessionTimeoutsAndRevocation(t *testing.T) {
 	if _, _, err := f.svc.Authenticate(ctx, sec1); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
 		t.Errorf("session after logout: %v", err)
 	}
-	// Idle timeout: a session last seen two minutes ago is over.
+	// Idle timeout: a session last seen three minutes ago is over (the
+	// timeout, plus the minute of last-seen granularity, has passed).
 	_, s3, sec3, _ := f.svc.Login(ctx, "bob@example.com", testPassword, "", "")
-	if err := f.store.Write(ctx, func(tx crm.Tx) error { return tx.TouchSession(ctx, s3.ID, time.Now().Add(-2*time.Minute)) }); err != nil {
+	if err := f.store.Write(ctx, func(tx crm.Tx) error { return tx.TouchSession(ctx, s3.ID, time.Now().Add(-3*time.Minute)) }); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := f.svc.Authenticate(ctx, sec3); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
@@ -273,6 +274,25 @@ func TestSessionAbsoluteAndHalfLimits(t *testing.T) {
 	f.clock.Advance(2 * time.Second)
 	if _, _, err := f.svc.Authenticate(ctx, secret); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
 		t.Fatalf("just after 12 h: %v, want unauthenticated", err)
+	}
+
+	// The idle timeout (30 minutes) never ends a session early, although
+	// last-seen is written at most once a minute (issue 9 item 7): a
+	// request 59 s after the recorded time is not written, and the session
+	// still answers 29 min 59 s after that request.
+	_, idle := f.login(t, "bob", "192.0.2.3")
+	f.clock.Advance(59 * time.Second)
+	if _, _, err := f.svc.Authenticate(ctx, idle); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(30*time.Minute - time.Second)
+	if _, _, err := f.svc.Authenticate(ctx, idle); err != nil {
+		t.Fatalf("29m59s after the last request: %v", err)
+	}
+	// That request was written; 31 minutes later the session is over.
+	f.clock.Advance(31*time.Minute + time.Second)
+	if _, _, err := f.svc.Authenticate(ctx, idle); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Fatalf("31m1s idle: %v, want unauthenticated", err)
 	}
 
 	// A half-signed-in session (a TOTP is due) lasts 15 minutes at most.

@@ -210,7 +210,8 @@ func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 		if n, err = tx.PurgeDeleted(ctx, tx.Now().Add(-crm.DeleteGracePeriod)); err != nil {
 			return err
 		}
-		if _, err = tx.DeleteExpiredSessions(ctx, tx.Now().Add(-s.idle), tx.Now()); err != nil {
+		// Idle sessions go when idleExpired says so, not a minute sooner.
+		if _, err = tx.DeleteExpiredSessions(ctx, tx.Now().Add(-s.idle-touchEvery), tx.Now()); err != nil {
 			return err
 		}
 		// One-time links are kept a day past expiry, then go (onetime.go).
