@@ -117,7 +117,7 @@ var options = []option{
 	{"log-format", "log format: text or json", "text", str(func(c *Config) *string { return &c.LogFormat })},
 	{"phone-region", "region (ISO 3166) for phone numbers written without a country code", "RU", str(func(c *Config) *string { return &c.PhoneRegion })},
 	{"record-visibility", "what sales and support see of others' records: private or public-read", "private", str(func(c *Config) *string { return &c.RecordVisibility })},
-	{"session-idle", "session inactivity timeout", "30m", duration(func(c *Config) *time.Duration { return &c.SessionIdle })},
+	{"session-idle", "session inactivity timeout (a session ends up to one minute after it, never before)", "30m", duration(func(c *Config) *time.Duration { return &c.SessionIdle })},
 	{"session-absolute", "session lifetime regardless of activity", "12h", duration(func(c *Config) *time.Duration { return &c.SessionAbsolute })},
 	{"argon2-memory", "argon2id memory in KiB", "65536", integer(func(c *Config) *int { return &c.Argon2Memory })},
 	{"argon2-time", "argon2id passes", "2", integer(func(c *Config) *int { return &c.Argon2Time })},
