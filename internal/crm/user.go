@@ -35,9 +35,11 @@ type UserInput struct {
 // Session is a server-side browser session (AUTH-5). Only the SHA-256 of its
 // secret is stored; ID is a separate public handle used to list and revoke.
 type Session struct {
-	ID         string    `json:"id"`
-	UserID     int64     `json:"user_id"`
-	SecretHash []byte    `json:"-"`
+	ID         string `json:"id"`
+	UserID     int64  `json:"user_id"`
+	SecretHash []byte `json:"-"`
+	// CSRFToken is derived from the session's secret (auth.CSRFToken) when
+	// the session is made or authenticated; the stores never hold it.
 	CSRFToken  string    `json:"-"`
 	CreatedAt  time.Time `json:"created_at"`
 	LastSeenAt time.Time `json:"last_seen_at"`

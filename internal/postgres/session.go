@@ -10,13 +10,13 @@ import (
 // Only the SHA-256 of a session's secret is stored, in secret_hash; the id is
 // a separate public handle.
 
-const sessionCols = `id, user_id, secret_hash, csrf_token, created_at, last_seen_at, expires_at,
+const sessionCols = `id, user_id, secret_hash, created_at, last_seen_at, expires_at,
 	ip, user_agent, aal, mfa_pending, stepped_up_at`
 
 const (
-	sqlInsertSession = `INSERT INTO sessions (id, user_id, secret_hash, csrf_token,
+	sqlInsertSession = `INSERT INTO sessions (id, user_id, secret_hash,
 		created_at, last_seen_at, expires_at, ip, user_agent, aal, mfa_pending, stepped_up_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 	sqlSessionByHash  = `SELECT ` + sessionCols + ` FROM sessions WHERE secret_hash = $1`
 	sqlSessionsByUser = `SELECT ` + sessionCols + ` FROM sessions WHERE user_id = $1
 		ORDER BY last_seen_at DESC, id`
@@ -32,7 +32,7 @@ func scanSession(sc scanner) (*crm.Session, error) {
 		created, seen, expiresAt int64
 		steppedUp                *int64
 	)
-	if err := sc.Scan(&s.ID, &s.UserID, &s.SecretHash, &s.CSRFToken, &created, &seen, &expiresAt,
+	if err := sc.Scan(&s.ID, &s.UserID, &s.SecretHash, &created, &seen, &expiresAt,
 		&s.IP, &s.UserAgent, &s.AAL, &s.MFAPending, &steppedUp); err != nil {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ func scanSession(sc scanner) (*crm.Session, error) {
 
 // InsertSession stores a new session; its ID is set by the caller.
 func (t *tx) InsertSession(ctx context.Context, s *crm.Session) error {
-	_, err := t.q.Exec(ctx, sqlInsertSession, s.ID, s.UserID, s.SecretHash, s.CSRFToken,
+	_, err := t.q.Exec(ctx, sqlInsertSession, s.ID, s.UserID, s.SecretHash,
 		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), s.IP, s.UserAgent,
 		s.AAL, s.MFAPending, nullMicros(s.SteppedUpAt))
 	if err != nil {

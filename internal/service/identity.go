@@ -203,6 +203,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*crm.Princip
 			return nil, nil, err
 		}
 	}
+	sess.CSRFToken = auth.CSRFToken(secret)
 	p := principalOf(u, crm.KindSession)
 	p.SessionID, p.AAL, p.Pending = sess.ID, sess.AAL, step
 	if sess.SteppedUpAt != nil {

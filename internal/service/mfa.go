@@ -226,7 +226,7 @@ func usePasskey() error {
 func newSessionFor(userID int64, ip, userAgent string) (*crm.Session, string) {
 	secret := auth.NewSecret("")
 	return &crm.Session{ID: auth.NewID(), UserID: userID, SecretHash: auth.HashSecret(secret),
-		CSRFToken: auth.NewSecret(""), IP: ip, UserAgent: truncate(userAgent, 300), AAL: crm.AAL1}, secret
+		CSRFToken: auth.CSRFToken(secret), IP: ip, UserAgent: truncate(userAgent, 300), AAL: crm.AAL1}, secret
 }
 
 // rotate replaces the principal's session, inside tx, with a new one at

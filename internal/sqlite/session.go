@@ -11,13 +11,13 @@ import (
 // Only the SHA-256 of a session's secret is stored, in secret_hash; the id is
 // a separate public handle.
 
-const sessionCols = `id, user_id, secret_hash, csrf_token, created_at, last_seen_at, expires_at,
+const sessionCols = `id, user_id, secret_hash, created_at, last_seen_at, expires_at,
 	ip, user_agent, aal, mfa_pending, stepped_up_at`
 
 var (
-	sqlInsertSession = static(`INSERT INTO sessions (id, user_id, secret_hash, csrf_token,
+	sqlInsertSession = static(`INSERT INTO sessions (id, user_id, secret_hash,
 		created_at, last_seen_at, expires_at, ip, user_agent, aal, mfa_pending, stepped_up_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	sqlSessionByHash  = static(`SELECT ` + sessionCols + ` FROM sessions WHERE secret_hash = ?`)
 	sqlSessionsByUser = static(`SELECT ` + sessionCols + ` FROM sessions WHERE user_id = ?
 		ORDER BY last_seen_at DESC, id`)
@@ -33,7 +33,7 @@ func scanSession(sc scanner) (*crm.Session, error) {
 		created, seen, expiresAt int64
 		steppedUp                sql.NullInt64
 	)
-	if err := sc.Scan(&s.ID, &s.UserID, &s.SecretHash, &s.CSRFToken, &created, &seen, &expiresAt,
+	if err := sc.Scan(&s.ID, &s.UserID, &s.SecretHash, &created, &seen, &expiresAt,
 		&s.IP, &s.UserAgent, &s.AAL, &s.MFAPending, &steppedUp); err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func scanSession(sc scanner) (*crm.Session, error) {
 
 // InsertSession stores a new session; its ID is set by the caller.
 func (t *tx) InsertSession(ctx context.Context, s *crm.Session) error {
-	_, err := t.exec(ctx, sqlInsertSession, s.ID, s.UserID, s.SecretHash, s.CSRFToken,
+	_, err := t.exec(ctx, sqlInsertSession, s.ID, s.UserID, s.SecretHash,
 		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), s.IP, s.UserAgent,
 		s.AAL, boolInt(s.MFAPending), nullMicros(s.SteppedUpAt))
 	if err != nil {

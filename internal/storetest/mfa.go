@@ -372,9 +372,9 @@ func testUserLock(t *testing.T, newStore func(t *testing.T) crm.Store) {
 
 func testSessionAuth(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	f := newFixture(t, newStore)
-	half := &crm.Session{ID: "half", UserID: f.alice, SecretHash: hash("h"), CSRFToken: "c1", CreatedAt: at(0),
+	half := &crm.Session{ID: "half", UserID: f.alice, SecretHash: hash("h"), CreatedAt: at(0),
 		LastSeenAt: at(0), ExpiresAt: at(15), AAL: crm.AAL1, MFAPending: true}
-	full := &crm.Session{ID: "full", UserID: f.alice, SecretHash: hash("f"), CSRFToken: "c2", CreatedAt: at(0),
+	full := &crm.Session{ID: "full", UserID: f.alice, SecretHash: hash("f"), CreatedAt: at(0),
 		LastSeenAt: at(1), ExpiresAt: at(720), AAL: crm.AAL2, SteppedUpAt: ptr(at(1))}
 	for _, s := range []*crm.Session{half, full} {
 		mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.InsertSession(ctx, s) })

@@ -551,6 +551,81 @@ func TestStepUpThroughPages(t *testing.T) {
 	}
 }
 
+// TestCSRFTokenPerSession drives the real service: every session has its
+// own CSRF token, a form is refused with another session's token (another
+// user's, or the same user's other session), and every replacement of the
+// session (the second factor at enrolment, a step-up) brings a new token
+// and retires the old one (ASVS v5.0.0-3.5.1, attack 7; issue 18 item 5).
+func TestCSRFTokenPerSession(t *testing.T) {
+	s := newMFASite(t, auth.Throttle{})
+	csrfOf := func(cookie string) string {
+		t.Helper()
+		page := s.send(t, "GET", "/account/security", cookie, nil)
+		if page.status != 200 {
+			t.Fatalf("security page: %d", page.status)
+		}
+		return page.csrf(t)
+	}
+	// revokeOthers posts a form that changes state, and tells whether it
+	// was accepted.
+	revokeOthers := func(cookie, token string) int {
+		t.Helper()
+		return s.send(t, "POST", "/account/security/sessions/revoke-others", cookie, url.Values{"csrf": {token}}).status
+	}
+	_, alice1 := s.login(t, "alice")
+	_, alice2 := s.login(t, "alice")
+	_, bob := s.login(t, "bob")
+	a1, a2, b := csrfOf(alice1), csrfOf(alice2), csrfOf(bob)
+	if a1 == a2 || a1 == b || a2 == b {
+		t.Fatalf("sessions share a CSRF token: %q %q %q", a1, a2, b)
+	}
+	if again := csrfOf(alice1); again != a1 {
+		t.Errorf("one session's token changed between pages: %q then %q", a1, again)
+	}
+	for name, token := range map[string]string{"bob's": b, "alice's other session's": a2, "none": "", "a guess": strings.Repeat("A", len(a1))} {
+		if st := revokeOthers(alice1, token); st != http.StatusForbidden {
+			t.Errorf("a form with %s token: %d, want 403", name, st)
+		}
+	}
+	if r := s.send(t, "GET", "/contacts", alice2, nil); r.status != 200 {
+		t.Fatalf("a refused form still ended the other session: %d", r.status)
+	}
+	if st := revokeOthers(alice1, a1); st != http.StatusSeeOther {
+		t.Fatalf("the session's own token: %d", st)
+	}
+	if r := s.send(t, "GET", "/contacts", alice2, nil); r.status != http.StatusSeeOther {
+		t.Errorf("the accepted form did not end the other session: %d", r.status)
+	}
+
+	// Renewal at every replacement: enrolment's second factor, then a
+	// step-up, each give a new session, whose token is new; the old token
+	// does not work with the new session.
+	_, half := s.login(t, "admin")
+	halfPage := s.send(t, "GET", "/mfa/enrol", half, nil)
+	old := halfPage.csrf(t)
+	key, _, full := s.enrolUI(t, half)
+	fullToken := csrfOf(full)
+	if fullToken == old {
+		t.Fatal("the session made at enrolment kept the half session's token")
+	}
+	if st := revokeOthers(full, old); st != http.StatusForbidden {
+		t.Errorf("the half session's token with the new session: %d, want 403", st)
+	}
+	s.advance(6 * time.Minute)
+	page := s.send(t, "GET", "/stepup", full, nil)
+	r := s.send(t, "POST", "/stepup", full, url.Values{"csrf": {page.csrf(t)}, "code": {s.code(t, key)}, "next": {"/account/security"}})
+	if r.status != http.StatusSeeOther || r.cookie() == "" {
+		t.Fatalf("step-up: %d", r.status)
+	}
+	stepped := r.cookie()
+	if tok := csrfOf(stepped); tok == fullToken || tok == old {
+		t.Error("the stepped-up session kept an earlier token")
+	}
+	if st := revokeOthers(stepped, fullToken); st != http.StatusForbidden {
+		t.Errorf("the token from before the step-up: %d, want 403", st)
+	}
+}
+
 // TestAdminSessionsAndUnlockAPI: an administrator ends all of a user's
 // sessions and lifts a lock over the API, with a step-up.
 func TestAdminSessionsAndUnlockAPI(t *testing.T) {
