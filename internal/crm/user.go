@@ -22,6 +22,15 @@ type User struct {
 	PasswordHash string     `json:"-"`
 }
 
+// StaffMember is a user as the staff directory shows them to everyone:
+// what owner display needs, and no contact details, sign-in times or lock
+// status (those are for administrators, in User).
+type StaffMember struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+}
+
 // UserInput creates or changes a user. Only administrators call it.
 type UserInput struct {
 	Email    *string `json:"email"`
@@ -96,8 +105,13 @@ type IdentityService interface {
 	// Logout ends the session on the server.
 	Logout(ctx context.Context, p *Principal) error
 
+	// FindUsers and FindUserByID give whole user records (email, last
+	// login, lock): user administrators and the system only.
 	FindUsers(ctx context.Context, p *Principal) ([]*User, error)
 	FindUserByID(ctx context.Context, p *Principal, id int64) (*User, error)
+	// FindStaff is the staff directory every role may read (owner names
+	// on records): ids, names and roles, nothing more.
+	FindStaff(ctx context.Context, p *Principal) ([]*StaffMember, error)
 	CreateUser(ctx context.Context, p *Principal, in UserInput) (*User, error)
 	UpdateUser(ctx context.Context, p *Principal, id int64, in UserInput) (*User, error)
 

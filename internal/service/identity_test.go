@@ -314,3 +314,39 @@ func TestSessionAbsoluteAndHalfLimits(t *testing.T) {
 		t.Fatalf("half session just after 15 min: %v, want unauthenticated", err)
 	}
 }
+
+// TestStaffDirectoryService: whole user records are for user
+// administrators and the system; every other role reads the directory of
+// names and roles (issue 9 item 7).
+func TestStaffDirectoryService(t *testing.T) {
+	f := newFixture(t, service.Options{})
+	ctx := context.Background()
+	for _, name := range []string{"manager", "alice", "support", "auditor", "reader"} {
+		_, err := f.svc.FindUsers(ctx, f.as(name))
+		wantCode(t, err, crm.EFORBIDDEN)
+		_, err = f.svc.FindUserByID(ctx, f.as(name), f.users["bob"].ID)
+		wantCode(t, err, crm.EFORBIDDEN)
+		staff, err := f.svc.FindStaff(ctx, f.as(name))
+		if err != nil || len(staff) != len(f.users) {
+			t.Fatalf("%s: staff %d, %v", name, len(staff), err)
+		}
+		for _, m := range staff {
+			if u := f.users[strings.TrimSuffix(m.Name, "@example.com")]; u == nil || u.ID != m.ID || u.Role != m.Role {
+				t.Errorf("%s sees %+v", name, m)
+			}
+		}
+	}
+	read := &crm.Principal{Kind: crm.KindToken, UserID: f.users["admin"].ID, Role: crm.RoleAdmin, Scope: crm.ScopeRead}
+	if _, err := f.svc.FindUsers(ctx, read); crm.ErrorCode(err) != crm.EFORBIDDEN {
+		t.Errorf("an admin's read token reads whole records: %v", err)
+	}
+	if _, err := f.svc.FindStaff(ctx, read); err != nil {
+		t.Errorf("an admin's read token, staff: %v", err)
+	}
+	for _, p := range []*crm.Principal{f.as("admin"), crm.SystemPrincipal()} {
+		list, err := f.svc.FindUsers(ctx, p)
+		if err != nil || len(list) != len(f.users) || list[0].Email == "" {
+			t.Errorf("FindUsers as %v: %d, %v", p.Role, len(list), err)
+		}
+	}
+}

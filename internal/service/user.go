@@ -43,7 +43,7 @@ func (s *Service) prepareUser(ctx context.Context, in crm.UserInput) (*crm.User,
 
 // FindUsers implements crm.IdentityService.
 func (s *Service) FindUsers(ctx context.Context, p *crm.Principal) ([]*crm.User, error) {
-	if err := s.require(p, policy.ReadUsers); err != nil {
+	if err := s.require(p, policy.ManageUsers); err != nil {
 		return nil, err
 	}
 	var out []*crm.User
@@ -54,9 +54,27 @@ func (s *Service) FindUsers(ctx context.Context, p *crm.Principal) ([]*crm.User,
 	return out, err
 }
 
+// FindStaff implements crm.IdentityService: every role, and read tokens,
+// see who their colleagues are (for owner names), but not their emails,
+// sign-in times or lock status, which FindUsers keeps for administrators.
+func (s *Service) FindStaff(ctx context.Context, p *crm.Principal) ([]*crm.StaffMember, error) {
+	if err := s.require(p, policy.ReadUsers); err != nil {
+		return nil, err
+	}
+	var users []*crm.User
+	if err := s.store.Read(ctx, func(tx crm.Tx) (err error) { users, err = tx.Users(ctx); return err }); err != nil {
+		return nil, err
+	}
+	out := make([]*crm.StaffMember, len(users))
+	for i, u := range users {
+		out[i] = &crm.StaffMember{ID: u.ID, Name: u.Name, Role: u.Role}
+	}
+	return out, nil
+}
+
 // FindUserByID implements crm.IdentityService.
 func (s *Service) FindUserByID(ctx context.Context, p *crm.Principal, id int64) (*crm.User, error) {
-	if err := s.require(p, policy.ReadUsers); err != nil {
+	if err := s.require(p, policy.ManageUsers); err != nil {
 		return nil, err
 	}
 	var u *crm.User

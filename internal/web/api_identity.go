@@ -24,9 +24,19 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request, p *crm.Principal)
 	return nil
 }
 
+// apiUsers lists whole user records to administrators and the staff
+// directory (ids, names, roles) to everyone else; the service decides
+// which a principal may read.
 func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
 	list, err := s.svc.FindUsers(r.Context(), p)
-	if err != nil {
+	if crm.ErrorCode(err) == crm.EFORBIDDEN {
+		staff, err := s.svc.FindStaff(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": staff})
+		return nil
+	} else if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": list})
@@ -39,7 +49,19 @@ func (s *Server) apiUser(w http.ResponseWriter, r *http.Request, p *crm.Principa
 		return err
 	}
 	u, err := s.svc.FindUserByID(r.Context(), p, id)
-	if err != nil {
+	if crm.ErrorCode(err) == crm.EFORBIDDEN {
+		staff, err := s.svc.FindStaff(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		for _, m := range staff {
+			if m.ID == id {
+				writeJSON(w, http.StatusOK, m)
+				return nil
+			}
+		}
+		return crm.NotFound("user")
+	} else if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, u)

@@ -626,6 +626,73 @@ func TestCSRFTokenPerSession(t *testing.T) {
 	}
 }
 
+// TestStaffDirectory: the user list shows every role and token the names
+// and roles that owner display needs, and only an administrator's session
+// the rest (emails, sign-in times, lock status; issue 9 item 7).
+func TestStaffDirectory(t *testing.T) {
+	s := newMFASite(t, auth.Throttle{})
+	ctx := context.Background()
+	bob := fmt.Sprint(s.users["bob"].ID)
+	// Bob has signed in, so his record has a last sign-in time.
+	_, _ = s.login(t, "bob")
+	keys := func(t *testing.T, body string) []map[string]any {
+		t.Helper()
+		var list struct{ Items []map[string]any }
+		if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Items) != 3 {
+			t.Fatalf("user list %q: %v", body, err)
+		}
+		return list.Items
+	}
+	_, alice := s.login(t, "alice")
+	readTok, err := s.svc.CreateToken(ctx, crm.SystemPrincipal(), s.users["alice"].ID, "ro", crm.ScopeRead, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminTok, err := s.svc.CreateToken(ctx, crm.SystemPrincipal(), s.users["admin"].ID, "w", crm.ScopeWrite, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for who, auth := range map[string][]string{
+		"alice's session":    {"Cookie", web.SessionCookie + "=" + alice},
+		"alice's read token": {"Authorization", "Bearer " + readTok.Secret},
+		"an admin's token":   {"Authorization", "Bearer " + adminTok.Secret},
+	} {
+		r := s.send(t, "GET", "/api/v1/users", "", nil, auth...)
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", who, r.status, r.body)
+		}
+		for _, u := range keys(t, r.body) {
+			if len(u) != 3 || u["id"] == nil || u["name"] == nil || u["role"] == nil {
+				t.Errorf("%s sees %v, want only id, name and role", who, u)
+			}
+		}
+		one := s.send(t, "GET", "/api/v1/users/"+bob, "", nil, auth...)
+		if one.status != 200 || strings.Contains(one.body, `"email"`) || strings.Contains(one.body, "last_login") ||
+			!strings.Contains(one.body, `"role":"sales"`) {
+			t.Errorf("%s, one user: %d %s", who, one.status, one.body)
+		}
+		if r := s.send(t, "GET", "/api/v1/users/99999", "", nil, auth...); r.status != 404 {
+			t.Errorf("%s, an unknown user: %d", who, r.status)
+		}
+	}
+	// An administrator's session sees whole records.
+	_, half := s.login(t, "admin")
+	_, _, full := s.enrolUI(t, half)
+	r := s.send(t, "GET", "/api/v1/users", full, nil)
+	if r.status != 200 {
+		t.Fatalf("admin: %d", r.status)
+	}
+	for _, u := range keys(t, r.body) {
+		if u["email"] == nil || u["created_at"] == nil {
+			t.Errorf("the administrator sees %v, want the whole record", u)
+		}
+	}
+	if one := s.send(t, "GET", "/api/v1/users/"+bob, full, nil); !strings.Contains(one.body, `"email":"bob@example.com"`) ||
+		!strings.Contains(one.body, "last_login_at") {
+		t.Errorf("admin, one user: %s", one.body)
+	}
+}
+
 // TestAdminSessionsAndUnlockAPI: an administrator ends all of a user's
 // sessions and lifts a lock over the API, with a step-up.
 func TestAdminSessionsAndUnlockAPI(t *testing.T) {

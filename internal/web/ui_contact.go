@@ -152,7 +152,7 @@ func (s *Server) names(r *http.Request, p *crm.Principal, list []*crm.Contact) (
 	if len(list) == 0 {
 		return owners, companies
 	}
-	if users, err := s.svc.FindUsers(r.Context(), p); err == nil {
+	if users, err := s.svc.FindStaff(r.Context(), p); err == nil {
 		for _, u := range users {
 			owners[u.ID] = u.Name
 		}

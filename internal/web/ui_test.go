@@ -157,6 +157,10 @@ func (f *fakeServices) FindUsers(ctx context.Context, p *crm.Principal) ([]*crm.
 	return []*crm.User{{ID: 7, Name: "Boris Ivanov"}}, nil
 }
 
+func (f *fakeServices) FindStaff(ctx context.Context, p *crm.Principal) ([]*crm.StaffMember, error) {
+	return []*crm.StaffMember{{ID: 7, Name: "Boris Ivanov", Role: crm.RoleSales}}, nil
+}
+
 func (f *fakeServices) FindContacts(ctx context.Context, p *crm.Principal, fl crm.ContactFilter, o crm.ListOptions) (*crm.Page[*crm.Contact], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
