@@ -58,9 +58,16 @@ const userHelp = `Manage users.
   custos user set-password --email E --password-stdin   (ends the user's sessions, revokes their API tokens)
   custos user disable --email E                          (ends the user's sessions, revokes their API tokens)
   custos user unlock --email E                           (lifts a lockout after failed sign-ins)
+  custos user enrol-link --email E                       (prints a one-time link to set up a second factor)
 
-Roles: admin, manager, sales, support, auditor, readonly. Passwords are at
-least 12 characters and must not be on the bundled list of common passwords.`
+Roles: admin, manager, sales, support, auditor, readonly. A role that
+requires a second factor (--mfa-roles; admin always) cannot enrol one with
+the password alone: "user add" prints the new user's one-time enrolment
+link, and "user enrol-link" a new one for a user who has lost every factor.
+
+Passwords are 12 to 128 characters and are refused when on the bundled list
+of common passwords, repetitive or sequential (aaaa…, 1234…), or built on
+the user's own email or name.`
 
 func runUser(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -120,6 +127,28 @@ func runUser(ctx context.Context, e env, args []string) error {
 			return cliError(err)
 		}
 		fmt.Fprintf(e.stdout, "created user %d <%s> with role %s\n", u.ID, u.Email, u.Role)
+		if svc.RoleRequiresMFA(u.Role) {
+			// The role requires a second factor, which the password alone
+			// cannot enrol: hand the operator the user's enrolment link.
+			link, err := svc.IssueEnrolmentLink(ctx, sys, u.ID)
+			if err != nil {
+				return cliError(err)
+			}
+			fmt.Fprintf(e.stdout, "the role requires a second factor: give the user this one-time enrolment link (valid %s), where they sign in with the password and set it up:\n  %s\n", crm.EnrolTTL, link)
+		}
+	case "enrol-link":
+		if err := needEmail(); err != nil {
+			return err
+		}
+		u, err := svc.FindUserByEmail(ctx, sys, *email)
+		if err != nil {
+			return cliError(err)
+		}
+		link, err := svc.IssueEnrolmentLink(ctx, sys, u.ID)
+		if err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(e.stdout, "one-time enrolment link for <%s> (valid %s; earlier links no longer work):\n  %s\n", u.Email, crm.EnrolTTL, link)
 	case "list":
 		users, err := svc.FindUsers(ctx, sys)
 		if err != nil {

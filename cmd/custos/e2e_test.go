@@ -323,9 +323,10 @@ func TestServeBrowserFlow(t *testing.T) {
 	}
 	pw := "first admin passphrase ok"
 	res := form("/setup", url.Values{"code": {m[1]}, "email": {"boss@example.com"}, "name": {"Boss"}, "password": {pw}, "password_confirm": {pw}})
-	if res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("setup: status %d", res.StatusCode)
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/enrol/") {
+		t.Fatalf("setup: status %d, Location %q (want the admin's enrolment link)", res.StatusCode, res.Header.Get("Location"))
 	}
+	enrolLink := res.Header.Get("Location")
 	res, _ = get("/contacts")
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
 		t.Fatalf("contacts without a session: %d %s", res.StatusCode, res.Header.Get("Location"))
@@ -350,6 +351,15 @@ func TestServeBrowserFlow(t *testing.T) {
 	}
 	if res, _ := get("/contacts/new"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/mfa/enrol") {
 		t.Fatalf("a half-signed-in admin reached a page: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	// The password alone enrols no factor (issue 9 item 4); the setup's
+	// enrolment link, with the password, does.
+	if res, _ := get("/mfa/enrol"); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("the enrolment page with the password alone: %d", res.StatusCode)
+	}
+	res = form(enrolLink, url.Values{"password": {pw}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/mfa/enrol" {
+		t.Fatalf("sign-in through the enrolment link: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
 	_, body := get("/mfa/enrol")
 	csrfRE := regexp.MustCompile(`name="csrf" value="([^"]+)"`)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -77,7 +78,21 @@ func TestUserAndTokenCLI(t *testing.T) {
 	if exitCode(err) != 2 {
 		t.Fatalf("without --password-stdin: %v", err)
 	}
-	runCLI(t, dir, "a perfectly fine passphrase\n", "user", "add", "--email", "a@example.com", "--role", "admin", "--password-stdin")
+	// An administrator's password enrols no second factor: "user add"
+	// prints the one-time enrolment link (issue 9 item 4); a sales user
+	// gets none; "user enrol-link" makes a new one.
+	added := runCLI(t, dir, "a perfectly fine passphrase\n", "user", "add", "--email", "a@example.com", "--role", "admin", "--password-stdin")
+	link := regexp.MustCompile(`https://\S+/enrol/[A-Z2-7]{40,}`).FindString(added)
+	if link == "" {
+		t.Errorf("user add --role admin printed no enrolment link: %q", added)
+	}
+	if got := runCLI(t, dir, "a perfectly fine passphrase\n", "user", "add", "--email", "s@example.com", "--role", "sales", "--password-stdin"); strings.Contains(got, "/enrol/") {
+		t.Errorf("a sales user got an enrolment link: %q", got)
+	}
+	again := runCLI(t, dir, "", "user", "enrol-link", "--email", "a@example.com")
+	if l := regexp.MustCompile(`https://\S+/enrol/[A-Z2-7]{40,}`).FindString(again); l == "" || l == link {
+		t.Errorf("user enrol-link: %q (the first link was %q)", again, link)
+	}
 	if got := runCLI(t, dir, "", "user", "list"); !strings.Contains(got, "a@example.com") || !strings.Contains(got, "admin") {
 		t.Errorf("user list: %q", got)
 	}

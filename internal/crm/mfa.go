@@ -29,6 +29,10 @@ const (
 	MFANone   MFAStep = ""      // a full session
 	MFAVerify MFAStep = "mfa"   // prove a second factor (TOTP or a recovery code)
 	MFAEnrol  MFAStep = "enrol" // the role requires MFA and the user has none: enrol TOTP
+	// MFAEnrolLink: the role requires MFA, the user has none, and this
+	// session came from the password alone: it reaches nothing until the
+	// user signs in through an enrolment link (PurposeEnrol).
+	MFAEnrolLink MFAStep = "enrol_link"
 )
 
 // EMFAREQUIRED is the error code of a half-authenticated session asking

@@ -13,6 +13,10 @@ const (
 	PurposeInvite OneTimePurpose = "invite" // join as a new user with Email and Role
 	PurposeReset  OneTimePurpose = "reset"  // set a new password for UserID
 	PurposeEmail  OneTimePurpose = "email"  // change UserID's address to NewEmail
+	// PurposeEnrol lets UserID, whose role requires a second factor and
+	// who has none, sign in with the password to enrol one (AUTH-2): the
+	// password alone never enrols a factor for such an account.
+	PurposeEnrol OneTimePurpose = "enrol"
 )
 
 // How long one-time links work.
@@ -20,6 +24,7 @@ const (
 	InviteTTL      = 72 * time.Hour
 	ResetTTL       = 30 * time.Minute
 	EmailChangeTTL = 24 * time.Hour
+	EnrolTTL       = 72 * time.Hour
 )
 
 // OneTimeToken is a single-use link secret: an invitation, a password
@@ -65,8 +70,24 @@ type RecoveryService interface {
 	InviteUser(ctx context.Context, p *Principal, email string, role Role, name string) (*Invitation, error)
 	// InvitationByToken returns the invitation behind a link without using it.
 	InvitationByToken(ctx context.Context, token string) (*Invitation, error)
-	// AcceptInvitation uses the link and creates the user; it does not sign in.
-	AcceptInvitation(ctx context.Context, token, name, password, lang string) (*User, error)
+	// AcceptInvitation uses the link and creates the user; it does not sign
+	// in. When the user's role requires a second factor it also returns the
+	// secret of an enrolment link (PurposeEnrol), where the user signs in
+	// to enrol one; "" otherwise.
+	AcceptInvitation(ctx context.Context, token, name, password, lang string) (*User, string, error)
+	// StartEnrolment signs in through an enrolment link with the password
+	// of the link's user: the session may enrol a second factor (MFAEnrol).
+	// The link works once; a wrong password is a failed login, throttled
+	// alike.
+	StartEnrolment(ctx context.Context, token, password, ip, userAgent string) (*User, *Session, string, error)
+	// EnrolmentLinkUser returns the user an enrolment link is for, without
+	// using it (the page shows the address).
+	EnrolmentLinkUser(ctx context.Context, token string) (*User, error)
+	// IssueEnrolmentLink makes a new enrolment link for a user who has no
+	// second factor, replacing earlier ones. The system (the CLI) gets the
+	// link's URL; an administrator (with a step-up) gets "", and the link
+	// goes by mail to the user alone. ECONFLICT when the user has a factor.
+	IssueEnrolmentLink(ctx context.Context, p *Principal, userID int64) (string, error)
 	// RequestPasswordReset mails a 30-minute link if email belongs to an
 	// enabled account. It answers the same for every address; only a
 	// flood from one IP gets ERATELIMITED.

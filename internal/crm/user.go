@@ -60,6 +60,9 @@ type Session struct {
 	// MFAPending marks a half-authenticated session: the password is
 	// checked, the second factor is still due (see mfa.go).
 	MFAPending bool `json:"mfa_pending"`
+	// MayEnrol marks a session signed in through an enrolment link: a user
+	// who must enrol a second factor may do so in it (and in no other).
+	MayEnrol bool `json:"-"`
 	// SteppedUpAt is the last re-authentication: sign-in, second factor or
 	// step-up. Sensitive actions need a recent one.
 	SteppedUpAt *time.Time `json:"stepped_up_at,omitempty"`

@@ -140,7 +140,7 @@ func newPassword() (string, error) {
 // usable even if a later step fails.
 func (s *seeder) createUsers(out io.Writer, loginURL string) error {
 	type account struct {
-		email, role, password string
+		email, role, password, enrol string
 	}
 	var accounts []account
 	for _, du := range demoUsers {
@@ -156,7 +156,14 @@ func (s *seeder) createUsers(out io.Writer, loginURL string) error {
 			return fmt.Errorf("demo: create user %s: %w", email, err)
 		}
 		s.res.Users++
-		accounts = append(accounts, account{u.Email, string(u.Role), pw})
+		a := account{email: u.Email, role: string(u.Role), password: pw}
+		if s.svc.RoleRequiresMFA(u.Role) {
+			// The password alone enrols no second factor for this role.
+			if a.enrol, err = s.svc.IssueEnrolmentLink(s.ctx, s.sys, u.ID); err != nil {
+				return fmt.Errorf("demo: enrolment link of %s: %w", email, err)
+			}
+		}
+		accounts = append(accounts, a)
 		switch u.Role {
 		case crm.RoleManager:
 			s.manager = u.ID
@@ -177,6 +184,13 @@ func (s *seeder) createUsers(out io.Writer, loginURL string) error {
 		return fmt.Errorf("demo: print accounts: %w", err)
 	}
 	fmt.Fprintln(out, "\nThese passwords are shown only now and are not stored in readable form: note them down.")
-	fmt.Fprintln(out, "The admin and manager accounts set up a second factor (an authenticator app or a passkey) at their first sign-in.")
+	fmt.Fprintln(out, "\nThese roles require a second factor, which a password alone cannot set up. Open the")
+	fmt.Fprintf(out, "account's one-time enrolment link (valid %s), sign in with the password above\n", crm.EnrolTTL)
+	fmt.Fprintln(out, "and set up an authenticator app; a new link: custos user enrol-link --email E.")
+	for _, a := range accounts {
+		if a.enrol != "" {
+			fmt.Fprintf(out, "  %s\n    %s\n", a.email, a.enrol)
+		}
+	}
 	return nil
 }

@@ -161,6 +161,21 @@ func TestSeed(t *testing.T) {
 		if strings.Contains(logs.String(), a.password) {
 			t.Errorf("the password of %s was logged", a.email)
 		}
+		// Roles that require a second factor get a printed enrolment link
+		// that works with the printed password (issue 9 item 4).
+		if !svc.RoleRequiresMFA(u.Role) {
+			continue
+		}
+		i := strings.Index(text, a.email+"\n    ")
+		if i < 0 {
+			t.Errorf("no enrolment link printed for %s", a.email)
+			continue
+		}
+		link := strings.Fields(text[i+len(a.email):])[0]
+		token := link[strings.LastIndex(link, "/")+1:]
+		if _, _, _, err := svc.StartEnrolment(ctx, token, a.password, "127.0.0.1", "demo test"); err != nil {
+			t.Errorf("the printed enrolment link of %s: %v", a.email, err)
+		}
 	}
 
 	// Companies and contacts, with Cyrillic names.

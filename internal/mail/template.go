@@ -16,6 +16,7 @@ const (
 	KindPasswordChanged = "password_changed" // the notice after a password change
 	KindEmailConfirm    = "email_confirm"    // a confirmation link to a new address
 	KindEmailNotice     = "email_notice"     // the notice to the old address
+	KindEnrol           = "enrol"            // a link to set up a second factor
 )
 
 // Data fills a message template. Fields a kind does not use stay empty.
@@ -36,7 +37,7 @@ var templateFS embed.FS
 var languages = []string{"en", "ru"}
 
 // kinds lists every message kind, so that a missing template fails at start.
-var kinds = []string{KindInvite, KindReset, KindPasswordChanged, KindEmailConfirm, KindEmailNotice}
+var kinds = []string{KindInvite, KindReset, KindPasswordChanged, KindEmailConfirm, KindEmailNotice, KindEnrol}
 
 // templates maps "kind.lang" to its parsed template.
 var templates = mustParse()

@@ -11,12 +11,12 @@ import (
 // a separate public handle.
 
 const sessionCols = `id, user_id, secret_hash, created_at, last_seen_at, expires_at,
-	ip, user_agent, aal, mfa_pending, stepped_up_at`
+	ip, user_agent, aal, mfa_pending, stepped_up_at, may_enrol`
 
 const (
 	sqlInsertSession = `INSERT INTO sessions (id, user_id, secret_hash,
-		created_at, last_seen_at, expires_at, ip, user_agent, aal, mfa_pending, stepped_up_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+		created_at, last_seen_at, expires_at, ip, user_agent, aal, mfa_pending, stepped_up_at, may_enrol)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 	sqlSessionByHash  = `SELECT ` + sessionCols + ` FROM sessions WHERE secret_hash = $1`
 	sqlSessionsByUser = `SELECT ` + sessionCols + ` FROM sessions WHERE user_id = $1
 		ORDER BY last_seen_at DESC, id`
@@ -33,7 +33,7 @@ func scanSession(sc scanner) (*crm.Session, error) {
 		steppedUp                *int64
 	)
 	if err := sc.Scan(&s.ID, &s.UserID, &s.SecretHash, &created, &seen, &expiresAt,
-		&s.IP, &s.UserAgent, &s.AAL, &s.MFAPending, &steppedUp); err != nil {
+		&s.IP, &s.UserAgent, &s.AAL, &s.MFAPending, &steppedUp, &s.MayEnrol); err != nil {
 		return nil, err
 	}
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expiresAt)
@@ -45,7 +45,7 @@ func scanSession(sc scanner) (*crm.Session, error) {
 func (t *tx) InsertSession(ctx context.Context, s *crm.Session) error {
 	_, err := t.q.Exec(ctx, sqlInsertSession, s.ID, s.UserID, s.SecretHash,
 		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), s.IP, s.UserAgent,
-		s.AAL, s.MFAPending, nullMicros(s.SteppedUpAt))
+		s.AAL, s.MFAPending, nullMicros(s.SteppedUpAt), s.MayEnrol)
 	if err != nil {
 		return dbError(err, "insert session", "session", "")
 	}

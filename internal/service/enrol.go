@@ -24,6 +24,8 @@ func (s *Service) mayEnrol(p *crm.Principal) error {
 	switch p.Pending {
 	case crm.MFAEnrol:
 		return nil
+	case crm.MFAEnrolLink:
+		return enrolLinkRequired()
 	case crm.MFANone:
 		return s.requireStepUp(p)
 	}

@@ -50,6 +50,13 @@ func unauthenticated() error {
 // unknown account under the typed address (throttle.go). When the user
 // needs a second factor the session is half-authenticated (mfa.go).
 func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (*crm.User, *crm.Session, string, error) {
+	return s.signIn(ctx, email, password, ip, userAgent, "")
+}
+
+// signIn is Login; with enrolLink (the secret of an enrolment link of this
+// user) it also uses the link, in the transaction that stores the session,
+// and marks the session MayEnrol (enrollink.go).
+func (s *Service) signIn(ctx context.Context, email, password, ip, userAgent, enrolLink string) (*crm.User, *crm.Session, string, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if len(email) > maxEmail || len(password) > 4*auth.MaxPasswordLen {
 		return nil, nil, "", badLogin()
@@ -122,6 +129,16 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 		}
 		if u.Disabled || u.PasswordHash != checked {
 			return badLogin()
+		}
+		if enrolLink != "" {
+			t, err := s.useToken(ctx, tx, crm.PurposeEnrol, enrolLink)
+			if err != nil {
+				return err
+			}
+			if t.UserID != u.ID {
+				return badToken()
+			}
+			sess.MayEnrol = true
 		}
 		// A second factor is due when the role requires one or the user
 		// has one (mfa.go): the session is half-authenticated, and short.
@@ -437,8 +454,9 @@ func (s *Service) SetupPending(ctx context.Context) (bool, error) {
 }
 
 // CompleteSetup creates the first administrator if code matches the
-// current setup code. The code then stops working.
-func (s *Service) CompleteSetup(ctx context.Context, code string, in crm.UserInput) (*crm.User, error) {
+// current setup code, and returns the secret of their enrolment link. The
+// code then stops working.
+func (s *Service) CompleteSetup(ctx context.Context, code string, in crm.UserInput) (*crm.User, string, error) {
 	bad := crm.Errorf(crm.EFORBIDDEN, "the setup code is wrong, expired or already used")
 	// check verifies the code against the stored hash; it runs before the
 	// password is hashed, so guessing codes costs the server no hashing,
@@ -462,15 +480,16 @@ func (s *Service) CompleteSetup(ctx context.Context, code string, in crm.UserInp
 		return nil
 	}
 	if err := s.store.Read(ctx, check); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	admin := crm.RoleAdmin
 	in.Role = &admin
 	u, hash, err := s.prepareUser(ctx, in)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	u.PasswordHash = hash
+	enrol := ""
 	err = s.store.Write(ctx, func(tx crm.Tx) error {
 		if err := check(tx); err != nil {
 			return err
@@ -479,11 +498,17 @@ func (s *Service) CompleteSetup(ctx context.Context, code string, in crm.UserInp
 			return err
 		}
 		u.CreatedAt, u.UpdatedAt = tx.Now(), tx.Now()
-		return tx.InsertUser(ctx, u)
+		if err := tx.InsertUser(ctx, u); err != nil {
+			return err
+		}
+		// The setup code proved the operator: the first administrator gets
+		// the enrolment link of their second factor at once (enrollink.go).
+		enrol, err = s.newEnrolLink(ctx, tx, u.ID, u.ID)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	s.events.Emit(ctx, Event{Type: "setup.complete", UserID: u.ID, ActorID: u.ID})
-	return u, nil
+	return u, enrol, nil
 }

@@ -238,14 +238,14 @@ func TestSetup(t *testing.T) {
 		t.Fatalf("setup code %q: %v", code, err)
 	}
 	in := crm.UserInput{Email: ptr("root@example.com"), Password: ptr("the very first admin pass")}
-	_, err = empty.CompleteSetup(ctx, "AAAAA-BBBBB-CCCCC-DDDDD-EEEEE", in)
+	_, _, err = empty.CompleteSetup(ctx, "AAAAA-BBBBB-CCCCC-DDDDD-EEEEE", in)
 	wantCode(t, err, crm.EFORBIDDEN)
-	u, err := empty.CompleteSetup(ctx, strings.ToLower(code), in)
-	if err != nil || u.Role != crm.RoleAdmin {
+	u, enrol, err := empty.CompleteSetup(ctx, strings.ToLower(code), in)
+	if err != nil || u.Role != crm.RoleAdmin || enrol == "" {
 		t.Fatalf("complete setup: %v %+v", err, u)
 	}
 	in.Email = ptr("second@example.com")
-	_, err = empty.CompleteSetup(ctx, code, in)
+	_, _, err = empty.CompleteSetup(ctx, code, in)
 	wantCode(t, err, crm.EFORBIDDEN)
 	if pending, _ := empty.SetupPending(ctx); pending {
 		t.Error("setup still pending")

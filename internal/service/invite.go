@@ -13,8 +13,8 @@ import (
 
 // Invitations (AUTH-8): an administrator invites an address with a role; the
 // link lets its owner choose a name and a password, once, within 72 hours.
-// The new user then signs in normally and enrols MFA as the policy for the
-// role demands. An invitation replaces any earlier one for the same address.
+// The new user then signs in normally; a role that requires a second
+// factor is handed an enrolment link on acceptance (enrollink.go). An invitation replaces any earlier one for the same address.
 
 // InviteUser implements crm.RecoveryService.
 func (s *Service) InviteUser(ctx context.Context, p *crm.Principal, email string, role crm.Role, name string) (*crm.Invitation, error) {
@@ -86,10 +86,10 @@ func (s *Service) InvitationByToken(ctx context.Context, token string) (*crm.Inv
 // AcceptInvitation implements crm.RecoveryService. The password rules of
 // every other password apply; the link is checked before the (costly)
 // hashing and used atomically after it.
-func (s *Service) AcceptInvitation(ctx context.Context, token, name, password, lang string) (*crm.User, error) {
+func (s *Service) AcceptInvitation(ctx context.Context, token, name, password, lang string) (*crm.User, string, error) {
 	t, err := s.findToken(ctx, crm.PurposeInvite, token)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if strings.TrimSpace(name) == "" {
 		name = t.Name
@@ -100,9 +100,10 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, name, password, l
 	}
 	u, hash, err := s.prepareUser(ctx, in)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	u.PasswordHash = hash
+	enrol := ""
 	err = s.store.Write(ctx, func(tx crm.Tx) error {
 		used, err := s.useToken(ctx, tx, crm.PurposeInvite, token)
 		if err != nil {
@@ -110,11 +111,19 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, name, password, l
 		}
 		u.Email, u.Role = used.Email, used.Role
 		u.CreatedAt, u.UpdatedAt = tx.Now(), tx.Now()
-		return tx.InsertUser(ctx, u)
+		if err := tx.InsertUser(ctx, u); err != nil {
+			return err
+		}
+		// The invitation proved the address: a role that requires a second
+		// factor gets its enrolment link at once (enrollink.go).
+		if s.mfa.roles[u.Role] {
+			enrol, err = s.newEnrolLink(ctx, tx, u.ID, used.CreatedBy)
+		}
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	s.events.Emit(ctx, Event{Type: "invite.accept", UserID: u.ID, ActorID: u.ID, Detail: "role " + string(u.Role)})
-	return u, nil
+	return u, enrol, nil
 }

@@ -165,7 +165,12 @@ func (s *Service) pendingStep(ctx context.Context, tx crm.Tx, sess *crm.Session,
 	} else if ok {
 		return crm.MFAVerify, nil
 	}
-	return crm.MFAEnrol, nil
+	// Without a factor, only a session that came through an enrolment link
+	// may enrol one (enrollink.go).
+	if sess.MayEnrol {
+		return crm.MFAEnrol, nil
+	}
+	return crm.MFAEnrolLink, nil
 }
 
 // hasTOTP reports whether the user has a confirmed TOTP.

@@ -100,12 +100,34 @@ func (f *mfaFixture) principal(t *testing.T, secret, ip string) *crm.Principal {
 	return p
 }
 
-// enrol puts a TOTP on the user through a fresh login and returns its
-// secret, the recovery codes and the full session's secret.
+// enrolSession signs in as a user who must enrol, as they do: through an
+// enrolment link (the operator's, here) and the password.
+func (f *mfaFixture) enrolSession(t *testing.T, name, ip string) (*crm.Principal, string) {
+	t.Helper()
+	ctx := context.Background()
+	link, err := f.svc.IssueEnrolmentLink(ctx, crm.SystemPrincipal(), f.users[name].ID)
+	if err != nil {
+		t.Fatalf("enrolment link of %s: %v", name, err)
+	}
+	_, _, secret, err := f.svc.StartEnrolment(ctx, link[strings.LastIndex(link, "/")+1:], testPassword, ip, "test agent")
+	if err != nil {
+		t.Fatalf("enrolment sign-in of %s: %v", name, err)
+	}
+	return f.principal(t, secret, ip), secret
+}
+
+// enrol puts a TOTP on the user through a fresh sign-in (an enrolment
+// link for a role that requires a factor) and returns its secret, the
+// recovery codes and the full session's secret.
 func (f *mfaFixture) enrol(t *testing.T, name string) (string, []string, string) {
 	t.Helper()
 	ctx := context.Background()
-	p, _ := f.login(t, name, "192.0.2.10")
+	var p *crm.Principal
+	if r := f.users[name].Role; r == crm.RoleAdmin || r == crm.RoleManager {
+		p, _ = f.enrolSession(t, name, "192.0.2.10")
+	} else {
+		p, _ = f.login(t, name, "192.0.2.10")
+	}
 	e, err := f.svc.BeginTOTP(ctx, p)
 	if err != nil {
 		t.Fatalf("begin: %v", err)
@@ -128,57 +150,80 @@ func (f *mfaFixture) code(t *testing.T, secret string, steps int) string {
 }
 
 // TestMFARequiredByRole: admins and managers (the default) get a half
-// session that must enrol; sales does not; a half principal can do
-// nothing but its MFA step (AUTH-4, ASVS v5.0.0-6.3.3).
+// session; sales does not. Without a factor, a password sign-in is held at
+// MFAEnrolLink and reaches nothing, enrolment included (issue 9 item 4:
+// the password alone must not bind a factor); a sign-in through an
+// enrolment link may enrol. A half principal can do nothing but its MFA
+// step (AUTH-4, ASVS v5.0.0-6.3.3).
 func TestMFARequiredByRole(t *testing.T) {
 	f := newMFAFixture(t, service.Options{})
 	ctx := context.Background()
-	for name, want := range map[string]crm.MFAStep{"admin": crm.MFAEnrol, "manager": crm.MFAEnrol, "alice": crm.MFANone, "auditor": crm.MFANone} {
+	for name, want := range map[string]crm.MFAStep{"admin": crm.MFAEnrolLink, "manager": crm.MFAEnrolLink, "alice": crm.MFANone, "auditor": crm.MFANone} {
 		p, _ := f.login(t, name, "192.0.2.1")
 		if p.Pending != want {
 			t.Errorf("%s: pending %q, want %q", name, p.Pending, want)
 		}
 	}
-	half, _ := f.login(t, "admin", "192.0.2.1")
-	calls := map[string]error{}
-	_, calls["FindContacts"] = f.svc.FindContacts(ctx, half, crm.ContactFilter{}, crm.ListOptions{})
-	_, calls["CreateContact"] = f.svc.CreateContact(ctx, half, crm.ContactInput{FirstName: ptr("X")})
-	_, calls["FindUsers"] = f.svc.FindUsers(ctx, half)
-	_, calls["CreateUser"] = f.svc.CreateUser(ctx, half, crm.UserInput{})
-	_, calls["FindSessions"] = f.svc.FindSessions(ctx, half)
-	calls["RevokeSession"] = f.svc.RevokeSession(ctx, half, "x")
-	_, calls["FindTokens"] = f.svc.FindTokens(ctx, half)
-	_, calls["CreateToken"] = f.svc.CreateToken(ctx, half, half.UserID, "t", crm.ScopeRead, time.Hour)
-	_, calls["VerifyMFA"] = f.svc.VerifyMFA(ctx, half, "123456")
-	_, calls["StepUp"] = f.svc.StepUp(ctx, half, testPassword)
-	calls["RemoveTOTP"] = f.svc.RemoveTOTP(ctx, half)
-	_, calls["RegenerateRecoveryCodes"] = f.svc.RegenerateRecoveryCodes(ctx, half)
-	_, calls["RevokeOtherSessions"] = f.svc.RevokeOtherSessions(ctx, half)
-	calls["UnlockUser"] = f.svc.UnlockUser(ctx, half, half.UserID)
-	calls["RevokeUserSessions"] = f.svc.RevokeUserSessions(ctx, half, half.UserID)
-	for name, err := range calls {
-		want := crm.EMFAREQUIRED
-		if name == "VerifyMFA" {
-			want = crm.ECONFLICT // nothing to verify: it must enrol
+	for _, held := range []bool{true, false} {
+		half, _ := f.login(t, "admin", "192.0.2.1")
+		if !held {
+			half, _ = f.enrolSession(t, "admin", "192.0.2.1")
 		}
-		if crm.ErrorCode(err) != want {
-			t.Errorf("half session %s: %v, want %s", name, err, want)
+		calls := map[string]error{}
+		_, calls["FindContacts"] = f.svc.FindContacts(ctx, half, crm.ContactFilter{}, crm.ListOptions{})
+		_, calls["CreateContact"] = f.svc.CreateContact(ctx, half, crm.ContactInput{FirstName: ptr("X")})
+		_, calls["FindUsers"] = f.svc.FindUsers(ctx, half)
+		_, calls["FindStaff"] = f.svc.FindStaff(ctx, half)
+		_, calls["CreateUser"] = f.svc.CreateUser(ctx, half, crm.UserInput{})
+		_, calls["FindSessions"] = f.svc.FindSessions(ctx, half)
+		calls["RevokeSession"] = f.svc.RevokeSession(ctx, half, "x")
+		_, calls["FindTokens"] = f.svc.FindTokens(ctx, half)
+		_, calls["CreateToken"] = f.svc.CreateToken(ctx, half, half.UserID, "t", crm.ScopeRead, time.Hour)
+		_, calls["VerifyMFA"] = f.svc.VerifyMFA(ctx, half, "123456")
+		_, calls["StepUp"] = f.svc.StepUp(ctx, half, testPassword)
+		calls["RemoveTOTP"] = f.svc.RemoveTOTP(ctx, half)
+		_, calls["RegenerateRecoveryCodes"] = f.svc.RegenerateRecoveryCodes(ctx, half)
+		_, calls["RevokeOtherSessions"] = f.svc.RevokeOtherSessions(ctx, half)
+		calls["UnlockUser"] = f.svc.UnlockUser(ctx, half, half.UserID)
+		calls["RevokeUserSessions"] = f.svc.RevokeUserSessions(ctx, half, half.UserID)
+		_, calls["IssueEnrolmentLink"] = f.svc.IssueEnrolmentLink(ctx, half, half.UserID)
+		_, calls["BeginPasskeyRegistration"] = f.svc.BeginPasskeyRegistration(ctx, half)
+		for name, err := range calls {
+			want := crm.EMFAREQUIRED
+			if name == "VerifyMFA" {
+				want = crm.ECONFLICT // nothing to verify: it must enrol
+			}
+			if crm.ErrorCode(err) != want {
+				t.Errorf("half session (held %v) %s: %v, want %s", held, name, err, want)
+			}
 		}
-	}
-	// Allowed: its status, enrolment, logout.
-	st, err := f.svc.MFAStatus(ctx, half)
-	if err != nil || !st.Required || st.TOTP || st.Pending != crm.MFAEnrol {
-		t.Errorf("MFAStatus: %+v %v", st, err)
-	}
-	if _, err := f.svc.BeginTOTP(ctx, half); err != nil {
-		t.Errorf("BeginTOTP: %v", err)
-	}
-	if err := f.svc.Logout(ctx, half); err != nil {
-		t.Errorf("Logout: %v", err)
+		st, err := f.svc.MFAStatus(ctx, half)
+		if held {
+			// Held: its status says why, and enrolment is refused.
+			if err != nil || !st.Required || st.Pending != crm.MFAEnrolLink {
+				t.Errorf("MFAStatus held: %+v %v", st, err)
+			}
+			_, err := f.svc.BeginTOTP(ctx, half)
+			wantCode(t, err, crm.EFORBIDDEN)
+			_, _, err = f.svc.ConfirmTOTP(ctx, half, "123456")
+			wantCode(t, err, crm.EFORBIDDEN)
+			_, err = f.svc.PendingTOTP(ctx, half)
+			wantCode(t, err, crm.EFORBIDDEN)
+		} else {
+			if err != nil || !st.Required || st.TOTP || st.Pending != crm.MFAEnrol {
+				t.Errorf("MFAStatus: %+v %v", st, err)
+			}
+			if _, err := f.svc.BeginTOTP(ctx, half); err != nil {
+				t.Errorf("BeginTOTP through the link: %v", err)
+			}
+		}
+		if err := f.svc.Logout(ctx, half); err != nil {
+			t.Errorf("Logout: %v", err)
+		}
 	}
 	// Configured roles: sales too; admin cannot be left out.
 	g := newMFAFixture(t, service.Options{MFARoles: []crm.Role{crm.RoleSales}})
-	for name, want := range map[string]crm.MFAStep{"admin": crm.MFAEnrol, "manager": crm.MFANone, "alice": crm.MFAEnrol} {
+	for name, want := range map[string]crm.MFAStep{"admin": crm.MFAEnrolLink, "manager": crm.MFANone, "alice": crm.MFAEnrolLink} {
 		if p, _ := g.login(t, name, "192.0.2.1"); p.Pending != want {
 			t.Errorf("--mfa-roles sales: %s pending %q, want %q", name, p.Pending, want)
 		}
@@ -191,7 +236,7 @@ func TestMFARequiredByRole(t *testing.T) {
 func TestMFAEnrolmentAndChallenge(t *testing.T) {
 	f := newMFAFixture(t, service.Options{})
 	ctx := context.Background()
-	half, halfSecret := f.login(t, "admin", "192.0.2.1")
+	half, halfSecret := f.enrolSession(t, "admin", "192.0.2.1")
 	other, otherSecret := f.login(t, "admin", "192.0.2.2")
 	e, err := f.svc.BeginTOTP(ctx, half)
 	if err != nil {

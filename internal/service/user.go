@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
@@ -182,7 +183,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 	var u *crm.User
 	var ended bool
 	var revoked int
-	var newEmail string
+	var newEmail, enrolLink string
 	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
 		if u, err = tx.UserByID(ctx, id); err != nil {
 			return err
@@ -229,6 +230,18 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 				return err
 			}
 		}
+		if in.Role != nil && p.Kind != crm.KindSystem && !u.Disabled {
+			// A new role that requires a second factor the user lacks: the
+			// user gets an enrolment link by mail (enrollink.go); the CLI
+			// prints one itself.
+			if need, err := s.needsEnrolLink(ctx, tx, u); err != nil {
+				return err
+			} else if need {
+				if enrolLink, err = s.newEnrolLink(ctx, tx, u.ID, p.UserID); err != nil {
+					return err
+				}
+			}
+		}
 		if endSessions {
 			// Ending access ends all of it (INC-2): a token minted from a
 			// hijacked session must not outlive the response.
@@ -246,6 +259,12 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 		ev.Detail = "sessions ended, " + itoa(revoked) + " tokens revoked"
 	}
 	s.events.Emit(ctx, ev)
+	if enrolLink != "" {
+		s.events.Emit(ctx, Event{Type: "enrol.link", UserID: id, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: "role " + string(u.Role)})
+		if err := s.sendEnrolLink(ctx, p, u, enrolLink); err != nil {
+			return nil, fmt.Errorf("enrolment link: %w", err)
+		}
+	}
 	if newEmail != "" {
 		if err := s.requestEmailChange(ctx, p, id, newEmail); err != nil {
 			return nil, err

@@ -12,12 +12,12 @@ import (
 // a separate public handle.
 
 const sessionCols = `id, user_id, secret_hash, created_at, last_seen_at, expires_at,
-	ip, user_agent, aal, mfa_pending, stepped_up_at`
+	ip, user_agent, aal, mfa_pending, stepped_up_at, may_enrol`
 
 var (
 	sqlInsertSession = static(`INSERT INTO sessions (id, user_id, secret_hash,
-		created_at, last_seen_at, expires_at, ip, user_agent, aal, mfa_pending, stepped_up_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		created_at, last_seen_at, expires_at, ip, user_agent, aal, mfa_pending, stepped_up_at, may_enrol)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	sqlSessionByHash  = static(`SELECT ` + sessionCols + ` FROM sessions WHERE secret_hash = ?`)
 	sqlSessionsByUser = static(`SELECT ` + sessionCols + ` FROM sessions WHERE user_id = ?
 		ORDER BY last_seen_at DESC, id`)
@@ -34,7 +34,7 @@ func scanSession(sc scanner) (*crm.Session, error) {
 		steppedUp                sql.NullInt64
 	)
 	if err := sc.Scan(&s.ID, &s.UserID, &s.SecretHash, &created, &seen, &expiresAt,
-		&s.IP, &s.UserAgent, &s.AAL, &s.MFAPending, &steppedUp); err != nil {
+		&s.IP, &s.UserAgent, &s.AAL, &s.MFAPending, &steppedUp, &s.MayEnrol); err != nil {
 		return nil, err
 	}
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expiresAt)
@@ -46,7 +46,7 @@ func scanSession(sc scanner) (*crm.Session, error) {
 func (t *tx) InsertSession(ctx context.Context, s *crm.Session) error {
 	_, err := t.exec(ctx, sqlInsertSession, s.ID, s.UserID, s.SecretHash,
 		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), s.IP, s.UserAgent,
-		s.AAL, boolInt(s.MFAPending), nullMicros(s.SteppedUpAt))
+		s.AAL, boolInt(s.MFAPending), nullMicros(s.SteppedUpAt), boolInt(s.MayEnrol))
 	if err != nil {
 		return dbError(err, "insert session", "session", "")
 	}

@@ -205,3 +205,18 @@ func (s *Server) apiUnlockUser(w http.ResponseWriter, r *http.Request, p *crm.Pr
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// apiIssueEnrolmentLink mails a new enrolment link to a user who has no
+// second factor (an administrator with a step-up); the link itself is
+// never in the response.
+func (s *Server) apiIssueEnrolmentLink(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.svc.IssueEnrolmentLink(r.Context(), p, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "sent"})
+	return nil
+}

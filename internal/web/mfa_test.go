@@ -154,6 +154,25 @@ func (s *mfaSite) login(t *testing.T, name string) (reply, string) {
 	return r, r.cookie()
 }
 
+// enrolLogin signs in as a user who must enrol, through an enrolment link
+// (the operator's) and the password, and returns the reply and cookie.
+func (s *mfaSite) enrolLogin(t *testing.T, name string) (reply, string) {
+	t.Helper()
+	link, err := s.svc.IssueEnrolmentLink(context.Background(), crm.SystemPrincipal(), s.users[name].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := link[strings.Index(link, "/enrol/"):]
+	if page := s.send(t, "GET", path, "", nil); page.status != 200 || !strings.Contains(page.body, name+"@example.com") {
+		t.Fatalf("GET the enrolment link: %d", page.status)
+	}
+	r := s.send(t, "POST", path, "", url.Values{"password": {sitePassword}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/mfa/enrol" || r.cookie() == "" {
+		t.Fatalf("sign in through the enrolment link: %d %q", r.status, r.header.Get("Location"))
+	}
+	return r, r.cookie()
+}
+
 // code is the TOTP code of secret at the site's clock.
 func (s *mfaSite) code(t *testing.T, secret string) string {
 	t.Helper()
@@ -219,6 +238,22 @@ func TestMFAFlowThroughPages(t *testing.T) {
 	if r := s.send(t, "GET", "/mfa", half, nil); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/mfa/enrol") {
 		t.Errorf("GET /mfa without a factor: %d %q", r.status, r.header.Get("Location"))
 	}
+	// The password alone enrols nothing (issue 9 item 4): the page says
+	// to use the enrolment link, and the form is refused.
+	held := s.send(t, "GET", "/mfa/enrol", half, nil)
+	if held.status != http.StatusForbidden || !strings.Contains(held.body, "enrolment link") || keyRE.MatchString(held.body) {
+		t.Fatalf("the enrolment page with the password alone: %d %.300s", held.status, held.body)
+	}
+	if r := s.send(t, "POST", "/mfa/enrol", half, url.Values{"csrf": {held.csrf(t)}, "action": {"begin"}}); r.status != http.StatusSeeOther {
+		t.Errorf("begin with the password alone: %d", r.status)
+	}
+	if r := s.send(t, "GET", "/mfa/enrol/qr.png", half, nil); r.status == 200 {
+		t.Error("a QR code for the password alone")
+	}
+	if r := s.send(t, "POST", "/api/v1/account/mfa/totp", half, "{}"); r.status != 403 {
+		t.Errorf("API enrolment with the password alone: %d %s", r.status, r.body)
+	}
+	_, half = s.enrolLogin(t, "admin")
 	key, codes, full := s.enrolUI(t, half)
 	if full == half {
 		t.Fatal("enrolment kept the session secret")
@@ -356,11 +391,19 @@ func TestHalfSessionReachesNothing(t *testing.T) {
 		checked++
 	}
 	t.Logf("checked %d routes", checked)
-	// The session is still half: nothing above completed it.
-	if r := s.send(t, "GET", "/api/v1/account/mfa", half, nil); r.status != 200 || !strings.Contains(r.body, `"pending":"enrol"`) {
+	// The session is still half: nothing above completed it. Signed in
+	// with the password alone, it may not even enrol (issue 9 item 4).
+	if r := s.send(t, "GET", "/api/v1/account/mfa", half, nil); r.status != 200 || !strings.Contains(r.body, `"pending":"enrol_link"`) {
 		t.Errorf("GET /api/v1/account/mfa: %d %s", r.status, r.body)
 	}
-	// And what it may do: enrol through the API.
+	if r := s.send(t, "POST", "/api/v1/account/mfa/totp", half, `{}`); r.status != http.StatusForbidden {
+		t.Errorf("API enrolment with the password alone: %d %s", r.status, r.body)
+	}
+	// Signed in through an enrolment link it may: enrol through the API.
+	_, half = s.enrolLogin(t, "admin")
+	if r := s.send(t, "GET", "/api/v1/account/mfa", half, nil); r.status != 200 || !strings.Contains(r.body, `"pending":"enrol"`) {
+		t.Errorf("GET /api/v1/account/mfa through the link: %d %s", r.status, r.body)
+	}
 	r := s.send(t, "POST", "/api/v1/account/mfa/totp", half, `{}`)
 	if r.status != http.StatusCreated {
 		t.Fatalf("begin over the API: %d %s", r.status, r.body)
@@ -492,7 +535,7 @@ func TestPerIPThrottleIgnoresForwardedFor(t *testing.T) {
 // routes (ASVS v5.0.0-7.5.3).
 func TestStepUpThroughPages(t *testing.T) {
 	s := newMFASite(t, auth.Throttle{})
-	_, half := s.login(t, "admin")
+	_, half := s.enrolLogin(t, "admin")
 	key, _, full := s.enrolUI(t, half)
 	s.advance(6 * time.Minute)
 	sec := s.send(t, "GET", "/account/security", full, nil)
@@ -600,7 +643,7 @@ func TestCSRFTokenPerSession(t *testing.T) {
 	// Renewal at every replacement: enrolment's second factor, then a
 	// step-up, each give a new session, whose token is new; the old token
 	// does not work with the new session.
-	_, half := s.login(t, "admin")
+	_, half := s.enrolLogin(t, "admin")
 	halfPage := s.send(t, "GET", "/mfa/enrol", half, nil)
 	old := halfPage.csrf(t)
 	key, _, full := s.enrolUI(t, half)
@@ -676,7 +719,7 @@ func TestStaffDirectory(t *testing.T) {
 		}
 	}
 	// An administrator's session sees whole records.
-	_, half := s.login(t, "admin")
+	_, half := s.enrolLogin(t, "admin")
 	_, _, full := s.enrolUI(t, half)
 	r := s.send(t, "GET", "/api/v1/users", full, nil)
 	if r.status != 200 {
@@ -705,7 +748,7 @@ func TestAdminSessionsAndUnlockAPI(t *testing.T) {
 	if r := s.send(t, "GET", "/api/v1/me", bob1, nil); r.status != 401 {
 		t.Errorf("another session survived: %d", r.status)
 	}
-	_, half := s.login(t, "admin")
+	_, half := s.enrolLogin(t, "admin")
 	key, _, admin := s.enrolUI(t, half)
 	bob := fmt.Sprint(s.users["bob"].ID)
 	if r := s.send(t, "DELETE", "/api/v1/users/"+bob+"/sessions", admin, nil); r.status != 204 {
@@ -777,5 +820,41 @@ func (f *recoveryFixture) completeMFA(t *testing.T, c *http.Client) {
 	}
 	if res := f.json(t, c, "/api/v1/account/mfa/totp/confirm", `{"code":"`+code+`"}`, ""); res.status != http.StatusOK {
 		t.Fatalf("confirm TOTP: %d %s", res.status, res.body)
+	}
+}
+
+// TestEnrolmentLinkAPI: an administrator's session with a step-up has an
+// enrolment link mailed to a user without a factor; the response never
+// carries the link; other roles and tokens are refused (issue 9 item 4).
+func TestEnrolmentLinkAPI(t *testing.T) {
+	s := newMFASite(t, auth.Throttle{})
+	alice := fmt.Sprint(s.users["alice"].ID)
+	_, half := s.enrolLogin(t, "admin")
+	_, _, admin := s.enrolUI(t, half)
+	r := s.send(t, "POST", "/api/v1/users/"+alice+"/enrolment-link", admin, nil)
+	if r.status != http.StatusAccepted || strings.Contains(r.body, "/enrol/") {
+		t.Fatalf("issue: %d %s", r.status, r.body)
+	}
+	if r := s.send(t, "POST", "/api/v1/users/99999/enrolment-link", admin, nil); r.status != 404 {
+		t.Errorf("an unknown user: %d", r.status)
+	}
+	// The administrator has a factor: no link for them.
+	if r := s.send(t, "POST", "/api/v1/users/"+fmt.Sprint(s.users["admin"].ID)+"/enrolment-link", admin, nil); r.status != 409 {
+		t.Errorf("a user with a factor: %d %s", r.status, r.body)
+	}
+	_, bob := s.login(t, "bob")
+	if r := s.send(t, "POST", "/api/v1/users/"+alice+"/enrolment-link", bob, nil); r.status != 403 {
+		t.Errorf("a sales user: %d", r.status)
+	}
+	tok, err := s.svc.CreateToken(context.Background(), crm.SystemPrincipal(), s.users["admin"].ID, "w", crm.ScopeWrite, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.send(t, "POST", "/api/v1/users/"+alice+"/enrolment-link", "", nil, "Authorization", "Bearer "+tok.Secret); r.status != 403 {
+		t.Errorf("an administrator's token: %d", r.status)
+	}
+	s.advance(6 * time.Minute)
+	if r := s.send(t, "POST", "/api/v1/users/"+alice+"/enrolment-link", admin, nil); r.status != 403 || r.errCode() != crm.ESTEPUPREQUIRED {
+		t.Errorf("without a recent step-up: %d %s", r.status, r.body)
 	}
 }

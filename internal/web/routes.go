@@ -95,6 +95,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("DELETE /api/v1/users/{id}/sessions", s.api(s.apiRevokeUserSessions))
 	mux.Handle("GET /api/v1/users/{id}/tokens", s.api(s.apiUserTokens))
 	mux.Handle("POST /api/v1/users/{id}/unlock", s.api(s.apiUnlockUser))
+	mux.Handle("POST /api/v1/users/{id}/enrolment-link", s.api(s.apiIssueEnrolmentLink))
 
 	// Invitations, password resets and email changes (AUTH-8): api_recovery.go.
 	mux.Handle("POST /api/v1/invitations", s.api(s.apiInvite))

@@ -27,7 +27,8 @@ type Services interface {
 	// SetupPending reports whether the first admin has yet to be created.
 	SetupPending(ctx context.Context) (bool, error)
 	// CompleteSetup creates the first admin with the printed setup code.
-	CompleteSetup(ctx context.Context, code string, in crm.UserInput) (*crm.User, error)
+	// When it succeeds it returns the secret of the admin's enrolment link.
+	CompleteSetup(ctx context.Context, code string, in crm.UserInput) (*crm.User, string, error)
 }
 
 // Options configure the HTTP layer.

@@ -193,9 +193,11 @@ func (s *Server) uiSetup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := v.Lang
-	_, err := s.svc.CompleteSetup(r.Context(), code, crm.UserInput{Email: &email, Name: &name, Password: &password, Language: &lang})
+	_, enrol, err := s.svc.CompleteSetup(r.Context(), code, crm.UserInput{Email: &email, Name: &name, Password: &password, Language: &lang})
 	if err == nil {
-		http.Redirect(w, r, "/login?notice=setup", http.StatusSeeOther)
+		// The first administrator signs in through their enrolment link
+		// and sets up the second factor their role requires.
+		http.Redirect(w, r, "/enrol/"+enrol, http.StatusSeeOther)
 		return
 	}
 	status := statusOf(crm.ErrorCode(err))

@@ -22,7 +22,7 @@ import (
 
 // mfaPath is the page a half session is held on.
 func mfaPath(p *crm.Principal) string {
-	if p.Pending == crm.MFAEnrol {
+	if p.Pending == crm.MFAEnrol || p.Pending == crm.MFAEnrolLink {
 		return "/mfa/enrol"
 	}
 	return "/mfa"
@@ -91,7 +91,7 @@ func (s *Server) uiMFAForm(w http.ResponseWriter, r *http.Request, p *crm.Princi
 	case crm.MFANone:
 		http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 		return nil
-	case crm.MFAEnrol:
+	case crm.MFAEnrol, crm.MFAEnrolLink:
 		redirectToMFA(w, r, p)
 		return nil
 	}
@@ -172,6 +172,11 @@ func (s *Server) uiEnrolForm(w http.ResponseWriter, r *http.Request, p *crm.Prin
 		redirectToMFA(w, r, p)
 		return nil
 	}
+	if p.Pending == crm.MFAEnrolLink {
+		// The password alone does not enrol a factor for this account.
+		s.render(w, r, http.StatusForbidden, "enrol_link_needed", s.authView(r, p, "enrol_link.needed_heading"))
+		return nil
+	}
 	v, err := s.enrolView(r, p, nextParam(r))
 	if err != nil {
 		return err
@@ -182,8 +187,8 @@ func (s *Server) uiEnrolForm(w http.ResponseWriter, r *http.Request, p *crm.Prin
 
 func (s *Server) uiEnrol(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
 	next := nextParam(r)
-	if p.Pending == crm.MFAVerify {
-		http.Redirect(w, r, "/mfa", http.StatusSeeOther)
+	if p.Pending == crm.MFAVerify || p.Pending == crm.MFAEnrolLink {
+		redirectToMFA(w, r, p)
 		return nil
 	}
 	if r.PostForm.Get("action") == "begin" {

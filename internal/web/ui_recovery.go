@@ -18,7 +18,7 @@ import (
 // from every log line.
 
 // secretPaths are the path prefixes whose rest is a one-time secret.
-var secretPaths = []string{"/invite/", "/reset/", "/account/email/confirm/"}
+var secretPaths = []string{"/invite/", "/reset/", "/account/email/confirm/", "/enrol/"}
 
 // logPath is the path to log for r: the secret part of one-time-link pages
 // replaced, everything else as is.
@@ -42,6 +42,8 @@ func (s *Server) uiRecoveryRoutes(mux *router) {
 	mux.HandleFunc("POST /reset/{token}", s.uiReset)
 	mux.HandleFunc("GET /account/email/confirm/{token}", s.uiEmailConfirmForm)
 	mux.HandleFunc("POST /account/email/confirm/{token}", s.uiEmailConfirm)
+	mux.HandleFunc("GET /enrol/{token}", s.uiEnrolLinkForm)
+	mux.HandleFunc("POST /enrol/{token}", s.uiEnrolLink)
 }
 
 // tokenPage is the data of the one-time-link pages.
@@ -128,11 +130,76 @@ func (s *Server) uiAcceptInvite(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, "invite", v)
 		return
 	}
-	if _, err := s.svc.AcceptInvitation(r.Context(), token, name, password, v.Lang); err != nil {
+	_, enrol, err := s.svc.AcceptInvitation(r.Context(), token, name, password, v.Lang)
+	if err != nil {
 		s.render(w, r, s.recoveryFailure(r, v, err), "invite", v)
 		return
 	}
+	if enrol != "" {
+		// The role requires a second factor: on to its enrolment link.
+		http.Redirect(w, r, "/enrol/"+enrol, http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/login?notice=invited", http.StatusSeeOther)
+}
+
+// uiEnrolLinkForm shows the sign-in of an enrolment link: the link's user
+// types the password, and the session may then enrol a second factor.
+func (s *Server) uiEnrolLinkForm(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	u, err := s.svc.EnrolmentLinkUser(r.Context(), token)
+	if err != nil {
+		if crm.ErrorCode(err) == crm.EINVALID {
+			s.renderBadLink(w, r, "enrol_link", "enrol_link.title")
+			return
+		}
+		s.renderError(w, r, nil, err)
+		return
+	}
+	v := s.newView(r, nil, "enrol_link.title")
+	v.Page = tokenPage{Token: token, Email: u.Email, Valid: true}
+	s.render(w, r, http.StatusOK, "enrol_link", v)
+}
+
+// uiEnrolLink signs in through an enrolment link and goes on to enrolment.
+func (s *Server) uiEnrolLink(w http.ResponseWriter, r *http.Request) {
+	if !s.parseAnonForm(w, r) {
+		return
+	}
+	token := r.PathValue("token")
+	v := s.newView(r, nil, "enrol_link.title")
+	u, err := s.svc.EnrolmentLinkUser(r.Context(), token)
+	if err != nil {
+		s.render(w, r, s.recoveryFailure(r, v, err), "enrol_link", v)
+		return
+	}
+	v.Page = tokenPage{Token: token, Email: u.Email, Valid: true}
+	_, sess, secret, err := s.svc.StartEnrolment(r.Context(), token, r.PostForm.Get("password"), clientIP(r), r.UserAgent())
+	if err != nil {
+		switch crm.ErrorCode(err) {
+		case crm.EUNAUTHENTICATED:
+			v.Alert = v.T("login.failed")
+			s.render(w, r, http.StatusUnauthorized, "enrol_link", v)
+		case crm.ERATELIMITED:
+			v.Alert = v.T("login.rate_limited")
+			s.render(w, r, http.StatusTooManyRequests, "enrol_link", v)
+		default:
+			s.render(w, r, s.recoveryFailure(r, v, err), "enrol_link", v)
+		}
+		return
+	}
+	// As at login: a session planted before must not survive (attack 8).
+	if old, _, _, oerr := s.cookieSession(r); oerr == nil && old != nil {
+		if err := s.svc.Logout(r.Context(), old); err != nil {
+			s.logError(r, err)
+		}
+	}
+	setSessionCookie(w, secret, sess)
+	if sess.MFAPending {
+		http.Redirect(w, r, "/mfa/enrol", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
 func (s *Server) uiResetRequestForm(w http.ResponseWriter, r *http.Request) {

@@ -134,19 +134,19 @@ func (f *fakeServices) SetupPending(ctx context.Context) (bool, error) {
 	return f.pending, nil
 }
 
-func (f *fakeServices) CompleteSetup(ctx context.Context, code string, in crm.UserInput) (*crm.User, error) {
+func (f *fakeServices) CompleteSetup(ctx context.Context, code string, in crm.UserInput) (*crm.User, string, error) {
 	f.wrote("CompleteSetup")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.setupCode, f.setupInput = code, in
 	if code != "GOOD-CODE" {
-		return nil, crm.Errorf(crm.EFORBIDDEN, "the setup code is wrong, expired or already used")
+		return nil, "", crm.Errorf(crm.EFORBIDDEN, "the setup code is wrong, expired or already used")
 	}
 	if in.Password != nil && len(*in.Password) < 12 {
-		return nil, &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"password": "must be at least 12 characters"}}
+		return nil, "", &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"password": "must be at least 12 characters"}}
 	}
 	f.pending = false
-	return &crm.User{ID: 1, Email: *in.Email, Role: crm.RoleAdmin}, nil
+	return &crm.User{ID: 1, Email: *in.Email, Role: crm.RoleAdmin}, "ENROL-SECRET", nil
 }
 
 func (f *fakeServices) FindUserByID(ctx context.Context, p *crm.Principal, id int64) (*crm.User, error) {
@@ -865,7 +865,8 @@ func TestSetupOnlyWhilePending(t *testing.T) {
 		}
 	})
 
-	wantRedirect(t, do(t, srv, "POST", "/setup", form), "/login?notice=setup")
+	// The first administrator goes on to their enrolment link.
+	wantRedirect(t, do(t, srv, "POST", "/setup", form), "/enrol/ENROL-SECRET")
 	if f.setupCode != "GOOD-CODE" || f.setupInput.Email == nil || *f.setupInput.Email != "root@example.com" ||
 		f.setupInput.Language == nil || *f.setupInput.Language != "en" {
 		t.Errorf("CompleteSetup got code %q, input %+v", f.setupCode, f.setupInput)

@@ -1,0 +1,198 @@
+package service_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-crm/custos/internal/auth"
+	"github.com/custos-crm/custos/internal/crm"
+)
+
+// The first-use gap (issue 9 item 4; AUTH-2, ASVS v5.0.0-6.4.4 class):
+// whoever holds the password of a manager or administrator who has not
+// yet enrolled a second factor must not be able to enrol one. Such
+// accounts enrol only through a one-time enrolment link, with the
+// password; until then a password alone reaches nothing.
+
+// startEnrol signs in through an enrolment link and returns the principal.
+func (f *mailFixture) startEnrol(t *testing.T, token, password string) (*crm.Principal, error) {
+	t.Helper()
+	_, _, secret, err := f.svc.StartEnrolment(context.Background(), token, password, "192.0.2.5", "test")
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := f.svc.Authenticate(context.Background(), secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, nil
+}
+
+// TestEnrolmentLinkIssuedByAdmin: an administrator has a link mailed to a
+// manager without a factor, never sees it, and the link works once, only
+// with the manager's own password, and only until it expires or is
+// replaced.
+func TestEnrolmentLinkIssuedByAdmin(t *testing.T) {
+	f := newMailFixture(t)
+	ctx := context.Background()
+	mgr := f.users["manager"]
+
+	// Attack: the manager's password alone, in the browser or the API,
+	// binds no authenticator.
+	_, _, pwOnly, err := f.svc.Login(ctx, mgr.Email, testPassword, "203.0.113.9", "attacker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacker, _, _ := f.svc.Authenticate(ctx, pwOnly)
+	if attacker.Pending != crm.MFAEnrolLink {
+		t.Fatalf("a password-only sign-in is at %q, want %q", attacker.Pending, crm.MFAEnrolLink)
+	}
+	if _, err := f.svc.BeginTOTP(ctx, attacker); crm.ErrorCode(err) != crm.EFORBIDDEN {
+		t.Fatalf("BeginTOTP with the password alone: %v", err)
+	}
+
+	// Only administrators with a step-up, or the CLI, issue links.
+	_, err = f.svc.IssueEnrolmentLink(ctx, f.as("manager"), mgr.ID)
+	wantCode(t, err, crm.EFORBIDDEN)
+	stale := f.as("admin")
+	stale.SteppedUpAt = f.clock.Now().Add(-time.Hour)
+	_, err = f.svc.IssueEnrolmentLink(ctx, stale, mgr.ID)
+	wantCode(t, err, crm.ESTEPUPREQUIRED)
+	_, err = f.svc.IssueEnrolmentLink(ctx, f.as("admin"), 99999)
+	wantCode(t, err, crm.ENOTFOUND)
+
+	shown, err := f.svc.IssueEnrolmentLink(ctx, f.as("admin"), mgr.ID)
+	if err != nil || shown != "" {
+		t.Fatalf("an administrator's link: %q, %v (want it mailed, not shown)", shown, err)
+	}
+	m := f.mail(t, 1)
+	if m.To[0] != mgr.Email || !strings.Contains(m.Subject, "second factor") {
+		t.Fatalf("enrolment mail to %v: %q", m.To, m.Subject)
+	}
+	first := tokenOf(t, m, "/enrol/")
+	// A new link replaces the old one.
+	if _, err := f.svc.IssueEnrolmentLink(ctx, f.as("admin"), mgr.ID); err != nil {
+		t.Fatal(err)
+	}
+	link := tokenOf(t, f.mail(t, 2), "/enrol/")
+	_, err = f.startEnrol(t, first, testPassword)
+	wantField(t, err, "token")
+
+	// The link is bound to its user: another user's password fails like a
+	// wrong one, and is counted.
+	if u, err := f.svc.EnrolmentLinkUser(ctx, link); err != nil || u.ID != mgr.ID {
+		t.Fatalf("EnrolmentLinkUser: %v %v", u, err)
+	}
+	_, err = f.startEnrol(t, link, "not the manager's password")
+	wantCode(t, err, crm.EUNAUTHENTICATED)
+	if !f.events.has("login.failure", "password") {
+		t.Error("a wrong password on an enrolment link is not a login failure")
+	}
+	// A wrong password does not use the link; the right one does, once.
+	p, err := f.startEnrol(t, link, testPassword)
+	if err != nil {
+		t.Fatalf("the link with the password: %v", err)
+	}
+	if p.Pending != crm.MFAEnrol {
+		t.Fatalf("the link's session is at %q, want %q", p.Pending, crm.MFAEnrol)
+	}
+	_, err = f.startEnrol(t, link, testPassword)
+	wantField(t, err, "token")
+	e, err := f.svc.BeginTOTP(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := auth.TOTPCode(e.Secret, f.clock.Now())
+	if _, _, err := f.svc.ConfirmTOTP(ctx, p, code); err != nil {
+		t.Fatal(err)
+	}
+	// The attacker's password-only session ended with the enrolment, and
+	// with a factor the manager needs no link.
+	if _, _, err := f.svc.Authenticate(ctx, pwOnly); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Errorf("the password-only session survived the enrolment: %v", err)
+	}
+	_, err = f.svc.IssueEnrolmentLink(ctx, f.as("admin"), mgr.ID)
+	wantCode(t, err, crm.ECONFLICT)
+	if !f.events.has("enrol.link", "") || !f.events.has("enrol.start", "") {
+		t.Error("no enrol.link or enrol.start event")
+	}
+	f.noSecretsLogged(t, first, link)
+}
+
+// TestEnrolmentLinkExpires: a link works for 72 hours.
+func TestEnrolmentLinkExpires(t *testing.T) {
+	f := newMailFixture(t)
+	link, err := f.svc.IssueEnrolmentLink(context.Background(), crm.SystemPrincipal(), f.users["admin"].ID)
+	if err != nil || !strings.HasPrefix(link, "https://crm.example.test/enrol/") {
+		t.Fatalf("the operator's link: %q, %v", link, err)
+	}
+	f.clock.Advance(crm.EnrolTTL + time.Second)
+	_, err = f.startEnrol(t, strings.TrimPrefix(link, "https://crm.example.test/enrol/"), testPassword)
+	wantField(t, err, "token")
+}
+
+// TestEnrolmentLinkOnRoleChange: promoting a user without a factor to a
+// role that requires one mails them an enrolment link; until they use it
+// their password reaches nothing.
+func TestEnrolmentLinkOnRoleChange(t *testing.T) {
+	f := newMailFixture(t)
+	ctx := context.Background()
+	alice := f.users["alice"]
+	if _, err := f.svc.UpdateUser(ctx, f.as("admin"), alice.ID, crm.UserInput{Role: ptr(crm.RoleManager)}); err != nil {
+		t.Fatal(err)
+	}
+	link := tokenOf(t, f.mail(t, 1), "/enrol/")
+	_, _, pw, err := f.svc.Login(ctx, alice.Email, testPassword, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _, _ := f.svc.Authenticate(ctx, pw); p.Pending != crm.MFAEnrolLink {
+		t.Errorf("the promoted user's password sign-in: %q", p.Pending)
+	}
+	if p, err := f.startEnrol(t, link, testPassword); err != nil || p.Pending != crm.MFAEnrol {
+		t.Errorf("the link after the promotion: %v", err)
+	}
+	// A change to a role that needs no factor sends nothing.
+	bob := f.users["bob"]
+	if _, err := f.svc.UpdateUser(ctx, f.as("admin"), bob.ID, crm.UserInput{Role: ptr(crm.RoleSupport)}); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.WaitMail()
+	if n := len(f.smtp.Messages()); n != 1 {
+		t.Errorf("%d mails after a change to support, want the 1 from before", n)
+	}
+}
+
+// TestEnrolmentLinkFromInvitation: accepting an invitation to a role that
+// requires a second factor hands over an enrolment link; other roles get
+// none.
+func TestEnrolmentLinkFromInvitation(t *testing.T) {
+	f := newMailFixture(t)
+	ctx := context.Background()
+	for i, c := range []struct {
+		role crm.Role
+		link bool
+	}{{crm.RoleManager, true}, {crm.RoleSales, false}} {
+		email := string(c.role) + "-new@example.com"
+		if _, err := f.svc.InviteUser(ctx, f.as("admin"), email, c.role, ""); err != nil {
+			t.Fatal(err)
+		}
+		inv := tokenOf(t, f.mail(t, i+1), "/invite/")
+		u, enrol, err := f.svc.AcceptInvitation(ctx, inv, "New "+string(c.role), "a new user's passphrase", "en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (enrol != "") != c.link {
+			t.Fatalf("%s: enrolment link %q", c.role, enrol)
+		}
+		if !c.link {
+			continue
+		}
+		p, err := f.startEnrol(t, enrol, "a new user's passphrase")
+		if err != nil || p.UserID != u.ID || p.Pending != crm.MFAEnrol {
+			t.Errorf("the invitation's enrolment link: %+v %v", p, err)
+		}
+	}
+}
