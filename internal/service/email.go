@@ -41,31 +41,47 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *crm.Principal, newE
 // an administrator (UpdateUser); the link's creator and the event say which.
 func (s *Service) requestEmailChange(ctx context.Context, p *crm.Principal, userID int64, newEmail string) error {
 	var u *crm.User
-	secret, t := newOneTime(crm.PurposeEmail)
+	var secret string
 	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
 		if u, err = tx.UserByID(ctx, userID); err != nil {
 			return err
 		}
-		if u.Email == newEmail {
-			return &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"email": "is already the address"}}
-		}
-		now := s.tokenNow(tx)
-		n, err := tx.CountOneTimeTokens(ctx, crm.PurposeEmail, u.ID, now.Add(-time.Hour))
-		if err != nil {
-			return err
-		} else if n >= resetsPerAccount {
-			return crm.Errorf(crm.ERATELIMITED, "too many address changes; try again later")
-		}
-		if _, err := tx.DiscardOneTimeTokens(ctx, crm.PurposeEmail, u.ID, "", now); err != nil {
-			return err
-		}
-		t.UserID, t.CreatedBy, t.NewEmail = u.ID, p.UserID, newEmail
-		t.CreatedAt, t.ExpiresAt = now, now.Add(crm.EmailChangeTTL)
-		return tx.InsertOneTimeToken(ctx, t)
+		secret, err = s.storeEmailChange(ctx, tx, p, u, newEmail)
+		return err
 	})
 	if err != nil {
 		return err
 	}
+	return s.sendEmailChange(ctx, p, u, newEmail, secret)
+}
+
+// storeEmailChange stores, inside tx, a confirmation link for u's new
+// address and returns its secret; ERATELIMITED after resetsPerAccount
+// requests in an hour. UpdateUser calls it inside its own transaction, so
+// that a refused change leaves the rest of the update unwritten too.
+func (s *Service) storeEmailChange(ctx context.Context, tx crm.Tx, p *crm.Principal, u *crm.User, newEmail string) (string, error) {
+	if u.Email == newEmail {
+		return "", &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"email": "is already the address"}}
+	}
+	now := s.tokenNow(tx)
+	n, err := tx.CountOneTimeTokens(ctx, crm.PurposeEmail, u.ID, now.Add(-time.Hour))
+	if err != nil {
+		return "", err
+	} else if n >= resetsPerAccount {
+		return "", crm.Errorf(crm.ERATELIMITED, "too many address changes; try again later")
+	}
+	if _, err := tx.DiscardOneTimeTokens(ctx, crm.PurposeEmail, u.ID, "", now); err != nil {
+		return "", err
+	}
+	secret, t := newOneTime(crm.PurposeEmail)
+	t.UserID, t.CreatedBy, t.NewEmail = u.ID, p.UserID, newEmail
+	t.CreatedAt, t.ExpiresAt = now, now.Add(crm.EmailChangeTTL)
+	return secret, tx.InsertOneTimeToken(ctx, t)
+}
+
+// sendEmailChange records the request and mails the link to the new
+// address and the notice to the old one, after the commit.
+func (s *Service) sendEmailChange(ctx context.Context, p *crm.Principal, u *crm.User, newEmail, secret string) error {
 	ev := Event{Type: "email.change.request", UserID: u.ID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID}
 	if p.UserID != u.ID {
 		ev.Detail = "by an administrator"
@@ -75,7 +91,7 @@ func (s *Service) requestEmailChange(ctx context.Context, p *crm.Principal, user
 		Link: s.link("/account/email/confirm/", secret), ValidFor: crm.EmailChangeTTL}); err != nil {
 		return err
 	}
-	return s.send(ctx, mail.KindEmailNotice, u.Language, u.Email, mail.Data{Name: u.Name, NewEmail: newEmail, When: time.Now()})
+	return s.send(ctx, mail.KindEmailNotice, u.Language, u.Email, mail.Data{Name: u.Name, NewEmail: newEmail, When: s.authNow()})
 }
 
 // ConfirmEmailChange implements crm.RecoveryService. Pending reset links,

@@ -643,3 +643,38 @@ func TestAdminEmailChange(t *testing.T) {
 		t.Errorf("the confirmation event does not name the administrator: %v", f.events.all())
 	}
 }
+
+// TestAdminUpdateAllOrNothing: an administrator's update that changes an
+// email and other fields writes nothing when the email change is refused
+// (too many requests within the hour): the name and role stay as they were.
+func TestAdminUpdateAllOrNothing(t *testing.T) {
+	t.Parallel()
+	f := newMailFixture(t)
+	ctx := context.Background()
+	bob := f.users["bob"]
+	_, _, session, err := f.svc.Login(ctx, bob.Email, testPassword, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if _, err := f.svc.UpdateUser(ctx, f.as("admin"), bob.ID, crm.UserInput{Email: ptr("bob" + itoa(i) + "@example.org")}); err != nil {
+			t.Fatalf("change %d: %v", i, err)
+		}
+	}
+	_, err = f.svc.UpdateUser(ctx, f.as("admin"), bob.ID, crm.UserInput{Email: ptr("bob9@example.org"),
+		Name: ptr("Robert Renamed"), Role: ptr(crm.RoleSupport)})
+	wantCode(t, err, crm.ERATELIMITED)
+	got, err := f.svc.FindUserByID(ctx, crm.SystemPrincipal(), bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name == "Robert Renamed" || got.Role != crm.RoleSales || got.Email != bob.Email {
+		t.Errorf("a refused update was half-written: %+v", got)
+	}
+	// Nor were Bob's sessions ended by the refused role change.
+	if _, _, err := f.svc.Authenticate(ctx, session); err != nil {
+		t.Errorf("a refused update ended the user's session: %v", err)
+	}
+}
+
+func itoa(i int) string { return string(rune('0' + i)) }

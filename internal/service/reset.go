@@ -21,7 +21,7 @@ import (
 // limit is visible to the caller; the per-account limit silently drops the
 // request, since an error there would tell that the account exists.
 func (s *Service) RequestPasswordReset(ctx context.Context, email, ip string) error {
-	if !s.resetLimit.allow(ip, time.Now()) {
+	if !s.resetLimit.allow(ip, s.authNow()) {
 		return crm.Errorf(crm.ERATELIMITED, "too many reset requests; try again later")
 	}
 	email = normEmail(email)
@@ -119,7 +119,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		return err
 	}
 	s.events.Emit(ctx, Event{Type: "reset.complete", UserID: u.ID, ActorID: u.ID, Detail: "sessions ended, " + itoa(revoked) + " tokens revoked"})
-	_ = s.send(ctx, mail.KindPasswordChanged, u.Language, u.Email, mail.Data{Name: u.Name, When: time.Now()})
+	_ = s.send(ctx, mail.KindPasswordChanged, u.Language, u.Email, mail.Data{Name: u.Name, When: s.authNow()})
 	return nil
 }
 

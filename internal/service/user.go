@@ -183,7 +183,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 	var u *crm.User
 	var ended bool
 	var revoked int
-	var newEmail, enrolLink string
+	var newEmail, enrolLink, emailLink string
 	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
 		if u, err = tx.UserByID(ctx, id); err != nil {
 			return err
@@ -222,6 +222,13 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 		u.UpdatedAt = tx.Now()
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
+		}
+		if newEmail != "" {
+			// In this transaction: a refused change (too many requests)
+			// leaves the rest of the update unwritten too.
+			if emailLink, err = s.storeEmailChange(ctx, tx, p, u, newEmail); err != nil {
+				return err
+			}
 		}
 		if hash != "" || (in.Email != nil && p.Kind == crm.KindSystem) {
 			// Reset links sent earlier, to this or an old address, must not
@@ -266,7 +273,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 		}
 	}
 	if newEmail != "" {
-		if err := s.requestEmailChange(ctx, p, id, newEmail); err != nil {
+		if err := s.sendEmailChange(ctx, p, u, newEmail, emailLink); err != nil {
 			return nil, err
 		}
 	}
