@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/tlsconf"
+	"github.com/custos-crm/custos/internal/tlsconf/tlstest"
 )
 
 // testEnv is the environment of a test run: fast but valid hashing.
@@ -114,6 +117,9 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	s := &server{url: base, out: out, log: logs, data: dataDir}
 	if strings.HasPrefix(base, "https://") {
 		certFile, _ := tlsconf.Files(dataDir)
+		if i := slices.Index(extra, "--tls-cert"); i >= 0 {
+			certFile = extra[i+1] // the operator's own
+		}
 		pemBytes, err := os.ReadFile(certFile)
 		if err != nil {
 			t.Fatal(err)
@@ -273,7 +279,7 @@ func TestServeTLSPolicy(t *testing.T) {
 		t.Errorf("negotiated version %x, want TLS 1.3", st.Version)
 	}
 	cert := st.PeerCertificates[0]
-	if cert.PublicKeyAlgorithm != x509.ECDSA || cert.VerifyHostname("localhost") != nil || cert.SerialNumber.BitLen() < 64 {
+	if cert.PublicKeyAlgorithm != x509.ECDSA || cert.VerifyHostname("localhost") != nil || cert.SerialNumber.BitLen() != 128 {
 		t.Errorf("certificate: alg %v serial bits %d", cert.PublicKeyAlgorithm, cert.SerialNumber.BitLen())
 	}
 	if !strings.Contains(s.out.String(), tlsconf.Fingerprint(cert.Raw)) {
@@ -281,6 +287,71 @@ func TestServeTLSPolicy(t *testing.T) {
 	}
 	if info, err := os.Stat(filepath.Join(dir, "tls", "key.pem")); err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("key file mode: %v %v", info.Mode(), err)
+	}
+}
+
+// TestServeTLSOperatorRSA: with an operator's own RSA certificate
+// (--tls-cert, --tls-key) the server still offers no CBC suite and no RSA
+// key exchange (only ECDHE with AEAD), serves that certificate, and sends
+// HSTS for the documented two years (ENC-1, ASVS v5.0.0-12.1.2, 3.4.1;
+// issue 18 item 7).
+func TestServeTLSOperatorRSA(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := tlstest.WriteRSA(t, t.TempDir(), "operator")
+	s := startServer(t, dir, "--tls-cert", certFile, "--tls-key", keyFile)
+	addr := "127.0.0.1" + strings.TrimPrefix(s.url, "https://localhost")
+	refused := map[string][]uint16{
+		"RSA key exchange": {tls.TLS_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_256_CBC_SHA},
+		"CBC": {tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+			tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256},
+		"3DES and RC4": {tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_RC4_128_SHA},
+	}
+	for name, suites := range refused {
+		for _, id := range suites {
+			conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{id}})
+			if err == nil {
+				conn.Close()
+				t.Errorf("%s: a TLS 1.2 handshake with %s succeeded", name, tls.CipherSuiteName(id))
+			}
+		}
+	}
+	// What is offered with an RSA certificate under TLS 1.2: ECDHE_RSA with
+	// AEAD, each of them.
+	for _, id := range []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256} {
+		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{id}})
+		if err != nil {
+			t.Errorf("TLS 1.2 with %s: %v", tls.CipherSuiteName(id), err)
+			continue
+		}
+		st := conn.ConnectionState()
+		conn.Close()
+		if st.CipherSuite != id || st.PeerCertificates[0].PublicKeyAlgorithm != x509.RSA {
+			t.Errorf("negotiated %s with a %v certificate", tls.CipherSuiteName(st.CipherSuite), st.PeerCertificates[0].PublicKeyAlgorithm)
+		}
+	}
+	pemBytes, _ := os.ReadFile(certFile)
+	block, _ := pem.Decode(pemBytes)
+	conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := conn.ConnectionState()
+	conn.Close()
+	if st.Version != tls.VersionTLS13 || !bytes.Equal(st.PeerCertificates[0].Raw, block.Bytes) {
+		t.Errorf("version %x; served the operator's certificate: %v", st.Version, bytes.Equal(st.PeerCertificates[0].Raw, block.Bytes))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tls", "cert.pem")); err == nil {
+		t.Error("a self-signed certificate was made although the operator gave one")
+	}
+	res, err := s.client.Get(s.url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got := res.Header.Get("Strict-Transport-Security"); got != "max-age=63072000; includeSubDomains" {
+		t.Errorf("HSTS %q, want two years (63072000 s) with includeSubDomains", got)
 	}
 }
 

@@ -66,7 +66,7 @@ func EnsureSelfSigned(dataDir string) (certFile, keyFile string, created bool, e
 	if err != nil {
 		return "", "", false, fmt.Errorf("tls: %w", err)
 	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+	serial, err := Serial()
 	if err != nil {
 		return "", "", false, fmt.Errorf("tls: %w", err)
 	}
@@ -97,6 +97,18 @@ func EnsureSelfSigned(dataDir string) (certFile, keyFile string, created bool, e
 		return "", "", false, err
 	}
 	return certFile, keyFile, true, nil
+}
+
+// Serial returns a random certificate serial of exactly 128 bits: the top
+// bit set, 127 random bits below it (CA/Browser Forum: at least 64 bits of
+// randomness, positive, at most 20 octets).
+func Serial() (*big.Int, error) {
+	top := new(big.Int).Lsh(big.NewInt(1), 127)
+	n, err := rand.Int(rand.Reader, top)
+	if err != nil {
+		return nil, err
+	}
+	return n.Or(n, top), nil
 }
 
 func writePEM(path, typ string, der []byte, mode os.FileMode) error {

@@ -122,3 +122,32 @@ func FuzzContactJSON(f *testing.F) {
 		checkSameJSON(t, "page", &crm.Page[*crm.Contact]{Items: []*crm.Contact{c, {FirstName: cursor}}, NextCursor: cursor})
 	})
 }
+
+// TestJSONDepthLimit: objects nested exactly maxJSONDepth deep pass the
+// structure check, one more level is refused with the depth error, not
+// some other one (issue 18 item 6; ASVS v5.0.0-1.5.3, attack 14). Arrays
+// and objects count alike.
+func TestJSONDepthLimit(t *testing.T) {
+	nest := func(n int, open, close string) string {
+		return strings.Repeat(open, n) + "1" + strings.Repeat(close, n)
+	}
+	objects := func(n int) string { return nest(n, `{"a":`, `}`) }
+	mixed := func(n int) string { return `{"a":` + nest(n-1, `[`, `]`) + `}` }
+	for _, body := range []string{objects(maxJSONDepth), mixed(maxJSONDepth)} {
+		if err := checkStructure([]byte(body)); err != nil {
+			t.Errorf("depth %d refused: %v", maxJSONDepth, err)
+		}
+	}
+	for _, body := range []string{objects(maxJSONDepth + 1), mixed(maxJSONDepth + 1)} {
+		err := checkStructure([]byte(body))
+		if crm.ErrorCode(err) != crm.EINVALID || !strings.Contains(crm.ErrorMessage(err), "nested too deeply") {
+			t.Errorf("depth %d: %v, want the depth error", maxJSONDepth+1, err)
+		}
+		// Through the request decoder too, before any field is looked at.
+		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		var in crm.ContactInput
+		if err := decodeJSON(httptest.NewRecorder(), r, &in); !strings.Contains(crm.ErrorMessage(err), "nested too deeply") {
+			t.Errorf("decodeJSON at depth %d: %v", maxJSONDepth+1, err)
+		}
+	}
+}
