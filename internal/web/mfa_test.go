@@ -30,6 +30,7 @@ type mfaSite struct {
 	web   *web.Server
 	srv   *httptest.Server
 	svc   *service.Service
+	store crm.Store
 	users map[string]*crm.User
 
 	mu  sync.Mutex
@@ -53,7 +54,7 @@ func newMFASite(t *testing.T, th auth.Throttle) *mfaSite {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s := &mfaSite{users: map[string]*crm.User{}, now: time.Now().UTC().Truncate(30 * time.Second).Add(5 * time.Second)}
+	s := &mfaSite{store: db, users: map[string]*crm.User{}, now: time.Now().UTC().Truncate(30 * time.Second).Add(5 * time.Second)}
 	s.svc = service.New(db, service.Options{Logger: slog.New(slog.DiscardHandler), Clock: s.clock, Throttle: th,
 		Hasher: auth.NewHasher(auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1}, 4)})
 	for name, role := range map[string]crm.Role{"admin": crm.RoleAdmin, "alice": crm.RoleSales, "bob": crm.RoleSales} {
