@@ -327,12 +327,20 @@ func TestTOTPReplay(t *testing.T) {
 	// The previous step's code is inside the window but older than the used one.
 	_, err := f.svc.VerifyMFA(ctx, b, f.code(t, secret, -1))
 	wantField(t, err, "code")
-	// Two steps ago: outside the window.
-	f.clock.Advance(2 * auth.TOTPPeriod)
+	// Two steps ago: outside the window. The clock moves on far enough
+	// that the step two ago is newer than the one used, so only the window
+	// can refuse it (before, the test reused the used step and could not
+	// fail on the window).
+	f.clock.Advance(5 * auth.TOTPPeriod)
 	_, err = f.svc.VerifyMFA(ctx, b, f.code(t, secret, -2))
 	wantField(t, err, "code")
+	// One step ago, unused: inside the window, accepted.
+	if _, err := f.svc.VerifyMFA(ctx, b, f.code(t, secret, -1)); err != nil {
+		t.Errorf("the code of one step ago: %v", err)
+	}
 	// The next code works.
-	if _, err := f.svc.VerifyMFA(ctx, b, f.code(t, secret, 0)); err != nil {
+	c, _ := f.login(t, "admin", "192.0.2.3")
+	if _, err := f.svc.VerifyMFA(ctx, c, f.code(t, secret, 0)); err != nil {
 		t.Errorf("a fresh code: %v", err)
 	}
 	// Concurrent submits of one fresh code: exactly one wins.

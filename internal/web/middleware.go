@@ -85,7 +85,14 @@ func (s *Server) base(next http.Handler) http.Handler {
 				}
 				s.log.ErrorContext(r.Context(), "panic", slog.String("request_id", id), slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
 				if sw.status == 0 {
-					s.writeAPIError(sw, r, crm.Errorf(crm.EINTERNAL, "internal error"))
+					// The uniform error, as JSON to the API and as the error
+					// page to a browser: "internal error" and the request id,
+					// never the panic's text.
+					if strings.HasPrefix(r.URL.Path, "/api/") {
+						s.writeAPIError(sw, r, crm.Errorf(crm.EINTERNAL, "internal error"))
+					} else {
+						s.renderError(sw, r, nil, crm.Errorf(crm.EINTERNAL, "internal error"))
+					}
 				}
 			}
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id), slog.String("method", r.Method),
