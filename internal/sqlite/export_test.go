@@ -26,6 +26,9 @@ func AbortTx(t crm.Tx) error {
 	return err
 }
 
+// ReadWaiting is the number of Reads waiting for a turn.
+func ReadWaiting(db *DB) int64 { return db.readWait.Load() }
+
 // Readers is how many Read functions run at once.
 func Readers() int { return readers() }
 

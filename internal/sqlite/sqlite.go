@@ -64,6 +64,7 @@ type DB struct {
 	ws       writeState
 	commits  atomic.Int64  // write transactions committed
 	readGate chan struct{} // the turns of Read, a FIFO semaphore
+	readWait atomic.Int64  // Reads waiting for a turn (tests watch it)
 
 	// The background checkpointer (checkpoint.go): its connection, and the
 	// channels that stop it and report it stopped.
@@ -239,8 +240,16 @@ func (db *DB) Close() error {
 func (db *DB) Read(ctx context.Context, fn func(crm.Tx) error) error {
 	select {
 	case db.readGate <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("sqlite: read: %w", ctx.Err())
+	default:
+		// All turns are taken: wait, counted.
+		db.readWait.Add(1)
+		select {
+		case db.readGate <- struct{}{}:
+			db.readWait.Add(-1)
+		case <-ctx.Done():
+			db.readWait.Add(-1)
+			return fmt.Errorf("sqlite: read: %w", ctx.Err())
+		}
 	}
 	defer func() { <-db.readGate }()
 	return fn(&tx{pool: db.reader, stmts: db.rstmts, prepare: true, now: now()})
