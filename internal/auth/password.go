@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -106,12 +107,18 @@ func CheckPassword(pw string, personal ...string) error {
 		}
 	}
 	pw = NormalizePassword(pw)
-	n := utf8.RuneCountInString(pw)
-	switch {
-	case n < MinPasswordLen:
-		return ErrPasswordTooShort
-	case n > MaxPasswordLen:
+	if utf8.RuneCountInString(pw) > MaxPasswordLen {
 		return ErrPasswordTooLong
+	}
+	// The rules judge what the password looks like: invisible format
+	// characters (zero-width spaces and joiners, soft hyphens) and
+	// combining marks left over by NFKC neither count towards the length
+	// nor hide a common, repetitive or personal password. The password is
+	// hashed as it is, with them.
+	pw = visible(pw)
+	switch {
+	case utf8.RuneCountInString(pw) < MinPasswordLen:
+		return ErrPasswordTooShort
 	case IsCommon(pw):
 		return ErrPasswordCommon
 	case repetitive(pw):
@@ -120,6 +127,17 @@ func CheckPassword(pw string, personal ...string) error {
 		return ErrPasswordPersonal
 	}
 	return nil
+}
+
+// visible is pw without Unicode format characters (category Cf: U+200B,
+// U+200D, U+00AD …) and combining marks (Mn, Me).
+func visible(pw string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.In(r, unicode.Cf, unicode.Mn, unicode.Me) {
+			return -1
+		}
+		return r
+	}, pw)
 }
 
 // repetitive reports whether pw (normalised) is a short pattern repeated
@@ -160,10 +178,15 @@ func repetitive(pw string) bool {
 func personalLeft(pw string, personal []string) int {
 	words := []string{"custos"}
 	for _, p := range personal {
-		p = strings.ToLower(NormalizePassword(p))
+		p = strings.ToLower(visible(NormalizePassword(p)))
 		words = append(words, p)
-		if local, _, ok := strings.Cut(p, "@"); ok {
+		if local, domain, ok := strings.Cut(p, "@"); ok {
 			words = append(words, local)
+			// The domain's labels but the last (acme of acme.example.com):
+			// the company's own name is a context-specific word too.
+			if labels := strings.Split(domain, "."); len(labels) > 1 {
+				words = append(words, labels[:len(labels)-1]...)
+			}
 			p = local
 		}
 		words = append(words, strings.FieldsFunc(p, func(r rune) bool {
@@ -195,7 +218,7 @@ func NewHasher(p Params, workers int) *Hasher {
 		workers = 1
 	}
 	h := &Hasher{params: p, slots: make(chan struct{}, workers)}
-	h.dummy = encode(p, make([]byte, 16), argon2.IDKey([]byte("custos-dummy"), make([]byte, 16), p.Time, p.Memory, p.Threads, 32))
+	h.dummy = encode(p, make([]byte, 16), argon2.IDKey([]byte("custos-dummy"), make([]byte, 16), p.Time, p.Memory, p.Threads, 32), true)
 	return h
 }
 
@@ -225,20 +248,22 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 		return "", err
 	}
 	p := h.params
-	return encode(p, salt, argon2.IDKey([]byte(NormalizePassword(pw)), salt, p.Time, p.Memory, p.Threads, 32)), nil
+	return encode(p, salt, argon2.IDKey([]byte(NormalizePassword(pw)), salt, p.Time, p.Memory, p.Threads, 32), true), nil
 }
 
 // Verify reports whether pw matches encoded, and whether the hash should be
-// upgraded because it was made with other parameters or from the password
-// as typed. An empty encoded hash (an unknown user) is checked against a
-// dummy hash so the time taken does not tell whether the account exists
-// (ASVS v5.0.0-6.3.8).
+// upgraded because it was made with other parameters or before passwords
+// were normalised. An empty encoded hash (an unknown user) is checked
+// against a dummy hash so the time taken does not tell whether the account
+// exists (ASVS v5.0.0-6.3.8).
 //
-// The normalised (NFKC) password is checked first. Hashes made before
-// passwords were normalised hold the password as typed: when pw is not
-// already in NFKC (ASCII always is), it is checked as typed too, and a
-// match asks for a rehash, which stores the normalised form. Unknown users
-// get the same second check, so its time tells nothing either.
+// Hashes record whether they were made from the normalised (NFKC)
+// password (",n=1" after the parameters): those are checked once, with the
+// normalised password. An older hash holds the password as typed: when pw
+// is not already in NFKC (ASCII always is), it is checked as typed too, and
+// a match asks for a rehash, which stores the normalised, marked form. So
+// a non-NFKC input costs a second hash only against such an old hash, and
+// only until its owner next signs in.
 func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, rehash bool, err error) {
 	if err := h.acquire(ctx); err != nil {
 		return false, false, err
@@ -248,7 +273,7 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, rehash boo
 	if unknown {
 		encoded = h.dummy
 	}
-	p, salt, key, err := decode(encoded)
+	p, salt, key, normalised, err := decode(encoded)
 	if err != nil {
 		return false, false, err
 	}
@@ -258,37 +283,45 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, rehash boo
 	}
 	nfkc := NormalizePassword(pw)
 	ok = check(nfkc)
-	asTyped := false
-	if !ok && nfkc != pw {
+	if !ok && !normalised && nfkc != pw {
 		ok = check(pw)
-		asTyped = ok
 	}
 	ok = ok && !unknown
-	return ok, ok && (asTyped || p != h.params), nil
+	return ok, ok && (!normalised || p != h.params), nil
 }
 
-func encode(p Params, salt, key []byte) string {
+// normalisedMark follows the parameters of a hash made from the NFKC form.
+const normalisedMark = ",n=1"
+
+func encode(p Params, salt, key []byte, normalised bool) string {
 	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
+	mark := ""
+	if normalised {
+		mark = normalisedMark
+	}
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d%s$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads, mark,
+		b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
-func decode(s string) (p Params, salt, key []byte, err error) {
+func decode(s string) (p Params, salt, key []byte, normalised bool, err error) {
 	parts := strings.Split(s, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
-		return p, nil, nil, errors.New("auth: not an argon2id hash")
+		return p, nil, nil, false, errors.New("auth: not an argon2id hash")
 	}
 	var v int
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
-		return p, nil, nil, errors.New("auth: unsupported argon2 version")
+		return p, nil, nil, false, errors.New("auth: unsupported argon2 version")
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
-		return p, nil, nil, fmt.Errorf("auth: bad argon2 parameters: %w", err)
+	params, normalised := strings.CutSuffix(parts[3], normalisedMark)
+	var rest string
+	if n, _ := fmt.Sscanf(params, "m=%d,t=%d,p=%d%s", &p.Memory, &p.Time, &p.Threads, &rest); n < 3 || rest != "" {
+		return p, nil, nil, false, fmt.Errorf("auth: bad argon2 parameters %q", parts[3])
 	}
 	if salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil {
-		return p, nil, nil, fmt.Errorf("auth: bad salt: %w", err)
+		return p, nil, nil, false, fmt.Errorf("auth: bad salt: %w", err)
 	}
 	if key, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(key) < 16 {
-		return p, nil, nil, errors.New("auth: bad key")
+		return p, nil, nil, false, errors.New("auth: bad key")
 	}
-	return p, salt, key, nil
+	return p, salt, key, normalised, nil
 }

@@ -51,7 +51,16 @@ func TestCheckPassword(t *testing.T) {
 		"Zoë Kowalski 1980":         ErrPasswordPersonal, // the name as given
 		"Custos2026!!":              ErrPasswordPersonal,
 		"zoe likes green tea a lot": nil, // "zoe" out, 22 left
-		"kowalski's garden shed 7":  nil,
+		// Invisible characters hide nothing (issue 9 review).
+		"password1234\u200b":                              ErrPasswordCommon,
+		"qwertyuiop12\u200d":                              ErrPasswordCommon,
+		"pass\u00adword1234":                              ErrPasswordCommon,
+		"zoe\u200b.kowalski@example.com":                  ErrPasswordPersonal,
+		"aaaa\u200baaaa\u200baaaa":                        ErrPasswordRepetitive,
+		"short\u200b\u200b\u200b\u200b\u200b\u200b\u200b": ErrPasswordTooShort,
+		// The email's domain is the user's too.
+		"example example 77":       ErrPasswordPersonal,
+		"kowalski's garden shed 7": nil,
 	}
 	for pw, want := range cases {
 		if got := CheckPassword(pw, "Zoë Kowalski", "zoe.kowalski@example.com"); got != want {
@@ -70,7 +79,7 @@ func TestHashVerifyRehash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(enc, "$argon2id$v=19$m=8192,t=1,p=1$") {
+	if !strings.HasPrefix(enc, "$argon2id$v=19$m=8192,t=1,p=1,n=1$") {
 		t.Fatalf("encoding %q", enc)
 	}
 	enc2, _ := h.Hash(ctx, "correct horse battery staple")
@@ -151,12 +160,28 @@ func TestPasswordNormalised(t *testing.T) {
 	}
 	// A hash of the password as typed (no normalisation), as stored before.
 	salt := make([]byte, 16)
-	legacy := encode(fast, salt, argon2.IDKey([]byte(decomposed), salt, fast.Time, fast.Memory, fast.Threads, 32))
+	legacy := encode(fast, salt, argon2.IDKey([]byte(decomposed), salt, fast.Time, fast.Memory, fast.Threads, 32), false)
 	if ok, rehash, _ := h.Verify(ctx, decomposed, legacy); !ok || !rehash {
 		t.Errorf("a hash of the password as typed: ok %v rehash %v, want true, true", ok, rehash)
 	}
 	if ok, _, _ := h.Verify(ctx, decomposed+"x", legacy); ok {
 		t.Error("a wrong password verified against the legacy hash")
+	}
+	// An old hash of an ASCII password verifies and is rehashed once, to
+	// carry the mark; a marked hash is never checked as typed, so a hash of
+	// the typed form that claimed the mark would not verify.
+	asciiOld := encode(fast, salt, argon2.IDKey([]byte("plain ascii passphrase"), salt, fast.Time, fast.Memory, fast.Threads, 32), false)
+	if ok, rehash, _ := h.Verify(ctx, "plain ascii passphrase", asciiOld); !ok || !rehash {
+		t.Errorf("an old ASCII hash: ok %v rehash %v", ok, rehash)
+	}
+	forged := encode(fast, salt, argon2.IDKey([]byte(decomposed), salt, fast.Time, fast.Memory, fast.Threads, 32), true)
+	if ok, _, _ := h.Verify(ctx, decomposed, forged); ok {
+		t.Error("a marked hash was checked against the password as typed")
+	}
+	for _, bad := range []string{"$argon2id$v=19$m=8192,t=1,p=1,x=2$AAAA$AAAAAAAAAAAAAAAAAAAAAA", "$argon2id$v=19$m=8192,t=1$AAAA$AAAAAAAAAAAAAAAAAAAAAA"} {
+		if _, _, err := h.Verify(ctx, "x", bad); err == nil {
+			t.Errorf("Verify accepted the malformed hash %q", bad)
+		}
 	}
 	// Checks see the normalised form: full-width letters count as letters.
 	if err := CheckPassword("ａａａａａａａａａａａａ"); err != ErrPasswordRepetitive {

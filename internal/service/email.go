@@ -123,7 +123,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, token string) (*crm.Us
 		} else if err != nil {
 			return err
 		}
-		if _, err = tx.DiscardOneTimeTokens(ctx, crm.PurposeReset, u.ID, "", s.tokenNow(tx)); err != nil {
+		if err = s.discardAccountLinks(ctx, tx, u.ID); err != nil {
 			return err
 		}
 		if byAdmin = t.CreatedBy != 0 && t.CreatedBy != u.ID; byAdmin {

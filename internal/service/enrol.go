@@ -130,6 +130,11 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *crm.Principal, code string
 			}
 			return err
 		}
+		// A factor is set: enrolment links still outstanding must not let
+		// anyone add another with the password later.
+		if _, err := tx.DiscardOneTimeTokens(ctx, crm.PurposeEnrol, p.UserID, "", s.tokenNow(tx)); err != nil {
+			return err
+		}
 		if err := tx.ReplaceRecoveryCodes(ctx, p.UserID, hashes, now); err != nil {
 			return err
 		}

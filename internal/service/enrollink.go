@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/i18n"
@@ -28,6 +29,44 @@ import (
 // reaches nothing; one signed in through a link (StartEnrolment) is marked
 // MayEnrol and may enrol (MFAEnrol).
 
+// discardAccountLinks ends the user's outstanding reset and enrolment
+// links, inside tx: after a change of password, address or factors, or a
+// disable, a link mailed before must not outlive it (attack 11).
+func (s *Service) discardAccountLinks(ctx context.Context, tx crm.Tx, userID int64) error {
+	now := s.tokenNow(tx)
+	for _, purpose := range []crm.OneTimePurpose{crm.PurposeReset, crm.PurposeEnrol} {
+		if _, err := tx.DiscardOneTimeTokens(ctx, purpose, userID, "", now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resetFactors removes every second factor of the user (TOTP, begun or
+// confirmed, recovery codes, passkeys), inside tx. A promotion into a role
+// that requires a second factor does this: under the old role the
+// password alone could add a factor (a password step-up), so a factor from
+// then proves nothing the new role may rely on; the user enrols anew
+// through a link.
+func resetFactors(ctx context.Context, tx crm.Tx, userID int64, now time.Time) error {
+	if err := tx.DeleteTOTP(ctx, userID); err != nil && crm.ErrorCode(err) != crm.ENOTFOUND {
+		return err
+	}
+	if err := tx.ReplaceRecoveryCodes(ctx, userID, nil, now); err != nil {
+		return err
+	}
+	keys, err := tx.PasskeysByUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := tx.DeletePasskey(ctx, userID, k.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // RoleRequiresMFA reports whether users of role must sign in with a second
 // factor (and so enrol theirs through a link).
 func (s *Service) RoleRequiresMFA(role crm.Role) bool { return s.mfa.roles[role] }
@@ -36,16 +75,6 @@ func (s *Service) RoleRequiresMFA(role crm.Role) bool { return s.mfa.roles[role]
 // not come through an enrolment link.
 func enrolLinkRequired() error {
 	return crm.Errorf(crm.EFORBIDDEN, "your role requires a second factor: set it up through the enrolment link sent to you (an administrator can send a new one)")
-}
-
-// needsEnrolLink reports whether u must enrol through a link: the role
-// requires a second factor and the user has none.
-func (s *Service) needsEnrolLink(ctx context.Context, tx crm.Tx, u *crm.User) (bool, error) {
-	if !s.mfa.roles[u.Role] {
-		return false, nil
-	}
-	f, err := factorsOf(ctx, tx, u.ID)
-	return !f.any(), err
 }
 
 // newEnrolLink stores a new enrolment link of userID inside tx, replacing

@@ -196,3 +196,120 @@ func TestEnrolmentLinkFromInvitation(t *testing.T) {
 		}
 	}
 }
+
+// TestPromotionResetsFactors: a factor set up under a role where the
+// password alone could add one proves nothing to a role that requires a
+// second factor. Whoever held a sales user's password and began or even
+// confirmed a TOTP before the user's promotion to manager keeps nothing:
+// the promotion removes the factors, and the enrolment through the link
+// starts from a fresh secret.
+func TestPromotionResetsFactors(t *testing.T) {
+	for _, confirm := range []bool{false, true} {
+		f := newMailFixture(t)
+		ctx := context.Background()
+		alice := f.users["alice"]
+		// The attacker, with Alice's password (a sales user: a full
+		// session, fresh, may enrol).
+		_, _, s, err := f.svc.Login(ctx, alice.Email, testPassword, "203.0.113.9", "attacker")
+		if err != nil {
+			t.Fatal(err)
+		}
+		attacker, _, _ := f.svc.Authenticate(ctx, s)
+		planted, err := f.svc.BeginTOTP(ctx, attacker)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if confirm {
+			code, _ := auth.TOTPCode(planted.Secret, f.clock.Now())
+			if _, _, err := f.svc.ConfirmTOTP(ctx, attacker, code); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := f.svc.UpdateUser(ctx, f.as("admin"), alice.ID, crm.UserInput{Role: ptr(crm.RoleManager)}); err != nil {
+			t.Fatal(err)
+		}
+		link := tokenOf(t, f.mail(t, 1), "/enrol/")
+		// The password now reaches nothing, even with the planted TOTP.
+		_, _, pw, err := f.svc.Login(ctx, alice.Email, testPassword, "203.0.113.9", "attacker")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held, _, _ := f.svc.Authenticate(ctx, pw)
+		if held.Pending != crm.MFAEnrolLink {
+			t.Errorf("confirmed %v: the password after the promotion is at %q, want %q", confirm, held.Pending, crm.MFAEnrolLink)
+		}
+		f.clock.Advance(auth.TOTPPeriod)
+		code, _ := auth.TOTPCode(planted.Secret, f.clock.Now())
+		if _, err := f.svc.VerifyMFA(ctx, held, code); err == nil {
+			t.Errorf("confirmed %v: the planted TOTP signs in the manager", confirm)
+		}
+		// Alice through her link: no begun enrolment waits for her.
+		p, err := f.startEnrol(t, link, testPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.PendingTOTP(ctx, p); crm.ErrorCode(err) != crm.ENOTFOUND {
+			t.Errorf("confirmed %v: a begun enrolment survived into the link's session: %v", confirm, err)
+		}
+		fresh, err := f.svc.BeginTOTP(ctx, p)
+		if err != nil || fresh.Secret == planted.Secret {
+			t.Errorf("confirmed %v: the enrolment through the link: %v (same secret: %v)", confirm, err, err == nil && fresh.Secret == planted.Secret)
+		}
+	}
+}
+
+// TestEnrolmentLinksEnd: an outstanding enrolment link stops working when
+// the password is reset or set, the user is disabled, or a factor is
+// enrolled some other way, as reset links do (attack 11).
+func TestEnrolmentLinksEnd(t *testing.T) {
+	f := newMailFixture(t)
+	ctx := context.Background()
+	issue := func(name string) string {
+		t.Helper()
+		link, err := f.svc.IssueEnrolmentLink(ctx, crm.SystemPrincipal(), f.users[name].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return link[strings.LastIndex(link, "/")+1:]
+	}
+	cases := map[string]struct {
+		user string
+		end  func()
+	}{
+		"set-password": {"manager", func() {
+			if _, err := f.svc.UpdateUser(ctx, crm.SystemPrincipal(), f.users["manager"].ID, crm.UserInput{Password: ptr("another long passphrase")}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		"disable": {"admin", func() {
+			if _, err := f.svc.UpdateUser(ctx, crm.SystemPrincipal(), f.users["admin"].ID, crm.UserInput{Disabled: ptr(true)}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.UpdateUser(ctx, crm.SystemPrincipal(), f.users["admin"].ID, crm.UserInput{Disabled: ptr(false)}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		"a factor enrolled": {"bob", func() {
+			_, _, s, err := f.svc.Login(ctx, f.users["bob"].Email, testPassword, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _, _ := f.svc.Authenticate(ctx, s)
+			e, err := f.svc.BeginTOTP(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, _ := auth.TOTPCode(e.Secret, f.clock.Now())
+			if _, _, err := f.svc.ConfirmTOTP(ctx, p, code); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for name, c := range cases {
+		link := issue(c.user)
+		c.end()
+		if _, err := f.svc.EnrolmentLinkUser(ctx, link); crm.ErrorCode(err) != crm.EINVALID {
+			t.Errorf("the link after %s: %v, want it gone", name, err)
+		}
+	}
+}

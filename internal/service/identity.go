@@ -138,6 +138,15 @@ func (s *Service) signIn(ctx context.Context, email, password, ip, userAgent, en
 			if t.UserID != u.ID {
 				return badToken()
 			}
+			// A TOTP enrolment begun before, by whoever held the password,
+			// must not be what the user now confirms: it starts afresh.
+			if t, err := tx.TOTPByUser(ctx, u.ID); err == nil && t.ConfirmedAt == nil {
+				if err := tx.DeleteTOTP(ctx, u.ID); err != nil {
+					return err
+				}
+			} else if err != nil && crm.ErrorCode(err) != crm.ENOTFOUND {
+				return err
+			}
 			sess.MayEnrol = true
 		}
 		// A second factor is due when the role requires one or the user

@@ -112,8 +112,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		if revoked, err = endCredentials(ctx, tx, u.ID, now); err != nil {
 			return err
 		}
-		_, err = tx.DiscardOneTimeTokens(ctx, crm.PurposeReset, u.ID, "", s.tokenNow(tx))
-		return err
+		return s.discardAccountLinks(ctx, tx, u.ID)
 	})
 	if err != nil {
 		return err

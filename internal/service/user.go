@@ -184,6 +184,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 	var ended bool
 	var revoked int
 	var newEmail, enrolLink, emailLink string
+	var oldRole crm.Role
 	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
 		if u, err = tx.UserByID(ctx, id); err != nil {
 			return err
@@ -204,6 +205,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 		if in.Name != nil {
 			u.Name = v.text("name", *in.Name, maxName, true, false)
 		}
+		oldRole = u.Role
 		if in.Role != nil && *in.Role != u.Role {
 			u.Role, endSessions = *in.Role, true
 		}
@@ -230,23 +232,24 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 				return err
 			}
 		}
-		if hash != "" || (in.Email != nil && p.Kind == crm.KindSystem) {
-			// Reset links sent earlier, to this or an old address, must not
-			// outlive a password or address change (attack 11).
-			if _, err := tx.DiscardOneTimeTokens(ctx, crm.PurposeReset, u.ID, "", tx.Now()); err != nil {
+		if hash != "" || (in.Email != nil && p.Kind == crm.KindSystem) || u.Disabled {
+			// Reset and enrolment links sent earlier, to this or an old
+			// address, must not outlive a password or address change, or a
+			// disable (attack 11).
+			if err := s.discardAccountLinks(ctx, tx, u.ID); err != nil {
 				return err
 			}
 		}
-		if in.Role != nil && p.Kind != crm.KindSystem && !u.Disabled {
-			// A new role that requires a second factor the user lacks: the
-			// user gets an enrolment link by mail (enrollink.go); the CLI
-			// prints one itself.
-			if need, err := s.needsEnrolLink(ctx, tx, u); err != nil {
+		if promoted := in.Role != nil && s.mfa.roles[u.Role] && !s.mfa.roles[oldRole]; promoted && !u.Disabled {
+			// A promotion into a role that requires a second factor: the
+			// factors set up under the old role, where the password alone
+			// could add one, are removed, and the user enrols anew through
+			// an enrolment link mailed to them (enrollink.go).
+			if err := resetFactors(ctx, tx, u.ID, tx.Now()); err != nil {
 				return err
-			} else if need {
-				if enrolLink, err = s.newEnrolLink(ctx, tx, u.ID, p.UserID); err != nil {
-					return err
-				}
+			}
+			if enrolLink, err = s.newEnrolLink(ctx, tx, u.ID, p.UserID); err != nil {
+				return err
 			}
 		}
 		if endSessions {
@@ -266,16 +269,21 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 		ev.Detail = "sessions ended, " + itoa(revoked) + " tokens revoked"
 	}
 	s.events.Emit(ctx, ev)
+	// The update is committed; the mails go after it. Both are tried, and a
+	// failure to send is reported (the administrator can send the links
+	// again: a new link replaces the unsent one).
+	var mailErr error
+	if newEmail != "" {
+		mailErr = s.sendEmailChange(ctx, p, u, newEmail, emailLink)
+	}
 	if enrolLink != "" {
 		s.events.Emit(ctx, Event{Type: "enrol.link", UserID: id, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: "role " + string(u.Role)})
 		if err := s.sendEnrolLink(ctx, p, u, enrolLink); err != nil {
-			return nil, fmt.Errorf("enrolment link: %w", err)
+			mailErr = errors.Join(mailErr, fmt.Errorf("enrolment link: %w", err))
 		}
 	}
-	if newEmail != "" {
-		if err := s.sendEmailChange(ctx, p, u, newEmail, emailLink); err != nil {
-			return nil, err
-		}
+	if mailErr != nil {
+		return nil, mailErr
 	}
 	return u, nil
 }

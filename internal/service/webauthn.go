@@ -225,6 +225,9 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, p *crm.Principa
 	}
 	err = s.store.Write(ctx, func(tx crm.Tx) error {
 		k.CreatedAt = tx.Now()
+		if _, err := tx.DiscardOneTimeTokens(ctx, crm.PurposeEnrol, p.UserID, "", s.tokenNow(tx)); err != nil {
+			return err
+		}
 		return tx.InsertPasskey(ctx, k)
 	})
 	if crm.ErrorCode(err) == crm.ECONFLICT {
