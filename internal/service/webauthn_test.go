@@ -168,10 +168,18 @@ func TestStepUpPasskeyOnly(t *testing.T) {
 	if st.Passkeys != 1 || st.PasswordStepUp {
 		t.Errorf("status: %d passkeys, password step-up %v; want 1, false", st.Passkeys, st.PasswordStepUp)
 	}
-	_, err = f.svc.StepUp(ctx, alice, testPassword)
-	wantField(t, err, "code")
-	_, err = f.svc.StepUp(ctx, alice, "123456")
-	wantField(t, err, "code")
+	// Refused before anything is checked, with the reason: no password
+	// hash spent, no attempt counted against the throttle.
+	for _, code := range []string{testPassword, "123456"} {
+		_, err = f.svc.StepUp(ctx, alice, code)
+		wantField(t, err, "code")
+		if got := crm.ErrorFields(err)["code"]; got != "use a passkey" {
+			t.Errorf("step-up with %q: reason %q, want %q", code, got, "use a passkey")
+		}
+	}
+	if f.events.has("stepup.failure", "") {
+		t.Error("a passkey-only user's password or code was checked (a stepup.failure was counted)")
+	}
 	// Nothing the step-up guards opened.
 	_, err = f.svc.CreateToken(ctx, alice, alice.UserID, "t", crm.ScopeWrite, time.Hour)
 	wantCode(t, err, crm.ESTEPUPREQUIRED)
