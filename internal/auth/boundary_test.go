@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -63,6 +65,8 @@ func TestRepetitiveBounds(t *testing.T) {
 		"321098721098":  true,  // the same, downwards through 0-9
 		"abcdefghijqxz": true,  // 9 of 12: exactly three quarters
 		"abcdefghiqxzw": false, // 8 of 12
+		"x":             false, // one character has no steps
+		"":              false,
 	} {
 		if got := repetitive(pw); got != want {
 			t.Errorf("repetitive(%q) = %v, want %v", pw, got, want)
@@ -155,6 +159,29 @@ func TestPasskeyBounds(t *testing.T) {
 	}
 	if _, _, err := rp.FinishPasswordlessLogin(nil, ceremony, []byte("{}")); !errors.Is(err, ErrPasskeyCeremony) {
 		t.Errorf("a second-factor ceremony used for a passwordless login: %v", err)
+	}
+	// A passwordless ceremony has no user and requires user verification;
+	// either one wrong is refused, and the real one passes the check (and
+	// fails later, on the empty response).
+	for name, sd := range map[string]webauthn.SessionData{
+		"with a user":          {UserID: []byte("u"), UserVerification: protocol.VerificationRequired},
+		"without verification": {UserVerification: protocol.VerificationPreferred},
+	} {
+		sd.Challenge, sd.Expires = "challenge", time.Now().Add(time.Minute)
+		_, c, err := encodeCeremony(struct{}{}, &sd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := rp.FinishPasswordlessLogin(nil, c, []byte("{}")); !errors.Is(err, ErrPasskeyCeremony) {
+			t.Errorf("a ceremony %s: %v, want ErrPasskeyCeremony", name, err)
+		}
+	}
+	_, real, err := rp.BeginPasswordlessLogin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := rp.FinishPasswordlessLogin(nil, real, []byte("{}")); errors.Is(err, ErrPasskeyCeremony) || err == nil {
+		t.Errorf("the passwordless ceremony: %v, want it past the ceremony check", err)
 	}
 	for _, f := range []uint8{0, PasskeyFlagUserVerified, PasskeyFlagBackupEligible, PasskeyFlagBackupState,
 		PasskeyFlagUserVerified | PasskeyFlagBackupEligible | PasskeyFlagBackupState} {
