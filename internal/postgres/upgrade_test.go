@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/postgres"
 	"github.com/custos-crm/custos/internal/postgres/postgrestest"
+	"github.com/custos-crm/custos/internal/storetest"
 )
 
 // TestUpgradeAuthAttempts: migration 0008 turns each counted run of
@@ -32,20 +32,5 @@ func TestUpgradeAuthAttempts(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		kind, key string
-		want      int
-	}{{crm.FailAccount, "user:1", 4}, {crm.FailIP, "192.0.2.1", 120}, {crm.FailAccount, "user:2", 0}} {
-		var got crm.FailureCount
-		err := db.Read(ctx, func(tx crm.Tx) (err error) {
-			got, err = tx.Failures(ctx, c.kind, c.key, last.Add(-time.Minute))
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Count != c.want || (c.want > 0 && !got.Last.Equal(last)) {
-			t.Errorf("%s %s after the upgrade: %+v, want %d at %v", c.kind, c.key, got, c.want, last)
-		}
-	}
+	storetest.CheckUpgradedFailures(t, db, last)
 }

@@ -30,6 +30,21 @@ func (f *mailFixture) startEnrol(t *testing.T, token, password string) (*crm.Pri
 	return p, nil
 }
 
+// signIn signs in with the password and returns the principal and the
+// session's secret.
+func (f *mailFixture) signIn(t *testing.T, email string) (*crm.Principal, string) {
+	t.Helper()
+	_, _, secret, err := f.svc.Login(context.Background(), email, testPassword, "203.0.113.9", "test")
+	if err != nil {
+		t.Fatalf("sign in %s: %v", email, err)
+	}
+	p, _, err := f.svc.Authenticate(context.Background(), secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, secret
+}
+
 // TestEnrolmentLinkIssuedByAdmin: an administrator has a link mailed to a
 // manager without a factor, never sees it, and the link works once, only
 // with the manager's own password, and only until it expires or is
@@ -41,11 +56,7 @@ func TestEnrolmentLinkIssuedByAdmin(t *testing.T) {
 
 	// Attack: the manager's password alone, in the browser or the API,
 	// binds no authenticator.
-	_, _, pwOnly, err := f.svc.Login(ctx, mgr.Email, testPassword, "203.0.113.9", "attacker")
-	if err != nil {
-		t.Fatal(err)
-	}
-	attacker, _, _ := f.svc.Authenticate(ctx, pwOnly)
+	attacker, pwOnly := f.signIn(t, mgr.Email)
 	if attacker.Pending != crm.MFAEnrolLink {
 		t.Fatalf("a password-only sign-in is at %q, want %q", attacker.Pending, crm.MFAEnrolLink)
 	}
@@ -54,7 +65,7 @@ func TestEnrolmentLinkIssuedByAdmin(t *testing.T) {
 	}
 
 	// Only administrators with a step-up, or the CLI, issue links.
-	_, err = f.svc.IssueEnrolmentLink(ctx, f.as("manager"), mgr.ID)
+	_, err := f.svc.IssueEnrolmentLink(ctx, f.as("manager"), mgr.ID)
 	wantCode(t, err, crm.EFORBIDDEN)
 	stale := f.as("admin")
 	stale.SteppedUpAt = f.clock.Now().Add(-time.Hour)
@@ -144,11 +155,7 @@ func TestEnrolmentLinkOnRoleChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	link := tokenOf(t, f.mail(t, 1), "/enrol/")
-	_, _, pw, err := f.svc.Login(ctx, alice.Email, testPassword, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p, _, _ := f.svc.Authenticate(ctx, pw); p.Pending != crm.MFAEnrolLink {
+	if p, _ := f.signIn(t, alice.Email); p.Pending != crm.MFAEnrolLink {
 		t.Errorf("the promoted user's password sign-in: %q", p.Pending)
 	}
 	if p, err := f.startEnrol(t, link, testPassword); err != nil || p.Pending != crm.MFAEnrol {
@@ -210,11 +217,7 @@ func TestPromotionResetsFactors(t *testing.T) {
 		alice := f.users["alice"]
 		// The attacker, with Alice's password (a sales user: a full
 		// session, fresh, may enrol).
-		_, _, s, err := f.svc.Login(ctx, alice.Email, testPassword, "203.0.113.9", "attacker")
-		if err != nil {
-			t.Fatal(err)
-		}
-		attacker, _, _ := f.svc.Authenticate(ctx, s)
+		attacker, _ := f.signIn(t, alice.Email)
 		planted, err := f.svc.BeginTOTP(ctx, attacker)
 		if err != nil {
 			t.Fatal(err)
@@ -230,11 +233,7 @@ func TestPromotionResetsFactors(t *testing.T) {
 		}
 		link := tokenOf(t, f.mail(t, 1), "/enrol/")
 		// The password now reaches nothing, even with the planted TOTP.
-		_, _, pw, err := f.svc.Login(ctx, alice.Email, testPassword, "203.0.113.9", "attacker")
-		if err != nil {
-			t.Fatal(err)
-		}
-		held, _, _ := f.svc.Authenticate(ctx, pw)
+		held, _ := f.signIn(t, alice.Email)
 		if held.Pending != crm.MFAEnrolLink {
 			t.Errorf("confirmed %v: the password after the promotion is at %q, want %q", confirm, held.Pending, crm.MFAEnrolLink)
 		}
@@ -290,11 +289,7 @@ func TestEnrolmentLinksEnd(t *testing.T) {
 			}
 		}},
 		"a factor enrolled": {"bob", func() {
-			_, _, s, err := f.svc.Login(ctx, f.users["bob"].Email, testPassword, "", "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, _, _ := f.svc.Authenticate(ctx, s)
+			p, _ := f.signIn(t, f.users["bob"].Email)
 			e, err := f.svc.BeginTOTP(ctx, p)
 			if err != nil {
 				t.Fatal(err)

@@ -392,3 +392,28 @@ func testSessionAuth(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		wantCode(t, "a session at AAL "+string(rune('0'+aal)), err, crm.EINVALID)
 	}
 }
+
+// CheckUpgradedFailures checks a store that migration 0008 upgraded from
+// runs counted before it (user:1 with 4 failures, the address 192.0.2.1
+// with 120, user:2 with none, all last at last): each run became that many
+// attempts at its last failure.
+func CheckUpgradedFailures(t *testing.T, st crm.Store, last time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	for _, c := range []struct {
+		kind, key string
+		want      int
+	}{{crm.FailAccount, "user:1", 4}, {crm.FailIP, "192.0.2.1", 120}, {crm.FailAccount, "user:2", 0}} {
+		var got crm.FailureCount
+		err := st.Read(ctx, func(tx crm.Tx) (err error) {
+			got, err = tx.Failures(ctx, c.kind, c.key, last.Add(-time.Minute))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Count != c.want || (c.want > 0 && !got.Last.Equal(last)) {
+			t.Errorf("%s %s after the upgrade: %+v, want %d at %v", c.kind, c.key, got, c.want, last)
+		}
+	}
+}

@@ -115,16 +115,7 @@ func (s *Server) uiLogin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, status, "login", v)
 		return
 	}
-	// A session id planted before login must not survive it (attack 8,
-	// session fixation; ASVS v5.0.0-7.2.4): end whatever session the
-	// request carried. The new secret comes from Login, never from the
-	// request.
-	if old, _, _, oerr := s.cookieSession(r); oerr == nil && old != nil {
-		if err := s.svc.Logout(r.Context(), old); err != nil {
-			s.logError(r, err)
-		}
-	}
-	setSessionCookie(w, secret, sess)
+	s.startSession(w, r, secret, sess)
 	if sess.MFAPending {
 		// The password is right; the second factor (or its enrolment) is
 		// due. /mfa sends a session without a factor on to /mfa/enrol.
@@ -136,6 +127,19 @@ func (s *Server) uiLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
+}
+
+// startSession sets the cookie of a session just signed in. A session id
+// planted before must not survive the sign-in (attack 8, session fixation;
+// ASVS v5.0.0-7.2.4): whatever session the request carried is ended. The
+// new secret comes from the service, never from the request.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, secret string, sess *crm.Session) {
+	if old, _, _, oerr := s.cookieSession(r); oerr == nil && old != nil {
+		if err := s.svc.Logout(r.Context(), old); err != nil {
+			s.logError(r, err)
+		}
+	}
+	setSessionCookie(w, secret, sess)
 }
 
 func (s *Server) uiLogout(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {

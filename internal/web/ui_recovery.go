@@ -188,13 +188,7 @@ func (s *Server) uiEnrolLink(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	// As at login: a session planted before must not survive (attack 8).
-	if old, _, _, oerr := s.cookieSession(r); oerr == nil && old != nil {
-		if err := s.svc.Logout(r.Context(), old); err != nil {
-			s.logError(r, err)
-		}
-	}
-	setSessionCookie(w, secret, sess)
+	s.startSession(w, r, secret, sess) // as at login: no planted session survives
 	if sess.MFAPending {
 		http.Redirect(w, r, "/mfa/enrol", http.StatusSeeOther)
 		return
