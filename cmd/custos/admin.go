@@ -134,7 +134,7 @@ func runUser(ctx context.Context, e env, args []string) error {
 			if err != nil {
 				return cliError(err)
 			}
-			fmt.Fprintf(e.stdout, "the role requires a second factor: give the user this one-time enrolment link (valid %s), where they sign in with the password and set it up:\n  %s\n", crm.EnrolTTL, link)
+			fmt.Fprintf(e.stdout, "the role requires a second factor: give the user this one-time enrolment link (valid %d hours), where they sign in with the password and set it up:\n  %s\n", int(crm.EnrolTTL.Hours()), link)
 		}
 	case "enrol-link":
 		if err := needEmail(); err != nil {
@@ -148,7 +148,7 @@ func runUser(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return cliError(err)
 		}
-		fmt.Fprintf(e.stdout, "one-time enrolment link for <%s> (valid %s; earlier links no longer work):\n  %s\n", u.Email, crm.EnrolTTL, link)
+		fmt.Fprintf(e.stdout, "one-time enrolment link for <%s> (valid %d hours; earlier links no longer work):\n  %s\n", u.Email, int(crm.EnrolTTL.Hours()), link)
 	case "list":
 		users, err := svc.FindUsers(ctx, sys)
 		if err != nil {

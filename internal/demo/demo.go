@@ -185,7 +185,7 @@ func (s *seeder) createUsers(out io.Writer, loginURL string) error {
 	}
 	fmt.Fprintln(out, "\nThese passwords are shown only now and are not stored in readable form: note them down.")
 	fmt.Fprintln(out, "\nThese roles require a second factor, which a password alone cannot set up. Open the")
-	fmt.Fprintf(out, "account's one-time enrolment link (valid %s), sign in with the password above\n", crm.EnrolTTL)
+	fmt.Fprintf(out, "account's one-time enrolment link (valid %d hours), sign in with the password above\n", int(crm.EnrolTTL.Hours()))
 	fmt.Fprintln(out, "and set up an authenticator app; a new link: custos user enrol-link --email E.")
 	for _, a := range accounts {
 		if a.enrol != "" {
