@@ -46,6 +46,12 @@ func NotFound(entity string) *Error {
 	return &Error{Code: ENOTFOUND, Message: entity + " not found"}
 }
 
+// Invalid is the EINVALID error of one input field and its reason: the
+// one shape of a validation failure, as FieldErrors.Err makes for several.
+func Invalid(field, reason string) *Error {
+	return &Error{Code: EINVALID, Message: "validation failed", Fields: map[string]string{field: reason}}
+}
+
 // FieldErrors collects validation failures, keyed by JSON field name.
 type FieldErrors map[string]string
 

@@ -32,7 +32,7 @@ func (s *Service) FindCompanies(ctx context.Context, p *crm.Principal, f crm.Com
 		return nil, err
 	}
 	if len(f.IDs) > crm.MaxLimit {
-		return nil, &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"ids": "at most 200 ids"}}
+		return nil, crm.Invalid("ids", "at most 200 ids")
 	}
 	return listRecords(ctx, s, p, "companies", "name", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Company, string, error) {
 		return tx.Companies(ctx, sc, f, q)

@@ -119,7 +119,7 @@ func (s *Service) checkCompany(ctx context.Context, tx crm.Tx, p *crm.Principal,
 // unknownRef turns a failed reference lookup into a field error.
 func unknownRef(field, entity string, err error) error {
 	if crm.ErrorCode(err) == crm.ENOTFOUND {
-		return &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{field: "unknown " + entity}}
+		return crm.Invalid(field, "unknown "+entity)
 	}
 	return err
 }

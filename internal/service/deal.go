@@ -97,7 +97,7 @@ func (s *Service) applyDeal(d *crm.Deal, in crm.DealInput, create bool) error {
 // a stage puts the deal on the pipeline's first stage.
 func (s *Service) resolveStage(ctx context.Context, tx crm.Tx, d *crm.Deal, stageGiven bool) error {
 	bad := func(field, reason string) error {
-		return &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{field: reason}}
+		return crm.Invalid(field, reason)
 	}
 	if !stageGiven {
 		pls, err := tx.Pipelines(ctx)

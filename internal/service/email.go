@@ -61,7 +61,7 @@ func (s *Service) requestEmailChange(ctx context.Context, p *crm.Principal, user
 // that a refused change leaves the rest of the update unwritten too.
 func (s *Service) storeEmailChange(ctx context.Context, tx crm.Tx, p *crm.Principal, u *crm.User, newEmail string) (string, error) {
 	if u.Email == newEmail {
-		return "", &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"email": "is already the address"}}
+		return "", crm.Invalid("email", "is already the address")
 	}
 	now := s.tokenNow(tx)
 	n, err := tx.CountOneTimeTokens(ctx, crm.PurposeEmail, u.ID, now.Add(-time.Hour))

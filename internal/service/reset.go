@@ -83,7 +83,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		return err
 	}
 	if err := auth.CheckPassword(newPassword, owner.Email, owner.Name); err != nil {
-		return &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"password": err.Error()}}
+		return crm.Invalid("password", err.Error())
 	}
 	hash, err := s.hasher.Hash(ctx, newPassword)
 	if errors.Is(err, auth.ErrBusy) {

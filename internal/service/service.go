@@ -144,7 +144,7 @@ func (s *Service) ownerFor(ctx context.Context, tx crm.Tx, p *crm.Principal, req
 			return current, nil
 		}
 		if p.UserID == 0 {
-			return 0, &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"owner_id": "required"}}
+			return 0, crm.Invalid("owner_id", "required")
 		}
 		return p.UserID, nil
 	}
@@ -156,7 +156,7 @@ func (s *Service) ownerFor(ctx context.Context, tx crm.Tx, p *crm.Principal, req
 	}
 	u, err := tx.UserByID(ctx, *requested)
 	if err != nil || u.Disabled {
-		return 0, &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"owner_id": "unknown user"}}
+		return 0, crm.Invalid("owner_id", "unknown user")
 	}
 	return u.ID, nil
 }
@@ -168,7 +168,7 @@ func listQuery(entity, defaultSort string, o crm.ListOptions) (crm.ListQuery, er
 		q.Limit = crm.DefaultLimit
 	}
 	if q.Limit > crm.MaxLimit {
-		return q, &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"limit": "must be between 1 and 200"}}
+		return q, crm.Invalid("limit", "must be between 1 and 200")
 	}
 	sort := o.Sort
 	if sort == "" {
@@ -181,7 +181,7 @@ func listQuery(entity, defaultSort string, o crm.ListOptions) (crm.ListQuery, er
 		ok = ok || f == q.Sort
 	}
 	if !ok {
-		return q, &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"sort": "must be one of " + strings.Join(crm.SortFields[entity], ", ") + ", optionally prefixed by -"}}
+		return q, crm.Invalid("sort", "must be one of "+strings.Join(crm.SortFields[entity], ", ")+", optionally prefixed by -")
 	}
 	if o.Cursor != "" {
 		c, err := crm.DecodeCursor(o.Cursor, q.Sort)

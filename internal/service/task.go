@@ -101,7 +101,7 @@ func (s *Service) checkAssignee(ctx context.Context, tx crm.Tx, t *crm.Task, giv
 		if err != nil && crm.ErrorCode(err) != crm.ENOTFOUND {
 			return err
 		}
-		return &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{"assignee_id": "unknown user"}}
+		return crm.Invalid("assignee_id", "unknown user")
 	}
 	return nil
 }

@@ -160,8 +160,7 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context, p *crm.Principal
 func validPasskeyName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > maxPasskeyName || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return "", &crm.Error{Code: crm.EINVALID, Message: "validation failed",
-			Fields: map[string]string{"name": "1 to 100 characters, no control characters"}}
+		return "", crm.Invalid("name", "1 to 100 characters, no control characters")
 	}
 	return name, nil
 }

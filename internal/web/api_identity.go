@@ -142,7 +142,7 @@ func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request, p *crm.P
 	if in.TTL != nil {
 		d, err := time.ParseDuration(*in.TTL)
 		if err != nil {
-			return invalid("ttl", `must be a duration such as "24h" or "720h"`)
+			return crm.Invalid("ttl", `must be a duration such as "24h" or "720h"`)
 		}
 		ttl = d
 	}

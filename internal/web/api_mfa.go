@@ -24,7 +24,7 @@ type codeRequest struct {
 
 func (r codeRequest) value() (string, error) {
 	if r.Code == nil || *r.Code == "" {
-		return "", invalid("code", "required")
+		return "", crm.Invalid("code", "required")
 	}
 	return *r.Code, nil
 }

@@ -41,7 +41,7 @@ type passkeyList struct {
 
 func credentialOf(raw json.RawMessage) ([]byte, error) {
 	if len(raw) == 0 || raw[0] != '{' {
-		return nil, invalid("credential", "required: the PublicKeyCredential as JSON")
+		return nil, crm.Invalid("credential", "required: the PublicKeyCredential as JSON")
 	}
 	return raw, nil
 }
@@ -78,7 +78,7 @@ func (s *Server) apiFinishPasskeyRegistration(w http.ResponseWriter, r *http.Req
 		return err
 	}
 	if in.Name == nil {
-		return invalid("name", "required")
+		return crm.Invalid("name", "required")
 	}
 	cred, err := credentialOf(in.Credential)
 	if err != nil {
@@ -110,7 +110,7 @@ func (s *Server) apiRenamePasskey(w http.ResponseWriter, r *http.Request, p *crm
 		return err
 	}
 	if in.Name == nil {
-		return invalid("name", "required")
+		return crm.Invalid("name", "required")
 	}
 	k, err := s.svc.RenamePasskey(r.Context(), p, id, *in.Name)
 	if err != nil {

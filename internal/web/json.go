@@ -19,10 +19,6 @@ const (
 	maxJSONDepth = 32
 )
 
-func invalid(field, reason string) error {
-	return &crm.Error{Code: crm.EINVALID, Message: "validation failed", Fields: map[string]string{field: reason}}
-}
-
 // decodeJSON reads a JSON object into dst strictly: a size limit, valid
 // UTF-8, a depth limit, no duplicate keys (ASVS v5.0.0-1.5.3), no unknown
 // fields (mass assignment, v5.0.0-15.3.3), no trailing data. Type errors
@@ -65,13 +61,13 @@ func jsonError(err error) error {
 		if field == "" {
 			return crm.Errorf(crm.EINVALID, "request body must be a JSON object")
 		}
-		return invalid(field, "must be of type "+jsonType(te.Type.Kind().String()))
+		return crm.Invalid(field, "must be of type "+jsonType(te.Type.Kind().String()))
 	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return crm.Errorf(crm.EINVALID, "malformed JSON")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		// encoding/json has no typed error for this case.
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return invalid(name, "unknown field")
+		return crm.Invalid(name, "unknown field")
 	default:
 		// Errors from custom unmarshalers (time.Time, Nullable).
 		return crm.Errorf(crm.EINVALID, "malformed JSON value")
@@ -123,7 +119,7 @@ func checkStructure(body []byte) error {
 				// it: compare by the same folding.
 				folded := foldKey(k)
 				if top.keys[folded] {
-					return invalid(k, "duplicate key")
+					return crm.Invalid(k, "duplicate key")
 				}
 				top.keys[folded] = true
 				top.wantKey = false

@@ -99,7 +99,7 @@ func ifMatch(r *http.Request) (int64, error) {
 	h = strings.Trim(h, `"`)
 	n, err := strconv.ParseInt(strings.TrimPrefix(h, "v"), 10, 64)
 	if err != nil || n <= 0 {
-		return 0, invalid("If-Match", `must be an ETag from this API, e.g. "v3"`)
+		return 0, crm.Invalid("If-Match", `must be an ETag from this API, e.g. "v3"`)
 	}
 	return n, nil
 }
