@@ -64,8 +64,15 @@ func has(list []Action, a Action) bool {
 	return false
 }
 
-// Can reports whether p may perform a at all.
-func (Policy) Can(p *crm.Principal, a Action) bool {
+// Can reports whether p may perform a at all. It does not depend on the
+// configured visibility, which only decides which records (ReadScope,
+// WriteScope).
+func (Policy) Can(p *crm.Principal, a Action) bool { return Allowed(p, a) }
+
+// Allowed reports whether p may perform a at all: Policy.Can, for callers
+// that hold no Policy (the UI deciding which buttons to show; the service
+// checks every call again).
+func Allowed(p *crm.Principal, a Action) bool {
 	if p == nil {
 		return false
 	}

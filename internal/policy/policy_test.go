@@ -31,6 +31,10 @@ func TestCanMatrix(t *testing.T) {
 			if got, exp := pol.Can(p, a), w[i] != '-'; got != exp {
 				t.Errorf("session %s %s: got %v, want %v", role, a, got, exp)
 			}
+			// The UI's Allowed is the same rule, whatever the visibility.
+			if Allowed(p, a) != pol.Can(p, a) || (Policy{Visibility: PublicRead}).Can(p, a) != pol.Can(p, a) {
+				t.Errorf("session %s %s: Allowed and Can disagree", role, a)
+			}
 		}
 		for scope, tw := range tokenWant {
 			p := &crm.Principal{Kind: crm.KindToken, UserID: 1, Role: role, Scope: scope}

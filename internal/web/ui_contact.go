@@ -22,10 +22,6 @@ const (
 	timelinePerPage = 50
 )
 
-// uiPolicy answers which buttons to show. It decides nothing: the service
-// checks every call again.
-var uiPolicy policy.Policy
-
 // contactRow is one line of the contacts list.
 type contactRow struct {
 	*crm.Contact
@@ -102,7 +98,7 @@ func (s *Server) uiContacts(w http.ResponseWriter, r *http.Request, p *crm.Princ
 	if key, ok := contactNotices[q.str("notice")]; ok {
 		v.Notice = v.T(key)
 	}
-	pg := contactsPage{Q: q.str("q"), Tag: q.str("tag"), CanWrite: uiPolicy.Can(p, policy.WriteClients)}
+	pg := contactsPage{Q: q.str("q"), Tag: q.str("tag"), CanWrite: policy.Allowed(p, policy.WriteClients)}
 	pg.Filtered = pg.Q != "" || pg.Tag != ""
 	sort := q.str("sort")
 	current := sort
@@ -225,7 +221,7 @@ func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, p *crm.Pr
 	}
 	owners, companies := s.names(r, p, []*crm.Contact{c})
 	pg := contactPage{C: c, Name: displayName(c), Owner: owners[c.OwnerID], Timeline: tl.Items, Types: crm.ActivityTypes,
-		CanWrite: uiPolicy.Can(p, policy.WriteClients), CanDelete: uiPolicy.Can(p, policy.DeleteClients)}
+		CanWrite: policy.Allowed(p, policy.WriteClients), CanDelete: policy.Allowed(p, policy.DeleteClients)}
 	if c.CompanyID != nil {
 		pg.Company = companies[*c.CompanyID]
 	}
