@@ -28,7 +28,7 @@ type resource[T any, In any, F any] struct {
 // register adds the collection's routes to mux.
 func register[T any, In any, F any](s *Server, mux *router, res resource[T, In, F]) {
 	base := "/api/v1/" + res.name
-	mux.Handle("GET "+base, s.api(func(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	mux.Handle("GET "+base, s.apiQuery(func(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
 		q, err := parseQuery(r, append(res.filters, listParams...)...)
 		if err != nil {
 			return err

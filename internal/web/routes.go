@@ -62,7 +62,7 @@ func (s *Server) routes() http.Handler {
 		id: func(t *crm.Task) int64 { return t.ID }, version: func(t *crm.Task) int64 { return t.Version },
 	})
 
-	mux.Handle("GET /api/v1/contacts/{id}/timeline", s.api(s.apiTimeline))
+	mux.Handle("GET /api/v1/contacts/{id}/timeline", s.apiQuery(s.apiTimeline))
 	mux.Handle("GET /api/v1/contacts/{id}/consents", s.api(s.apiConsents))
 	mux.Handle("POST /api/v1/contacts/{id}/consents", s.api(s.apiRecordConsent))
 	mux.Handle("GET /api/v1/pipelines", s.api(s.apiPipelines))
