@@ -1,6 +1,6 @@
 // Package storetest is the contract suite of crm.Store. Every backend (the
-// sqlite package now, the postgres package later) runs the same Run from its
-// own tests, so that the service layer can rely on one behaviour:
+// sqlite and the postgres package) runs the same Run from its own tests, so
+// that the service layer can rely on one behaviour:
 //
 //   - missing or invisible records are ENOTFOUND, a taken unique value is
 //     ECONFLICT naming the field, a stale version is EPRECONDITION and
