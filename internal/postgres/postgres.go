@@ -152,7 +152,7 @@ func (db *DB) Close() error {
 // when it starts; fn gets no transaction around several statements, and
 // cannot write (the connections are read-only).
 func (db *DB) Read(ctx context.Context, fn func(crm.Tx) error) error {
-	return fn(&tx{q: db.reader, now: now()})
+	return fn(newTx(&tx{q: db.reader, now: now()}))
 }
 
 // Write runs fn in one READ COMMITTED transaction, committed if fn returns
@@ -171,7 +171,7 @@ func (db *DB) Write(ctx context.Context, fn func(crm.Tx) error) error {
 			_ = pgTx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	if err := fn(&tx{q: pgTx, write: true, now: now()}); err != nil {
+	if err := fn(newTx(&tx{q: pgTx, write: true, now: now()})); err != nil {
 		return err
 	}
 	done = true

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/sqlstore"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,6 +24,8 @@ type querier interface {
 // pgx prepares each statement once per connection and keeps it (its
 // statement cache), so the package needs no cache of its own.
 type tx struct {
+	sqlstore.Tx // the statements written once for both stores (conn.go)
+
 	q     querier
 	write bool // inside a Write: reads by key of unversioned rows lock them
 	now   time.Time

@@ -252,7 +252,7 @@ func (db *DB) Read(ctx context.Context, fn func(crm.Tx) error) error {
 		}
 	}
 	defer func() { <-db.readGate }()
-	return fn(&tx{pool: db.reader, stmts: db.rstmts, prepare: true, now: now()})
+	return fn(newTx(&tx{pool: db.reader, stmts: db.rstmts, prepare: true, now: now()}))
 }
 
 // now is the time a Tx is fixed at: UTC, whole microseconds, which is what

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/sqlstore"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -16,6 +17,8 @@ import (
 // tx implements crm.Tx over the read pool (sqlTx nil) or inside one writer
 // transaction.
 type tx struct {
+	sqlstore.Tx // the statements written once for both stores (conn.go)
+
 	pool    *sql.DB
 	sqlTx   *sql.Tx
 	stmts   *stmtCache

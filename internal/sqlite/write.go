@@ -94,7 +94,7 @@ func (db *DB) Write(ctx context.Context, fn func(crm.Tx) error) error {
 			return fmt.Errorf("sqlite: begin: %w", err)
 		}
 		g = &group{done: make(chan struct{})}
-		g.tx = &tx{pool: db.writer, sqlTx: sqlTx, stmts: db.wstmts}
+		g.tx = newTx(&tx{pool: db.writer, sqlTx: sqlTx, stmts: db.wstmts})
 		st.open = g
 	}
 	t := *g.tx

@@ -1,0 +1,121 @@
+// Package sqlstore holds the SQL of the stores written once, for both
+// backends (issue 10: "security logic once, persistence twice, but thin").
+// A statement is written with ? placeholders; the PostgreSQL store rebinds
+// them to $1, $2, … (Rebind), as Authelia's SQL provider does, and the
+// SQLite store prepares them as they are (Statements).
+//
+// Tx implements a part of crm.Tx over a Conn, the small interface each
+// store's transaction offers: run a statement, read rows, and the few
+// things that truly differ between the backends (the id of an inserted
+// row, a locking clause, the mapping of driver errors). Each store's tx
+// embeds a Tx, so the methods here are its methods. The package knows no
+// driver and opens nothing; what remains per backend (opening, pool and
+// pragma settings, Read and Write, SQLite's group commit and read turns,
+// migrations, and the statements not moved here yet) stays in
+// internal/sqlite and internal/postgres.
+package sqlstore
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Row is one result row of either driver.
+type Row interface{ Scan(dest ...any) error }
+
+// Rows is a result set of either driver.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// Conn is what a store's transaction offers the shared statements. Every
+// query is the text of a registered statement (Statement), with ?
+// placeholders.
+type Conn interface {
+	// Exec runs a statement and returns the number of rows it changed.
+	Exec(ctx context.Context, query string, args ...any) (int64, error)
+	// Insert runs an INSERT and returns the id of the new row.
+	Insert(ctx context.Context, query string, args ...any) (int64, error)
+	QueryRow(ctx context.Context, query string, args ...any) Row
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	// Lock returns the locking clause for a read by key of a row the
+	// caller will change, inside a write ("" where the backend serialises
+	// writes anyway, or outside a write).
+	Lock(clause string) string
+	// Bool is a boolean as the backend's columns take it (SQLite: 0 or 1).
+	// Both drivers scan either form into a bool.
+	Bool(b bool) any
+	// DBError maps a driver error to the crm error the Tx contract names;
+	// RowError does the same and makes "no row" ENOTFOUND of what.
+	DBError(err error, op, what, field string) error
+	RowError(err error, op, what string) error
+}
+
+// Tx is the part of crm.Tx written here, over C.
+type Tx struct{ C Conn }
+
+// Micros is a time as the columns keep it: unix microseconds.
+func Micros(t time.Time) int64 { return t.UnixMicro() }
+
+// FromMicros is the UTC time of a microseconds column.
+func FromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+// NullMicros is Micros of t, or NULL for nil.
+func NullMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// TimePtr is FromMicros of a nullable column, nil for NULL.
+func TimePtr(v *int64) *time.Time {
+	if v == nil {
+		return nil
+	}
+	t := FromMicros(*v)
+	return &t
+}
+
+var (
+	statements []string
+	rebound    sync.Map // query → its PostgreSQL form
+)
+
+// Statement registers a statement of this package and returns its text.
+func Statement(query string) string {
+	statements = append(statements, query)
+	return query
+}
+
+// Statements are every statement of this package, for the SQLite store to
+// prepare on its writer at start.
+func Statements() []string { return append([]string(nil), statements...) }
+
+// Rebind returns query with its ? placeholders numbered $1, $2, … for
+// PostgreSQL. The statements hold no ? inside string literals.
+func Rebind(query string) string {
+	if q, ok := rebound.Load(query); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	q := b.String()
+	rebound.Store(query, q)
+	return q
+}
