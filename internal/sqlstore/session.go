@@ -86,12 +86,12 @@ func (t Tx) SessionsByUser(ctx context.Context, userID int64) ([]*crm.Session, e
 
 // TouchSession sets a session's last-seen time. ENOTFOUND if it is gone.
 func (t Tx) TouchSession(ctx context.Context, id string, lastSeen time.Time) error {
-	return t.updateOne(ctx, "touch session", "session", sqlTouchSession, Micros(lastSeen), id)
+	return t.updateOne(ctx, "touch session", "session", "", sqlTouchSession, Micros(lastSeen), id)
 }
 
 // DeleteSession ends a session. ENOTFOUND if it is gone.
 func (t Tx) DeleteSession(ctx context.Context, id string) error {
-	return t.updateOne(ctx, "delete session", "session", sqlDeleteSession, id)
+	return t.updateOne(ctx, "delete session", "session", "", sqlDeleteSession, id)
 }
 
 // DeleteUserSessions ends all of a user's sessions but exceptID's ("" ends

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
 )
 
 // Row is one result row of either driver.
@@ -118,4 +120,16 @@ func Rebind(query string) string {
 	q := b.String()
 	rebound.Store(query, q)
 	return q
+}
+
+// updateOne runs an UPDATE (or DELETE) of one row by key: ENOTFOUND of
+// what when it changed none; field names the input of a unique value.
+func (t Tx) updateOne(ctx context.Context, op, what, field, query string, args ...any) error {
+	n, err := t.C.Exec(ctx, query, args...)
+	if err != nil {
+		return t.C.DBError(err, op, what, field)
+	} else if n == 0 {
+		return crm.NotFound(what)
+	}
+	return nil
 }

@@ -85,23 +85,11 @@ func (t Tx) Tokens(ctx context.Context, userID int64) ([]*crm.Token, error) {
 // TouchToken sets a token's last-used time and address. ENOTFOUND if
 // there is none.
 func (t Tx) TouchToken(ctx context.Context, id int64, lastUsed time.Time, ip string) error {
-	return t.updateOne(ctx, "touch token", "token", sqlTouchToken, Micros(lastUsed), ip, id)
+	return t.updateOne(ctx, "touch token", "token", "", sqlTouchToken, Micros(lastUsed), ip, id)
 }
 
 // RevokeToken marks a token revoked at the given time; a token revoked
 // before keeps its first revocation time. ENOTFOUND if there is none.
 func (t Tx) RevokeToken(ctx context.Context, id int64, at time.Time) error {
-	return t.updateOne(ctx, "revoke token", "token", sqlRevokeToken, Micros(at), id)
-}
-
-// updateOne runs an UPDATE of one row by key: ENOTFOUND of what when it
-// changed none.
-func (t Tx) updateOne(ctx context.Context, op, what, query string, args ...any) error {
-	n, err := t.C.Exec(ctx, query, args...)
-	if err != nil {
-		return t.C.DBError(err, op, what, "")
-	} else if n == 0 {
-		return crm.NotFound(what)
-	}
-	return nil
+	return t.updateOne(ctx, "revoke token", "token", "", sqlRevokeToken, Micros(at), id)
 }
