@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/custos-crm/custos/internal/sqlstore"
 )
@@ -37,6 +38,8 @@ func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Ro
 func (c conn) Lock(clause string) string { return c.t.lock(clause) }
 
 func (conn) Bool(b bool) any { return b }
+
+func (c conn) Now() time.Time { return c.t.now }
 
 func (conn) DBError(err error, op, what, field string) error { return dbError(err, op, what, field) }
 

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/custos-crm/custos/internal/sqlstore"
 )
@@ -47,6 +48,8 @@ func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Ro
 func (conn) Lock(string) string { return "" }
 
 func (conn) Bool(b bool) any { return boolInt(b) }
+
+func (c conn) Now() time.Time { return c.t.now }
 
 func (conn) DBError(err error, op, what, field string) error { return dbError(err, op, what, field) }
 

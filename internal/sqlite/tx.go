@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -230,4 +231,11 @@ func (t *tx) PurgeDeleted(ctx context.Context, before time.Time) (int64, error) 
 		total += n
 	}
 	return total, nil
+}
+
+// idList encodes ids as a JSON array for json_each, so that a list of any
+// length is one bound parameter.
+func idList(ids []int64) string {
+	b, _ := json.Marshal(ids)
+	return string(b)
 }

@@ -99,6 +99,7 @@ func (db *DB) Write(ctx context.Context, fn func(crm.Tx) error) error {
 	}
 	t := *g.tx
 	t.now = now()
+	newTx(&t) // the shared statements use this copy, with its time
 	// Every fn runs inside a savepoint, the first of a group too: its
 	// RELEASE is how an abort of the transaction under fn (which SQLite
 	// may do on an I/O error or a full disk) is noticed even when fn

@@ -50,6 +50,8 @@ type Conn interface {
 	// caller will change, inside a write ("" where the backend serialises
 	// writes anyway, or outside a write).
 	Lock(clause string) string
+	// Now is the time the transaction is fixed at.
+	Now() time.Time
 	// Bool is a boolean as the backend's columns take it (SQLite: 0 or 1).
 	// Both drivers scan either form into a bool.
 	Bool(b bool) any
