@@ -93,6 +93,11 @@ func testPasskeys(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	if use(a1.ID, 5, 3) || use(a1.ID, 4, 3) || use(a1.ID, 0, 3) {
 		t.Error("UsePasskey accepted a counter that did not grow")
 	}
+	// Counters are 32-bit unsigned: past 2^31 they still compare as
+	// numbers (no 32-bit signed parameter anywhere).
+	if !use(a2.ID, 3_000_000_000, 2) || use(a2.ID, 3_000_000_000, 3) || !use(a2.ID, 4_000_000_000, 2) {
+		t.Error("UsePasskey with counters past 2^31")
+	}
 	got = list(f.alice)
 	if got[0].SignCount != 5 || got[0].LastUsedAt == nil || !got[0].LastUsedAt.Equal(at(2)) {
 		t.Errorf("after use: count %d, last used %v", got[0].SignCount, got[0].LastUsedAt)
