@@ -39,6 +39,8 @@ func (c conn) Lock(clause string) string { return c.t.lock(clause) }
 
 func (conn) Bool(b bool) any { return b }
 
+func (c conn) Writing() bool { return c.t.write }
+
 func (c conn) Now() time.Time { return c.t.now }
 
 func (conn) DBError(err error, op, what, field string) error { return dbError(err, op, what, field) }

@@ -49,6 +49,8 @@ func (conn) Lock(string) string { return "" }
 
 func (conn) Bool(b bool) any { return boolInt(b) }
 
+func (c conn) Writing() bool { return c.t.sqlTx != nil }
+
 func (c conn) Now() time.Time { return c.t.now }
 
 func (conn) DBError(err error, op, what, field string) error { return dbError(err, op, what, field) }

@@ -50,6 +50,8 @@ type Conn interface {
 	// caller will change, inside a write ("" where the backend serialises
 	// writes anyway, or outside a write).
 	Lock(clause string) string
+	// Writing reports whether the statements run inside a write.
+	Writing() bool
 	// Now is the time the transaction is fixed at.
 	Now() time.Time
 	// Bool is a boolean as the backend's columns take it (SQLite: 0 or 1).
@@ -134,4 +136,10 @@ func (t Tx) updateOne(ctx context.Context, op, what, field, query string, args .
 		return crm.NotFound(what)
 	}
 	return nil
+}
+
+// changed runs an UPDATE or DELETE and reports whether it changed a row.
+func (t Tx) changed(ctx context.Context, query string, args ...any) (bool, error) {
+	n, err := t.C.Exec(ctx, query, args...)
+	return n > 0, err
 }
