@@ -106,6 +106,25 @@ func TestFindUserTokens(t *testing.T) {
 	wantCode(t, err, crm.EFORBIDDEN)
 	_, err = f.svc.FindUserTokens(ctx, admin, 1<<40)
 	wantCode(t, err, crm.ENOTFOUND)
+	// Alice cannot revoke Bob's token (it does not exist for her); the
+	// administrator can, and the event names Bob as the owner and the
+	// administrator as the actor.
+	wantCode(t, f.svc.RevokeToken(ctx, alice, tok.Token.ID), crm.ENOTFOUND)
+	if err := f.svc.RevokeToken(ctx, admin, tok.Token.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AuthenticateToken(ctx, tok.Secret, "2001:db8::42"); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Errorf("the revoked token: %v", err)
+	}
+	found := false
+	f.events.mu.Lock()
+	for _, ev := range f.events.list {
+		found = found || (ev.Type == "token.revoke" && ev.UserID == bob && ev.ActorID == admin.UserID)
+	}
+	f.events.mu.Unlock()
+	if !found {
+		t.Error("no token.revoke event naming bob as owner and the administrator as actor")
+	}
 	f.clock.Advance(service.DefaultStepUpWindow + time.Second)
 	admin = f.principal(t, adminSecret, "192.0.2.1")
 	_, err = f.svc.FindUserTokens(ctx, admin, bob)

@@ -416,6 +416,7 @@ func (s *Service) RevokeToken(ctx context.Context, p *crm.Principal, id int64) e
 	if err := s.require(p, policy.ManageTokens); err != nil {
 		return err
 	}
+	var owner int64
 	err := s.store.Write(ctx, func(tx crm.Tx) error {
 		t, err := tx.TokenByID(ctx, id)
 		if err != nil {
@@ -424,10 +425,13 @@ func (s *Service) RevokeToken(ctx context.Context, p *crm.Principal, id int64) e
 		if t.UserID != p.UserID && !s.pol.Can(p, policy.ManageUsers) {
 			return crm.NotFound("token")
 		}
+		owner = t.UserID
 		return tx.RevokeToken(ctx, id, tx.Now())
 	})
 	if err == nil {
-		s.events.Emit(ctx, Event{Type: "token.revoke", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: "token " + itoa(int(id))})
+		// The event names the token's owner and, as actor, who revoked it
+		// (an administrator revoking another user's token, INC-2).
+		s.events.Emit(ctx, Event{Type: "token.revoke", UserID: owner, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: "token " + itoa(int(id))})
 	}
 	return err
 }
