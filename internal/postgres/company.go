@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"github.com/custos-crm/custos/internal/sqlstore"
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -38,11 +39,11 @@ func scanCompany(sc scanner, extra ...any) (*crm.Company, error) {
 		return nil, err
 	}
 	var err error
-	if c.Tags, err = decodeTags(tags); err != nil {
+	if c.Tags, err = sqlstore.DecodeTags(tags); err != nil {
 		return nil, err
 	}
-	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
-	c.DeletedAt = timePtr(deletedAt)
+	c.CreatedAt, c.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
+	c.DeletedAt = sqlstore.TimePtr(deletedAt)
 	return &c, nil
 }
 
@@ -77,7 +78,7 @@ func (t *tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q 
 	eqText(&w, "name_lc", strings.ToLower(f.Name))
 	eqText(&w, "domain_lc", strings.ToLower(f.Domain))
 	eqInt(&w, "owner_id", f.OwnerID)
-	tagFilter(&w, tagCompany, f.Tag)
+	tagFilter(&w, sqlstore.TagCompany, f.Tag)
 	if q := searchText(f.Q); q != "" {
 		var o anyOf
 		o.or(prefix(&w, "name_lc", q))
@@ -93,17 +94,17 @@ func (t *tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q 
 
 func companyArgs(c *crm.Company) []any {
 	return []any{c.Name, strings.ToLower(c.Name), c.Domain, strings.ToLower(c.Domain), c.Industry,
-		c.Phone, c.Address, c.Notes, encodeTags(c.Tags), c.OwnerID, c.Version}
+		c.Phone, c.Address, c.Notes, sqlstore.EncodeTags(c.Tags), c.OwnerID, c.Version}
 }
 
 // InsertCompany stores a new company and sets c.ID.
 func (t *tx) InsertCompany(ctx context.Context, c *crm.Company) error {
-	args := append(companyArgs(c), micros(c.CreatedAt), micros(c.UpdatedAt), nullMicros(c.DeletedAt))
+	args := append(companyArgs(c), sqlstore.Micros(c.CreatedAt), sqlstore.Micros(c.UpdatedAt), sqlstore.NullMicros(c.DeletedAt))
 	id, err := t.insert(ctx, sqlInsertCompany, args...)
 	if err != nil {
 		return dbError(err, "insert company", "company", "")
 	}
-	if err := t.setTags(ctx, tagCompany, id, c.Tags, false); err != nil {
+	if err := t.setTags(ctx, sqlstore.TagCompany, id, c.Tags, false); err != nil {
 		return err
 	}
 	c.ID = id
@@ -113,13 +114,13 @@ func (t *tx) InsertCompany(ctx context.Context, c *crm.Company) error {
 // UpdateCompany stores c if the stored version is c.Version-1; EPRECONDITION
 // otherwise.
 func (t *tx) UpdateCompany(ctx context.Context, c *crm.Company) error {
-	args := append(companyArgs(c), micros(c.UpdatedAt), nullMicros(c.DeletedAt), c.ID, c.Version-1)
+	args := append(companyArgs(c), sqlstore.Micros(c.UpdatedAt), sqlstore.NullMicros(c.DeletedAt), c.ID, c.Version-1)
 	ok, err := t.update(ctx, sqlUpdateCompany, args...)
 	if err != nil {
 		return dbError(err, "update company", "company", "")
 	}
 	if !ok {
-		return stale("company")
+		return sqlstore.Stale("company")
 	}
-	return t.setTags(ctx, tagCompany, c.ID, c.Tags, true)
+	return t.setTags(ctx, sqlstore.TagCompany, c.ID, c.Tags, true)
 }

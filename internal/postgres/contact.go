@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"github.com/custos-crm/custos/internal/sqlstore"
 	"strings"
 	"unicode/utf8"
 
@@ -45,12 +46,12 @@ func scanContact(sc scanner, extra ...any) (*crm.Contact, error) {
 		return nil, err
 	}
 	var err error
-	if c.Tags, err = decodeTags(tags); err != nil {
+	if c.Tags, err = sqlstore.DecodeTags(tags); err != nil {
 		return nil, err
 	}
 	c.CompanyID = companyID
-	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
-	c.DeletedAt = timePtr(deletedAt)
+	c.CreatedAt, c.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
+	c.DeletedAt = sqlstore.TimePtr(deletedAt)
 	return &c, nil
 }
 
@@ -83,7 +84,7 @@ func (t *tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q c
 	eqText(&w, "phone", f.Phone)
 	eqInt(&w, "company_id", f.CompanyID)
 	eqInt(&w, "owner_id", f.OwnerID)
-	tagFilter(&w, tagContact, f.Tag)
+	tagFilter(&w, sqlstore.TagContact, f.Tag)
 	if text := searchText(f.Q); text != "" {
 		if !s.All {
 			ownerSearch(&w, text, s.OwnerID, f, q)
@@ -204,19 +205,19 @@ func ownerSearch(w *where, q string, owner int64, f crm.ContactFilter, lq crm.Li
 
 func contactArgs(c *crm.Contact) []any {
 	return []any{c.FirstName, c.LastName, strings.ToLower(c.FirstName), strings.ToLower(c.LastName),
-		c.Email, c.Phone, nullID(c.CompanyID), c.Title, c.Address, c.Birthday, c.Notes,
-		encodeTags(c.Tags), c.Preferences.Channel, c.Preferences.Language,
+		c.Email, c.Phone, sqlstore.NullID(c.CompanyID), c.Title, c.Address, c.Birthday, c.Notes,
+		sqlstore.EncodeTags(c.Tags), c.Preferences.Channel, c.Preferences.Language,
 		c.Preferences.DoNotContact, c.OwnerID, c.Version}
 }
 
 // InsertContact stores a new contact and sets c.ID.
 func (t *tx) InsertContact(ctx context.Context, c *crm.Contact) error {
-	args := append(contactArgs(c), micros(c.CreatedAt), micros(c.UpdatedAt), nullMicros(c.DeletedAt))
+	args := append(contactArgs(c), sqlstore.Micros(c.CreatedAt), sqlstore.Micros(c.UpdatedAt), sqlstore.NullMicros(c.DeletedAt))
 	id, err := t.insert(ctx, sqlInsertContact, args...)
 	if err != nil {
 		return dbError(err, "insert contact", "contact", "")
 	}
-	if err := t.setTags(ctx, tagContact, id, c.Tags, false); err != nil {
+	if err := t.setTags(ctx, sqlstore.TagContact, id, c.Tags, false); err != nil {
 		return err
 	}
 	c.ID = id
@@ -226,15 +227,15 @@ func (t *tx) InsertContact(ctx context.Context, c *crm.Contact) error {
 // UpdateContact stores c if the stored version is c.Version-1; EPRECONDITION
 // otherwise. Soft delete and restore are updates of DeletedAt.
 func (t *tx) UpdateContact(ctx context.Context, c *crm.Contact) error {
-	args := append(contactArgs(c), micros(c.UpdatedAt), nullMicros(c.DeletedAt), c.ID, c.Version-1)
+	args := append(contactArgs(c), sqlstore.Micros(c.UpdatedAt), sqlstore.NullMicros(c.DeletedAt), c.ID, c.Version-1)
 	ok, err := t.update(ctx, sqlUpdateContact, args...)
 	if err != nil {
 		return dbError(err, "update contact", "contact", "")
 	}
 	if !ok {
-		return stale("contact")
+		return sqlstore.Stale("contact")
 	}
-	return t.setTags(ctx, tagContact, c.ID, c.Tags, true)
+	return t.setTags(ctx, sqlstore.TagContact, c.ID, c.Tags, true)
 }
 
 const consentCols = `id, contact_id, purpose, granted, source, recorded_by, recorded_at`
@@ -261,7 +262,7 @@ func (t *tx) ConsentsByContact(ctx context.Context, contactID int64) ([]*crm.Con
 		if err := rows.Scan(&c.ID, &c.ContactID, &c.Purpose, &c.Granted, &c.Source, &c.RecordedBy, &at); err != nil {
 			return nil, rowError(err, "scan consent", "consent")
 		}
-		c.RecordedAt = fromMicros(at)
+		c.RecordedAt = sqlstore.FromMicros(at)
 		list = append(list, &c)
 	}
 	if err := rows.Err(); err != nil {
@@ -274,7 +275,7 @@ func (t *tx) ConsentsByContact(ctx context.Context, contactID int64) ([]*crm.Con
 // updated (a trigger refuses it).
 func (t *tx) InsertConsent(ctx context.Context, c *crm.Consent) error {
 	id, err := t.insert(ctx, sqlInsertConsent, c.ContactID, c.Purpose, c.Granted,
-		c.Source, c.RecordedBy, micros(c.RecordedAt))
+		c.Source, c.RecordedBy, sqlstore.Micros(c.RecordedAt))
 	if err != nil {
 		return dbError(err, "insert consent", "consent", "")
 	}

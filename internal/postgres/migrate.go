@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"github.com/custos-crm/custos/internal/sqlstore"
 
 	"github.com/jackc/pgx/v5"
 
@@ -124,7 +125,7 @@ func (db *DB) migrate(ctx context.Context, m migration) error {
 	if _, err := tx.Exec(ctx, m.SQL); err != nil {
 		return fmt.Errorf("postgres: migrate %s: %w", m.Name, err)
 	}
-	if _, err := tx.Exec(ctx, sqlRecordMigration, m.Version, micros(now())); err != nil {
+	if _, err := tx.Exec(ctx, sqlRecordMigration, m.Version, sqlstore.Micros(now())); err != nil {
 		return fmt.Errorf("postgres: migrate %s: %w", m.Name, err)
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"github.com/custos-crm/custos/internal/sqlstore"
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -39,13 +40,13 @@ func scanTask(sc scanner, extra ...any) (*crm.Task, error) {
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
-	t.DueAt = timePtr(dueAt)
+	t.DueAt = sqlstore.TimePtr(dueAt)
 	if assigneeID != nil {
 		t.AssigneeID = *assigneeID
 	}
 	t.ContactID, t.CompanyID, t.DealID = contactID, companyID, dealID
-	t.CreatedAt, t.UpdatedAt = fromMicros(created), fromMicros(updated)
-	t.DeletedAt = timePtr(deletedAt)
+	t.CreatedAt, t.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
+	t.DeletedAt = sqlstore.TimePtr(deletedAt)
 	return &t, nil
 }
 
@@ -91,14 +92,14 @@ func (t *tx) Tasks(ctx context.Context, s crm.Scope, f crm.TaskFilter, q crm.Lis
 }
 
 func taskArgs(t *crm.Task) []any {
-	return []any{t.Title, strings.ToLower(t.Title), t.Description, nullMicros(t.DueAt), t.Status,
-		nullZero(t.AssigneeID), nullID(t.ContactID), nullID(t.CompanyID), nullID(t.DealID),
+	return []any{t.Title, strings.ToLower(t.Title), t.Description, sqlstore.NullMicros(t.DueAt), t.Status,
+		sqlstore.NullZero(t.AssigneeID), sqlstore.NullID(t.ContactID), sqlstore.NullID(t.CompanyID), sqlstore.NullID(t.DealID),
 		t.OwnerID, t.Version}
 }
 
 // InsertTask stores a new task and sets task.ID.
 func (t *tx) InsertTask(ctx context.Context, task *crm.Task) error {
-	args := append(taskArgs(task), micros(task.CreatedAt), micros(task.UpdatedAt), nullMicros(task.DeletedAt))
+	args := append(taskArgs(task), sqlstore.Micros(task.CreatedAt), sqlstore.Micros(task.UpdatedAt), sqlstore.NullMicros(task.DeletedAt))
 	id, err := t.insert(ctx, sqlInsertTask, args...)
 	if err != nil {
 		return dbError(err, "insert task", "task", "")
@@ -110,13 +111,13 @@ func (t *tx) InsertTask(ctx context.Context, task *crm.Task) error {
 // UpdateTask stores task if the stored version is task.Version-1;
 // EPRECONDITION otherwise.
 func (t *tx) UpdateTask(ctx context.Context, task *crm.Task) error {
-	args := append(taskArgs(task), micros(task.UpdatedAt), nullMicros(task.DeletedAt), task.ID, task.Version-1)
+	args := append(taskArgs(task), sqlstore.Micros(task.UpdatedAt), sqlstore.NullMicros(task.DeletedAt), task.ID, task.Version-1)
 	ok, err := t.update(ctx, sqlUpdateTask, args...)
 	if err != nil {
 		return dbError(err, "update task", "task", "")
 	}
 	if !ok {
-		return stale("task")
+		return sqlstore.Stale("task")
 	}
 	return nil
 }

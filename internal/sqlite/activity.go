@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"github.com/custos-crm/custos/internal/sqlstore"
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -37,9 +38,9 @@ func scanActivity(sc scanner, extra ...any) (*crm.Activity, error) {
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
-	a.OccurredAt = fromMicros(occurred)
+	a.OccurredAt = sqlstore.FromMicros(occurred)
 	a.ContactID, a.CompanyID, a.DealID = idPtr(contactID), idPtr(companyID), idPtr(dealID)
-	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
+	a.CreatedAt, a.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
 	a.DeletedAt = timePtr(deletedAt)
 	return &a, nil
 }
@@ -86,13 +87,13 @@ func (t *tx) Activities(ctx context.Context, s crm.Scope, f crm.ActivityFilter, 
 }
 
 func activityArgs(a *crm.Activity) []any {
-	return []any{a.Type, a.Subject, strings.ToLower(a.Subject), a.Body, micros(a.OccurredAt),
-		a.DurationMin, nullID(a.ContactID), nullID(a.CompanyID), nullID(a.DealID), a.OwnerID, a.Version}
+	return []any{a.Type, a.Subject, strings.ToLower(a.Subject), a.Body, sqlstore.Micros(a.OccurredAt),
+		a.DurationMin, sqlstore.NullID(a.ContactID), sqlstore.NullID(a.CompanyID), sqlstore.NullID(a.DealID), a.OwnerID, a.Version}
 }
 
 // InsertActivity stores a new activity and sets a.ID.
 func (t *tx) InsertActivity(ctx context.Context, a *crm.Activity) error {
-	args := append(activityArgs(a), micros(a.CreatedAt), micros(a.UpdatedAt), nullMicros(a.DeletedAt))
+	args := append(activityArgs(a), sqlstore.Micros(a.CreatedAt), sqlstore.Micros(a.UpdatedAt), sqlstore.NullMicros(a.DeletedAt))
 	id, err := t.insert(ctx, sqlInsertActivity, args...)
 	if err != nil {
 		return dbError(err, "insert activity", "activity", "")
@@ -104,13 +105,13 @@ func (t *tx) InsertActivity(ctx context.Context, a *crm.Activity) error {
 // UpdateActivity stores a if the stored version is a.Version-1;
 // EPRECONDITION otherwise.
 func (t *tx) UpdateActivity(ctx context.Context, a *crm.Activity) error {
-	args := append(activityArgs(a), micros(a.UpdatedAt), nullMicros(a.DeletedAt), a.ID, a.Version-1)
+	args := append(activityArgs(a), sqlstore.Micros(a.UpdatedAt), sqlstore.NullMicros(a.DeletedAt), a.ID, a.Version-1)
 	ok, err := t.update(ctx, sqlUpdateActivity, args...)
 	if err != nil {
 		return dbError(err, "update activity", "activity", "")
 	}
 	if !ok {
-		return stale("activity")
+		return sqlstore.Stale("activity")
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"github.com/custos-crm/custos/internal/sqlstore"
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -40,11 +41,11 @@ func scanContact(sc scanner, extra ...any) (*crm.Contact, error) {
 		return nil, err
 	}
 	var err error
-	if c.Tags, err = decodeTags(tags); err != nil {
+	if c.Tags, err = sqlstore.DecodeTags(tags); err != nil {
 		return nil, err
 	}
 	c.CompanyID = idPtr(companyID)
-	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	c.CreatedAt, c.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
 	c.DeletedAt = timePtr(deletedAt)
 	return &c, nil
 }
@@ -77,7 +78,7 @@ func (t *tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q c
 	eqText(&w, "phone", f.Phone)
 	eqInt(&w, "company_id", f.CompanyID)
 	eqInt(&w, "owner_id", f.OwnerID)
-	tagFilter(&w, tagContact, f.Tag)
+	tagFilter(&w, sqlstore.TagContact, f.Tag)
 	if text := searchText(f.Q); text != "" {
 		if !s.All {
 			ownerSearch(&w, text, s.OwnerID, f, q)
@@ -225,19 +226,19 @@ func ownerSearch(w *where, q string, owner int64, f crm.ContactFilter, lq crm.Li
 
 func contactArgs(c *crm.Contact) []any {
 	return []any{c.FirstName, c.LastName, strings.ToLower(c.FirstName), strings.ToLower(c.LastName),
-		c.Email, c.Phone, nullID(c.CompanyID), c.Title, c.Address, c.Birthday, c.Notes,
-		encodeTags(c.Tags), c.Preferences.Channel, c.Preferences.Language,
+		c.Email, c.Phone, sqlstore.NullID(c.CompanyID), c.Title, c.Address, c.Birthday, c.Notes,
+		sqlstore.EncodeTags(c.Tags), c.Preferences.Channel, c.Preferences.Language,
 		boolInt(c.Preferences.DoNotContact), c.OwnerID, c.Version}
 }
 
 // InsertContact stores a new contact and sets c.ID.
 func (t *tx) InsertContact(ctx context.Context, c *crm.Contact) error {
-	args := append(contactArgs(c), micros(c.CreatedAt), micros(c.UpdatedAt), nullMicros(c.DeletedAt))
+	args := append(contactArgs(c), sqlstore.Micros(c.CreatedAt), sqlstore.Micros(c.UpdatedAt), sqlstore.NullMicros(c.DeletedAt))
 	id, err := t.insert(ctx, sqlInsertContact, args...)
 	if err != nil {
 		return dbError(err, "insert contact", "contact", "")
 	}
-	if err := t.setTags(ctx, tagContact, id, c.Tags, false); err != nil {
+	if err := t.setTags(ctx, sqlstore.TagContact, id, c.Tags, false); err != nil {
 		return err
 	}
 	c.ID = id
@@ -261,7 +262,7 @@ func (t *tx) UpdateContact(ctx context.Context, c *crm.Contact) error {
 	)
 	err := t.queryRow(ctx, sqlContactIndexed, c.ID).Scan(&first, &last, &email, &phone, &company, &owner, &deleted, &tags, &version)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && version != c.Version-1) {
-		return stale("contact")
+		return sqlstore.Stale("contact")
 	} else if err != nil {
 		return dbError(err, "update contact", "contact", "")
 	}
@@ -281,21 +282,21 @@ func (t *tx) UpdateContact(ctx context.Context, c *crm.Contact) error {
 	if owner != c.OwnerID {
 		mask |= chgOwner
 	}
-	if deleted.Valid != (c.DeletedAt != nil) || (deleted.Valid && deleted.Int64 != micros(*c.DeletedAt)) {
+	if deleted.Valid != (c.DeletedAt != nil) || (deleted.Valid && deleted.Int64 != sqlstore.Micros(*c.DeletedAt)) {
 		mask |= chgDeleted
 	}
-	newTags := encodeTags(c.Tags)
+	newTags := sqlstore.EncodeTags(c.Tags)
 	ok, err := t.update(ctx, sqlUpdateContact[mask], contactUpdateArgs(c, newTags, mask)...)
 	if err != nil {
 		return dbError(err, "update contact", "contact", "")
 	}
 	if !ok {
-		return stale("contact")
+		return sqlstore.Stale("contact")
 	}
 	if newTags == tags {
 		return nil
 	}
-	return t.setTags(ctx, tagContact, c.ID, c.Tags, true)
+	return t.setTags(ctx, sqlstore.TagContact, c.ID, c.Tags, true)
 }
 
 // The groups of indexed contact columns UpdateContact sets only when they
@@ -338,7 +339,7 @@ func contactUpdateSet(c *crm.Contact, tags string, mask int, set func(col string
 	set("pref_language", c.Preferences.Language)
 	set("do_not_contact", boolInt(c.Preferences.DoNotContact))
 	set("version", c.Version)
-	set("updated_at", micros(c.UpdatedAt))
+	set("updated_at", sqlstore.Micros(c.UpdatedAt))
 	if mask&chgNames != 0 {
 		set("first_name", c.FirstName)
 		set("last_name", c.LastName)
@@ -352,13 +353,13 @@ func contactUpdateSet(c *crm.Contact, tags string, mask int, set func(col string
 		set("phone", c.Phone)
 	}
 	if mask&chgCompany != 0 {
-		set("company_id", nullID(c.CompanyID))
+		set("company_id", sqlstore.NullID(c.CompanyID))
 	}
 	if mask&chgOwner != 0 {
 		set("owner_id", c.OwnerID)
 	}
 	if mask&chgDeleted != 0 {
-		set("deleted_at", nullMicros(c.DeletedAt))
+		set("deleted_at", sqlstore.NullMicros(c.DeletedAt))
 	}
 }
 
@@ -393,7 +394,7 @@ func (t *tx) ConsentsByContact(ctx context.Context, contactID int64) ([]*crm.Con
 		if err := rows.Scan(&c.ID, &c.ContactID, &c.Purpose, &c.Granted, &c.Source, &c.RecordedBy, &at); err != nil {
 			return nil, rowError(err, "scan consent", "consent")
 		}
-		c.RecordedAt = fromMicros(at)
+		c.RecordedAt = sqlstore.FromMicros(at)
 		list = append(list, &c)
 	}
 	if err := rows.Err(); err != nil {
@@ -406,7 +407,7 @@ func (t *tx) ConsentsByContact(ctx context.Context, contactID int64) ([]*crm.Con
 // updated (a trigger refuses it).
 func (t *tx) InsertConsent(ctx context.Context, c *crm.Consent) error {
 	id, err := t.insert(ctx, sqlInsertConsent, c.ContactID, c.Purpose, boolInt(c.Granted),
-		c.Source, c.RecordedBy, micros(c.RecordedAt))
+		c.Source, c.RecordedBy, sqlstore.Micros(c.RecordedAt))
 	if err != nil {
 		return dbError(err, "insert consent", "consent", "")
 	}

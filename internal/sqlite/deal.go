@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"github.com/custos-crm/custos/internal/sqlstore"
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -43,12 +44,12 @@ func scanDeal(sc scanner, extra ...any) (*crm.Deal, error) {
 		return nil, err
 	}
 	var err error
-	if d.Tags, err = decodeTags(tags); err != nil {
+	if d.Tags, err = sqlstore.DecodeTags(tags); err != nil {
 		return nil, err
 	}
 	d.ExpectedClose = expectedClose.String
 	d.ContactID, d.CompanyID = idPtr(contactID), idPtr(companyID)
-	d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
+	d.CreatedAt, d.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
 	d.DeletedAt = timePtr(deletedAt)
 	return &d, nil
 }
@@ -83,7 +84,7 @@ func (t *tx) Deals(ctx context.Context, s crm.Scope, f crm.DealFilter, q crm.Lis
 	eqInt(&w, "contact_id", f.ContactID)
 	eqInt(&w, "company_id", f.CompanyID)
 	eqInt(&w, "owner_id", f.OwnerID)
-	tagFilter(&w, tagDeal, f.Tag)
+	tagFilter(&w, sqlstore.TagDeal, f.Tag)
 	if q := searchText(f.Q); q != "" {
 		cond, args := prefix("title_lc", q)
 		w.and(cond, args...)
@@ -97,20 +98,20 @@ func (t *tx) Deals(ctx context.Context, s crm.Scope, f crm.DealFilter, q crm.Lis
 
 func dealArgs(d *crm.Deal) []any {
 	return []any{d.Title, strings.ToLower(d.Title), d.PipelineID, d.StageID, d.AmountMinor,
-		d.Currency, nullText(d.ExpectedClose), nullID(d.ContactID), nullID(d.CompanyID),
-		d.Notes, encodeTags(d.Tags), d.OwnerID, d.Version}
+		d.Currency, sqlstore.NullText(d.ExpectedClose), sqlstore.NullID(d.ContactID), sqlstore.NullID(d.CompanyID),
+		d.Notes, sqlstore.EncodeTags(d.Tags), d.OwnerID, d.Version}
 }
 
 // InsertDeal stores a new deal and sets d.ID. It stores AmountMinor, which
 // the service fills; Amount is not read. A stage of another pipeline is
 // EINVALID.
 func (t *tx) InsertDeal(ctx context.Context, d *crm.Deal) error {
-	args := append(dealArgs(d), micros(d.CreatedAt), micros(d.UpdatedAt), nullMicros(d.DeletedAt))
+	args := append(dealArgs(d), sqlstore.Micros(d.CreatedAt), sqlstore.Micros(d.UpdatedAt), sqlstore.NullMicros(d.DeletedAt))
 	id, err := t.insert(ctx, sqlInsertDeal, args...)
 	if err != nil {
 		return dbError(err, "insert deal", "deal", "")
 	}
-	if err := t.setTags(ctx, tagDeal, id, d.Tags, false); err != nil {
+	if err := t.setTags(ctx, sqlstore.TagDeal, id, d.Tags, false); err != nil {
 		return err
 	}
 	d.ID = id
@@ -120,15 +121,15 @@ func (t *tx) InsertDeal(ctx context.Context, d *crm.Deal) error {
 // UpdateDeal stores d if the stored version is d.Version-1; EPRECONDITION
 // otherwise.
 func (t *tx) UpdateDeal(ctx context.Context, d *crm.Deal) error {
-	args := append(dealArgs(d), micros(d.UpdatedAt), nullMicros(d.DeletedAt), d.ID, d.Version-1)
+	args := append(dealArgs(d), sqlstore.Micros(d.UpdatedAt), sqlstore.NullMicros(d.DeletedAt), d.ID, d.Version-1)
 	ok, err := t.update(ctx, sqlUpdateDeal, args...)
 	if err != nil {
 		return dbError(err, "update deal", "deal", "")
 	}
 	if !ok {
-		return stale("deal")
+		return sqlstore.Stale("deal")
 	}
-	return t.setTags(ctx, tagDeal, d.ID, d.Tags, true)
+	return t.setTags(ctx, sqlstore.TagDeal, d.ID, d.Tags, true)
 }
 
 var (

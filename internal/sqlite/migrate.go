@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
+	"github.com/custos-crm/custos/internal/sqlstore"
 
 	"github.com/custos-crm/custos/internal/schema"
 )
@@ -110,7 +111,7 @@ func (db *DB) migrate(ctx context.Context, m migration) error {
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 	}
-	if _, err := tx.ExecContext(ctx, sqlRecordMigration, m.Version, micros(now())); err != nil {
+	if _, err := tx.ExecContext(ctx, sqlRecordMigration, m.Version, sqlstore.Micros(now())); err != nil {
 		return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 	}
 	if err := tx.Commit(); err != nil {

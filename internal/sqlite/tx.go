@@ -137,44 +137,12 @@ func rowError(err error, op, what string) error {
 	return fmt.Errorf("sqlite: %s: %w", op, err)
 }
 
-// stale is the error of an update whose expected version is not stored.
-func stale(what string) error {
-	return &crm.Error{Code: crm.EPRECONDITION, Message: what + " was changed by someone else; reload and try again"}
-}
-
-// micros and the functions below convert between Go values and columns.
-func micros(t time.Time) int64 { return t.UnixMicro() }
-
-func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
-
-func nullMicros(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return t.UnixMicro()
-}
-
 func timePtr(v sql.NullInt64) *time.Time {
 	if !v.Valid {
 		return nil
 	}
-	t := fromMicros(v.Int64)
+	t := sqlstore.FromMicros(v.Int64)
 	return &t
-}
-
-func nullID(id *int64) any {
-	if id == nil {
-		return nil
-	}
-	return *id
-}
-
-// nullZero stores 0 as NULL, for references where 0 means none.
-func nullZero(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
 
 func idPtr(v sql.NullInt64) *int64 {
@@ -183,13 +151,6 @@ func idPtr(v sql.NullInt64) *int64 {
 	}
 	id := v.Int64
 	return &id
-}
-
-func nullText(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 func boolInt(b bool) int64 {
@@ -201,37 +162,6 @@ func boolInt(b bool) int64 {
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
-
-// sqlPurge removes soft-deleted records, children first: activities and
-// tasks refer to deals, contacts and companies; deals to contacts and
-// companies; contacts to companies. Live records that refer to a purged one
-// lose the reference (ON DELETE SET NULL); a purged contact's consents go
-// with it (ON DELETE CASCADE), and triggers drop the tag rows.
-var sqlPurge = []struct{ what, query string }{
-	{"activities", static(`DELETE FROM activities WHERE deleted_at IS NOT NULL AND deleted_at < ?`)},
-	{"tasks", static(`DELETE FROM tasks WHERE deleted_at IS NOT NULL AND deleted_at < ?`)},
-	{"deals", static(`DELETE FROM deals WHERE deleted_at IS NOT NULL AND deleted_at < ?`)},
-	{"contacts", static(`DELETE FROM contacts WHERE deleted_at IS NOT NULL AND deleted_at < ?`)},
-	{"companies", static(`DELETE FROM companies WHERE deleted_at IS NOT NULL AND deleted_at < ?`)},
-}
-
-// PurgeDeleted hard-deletes the records soft-deleted before the given time
-// and returns how many it removed (consents and tags not counted).
-func (t *tx) PurgeDeleted(ctx context.Context, before time.Time) (int64, error) {
-	var total int64
-	for _, p := range sqlPurge {
-		res, err := t.exec(ctx, p.query, micros(before))
-		if err != nil {
-			return total, dbError(err, "purge "+p.what, p.what, "")
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, dbError(err, "purge "+p.what, p.what, "")
-		}
-		total += n
-	}
-	return total, nil
-}
 
 // idList encodes ids as a JSON array for json_each, so that a list of any
 // length is one bound parameter.

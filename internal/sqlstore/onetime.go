@@ -56,14 +56,6 @@ func scanOneTime(sc Row) (*crm.OneTimeToken, error) {
 	return &o, nil
 }
 
-// NullZero is id, or NULL for 0 (no such record).
-func NullZero(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
 // InsertOneTimeToken stores a new one-time token and sets o.ID.
 func (t Tx) InsertOneTimeToken(ctx context.Context, o *crm.OneTimeToken) error {
 	id, err := t.C.Insert(ctx, sqlInsertOneTime, string(o.Purpose), NullZero(o.UserID), o.Email, string(o.Role),

@@ -80,6 +80,30 @@ func NullMicros(t *time.Time) any {
 	return t.UnixMicro()
 }
 
+// NullZero is id, or NULL for 0 (no such record).
+func NullZero(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// NullID is *id, or NULL for nil.
+func NullID(id *int64) any {
+	if id == nil {
+		return nil
+	}
+	return *id
+}
+
+// NullText is s, or NULL for "".
+func NullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // TimePtr is FromMicros of a nullable column, nil for NULL.
 func TimePtr(v *int64) *time.Time {
 	if v == nil {

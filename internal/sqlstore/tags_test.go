@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"reflect"
@@ -18,16 +18,16 @@ func TestTagsRoundTrip(t *testing.T) {
 		{[]string{"[", "]", `"`, ","}, []string{"[", "]", `"`, ","}},
 		{[]string{"\xff"}, []string{"\uFFFD"}}, // JSON has no invalid UTF-8
 	} {
-		got, err := decodeTags(encodeTags(tt.in))
+		got, err := DecodeTags(EncodeTags(tt.in))
 		if err != nil {
-			t.Fatalf("decodeTags(encodeTags(%q)): %v", tt.in, err)
+			t.Fatalf("DecodeTags(EncodeTags(%q)): %v", tt.in, err)
 		}
 		if !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("decodeTags(encodeTags(%q)) = %q, want %q", tt.in, got, tt.want)
+			t.Errorf("DecodeTags(EncodeTags(%q)) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	if _, err := decodeTags(`["a"`); err == nil {
-		t.Error("decodeTags accepted a broken array")
+	if _, err := DecodeTags(`["a"`); err == nil {
+		t.Error("DecodeTags accepted a broken array")
 	}
 }
 
@@ -36,8 +36,8 @@ func FuzzTags(f *testing.F) {
 	f.Add("a", "b")
 	f.Add(`","`, `\`)
 	f.Fuzz(func(t *testing.T, a, b string) {
-		s := encodeTags([]string{a, b})
-		got, err := decodeTags(s)
+		s := EncodeTags([]string{a, b})
+		got, err := DecodeTags(s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +46,7 @@ func FuzzTags(f *testing.F) {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("decodeTags(%s) = %q, encoding/json says %q", s, got, want)
+			t.Errorf("DecodeTags(%s) = %q, encoding/json says %q", s, got, want)
 		}
 	})
 }

@@ -1,0 +1,43 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+)
+
+// sqlPurge removes soft-deleted records, children first: activities and
+// tasks refer to deals, contacts and companies; deals to contacts and
+// companies; contacts to companies. Live records that refer to a purged one
+// lose the reference (ON DELETE SET NULL); a purged contact's consents go
+// with it (ON DELETE CASCADE), and triggers drop the tag rows.
+var sqlPurge = []struct{ what, query string }{
+	{"activities", Statement(`DELETE FROM activities WHERE deleted_at IS NOT NULL AND deleted_at < ?`)},
+	{"tasks", Statement(`DELETE FROM tasks WHERE deleted_at IS NOT NULL AND deleted_at < ?`)},
+	{"deals", Statement(`DELETE FROM deals WHERE deleted_at IS NOT NULL AND deleted_at < ?`)},
+	{"contacts", Statement(`DELETE FROM contacts WHERE deleted_at IS NOT NULL AND deleted_at < ?`)},
+	{"companies", Statement(`DELETE FROM companies WHERE deleted_at IS NOT NULL AND deleted_at < ?`)},
+}
+
+// PurgeDeleted hard-deletes the records soft-deleted before the given time
+// and returns how many it removed (consents and tags not counted). On
+// PostgreSQL a record restored meanwhile by a concurrent transaction is
+// left alone: READ COMMITTED re-checks the condition on the row it waited
+// for.
+func (t Tx) PurgeDeleted(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for _, p := range sqlPurge {
+		n, err := t.C.Exec(ctx, p.query, Micros(before))
+		if err != nil {
+			return total, t.C.DBError(err, "purge "+p.what, p.what, "")
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// Stale is the error of an update whose expected version is not stored.
+func Stale(what string) error {
+	return &crm.Error{Code: crm.EPRECONDITION, Message: what + " was changed by someone else; reload and try again"}
+}
