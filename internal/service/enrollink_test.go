@@ -45,6 +45,33 @@ func (f *mailFixture) signIn(t *testing.T, email string) (*crm.Principal, string
 	return p, secret
 }
 
+// confirmTOTP enrols a TOTP for p (begin, then one correct code) and
+// returns its secret.
+func (f *mailFixture) confirmTOTP(t *testing.T, p *crm.Principal) string {
+	t.Helper()
+	ctx := context.Background()
+	e, err := f.svc.BeginTOTP(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := auth.TOTPCode(e.Secret, f.clock.Now())
+	if _, _, err := f.svc.ConfirmTOTP(ctx, p, code); err != nil {
+		t.Fatal(err)
+	}
+	return e.Secret
+}
+
+// issueLink is a new enrolment link of the user, as the CLI makes it,
+// and its secret.
+func (f *mailFixture) issueLink(t *testing.T, userID int64) string {
+	t.Helper()
+	link, err := f.svc.IssueEnrolmentLink(context.Background(), crm.SystemPrincipal(), userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return link[strings.LastIndex(link, "/")+1:]
+}
+
 // TestEnrolmentLinkIssuedByAdmin: an administrator has a link mailed to a
 // manager without a factor, never sees it, and the link works once, only
 // with the manager's own password, and only until it expires or is
@@ -111,14 +138,7 @@ func TestEnrolmentLinkIssuedByAdmin(t *testing.T) {
 	}
 	_, err = f.startEnrol(t, link, testPassword)
 	wantField(t, err, "token")
-	e, err := f.svc.BeginTOTP(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, _ := auth.TOTPCode(e.Secret, f.clock.Now())
-	if _, _, err := f.svc.ConfirmTOTP(ctx, p, code); err != nil {
-		t.Fatal(err)
-	}
+	f.confirmTOTP(t, p)
 	// The attacker's password-only session ended with the enrolment, and
 	// with a factor the manager needs no link.
 	if _, _, err := f.svc.Authenticate(ctx, pwOnly); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
@@ -263,14 +283,7 @@ func TestPromotionResetsFactors(t *testing.T) {
 func TestEnrolmentLinksEnd(t *testing.T) {
 	f := newMailFixture(t)
 	ctx := context.Background()
-	issue := func(name string) string {
-		t.Helper()
-		link, err := f.svc.IssueEnrolmentLink(ctx, crm.SystemPrincipal(), f.users[name].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return link[strings.LastIndex(link, "/")+1:]
-	}
+	issue := func(name string) string { return f.issueLink(t, f.users[name].ID) }
 	cases := map[string]struct {
 		user string
 		end  func()
@@ -290,14 +303,7 @@ func TestEnrolmentLinksEnd(t *testing.T) {
 		}},
 		"a factor enrolled": {"bob", func() {
 			p, _ := f.signIn(t, f.users["bob"].Email)
-			e, err := f.svc.BeginTOTP(ctx, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			code, _ := auth.TOTPCode(e.Secret, f.clock.Now())
-			if _, _, err := f.svc.ConfirmTOTP(ctx, p, code); err != nil {
-				t.Fatal(err)
-			}
+			f.confirmTOTP(t, p)
 		}},
 	}
 	for name, c := range cases {

@@ -315,33 +315,11 @@ func TestPasswordResetKeepsMFA(t *testing.T) {
 	t.Parallel()
 	f := newMailFixture(t)
 	ctx := context.Background()
-	admin, err := f.svc.FindUserByEmail(ctx, crm.SystemPrincipal(), "admin@example.com")
+	p, err := f.startEnrol(t, f.issueLink(t, f.users["admin"].ID), testPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	link, err := f.svc.IssueEnrolmentLink(ctx, crm.SystemPrincipal(), admin.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _, secret, err := f.svc.StartEnrolment(ctx, link[strings.LastIndex(link, "/")+1:], testPassword, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _, err := f.svc.Authenticate(ctx, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enr, err := f.svc.BeginTOTP(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, err := auth.TOTPCode(enr.Secret, f.clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := f.svc.ConfirmTOTP(ctx, p, code); err != nil {
-		t.Fatal(err)
-	}
+	f.confirmTOTP(t, p)
 	if err := f.svc.RequestPasswordReset(ctx, "admin@example.com", "192.0.2.9"); err != nil {
 		t.Fatal(err)
 	}
