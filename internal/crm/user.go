@@ -115,6 +115,8 @@ type IdentityService interface {
 	// FindStaff is the staff directory every role may read (owner names
 	// on records): ids, names and roles, nothing more.
 	FindStaff(ctx context.Context, p *Principal) ([]*StaffMember, error)
+	// FindStaffMember is one entry of the directory. ENOTFOUND if none.
+	FindStaffMember(ctx context.Context, p *Principal, id int64) (*StaffMember, error)
 	CreateUser(ctx context.Context, p *Principal, in UserInput) (*User, error)
 	UpdateUser(ctx context.Context, p *Principal, id int64, in UserInput) (*User, error)
 

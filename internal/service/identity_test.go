@@ -326,6 +326,11 @@ func TestStaffDirectoryService(t *testing.T) {
 		wantCode(t, err, crm.EFORBIDDEN)
 		_, err = f.svc.FindUserByID(ctx, f.as(name), f.users["bob"].ID)
 		wantCode(t, err, crm.EFORBIDDEN)
+		if m, err := f.svc.FindStaffMember(ctx, f.as(name), f.users["bob"].ID); err != nil || m.Name != f.users["bob"].Name || m.Role != crm.RoleSales {
+			t.Errorf("%s: FindStaffMember: %+v %v", name, m, err)
+		}
+		_, err = f.svc.FindStaffMember(ctx, f.as(name), 99999)
+		wantCode(t, err, crm.ENOTFOUND)
 		staff, err := f.svc.FindStaff(ctx, f.as(name))
 		if err != nil || len(staff) != len(f.users) {
 			t.Fatalf("%s: staff %d, %v", name, len(staff), err)

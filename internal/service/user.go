@@ -68,9 +68,27 @@ func (s *Service) FindStaff(ctx context.Context, p *crm.Principal) ([]*crm.Staff
 	}
 	out := make([]*crm.StaffMember, len(users))
 	for i, u := range users {
-		out[i] = &crm.StaffMember{ID: u.ID, Name: u.Name, Role: u.Role}
+		out[i] = staffOf(u)
 	}
 	return out, nil
+}
+
+// FindStaffMember implements crm.IdentityService: FindStaff's entry of one
+// user.
+func (s *Service) FindStaffMember(ctx context.Context, p *crm.Principal, id int64) (*crm.StaffMember, error) {
+	if err := s.require(p, policy.ReadUsers); err != nil {
+		return nil, err
+	}
+	var u *crm.User
+	if err := s.store.Read(ctx, func(tx crm.Tx) (err error) { u, err = tx.UserByID(ctx, id); return err }); err != nil {
+		return nil, err
+	}
+	return staffOf(u), nil
+}
+
+// staffOf is what the directory shows of u.
+func staffOf(u *crm.User) *crm.StaffMember {
+	return &crm.StaffMember{ID: u.ID, Name: u.Name, Role: u.Role}
 }
 
 // FindUserByID implements crm.IdentityService.

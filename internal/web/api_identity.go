@@ -50,17 +50,12 @@ func (s *Server) apiUser(w http.ResponseWriter, r *http.Request, p *crm.Principa
 	}
 	u, err := s.svc.FindUserByID(r.Context(), p, id)
 	if crm.ErrorCode(err) == crm.EFORBIDDEN {
-		staff, err := s.svc.FindStaff(r.Context(), p)
+		m, err := s.svc.FindStaffMember(r.Context(), p, id)
 		if err != nil {
 			return err
 		}
-		for _, m := range staff {
-			if m.ID == id {
-				writeJSON(w, http.StatusOK, m)
-				return nil
-			}
-		}
-		return crm.NotFound("user")
+		writeJSON(w, http.StatusOK, m)
+		return nil
 	} else if err != nil {
 		return err
 	}

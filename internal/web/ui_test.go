@@ -157,6 +157,10 @@ func (f *fakeServices) FindUsers(ctx context.Context, p *crm.Principal) ([]*crm.
 	return []*crm.User{{ID: 7, Name: "Boris Ivanov"}}, nil
 }
 
+func (f *fakeServices) FindStaffMember(ctx context.Context, p *crm.Principal, id int64) (*crm.StaffMember, error) {
+	return &crm.StaffMember{ID: id, Name: "Boris Ivanov", Role: crm.RoleSales}, nil
+}
+
 func (f *fakeServices) FindStaff(ctx context.Context, p *crm.Principal) ([]*crm.StaffMember, error) {
 	return []*crm.StaffMember{{ID: 7, Name: "Boris Ivanov", Role: crm.RoleSales}}, nil
 }
