@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/custos-crm/custos/internal/sqlstore"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // conn is the tx as the shared statements of sqlstore use it: their ?
@@ -24,7 +26,7 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 }
 
 func (c conn) Insert(ctx context.Context, query string, args ...any) (int64, error) {
-	return c.t.insert(ctx, sqlstore.Rebind(query+" RETURNING id"), args...)
+	return c.t.insert(ctx, sqlstore.Rebind(query)+" RETURNING id", args...)
 }
 
 func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
@@ -35,9 +37,42 @@ func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Ro
 	return c.t.q.Query(ctx, sqlstore.Rebind(query), args...)
 }
 
+// List runs a list query as an unnamed statement. A list's best plan
+// depends on the values: how selective the owner, the search prefixes and
+// the cursor are. A prepared statement's cached generic plan cannot see
+// them, and for a search it walks the whole sort index; so lists run as
+// unnamed statements, which PostgreSQL plans for the values given (pgx
+// still caches the statement's description, so it is one round trip).
+func (c conn) List(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	return c.t.q.Query(ctx, sqlstore.Rebind(query), append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
+}
+
 func (c conn) Lock(clause string) string { return c.t.lock(clause) }
 
+// The dialect (sqlstore.Dialect).
+
 func (conn) Bool(b bool) any { return b }
+
+func (conn) InIDs(col string, ids []int64) (string, any) { return col + " = ANY(?)", ids }
+
+// InSelect is = ANY (ARRAY(...)) rather than IN (...): the array is
+// computed once, and the condition is then an index condition that
+// PostgreSQL can OR with the others (a bitmap scan of each index); an IN
+// subquery inside an OR is a filter, which made it walk the whole sort
+// index instead.
+func (conn) InSelect(col, sub string) string { return col + " = ANY (ARRAY(" + sub + "))" }
+
+func (conn) Values(vals []string) (string, any) { return "unnest(?::text[]) AS value", vals }
+
+func (conn) IndexedBy(string) string { return "" }
+
+// Seek is the row comparison, which PostgreSQL turns into one index range
+// on (sort column, id).
+func (conn) Seek(expr, op string, key any, id int64) (string, []any) {
+	return "(" + expr + ", id) " + op + " (?, ?)", []any{key, id}
+}
+
+func (conn) ChangedColumns() bool { return false }
 
 func (c conn) Writing() bool { return c.t.write }
 

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"github.com/custos-crm/custos/internal/schema"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -16,9 +17,7 @@ func Reader(db *DB) *pgxpool.Pool { return db.reader }
 // MigrateTo applies the migrations up to version v, as an older binary
 // left the database, for upgrade tests.
 func MigrateTo(t interface{ Fatal(...any) }, db *DB, v int) {
-	for _, m := range migrations[:v] {
-		if err := db.migrate(context.Background(), m); err != nil {
-			t.Fatal(err)
-		}
+	if err := schema.Migrate(context.Background(), migrator{db}, migrations[:v]); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/custos-crm/custos/internal/sqlstore"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/custos-crm/custos/internal/schema"
 )
@@ -47,89 +48,76 @@ const (
 		version    BIGINT PRIMARY KEY,
 		applied_at BIGINT NOT NULL
 	)`
-	// to_regclass resolves the name through search_path, as the queries do.
-	sqlSchemaMigrationsExists = `SELECT to_regclass('schema_migrations') IS NOT NULL`
-	sqlSchemaVersion          = `SELECT coalesce(max(version), 0) FROM schema_migrations`
-	sqlRecordMigration        = `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`
 )
 
 // SchemaVersion returns the database's schema version (0 for a new
 // database) and the latest one this binary knows.
 func (db *DB) SchemaVersion(ctx context.Context) (current, latest int, err error) {
-	current, err = schemaVersion(ctx, db.writer)
+	current, err = schema.Version(ctx, migrator{db}, migrationQuerier{db.writer})
 	return current, LatestVersion(), err
 }
 
-// queryRower is a pool, a connection or a transaction.
-type queryRower interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-func schemaVersion(ctx context.Context, q queryRower) (int, error) {
-	var exists bool
-	if err := q.QueryRow(ctx, sqlSchemaMigrationsExists).Scan(&exists); err != nil {
-		return 0, fmt.Errorf("postgres: schema version: %w", err)
-	} else if !exists {
-		return 0, nil
-	}
-	var v int
-	if err := q.QueryRow(ctx, sqlSchemaVersion).Scan(&v); err != nil {
-		return 0, fmt.Errorf("postgres: schema version: %w", err)
-	}
-	return v, nil
-}
-
-// Migrate applies the migrations the database lacks, in order, each in its
-// own transaction; running it again does nothing. It refuses (*SchemaError)
-// a database newer than the binary. Several processes may migrate at once:
-// each transaction first takes a transaction-scoped advisory lock, which
-// serialises them, and then reads the version, so each migration runs
-// once.
+// Migrate applies the migrations the database lacks (schema.Migrate).
+// Several processes may migrate at once: each migration's transaction
+// first takes a transaction-scoped advisory lock, which serialises them.
 func (db *DB) Migrate(ctx context.Context) error {
-	for _, m := range migrations {
-		if err := db.migrate(ctx, m); err != nil {
-			return err
-		}
-	}
-	return nil
+	return schema.Migrate(ctx, migrator{db}, migrations)
 }
 
-// migrate applies m unless the database has it already.
-func (db *DB) migrate(ctx context.Context, m migration) error {
-	tx, err := db.writer.Begin(ctx)
+// migrator is the store as schema's runner uses it.
+type migrator struct{ db *DB }
+
+func (migrator) Name() string { return "postgres" }
+
+// Exists: to_regclass resolves the name through search_path, as the
+// queries do.
+func (migrator) Exists() string {
+	return `SELECT (to_regclass('schema_migrations') IS NOT NULL)::int`
+}
+
+func (m migrator) Begin(ctx context.Context) (schema.Tx, error) {
+	tx, err := m.db.writer.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: migrate %s: %w", m.Name, err)
+		return nil, err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
 	if _, err := tx.Exec(ctx, sqlMigrateLock, migrateLockKey); err != nil {
-		return fmt.Errorf("postgres: migrate %s: lock: %w", m.Name, err)
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("lock: %w", err)
 	}
 	// Created under the lock: two concurrent CREATE TABLE IF NOT EXISTS can
 	// both find no table and one then fails.
 	if _, err := tx.Exec(ctx, sqlCreateSchemaMigrations); err != nil {
-		return fmt.Errorf("postgres: migrate %s: %w", m.Name, err)
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return nil, err
 	}
-	current, err := schemaVersion(ctx, tx)
-	switch {
-	case err != nil:
-		return err
-	case current > LatestVersion():
-		return &SchemaError{Current: current, Latest: LatestVersion()}
-	case current >= m.Version:
-		return tx.Commit(ctx)
-	case current != m.Version-1:
-		return fmt.Errorf("postgres: migrate %s: database is at version %d", m.Name, current)
-	}
-	// Without arguments pgx sends the text as a simple query, which may
-	// hold several statements.
-	if _, err := tx.Exec(ctx, m.SQL); err != nil {
-		return fmt.Errorf("postgres: migrate %s: %w", m.Name, err)
-	}
-	if _, err := tx.Exec(ctx, sqlRecordMigration, m.Version, sqlstore.Micros(now())); err != nil {
-		return fmt.Errorf("postgres: migrate %s: %w", m.Name, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: migrate %s: %w", m.Name, err)
-	}
-	return nil
+	return migrationTx{migrationQuerier{tx}, tx}, nil
 }
+
+// migrationQuerier runs the runner's statements on a pool or a transaction, their
+// placeholders rebound. Without arguments pgx sends the text as a simple
+// query, which may hold several statements (a migration file).
+type migrationQuerier struct {
+	q interface {
+		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	}
+}
+
+func (q migrationQuerier) Int(ctx context.Context, query string) (n int, err error) {
+	err = q.q.QueryRow(ctx, query).Scan(&n)
+	return n, err
+}
+
+func (q migrationQuerier) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := q.q.Exec(ctx, sqlstore.Rebind(query), args...)
+	return err
+}
+
+type migrationTx struct {
+	migrationQuerier
+	tx pgx.Tx
+}
+
+func (t migrationTx) Commit(ctx context.Context) error { return t.tx.Commit(ctx) }
+
+func (t migrationTx) Rollback(ctx context.Context) { _ = t.tx.Rollback(ctx) }

@@ -58,6 +58,7 @@ import (
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/schema"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -106,13 +107,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
 	current, latest, err := db.SchemaVersion(ctx)
+	if err == nil {
+		err = schema.Check(current, latest)
+	}
 	if err != nil {
 		db.Close()
 		return nil, err
-	}
-	if current > latest {
-		db.Close()
-		return nil, &SchemaError{Current: current, Latest: latest}
 	}
 	return db, nil
 }

@@ -110,6 +110,3 @@ func rowError(err error, op, what string) error {
 	}
 	return dbError(err, op, what, "")
 }
-
-// scanner is a pgx.Row or pgx.Rows.
-type scanner interface{ Scan(dest ...any) error }

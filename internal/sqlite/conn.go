@@ -13,7 +13,7 @@ import (
 // writer at a time, so a read needs no locking clause.
 type conn struct{ t *tx }
 
-func init() { statics = append(statics, sqlstore.Statements()...) }
+func init() { statics = append(statics, sqlstore.Statements(conn{})...) }
 
 // newTx returns a tx with its shared part wired to itself.
 func newTx(t *tx) *tx {
@@ -45,9 +45,36 @@ func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Ro
 	return rows{r}, nil
 }
 
+// List runs a list query like any other: SQLite plans each statement when
+// it is prepared, and the statement cache keeps the common ones.
+func (c conn) List(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	return c.Query(ctx, query, args...)
+}
+
 func (conn) Lock(string) string { return "" }
 
+// The dialect (sqlstore.Dialect).
+
 func (conn) Bool(b bool) any { return boolInt(b) }
+
+func (conn) InIDs(col string, ids []int64) (string, any) {
+	return col + " IN (SELECT value FROM json_each(?))", jsonList(ids)
+}
+
+func (conn) InSelect(col, sub string) string { return col + " IN (" + sub + ")" }
+
+func (conn) Values(vals []string) (string, any) { return "json_each(?)", jsonList(vals) }
+
+func (conn) IndexedBy(index string) string { return " INDEXED BY " + index }
+
+// Seek's first, redundant condition is a plain range on the sort column,
+// which SQLite uses on an index where it would not use the row value
+// comparison alone (on expressions, notably).
+func (conn) Seek(expr, op string, key any, id int64) (string, []any) {
+	return expr + " " + op + "= ? AND (" + expr + ", id) " + op + " (?, ?)", []any{key, key, id}
+}
+
+func (conn) ChangedColumns() bool { return true }
 
 func (c conn) Writing() bool { return c.t.sqlTx != nil }
 

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"github.com/custos-crm/custos/internal/schema"
 
 	"github.com/custos-crm/custos/internal/crm"
 )
@@ -41,9 +42,7 @@ func MigrateTo(t interface{ Fatal(...any) }, db *DB, v int) {
 	if _, err := db.writer.Exec(sqlCreateSchemaMigrations); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range migrations[:v] {
-		if err := db.migrate(context.Background(), m); err != nil {
-			t.Fatal(err)
-		}
+	if err := schema.Migrate(context.Background(), migrator{db}, migrations[:v]); err != nil {
+		t.Fatal(err)
 	}
 }

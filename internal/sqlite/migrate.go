@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"github.com/custos-crm/custos/internal/sqlstore"
 
 	"github.com/custos-crm/custos/internal/schema"
 )
@@ -35,87 +34,72 @@ var ErrSchemaNewer = schema.ErrNewer
 // migration. Open and Migrate refuse such a database.
 type SchemaError = schema.NewerError
 
-const (
-	sqlCreateSchemaMigrations = `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		applied_at INTEGER NOT NULL
-	)`
-	sqlSchemaMigrationsExists = `SELECT count(*) FROM sqlite_schema
-		WHERE type = 'table' AND name = 'schema_migrations'`
-	sqlSchemaVersion   = `SELECT coalesce(max(version), 0) FROM schema_migrations`
-	sqlRecordMigration = `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`
-)
+const sqlCreateSchemaMigrations = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	applied_at INTEGER NOT NULL
+)`
 
 // SchemaVersion returns the database's schema version (0 for a new
 // database) and the latest one this binary knows.
 func (db *DB) SchemaVersion(ctx context.Context) (current, latest int, err error) {
-	current, err = schemaVersion(ctx, db.writer)
+	current, err = schema.Version(ctx, migrator{db}, migrationQuerier{db.writer})
 	return current, LatestVersion(), err
 }
 
-// queryRower is a *sql.DB or a *sql.Tx.
-type queryRower interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func schemaVersion(ctx context.Context, q queryRower) (int, error) {
-	var n int
-	if err := q.QueryRowContext(ctx, sqlSchemaMigrationsExists).Scan(&n); err != nil {
-		return 0, fmt.Errorf("sqlite: schema version: %w", err)
-	} else if n == 0 {
-		return 0, nil
-	}
-	var v int
-	if err := q.QueryRowContext(ctx, sqlSchemaVersion).Scan(&v); err != nil {
-		return 0, fmt.Errorf("sqlite: schema version: %w", err)
-	}
-	return v, nil
-}
-
-// Migrate applies the migrations the database lacks, in order, each in its
-// own transaction; running it again does nothing. It refuses (*SchemaError)
-// a database newer than the binary. Several processes may migrate at once:
-// BEGIN IMMEDIATE serialises them and each re-reads the version inside its
-// transaction.
+// Migrate applies the migrations the database lacks (schema.Migrate) and
+// readies the store. BEGIN IMMEDIATE (the writer's transactions)
+// serialises concurrent migrators.
 func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := db.writer.ExecContext(ctx, sqlCreateSchemaMigrations); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	for _, m := range migrations {
-		if err := db.migrate(ctx, m); err != nil {
-			return err
-		}
+	if err := schema.Migrate(ctx, migrator{db}, migrations); err != nil {
+		return err
 	}
 	db.ready(ctx)
 	return nil
 }
 
-// migrate applies m unless the database has it already.
-func (db *DB) migrate(ctx context.Context, m migration) error {
-	tx, err := db.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
-	}
-	defer tx.Rollback()
-	current, err := schemaVersion(ctx, tx)
-	switch {
-	case err != nil:
-		return err
-	case current > LatestVersion():
-		return &SchemaError{Current: current, Latest: LatestVersion()}
-	case current >= m.Version:
-		return nil
-	case current != m.Version-1:
-		return fmt.Errorf("sqlite: migrate %s: database is at version %d", m.Name, current)
-	}
-	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-		return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
-	}
-	if _, err := tx.ExecContext(ctx, sqlRecordMigration, m.Version, sqlstore.Micros(now())); err != nil {
-		return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
-	}
-	return nil
+// migrator is the store as schema's runner uses it.
+type migrator struct{ db *DB }
+
+func (migrator) Name() string { return "sqlite" }
+
+func (migrator) Exists() string {
+	return `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`
 }
+
+func (m migrator) Begin(ctx context.Context) (schema.Tx, error) {
+	tx, err := m.db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return migrationTx{migrationQuerier{tx}, tx}, nil
+}
+
+// migrationQuerier runs the runner's statements on the writer or its transaction.
+type migrationQuerier struct {
+	q interface {
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	}
+}
+
+func (q migrationQuerier) Int(ctx context.Context, query string) (n int, err error) {
+	err = q.q.QueryRowContext(ctx, query).Scan(&n)
+	return n, err
+}
+
+func (q migrationQuerier) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := q.q.ExecContext(ctx, query, args...)
+	return err
+}
+
+type migrationTx struct {
+	migrationQuerier
+	tx *sql.Tx
+}
+
+func (t migrationTx) Commit(context.Context) error { return t.tx.Commit() }
+
+func (t migrationTx) Rollback(context.Context) { _ = t.tx.Rollback() }

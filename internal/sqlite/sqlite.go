@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/schema"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -127,13 +128,12 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	}
 
 	current, latest, err := db.SchemaVersion(ctx)
+	if err == nil {
+		err = schema.Check(current, latest)
+	}
 	if err != nil {
 		db.Close()
 		return nil, err
-	}
-	if current > latest {
-		db.Close()
-		return nil, &SchemaError{Current: current, Latest: latest}
 	}
 	if current == latest {
 		db.ready(ctx)

@@ -346,69 +346,12 @@ func BenchmarkContactSearch(b *testing.B) {
 	}
 }
 
-// seedOwners opens a database with n contacts spread over owners sales
-// users (and a company per 10 contacts, of the same owner; one contact in 50
-// deleted), as custos bench spreads its data set, and returns the owners'
-// ids.
+// seedOwners opens a database filled by storetest.SeedOwners, reopened as
+// a server opens it (fresh planner statistics).
 func seedOwners(b testing.TB, n, owners int) (*sqlite.DB, []int64) {
 	b.Helper()
 	db := open(b, b.TempDir())
-	ctx := context.Background()
-	ids := make([]int64, owners)
-	companies := make([][]int64, owners)
-	err := db.Write(ctx, func(tx crm.Tx) error {
-		for i := range ids {
-			u := &crm.User{Email: fmt.Sprintf("owner%d@example.com", i), Role: crm.RoleSales,
-				CreatedAt: time.Now(), UpdatedAt: time.Now()}
-			if err := tx.InsertUser(ctx, u); err != nil {
-				return err
-			}
-			ids[i] = u.ID
-		}
-		for i := 0; i < n/10; i++ {
-			now := tx.Now()
-			o := i % owners
-			c := &crm.Company{Name: fmt.Sprint("Company ", i), OwnerID: ids[o], Version: 1, CreatedAt: now, UpdatedAt: now}
-			if err := tx.InsertCompany(ctx, c); err != nil {
-				return err
-			}
-			companies[o] = append(companies[o], c.ID)
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	first := []string{"Ivan", "Anna", "Olga", "John", "Mary", "Sergey", "Peter", "Elena", "Dmitry", "Kate"}
-	last := []string{"Ivanov", "Smith", "Müller", "Петров", "Иванова", "García", "Nakamura", "O'Brien",
-		"Kowalski", "Smirnov", "Sokolova", "Brown", "Kuznetsov", "Popov", "Wilson", "Johnson"}
-	for start := 0; start < n; start += 1000 {
-		err := db.Write(ctx, func(tx crm.Tx) error {
-			for i := start; i < min(start+1000, n); i++ {
-				now := tx.Now()
-				o := (i * 7919) % owners
-				c := &crm.Contact{
-					FirstName: first[(i/3)%len(first)], LastName: fmt.Sprint(last[i%len(last)], i%101),
-					Email: fmt.Sprintf("person%d@example.com", i), Phone: fmt.Sprintf("+4420%08d", i),
-					Tags: []string{"lead"}, OwnerID: ids[o], Version: 1, CreatedAt: now, UpdatedAt: now,
-				}
-				if i%50 == 0 {
-					c.DeletedAt = &now
-				}
-				if cs := companies[o]; i%4 != 0 && len(cs) > 0 {
-					c.CompanyID = &cs[i%len(cs)]
-				}
-				if err := tx.InsertContact(ctx, c); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	// As Open does for a server: fresh planner statistics.
+	ids := storetest.SeedOwners(b, db, n, owners)
 	db.Close()
 	return open(b, filepath.Dir(db.Path())), ids
 }

@@ -137,22 +137,6 @@ func rowError(err error, op, what string) error {
 	return fmt.Errorf("sqlite: %s: %w", op, err)
 }
 
-func timePtr(v sql.NullInt64) *time.Time {
-	if !v.Valid {
-		return nil
-	}
-	t := sqlstore.FromMicros(v.Int64)
-	return &t
-}
-
-func idPtr(v sql.NullInt64) *int64 {
-	if !v.Valid {
-		return nil
-	}
-	id := v.Int64
-	return &id
-}
-
 func boolInt(b bool) int64 {
 	if b {
 		return 1
@@ -160,12 +144,12 @@ func boolInt(b bool) int64 {
 	return 0
 }
 
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
-
-// idList encodes ids as a JSON array for json_each, so that a list of any
-// length is one bound parameter.
-func idList(ids []int64) string {
-	b, _ := json.Marshal(ids)
+// jsonList encodes a list as a JSON array for json_each, so that a list of
+// any length is one bound parameter.
+func jsonList[T int64 | string](list []T) string {
+	if list == nil {
+		list = []T{}
+	}
+	b, _ := json.Marshal(list)
 	return string(b)
 }

@@ -19,7 +19,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -36,16 +35,21 @@ type Rows interface {
 	Close()
 }
 
-// Conn is what a store's transaction offers the shared statements. Every
-// query is the text of a registered statement (Statement), with ?
-// placeholders.
+// Conn is what a store's transaction offers the shared statements: the
+// statements run, and the dialect they are spelled in. Every query has ?
+// placeholders; most are registered statements (Statement), lists are
+// built per request (List).
 type Conn interface {
+	Dialect
 	// Exec runs a statement and returns the number of rows it changed.
 	Exec(ctx context.Context, query string, args ...any) (int64, error)
 	// Insert runs an INSERT and returns the id of the new row.
 	Insert(ctx context.Context, query string, args ...any) (int64, error)
 	QueryRow(ctx context.Context, query string, args ...any) Row
 	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	// List runs a list query, built for the request (buildList): planned
+	// for the values given where the backend plans per value.
+	List(ctx context.Context, query string, args ...any) (Rows, error)
 	// Lock returns the locking clause for a read by key of a row the
 	// caller will change, inside a write ("" where the backend serialises
 	// writes anyway, or outside a write).
@@ -54,13 +58,38 @@ type Conn interface {
 	Writing() bool
 	// Now is the time the transaction is fixed at.
 	Now() time.Time
-	// Bool is a boolean as the backend's columns take it (SQLite: 0 or 1).
-	// Both drivers scan either form into a bool.
-	Bool(b bool) any
 	// DBError maps a driver error to the crm error the Tx contract names;
 	// RowError does the same and makes "no row" ENOTFOUND of what.
 	DBError(err error, op, what, field string) error
 	RowError(err error, op, what string) error
+}
+
+// Dialect is what the SQL of the two backends spells differently. The rest
+// of every statement is written once.
+type Dialect interface {
+	// Bool is a boolean as the backend's columns take it (SQLite: 0 or 1).
+	// Both drivers scan either form into a bool.
+	Bool(b bool) any
+	// InIDs returns the condition that col is one of ids, with its one
+	// argument (a list of any length is one bound parameter).
+	InIDs(col string, ids []int64) (cond string, arg any)
+	// InSelect returns the condition that col is one of the values sub
+	// selects, in the form the backend's planner turns into index reads
+	// when it is one alternative of an OR.
+	InSelect(col, sub string) string
+	// Values returns a FROM item whose rows are vals, in a column named
+	// value, and its one argument.
+	Values(vals []string) (from string, arg any)
+	// IndexedBy returns the clause after a table name that makes the
+	// backend read it through index, "" where the planner needs no hint.
+	IndexedBy(index string) string
+	// Seek returns the condition of a keyset page after (key, id) in the
+	// order of expr, then id; op is ">" (ascending) or "<".
+	Seek(expr, op string, key any, id int64) (cond string, args []any)
+	// ChangedColumns reports whether an UPDATE should name only the
+	// indexed columns whose values change (SQLite rewrites the index
+	// entries of every column its SET list names; PostgreSQL compares).
+	ChangedColumns() bool
 }
 
 // Tx is the part of crm.Tx written here, over C.
@@ -115,25 +144,36 @@ func TimePtr(v *int64) *time.Time {
 
 var (
 	statements []string
-	rebound    sync.Map // query → its PostgreSQL form
+	rebound    = map[string]string{} // statement → its PostgreSQL form, written at init only
 )
 
 // Statement registers a statement of this package and returns its text.
+// Only package initialisation registers statements.
 func Statement(query string) string {
 	statements = append(statements, query)
+	rebound[query] = rebind(query)
 	return query
 }
 
-// Statements are every statement of this package, for the SQLite store to
-// prepare on its writer at start.
-func Statements() []string { return append([]string(nil), statements...) }
+// Statements are every fixed statement of this package and those d spells
+// (the tag insert), for the SQLite store to prepare on its writer at start.
+func Statements(d Dialect) []string {
+	from, _ := d.Values(nil)
+	return append(append([]string(nil), statements...), sqlInsertTags(from))
+}
 
 // Rebind returns query with its ? placeholders numbered $1, $2, … for
-// PostgreSQL. The statements hold no ? inside string literals.
+// PostgreSQL: from the table of registered statements, or rebound anew
+// (a list built per request is not kept, so that no request can grow the
+// table). The statements hold no ? inside string literals.
 func Rebind(query string) string {
-	if q, ok := rebound.Load(query); ok {
-		return q.(string)
+	if q, ok := rebound[query]; ok {
+		return q
 	}
+	return rebind(query)
+}
+
+func rebind(query string) string {
 	var b strings.Builder
 	n := 0
 	for _, r := range query {
@@ -145,9 +185,7 @@ func Rebind(query string) string {
 		}
 		b.WriteRune(r)
 	}
-	q := b.String()
-	rebound.Store(query, q)
-	return q
+	return b.String()
 }
 
 // updateOne runs an UPDATE (or DELETE) of one row by key: ENOTFOUND of

@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"TaskFilters", testTaskFilters},
 		{"TaskAssigneeScope", testTaskAssigneeScope},
 		{"ContactSearch", testContactSearch},
+		{"OwnerSearch", testOwnerSearch}, // ownersearch.go
 		{"OtherSearch", testOtherSearch},
 		{"TextOrder", testTextOrder},
 		{"Tags", testTags},

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -8,37 +8,36 @@ import (
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/sqlkit"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // where collects the AND-ed conditions of a query and their arguments. Only
-// constant SQL goes into the text; every value is a bound argument, whose
-// placeholder ($1, $2, ...) arg returns.
+// constant SQL goes into the text, with ? placeholders; every value is a
+// bound argument.
 type where struct {
 	conds []string
 	args  []any
 }
 
-// arg binds v and returns its placeholder.
-func (w *where) arg(v any) string {
-	w.args = append(w.args, v)
-	return "$" + strconv.Itoa(len(w.args))
+func (w *where) and(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
 }
 
-func (w *where) and(cond string) { w.conds = append(w.conds, cond) }
-
 // scope adds the visibility predicate and reports whether anything can be
-// visible at all: the zero Scope sees nothing. cond has the placeholder %s
-// wherever the owner's id goes; it is bound once.
-func (w *where) scope(s crm.Scope, cond string) bool {
+// visible at all: the zero Scope sees nothing. cond has nargs placeholders,
+// each bound to the owner's id.
+func (w *where) scope(s crm.Scope, cond string, nargs int) bool {
 	switch {
 	case s.All:
 		return true
 	case s.OwnerID == 0:
 		return false
 	}
-	w.and(strings.ReplaceAll(cond, "%s", w.arg(s.OwnerID)))
+	args := make([]any, nargs)
+	for i := range args {
+		args[i] = s.OwnerID
+	}
+	w.and(cond, args...)
 	return true
 }
 
@@ -54,39 +53,58 @@ func (w *where) deleted(deleted bool) {
 // eqInt adds col = v unless v is the zero value, which does not filter.
 func eqInt(w *where, col string, v int64) {
 	if v != 0 {
-		w.and(col + " = " + w.arg(v))
+		w.and(col+" = ?", v)
 	}
 }
 
 // eqText adds col = v unless v is empty, which does not filter.
 func eqText(w *where, col, v string) {
 	if v != "" {
-		w.and(col + " = " + w.arg(v))
+		w.and(col+" = ?", v)
 	}
 }
 
 // prefix returns an index-friendly condition matching the values of col
-// that start with p, binding its arguments (see sqlkit.PrefixEnd). With
-// COLLATE "C" that is exactly the values that start with p.
-func prefix(w *where, col, p string) string {
+// that start with p, and its arguments (see sqlkit.PrefixEnd). The columns
+// compare bytewise (SQLite's BINARY, PostgreSQL's COLLATE "C"), so that is
+// exactly the values that start with p.
+func prefix(col, p string) (string, []any) {
 	if end, ok := sqlkit.PrefixEnd(p); ok {
-		return "(" + col + " >= " + w.arg(p) + " AND " + col + " < " + w.arg(end) + ")"
+		return "(" + col + " >= ? AND " + col + " < ?)", []any{p, end}
 	}
-	return col + " >= " + w.arg(p)
+	return col + " >= ?", []any{p}
 }
 
 // searchText normalises a search string (sqlkit.SearchText).
 func searchText(q string) string { return sqlkit.SearchText(q) }
 
-// anyOf ORs conditions into one.
-type anyOf []string
+// anyOf ORs conditions made by prefix and friends into one.
+type anyOf struct {
+	conds []string
+	args  []any
+}
 
-func (o *anyOf) or(cond string) { *o = append(*o, cond) }
+func (o *anyOf) or(cond string, args ...any) {
+	o.conds = append(o.conds, cond)
+	o.args = append(o.args, args...)
+}
 
-func (o anyOf) addTo(w *where) {
-	if len(o) > 0 {
-		w.and("(" + strings.Join(o, " OR ") + ")")
+func (o *anyOf) prefix(col, p string) {
+	cond, args := prefix(col, p)
+	o.or(cond, args...)
+}
+
+func (o *anyOf) addTo(w *where) {
+	if len(o.conds) > 0 {
+		w.and("("+strings.Join(o.conds, " OR ")+")", o.args...)
 	}
+}
+
+// validKey reports whether a cursor's text key is one the store can have
+// made: valid UTF-8 without NUL (PostgreSQL refuses both as text, SQLite
+// would compare them bytewise and page on garbage).
+func validKey(key string) bool {
+	return utf8.ValidString(key) && strings.IndexByte(key, 0) < 0
 }
 
 // listSQL is a list query ready to run: its text, arguments and paging.
@@ -97,10 +115,27 @@ type listSQL struct {
 	limit int
 }
 
+// pageLimit is the page size of q: the default when unset, at most
+// crm.MaxLimit.
+func pageLimit(q crm.ListQuery) int {
+	if q.Limit <= 0 {
+		return crm.DefaultLimit
+	}
+	return min(q.Limit, crm.MaxLimit)
+}
+
+// order returns the comparison and the direction of q's sort.
+func order(q crm.ListQuery) (op, dir string) {
+	if q.Desc {
+		return "<", "DESC"
+	}
+	return ">", "ASC"
+}
+
 // buildList completes a list query over table: it resolves the sort field,
 // adds the cursor condition and the order, and selects the sort key as the
 // last column so that the next cursor can be made from it.
-func buildList(list, table, cols string, w *where, q crm.ListQuery) (*listSQL, error) {
+func buildList(d Dialect, list, table, cols string, w *where, q crm.ListQuery) (*listSQL, error) {
 	name := q.Sort
 	if name == "" {
 		name = crm.SortFields[list][0]
@@ -109,10 +144,7 @@ func buildList(list, table, cols string, w *where, q crm.ListQuery) (*listSQL, e
 	if !ok {
 		return nil, &crm.Error{Code: crm.EINVALID, Message: "invalid sort", Fields: map[string]string{"sort": "invalid"}}
 	}
-	op, dir := ">", "ASC"
-	if q.Desc {
-		op, dir = "<", "DESC"
-	}
+	op, dir := order(q)
 	if c := q.After; c != nil {
 		bad := &crm.Error{Code: crm.EINVALID, Message: "invalid cursor", Fields: map[string]string{"cursor": "invalid"}}
 		if c.Sort != name || c.ID <= 0 {
@@ -125,19 +157,13 @@ func buildList(list, table, cols string, w *where, q crm.ListQuery) (*listSQL, e
 				return nil, bad
 			}
 			key = n
-		} else if !utf8.ValidString(c.Key) || strings.IndexByte(c.Key, 0) >= 0 {
-			return nil, bad // the store never makes such a key
+		} else if !validKey(c.Key) {
+			return nil, bad
 		}
-		// The row comparison is what PostgreSQL turns into one index range
-		// on (sort column, id); the key is bound once.
-		k := w.arg(key)
-		w.and("(" + col.Expr + ", id) " + op + " (" + k + ", " + w.arg(c.ID) + ")")
+		cond, args := d.Seek(col.Expr, op, key, c.ID)
+		w.and(cond, args...)
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = crm.DefaultLimit
-	}
-	limit = min(limit, crm.MaxLimit)
+	limit := pageLimit(q)
 
 	var b strings.Builder
 	b.WriteString("SELECT ")
@@ -150,35 +176,28 @@ func buildList(list, table, cols string, w *where, q crm.ListQuery) (*listSQL, e
 		b.WriteString(" WHERE ")
 		b.WriteString(strings.Join(w.conds, " AND "))
 	}
-	b.WriteString(" ORDER BY " + col.Expr + " " + dir + ", id " + dir + " LIMIT " + w.arg(limit+1))
-	return &listSQL{text: b.String(), args: w.args, sort: name, limit: limit}, nil
+	b.WriteString(" ORDER BY " + col.Expr + " " + dir + ", id " + dir + " LIMIT ?")
+	return &listSQL{text: b.String(), args: append(w.args, limit+1), sort: name, limit: limit}, nil
 }
 
 // runList runs a list query, scanning each row with scan (which receives the
 // sort key as its extra destination), and returns at most l.limit items and
 // the next page's cursor.
-func runList[T any](ctx context.Context, t *tx, l *listSQL, what string,
-	scan func(sc scanner, extra ...any) (T, error), id func(T) int64) ([]T, string, error) {
-	// A list's best plan depends on the values: how selective the owner,
-	// the search prefixes and the cursor are. A prepared statement's cached
-	// generic plan cannot see them, and for a search it walks the whole sort
-	// index; so lists run as unnamed statements, which PostgreSQL plans for
-	// the values given (pgx still caches the statement's description, so it
-	// is one round trip).
-	args := append([]any{pgx.QueryExecModeCacheDescribe}, l.args...)
-	rows, err := t.q.Query(ctx, l.text, args...)
+func runList[T any](ctx context.Context, c Conn, l *listSQL, what string,
+	scan func(sc Row, extra ...any) (T, error), id func(T) int64) ([]T, string, error) {
+	rows, err := c.List(ctx, l.text, l.args...)
 	if err != nil {
-		return nil, "", dbError(err, "list "+what, what, "")
+		return nil, "", c.DBError(err, "list "+what, what, "")
 	}
 	defer rows.Close()
 	items := make([]T, 0, min(l.limit+1, 64))
-	// The key is scanned as text whatever its type (pgx formats integers
-	// in decimal), which is the cursor's form.
+	// The key is scanned as text whatever its type (both drivers format
+	// integers in decimal), which is the cursor's form.
 	var key, lastKey string
 	for rows.Next() {
 		item, err := scan(rows, &key)
 		if err != nil {
-			return nil, "", rowError(err, "scan "+what, what)
+			return nil, "", c.RowError(err, "scan "+what, what)
 		}
 		if len(items) == l.limit {
 			// A row beyond the page: there is a next page.
@@ -189,7 +208,7 @@ func runList[T any](ctx context.Context, t *tx, l *listSQL, what string,
 		lastKey = key
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", rowError(err, "list "+what, what)
+		return nil, "", c.RowError(err, "list "+what, what)
 	}
 	return items, "", nil
 }

@@ -1,9 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"github.com/custos-crm/custos/internal/sqlstore"
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -13,15 +11,15 @@ const dealCols = `id, title, pipeline_id, stage_id, amount_minor, currency, expe
 	contact_id, company_id, notes, tags, owner_id, version, created_at, updated_at, deleted_at`
 
 var (
-	sqlDealByID = static(`SELECT ` + dealCols + ` FROM deals
+	sqlDealByID = Statement(`SELECT ` + dealCols + ` FROM deals
 		WHERE id = ? AND deleted_at IS NULL AND (? OR owner_id = ?)`)
-	sqlDeletedDealByID = static(`SELECT ` + dealCols + ` FROM deals
+	sqlDeletedDealByID = Statement(`SELECT ` + dealCols + ` FROM deals
 		WHERE id = ? AND deleted_at IS NOT NULL AND (? OR owner_id = ?)`)
-	sqlInsertDeal = static(`INSERT INTO deals (title, title_lc, pipeline_id, stage_id, amount_minor,
+	sqlInsertDeal = Statement(`INSERT INTO deals (title, title_lc, pipeline_id, stage_id, amount_minor,
 		currency, expected_close, contact_id, company_id, notes, tags, owner_id, version,
 		created_at, updated_at, deleted_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	sqlUpdateDeal = static(`UPDATE deals SET title = ?, title_lc = ?, pipeline_id = ?, stage_id = ?,
+	sqlUpdateDeal = Statement(`UPDATE deals SET title = ?, title_lc = ?, pipeline_id = ?, stage_id = ?,
 		amount_minor = ?, currency = ?, expected_close = ?, contact_id = ?, company_id = ?,
 		notes = ?, tags = ?, owner_id = ?, version = ?, updated_at = ?, deleted_at = ?
 		WHERE id = ? AND version = ?`)
@@ -29,11 +27,11 @@ var (
 
 // scanDeal scans the columns of dealCols, then extra. It fills AmountMinor;
 // the service derives Amount from it and the currency.
-func scanDeal(sc scanner, extra ...any) (*crm.Deal, error) {
+func scanDeal(sc Row, extra ...any) (*crm.Deal, error) {
 	var (
 		d                               crm.Deal
-		expectedClose                   sql.NullString
-		contactID, companyID, deletedAt sql.NullInt64
+		expectedClose                   *string
+		contactID, companyID, deletedAt *int64
 		tags                            string
 		created, updated                int64
 	)
@@ -44,19 +42,21 @@ func scanDeal(sc scanner, extra ...any) (*crm.Deal, error) {
 		return nil, err
 	}
 	var err error
-	if d.Tags, err = sqlstore.DecodeTags(tags); err != nil {
+	if d.Tags, err = DecodeTags(tags); err != nil {
 		return nil, err
 	}
-	d.ExpectedClose = expectedClose.String
-	d.ContactID, d.CompanyID = idPtr(contactID), idPtr(companyID)
-	d.CreatedAt, d.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
-	d.DeletedAt = timePtr(deletedAt)
+	if expectedClose != nil {
+		d.ExpectedClose = *expectedClose
+	}
+	d.ContactID, d.CompanyID = contactID, companyID
+	d.CreatedAt, d.UpdatedAt = FromMicros(created), FromMicros(updated)
+	d.DeletedAt = TimePtr(deletedAt)
 	return &d, nil
 }
 
 // DealByID returns the deal visible in s; with deleted, only if it is
 // soft-deleted. ENOTFOUND otherwise.
-func (t *tx) DealByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (*crm.Deal, error) {
+func (t Tx) DealByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (*crm.Deal, error) {
 	if !s.All && s.OwnerID == 0 {
 		return nil, crm.NotFound("deal")
 	}
@@ -64,16 +64,16 @@ func (t *tx) DealByID(ctx context.Context, s crm.Scope, id int64, deleted bool) 
 	if deleted {
 		query = sqlDeletedDealByID
 	}
-	d, err := scanDeal(t.queryRow(ctx, query, id, s.All, s.OwnerID))
+	d, err := scanDeal(t.C.QueryRow(ctx, query, id, s.All, s.OwnerID))
 	if err != nil {
-		return nil, rowError(err, "deal by id", "deal")
+		return nil, t.C.RowError(err, "deal by id", "deal")
 	}
 	return d, nil
 }
 
 // Deals lists the deals visible in s that match f; Q is a prefix of the
 // title.
-func (t *tx) Deals(ctx context.Context, s crm.Scope, f crm.DealFilter, q crm.ListQuery) ([]*crm.Deal, string, error) {
+func (t Tx) Deals(ctx context.Context, s crm.Scope, f crm.DealFilter, q crm.ListQuery) ([]*crm.Deal, string, error) {
 	var w where
 	if !w.scope(s, "owner_id = ?", 1) {
 		return []*crm.Deal{}, "", nil
@@ -84,34 +84,34 @@ func (t *tx) Deals(ctx context.Context, s crm.Scope, f crm.DealFilter, q crm.Lis
 	eqInt(&w, "contact_id", f.ContactID)
 	eqInt(&w, "company_id", f.CompanyID)
 	eqInt(&w, "owner_id", f.OwnerID)
-	tagFilter(&w, sqlstore.TagDeal, f.Tag)
+	tagFilter(&w, TagDeal, f.Tag)
 	if q := searchText(f.Q); q != "" {
 		cond, args := prefix("title_lc", q)
 		w.and(cond, args...)
 	}
-	l, err := buildList("deals", "deals", dealCols, &w, q)
+	l, err := buildList(t.C, "deals", "deals", dealCols, &w, q)
 	if err != nil {
 		return nil, "", err
 	}
-	return runList(ctx, t, l, "deal", scanDeal, func(d *crm.Deal) int64 { return d.ID })
+	return runList(ctx, t.C, l, "deal", scanDeal, func(d *crm.Deal) int64 { return d.ID })
 }
 
 func dealArgs(d *crm.Deal) []any {
 	return []any{d.Title, strings.ToLower(d.Title), d.PipelineID, d.StageID, d.AmountMinor,
-		d.Currency, sqlstore.NullText(d.ExpectedClose), sqlstore.NullID(d.ContactID), sqlstore.NullID(d.CompanyID),
-		d.Notes, sqlstore.EncodeTags(d.Tags), d.OwnerID, d.Version}
+		d.Currency, NullText(d.ExpectedClose), NullID(d.ContactID), NullID(d.CompanyID),
+		d.Notes, EncodeTags(d.Tags), d.OwnerID, d.Version}
 }
 
 // InsertDeal stores a new deal and sets d.ID. It stores AmountMinor, which
 // the service fills; Amount is not read. A stage of another pipeline is
 // EINVALID.
-func (t *tx) InsertDeal(ctx context.Context, d *crm.Deal) error {
-	args := append(dealArgs(d), sqlstore.Micros(d.CreatedAt), sqlstore.Micros(d.UpdatedAt), sqlstore.NullMicros(d.DeletedAt))
-	id, err := t.insert(ctx, sqlInsertDeal, args...)
+func (t Tx) InsertDeal(ctx context.Context, d *crm.Deal) error {
+	args := append(dealArgs(d), Micros(d.CreatedAt), Micros(d.UpdatedAt), NullMicros(d.DeletedAt))
+	id, err := t.C.Insert(ctx, sqlInsertDeal, args...)
 	if err != nil {
-		return dbError(err, "insert deal", "deal", "")
+		return t.C.DBError(err, "insert deal", "deal", "")
 	}
-	if err := t.setTags(ctx, sqlstore.TagDeal, id, d.Tags, false); err != nil {
+	if err := t.setTags(ctx, TagDeal, id, d.Tags, false); err != nil {
 		return err
 	}
 	d.ID = id
@@ -120,35 +120,35 @@ func (t *tx) InsertDeal(ctx context.Context, d *crm.Deal) error {
 
 // UpdateDeal stores d if the stored version is d.Version-1; EPRECONDITION
 // otherwise.
-func (t *tx) UpdateDeal(ctx context.Context, d *crm.Deal) error {
-	args := append(dealArgs(d), sqlstore.Micros(d.UpdatedAt), sqlstore.NullMicros(d.DeletedAt), d.ID, d.Version-1)
-	ok, err := t.update(ctx, sqlUpdateDeal, args...)
+func (t Tx) UpdateDeal(ctx context.Context, d *crm.Deal) error {
+	args := append(dealArgs(d), Micros(d.UpdatedAt), NullMicros(d.DeletedAt), d.ID, d.Version-1)
+	ok, err := t.changed(ctx, sqlUpdateDeal, args...)
 	if err != nil {
-		return dbError(err, "update deal", "deal", "")
+		return t.C.DBError(err, "update deal", "deal", "")
 	}
 	if !ok {
-		return sqlstore.Stale("deal")
+		return Stale("deal")
 	}
-	return t.setTags(ctx, sqlstore.TagDeal, d.ID, d.Tags, true)
+	return t.setTags(ctx, TagDeal, d.ID, d.Tags, true)
 }
 
 var (
 	// One statement, so that a Read sees pipelines and stages consistently.
-	sqlPipelines = static(`SELECT p.id, p.name, s.id, s.name, s.position, s.probability, s.kind
+	sqlPipelines = Statement(`SELECT p.id, p.name, s.id, s.name, s.position, s.probability, s.kind
 		FROM pipelines p LEFT JOIN stages s ON s.pipeline_id = p.id
 		ORDER BY p.id, s.position, s.id`)
-	sqlStageByID = static(`SELECT id, pipeline_id, name, position, probability, kind
+	sqlStageByID = Statement(`SELECT id, pipeline_id, name, position, probability, kind
 		FROM stages WHERE id = ?`)
-	sqlInsertPipeline = static(`INSERT INTO pipelines (name) VALUES (?)`)
-	sqlInsertStage    = static(`INSERT INTO stages (pipeline_id, name, position, probability, kind)
+	sqlInsertPipeline = Statement(`INSERT INTO pipelines (name) VALUES (?)`)
+	sqlInsertStage    = Statement(`INSERT INTO stages (pipeline_id, name, position, probability, kind)
 		VALUES (?, ?, ?, ?, ?)`)
 )
 
 // Pipelines returns every pipeline with its stages ordered by position.
-func (t *tx) Pipelines(ctx context.Context) ([]*crm.Pipeline, error) {
-	rows, err := t.query(ctx, sqlPipelines)
+func (t Tx) Pipelines(ctx context.Context) ([]*crm.Pipeline, error) {
+	rows, err := t.C.Query(ctx, sqlPipelines)
 	if err != nil {
-		return nil, dbError(err, "pipelines", "pipeline", "")
+		return nil, t.C.DBError(err, "pipelines", "pipeline", "")
 	}
 	defer rows.Close()
 	list := []*crm.Pipeline{}
@@ -163,7 +163,7 @@ func (t *tx) Pipelines(ctx context.Context) ([]*crm.Pipeline, error) {
 			kind      *string
 		)
 		if err := rows.Scan(&pid, &pname, &sid, &sname, &pos, &prob, &kind); err != nil {
-			return nil, rowError(err, "scan pipeline", "pipeline")
+			return nil, t.C.RowError(err, "scan pipeline", "pipeline")
 		}
 		if p == nil || p.ID != pid {
 			p = &crm.Pipeline{ID: pid, Name: pname, Stages: []*crm.Stage{}}
@@ -175,17 +175,17 @@ func (t *tx) Pipelines(ctx context.Context) ([]*crm.Pipeline, error) {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, rowError(err, "pipelines", "pipeline")
+		return nil, t.C.RowError(err, "pipelines", "pipeline")
 	}
 	return list, nil
 }
 
 // StageByID returns a stage. ENOTFOUND if there is none.
-func (t *tx) StageByID(ctx context.Context, id int64) (*crm.Stage, error) {
+func (t Tx) StageByID(ctx context.Context, id int64) (*crm.Stage, error) {
 	var s crm.Stage
-	err := t.queryRow(ctx, sqlStageByID, id).Scan(&s.ID, &s.PipelineID, &s.Name, &s.Position, &s.Probability, &s.Kind)
+	err := t.C.QueryRow(ctx, sqlStageByID, id).Scan(&s.ID, &s.PipelineID, &s.Name, &s.Position, &s.Probability, &s.Kind)
 	if err != nil {
-		return nil, rowError(err, "stage by id", "stage")
+		return nil, t.C.RowError(err, "stage by id", "stage")
 	}
 	return &s, nil
 }
@@ -193,15 +193,15 @@ func (t *tx) StageByID(ctx context.Context, id int64) (*crm.Stage, error) {
 // InsertPipeline stores a pipeline and its stages, in the order given and
 // at the positions given, and sets the IDs (and the stages' PipelineID). A
 // taken name is ECONFLICT on "name".
-func (t *tx) InsertPipeline(ctx context.Context, p *crm.Pipeline) error {
-	id, err := t.insert(ctx, sqlInsertPipeline, p.Name)
+func (t Tx) InsertPipeline(ctx context.Context, p *crm.Pipeline) error {
+	id, err := t.C.Insert(ctx, sqlInsertPipeline, p.Name)
 	if err != nil {
-		return dbError(err, "insert pipeline", "pipeline", "name")
+		return t.C.DBError(err, "insert pipeline", "pipeline", "name")
 	}
 	for _, s := range p.Stages {
-		sid, err := t.insert(ctx, sqlInsertStage, id, s.Name, s.Position, s.Probability, s.Kind)
+		sid, err := t.C.Insert(ctx, sqlInsertStage, id, s.Name, s.Position, s.Probability, s.Kind)
 		if err != nil {
-			return dbError(err, "insert stage", "stage", "")
+			return t.C.DBError(err, "insert stage", "stage", "")
 		}
 		s.ID, s.PipelineID = sid, id
 	}

@@ -1,9 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"github.com/custos-crm/custos/internal/sqlstore"
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -13,24 +11,24 @@ const companyCols = `id, name, domain, industry, phone, address, notes, tags,
 	owner_id, version, created_at, updated_at, deleted_at`
 
 var (
-	sqlCompanyByID = static(`SELECT ` + companyCols + ` FROM companies
+	sqlCompanyByID = Statement(`SELECT ` + companyCols + ` FROM companies
 		WHERE id = ? AND deleted_at IS NULL AND (? OR owner_id = ?)`)
-	sqlDeletedCompanyByID = static(`SELECT ` + companyCols + ` FROM companies
+	sqlDeletedCompanyByID = Statement(`SELECT ` + companyCols + ` FROM companies
 		WHERE id = ? AND deleted_at IS NOT NULL AND (? OR owner_id = ?)`)
-	sqlInsertCompany = static(`INSERT INTO companies (name, name_lc, domain, domain_lc, industry,
+	sqlInsertCompany = Statement(`INSERT INTO companies (name, name_lc, domain, domain_lc, industry,
 		phone, address, notes, tags, owner_id, version, created_at, updated_at, deleted_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	sqlUpdateCompany = static(`UPDATE companies SET name = ?, name_lc = ?, domain = ?,
+	sqlUpdateCompany = Statement(`UPDATE companies SET name = ?, name_lc = ?, domain = ?,
 		domain_lc = ?, industry = ?, phone = ?, address = ?, notes = ?, tags = ?, owner_id = ?,
 		version = ?, updated_at = ?, deleted_at = ?
 		WHERE id = ? AND version = ?`)
 )
 
 // scanCompany scans the columns of companyCols, then extra.
-func scanCompany(sc scanner, extra ...any) (*crm.Company, error) {
+func scanCompany(sc Row, extra ...any) (*crm.Company, error) {
 	var (
 		c                crm.Company
-		deletedAt        sql.NullInt64
+		deletedAt        *int64
 		tags             string
 		created, updated int64
 	)
@@ -40,17 +38,17 @@ func scanCompany(sc scanner, extra ...any) (*crm.Company, error) {
 		return nil, err
 	}
 	var err error
-	if c.Tags, err = sqlstore.DecodeTags(tags); err != nil {
+	if c.Tags, err = DecodeTags(tags); err != nil {
 		return nil, err
 	}
-	c.CreatedAt, c.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
-	c.DeletedAt = timePtr(deletedAt)
+	c.CreatedAt, c.UpdatedAt = FromMicros(created), FromMicros(updated)
+	c.DeletedAt = TimePtr(deletedAt)
 	return &c, nil
 }
 
 // CompanyByID returns the company visible in s; with deleted, only if it is
 // soft-deleted. ENOTFOUND otherwise.
-func (t *tx) CompanyByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (*crm.Company, error) {
+func (t Tx) CompanyByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (*crm.Company, error) {
 	if !s.All && s.OwnerID == 0 {
 		return nil, crm.NotFound("company")
 	}
@@ -58,54 +56,54 @@ func (t *tx) CompanyByID(ctx context.Context, s crm.Scope, id int64, deleted boo
 	if deleted {
 		query = sqlDeletedCompanyByID
 	}
-	c, err := scanCompany(t.queryRow(ctx, query, id, s.All, s.OwnerID))
+	c, err := scanCompany(t.C.QueryRow(ctx, query, id, s.All, s.OwnerID))
 	if err != nil {
-		return nil, rowError(err, "company by id", "company")
+		return nil, t.C.RowError(err, "company by id", "company")
 	}
 	return c, nil
 }
 
 // Companies lists the companies visible in s that match f. Name matches
 // exactly but case-insensitively; Q is a prefix of the name or the domain.
-func (t *tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q crm.ListQuery) ([]*crm.Company, string, error) {
+func (t Tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q crm.ListQuery) ([]*crm.Company, string, error) {
 	var w where
 	if !w.scope(s, "owner_id = ?", 1) {
 		return []*crm.Company{}, "", nil
 	}
 	w.deleted(f.Deleted)
 	if len(f.IDs) > 0 {
-		w.and("id IN (SELECT value FROM json_each(?))", idList(f.IDs))
+		w.and(t.C.InIDs("id", f.IDs))
 	}
 	eqText(&w, "name_lc", strings.ToLower(f.Name))
 	eqText(&w, "domain_lc", strings.ToLower(f.Domain))
 	eqInt(&w, "owner_id", f.OwnerID)
-	tagFilter(&w, sqlstore.TagCompany, f.Tag)
+	tagFilter(&w, TagCompany, f.Tag)
 	if q := searchText(f.Q); q != "" {
 		var o anyOf
 		o.prefix("name_lc", q)
 		o.prefix("domain_lc", q)
 		o.addTo(&w)
 	}
-	l, err := buildList("companies", "companies", companyCols, &w, q)
+	l, err := buildList(t.C, "companies", "companies", companyCols, &w, q)
 	if err != nil {
 		return nil, "", err
 	}
-	return runList(ctx, t, l, "company", scanCompany, func(c *crm.Company) int64 { return c.ID })
+	return runList(ctx, t.C, l, "company", scanCompany, func(c *crm.Company) int64 { return c.ID })
 }
 
 func companyArgs(c *crm.Company) []any {
 	return []any{c.Name, strings.ToLower(c.Name), c.Domain, strings.ToLower(c.Domain), c.Industry,
-		c.Phone, c.Address, c.Notes, sqlstore.EncodeTags(c.Tags), c.OwnerID, c.Version}
+		c.Phone, c.Address, c.Notes, EncodeTags(c.Tags), c.OwnerID, c.Version}
 }
 
 // InsertCompany stores a new company and sets c.ID.
-func (t *tx) InsertCompany(ctx context.Context, c *crm.Company) error {
-	args := append(companyArgs(c), sqlstore.Micros(c.CreatedAt), sqlstore.Micros(c.UpdatedAt), sqlstore.NullMicros(c.DeletedAt))
-	id, err := t.insert(ctx, sqlInsertCompany, args...)
+func (t Tx) InsertCompany(ctx context.Context, c *crm.Company) error {
+	args := append(companyArgs(c), Micros(c.CreatedAt), Micros(c.UpdatedAt), NullMicros(c.DeletedAt))
+	id, err := t.C.Insert(ctx, sqlInsertCompany, args...)
 	if err != nil {
-		return dbError(err, "insert company", "company", "")
+		return t.C.DBError(err, "insert company", "company", "")
 	}
-	if err := t.setTags(ctx, sqlstore.TagCompany, id, c.Tags, false); err != nil {
+	if err := t.setTags(ctx, TagCompany, id, c.Tags, false); err != nil {
 		return err
 	}
 	c.ID = id
@@ -114,14 +112,14 @@ func (t *tx) InsertCompany(ctx context.Context, c *crm.Company) error {
 
 // UpdateCompany stores c if the stored version is c.Version-1; EPRECONDITION
 // otherwise.
-func (t *tx) UpdateCompany(ctx context.Context, c *crm.Company) error {
-	args := append(companyArgs(c), sqlstore.Micros(c.UpdatedAt), sqlstore.NullMicros(c.DeletedAt), c.ID, c.Version-1)
-	ok, err := t.update(ctx, sqlUpdateCompany, args...)
+func (t Tx) UpdateCompany(ctx context.Context, c *crm.Company) error {
+	args := append(companyArgs(c), Micros(c.UpdatedAt), NullMicros(c.DeletedAt), c.ID, c.Version-1)
+	ok, err := t.changed(ctx, sqlUpdateCompany, args...)
 	if err != nil {
-		return dbError(err, "update company", "company", "")
+		return t.C.DBError(err, "update company", "company", "")
 	}
 	if !ok {
-		return sqlstore.Stale("company")
+		return Stale("company")
 	}
-	return t.setTags(ctx, sqlstore.TagCompany, c.ID, c.Tags, true)
+	return t.setTags(ctx, TagCompany, c.ID, c.Tags, true)
 }

@@ -1,9 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"github.com/custos-crm/custos/internal/sqlstore"
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -13,24 +11,24 @@ const activityCols = `id, type, subject, body, occurred_at, duration_min, contac
 	deal_id, owner_id, version, created_at, updated_at, deleted_at`
 
 var (
-	sqlActivityByID = static(`SELECT ` + activityCols + ` FROM activities
+	sqlActivityByID = Statement(`SELECT ` + activityCols + ` FROM activities
 		WHERE id = ? AND deleted_at IS NULL AND (? OR owner_id = ?)`)
-	sqlDeletedActivityByID = static(`SELECT ` + activityCols + ` FROM activities
+	sqlDeletedActivityByID = Statement(`SELECT ` + activityCols + ` FROM activities
 		WHERE id = ? AND deleted_at IS NOT NULL AND (? OR owner_id = ?)`)
-	sqlInsertActivity = static(`INSERT INTO activities (type, subject, subject_lc, body, occurred_at,
+	sqlInsertActivity = Statement(`INSERT INTO activities (type, subject, subject_lc, body, occurred_at,
 		duration_min, contact_id, company_id, deal_id, owner_id, version, created_at, updated_at,
 		deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	sqlUpdateActivity = static(`UPDATE activities SET type = ?, subject = ?, subject_lc = ?, body = ?,
+	sqlUpdateActivity = Statement(`UPDATE activities SET type = ?, subject = ?, subject_lc = ?, body = ?,
 		occurred_at = ?, duration_min = ?, contact_id = ?, company_id = ?, deal_id = ?,
 		owner_id = ?, version = ?, updated_at = ?, deleted_at = ?
 		WHERE id = ? AND version = ?`)
 )
 
 // scanActivity scans the columns of activityCols, then extra.
-func scanActivity(sc scanner, extra ...any) (*crm.Activity, error) {
+func scanActivity(sc Row, extra ...any) (*crm.Activity, error) {
 	var (
 		a                                       crm.Activity
-		contactID, companyID, dealID, deletedAt sql.NullInt64
+		contactID, companyID, dealID, deletedAt *int64
 		occurred, created, updated              int64
 	)
 	dest := []any{&a.ID, &a.Type, &a.Subject, &a.Body, &occurred, &a.DurationMin, &contactID,
@@ -38,16 +36,16 @@ func scanActivity(sc scanner, extra ...any) (*crm.Activity, error) {
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
-	a.OccurredAt = sqlstore.FromMicros(occurred)
-	a.ContactID, a.CompanyID, a.DealID = idPtr(contactID), idPtr(companyID), idPtr(dealID)
-	a.CreatedAt, a.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
-	a.DeletedAt = timePtr(deletedAt)
+	a.OccurredAt = FromMicros(occurred)
+	a.ContactID, a.CompanyID, a.DealID = contactID, companyID, dealID
+	a.CreatedAt, a.UpdatedAt = FromMicros(created), FromMicros(updated)
+	a.DeletedAt = TimePtr(deletedAt)
 	return &a, nil
 }
 
 // ActivityByID returns the activity visible in s; with deleted, only if it
 // is soft-deleted. ENOTFOUND otherwise.
-func (t *tx) ActivityByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (*crm.Activity, error) {
+func (t Tx) ActivityByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (*crm.Activity, error) {
 	if !s.All && s.OwnerID == 0 {
 		return nil, crm.NotFound("activity")
 	}
@@ -55,16 +53,16 @@ func (t *tx) ActivityByID(ctx context.Context, s crm.Scope, id int64, deleted bo
 	if deleted {
 		query = sqlDeletedActivityByID
 	}
-	a, err := scanActivity(t.queryRow(ctx, query, id, s.All, s.OwnerID))
+	a, err := scanActivity(t.C.QueryRow(ctx, query, id, s.All, s.OwnerID))
 	if err != nil {
-		return nil, rowError(err, "activity by id", "activity")
+		return nil, t.C.RowError(err, "activity by id", "activity")
 	}
 	return a, nil
 }
 
 // Activities lists the activities visible in s that match f; Q is a prefix
 // of the subject.
-func (t *tx) Activities(ctx context.Context, s crm.Scope, f crm.ActivityFilter, q crm.ListQuery) ([]*crm.Activity, string, error) {
+func (t Tx) Activities(ctx context.Context, s crm.Scope, f crm.ActivityFilter, q crm.ListQuery) ([]*crm.Activity, string, error) {
 	var w where
 	if !w.scope(s, "owner_id = ?", 1) {
 		return []*crm.Activity{}, "", nil
@@ -79,24 +77,24 @@ func (t *tx) Activities(ctx context.Context, s crm.Scope, f crm.ActivityFilter, 
 		cond, args := prefix("subject_lc", q)
 		w.and(cond, args...)
 	}
-	l, err := buildList("activities", "activities", activityCols, &w, q)
+	l, err := buildList(t.C, "activities", "activities", activityCols, &w, q)
 	if err != nil {
 		return nil, "", err
 	}
-	return runList(ctx, t, l, "activity", scanActivity, func(a *crm.Activity) int64 { return a.ID })
+	return runList(ctx, t.C, l, "activity", scanActivity, func(a *crm.Activity) int64 { return a.ID })
 }
 
 func activityArgs(a *crm.Activity) []any {
-	return []any{a.Type, a.Subject, strings.ToLower(a.Subject), a.Body, sqlstore.Micros(a.OccurredAt),
-		a.DurationMin, sqlstore.NullID(a.ContactID), sqlstore.NullID(a.CompanyID), sqlstore.NullID(a.DealID), a.OwnerID, a.Version}
+	return []any{a.Type, a.Subject, strings.ToLower(a.Subject), a.Body, Micros(a.OccurredAt),
+		a.DurationMin, NullID(a.ContactID), NullID(a.CompanyID), NullID(a.DealID), a.OwnerID, a.Version}
 }
 
 // InsertActivity stores a new activity and sets a.ID.
-func (t *tx) InsertActivity(ctx context.Context, a *crm.Activity) error {
-	args := append(activityArgs(a), sqlstore.Micros(a.CreatedAt), sqlstore.Micros(a.UpdatedAt), sqlstore.NullMicros(a.DeletedAt))
-	id, err := t.insert(ctx, sqlInsertActivity, args...)
+func (t Tx) InsertActivity(ctx context.Context, a *crm.Activity) error {
+	args := append(activityArgs(a), Micros(a.CreatedAt), Micros(a.UpdatedAt), NullMicros(a.DeletedAt))
+	id, err := t.C.Insert(ctx, sqlInsertActivity, args...)
 	if err != nil {
-		return dbError(err, "insert activity", "activity", "")
+		return t.C.DBError(err, "insert activity", "activity", "")
 	}
 	a.ID = id
 	return nil
@@ -104,14 +102,14 @@ func (t *tx) InsertActivity(ctx context.Context, a *crm.Activity) error {
 
 // UpdateActivity stores a if the stored version is a.Version-1;
 // EPRECONDITION otherwise.
-func (t *tx) UpdateActivity(ctx context.Context, a *crm.Activity) error {
-	args := append(activityArgs(a), sqlstore.Micros(a.UpdatedAt), sqlstore.NullMicros(a.DeletedAt), a.ID, a.Version-1)
-	ok, err := t.update(ctx, sqlUpdateActivity, args...)
+func (t Tx) UpdateActivity(ctx context.Context, a *crm.Activity) error {
+	args := append(activityArgs(a), Micros(a.UpdatedAt), NullMicros(a.DeletedAt), a.ID, a.Version-1)
+	ok, err := t.changed(ctx, sqlUpdateActivity, args...)
 	if err != nil {
-		return dbError(err, "update activity", "activity", "")
+		return t.C.DBError(err, "update activity", "activity", "")
 	}
 	if !ok {
-		return sqlstore.Stale("activity")
+		return Stale("activity")
 	}
 	return nil
 }

@@ -1,9 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"github.com/custos-crm/custos/internal/sqlstore"
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -14,14 +12,14 @@ const taskCols = `id, title, description, due_at, status, assignee_id, contact_i
 
 // A task is visible to its owner and to its assignee.
 var (
-	sqlTaskByID = static(`SELECT ` + taskCols + ` FROM tasks
+	sqlTaskByID = Statement(`SELECT ` + taskCols + ` FROM tasks
 		WHERE id = ? AND deleted_at IS NULL AND (? OR owner_id = ? OR assignee_id = ?)`)
-	sqlDeletedTaskByID = static(`SELECT ` + taskCols + ` FROM tasks
+	sqlDeletedTaskByID = Statement(`SELECT ` + taskCols + ` FROM tasks
 		WHERE id = ? AND deleted_at IS NOT NULL AND (? OR owner_id = ? OR assignee_id = ?)`)
-	sqlInsertTask = static(`INSERT INTO tasks (title, title_lc, description, due_at, status,
+	sqlInsertTask = Statement(`INSERT INTO tasks (title, title_lc, description, due_at, status,
 		assignee_id, contact_id, company_id, deal_id, owner_id, version, created_at, updated_at,
 		deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	sqlUpdateTask = static(`UPDATE tasks SET title = ?, title_lc = ?, description = ?, due_at = ?,
+	sqlUpdateTask = Statement(`UPDATE tasks SET title = ?, title_lc = ?, description = ?, due_at = ?,
 		status = ?, assignee_id = ?, contact_id = ?, company_id = ?, deal_id = ?, owner_id = ?,
 		version = ?, updated_at = ?, deleted_at = ?
 		WHERE id = ? AND version = ?`)
@@ -29,11 +27,11 @@ var (
 
 // scanTask scans the columns of taskCols, then extra. An unassigned task
 // has AssigneeID 0 (stored as NULL).
-func scanTask(sc scanner, extra ...any) (*crm.Task, error) {
+func scanTask(sc Row, extra ...any) (*crm.Task, error) {
 	var (
 		t                            crm.Task
-		dueAt, assigneeID, deletedAt sql.NullInt64
-		contactID, companyID, dealID sql.NullInt64
+		dueAt, assigneeID, deletedAt *int64
+		contactID, companyID, dealID *int64
 		created, updated             int64
 	)
 	dest := []any{&t.ID, &t.Title, &t.Description, &dueAt, &t.Status, &assigneeID, &contactID,
@@ -41,17 +39,19 @@ func scanTask(sc scanner, extra ...any) (*crm.Task, error) {
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
-	t.DueAt = timePtr(dueAt)
-	t.AssigneeID = assigneeID.Int64
-	t.ContactID, t.CompanyID, t.DealID = idPtr(contactID), idPtr(companyID), idPtr(dealID)
-	t.CreatedAt, t.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
-	t.DeletedAt = timePtr(deletedAt)
+	t.DueAt = TimePtr(dueAt)
+	if assigneeID != nil {
+		t.AssigneeID = *assigneeID
+	}
+	t.ContactID, t.CompanyID, t.DealID = contactID, companyID, dealID
+	t.CreatedAt, t.UpdatedAt = FromMicros(created), FromMicros(updated)
+	t.DeletedAt = TimePtr(deletedAt)
 	return &t, nil
 }
 
 // TaskByID returns the task whose owner or assignee is s.OwnerID (any task
 // with s.All); with deleted, only if it is soft-deleted. ENOTFOUND otherwise.
-func (t *tx) TaskByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (*crm.Task, error) {
+func (t Tx) TaskByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (*crm.Task, error) {
 	if !s.All && s.OwnerID == 0 {
 		return nil, crm.NotFound("task")
 	}
@@ -59,16 +59,16 @@ func (t *tx) TaskByID(ctx context.Context, s crm.Scope, id int64, deleted bool) 
 	if deleted {
 		query = sqlDeletedTaskByID
 	}
-	task, err := scanTask(t.queryRow(ctx, query, id, s.All, s.OwnerID, s.OwnerID))
+	task, err := scanTask(t.C.QueryRow(ctx, query, id, s.All, s.OwnerID, s.OwnerID))
 	if err != nil {
-		return nil, rowError(err, "task by id", "task")
+		return nil, t.C.RowError(err, "task by id", "task")
 	}
 	return task, nil
 }
 
 // Tasks lists the tasks visible in s (owned or assigned) that match f; Q is
 // a prefix of the title. Tasks without a due time sort after all others.
-func (t *tx) Tasks(ctx context.Context, s crm.Scope, f crm.TaskFilter, q crm.ListQuery) ([]*crm.Task, string, error) {
+func (t Tx) Tasks(ctx context.Context, s crm.Scope, f crm.TaskFilter, q crm.ListQuery) ([]*crm.Task, string, error) {
 	var w where
 	if !w.scope(s, "(owner_id = ? OR assignee_id = ?)", 2) {
 		return []*crm.Task{}, "", nil
@@ -84,25 +84,25 @@ func (t *tx) Tasks(ctx context.Context, s crm.Scope, f crm.TaskFilter, q crm.Lis
 		cond, args := prefix("title_lc", q)
 		w.and(cond, args...)
 	}
-	l, err := buildList("tasks", "tasks", taskCols, &w, q)
+	l, err := buildList(t.C, "tasks", "tasks", taskCols, &w, q)
 	if err != nil {
 		return nil, "", err
 	}
-	return runList(ctx, t, l, "task", scanTask, func(t *crm.Task) int64 { return t.ID })
+	return runList(ctx, t.C, l, "task", scanTask, func(t *crm.Task) int64 { return t.ID })
 }
 
 func taskArgs(t *crm.Task) []any {
-	return []any{t.Title, strings.ToLower(t.Title), t.Description, sqlstore.NullMicros(t.DueAt), t.Status,
-		sqlstore.NullZero(t.AssigneeID), sqlstore.NullID(t.ContactID), sqlstore.NullID(t.CompanyID), sqlstore.NullID(t.DealID),
+	return []any{t.Title, strings.ToLower(t.Title), t.Description, NullMicros(t.DueAt), t.Status,
+		NullZero(t.AssigneeID), NullID(t.ContactID), NullID(t.CompanyID), NullID(t.DealID),
 		t.OwnerID, t.Version}
 }
 
 // InsertTask stores a new task and sets task.ID.
-func (t *tx) InsertTask(ctx context.Context, task *crm.Task) error {
-	args := append(taskArgs(task), sqlstore.Micros(task.CreatedAt), sqlstore.Micros(task.UpdatedAt), sqlstore.NullMicros(task.DeletedAt))
-	id, err := t.insert(ctx, sqlInsertTask, args...)
+func (t Tx) InsertTask(ctx context.Context, task *crm.Task) error {
+	args := append(taskArgs(task), Micros(task.CreatedAt), Micros(task.UpdatedAt), NullMicros(task.DeletedAt))
+	id, err := t.C.Insert(ctx, sqlInsertTask, args...)
 	if err != nil {
-		return dbError(err, "insert task", "task", "")
+		return t.C.DBError(err, "insert task", "task", "")
 	}
 	task.ID = id
 	return nil
@@ -110,14 +110,14 @@ func (t *tx) InsertTask(ctx context.Context, task *crm.Task) error {
 
 // UpdateTask stores task if the stored version is task.Version-1;
 // EPRECONDITION otherwise.
-func (t *tx) UpdateTask(ctx context.Context, task *crm.Task) error {
-	args := append(taskArgs(task), sqlstore.Micros(task.UpdatedAt), sqlstore.NullMicros(task.DeletedAt), task.ID, task.Version-1)
-	ok, err := t.update(ctx, sqlUpdateTask, args...)
+func (t Tx) UpdateTask(ctx context.Context, task *crm.Task) error {
+	args := append(taskArgs(task), Micros(task.UpdatedAt), NullMicros(task.DeletedAt), task.ID, task.Version-1)
+	ok, err := t.changed(ctx, sqlUpdateTask, args...)
 	if err != nil {
-		return dbError(err, "update task", "task", "")
+		return t.C.DBError(err, "update task", "task", "")
 	}
 	if !ok {
-		return sqlstore.Stale("task")
+		return Stale("task")
 	}
 	return nil
 }
