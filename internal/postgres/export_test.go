@@ -21,3 +21,6 @@ func MigrateTo(t interface{ Fatal(...any) }, db *DB, v int) {
 		t.Fatal(err)
 	}
 }
+
+// LatestVersion is the schema version this binary migrates to.
+func LatestVersion() int { return len(migrations) }

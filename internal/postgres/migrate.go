@@ -4,38 +4,20 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"github.com/custos-crm/custos/internal/sqlstore"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/custos-crm/custos/internal/schema"
+	"github.com/custos-crm/custos/internal/sqlstore"
 )
 
-// The migrations are forward-only SQL files named NNNN_what.sql, numbered
-// from 1 without gaps. Each runs in its own transaction together with the
-// row that records it in schema_migrations.
+// migrations are the embedded migration files, in order (schema.MustLoad).
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one embedded migration file.
-type migration = schema.Migration
-
-// migrations are the embedded migrations in order; loading them checks
-// the numbering, so a bad file fails every test at once.
 var migrations = schema.MustLoad(migrationFiles, "migrations", "postgres")
-
-// LatestVersion is the schema version this binary migrates to.
-func LatestVersion() int { return len(migrations) }
-
-// ErrSchemaNewer is matched (errors.Is) by the *SchemaError of a database
-// that a newer binary has migrated.
-var ErrSchemaNewer = schema.ErrNewer
-
-// SchemaError reports a database schema newer than the binary's latest
-// migration. Open and Migrate refuse such a database.
-type SchemaError = schema.NewerError
 
 // migrateLockKey is the first key of the advisory lock that Migrate holds;
 // the second is a hash of the schema, so that databases in different
@@ -53,8 +35,7 @@ const (
 // SchemaVersion returns the database's schema version (0 for a new
 // database) and the latest one this binary knows.
 func (db *DB) SchemaVersion(ctx context.Context) (current, latest int, err error) {
-	current, err = schema.Version(ctx, migrator{db}, migrationQuerier{db.writer})
-	return current, LatestVersion(), err
+	return schema.Versions(ctx, migrator{db}, migrationQuerier{db.writer}, migrations)
 }
 
 // Migrate applies the migrations the database lacks (schema.Migrate).

@@ -80,7 +80,7 @@ var _ crm.Store = (*DB)(nil)
 
 // Open connects to the database named by dsn (see the package doc for its
 // forms and TLS). It does not migrate: call Migrate. It fails with a
-// *SchemaError (errors.Is ErrSchemaNewer) when the database was migrated by
+// *schema.NewerError (errors.Is schema.ErrNewer) when the database was migrated by
 // a newer binary.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	rcfg, err := pgxpool.ParseConfig(dsn)
@@ -106,11 +106,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	current, latest, err := db.SchemaVersion(ctx)
-	if err == nil {
-		err = schema.Check(current, latest)
-	}
-	if err != nil {
+	if err := schema.Refuse(db.SchemaVersion(ctx)); err != nil {
 		db.Close()
 		return nil, err
 	}

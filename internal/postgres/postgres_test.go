@@ -12,6 +12,7 @@ import (
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/postgres"
 	"github.com/custos-crm/custos/internal/postgres/postgrestest"
+	"github.com/custos-crm/custos/internal/sqlstore"
 	"github.com/custos-crm/custos/internal/storetest"
 )
 
@@ -32,6 +33,23 @@ func open(t *testing.T, dsn string) *postgres.DB {
 	return db
 }
 
+func TestMigrations(t *testing.T) {
+	storetest.RunMigrations(t, func(t *testing.T) storetest.Database {
+		dsn, _ := postgrestest.Schema(t)
+		return storetest.Database{
+			Latest: postgres.LatestVersion(),
+			Open:   func(t *testing.T) (storetest.Migrating, error) { return postgres.Open(t.Context(), dsn) },
+			Exec: func(t *testing.T, db storetest.Migrating, query string, args ...any) error {
+				_, err := postgres.Writer(db.(*postgres.DB)).Exec(t.Context(), sqlstore.Rebind(query), args...)
+				return err
+			},
+			Count: func(t *testing.T, db storetest.Migrating, query string) int {
+				return count(t, db.(*postgres.DB), query)
+			},
+		}
+	})
+}
+
 // count runs a count(*) query on the write pool.
 func count(t *testing.T, db *postgres.DB, query string) int {
 	t.Helper()
@@ -40,64 +58,6 @@ func count(t *testing.T, db *postgres.DB, query string) int {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
-}
-
-func TestMigrateIdempotent(t *testing.T) {
-	db := postgrestest.New(t)
-	for i := range 2 {
-		if err := db.Migrate(t.Context()); err != nil {
-			t.Fatalf("Migrate #%d: %v", i+2, err)
-		}
-	}
-	cur, latest, err := db.SchemaVersion(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cur != latest || latest != postgres.LatestVersion() || latest < 1 {
-		t.Errorf("SchemaVersion() = %d, %d; want %d, %d", cur, latest, postgres.LatestVersion(), postgres.LatestVersion())
-	}
-	rows, pipelines := count(t, db, `SELECT count(*) FROM schema_migrations`), count(t, db, `SELECT count(*) FROM pipelines`)
-	if rows != latest || pipelines != 1 {
-		t.Errorf("after three migrations: %d schema_migrations rows, %d pipelines; want %d, 1", rows, pipelines, latest)
-	}
-}
-
-func TestSchemaVersionOfNewDatabase(t *testing.T) {
-	dsn, _ := postgrestest.Schema(t)
-	db := open(t, dsn)
-	cur, latest, err := db.SchemaVersion(t.Context())
-	if err != nil || cur != 0 || latest != postgres.LatestVersion() {
-		t.Errorf("SchemaVersion() = %d, %d, %v; want 0, %d, nil", cur, latest, err, postgres.LatestVersion())
-	}
-}
-
-func TestRefuseNewerSchema(t *testing.T) {
-	dsn, _ := postgrestest.Schema(t)
-	db := open(t, dsn)
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	newer := postgres.LatestVersion() + 4
-	if _, err := postgres.Writer(db).Exec(t.Context(), `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)`, newer); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Migrate(t.Context()); !errors.Is(err, postgres.ErrSchemaNewer) {
-		t.Errorf("Migrate() of a newer schema = %v, want ErrSchemaNewer", err)
-	}
-	db.Close()
-
-	_, err := postgres.Open(t.Context(), dsn)
-	var se *postgres.SchemaError
-	if !errors.As(err, &se) || !errors.Is(err, postgres.ErrSchemaNewer) {
-		t.Fatalf("Open() of a newer schema = %v, want a *SchemaError", err)
-	}
-	if se.Current != newer || se.Latest != postgres.LatestVersion() {
-		t.Errorf("SchemaError = %+v, want Current %d, Latest %d", *se, newer, postgres.LatestVersion())
-	}
-	want := fmt.Sprintf("database schema version %d is newer than this binary's %d; upgrade custos", newer, postgres.LatestVersion())
-	if err.Error() != want {
-		t.Errorf("error text = %q, want %q", err.Error(), want)
-	}
 }
 
 func TestOpenBadDSN(t *testing.T) {
@@ -377,43 +337,6 @@ func TestReadIsReadOnly(t *testing.T) {
 	}
 	if _, err := postgres.Reader(db).Exec(t.Context(), `INSERT INTO settings (key, value) VALUES ('x', 'y')`); err == nil {
 		t.Error("the read pool accepted a write")
-	}
-}
-
-// TestReadDuringWrite checks that reads go on beside an open write, and see
-// only what is committed.
-func TestReadDuringWrite(t *testing.T) {
-	db := postgrestest.New(t)
-	ctx := t.Context()
-	inWrite, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
-	go func() {
-		done <- db.Write(ctx, func(tx crm.Tx) error {
-			if err := tx.SetSetting(ctx, "k", "v"); err != nil {
-				return err
-			}
-			close(inWrite)
-			<-release
-			return nil
-		})
-	}()
-	get := func() string {
-		t.Helper()
-		var v string
-		if err := db.Read(ctx, func(tx crm.Tx) (err error) { v, err = tx.Setting(ctx, "k"); return err }); err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	<-inWrite
-	if v := get(); v != "" {
-		t.Errorf("Read during the Write = %q, want the committed \"\"", v)
-	}
-	close(release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if v := get(); v != "v" {
-		t.Errorf("Read after the Write = %q, want v", v)
 	}
 }
 

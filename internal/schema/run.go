@@ -55,12 +55,20 @@ func Version(ctx context.Context, b Backend, q Querier) (int, error) {
 	return v, nil
 }
 
-// Check refuses (*NewerError) a database at a version newer than latest.
-func Check(current, latest int) error {
-	if current > latest {
+// Versions returns the version a database is at (0 for a new one) and the
+// latest of list.
+func Versions(ctx context.Context, b Backend, q Querier, list []Migration) (current, latest int, err error) {
+	current, err = Version(ctx, b, q)
+	return current, len(list), err
+}
+
+// Refuse returns err, or refuses (*NewerError) a database at a version
+// newer than latest: the arguments are what Versions returns.
+func Refuse(current, latest int, err error) error {
+	if err == nil && current > latest {
 		return &NewerError{Current: current, Latest: latest}
 	}
-	return nil
+	return err
 }
 
 // Migrate applies the migrations of list the database lacks, in order,

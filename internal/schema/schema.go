@@ -1,7 +1,9 @@
 // Package schema holds what the two stores share about their migrations:
-// loading the embedded, numbered SQL files and the error for a database
-// that a newer binary has migrated. Each store runs the files itself, in
-// its own SQL dialect.
+// loading the embedded, numbered SQL files (one set per backend, held
+// equal by the postgres package's equivalence test), the runner that
+// applies them (run.go) over the few statements a Backend offers, and the
+// error for a database that a newer binary has migrated. It opens nothing
+// and knows no driver.
 package schema
 
 import (

@@ -37,3 +37,20 @@ func TestNewerError(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+func TestRefuse(t *testing.T) {
+	failed := errors.New("no database")
+	if err := Refuse(3, 3, nil); err != nil {
+		t.Errorf("current: %v", err)
+	}
+	if err := Refuse(2, 3, nil); err != nil {
+		t.Errorf("older: %v", err)
+	}
+	var ne *NewerError
+	if err := Refuse(4, 3, nil); !errors.As(err, &ne) || ne.Current != 4 || ne.Latest != 3 {
+		t.Errorf("newer: %v", err)
+	}
+	if err := Refuse(9, 3, failed); err != failed {
+		t.Errorf("an error: %v", err)
+	}
+}

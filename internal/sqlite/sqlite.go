@@ -78,7 +78,7 @@ var _ crm.Store = (*DB)(nil)
 
 // Open opens (creating if needed) dir/custos.db with the directory at mode
 // 0700 and the file at 0600. It does not migrate: call Migrate. It fails with
-// a *SchemaError (errors.Is ErrSchemaNewer) when the database was migrated by
+// a *schema.NewerError (errors.Is schema.ErrNewer) when the database was migrated by
 // a newer binary.
 func Open(ctx context.Context, dir string) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -128,10 +128,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	}
 
 	current, latest, err := db.SchemaVersion(ctx)
-	if err == nil {
-		err = schema.Check(current, latest)
-	}
-	if err != nil {
+	if err := schema.Refuse(current, latest, err); err != nil {
 		db.Close()
 		return nil, err
 	}

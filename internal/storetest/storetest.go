@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"Pipelines", testPipelines},
 		{"PurgeReferences", testPurgeReferences},
 		{"WriteRollback", testWriteRollback},
+		{"ReadDuringWrite", testReadDuringWrite},
 		{"Now", testNow},
 		{"Users", testUsers},
 		{"Sessions", testSessions},

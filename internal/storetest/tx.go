@@ -74,3 +74,40 @@ func testNow(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		t.Fatal(err)
 	}
 }
+
+// testReadDuringWrite checks that reads go on beside an open write, and see
+// only what is committed.
+func testReadDuringWrite(t *testing.T, newStore func(t *testing.T) crm.Store) {
+	db := newStore(t)
+	ctx := t.Context()
+	inWrite, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- db.Write(ctx, func(tx crm.Tx) error {
+			if err := tx.SetSetting(ctx, "k", "v"); err != nil {
+				return err
+			}
+			close(inWrite)
+			<-release
+			return nil
+		})
+	}()
+	get := func() string {
+		t.Helper()
+		var v string
+		if err := db.Read(ctx, func(tx crm.Tx) (err error) { v, err = tx.Setting(ctx, "k"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	<-inWrite
+	if v := get(); v != "" {
+		t.Errorf("Read during the Write = %q, want the committed \"\"", v)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if v := get(); v != "v" {
+		t.Errorf("Read after the Write = %q, want v", v)
+	}
+}
