@@ -55,15 +55,6 @@ func (t *tx) insert(ctx context.Context, query string, args ...any) (int64, erro
 	return id, err
 }
 
-// update runs an UPDATE or DELETE and reports whether it changed a row.
-func (t *tx) update(ctx context.Context, query string, args ...any) (bool, error) {
-	tag, err := t.q.Exec(ctx, query, args...)
-	if err != nil {
-		return false, err
-	}
-	return tag.RowsAffected() > 0, nil
-}
-
 // SQLSTATE codes the store maps; see dbError.
 const (
 	codeUniqueViolation      = "23505"

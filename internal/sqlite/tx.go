@@ -97,16 +97,6 @@ func (t *tx) insert(ctx context.Context, query string, args ...any) (int64, erro
 	return res.LastInsertId()
 }
 
-// update runs an UPDATE and reports whether it changed a row.
-func (t *tx) update(ctx context.Context, query string, args ...any) (bool, error) {
-	res, err := t.exec(ctx, query, args...)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
-}
-
 // dbError turns a driver error into the crm error the Tx contract names, by
 // SQLite's extended result code, never by message text. what names the
 // record ("contact"), field the input field of its unique value, if any.
