@@ -9,6 +9,10 @@ import (
 )
 
 var activityOps = ops[*crm.Activity]{
+	entity: "activity",
+	list:   "activities",
+	id:     func(v *crm.Activity) int64 { return v.ID },
+	insert: func(ctx context.Context, tx crm.Tx, v *crm.Activity) error { return tx.InsertActivity(ctx, v) },
 	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Activity, error) {
 		return tx.ActivityByID(ctx, s, id, deleted)
 	},
@@ -33,7 +37,7 @@ func (s *Service) FindActivities(ctx context.Context, p *crm.Principal, f crm.Ac
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
 	}
-	return listRecords(ctx, s, p, "activities", "-occurred_at", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Activity, string, error) {
+	return listRecords(ctx, s, p, activityOps, "-occurred_at", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Activity, string, error) {
 		return tx.Activities(ctx, sc, f, q)
 	})
 }
@@ -109,7 +113,7 @@ func (s *Service) CreateActivity(ctx context.Context, p *crm.Principal, in crm.A
 	} else if err := s.applyActivity(a, in, true); err != nil {
 		return nil, err
 	}
-	err := createRecord(ctx, s, p, func(ctx context.Context, tx crm.Tx, now time.Time) (err error) {
+	return createRecord(ctx, s, p, activityOps, a, func(tx crm.Tx, now time.Time) (err error) {
 		if a.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
 			return err
 		}
@@ -120,12 +124,8 @@ func (s *Service) CreateActivity(ctx context.Context, p *crm.Principal, in crm.A
 			a.OccurredAt = now
 		}
 		a.CreatedAt, a.UpdatedAt, a.Version = now, now, 1
-		return tx.InsertActivity(ctx, a)
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
 }
 
 // UpdateActivity implements crm.ActivityService.

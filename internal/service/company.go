@@ -10,6 +10,10 @@ import (
 )
 
 var companyOps = ops[*crm.Company]{
+	entity: "company",
+	list:   "companies",
+	id:     func(v *crm.Company) int64 { return v.ID },
+	insert: func(ctx context.Context, tx crm.Tx, v *crm.Company) error { return tx.InsertCompany(ctx, v) },
 	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Company, error) {
 		return tx.CompanyByID(ctx, s, id, deleted)
 	},
@@ -34,7 +38,7 @@ func (s *Service) FindCompanies(ctx context.Context, p *crm.Principal, f crm.Com
 	if len(f.IDs) > crm.MaxLimit {
 		return nil, crm.Invalid("ids", "at most 200 ids")
 	}
-	return listRecords(ctx, s, p, "companies", "name", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Company, string, error) {
+	return listRecords(ctx, s, p, companyOps, "name", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Company, string, error) {
 		return tx.Companies(ctx, sc, f, q)
 	})
 }
@@ -76,17 +80,13 @@ func (s *Service) CreateCompany(ctx context.Context, p *crm.Principal, in crm.Co
 	} else if err := s.applyCompany(c, in, true); err != nil {
 		return nil, err
 	}
-	err := createRecord(ctx, s, p, func(ctx context.Context, tx crm.Tx, now time.Time) (err error) {
+	return createRecord(ctx, s, p, companyOps, c, func(tx crm.Tx, now time.Time) (err error) {
 		if c.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
 			return err
 		}
 		c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
-		return tx.InsertCompany(ctx, c)
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
 }
 
 // UpdateCompany implements crm.CompanyService.

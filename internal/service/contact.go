@@ -10,6 +10,10 @@ import (
 )
 
 var contactOps = ops[*crm.Contact]{
+	entity: "contact",
+	list:   "contacts",
+	id:     func(v *crm.Contact) int64 { return v.ID },
+	insert: func(ctx context.Context, tx crm.Tx, v *crm.Contact) error { return tx.InsertContact(ctx, v) },
 	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Contact, error) {
 		return tx.ContactByID(ctx, s, id, deleted)
 	},
@@ -36,7 +40,7 @@ func (s *Service) FindContacts(ctx context.Context, p *crm.Principal, f crm.Cont
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
 	}
-	return listRecords(ctx, s, p, "contacts", "last_name", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Contact, string, error) {
+	return listRecords(ctx, s, p, contactOps, "last_name", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Contact, string, error) {
 		return tx.Contacts(ctx, sc, f, q)
 	})
 }
@@ -132,7 +136,7 @@ func (s *Service) CreateContact(ctx context.Context, p *crm.Principal, in crm.Co
 	} else if err := s.applyContact(c, in, true); err != nil {
 		return nil, err
 	}
-	err := createRecord(ctx, s, p, func(ctx context.Context, tx crm.Tx, now time.Time) (err error) {
+	return createRecord(ctx, s, p, contactOps, c, func(tx crm.Tx, now time.Time) (err error) {
 		if c.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
 			return err
 		}
@@ -140,12 +144,8 @@ func (s *Service) CreateContact(ctx context.Context, p *crm.Principal, in crm.Co
 			return err
 		}
 		c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
-		return tx.InsertContact(ctx, c)
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
 }
 
 // UpdateContact implements crm.ContactService.
@@ -181,50 +181,31 @@ func (s *Service) RestoreContact(ctx context.Context, p *crm.Principal, id int64
 
 // FindTimeline implements crm.ContactService.
 func (s *Service) FindTimeline(ctx context.Context, p *crm.Principal, contactID int64, o crm.ListOptions) (*crm.Page[*crm.Activity], error) {
-	if err := s.require(p, policy.ReadClients); err != nil {
-		return nil, err
-	}
-	var err error
-	if o.Cursor, err = s.openCursor(ctx, o.Cursor); err != nil {
-		return nil, err
-	}
-	q, err := listQuery("activities", "-occurred_at", o)
-	if err != nil {
-		return nil, err
-	}
-	var items []*crm.Activity
-	var next string
-	err = s.store.Read(ctx, func(tx crm.Tx) (err error) {
-		if _, err := tx.ContactByID(ctx, s.pol.ReadScope(p), contactID, false); err != nil {
-			return err
+	return listRecords(ctx, s, p, activityOps, "-occurred_at", false, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Activity, string, error) {
+		// The contact must be visible; it is not returned.
+		if _, err := tx.ContactByID(ctx, sc, contactID, false); err != nil {
+			return nil, "", err
 		}
 		// The timeline shows the activities the principal may read, like
 		// every other list: with private visibility, a rep sees the
 		// interactions they logged themselves.
-		items, next, err = tx.Activities(ctx, s.pol.ReadScope(p), crm.ActivityFilter{ContactID: contactID}, q)
-		return err
+		return tx.Activities(ctx, sc, crm.ActivityFilter{ContactID: contactID}, q)
 	})
-	if err != nil {
-		return nil, err
-	}
-	if next, err = s.sealCursor(ctx, next); err != nil {
-		return nil, err
-	}
-	return page(items, next), nil
+}
+
+var consentOps = ops[*crm.Consent]{
+	entity: "consent",
+	id:     func(c *crm.Consent) int64 { return c.ID },
+	insert: func(ctx context.Context, tx crm.Tx, c *crm.Consent) error { return tx.InsertConsent(ctx, c) },
 }
 
 // FindConsents implements crm.ContactService.
 func (s *Service) FindConsents(ctx context.Context, p *crm.Principal, contactID int64) ([]*crm.Consent, error) {
-	if err := s.require(p, policy.ReadClients); err != nil {
-		return nil, err
-	}
-	var out []*crm.Consent
-	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
-		if _, err := tx.ContactByID(ctx, s.pol.ReadScope(p), contactID, false); err != nil {
-			return err
+	out, err := readRecords(ctx, s, p, consentOps, func(tx crm.Tx, sc crm.Scope) ([]*crm.Consent, error) {
+		if _, err := tx.ContactByID(ctx, sc, contactID, false); err != nil {
+			return nil, err
 		}
-		out, err = tx.ConsentsByContact(ctx, contactID)
-		return err
+		return tx.ConsentsByContact(ctx, contactID)
 	})
 	if out == nil && err == nil {
 		out = []*crm.Consent{}
@@ -252,15 +233,12 @@ func (s *Service) RecordConsent(ctx context.Context, p *crm.Principal, contactID
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	err := s.store.Write(ctx, func(tx crm.Tx) error {
+	return createRecord(ctx, s, p, consentOps, c, func(tx crm.Tx, now time.Time) error {
+		// A consent is recorded by whoever may change the contact.
 		if _, err := lookupWritable(ctx, s, tx, p, contactOps, contactID); err != nil {
 			return err
 		}
-		c.RecordedAt = tx.Now()
-		return tx.InsertConsent(ctx, c)
+		c.RecordedAt = now
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
 }

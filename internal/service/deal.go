@@ -10,6 +10,14 @@ import (
 )
 
 var dealOps = ops[*crm.Deal]{
+	entity: "deal",
+	list:   "deals",
+	id:     func(v *crm.Deal) int64 { return v.ID },
+	// The amount's decimal form is made wherever a deal leaves the store.
+	insert: func(ctx context.Context, tx crm.Tx, d *crm.Deal) error {
+		d.Amount = formatAmount(d.AmountMinor)
+		return tx.InsertDeal(ctx, d)
+	},
 	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Deal, error) {
 		d, err := tx.DealByID(ctx, s, id, deleted)
 		if err == nil {
@@ -17,8 +25,11 @@ var dealOps = ops[*crm.Deal]{
 		}
 		return d, err
 	},
-	update: func(ctx context.Context, tx crm.Tx, d *crm.Deal) error { return tx.UpdateDeal(ctx, d) },
-	stamp:  func(d *crm.Deal) (*int64, *time.Time, **time.Time) { return &d.Version, &d.UpdatedAt, &d.DeletedAt },
+	update: func(ctx context.Context, tx crm.Tx, d *crm.Deal) error {
+		d.Amount = formatAmount(d.AmountMinor)
+		return tx.UpdateDeal(ctx, d)
+	},
+	stamp: func(d *crm.Deal) (*int64, *time.Time, **time.Time) { return &d.Version, &d.UpdatedAt, &d.DeletedAt },
 }
 
 // FindDealByID implements crm.DealService.
@@ -33,16 +44,13 @@ func (s *Service) FindDeals(ctx context.Context, p *crm.Principal, f crm.DealFil
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
 	}
-	pg, err := listRecords(ctx, s, p, "deals", "-created_at", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Deal, string, error) {
-		return tx.Deals(ctx, sc, f, q)
+	return listRecords(ctx, s, p, dealOps, "-created_at", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Deal, string, error) {
+		list, next, err := tx.Deals(ctx, sc, f, q)
+		for _, d := range list {
+			d.Amount = formatAmount(d.AmountMinor)
+		}
+		return list, next, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range pg.Items {
-		d.Amount = formatAmount(d.AmountMinor)
-	}
-	return pg, nil
 }
 
 func (s *Service) applyDeal(d *crm.Deal, in crm.DealInput, create bool) error {
@@ -143,7 +151,7 @@ func (s *Service) CreateDeal(ctx context.Context, p *crm.Principal, in crm.DealI
 	} else if err := s.applyDeal(d, in, true); err != nil {
 		return nil, err
 	}
-	err := createRecord(ctx, s, p, func(ctx context.Context, tx crm.Tx, now time.Time) (err error) {
+	return createRecord(ctx, s, p, dealOps, d, func(tx crm.Tx, now time.Time) (err error) {
 		if d.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
 			return err
 		}
@@ -154,18 +162,13 @@ func (s *Service) CreateDeal(ctx context.Context, p *crm.Principal, in crm.DealI
 			return err
 		}
 		d.CreatedAt, d.UpdatedAt, d.Version = now, now, 1
-		return tx.InsertDeal(ctx, d)
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	d.Amount = formatAmount(d.AmountMinor)
-	return d, nil
 }
 
 // UpdateDeal implements crm.DealService.
 func (s *Service) UpdateDeal(ctx context.Context, p *crm.Principal, id int64, in crm.DealInput, ifVersion int64) (*crm.Deal, error) {
-	d, err := updateRecord(ctx, s, p, dealOps, id, ifVersion, func(tx crm.Tx, d *crm.Deal) (err error) {
+	return updateRecord(ctx, s, p, dealOps, id, ifVersion, func(tx crm.Tx, d *crm.Deal) (err error) {
 		if err := s.applyDeal(d, in, false); err != nil {
 			return err
 		}
@@ -186,11 +189,6 @@ func (s *Service) UpdateDeal(ctx context.Context, p *crm.Principal, id int64, in
 		}
 		return s.checkDealRefs(ctx, tx, p, contactID, companyID)
 	})
-	if err != nil {
-		return nil, err
-	}
-	d.Amount = formatAmount(d.AmountMinor)
-	return d, nil
 }
 
 // DeleteDeal implements crm.DealService.

@@ -9,9 +9,14 @@ import (
 )
 
 // ops tells the generic record operations how to reach one entity's rows,
-// so that the write, delete and restore rules exist once for all entities.
+// so that the read, write, delete and restore rules, and the hooks every
+// record passes (hooks.go), exist once for all entities.
 type ops[T any] struct {
+	entity string // "contact"
+	list   string // its list, as crm.SortFields names it: "contacts"
+	id     func(v T) int64
 	byID   func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (T, error)
+	insert func(ctx context.Context, tx crm.Tx, v T) error
 	update func(ctx context.Context, tx crm.Tx, v T) error
 	stamp  func(v T) (version *int64, updated *time.Time, deleted **time.Time)
 	// canWrite, when set, narrows the write scope further for records the
@@ -26,17 +31,24 @@ func findRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[
 		return v, err
 	}
 	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
-		v, err = o.byID(ctx, tx, s.pol.ReadScope(p), id, false)
+		v, err = readByID(ctx, s, tx, o, s.pol.ReadScope(p), id, false)
 		return err
 	})
-	return v, err
+	if err == nil {
+		err = deliver(ctx, s, p, o, ActionRead, v)
+	}
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
 }
 
 // lookupWritable loads a live record the principal may change: ENOTFOUND
 // when it cannot see it, EFORBIDDEN when it can see but not change it.
 func lookupWritable[T any](ctx context.Context, s *Service, tx crm.Tx, p *crm.Principal, o ops[T], id int64) (T, error) {
 	sc := s.pol.WriteScope(p)
-	v, err := o.byID(ctx, tx, sc, id, false)
+	v, err := readByID(ctx, s, tx, o, sc, id, false)
 	if err != nil {
 		return v, s.writable(ctx, p, err, func(sc crm.Scope) error { _, err := o.byID(ctx, tx, sc, id, false); return err })
 	}
@@ -55,7 +67,14 @@ func updateRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o op
 	for attempt := 0; ; attempt++ {
 		v, err := updateOnce(ctx, s, p, o, id, ifVersion, apply)
 		if ifVersion != 0 || attempt == 4 || crm.ErrorCode(err) != crm.EPRECONDITION {
-			return v, err
+			if err == nil {
+				err = deliver(ctx, s, p, o, ActionUpdate, v)
+			}
+			if err != nil {
+				var zero T
+				return zero, err
+			}
+			return v, nil
 		}
 	}
 }
@@ -78,7 +97,7 @@ func updateOnce[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[
 		}
 		*version++
 		*updated = tx.Now()
-		return o.update(ctx, tx, v)
+		return store(ctx, s, tx, o, v, o.update)
 	})
 	if err != nil {
 		var zero T
@@ -102,7 +121,7 @@ func deleteRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o op
 		now := tx.Now()
 		*version++
 		*updated, *deleted = now, &now
-		return o.update(ctx, tx, v)
+		return store(ctx, s, tx, o, v, o.update)
 	})
 }
 
@@ -114,7 +133,7 @@ func restoreRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o o
 	}
 	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
 		sc := s.pol.WriteScope(p)
-		if v, err = o.byID(ctx, tx, sc, id, true); err != nil {
+		if v, err = readByID(ctx, s, tx, o, sc, id, true); err != nil {
 			return err
 		}
 		if o.canWrite != nil && !o.canWrite(sc, v) {
@@ -123,8 +142,11 @@ func restoreRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o o
 		version, updated, deleted := o.stamp(v)
 		*version++
 		*updated, *deleted = tx.Now(), nil
-		return o.update(ctx, tx, v)
+		return store(ctx, s, tx, o, v, o.update)
 	})
+	if err == nil {
+		err = deliver(ctx, s, p, o, ActionRestore, v)
+	}
 	if err != nil {
 		var zero T
 		return zero, err
@@ -132,27 +154,40 @@ func restoreRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o o
 	return v, nil
 }
 
-// createRecord inserts a new record after prepare has validated references
-// and set the owner.
-func createRecord(ctx context.Context, s *Service, p *crm.Principal, insert func(ctx context.Context, tx crm.Tx, now time.Time) error) error {
+// createRecord inserts the new record v after prepare has validated its
+// references and set its owner and times (now is the transaction's).
+func createRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], v T, prepare func(tx crm.Tx, now time.Time) error) (T, error) {
+	var zero T
 	if err := s.require(p, policy.WriteClients); err != nil {
-		return err
+		return zero, err
 	}
-	return s.store.Write(ctx, func(tx crm.Tx) error { return insert(ctx, tx, tx.Now()) })
+	err := s.store.Write(ctx, func(tx crm.Tx) error {
+		if err := prepare(tx, tx.Now()); err != nil {
+			return err
+		}
+		return store(ctx, s, tx, o, v, o.insert)
+	})
+	if err == nil {
+		err = deliver(ctx, s, p, o, ActionCreate, v)
+	}
+	if err != nil {
+		return zero, err
+	}
+	return v, nil
 }
 
 // listRecords checks the principal and list options and runs a list query
 // under the read scope (the write scope for the deleted-records bin).
-func listRecords[T any](ctx context.Context, s *Service, p *crm.Principal, entity, defaultSort string, deleted bool, o crm.ListOptions,
+func listRecords[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], defaultSort string, deleted bool, lo crm.ListOptions,
 	list func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]T, string, error)) (*crm.Page[T], error) {
 	if err := s.require(p, policy.ReadClients); err != nil {
 		return nil, err
 	}
 	var err error
-	if o.Cursor, err = s.openCursor(ctx, o.Cursor); err != nil {
+	if lo.Cursor, err = s.openCursor(ctx, lo.Cursor); err != nil {
 		return nil, err
 	}
-	q, err := listQuery(entity, defaultSort, o)
+	q, err := listQuery(o.list, defaultSort, lo)
 	if err != nil {
 		return nil, err
 	}
@@ -166,9 +201,14 @@ func listRecords[T any](ctx context.Context, s *Service, p *crm.Principal, entit
 	var items []T
 	var next string
 	err = s.store.Read(ctx, func(tx crm.Tx) (err error) {
-		items, next, err = list(tx, scope, q)
-		return err
+		if items, next, err = list(tx, scope, q); err != nil {
+			return err
+		}
+		return opened(ctx, s, tx, o, items...)
 	})
+	if err == nil {
+		err = deliver(ctx, s, p, o, ActionList, items...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -176,4 +216,26 @@ func listRecords[T any](ctx context.Context, s *Service, p *crm.Principal, entit
 		return nil, err
 	}
 	return page(items, next), nil
+}
+
+// readRecords reads the records read returns (all of them: a record's
+// consents) under the principal's read scope.
+func readRecords[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], read func(tx crm.Tx, sc crm.Scope) ([]T, error)) ([]T, error) {
+	if err := s.require(p, policy.ReadClients); err != nil {
+		return nil, err
+	}
+	var items []T
+	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
+		if items, err = read(tx, s.pol.ReadScope(p)); err != nil {
+			return err
+		}
+		return opened(ctx, s, tx, o, items...)
+	})
+	if err == nil {
+		err = deliver(ctx, s, p, o, ActionList, items...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -42,6 +42,10 @@ type Options struct {
 	// Passkeys is the WebAuthn relying party (AUTH-3, webauthn.go); nil
 	// turns passkeys off (ECONFLICT).
 	Passkeys *auth.RelyingParty
+
+	// Hooks are the layers every client record passes (hooks.go);
+	// default NoHooks.
+	Hooks Hooks
 }
 
 // Service implements crm.ContactService, crm.CompanyService,
@@ -60,6 +64,7 @@ type Service struct {
 	mfa         mfaConfig          // second factors, step-up, throttling: mfa.go
 	rp          *auth.RelyingParty // passkeys: webauthn.go
 	cursors     cursorKeys
+	hooks       Hooks
 }
 
 var (
@@ -98,6 +103,9 @@ func New(store crm.Store, o Options) *Service {
 	s.initOneTime(o) // invitations, resets and email changes: onetime.go
 	s.initMFA(o)     // second factors, step-up, throttling: mfa.go
 	s.rp = o.Passkeys
+	if s.hooks = o.Hooks; s.hooks == nil {
+		s.hooks = NoHooks{}
+	}
 	return s
 }
 

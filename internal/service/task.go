@@ -9,6 +9,10 @@ import (
 )
 
 var taskOps = ops[*crm.Task]{
+	entity: "task",
+	list:   "tasks",
+	id:     func(v *crm.Task) int64 { return v.ID },
+	insert: func(ctx context.Context, tx crm.Tx, v *crm.Task) error { return tx.InsertTask(ctx, v) },
 	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Task, error) {
 		return tx.TaskByID(ctx, s, id, deleted)
 	},
@@ -51,7 +55,7 @@ func (s *Service) FindTasks(ctx context.Context, p *crm.Principal, f crm.TaskFil
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
 	}
-	return listRecords(ctx, s, p, "tasks", "due_at", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Task, string, error) {
+	return listRecords(ctx, s, p, taskOps, "due_at", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Task, string, error) {
 		return tx.Tasks(ctx, sc, f, q)
 	})
 }
@@ -114,7 +118,7 @@ func (s *Service) CreateTask(ctx context.Context, p *crm.Principal, in crm.TaskI
 	} else if err := s.applyTask(t, in, true); err != nil {
 		return nil, err
 	}
-	err := createRecord(ctx, s, p, func(ctx context.Context, tx crm.Tx, now time.Time) (err error) {
+	return createRecord(ctx, s, p, taskOps, t, func(tx crm.Tx, now time.Time) (err error) {
 		if t.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
 			return err
 		}
@@ -125,12 +129,8 @@ func (s *Service) CreateTask(ctx context.Context, p *crm.Principal, in crm.TaskI
 			return err
 		}
 		t.CreatedAt, t.UpdatedAt, t.Version = now, now, 1
-		return tx.InsertTask(ctx, t)
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return t, nil
 }
 
 // UpdateTask implements crm.TaskService.

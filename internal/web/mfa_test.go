@@ -45,6 +45,12 @@ const sitePassword = "correct horse battery staple"
 
 func newMFASite(t *testing.T, th auth.Throttle) *mfaSite {
 	t.Helper()
+	return newMFASiteWith(t, th, nil)
+}
+
+// newMFASiteWith is newMFASite with the service's options changed by opts.
+func newMFASiteWith(t *testing.T, th auth.Throttle, opts func(*service.Options)) *mfaSite {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, t.TempDir())
 	if err != nil {
@@ -55,8 +61,12 @@ func newMFASite(t *testing.T, th auth.Throttle) *mfaSite {
 		t.Fatal(err)
 	}
 	s := &mfaSite{store: db, users: map[string]*crm.User{}, now: time.Now().UTC().Truncate(30 * time.Second).Add(5 * time.Second)}
-	s.svc = service.New(db, service.Options{Logger: slog.New(slog.DiscardHandler), Clock: s.clock, Throttle: th,
-		Hasher: auth.NewHasher(auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1}, 4)})
+	o := service.Options{Logger: slog.New(slog.DiscardHandler), Clock: s.clock, Throttle: th,
+		Hasher: auth.NewHasher(auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1}, 4)}
+	if opts != nil {
+		opts(&o)
+	}
+	s.svc = service.New(db, o)
 	for name, role := range map[string]crm.Role{"admin": crm.RoleAdmin, "alice": crm.RoleSales, "bob": crm.RoleSales} {
 		email, pw := name+"@example.com", sitePassword
 		u, err := s.svc.CreateUser(ctx, crm.SystemPrincipal(), crm.UserInput{Email: &email, Role: &role, Password: &pw})
