@@ -21,10 +21,11 @@ import (
 // answers alone cannot tell).
 type checkedPasswords struct{ n atomic.Int64 }
 
-func (c *checkedPasswords) Emit(_ context.Context, e service.Event) {
+func (c *checkedPasswords) Emit(_ context.Context, _ crm.Tx, e service.Event) error {
 	if e.Type == "login.failure" && strings.HasPrefix(e.Detail, "password") {
 		c.n.Add(1)
 	}
+	return nil
 }
 
 // TestThrottleBurstTwoInstances: a burst of 30 wrong passwords against a

@@ -117,11 +117,9 @@ func TestFindUserTokens(t *testing.T) {
 		t.Errorf("the revoked token: %v", err)
 	}
 	found := false
-	f.events.mu.Lock()
-	for _, ev := range f.events.list {
+	for _, ev := range f.events.all() {
 		found = found || (ev.Type == "token.revoke" && ev.UserID == bob && ev.ActorID == admin.UserID)
 	}
-	f.events.mu.Unlock()
 	if !found {
 		t.Error("no token.revoke event naming bob as owner and the administrator as actor")
 	}

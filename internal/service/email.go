@@ -42,7 +42,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *crm.Principal, newE
 func (s *Service) requestEmailChange(ctx context.Context, p *crm.Principal, userID int64, newEmail string) error {
 	var u *crm.User
 	var secret string
-	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
+	err := s.write(ctx, func(tx *wtx) (err error) {
 		if u, err = tx.UserByID(ctx, userID); err != nil {
 			return err
 		}
@@ -52,14 +52,15 @@ func (s *Service) requestEmailChange(ctx context.Context, p *crm.Principal, user
 	if err != nil {
 		return err
 	}
-	return s.sendEmailChange(ctx, p, u, newEmail, secret)
+	return s.sendEmailChange(ctx, u, newEmail, secret)
 }
 
 // storeEmailChange stores, inside tx, a confirmation link for u's new
 // address and returns its secret; ERATELIMITED after resetsPerAccount
 // requests in an hour. UpdateUser calls it inside its own transaction, so
-// that a refused change leaves the rest of the update unwritten too.
-func (s *Service) storeEmailChange(ctx context.Context, tx crm.Tx, p *crm.Principal, u *crm.User, newEmail string) (string, error) {
+// that a refused change leaves the rest of the update unwritten too. The
+// request's event is emitted in tx.
+func (s *Service) storeEmailChange(ctx context.Context, tx *wtx, p *crm.Principal, u *crm.User, newEmail string) (string, error) {
 	if u.Email == newEmail {
 		return "", crm.Invalid("email", "is already the address")
 	}
@@ -76,17 +77,19 @@ func (s *Service) storeEmailChange(ctx context.Context, tx crm.Tx, p *crm.Princi
 	secret, t := newOneTime(crm.PurposeEmail)
 	t.UserID, t.CreatedBy, t.NewEmail = u.ID, p.UserID, newEmail
 	t.CreatedAt, t.ExpiresAt = now, now.Add(crm.EmailChangeTTL)
-	return secret, tx.InsertOneTimeToken(ctx, t)
-}
-
-// sendEmailChange records the request and mails the link to the new
-// address and the notice to the old one, after the commit.
-func (s *Service) sendEmailChange(ctx context.Context, p *crm.Principal, u *crm.User, newEmail, secret string) error {
+	if err := tx.InsertOneTimeToken(ctx, t); err != nil {
+		return "", err
+	}
 	ev := Event{Type: "email.change.request", UserID: u.ID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID}
 	if p.UserID != u.ID {
 		ev.Detail = "by an administrator"
 	}
-	s.events.Emit(ctx, ev)
+	return secret, tx.emit(ev)
+}
+
+// sendEmailChange mails the link to the new address and the notice to the
+// old one, after the commit.
+func (s *Service) sendEmailChange(ctx context.Context, u *crm.User, newEmail, secret string) error {
 	if err := s.send(ctx, mail.KindEmailConfirm, u.Language, newEmail, mail.Data{Name: u.Name,
 		Link: s.link("/account/email/confirm/", secret), ValidFor: crm.EmailChangeTTL}); err != nil {
 		return err
@@ -104,7 +107,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, token string) (*crm.Us
 	var byAdmin bool
 	var revoked int
 	var actor int64
-	err := s.store.Write(ctx, func(tx crm.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		t, err := s.useToken(ctx, tx, crm.PurposeEmail, token)
 		if err != nil {
 			return err
@@ -129,18 +132,19 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, token string) (*crm.Us
 		if byAdmin = t.CreatedBy != 0 && t.CreatedBy != u.ID; byAdmin {
 			// An address changed by someone else: whoever holds the
 			// user's sessions and tokens now may not be the user.
-			revoked, err = endCredentials(ctx, tx, u.ID, tx.Now())
+			if revoked, err = endCredentials(ctx, tx, u.ID, tx.Now()); err != nil {
+				return err
+			}
 			actor = t.CreatedBy
 		}
-		return err
+		ev := Event{Type: "email.change.confirm", UserID: u.ID, ActorID: actor}
+		if byAdmin {
+			ev.Detail = "requested by an administrator; sessions ended, " + itoa(revoked) + " tokens revoked"
+		}
+		return tx.emit(ev)
 	})
 	if err != nil {
 		return nil, err
 	}
-	ev := Event{Type: "email.change.confirm", UserID: u.ID, ActorID: actor}
-	if byAdmin {
-		ev.Detail = "requested by an administrator; sessions ended, " + itoa(revoked) + " tokens revoked"
-	}
-	s.events.Emit(ctx, ev)
 	return u, nil
 }

@@ -55,18 +55,20 @@ func (s *Service) BeginTOTP(ctx context.Context, p *crm.Principal) (*crm.TOTPEnr
 		return nil, err
 	}
 	t := &crm.TOTP{UserID: p.UserID, Secret: k.Secret, CreatedAt: s.authNow()}
-	err = s.store.Write(ctx, func(tx crm.Tx) error {
+	err = s.write(ctx, func(tx *wtx) error {
 		if old, err := hasTOTP(ctx, tx, p.UserID); err != nil {
 			return err
 		} else if old != nil {
 			return crm.Errorf(crm.ECONFLICT, "an authenticator app is already set up; remove it first")
 		}
-		return tx.PutTOTP(ctx, t)
+		if err := tx.PutTOTP(ctx, t); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "mfa.totp.begin", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.events.Emit(ctx, Event{Type: "mfa.totp.begin", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
 	return enrolment(t, p.Email)
 }
 
@@ -123,7 +125,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *crm.Principal, code string
 	}
 	codes, hashes := newRecoveryCodes(p.UserID)
 	var in *crm.SignIn
-	err = s.store.Write(ctx, func(tx crm.Tx) (err error) {
+	err = s.write(ctx, func(tx *wtx) (err error) {
 		if err := tx.ConfirmTOTP(ctx, p.UserID, now, step); err != nil {
 			if crm.ErrorCode(err) == crm.ENOTFOUND {
 				return crm.Errorf(crm.ECONFLICT, "no enrolment is pending; start again")
@@ -147,14 +149,15 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *crm.Principal, code string
 			return err
 		}
 		if p.Pending != crm.MFANone {
-			return s.touchLogin(ctx, tx, p.UserID)
+			if err := s.touchLogin(ctx, tx, p.UserID); err != nil {
+				return err
+			}
 		}
-		return nil
+		return tx.emit(Event{Type: "mfa.totp.enrol", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	s.events.Emit(ctx, Event{Type: "mfa.totp.enrol", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
 	return codes, in, nil
 }
 
@@ -166,17 +169,15 @@ func (s *Service) RemoveTOTP(ctx context.Context, p *crm.Principal) error {
 	if err := s.requireStepUp(p); err != nil {
 		return err
 	}
-	err := s.store.Write(ctx, func(tx crm.Tx) error {
+	return s.write(ctx, func(tx *wtx) error {
 		if err := tx.DeleteTOTP(ctx, p.UserID); err != nil {
 			return err
 		}
-		return tx.ReplaceRecoveryCodes(ctx, p.UserID, nil, tx.Now())
+		if err := tx.ReplaceRecoveryCodes(ctx, p.UserID, nil, tx.Now()); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "mfa.totp.remove", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
 	})
-	if err != nil {
-		return err
-	}
-	s.events.Emit(ctx, Event{Type: "mfa.totp.remove", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
-	return nil
 }
 
 // RegenerateRecoveryCodes implements crm.MFAService.
@@ -188,17 +189,19 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, p *crm.Principal)
 		return nil, err
 	}
 	codes, hashes := newRecoveryCodes(p.UserID)
-	err := s.store.Write(ctx, func(tx crm.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		if t, err := hasTOTP(ctx, tx, p.UserID); err != nil {
 			return err
 		} else if t == nil {
 			return crm.Errorf(crm.ECONFLICT, "set up an authenticator app first")
 		}
-		return tx.ReplaceRecoveryCodes(ctx, p.UserID, hashes, s.authNow())
+		if err := tx.ReplaceRecoveryCodes(ctx, p.UserID, hashes, s.authNow()); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "mfa.recovery.regenerate", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.events.Emit(ctx, Event{Type: "mfa.recovery.regenerate", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
 	return codes, nil
 }

@@ -98,7 +98,7 @@ func (s *Service) IssueEnrolmentLink(ctx context.Context, p *crm.Principal, user
 	}
 	var u *crm.User
 	var secret string
-	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
+	err := s.write(ctx, func(tx *wtx) (err error) {
 		if u, err = tx.UserByID(ctx, userID); err != nil {
 			return err
 		}
@@ -112,13 +112,14 @@ func (s *Service) IssueEnrolmentLink(ctx context.Context, p *crm.Principal, user
 		if f.any() {
 			return crm.Errorf(crm.ECONFLICT, "the user has a second factor; an enrolment link is only for a user who has none")
 		}
-		secret, err = s.newEnrolLink(ctx, tx, u.ID, p.UserID)
-		return err
+		if secret, err = s.newEnrolLink(ctx, tx, u.ID, p.UserID); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "enrol.link", UserID: u.ID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
 	})
 	if err != nil {
 		return "", err
 	}
-	s.events.Emit(ctx, Event{Type: "enrol.link", UserID: u.ID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
 	if p.Kind == crm.KindSystem {
 		return s.link("/enrol/", secret), nil
 	}
@@ -163,10 +164,5 @@ func (s *Service) StartEnrolment(ctx context.Context, token, password, ip, userA
 	if err != nil {
 		return nil, nil, "", err
 	}
-	u, sess, secret, err := s.signIn(ctx, u.Email, password, ip, userAgent, token)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	s.events.Emit(ctx, Event{Type: "enrol.start", UserID: u.ID, ActorID: u.ID, IP: ip})
-	return u, sess, secret, nil
+	return s.signIn(ctx, u.Email, password, ip, userAgent, token)
 }

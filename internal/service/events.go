@@ -2,7 +2,10 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+
+	"github.com/custos-crm/custos/internal/crm"
 )
 
 // Event is a security-relevant event (login, logout, token and user
@@ -16,18 +19,76 @@ type Event struct {
 	Detail    string // a short, non-sensitive note
 }
 
-// EventSink receives events. The audit log will be one; until then the
-// structured log is.
+// EventSink records events inside the write transaction of the change they
+// describe, so that a change and its record commit together or not at all
+// (the ground of AUD-3; the audit trail will be a sink). Emit may fail: its
+// error rolls the change back, and the caller gets it. An event with no
+// change of its own (a refused login) is emitted in a transaction of its
+// own.
+//
+// Whatever the sink, every committed event is also written to the
+// structured log, after the commit (the log cannot take part in a
+// transaction, and must not show a change that was rolled back).
 type EventSink interface {
-	Emit(ctx context.Context, e Event)
+	Emit(ctx context.Context, tx crm.Tx, e Event) error
 }
 
-// LogEvents writes events to a slog.Logger.
-type LogEvents struct{ Logger *slog.Logger }
+// wtx is the transaction the service's write closures get: the store's Tx,
+// and the events emitted in it, logged once it has committed.
+type wtx struct {
+	crm.Tx
+	ctx    context.Context
+	sink   EventSink
+	events []Event
+}
 
-// Emit implements EventSink.
-func (l LogEvents) Emit(ctx context.Context, e Event) {
-	l.Logger.LogAttrs(ctx, slog.LevelInfo, "security event",
+// emit records e in the transaction. An error fails the transaction.
+func (t *wtx) emit(e Event) error {
+	if t.sink != nil {
+		if err := t.sink.Emit(t.ctx, t.Tx, e); err != nil {
+			return fmt.Errorf("service: recording the %s event: %w", e.Type, err)
+		}
+	}
+	t.events = append(t.events, e)
+	return nil
+}
+
+// write runs fn in one store write transaction (crm.Store.Write) in which
+// fn may emit events; they are logged after the commit.
+func (s *Service) write(ctx context.Context, fn func(tx *wtx) error) error {
+	var t *wtx
+	err := s.store.Write(ctx, func(tx crm.Tx) error {
+		t = &wtx{Tx: tx, ctx: ctx, sink: s.events}
+		return fn(t)
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range t.events {
+		s.logEvent(ctx, e)
+	}
+	return nil
+}
+
+// record emits an event that has no change of its own, such as a refused
+// login, in a transaction of its own (none when no sink is installed: the
+// log alone needs none). Its error is the sink's; callers on a refusal path
+// return their refusal whatever it is, and the failure is logged.
+func (s *Service) record(ctx context.Context, e Event) error {
+	if s.events == nil {
+		s.logEvent(ctx, e)
+		return nil
+	}
+	err := s.write(ctx, func(tx *wtx) error { return tx.emit(e) })
+	if err != nil {
+		s.log.ErrorContext(ctx, "security event not recorded", "event", e.Type, "error", err)
+	}
+	return err
+}
+
+// logEvent writes e to the structured log.
+func (s *Service) logEvent(ctx context.Context, e Event) {
+	s.log.LogAttrs(ctx, slog.LevelInfo, "security event",
 		slog.String("event", e.Type), slog.Int64("user_id", e.UserID), slog.Int64("actor_id", e.ActorID),
 		slog.String("ip", e.IP), slog.String("request_id", e.RequestID), slog.String("detail", e.Detail))
 }

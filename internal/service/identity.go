@@ -91,7 +91,7 @@ func (s *Service) signIn(ctx context.Context, email, password, ip, userAgent, en
 		if r.locked {
 			typ = "login.locked"
 		}
-		s.events.Emit(ctx, Event{Type: typ, UserID: uid, IP: ip, Detail: refusalDetail(r)})
+		s.record(ctx, Event{Type: typ, UserID: uid, IP: ip, Detail: refusalDetail(r)})
 		return nil, nil, "", refusedError(r, badLogin())
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, password, hash)
@@ -106,9 +106,9 @@ func (s *Service) signIn(ctx context.Context, email, password, ip, userAgent, en
 		detail := "password"
 		if s.failed(ctx, a, uid) {
 			detail += "; account locked"
-			s.events.Emit(ctx, Event{Type: "login.locked", UserID: uid, IP: ip, Detail: "login"})
+			s.record(ctx, Event{Type: "login.locked", UserID: uid, IP: ip, Detail: "login"})
 		}
-		s.events.Emit(ctx, Event{Type: "login.failure", UserID: uid, IP: ip, Detail: detail})
+		s.record(ctx, Event{Type: "login.failure", UserID: uid, IP: ip, Detail: detail})
 		return nil, nil, "", badLogin()
 	}
 	newHash := ""
@@ -120,7 +120,7 @@ func (s *Service) signIn(ctx context.Context, email, password, ip, userAgent, en
 	sess, secret := newSessionFor(u.ID, ip, userAgent)
 	checked := u.PasswordHash
 	half := false
-	err = s.store.Write(ctx, func(tx crm.Tx) (err error) {
+	err = s.write(ctx, func(tx *wtx) (err error) {
 		// Re-read inside the transaction: an administrator may have
 		// disabled the user or changed the password or role meanwhile, and
 		// writing back the row read before would undo that.
@@ -171,16 +171,24 @@ func (s *Service) signIn(ctx context.Context, email, password, ip, userAgent, en
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		return tx.InsertSession(ctx, sess)
+		if err := tx.InsertSession(ctx, sess); err != nil {
+			return err
+		}
+		detail := ""
+		if half {
+			detail = "second factor pending"
+		}
+		if err := tx.emit(Event{Type: "login.success", UserID: u.ID, ActorID: u.ID, IP: ip, Detail: detail}); err != nil {
+			return err
+		}
+		if enrolLink != "" {
+			return tx.emit(Event{Type: "enrol.start", UserID: u.ID, ActorID: u.ID, IP: ip})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, nil, "", err
 	}
-	detail := ""
-	if half {
-		detail = "second factor pending"
-	}
-	s.events.Emit(ctx, Event{Type: "login.success", UserID: u.ID, ActorID: u.ID, IP: ip, Detail: detail})
 	return u, sess, secret, nil
 }
 
@@ -275,8 +283,12 @@ func (s *Service) Logout(ctx context.Context, p *crm.Principal) error {
 	if p == nil || p.SessionID == "" {
 		return unauthenticated()
 	}
-	s.events.Emit(ctx, Event{Type: "logout", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
-	return s.store.Write(ctx, func(tx crm.Tx) error { return tx.DeleteSession(ctx, p.SessionID) })
+	return s.write(ctx, func(tx *wtx) error {
+		if err := tx.DeleteSession(ctx, p.SessionID); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "logout", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
+	})
 }
 
 // sessionOnly admits only a signed-in browser session: API tokens do not
@@ -314,22 +326,21 @@ func (s *Service) RevokeSession(ctx context.Context, p *crm.Principal, id string
 	} else if p.Pending != crm.MFANone {
 		return mfaRequired()
 	}
-	err := s.store.Write(ctx, func(tx crm.Tx) error {
+	return s.write(ctx, func(tx *wtx) error {
 		list, err := tx.SessionsByUser(ctx, p.UserID)
 		if err != nil {
 			return err
 		}
 		for _, x := range list {
 			if x.ID == id {
-				return tx.DeleteSession(ctx, id)
+				if err := tx.DeleteSession(ctx, id); err != nil {
+					return err
+				}
+				return tx.emit(Event{Type: "session.revoke", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
 			}
 		}
 		return crm.NotFound("session")
 	})
-	if err == nil {
-		s.events.Emit(ctx, Event{Type: "session.revoke", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
-	}
-	return err
 }
 
 // FindTokens implements crm.IdentityService: the principal's own tokens.
@@ -392,7 +403,7 @@ func (s *Service) CreateToken(ctx context.Context, p *crm.Principal, userID int6
 	}
 	secret := auth.NewSecret(auth.TokenPrefix)
 	t := &crm.Token{UserID: userID, Name: name, Scope: scope, Prefix: secret[:len(auth.TokenPrefix)+6], SecretHash: auth.HashSecret(secret)}
-	err := s.store.Write(ctx, func(tx crm.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		u, err := tx.UserByID(ctx, userID)
 		if err != nil {
 			return err
@@ -402,12 +413,14 @@ func (s *Service) CreateToken(ctx context.Context, p *crm.Principal, userID int6
 		}
 		t.CreatedAt = tx.Now()
 		t.ExpiresAt = t.CreatedAt.Add(ttl)
-		return tx.InsertToken(ctx, t)
+		if err := tx.InsertToken(ctx, t); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "token.create", UserID: userID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: string(scope)})
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.events.Emit(ctx, Event{Type: "token.create", UserID: userID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: string(scope)})
 	return &crm.NewToken{Token: t, Secret: secret}, nil
 }
 
@@ -416,8 +429,7 @@ func (s *Service) RevokeToken(ctx context.Context, p *crm.Principal, id int64) e
 	if err := s.require(p, policy.ManageTokens); err != nil {
 		return err
 	}
-	var owner int64
-	err := s.store.Write(ctx, func(tx crm.Tx) error {
+	return s.write(ctx, func(tx *wtx) error {
 		t, err := tx.TokenByID(ctx, id)
 		if err != nil {
 			return err
@@ -425,15 +437,13 @@ func (s *Service) RevokeToken(ctx context.Context, p *crm.Principal, id int64) e
 		if t.UserID != p.UserID && !s.pol.Can(p, policy.ManageUsers) {
 			return crm.NotFound("token")
 		}
-		owner = t.UserID
-		return tx.RevokeToken(ctx, id, tx.Now())
-	})
-	if err == nil {
+		if err := tx.RevokeToken(ctx, id, tx.Now()); err != nil {
+			return err
+		}
 		// The event names the token's owner and, as actor, who revoked it
 		// (an administrator revoking another user's token, INC-2).
-		s.events.Emit(ctx, Event{Type: "token.revoke", UserID: owner, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: "token " + itoa(int(id))})
-	}
-	return err
+		return tx.emit(Event{Type: "token.revoke", UserID: t.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: "token " + itoa(int(id))})
+	})
 }
 
 // setupKey is the setting that holds the hash and expiry of the setup code.
@@ -503,7 +513,7 @@ func (s *Service) CompleteSetup(ctx context.Context, code string, in crm.UserInp
 	}
 	u.PasswordHash = hash
 	enrol := ""
-	err = s.store.Write(ctx, func(tx crm.Tx) error {
+	err = s.write(ctx, func(tx *wtx) error {
 		if err := check(tx); err != nil {
 			return err
 		}
@@ -516,12 +526,13 @@ func (s *Service) CompleteSetup(ctx context.Context, code string, in crm.UserInp
 		}
 		// The setup code proved the operator: the first administrator gets
 		// the enrolment link of their second factor at once (enrollink.go).
-		enrol, err = s.newEnrolLink(ctx, tx, u.ID, u.ID)
-		return err
+		if enrol, err = s.newEnrolLink(ctx, tx, u.ID, u.ID); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "setup.complete", UserID: u.ID, ActorID: u.ID})
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	s.events.Emit(ctx, Event{Type: "setup.complete", UserID: u.ID, ActorID: u.ID})
 	return u, enrol, nil
 }

@@ -103,7 +103,7 @@ func TestSessionTimeoutsAndRevocation(t *testing.T) {
 // TestTokens covers AUTH-7: shown once, stored hashed, scoped, expiring,
 // revocable, last use recorded.
 func TestTokens(t *testing.T) {
-	clock := &fakeClock{t: time.Now().UTC()}
+	clock := &testClock{t: time.Now().UTC()}
 	f := newFixture(t, service.Options{Clock: clock.Now})
 	ctx := context.Background()
 	alice := f.as("alice")

@@ -36,7 +36,7 @@ func (s *Service) InviteUser(ctx context.Context, p *crm.Principal, email string
 	}
 	secret, t := newOneTime(crm.PurposeInvite)
 	t.Email, t.Role, t.Name, t.CreatedBy = email, role, name, p.UserID
-	err := s.store.Write(ctx, func(tx crm.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		if _, err := tx.UserByEmail(ctx, email); err == nil {
 			return &crm.Error{Code: crm.ECONFLICT, Message: "this address already belongs to a user",
 				Fields: map[string]string{"email": "already a user"}}
@@ -48,7 +48,10 @@ func (s *Service) InviteUser(ctx context.Context, p *crm.Principal, email string
 			return err
 		}
 		t.CreatedAt, t.ExpiresAt = now, now.Add(crm.InviteTTL)
-		return tx.InsertOneTimeToken(ctx, t)
+		if err := tx.InsertOneTimeToken(ctx, t); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "invite.create", ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: "role " + string(role)})
 	})
 	if err != nil {
 		return nil, err
@@ -64,7 +67,6 @@ func (s *Service) InviteUser(ctx context.Context, p *crm.Principal, email string
 	if actor == "" {
 		actor = "Custos"
 	}
-	s.events.Emit(ctx, Event{Type: "invite.create", ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: "role " + string(role)})
 	if err := s.send(ctx, mail.KindInvite, lang, email, mail.Data{Actor: actor, Role: i18n.Lookup(lang, "role."+string(role)),
 		Link: s.link("/invite/", secret), ValidFor: crm.InviteTTL}); err != nil {
 		// Not sent: the admin sees "internal error" with a request id, the
@@ -104,7 +106,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, name, password, l
 	}
 	u.PasswordHash = hash
 	enrol := ""
-	err = s.store.Write(ctx, func(tx crm.Tx) error {
+	err = s.write(ctx, func(tx *wtx) error {
 		used, err := s.useToken(ctx, tx, crm.PurposeInvite, token)
 		if err != nil {
 			return err
@@ -117,13 +119,14 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, name, password, l
 		// The invitation proved the address: a role that requires a second
 		// factor gets its enrolment link at once (enrollink.go).
 		if s.mfa.roles[u.Role] {
-			enrol, err = s.newEnrolLink(ctx, tx, u.ID, used.CreatedBy)
+			if enrol, err = s.newEnrolLink(ctx, tx, u.ID, used.CreatedBy); err != nil {
+				return err
+			}
 		}
-		return err
+		return tx.emit(Event{Type: "invite.accept", UserID: u.ID, ActorID: u.ID, Detail: "role " + string(u.Role)})
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	s.events.Emit(ctx, Event{Type: "invite.accept", UserID: u.ID, ActorID: u.ID, Detail: "role " + string(u.Role)})
 	return u, enrol, nil
 }

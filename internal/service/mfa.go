@@ -277,8 +277,10 @@ func (s *Service) rotate(ctx context.Context, tx crm.Tx, p *crm.Principal, aal i
 // recovery code of userID, and uses it up: the TOTP step by a
 // compare-and-set, the recovery code by an atomic update. It reports the
 // kind used ("totp" or "recovery") and how many recovery codes are left,
-// or ok false.
-func (s *Service) secondFactor(ctx context.Context, userID int64, code string, now time.Time) (kind string, left int, ok bool, err error) {
+// or ok false. A recovery code used emits its event in the transaction
+// that uses it.
+func (s *Service) secondFactor(ctx context.Context, p *crm.Principal, code string, now time.Time) (kind string, left int, ok bool, err error) {
+	userID := p.UserID
 	var t *crm.TOTP
 	var codes []*crm.RecoveryCode
 	err = s.store.Read(ctx, func(tx crm.Tx) (err error) {
@@ -313,11 +315,15 @@ func (s *Service) secondFactor(ctx context.Context, userID int64, code string, n
 	if i < 0 {
 		return "recovery", 0, false, nil
 	}
-	err = s.store.Write(ctx, func(tx crm.Tx) (err error) {
-		ok, err = tx.UseRecoveryCode(ctx, ids[i], now)
-		return err
+	left = len(unused) - 1
+	err = s.write(ctx, func(tx *wtx) (err error) {
+		if ok, err = tx.UseRecoveryCode(ctx, ids[i], now); err != nil || !ok {
+			return err
+		}
+		return tx.emit(Event{Type: "mfa.recovery.used", UserID: p.UserID, ActorID: p.UserID, IP: p.IP,
+			RequestID: p.RequestID, Detail: itoa(left) + " left"})
 	})
-	return "recovery", len(unused) - 1, ok, err
+	return "recovery", left, ok, err
 }
 
 // checkFactor runs one throttled check of a second factor (or, with
@@ -331,7 +337,7 @@ func (s *Service) checkFactor(ctx context.Context, p *crm.Principal, code string
 	ev := Event{Type: failEvent, UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID}
 	if r != nil {
 		ev.Detail = refusalDetail(r)
-		s.events.Emit(ctx, ev)
+		s.record(ctx, ev)
 		return nil, "", 0, refusedError(r, badCode())
 	}
 	var kind string
@@ -341,7 +347,7 @@ func (s *Service) checkFactor(ctx context.Context, p *crm.Principal, code string
 		kind = "password"
 		ok, err = s.checkPassword(ctx, p.UserID, code)
 	} else {
-		kind, left, ok, err = s.secondFactor(ctx, p.UserID, code, s.authNow())
+		kind, left, ok, err = s.secondFactor(ctx, p, code, s.authNow())
 	}
 	if err != nil {
 		s.abandon(ctx, a)
@@ -351,14 +357,10 @@ func (s *Service) checkFactor(ctx context.Context, p *crm.Principal, code string
 		ev.Detail = kind
 		if s.failed(ctx, a, p.UserID) {
 			ev.Detail += "; account locked"
-			s.events.Emit(ctx, Event{Type: "login.locked", UserID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: failEvent})
+			s.record(ctx, Event{Type: "login.locked", UserID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: failEvent})
 		}
-		s.events.Emit(ctx, ev)
+		s.record(ctx, ev)
 		return nil, "", 0, badCode()
-	}
-	if kind == "recovery" {
-		s.events.Emit(ctx, Event{Type: "mfa.recovery.used", UserID: p.UserID, ActorID: p.UserID, IP: p.IP,
-			RequestID: p.RequestID, Detail: itoa(left) + " left"})
 	}
 	return a, kind, left, nil
 }
@@ -393,19 +395,21 @@ func (s *Service) VerifyMFA(ctx context.Context, p *crm.Principal, code string) 
 	}
 	now := s.authNow()
 	var in *crm.SignIn
-	err = s.store.Write(ctx, func(tx crm.Tx) (err error) {
+	err = s.write(ctx, func(tx *wtx) (err error) {
 		if err := s.settle(ctx, tx, a, true); err != nil {
 			return err
 		}
 		if in, err = s.rotate(ctx, tx, p, crm.AAL2, now); err != nil {
 			return err
 		}
-		return s.touchLogin(ctx, tx, p.UserID)
+		if err := s.touchLogin(ctx, tx, p.UserID); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "mfa.challenge.success", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: kind})
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.events.Emit(ctx, Event{Type: "mfa.challenge.success", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: kind})
 	return in, nil
 }
 
@@ -451,17 +455,18 @@ func (s *Service) StepUp(ctx context.Context, p *crm.Principal, code string) (*c
 	}
 	now := s.authNow()
 	var in *crm.SignIn
-	err = s.store.Write(ctx, func(tx crm.Tx) (err error) {
+	err = s.write(ctx, func(tx *wtx) (err error) {
 		if err := s.settle(ctx, tx, a, true); err != nil {
 			return err
 		}
-		in, err = s.rotate(ctx, tx, p, aal, now)
-		return err
+		if in, err = s.rotate(ctx, tx, p, aal, now); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "stepup.success", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: kind})
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.events.Emit(ctx, Event{Type: "stepup.success", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: kind})
 	return in, nil
 }
 
@@ -511,7 +516,7 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p *crm.Principal) (in
 		return 0, err
 	}
 	n := 0
-	err := s.store.Write(ctx, func(tx crm.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		list, err := tx.SessionsByUser(ctx, p.UserID)
 		if err != nil {
 			return err
@@ -521,13 +526,15 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p *crm.Principal) (in
 				n++
 			}
 		}
-		return tx.DeleteUserSessions(ctx, p.UserID, p.SessionID)
+		if err := tx.DeleteUserSessions(ctx, p.UserID, p.SessionID); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "session.revoke", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID,
+			Detail: "all others: " + itoa(n)})
 	})
 	if err != nil {
 		return 0, err
 	}
-	s.events.Emit(ctx, Event{Type: "session.revoke", UserID: p.UserID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID,
-		Detail: "all others: " + itoa(n)})
 	return n, nil
 }
 
@@ -542,21 +549,18 @@ func (s *Service) RevokeUserSessions(ctx context.Context, p *crm.Principal, user
 	if userID == p.UserID {
 		except = p.SessionID
 	}
-	var revoked int
-	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
+	return s.write(ctx, func(tx *wtx) error {
 		if _, err := tx.UserByID(ctx, userID); err != nil {
 			return err
 		}
 		if err := tx.DeleteUserSessions(ctx, userID, except); err != nil {
 			return err
 		}
-		revoked, err = revokeTokens(ctx, tx, userID, tx.Now())
-		return err
+		revoked, err := revokeTokens(ctx, tx, userID, tx.Now())
+		if err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "session.revoke", UserID: userID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID,
+			Detail: "all sessions and " + itoa(revoked) + " tokens, by an administrator"})
 	})
-	if err != nil {
-		return err
-	}
-	s.events.Emit(ctx, Event{Type: "session.revoke", UserID: userID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID,
-		Detail: "all sessions and " + itoa(revoked) + " tokens, by an administrator"})
-	return nil
 }

@@ -14,66 +14,16 @@ import (
 	"github.com/custos-crm/custos/internal/service"
 )
 
-// testClock is the settable clock of the MFA tests.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock {
-	// Ten seconds into a TOTP step, so that "the next step" is 30 s away.
-	now := time.Now().UTC().Truncate(30 * time.Second).Add(10 * time.Second)
-	return &testClock{t: now}
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-// events records the security events of a service.
-type events struct {
-	mu   sync.Mutex
-	list []service.Event
-}
-
-func (e *events) Emit(ctx context.Context, ev service.Event) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.list = append(e.list, ev)
-}
-
-// types lists the recorded event types, in order.
-func (e *events) types() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var out []string
-	for _, ev := range e.list {
-		out = append(out, ev.Type)
-	}
-	return out
-}
-
-func (e *events) has(typ, detail string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, ev := range e.list {
-		if ev.Type == typ && strings.Contains(ev.Detail, detail) {
-			return true
-		}
-	}
-	return false
-}
-
 // mfaFixture is a service with a test clock and an event recorder.
 type mfaFixture struct {
 	*fixture
 	clock  *testClock
-	events *events
+	events *eventLog
 }
 
 func newMFAFixture(t *testing.T, o service.Options) *mfaFixture {
 	t.Helper()
-	c, ev := newTestClock(), &events{}
+	c, ev := newTestClock(), &eventLog{}
 	o.Clock, o.Events = c.Now, ev
 	return &mfaFixture{fixture: newFixture(t, o), clock: c, events: ev}
 }
@@ -701,13 +651,11 @@ func TestThrottleAdmitsNoBurst(t *testing.T) {
 	// Every attempt answers "unauthenticated" (a lock looks like a wrong
 	// password), so count the failures the events say were checked.
 	n := 0
-	f.events.mu.Lock()
-	for _, ev := range f.events.list {
+	for _, ev := range f.events.all() {
 		if ev.Type == "login.failure" && strings.HasPrefix(ev.Detail, "password") {
 			n++
 		}
 	}
-	f.events.mu.Unlock()
 	if n != 5 {
 		t.Errorf("%d passwords checked in a burst of 30, want 5", n)
 	}

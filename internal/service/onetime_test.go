@@ -18,58 +18,6 @@ import (
 // Invitations, password resets and email changes (AUTH-8, attack 11), with
 // a real SMTP server in process: every link is read from a received mail.
 
-// fakeClock is a settable clock for token expiry.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// eventLog records emitted events.
-type eventLog struct {
-	mu     sync.Mutex
-	events []service.Event
-}
-
-func (l *eventLog) Emit(_ context.Context, e service.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = append(l.events, e)
-}
-
-// all returns a copy of the recorded events.
-func (l *eventLog) all() []service.Event {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]service.Event(nil), l.events...)
-}
-
-// has reports whether an event of typ with detail in its Detail was recorded.
-func (l *eventLog) has(typ, detail string) bool {
-	for _, e := range l.all() {
-		if e.Type == typ && strings.Contains(e.Detail, detail) {
-			return true
-		}
-	}
-	return false
-}
-
-func (l *eventLog) types() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, e := range l.events {
-		out = append(out, e.Type)
-	}
-	return out
-}
-
 // syncBuffer is a log destination safe for concurrent writers.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -86,7 +34,7 @@ func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return 
 type mailFixture struct {
 	*fixture
 	smtp   *mailtest.Server
-	clock  *fakeClock
+	clock  *testClock
 	events *eventLog
 	logs   *syncBuffer
 }
@@ -94,7 +42,7 @@ type mailFixture struct {
 func newMailFixture(t *testing.T) *mailFixture {
 	t.Helper()
 	srv := mailtest.Start(t, mailtest.Options{})
-	clock := &fakeClock{t: time.Now().UTC()}
+	clock := &testClock{t: time.Now().UTC()}
 	events := &eventLog{}
 	logs := &syncBuffer{}
 	f := newFixture(t, service.Options{Mailer: srv.Mailer(t), PublicURL: "https://crm.example.test/", Clock: clock.Now,

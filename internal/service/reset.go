@@ -30,7 +30,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, ip string) er
 	}
 	var u *crm.User
 	secret, t := newOneTime(crm.PurposeReset)
-	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
+	err := s.write(ctx, func(tx *wtx) (err error) {
 		if u, err = tx.UserByEmail(ctx, email); err != nil {
 			return err
 		}
@@ -45,7 +45,10 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, ip string) er
 		}
 		t.UserID, t.CreatedBy = u.ID, u.ID
 		t.CreatedAt, t.ExpiresAt = now, now.Add(crm.ResetTTL)
-		return tx.InsertOneTimeToken(ctx, t)
+		if err := tx.InsertOneTimeToken(ctx, t); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "reset.request", UserID: u.ID, IP: ip})
 	})
 	if crm.ErrorCode(err) == crm.ENOTFOUND {
 		err, u = nil, nil
@@ -53,13 +56,14 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, ip string) er
 	if err != nil {
 		return err
 	}
-	var id int64
-	if u != nil {
-		id = u.ID
-		s.sendLater(ctx, mail.KindReset, u.Language, u.Email, mail.Data{Name: u.Name,
-			Link: s.link("/reset/", secret), ValidFor: crm.ResetTTL})
+	if u == nil {
+		// No link was made (no such user, disabled, or over the limit):
+		// the request is recorded all the same, without a subject.
+		s.record(ctx, Event{Type: "reset.request", IP: ip})
+		return nil
 	}
-	s.events.Emit(ctx, Event{Type: "reset.request", UserID: id, IP: ip})
+	s.sendLater(ctx, mail.KindReset, u.Language, u.Email, mail.Data{Name: u.Name,
+		Link: s.link("/reset/", secret), ValidFor: crm.ResetTTL})
 	return nil
 }
 
@@ -92,8 +96,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		return err
 	}
 	var u *crm.User
-	var revoked int
-	err = s.store.Write(ctx, func(tx crm.Tx) error {
+	err = s.write(ctx, func(tx *wtx) error {
 		t, err := s.useToken(ctx, tx, crm.PurposeReset, token)
 		if err != nil {
 			return err
@@ -109,15 +112,18 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		if revoked, err = endCredentials(ctx, tx, u.ID, now); err != nil {
+		revoked, err := endCredentials(ctx, tx, u.ID, now)
+		if err != nil {
 			return err
 		}
-		return s.discardAccountLinks(ctx, tx, u.ID)
+		if err := s.discardAccountLinks(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "reset.complete", UserID: u.ID, ActorID: u.ID, Detail: "sessions ended, " + itoa(revoked) + " tokens revoked"})
 	})
 	if err != nil {
 		return err
 	}
-	s.events.Emit(ctx, Event{Type: "reset.complete", UserID: u.ID, ActorID: u.ID, Detail: "sessions ended, " + itoa(revoked) + " tokens revoked"})
 	_ = s.send(ctx, mail.KindPasswordChanged, u.Language, u.Email, mail.Data{Name: u.Name, When: s.authNow()})
 	return nil
 }

@@ -23,7 +23,7 @@ type Options struct {
 	Policy          policy.Policy
 	Hasher          *auth.Hasher  // default: auth.DefaultParams, 2 workers
 	Logger          *slog.Logger  // default: slog.Default()
-	Events          EventSink     // default: the logger
+	Events          EventSink     // default: none (events go to the log after commit either way; events.go)
 	PhoneRegion     string        // region for phone numbers without a country code; default "RU"
 	IdleTimeout     time.Duration // session inactivity limit; default 30 min
 	AbsoluteTimeout time.Duration // session lifetime limit; default 12 h
@@ -87,9 +87,6 @@ func New(store crm.Store, o Options) *Service {
 	}
 	if s.log == nil {
 		s.log = slog.Default()
-	}
-	if s.events == nil {
-		s.events = LogEvents{Logger: s.log}
 	}
 	if s.phoneRegion == "" {
 		s.phoneRegion = "RU"

@@ -191,20 +191,18 @@ func (s *Service) UnlockUser(ctx context.Context, p *crm.Principal, userID int64
 	if err := s.requireAdmin(p); err != nil {
 		return err
 	}
-	err := s.store.Write(ctx, func(tx crm.Tx) error {
+	return s.write(ctx, func(tx *wtx) error {
 		if _, err := tx.UserByID(ctx, userID); err != nil {
 			return err
 		}
 		if err := tx.SetUserLock(ctx, userID, nil); err != nil {
 			return err
 		}
-		return tx.ClearFailures(ctx, crm.FailAccount, userKey(userID))
+		if err := tx.ClearFailures(ctx, crm.FailAccount, userKey(userID)); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "user.unlock", UserID: userID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
 	})
-	if err != nil {
-		return err
-	}
-	s.events.Emit(ctx, Event{Type: "user.unlock", UserID: userID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID})
-	return nil
 }
 
 // purgeFailures drops runs of failures too old to matter, inside the

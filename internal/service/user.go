@@ -126,14 +126,16 @@ func (s *Service) CreateUser(ctx context.Context, p *crm.Principal, in crm.UserI
 		return nil, err
 	}
 	u.PasswordHash = hash
-	err = s.store.Write(ctx, func(tx crm.Tx) error {
+	err = s.write(ctx, func(tx *wtx) error {
 		u.CreatedAt, u.UpdatedAt = tx.Now(), tx.Now()
-		return tx.InsertUser(ctx, u)
+		if err := tx.InsertUser(ctx, u); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "user.create", UserID: u.ID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: "role " + string(u.Role)})
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.events.Emit(ctx, Event{Type: "user.create", UserID: u.ID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: "role " + string(u.Role)})
 	return u, nil
 }
 
@@ -199,11 +201,10 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 		}
 	}
 	var u *crm.User
-	var ended bool
 	var revoked int
 	var newEmail, enrolLink, emailLink string
 	var oldRole crm.Role
-	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
+	err := s.write(ctx, func(tx *wtx) (err error) {
 		if u, err = tx.UserByID(ctx, id); err != nil {
 			return err
 		}
@@ -273,29 +274,33 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 		if endSessions {
 			// Ending access ends all of it (INC-2): a token minted from a
 			// hijacked session must not outlive the response.
-			ended = true
-			revoked, err = endCredentials(ctx, tx, u.ID, tx.Now())
+			if revoked, err = endCredentials(ctx, tx, u.ID, tx.Now()); err != nil {
+				return err
+			}
+		}
+		ev := Event{Type: "user.update", UserID: id, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID}
+		if endSessions {
+			ev.Detail = "sessions ended, " + itoa(revoked) + " tokens revoked"
+		}
+		if err := tx.emit(ev); err != nil {
 			return err
+		}
+		if enrolLink != "" {
+			return tx.emit(Event{Type: "enrol.link", UserID: id, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: "role " + string(u.Role)})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	ev := Event{Type: "user.update", UserID: id, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID}
-	if ended {
-		ev.Detail = "sessions ended, " + itoa(revoked) + " tokens revoked"
-	}
-	s.events.Emit(ctx, ev)
 	// The update is committed; the mails go after it. Both are tried, and a
 	// failure to send is reported (the administrator can send the links
 	// again: a new link replaces the unsent one).
 	var mailErr error
 	if newEmail != "" {
-		mailErr = s.sendEmailChange(ctx, p, u, newEmail, emailLink)
+		mailErr = s.sendEmailChange(ctx, u, newEmail, emailLink)
 	}
 	if enrolLink != "" {
-		s.events.Emit(ctx, Event{Type: "enrol.link", UserID: id, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: "role " + string(u.Role)})
 		if err := s.sendEnrolLink(ctx, p, u, enrolLink); err != nil {
 			mailErr = errors.Join(mailErr, fmt.Errorf("enrolment link: %w", err))
 		}

@@ -88,12 +88,13 @@ func loginCeremonyID(secret string) string {
 	return crm.CeremonyLogin + ":" + hex.EncodeToString(sum[:])
 }
 
-func (s *Service) emitPasskey(ctx context.Context, p *crm.Principal, typ string, userID int64, detail string) {
+// passkeyEvent is the event of a passkey operation by p.
+func passkeyEvent(p *crm.Principal, typ string, userID int64, detail string) Event {
 	e := Event{Type: typ, UserID: userID, Detail: detail}
 	if p != nil {
 		e.ActorID, e.IP, e.RequestID = p.UserID, p.IP, p.RequestID
 	}
-	s.events.Emit(ctx, e)
+	return e
 }
 
 // Passkeys implements crm.PasskeyService.
@@ -213,7 +214,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, p *crm.Principa
 	cred, err := s.rp.FinishRegistration(u, c.State, response)
 	if err != nil {
 		s.log.InfoContext(ctx, "passkey registration refused", "user_id", p.UserID, "error", err)
-		s.emitPasskey(ctx, p, "passkey.failure", p.UserID, "registration")
+		s.record(ctx, passkeyEvent(p, "passkey.failure", p.UserID, "registration"))
 		return nil, badPasskey()
 	}
 	k := &crm.Passkey{UserID: p.UserID, Name: name, CredentialID: cred.ID, UserHandle: cred.UserHandle,
@@ -222,19 +223,21 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, p *crm.Principa
 	if k.Transports == nil {
 		k.Transports = []string{}
 	}
-	err = s.store.Write(ctx, func(tx crm.Tx) error {
+	err = s.write(ctx, func(tx *wtx) error {
 		k.CreatedAt = tx.Now()
 		if _, err := tx.DiscardOneTimeTokens(ctx, crm.PurposeEnrol, p.UserID, "", s.tokenNow(tx)); err != nil {
 			return err
 		}
-		return tx.InsertPasskey(ctx, k)
+		if err := tx.InsertPasskey(ctx, k); err != nil {
+			return err
+		}
+		return tx.emit(passkeyEvent(p, "passkey.register", p.UserID, "id "+itoa(int(k.ID))))
 	})
 	if crm.ErrorCode(err) == crm.ECONFLICT {
 		return nil, crm.Errorf(crm.ECONFLICT, "this passkey is registered already")
 	} else if err != nil {
 		return nil, err
 	}
-	s.emitPasskey(ctx, p, "passkey.register", p.UserID, "id "+itoa(int(k.ID)))
 	return k, nil
 }
 
@@ -248,22 +251,24 @@ func (s *Service) RenamePasskey(ctx context.Context, p *crm.Principal, id int64,
 		return nil, err
 	}
 	var k *crm.Passkey
-	err = s.store.Write(ctx, func(tx crm.Tx) error {
+	err = s.write(ctx, func(tx *wtx) error {
 		if err := tx.RenamePasskey(ctx, p.UserID, id, name); err != nil {
 			return err
 		}
 		keys, err := tx.PasskeysByUser(ctx, p.UserID)
+		if err != nil {
+			return err
+		}
 		for _, x := range keys {
 			if x.ID == id {
 				k = x
 			}
 		}
-		return err
+		return tx.emit(passkeyEvent(p, "passkey.rename", p.UserID, "id "+itoa(int(id))))
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.emitPasskey(ctx, p, "passkey.rename", p.UserID, "id "+itoa(int(id)))
 	return k, nil
 }
 
@@ -275,11 +280,12 @@ func (s *Service) DeletePasskey(ctx context.Context, p *crm.Principal, id int64)
 	if err := s.requireStepUp(p); err != nil {
 		return err
 	}
-	if err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.DeletePasskey(ctx, p.UserID, id) }); err != nil {
-		return err
-	}
-	s.emitPasskey(ctx, p, "passkey.remove", p.UserID, "id "+itoa(int(id)))
-	return nil
+	return s.write(ctx, func(tx *wtx) error {
+		if err := tx.DeletePasskey(ctx, p.UserID, id); err != nil {
+			return err
+		}
+		return tx.emit(passkeyEvent(p, "passkey.remove", p.UserID, "id "+itoa(int(id))))
+	})
 }
 
 // BeginPasskeyVerification implements crm.PasskeyService.
@@ -337,12 +343,14 @@ func (s *Service) usePasskey(ctx context.Context, p *crm.Principal, k *crm.Passk
 	}
 	// The counter did not grow (or a concurrent use with the same counter
 	// won): a cloned authenticator may exist.
-	if err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.FlagPasskey(ctx, k.ID, tx.Now()) }); err != nil {
-		return false, err
-	}
-	s.emitPasskey(ctx, p, "passkey.regression", k.UserID,
-		"id "+itoa(int(k.ID))+"; counter "+itoa(int(a.SignCount))+" after "+itoa(int(k.SignCount)))
-	return false, nil
+	err := s.write(ctx, func(tx *wtx) error {
+		if err := tx.FlagPasskey(ctx, k.ID, tx.Now()); err != nil {
+			return err
+		}
+		return tx.emit(passkeyEvent(p, "passkey.regression", k.UserID,
+			"id "+itoa(int(k.ID))+"; counter "+itoa(int(a.SignCount))+" after "+itoa(int(k.SignCount))))
+	})
+	return false, err
 }
 
 // FinishPasskeyVerification implements crm.PasskeyService.
@@ -366,7 +374,7 @@ func (s *Service) FinishPasskeyVerification(ctx context.Context, p *crm.Principa
 		kind = "second factor"
 	}
 	if r != nil {
-		s.emitPasskey(ctx, p, "passkey.failure", p.UserID, kind+"; "+refusalDetail(r))
+		s.record(ctx, passkeyEvent(p, "passkey.failure", p.UserID, kind+"; "+refusalDetail(r)))
 		return nil, refusedError(r, badPasskey())
 	}
 	var keys []*crm.Passkey
@@ -380,9 +388,9 @@ func (s *Service) FinishPasskeyVerification(ctx context.Context, p *crm.Principa
 		}
 		if s.failed(ctx, adm, p.UserID) {
 			detail += "; account locked"
-			s.emitPasskey(ctx, p, "login.locked", p.UserID, "passkey")
+			s.record(ctx, passkeyEvent(p, "login.locked", p.UserID, "passkey"))
 		}
-		s.emitPasskey(ctx, p, "passkey.failure", p.UserID, kind+"; "+detail)
+		s.record(ctx, passkeyEvent(p, "passkey.failure", p.UserID, kind+"; "+detail))
 		return nil, badPasskey()
 	}
 	u, err := passkeyUser(p.Email, p.Name, keys)
@@ -406,7 +414,7 @@ func (s *Service) FinishPasskeyVerification(ctx context.Context, p *crm.Principa
 	}
 	now := s.authNow()
 	var in *crm.SignIn
-	err = s.store.Write(ctx, func(tx crm.Tx) (err error) {
+	err = s.write(ctx, func(tx *wtx) (err error) {
 		if err := s.settle(ctx, tx, adm, true); err != nil {
 			return err
 		}
@@ -414,14 +422,15 @@ func (s *Service) FinishPasskeyVerification(ctx context.Context, p *crm.Principa
 			return err
 		}
 		if p.Pending != crm.MFANone {
-			return s.touchLogin(ctx, tx, p.UserID)
+			if err := s.touchLogin(ctx, tx, p.UserID); err != nil {
+				return err
+			}
 		}
-		return nil
+		return tx.emit(passkeyEvent(p, "passkey.login", p.UserID, kind+"; id "+itoa(int(k.ID))))
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.emitPasskey(ctx, p, "passkey.login", p.UserID, kind+"; id "+itoa(int(k.ID)))
 	return in, nil
 }
 
@@ -468,7 +477,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, ceremony string, respo
 		return err
 	})
 	if crm.ErrorCode(err) == crm.ENOTFOUND || (err == nil && c.Kind != crm.CeremonyLogin) {
-		s.events.Emit(ctx, Event{Type: "passkey.failure", IP: ip, Detail: "passwordless; no ceremony"})
+		s.record(ctx, Event{Type: "passkey.failure", IP: ip, Detail: "passwordless; no ceremony"})
 		return nil, badPasskeyLogin()
 	} else if err != nil {
 		return nil, err
@@ -479,7 +488,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, ceremony string, respo
 		return nil, err
 	}
 	if r != nil {
-		s.events.Emit(ctx, Event{Type: "passkey.failure", IP: ip, Detail: "passwordless; " + refusalDetail(r)})
+		s.record(ctx, Event{Type: "passkey.failure", IP: ip, Detail: "passwordless; " + refusalDetail(r)})
 		return nil, refusedError(r, badPasskeyLogin())
 	}
 	var (
@@ -516,7 +525,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, ceremony string, respo
 			s.log.InfoContext(ctx, "passkey login refused", "user_id", userID, "error", err)
 		}
 		s.failed(ctx, adm, 0)
-		s.events.Emit(ctx, Event{Type: "passkey.failure", UserID: userID, IP: ip, Detail: "passwordless; " + detail})
+		s.record(ctx, Event{Type: "passkey.failure", UserID: userID, IP: ip, Detail: "passwordless; " + detail})
 		return nil, badPasskeyLogin()
 	}
 	_, a, err := s.rp.FinishPasswordlessLogin(lookup, c.State, response)
@@ -539,7 +548,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, ceremony string, respo
 		return fail(owner.ID, "counter regression", nil)
 	}
 	sess, secret := newSessionFor(owner.ID, ip, userAgent)
-	err = s.store.Write(ctx, func(tx crm.Tx) error {
+	err = s.write(ctx, func(tx *wtx) error {
 		if err := s.settle(ctx, tx, adm, true); err != nil {
 			return err
 		}
@@ -557,12 +566,14 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, ceremony string, respo
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		return tx.InsertSession(ctx, sess)
+		if err := tx.InsertSession(ctx, sess); err != nil {
+			return err
+		}
+		return tx.emit(Event{Type: "passkey.login", UserID: owner.ID, ActorID: owner.ID, IP: ip, Detail: "passwordless; id " + itoa(int(k.ID))})
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.events.Emit(ctx, Event{Type: "passkey.login", UserID: owner.ID, ActorID: owner.ID, IP: ip, Detail: "passwordless; id " + itoa(int(k.ID))})
 	return &crm.SignIn{Session: sess, Secret: secret, SteppedUpUntil: now.Add(s.mfa.stepUp)}, nil
 }
 
