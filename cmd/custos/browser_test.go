@@ -32,6 +32,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/custos-crm/custos/internal/auth"
+	"github.com/custos-crm/custos/internal/testkit"
 	"github.com/custos-crm/custos/internal/tlsconf"
 )
 
@@ -50,7 +51,7 @@ const browserTimeout = 90 * time.Second
 // browser is one headless Chromium with one tab.
 type browser struct {
 	ctx  context.Context
-	errs *lockedBuffer // console errors, exceptions, CSP reports
+	errs *testkit.Buffer // console errors, exceptions, CSP reports
 }
 
 // newBrowser starts Chromium trusting only the key of cert. It skips the test
@@ -88,7 +89,7 @@ func newBrowser(t *testing.T, cert *x509.Certificate) *browser {
 	actx, cancelAlloc := chromedp.NewExecAllocator(deadline, opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelTab(); cancelAlloc(); cancelAll() })
-	b := &browser{ctx: ctx, errs: &lockedBuffer{}}
+	b := &browser{ctx: ctx, errs: &testkit.Buffer{}}
 	// Start the browser and subscribe to errors before the first navigation.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[int](`1`)); err != nil {
 		t.Fatalf("start chromium: %v", err)

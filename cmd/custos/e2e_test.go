@@ -18,11 +18,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/custos-crm/custos/internal/auth"
+	"github.com/custos-crm/custos/internal/testkit"
 	"github.com/custos-crm/custos/internal/tlsconf"
 	"github.com/custos-crm/custos/internal/tlsconf/tlstest"
 )
@@ -49,29 +49,11 @@ func runCLI(t *testing.T, dataDir, stdin string, args ...string) string {
 	return out.String()
 }
 
-// lockedBuffer collects the server's output from its goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // server is a running `custos serve`.
 type server struct {
 	url    string
-	out    *lockedBuffer
-	log    *lockedBuffer // stderr: the structured log
+	out    *testkit.Buffer
+	log    *testkit.Buffer // stderr: the structured log
 	client *http.Client
 	data   string
 }
@@ -82,7 +64,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	out, logs := &lockedBuffer{}, &lockedBuffer{}
+	out, logs := &testkit.Buffer{}, &testkit.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		args := append([]string{"serve", "--listen", "127.0.0.1:0"}, extra...)

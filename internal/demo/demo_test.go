@@ -12,7 +12,7 @@ import (
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/service"
-	"github.com/custos-crm/custos/internal/sqlite"
+	"github.com/custos-crm/custos/internal/testkit"
 )
 
 const testLoginURL = "http://127.0.0.1:8080/login"
@@ -21,15 +21,7 @@ const testLoginURL = "http://127.0.0.1:8080/login"
 // with cheap password hashing, and the buffer its log goes to.
 func newService(t *testing.T) (*service.Service, *bytes.Buffer) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := testkit.SQLite(t)
 	var logs bytes.Buffer
 	svc := service.New(db, service.Options{
 		Hasher: auth.NewHasher(auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1}, 2),

@@ -8,7 +8,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
-	"github.com/custos-crm/custos/internal/sqlite"
+	"github.com/custos-crm/custos/internal/testkit"
 )
 
 // Benchmarks of the service's share of a request's hot path (issue 3):
@@ -66,14 +66,7 @@ func BenchmarkSearchText(b *testing.B) {
 // time for a contact read (docs/performance.md).
 func BenchmarkAuthenticateToken(b *testing.B) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db := testkit.SQLite(b)
 	s := benchService(b, db)
 	email, role, pw := "sales@example.com", crm.RoleSales, "correct horse battery staple"
 	u, err := s.CreateUser(ctx, crm.SystemPrincipal(), crm.UserInput{Email: &email, Role: &role, Password: &pw})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/service"
+	"github.com/custos-crm/custos/internal/testkit"
 )
 
 // testClock is the settable clock of the service tests.
@@ -89,7 +90,7 @@ func (l *eventLog) types() []string {
 func TestEventCommitsWithItsChange(t *testing.T) {
 	ctx := context.Background()
 	events := &eventLog{}
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	f := newFixture(t, service.Options{Events: events, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	admin, alice := f.as("admin"), f.as("alice")
 

@@ -1,7 +1,6 @@
 package service_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -13,30 +12,18 @@ import (
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/mail/mailtest"
 	"github.com/custos-crm/custos/internal/service"
+	"github.com/custos-crm/custos/internal/testkit"
 )
 
 // Invitations, password resets and email changes (AUTH-8, attack 11), with
 // a real SMTP server in process: every link is read from a received mail.
-
-// syncBuffer is a log destination safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
 
 type mailFixture struct {
 	*fixture
 	smtp   *mailtest.Server
 	clock  *testClock
 	events *eventLog
-	logs   *syncBuffer
+	logs   *testkit.Buffer
 }
 
 func newMailFixture(t *testing.T) *mailFixture {
@@ -44,7 +31,7 @@ func newMailFixture(t *testing.T) *mailFixture {
 	srv := mailtest.Start(t, mailtest.Options{})
 	clock := &testClock{t: time.Now().UTC()}
 	events := &eventLog{}
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	f := newFixture(t, service.Options{Mailer: srv.Mailer(t), PublicURL: "https://crm.example.test/", Clock: clock.Now,
 		Events: events, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	t.Cleanup(f.svc.WaitMail)

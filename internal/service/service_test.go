@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/policy"
 	"github.com/custos-crm/custos/internal/service"
 	"github.com/custos-crm/custos/internal/sqlite"
+	"github.com/custos-crm/custos/internal/testkit"
 )
 
 // fixture is a service over a fresh embedded store with one user per role.
@@ -25,23 +25,12 @@ type fixture struct {
 
 const testPassword = "correct horse battery staple"
 
-func fastHasher() *auth.Hasher {
-	return auth.NewHasher(auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1}, 4)
-}
-
 func newFixture(t *testing.T, o service.Options) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := testkit.SQLite(t)
 	if o.Hasher == nil {
-		o.Hasher = fastHasher()
+		o.Hasher = testkit.Hasher()
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -221,7 +210,7 @@ func TestRecordAccess(t *testing.T) {
 
 	// With public-read visibility sales reads others' records but still
 	// cannot change them.
-	f.svc = service.New(f.store, service.Options{Policy: policy.Policy{Visibility: policy.PublicRead}, Hasher: fastHasher(), Logger: slog.New(slog.DiscardHandler)})
+	f.svc = service.New(f.store, service.Options{Policy: policy.Policy{Visibility: policy.PublicRead}, Hasher: testkit.Hasher(), Logger: slog.New(slog.DiscardHandler)})
 	if _, err := f.svc.FindContactByID(ctx, f.as("alice"), c.ID); err != nil {
 		t.Fatalf("public-read: %v", err)
 	}
@@ -397,16 +386,8 @@ func TestListOptions(t *testing.T) {
 // newEmptyService is a service over a fresh store with no users.
 func newEmptyService(t *testing.T) *service.Service {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return service.New(db, service.Options{Hasher: fastHasher(), Logger: slog.New(slog.DiscardHandler)})
+	db := testkit.SQLite(t)
+	return service.New(db, service.Options{Hasher: testkit.Hasher(), Logger: slog.New(slog.DiscardHandler)})
 }
 
 // TestReviewFindings covers access rules found in review: a task's assignee

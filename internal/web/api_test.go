@@ -12,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/service"
-	"github.com/custos-crm/custos/internal/sqlite"
+	"github.com/custos-crm/custos/internal/testkit"
 	"github.com/custos-crm/custos/internal/web"
 )
 
@@ -30,15 +29,8 @@ type apiFixture struct {
 func newAPIFixture(t *testing.T) *apiFixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	svc := service.New(db, service.Options{Logger: slog.New(slog.DiscardHandler), Hasher: auth.NewHasher(auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1}, 4)})
+	db := testkit.SQLite(t)
+	svc := service.New(db, service.Options{Logger: slog.New(slog.DiscardHandler), Hasher: testkit.Hasher()})
 	f := &apiFixture{svc: svc, tokens: map[string]string{}, users: map[string]*crm.User{}}
 	for name, role := range map[string]crm.Role{"admin": crm.RoleAdmin, "alice": crm.RoleSales, "bob": crm.RoleSales,
 		"auditor": crm.RoleAuditor, "reader": crm.RoleReadOnly} {

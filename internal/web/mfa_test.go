@@ -20,7 +20,7 @@ import (
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/service"
-	"github.com/custos-crm/custos/internal/sqlite"
+	"github.com/custos-crm/custos/internal/testkit"
 	"github.com/custos-crm/custos/internal/web"
 )
 
@@ -52,17 +52,10 @@ func newMFASite(t *testing.T, th auth.Throttle) *mfaSite {
 func newMFASiteWith(t *testing.T, th auth.Throttle, opts func(*service.Options)) *mfaSite {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := testkit.SQLite(t)
 	s := &mfaSite{store: db, users: map[string]*crm.User{}, now: time.Now().UTC().Truncate(30 * time.Second).Add(5 * time.Second)}
 	o := service.Options{Logger: slog.New(slog.DiscardHandler), Clock: s.clock, Throttle: th,
-		Hasher: auth.NewHasher(auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1}, 4)}
+		Hasher: testkit.Hasher()}
 	if opts != nil {
 		opts(&o)
 	}

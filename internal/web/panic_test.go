@@ -14,6 +14,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/testkit"
 	"github.com/custos-crm/custos/internal/web"
 )
 
@@ -36,7 +37,7 @@ func (failing) FindContactByID(context.Context, *crm.Principal, int64) (*crm.Con
 // server goes on serving (ASVS v5.0.0-16.5.1, 16.5.3; issue 18 item 8).
 func TestInternalErrorsAndPanics(t *testing.T) {
 	site := newMFASite(t, auth.Throttle{})
-	var logs lockedBuffer
+	var logs testkit.Buffer
 	srv := httptest.NewServer(web.New(failing{site.svc}, web.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}))
 	defer srv.Close()
 	tok, err := site.svc.CreateToken(context.Background(), crm.SystemPrincipal(), site.users["alice"].ID, "t", crm.ScopeRead, time.Hour)

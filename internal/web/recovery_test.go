@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +16,7 @@ import (
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/mail/mailtest"
 	"github.com/custos-crm/custos/internal/service"
-	"github.com/custos-crm/custos/internal/sqlite"
+	"github.com/custos-crm/custos/internal/testkit"
 	"github.com/custos-crm/custos/internal/web"
 )
 
@@ -26,25 +24,13 @@ import (
 // attack 11), against the real service, an embedded store and a real SMTP
 // server in process. The links come from the received mail.
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 type recoveryFixture struct {
 	srv   *httptest.Server
 	svc   *service.Service
 	smtp  *mailtest.Server
-	logs  *lockedBuffer // the service's and the web layer's log, access log included
-	base  string        // the public URL in links
-	token string        // the admin's bearer token
+	logs  *testkit.Buffer // the service's and the web layer's log, access log included
+	base  string          // the public URL in links
+	token string          // the admin's bearer token
 }
 
 const recoveryPassword = "correct horse battery staple"
@@ -52,18 +38,11 @@ const recoveryPassword = "correct horse battery staple"
 func newRecoveryFixture(t *testing.T) *recoveryFixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	f := &recoveryFixture{smtp: mailtest.Start(t, mailtest.Options{}), logs: &lockedBuffer{}, base: "https://crm.example.test"}
+	db := testkit.SQLite(t)
+	f := &recoveryFixture{smtp: mailtest.Start(t, mailtest.Options{}), logs: &testkit.Buffer{}, base: "https://crm.example.test"}
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.svc = service.New(db, service.Options{Logger: log, Mailer: f.smtp.Mailer(t), PublicURL: f.base,
-		Hasher: auth.NewHasher(auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1}, 4)})
+		Hasher: testkit.Hasher()})
 	t.Cleanup(f.svc.WaitMail)
 	for name, role := range map[string]crm.Role{"admin": crm.RoleAdmin, "alice": crm.RoleSales} {
 		email, pw := name+"@example.com", recoveryPassword
