@@ -33,9 +33,41 @@ type ListQuery struct {
 // violations and EPRECONDITION when an update's expected version is stale.
 // List methods return up to q.Limit items and the cursor of the next page,
 // "" on the last page.
+//
+// It is made of two parts over disjoint tables: RecordTx, the client
+// records, and IdentityTx, the users and their credentials; and of the few
+// methods of server state both need (leases, settings).
 type Tx interface {
+	RecordTx
+	IdentityTx
+
+	// AcquireLease takes or renews the lease called name for holder until
+	// the given time, and reports whether holder now holds it. It succeeds
+	// when nobody holds the lease, when it has expired, or when holder
+	// already holds it; of concurrent callers exactly one wins. Scheduled
+	// jobs use it so that one instance runs each round (SCL-1).
+	AcquireLease(ctx context.Context, name, holder string, until time.Time) (bool, error)
+
+	// Setting and SetSetting keep small pieces of server state (the setup
+	// code's hash, the cursor-sealing key, the demo seed marker). Setting
+	// returns "" when unset.
+	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+}
+
+// UserLookup is the one identity read the client records need: whether an
+// owner or assignee named in a record exists and is active.
+type UserLookup interface {
+	UserByID(ctx context.Context, id int64) (*User, error)
+}
+
+// RecordTx is the client-record part of a Tx: contacts, companies, deals,
+// activities, tasks, consents, pipelines. The client-record service uses
+// it alone (and UserLookup, which it embeds).
+type RecordTx interface {
 	// Now is the transaction's time, fixed once, in UTC with microsecond precision.
 	Now() time.Time
+	UserLookup
 
 	ContactByID(ctx context.Context, s Scope, id int64, deleted bool) (*Contact, error)
 	Contacts(ctx context.Context, s Scope, f ContactFilter, q ListQuery) ([]*Contact, string, error)
@@ -72,8 +104,15 @@ type Tx interface {
 
 	// PurgeDeleted removes records soft-deleted before the given time.
 	PurgeDeleted(ctx context.Context, before time.Time) (int64, error)
+}
 
-	UserByID(ctx context.Context, id int64) (*User, error)
+// IdentityTx is the identity part of a Tx: users, sessions, API tokens,
+// one-time links, second factors, passkeys and the throttle's failures.
+type IdentityTx interface {
+	// Now is the transaction's time, fixed once, in UTC with microsecond precision.
+	Now() time.Time
+	UserLookup
+
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	Users(ctx context.Context) ([]*User, error)
 	CountUsers(ctx context.Context) (int, error)
@@ -117,13 +156,6 @@ type Tx interface {
 	CountOneTimeTokens(ctx context.Context, purpose OneTimePurpose, userID int64, since time.Time) (int, error)
 	// DeleteOneTimeTokens removes the tokens that expired before before.
 	DeleteOneTimeTokens(ctx context.Context, before time.Time) (int64, error)
-
-	// AcquireLease takes or renews the lease called name for holder until
-	// the given time, and reports whether holder now holds it. It succeeds
-	// when nobody holds the lease, when it has expired, or when holder
-	// already holds it; of concurrent callers exactly one wins. Scheduled
-	// jobs use it so that one instance runs each round (SCL-1).
-	AcquireLease(ctx context.Context, name, holder string, until time.Time) (bool, error)
 
 	// ---- Multi-factor authentication and throttling (AUTH-2, AUTH-4, AUTH-6) ----
 	// The service's mfa.go and throttle.go are their only callers.
@@ -208,9 +240,4 @@ type Tx interface {
 	// before, and returns how many.
 	DeletePasskeyCeremonies(ctx context.Context, before time.Time) (int64, error)
 	// ---- end of passkeys ----
-
-	// Setting and SetSetting keep small pieces of server state (the setup
-	// code's hash, the demo seed marker). Setting returns "" when unset.
-	Setting(ctx context.Context, key string) (string, error)
-	SetSetting(ctx context.Context, key, value string) error
 }

@@ -12,11 +12,11 @@ var activityOps = ops[*crm.Activity]{
 	entity: "activity",
 	list:   "activities",
 	id:     func(v *crm.Activity) int64 { return v.ID },
-	insert: func(ctx context.Context, tx crm.Tx, v *crm.Activity) error { return tx.InsertActivity(ctx, v) },
-	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Activity, error) {
+	insert: func(ctx context.Context, tx crm.RecordTx, v *crm.Activity) error { return tx.InsertActivity(ctx, v) },
+	byID: func(ctx context.Context, tx crm.RecordTx, s crm.Scope, id int64, deleted bool) (*crm.Activity, error) {
 		return tx.ActivityByID(ctx, s, id, deleted)
 	},
-	update: func(ctx context.Context, tx crm.Tx, a *crm.Activity) error { return tx.UpdateActivity(ctx, a) },
+	update: func(ctx context.Context, tx crm.RecordTx, a *crm.Activity) error { return tx.UpdateActivity(ctx, a) },
 	stamp:  func(a *crm.Activity) (*int64, *time.Time, **time.Time) { return &a.Version, &a.UpdatedAt, &a.DeletedAt },
 }
 
@@ -37,7 +37,7 @@ func (s *Service) FindActivities(ctx context.Context, p *crm.Principal, f crm.Ac
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
 	}
-	return listRecords(ctx, s, p, activityOps, "-occurred_at", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Activity, string, error) {
+	return listRecords(ctx, s, p, activityOps, "-occurred_at", f.Deleted, o, func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]*crm.Activity, string, error) {
 		return tx.Activities(ctx, sc, f, q)
 	})
 }
@@ -85,7 +85,7 @@ func setRef(v *validator, field string, in crm.Nullable[int64], dst **int64) {
 }
 
 // checkLinks checks that every newly set link names a visible record.
-func (s *Service) checkLinks(ctx context.Context, tx crm.Tx, p *crm.Principal, contactID, companyID, dealID crm.Nullable[int64]) error {
+func (s *Service) checkLinks(ctx context.Context, tx crm.RecordTx, p *crm.Principal, contactID, companyID, dealID crm.Nullable[int64]) error {
 	sc := s.pol.ReadScope(p)
 	if contactID.Valid {
 		if _, err := tx.ContactByID(ctx, sc, contactID.V, false); err != nil {
@@ -113,7 +113,7 @@ func (s *Service) CreateActivity(ctx context.Context, p *crm.Principal, in crm.A
 	} else if err := s.applyActivity(a, in, true); err != nil {
 		return nil, err
 	}
-	return createRecord(ctx, s, p, activityOps, a, func(tx crm.Tx, now time.Time) (err error) {
+	return createRecord(ctx, s, p, activityOps, a, func(tx crm.RecordTx, now time.Time) (err error) {
 		if a.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
 			return err
 		}
@@ -130,7 +130,7 @@ func (s *Service) CreateActivity(ctx context.Context, p *crm.Principal, in crm.A
 
 // UpdateActivity implements crm.ActivityService.
 func (s *Service) UpdateActivity(ctx context.Context, p *crm.Principal, id int64, in crm.ActivityInput, ifVersion int64) (*crm.Activity, error) {
-	return updateRecord(ctx, s, p, activityOps, id, ifVersion, func(tx crm.Tx, a *crm.Activity) (err error) {
+	return updateRecord(ctx, s, p, activityOps, id, ifVersion, func(tx crm.RecordTx, a *crm.Activity) (err error) {
 		if err := s.applyActivity(a, in, false); err != nil {
 			return err
 		}

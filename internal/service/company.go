@@ -13,11 +13,11 @@ var companyOps = ops[*crm.Company]{
 	entity: "company",
 	list:   "companies",
 	id:     func(v *crm.Company) int64 { return v.ID },
-	insert: func(ctx context.Context, tx crm.Tx, v *crm.Company) error { return tx.InsertCompany(ctx, v) },
-	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Company, error) {
+	insert: func(ctx context.Context, tx crm.RecordTx, v *crm.Company) error { return tx.InsertCompany(ctx, v) },
+	byID: func(ctx context.Context, tx crm.RecordTx, s crm.Scope, id int64, deleted bool) (*crm.Company, error) {
 		return tx.CompanyByID(ctx, s, id, deleted)
 	},
-	update: func(ctx context.Context, tx crm.Tx, c *crm.Company) error { return tx.UpdateCompany(ctx, c) },
+	update: func(ctx context.Context, tx crm.RecordTx, c *crm.Company) error { return tx.UpdateCompany(ctx, c) },
 	stamp:  func(c *crm.Company) (*int64, *time.Time, **time.Time) { return &c.Version, &c.UpdatedAt, &c.DeletedAt },
 }
 
@@ -38,7 +38,7 @@ func (s *Service) FindCompanies(ctx context.Context, p *crm.Principal, f crm.Com
 	if len(f.IDs) > crm.MaxLimit {
 		return nil, crm.Invalid("ids", "at most 200 ids")
 	}
-	return listRecords(ctx, s, p, companyOps, "name", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Company, string, error) {
+	return listRecords(ctx, s, p, companyOps, "name", f.Deleted, o, func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]*crm.Company, string, error) {
 		return tx.Companies(ctx, sc, f, q)
 	})
 }
@@ -80,7 +80,7 @@ func (s *Service) CreateCompany(ctx context.Context, p *crm.Principal, in crm.Co
 	} else if err := s.applyCompany(c, in, true); err != nil {
 		return nil, err
 	}
-	return createRecord(ctx, s, p, companyOps, c, func(tx crm.Tx, now time.Time) (err error) {
+	return createRecord(ctx, s, p, companyOps, c, func(tx crm.RecordTx, now time.Time) (err error) {
 		if c.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
 			return err
 		}
@@ -91,7 +91,7 @@ func (s *Service) CreateCompany(ctx context.Context, p *crm.Principal, in crm.Co
 
 // UpdateCompany implements crm.CompanyService.
 func (s *Service) UpdateCompany(ctx context.Context, p *crm.Principal, id int64, in crm.CompanyInput, ifVersion int64) (*crm.Company, error) {
-	return updateRecord(ctx, s, p, companyOps, id, ifVersion, func(tx crm.Tx, c *crm.Company) (err error) {
+	return updateRecord(ctx, s, p, companyOps, id, ifVersion, func(tx crm.RecordTx, c *crm.Company) (err error) {
 		if err := s.applyCompany(c, in, false); err != nil {
 			return err
 		}

@@ -13,11 +13,11 @@ var contactOps = ops[*crm.Contact]{
 	entity: "contact",
 	list:   "contacts",
 	id:     func(v *crm.Contact) int64 { return v.ID },
-	insert: func(ctx context.Context, tx crm.Tx, v *crm.Contact) error { return tx.InsertContact(ctx, v) },
-	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Contact, error) {
+	insert: func(ctx context.Context, tx crm.RecordTx, v *crm.Contact) error { return tx.InsertContact(ctx, v) },
+	byID: func(ctx context.Context, tx crm.RecordTx, s crm.Scope, id int64, deleted bool) (*crm.Contact, error) {
 		return tx.ContactByID(ctx, s, id, deleted)
 	},
-	update: func(ctx context.Context, tx crm.Tx, c *crm.Contact) error { return tx.UpdateContact(ctx, c) },
+	update: func(ctx context.Context, tx crm.RecordTx, c *crm.Contact) error { return tx.UpdateContact(ctx, c) },
 	stamp:  func(c *crm.Contact) (*int64, *time.Time, **time.Time) { return &c.Version, &c.UpdatedAt, &c.DeletedAt },
 }
 
@@ -40,7 +40,7 @@ func (s *Service) FindContacts(ctx context.Context, p *crm.Principal, f crm.Cont
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
 	}
-	return listRecords(ctx, s, p, contactOps, "last_name", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Contact, string, error) {
+	return listRecords(ctx, s, p, contactOps, "last_name", f.Deleted, o, func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]*crm.Contact, string, error) {
 		return tx.Contacts(ctx, sc, f, q)
 	})
 }
@@ -110,7 +110,7 @@ func (s *Service) applyContact(c *crm.Contact, in crm.ContactInput, create bool)
 }
 
 // checkCompany fails unless id names a company the principal can see.
-func (s *Service) checkCompany(ctx context.Context, tx crm.Tx, p *crm.Principal, field string, id *int64) error {
+func (s *Service) checkCompany(ctx context.Context, tx crm.RecordTx, p *crm.Principal, field string, id *int64) error {
 	if id == nil {
 		return nil
 	}
@@ -136,7 +136,7 @@ func (s *Service) CreateContact(ctx context.Context, p *crm.Principal, in crm.Co
 	} else if err := s.applyContact(c, in, true); err != nil {
 		return nil, err
 	}
-	return createRecord(ctx, s, p, contactOps, c, func(tx crm.Tx, now time.Time) (err error) {
+	return createRecord(ctx, s, p, contactOps, c, func(tx crm.RecordTx, now time.Time) (err error) {
 		if c.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
 			return err
 		}
@@ -150,7 +150,7 @@ func (s *Service) CreateContact(ctx context.Context, p *crm.Principal, in crm.Co
 
 // UpdateContact implements crm.ContactService.
 func (s *Service) UpdateContact(ctx context.Context, p *crm.Principal, id int64, in crm.ContactInput, ifVersion int64) (*crm.Contact, error) {
-	return updateRecord(ctx, s, p, contactOps, id, ifVersion, func(tx crm.Tx, c *crm.Contact) (err error) {
+	return updateRecord(ctx, s, p, contactOps, id, ifVersion, func(tx crm.RecordTx, c *crm.Contact) (err error) {
 		oldCompany := c.CompanyID
 		if err := s.applyContact(c, in, false); err != nil {
 			return err
@@ -181,7 +181,7 @@ func (s *Service) RestoreContact(ctx context.Context, p *crm.Principal, id int64
 
 // FindTimeline implements crm.ContactService.
 func (s *Service) FindTimeline(ctx context.Context, p *crm.Principal, contactID int64, o crm.ListOptions) (*crm.Page[*crm.Activity], error) {
-	return listRecords(ctx, s, p, activityOps, "-occurred_at", false, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Activity, string, error) {
+	return listRecords(ctx, s, p, activityOps, "-occurred_at", false, o, func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]*crm.Activity, string, error) {
 		// The contact must be visible; it is not returned.
 		if _, err := tx.ContactByID(ctx, sc, contactID, false); err != nil {
 			return nil, "", err
@@ -196,12 +196,12 @@ func (s *Service) FindTimeline(ctx context.Context, p *crm.Principal, contactID 
 var consentOps = ops[*crm.Consent]{
 	entity: "consent",
 	id:     func(c *crm.Consent) int64 { return c.ID },
-	insert: func(ctx context.Context, tx crm.Tx, c *crm.Consent) error { return tx.InsertConsent(ctx, c) },
+	insert: func(ctx context.Context, tx crm.RecordTx, c *crm.Consent) error { return tx.InsertConsent(ctx, c) },
 }
 
 // FindConsents implements crm.ContactService.
 func (s *Service) FindConsents(ctx context.Context, p *crm.Principal, contactID int64) ([]*crm.Consent, error) {
-	out, err := readRecords(ctx, s, p, consentOps, func(tx crm.Tx, sc crm.Scope) ([]*crm.Consent, error) {
+	out, err := readRecords(ctx, s, p, consentOps, func(tx crm.RecordTx, sc crm.Scope) ([]*crm.Consent, error) {
 		if _, err := tx.ContactByID(ctx, sc, contactID, false); err != nil {
 			return nil, err
 		}
@@ -233,7 +233,7 @@ func (s *Service) RecordConsent(ctx context.Context, p *crm.Principal, contactID
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	return createRecord(ctx, s, p, consentOps, c, func(tx crm.Tx, now time.Time) error {
+	return createRecord(ctx, s, p, consentOps, c, func(tx crm.RecordTx, now time.Time) error {
 		// A consent is recorded by whoever may change the contact.
 		if _, err := lookupWritable(ctx, s, tx, p, contactOps, contactID); err != nil {
 			return err

@@ -14,18 +14,18 @@ var dealOps = ops[*crm.Deal]{
 	list:   "deals",
 	id:     func(v *crm.Deal) int64 { return v.ID },
 	// The amount's decimal form is made wherever a deal leaves the store.
-	insert: func(ctx context.Context, tx crm.Tx, d *crm.Deal) error {
+	insert: func(ctx context.Context, tx crm.RecordTx, d *crm.Deal) error {
 		d.Amount = formatAmount(d.AmountMinor)
 		return tx.InsertDeal(ctx, d)
 	},
-	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Deal, error) {
+	byID: func(ctx context.Context, tx crm.RecordTx, s crm.Scope, id int64, deleted bool) (*crm.Deal, error) {
 		d, err := tx.DealByID(ctx, s, id, deleted)
 		if err == nil {
 			d.Amount = formatAmount(d.AmountMinor)
 		}
 		return d, err
 	},
-	update: func(ctx context.Context, tx crm.Tx, d *crm.Deal) error {
+	update: func(ctx context.Context, tx crm.RecordTx, d *crm.Deal) error {
 		d.Amount = formatAmount(d.AmountMinor)
 		return tx.UpdateDeal(ctx, d)
 	},
@@ -44,7 +44,7 @@ func (s *Service) FindDeals(ctx context.Context, p *crm.Principal, f crm.DealFil
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
 	}
-	return listRecords(ctx, s, p, dealOps, "-created_at", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Deal, string, error) {
+	return listRecords(ctx, s, p, dealOps, "-created_at", f.Deleted, o, func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]*crm.Deal, string, error) {
 		list, next, err := tx.Deals(ctx, sc, f, q)
 		for _, d := range list {
 			d.Amount = formatAmount(d.AmountMinor)
@@ -103,7 +103,7 @@ func (s *Service) applyDeal(d *crm.Deal, in crm.DealInput, create bool) error {
 
 // resolveStage checks the stage and pipeline of a deal. A pipeline without
 // a stage puts the deal on the pipeline's first stage.
-func (s *Service) resolveStage(ctx context.Context, tx crm.Tx, d *crm.Deal, stageGiven bool) error {
+func (s *Service) resolveStage(ctx context.Context, tx crm.RecordTx, d *crm.Deal, stageGiven bool) error {
 	bad := func(field, reason string) error {
 		return crm.Invalid(field, reason)
 	}
@@ -134,7 +134,7 @@ func (s *Service) resolveStage(ctx context.Context, tx crm.Tx, d *crm.Deal, stag
 }
 
 // checkDealRefs checks the contact and company a deal links to.
-func (s *Service) checkDealRefs(ctx context.Context, tx crm.Tx, p *crm.Principal, contactID, companyID *int64) error {
+func (s *Service) checkDealRefs(ctx context.Context, tx crm.RecordTx, p *crm.Principal, contactID, companyID *int64) error {
 	if contactID != nil {
 		if _, err := tx.ContactByID(ctx, s.pol.ReadScope(p), *contactID, false); err != nil {
 			return unknownRef("contact_id", "contact", err)
@@ -151,7 +151,7 @@ func (s *Service) CreateDeal(ctx context.Context, p *crm.Principal, in crm.DealI
 	} else if err := s.applyDeal(d, in, true); err != nil {
 		return nil, err
 	}
-	return createRecord(ctx, s, p, dealOps, d, func(tx crm.Tx, now time.Time) (err error) {
+	return createRecord(ctx, s, p, dealOps, d, func(tx crm.RecordTx, now time.Time) (err error) {
 		if d.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
 			return err
 		}
@@ -168,7 +168,7 @@ func (s *Service) CreateDeal(ctx context.Context, p *crm.Principal, in crm.DealI
 
 // UpdateDeal implements crm.DealService.
 func (s *Service) UpdateDeal(ctx context.Context, p *crm.Principal, id int64, in crm.DealInput, ifVersion int64) (*crm.Deal, error) {
-	return updateRecord(ctx, s, p, dealOps, id, ifVersion, func(tx crm.Tx, d *crm.Deal) (err error) {
+	return updateRecord(ctx, s, p, dealOps, id, ifVersion, func(tx crm.RecordTx, d *crm.Deal) (err error) {
 		if err := s.applyDeal(d, in, false); err != nil {
 			return err
 		}

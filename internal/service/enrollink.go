@@ -32,7 +32,7 @@ import (
 // discardAccountLinks ends the user's outstanding reset and enrolment
 // links, inside tx: after a change of password, address or factors, or a
 // disable, a link mailed before must not outlive it (attack 11).
-func (s *Service) discardAccountLinks(ctx context.Context, tx crm.Tx, userID int64) error {
+func (s *Service) discardAccountLinks(ctx context.Context, tx crm.IdentityTx, userID int64) error {
 	now := s.tokenNow(tx)
 	for _, purpose := range []crm.OneTimePurpose{crm.PurposeReset, crm.PurposeEnrol} {
 		if _, err := tx.DiscardOneTimeTokens(ctx, purpose, userID, "", now); err != nil {
@@ -48,7 +48,7 @@ func (s *Service) discardAccountLinks(ctx context.Context, tx crm.Tx, userID int
 // password alone could add a factor (a password step-up), so a factor from
 // then proves nothing the new role may rely on; the user enrols anew
 // through a link.
-func resetFactors(ctx context.Context, tx crm.Tx, userID int64, now time.Time) error {
+func resetFactors(ctx context.Context, tx crm.IdentityTx, userID int64, now time.Time) error {
 	if err := tx.DeleteTOTP(ctx, userID); err != nil && crm.ErrorCode(err) != crm.ENOTFOUND {
 		return err
 	}
@@ -79,7 +79,7 @@ func enrolLinkRequired() error {
 
 // newEnrolLink stores a new enrolment link of userID inside tx, replacing
 // earlier ones, and returns its secret.
-func (s *Service) newEnrolLink(ctx context.Context, tx crm.Tx, userID, createdBy int64) (string, error) {
+func (s *Service) newEnrolLink(ctx context.Context, tx crm.IdentityTx, userID, createdBy int64) (string, error) {
 	now := s.tokenNow(tx)
 	if _, err := tx.DiscardOneTimeTokens(ctx, crm.PurposeEnrol, userID, "", now); err != nil {
 		return "", err

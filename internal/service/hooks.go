@@ -28,8 +28,8 @@ import (
 // the caller's scope?) read records only for their existence and return
 // nothing, and do not pass the hooks.
 type Hooks interface {
-	Seal(ctx context.Context, tx crm.Tx, entity string, rec any) error
-	Open(ctx context.Context, tx crm.Tx, entity string, rec any) error
+	Seal(ctx context.Context, tx crm.RecordTx, entity string, rec any) error
+	Open(ctx context.Context, tx crm.RecordTx, entity string, rec any) error
 	Redact(ctx context.Context, p *crm.Principal, entity string, rec any) error
 	Subject(ctx context.Context, p *crm.Principal, action, entity string, ids []int64) error
 }
@@ -46,16 +46,16 @@ const (
 // NoHooks is the default: every layer passes records as they are.
 type NoHooks struct{}
 
-func (NoHooks) Seal(context.Context, crm.Tx, string, any) error { return nil }
+func (NoHooks) Seal(context.Context, crm.RecordTx, string, any) error { return nil }
 
-func (NoHooks) Open(context.Context, crm.Tx, string, any) error { return nil }
+func (NoHooks) Open(context.Context, crm.RecordTx, string, any) error { return nil }
 
 func (NoHooks) Redact(context.Context, *crm.Principal, string, any) error { return nil }
 
 func (NoHooks) Subject(context.Context, *crm.Principal, string, string, []int64) error { return nil }
 
 // opened runs Open on records just read from the store.
-func opened[T any](ctx context.Context, s *Service, tx crm.Tx, o ops[T], recs ...T) error {
+func opened[T any](ctx context.Context, s *Service, tx crm.RecordTx, o ops[T], recs ...T) error {
 	for _, r := range recs {
 		if err := s.hooks.Open(ctx, tx, o.entity, r); err != nil {
 			return err
@@ -65,7 +65,7 @@ func opened[T any](ctx context.Context, s *Service, tx crm.Tx, o ops[T], recs ..
 }
 
 // readByID reads one record of o in scope and opens it.
-func readByID[T any](ctx context.Context, s *Service, tx crm.Tx, o ops[T], sc crm.Scope, id int64, deleted bool) (T, error) {
+func readByID[T any](ctx context.Context, s *Service, tx crm.RecordTx, o ops[T], sc crm.Scope, id int64, deleted bool) (T, error) {
 	v, err := o.byID(ctx, tx, sc, id, deleted)
 	if err == nil {
 		err = opened(ctx, s, tx, o, v)
@@ -74,7 +74,7 @@ func readByID[T any](ctx context.Context, s *Service, tx crm.Tx, o ops[T], sc cr
 }
 
 // store seals a record, writes it with write and opens it again.
-func store[T any](ctx context.Context, s *Service, tx crm.Tx, o ops[T], v T, write func(ctx context.Context, tx crm.Tx, v T) error) error {
+func store[T any](ctx context.Context, s *Service, tx crm.RecordTx, o ops[T], v T, write func(ctx context.Context, tx crm.RecordTx, v T) error) error {
 	if err := s.hooks.Seal(ctx, tx, o.entity, v); err != nil {
 		return err
 	}

@@ -17,9 +17,9 @@ type failingHooks struct {
 
 var errHook = errors.New("the hook refused")
 
-func (h *failingHooks) Seal(context.Context, crm.Tx, string, any) error { return h.err("seal") }
+func (h *failingHooks) Seal(context.Context, crm.RecordTx, string, any) error { return h.err("seal") }
 
-func (h *failingHooks) Open(context.Context, crm.Tx, string, any) error { return h.err("open") }
+func (h *failingHooks) Open(context.Context, crm.RecordTx, string, any) error { return h.err("open") }
 
 func (h *failingHooks) Redact(context.Context, *crm.Principal, string, any) error {
 	return h.err("redact")

@@ -149,7 +149,7 @@ func requireSession(p *crm.Principal, half bool) error {
 // reached AAL2 or when u needs no second factor, else verify one or, with
 // none enrolled, enrol TOTP. The role is checked here, on every request,
 // so that a role that starts to require MFA holds its sessions at once.
-func (s *Service) pendingStep(ctx context.Context, tx crm.Tx, sess *crm.Session, u *crm.User) (crm.MFAStep, error) {
+func (s *Service) pendingStep(ctx context.Context, tx crm.IdentityTx, sess *crm.Session, u *crm.User) (crm.MFAStep, error) {
 	if sess.AAL >= crm.AAL2 || !(sess.MFAPending || s.mfa.roles[u.Role]) {
 		return crm.MFANone, nil
 	}
@@ -174,7 +174,7 @@ func (s *Service) pendingStep(ctx context.Context, tx crm.Tx, sess *crm.Session,
 }
 
 // hasTOTP reports whether the user has a confirmed TOTP.
-func hasTOTP(ctx context.Context, tx crm.Tx, userID int64) (*crm.TOTP, error) {
+func hasTOTP(ctx context.Context, tx crm.IdentityTx, userID int64) (*crm.TOTP, error) {
 	t, err := tx.TOTPByUser(ctx, userID)
 	if crm.ErrorCode(err) == crm.ENOTFOUND || (err == nil && t.ConfirmedAt == nil) {
 		return nil, nil
@@ -195,7 +195,7 @@ func (f factors) any() bool { return f.totp != nil || f.passkeys > 0 }
 
 // factorsOf reads the second factors of userID: its TOTP row and its
 // passkeys, once each.
-func factorsOf(ctx context.Context, tx crm.Tx, userID int64) (factors, error) {
+func factorsOf(ctx context.Context, tx crm.IdentityTx, userID int64) (factors, error) {
 	var f factors
 	t, err := tx.TOTPByUser(ctx, userID)
 	switch {
@@ -240,7 +240,7 @@ func newSessionFor(userID int64, ip, userAgent string) (*crm.Session, string) {
 // life; otherwise the absolute timeout is kept, so that re-authenticating
 // never stretches a session. ENOTFOUND becomes EUNAUTHENTICATED: the
 // session ended meanwhile.
-func (s *Service) rotate(ctx context.Context, tx crm.Tx, p *crm.Principal, aal int, steppedUp time.Time) (*crm.SignIn, error) {
+func (s *Service) rotate(ctx context.Context, tx crm.IdentityTx, p *crm.Principal, aal int, steppedUp time.Time) (*crm.SignIn, error) {
 	list, err := tx.SessionsByUser(ctx, p.UserID)
 	if err != nil {
 		return nil, err
@@ -414,7 +414,7 @@ func (s *Service) VerifyMFA(ctx context.Context, p *crm.Principal, code string) 
 }
 
 // touchLogin records a completed sign-in as the user's last login.
-func (s *Service) touchLogin(ctx context.Context, tx crm.Tx, userID int64) error {
+func (s *Service) touchLogin(ctx context.Context, tx crm.IdentityTx, userID int64) error {
 	u, err := tx.UserByID(ctx, userID)
 	if err != nil {
 		return err

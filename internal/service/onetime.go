@@ -60,7 +60,7 @@ func badToken() error {
 
 // tokenNow is the time against which one-time tokens are created and
 // checked: the transaction's, unless a test clock is set.
-func (s *Service) tokenNow(tx crm.Tx) time.Time {
+func (s *Service) tokenNow(tx crm.IdentityTx) time.Time {
 	if s.clock != nil {
 		return s.clock().UTC().Truncate(time.Microsecond)
 	}
@@ -116,7 +116,7 @@ func (s *Service) findToken(ctx context.Context, purpose crm.OneTimePurpose, sec
 
 // useToken uses the token of purpose behind secret inside tx: atomically,
 // so only one caller ever gets it.
-func (s *Service) useToken(ctx context.Context, tx crm.Tx, purpose crm.OneTimePurpose, secret string) (*crm.OneTimeToken, error) {
+func (s *Service) useToken(ctx context.Context, tx crm.IdentityTx, purpose crm.OneTimePurpose, secret string) (*crm.OneTimeToken, error) {
 	t, err := tx.UseOneTimeToken(ctx, purpose, auth.HashSecret(secret), s.tokenNow(tx))
 	if crm.ErrorCode(err) == crm.ENOTFOUND {
 		return nil, badToken()

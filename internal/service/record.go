@@ -15,9 +15,9 @@ type ops[T any] struct {
 	entity string // "contact"
 	list   string // its list, as crm.SortFields names it: "contacts"
 	id     func(v T) int64
-	byID   func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (T, error)
-	insert func(ctx context.Context, tx crm.Tx, v T) error
-	update func(ctx context.Context, tx crm.Tx, v T) error
+	byID   func(ctx context.Context, tx crm.RecordTx, s crm.Scope, id int64, deleted bool) (T, error)
+	insert func(ctx context.Context, tx crm.RecordTx, v T) error
+	update func(ctx context.Context, tx crm.RecordTx, v T) error
 	stamp  func(v T) (version *int64, updated *time.Time, deleted **time.Time)
 	// canWrite, when set, narrows the write scope further for records the
 	// scope selects (a task's assignee sees the task but may not change it).
@@ -46,7 +46,7 @@ func findRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[
 
 // lookupWritable loads a live record the principal may change: ENOTFOUND
 // when it cannot see it, EFORBIDDEN when it can see but not change it.
-func lookupWritable[T any](ctx context.Context, s *Service, tx crm.Tx, p *crm.Principal, o ops[T], id int64) (T, error) {
+func lookupWritable[T any](ctx context.Context, s *Service, tx crm.RecordTx, p *crm.Principal, o ops[T], id int64) (T, error) {
 	sc := s.pol.WriteScope(p)
 	v, err := readByID(ctx, s, tx, o, sc, id, false)
 	if err != nil {
@@ -63,7 +63,7 @@ func lookupWritable[T any](ctx context.Context, s *Service, tx crm.Tx, p *crm.Pr
 // caller that gave no version never sees a conflict it did not ask about:
 // when a concurrent writer wins the race (PostgreSQL runs writers
 // concurrently; SQLite queues them), the change is read again and reapplied.
-func updateRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], id, ifVersion int64, apply func(tx crm.Tx, v T) error) (T, error) {
+func updateRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], id, ifVersion int64, apply func(tx crm.RecordTx, v T) error) (T, error) {
 	for attempt := 0; ; attempt++ {
 		v, err := updateOnce(ctx, s, p, o, id, ifVersion, apply)
 		if ifVersion != 0 || attempt == 4 || crm.ErrorCode(err) != crm.EPRECONDITION {
@@ -79,7 +79,7 @@ func updateRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o op
 	}
 }
 
-func updateOnce[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], id, ifVersion int64, apply func(tx crm.Tx, v T) error) (T, error) {
+func updateOnce[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], id, ifVersion int64, apply func(tx crm.RecordTx, v T) error) (T, error) {
 	var v T
 	if err := s.require(p, policy.WriteClients); err != nil {
 		return v, err
@@ -156,7 +156,7 @@ func restoreRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o o
 
 // createRecord inserts the new record v after prepare has validated its
 // references and set its owner and times (now is the transaction's).
-func createRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], v T, prepare func(tx crm.Tx, now time.Time) error) (T, error) {
+func createRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], v T, prepare func(tx crm.RecordTx, now time.Time) error) (T, error) {
 	var zero T
 	if err := s.require(p, policy.WriteClients); err != nil {
 		return zero, err
@@ -179,7 +179,7 @@ func createRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o op
 // listRecords checks the principal and list options and runs a list query
 // under the read scope (the write scope for the deleted-records bin).
 func listRecords[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], defaultSort string, deleted bool, lo crm.ListOptions,
-	list func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]T, string, error)) (*crm.Page[T], error) {
+	list func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]T, string, error)) (*crm.Page[T], error) {
 	if err := s.require(p, policy.ReadClients); err != nil {
 		return nil, err
 	}
@@ -220,7 +220,7 @@ func listRecords[T any](ctx context.Context, s *Service, p *crm.Principal, o ops
 
 // readRecords reads the records read returns (all of them: a record's
 // consents) under the principal's read scope.
-func readRecords[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], read func(tx crm.Tx, sc crm.Scope) ([]T, error)) ([]T, error) {
+func readRecords[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], read func(tx crm.RecordTx, sc crm.Scope) ([]T, error)) ([]T, error) {
 	if err := s.require(p, policy.ReadClients); err != nil {
 		return nil, err
 	}

@@ -130,7 +130,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 
 // endCredentials ends every session and revokes every live API token of a
 // user, returning the number of tokens revoked.
-func endCredentials(ctx context.Context, tx crm.Tx, userID int64, now time.Time) (int, error) {
+func endCredentials(ctx context.Context, tx crm.IdentityTx, userID int64, now time.Time) (int, error) {
 	if err := tx.DeleteUserSessions(ctx, userID, ""); err != nil {
 		return 0, err
 	}
@@ -138,7 +138,7 @@ func endCredentials(ctx context.Context, tx crm.Tx, userID int64, now time.Time)
 }
 
 // revokeTokens revokes every live API token of a user and returns how many.
-func revokeTokens(ctx context.Context, tx crm.Tx, userID int64, now time.Time) (int, error) {
+func revokeTokens(ctx context.Context, tx crm.IdentityTx, userID int64, now time.Time) (int, error) {
 	tokens, err := tx.Tokens(ctx, userID)
 	if err != nil {
 		return 0, err

@@ -143,7 +143,7 @@ func (s *Service) writable(ctx context.Context, p *crm.Principal, err error, loo
 }
 
 // ownerFor decides the owner of a new record or a change of owner.
-func (s *Service) ownerFor(ctx context.Context, tx crm.Tx, p *crm.Principal, requested *int64, current int64) (int64, error) {
+func (s *Service) ownerFor(ctx context.Context, tx crm.RecordTx, p *crm.Principal, requested *int64, current int64) (int64, error) {
 	if requested == nil {
 		if current != 0 {
 			return current, nil

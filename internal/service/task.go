@@ -12,11 +12,11 @@ var taskOps = ops[*crm.Task]{
 	entity: "task",
 	list:   "tasks",
 	id:     func(v *crm.Task) int64 { return v.ID },
-	insert: func(ctx context.Context, tx crm.Tx, v *crm.Task) error { return tx.InsertTask(ctx, v) },
-	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Task, error) {
+	insert: func(ctx context.Context, tx crm.RecordTx, v *crm.Task) error { return tx.InsertTask(ctx, v) },
+	byID: func(ctx context.Context, tx crm.RecordTx, s crm.Scope, id int64, deleted bool) (*crm.Task, error) {
 		return tx.TaskByID(ctx, s, id, deleted)
 	},
-	update: func(ctx context.Context, tx crm.Tx, t *crm.Task) error { return tx.UpdateTask(ctx, t) },
+	update: func(ctx context.Context, tx crm.RecordTx, t *crm.Task) error { return tx.UpdateTask(ctx, t) },
 	stamp:  func(t *crm.Task) (*int64, *time.Time, **time.Time) { return &t.Version, &t.UpdatedAt, &t.DeletedAt },
 	// The store's task scope includes the assignee, who may read the task
 	// but change only its status (see UpdateTask); the rest is the owner's.
@@ -55,7 +55,7 @@ func (s *Service) FindTasks(ctx context.Context, p *crm.Principal, f crm.TaskFil
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
 	}
-	return listRecords(ctx, s, p, taskOps, "due_at", f.Deleted, o, func(tx crm.Tx, sc crm.Scope, q crm.ListQuery) ([]*crm.Task, string, error) {
+	return listRecords(ctx, s, p, taskOps, "due_at", f.Deleted, o, func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]*crm.Task, string, error) {
 		return tx.Tasks(ctx, sc, f, q)
 	})
 }
@@ -94,7 +94,7 @@ func (s *Service) applyTask(t *crm.Task, in crm.TaskInput, create bool) error {
 
 // checkAssignee requires an active user; anyone who may write tasks may
 // assign them to a colleague, who then sees the task (not its linked records).
-func (s *Service) checkAssignee(ctx context.Context, tx crm.Tx, t *crm.Task, given bool) error {
+func (s *Service) checkAssignee(ctx context.Context, tx crm.RecordTx, t *crm.Task, given bool) error {
 	if !given {
 		if t.AssigneeID == 0 {
 			t.AssigneeID = t.OwnerID
@@ -118,7 +118,7 @@ func (s *Service) CreateTask(ctx context.Context, p *crm.Principal, in crm.TaskI
 	} else if err := s.applyTask(t, in, true); err != nil {
 		return nil, err
 	}
-	return createRecord(ctx, s, p, taskOps, t, func(tx crm.Tx, now time.Time) (err error) {
+	return createRecord(ctx, s, p, taskOps, t, func(tx crm.RecordTx, now time.Time) (err error) {
 		if t.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
 			return err
 		}
@@ -139,7 +139,7 @@ func (s *Service) UpdateTask(ctx context.Context, p *crm.Principal, id int64, in
 	if statusOnly(in) {
 		o = taskStatusOps
 	}
-	return updateRecord(ctx, s, p, o, id, ifVersion, func(tx crm.Tx, t *crm.Task) (err error) {
+	return updateRecord(ctx, s, p, o, id, ifVersion, func(tx crm.RecordTx, t *crm.Task) (err error) {
 		if err := s.applyTask(t, in, false); err != nil {
 			return err
 		}

@@ -106,7 +106,7 @@ func (s *Service) admit(ctx context.Context, account, ip string) (*admission, *r
 // password with a second factor still to come) only this attempt is taken
 // back, so that alternating a right password with wrong codes still runs
 // into the lock.
-func (s *Service) settle(ctx context.Context, tx crm.Tx, a *admission, complete bool) error {
+func (s *Service) settle(ctx context.Context, tx crm.IdentityTx, a *admission, complete bool) error {
 	if complete {
 		if err := tx.ClearFailures(ctx, crm.FailAccount, a.account); err != nil {
 			return err
@@ -207,7 +207,7 @@ func (s *Service) UnlockUser(ctx context.Context, p *crm.Principal, userID int64
 
 // purgeFailures drops runs of failures too old to matter, inside the
 // periodic purge.
-func (s *Service) purgeFailures(ctx context.Context, tx crm.Tx) error {
+func (s *Service) purgeFailures(ctx context.Context, tx crm.IdentityTx) error {
 	keep := max(s.mfa.throttle.Lockout, s.mfa.throttle.IPWindow)
 	_, err := tx.PurgeFailures(ctx, s.authNow().Add(-keep))
 	return err

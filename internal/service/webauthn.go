@@ -579,7 +579,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, ceremony string, respo
 
 // hasPasskey reports whether the user has a usable passkey: a second
 // factor that makes the password step half-authenticated (identity.go).
-func hasPasskey(ctx context.Context, tx crm.Tx, userID int64) (bool, error) {
+func hasPasskey(ctx context.Context, tx crm.IdentityTx, userID int64) (bool, error) {
 	keys, err := tx.PasskeysByUser(ctx, userID)
 	for _, k := range keys {
 		if k.FlaggedAt == nil {

@@ -19,7 +19,7 @@ func (s *Server) apiTimeline(w http.ResponseWriter, r *http.Request, p *crm.Prin
 	if err := q.err(); err != nil {
 		return err
 	}
-	pg, err := s.svc.FindTimeline(r.Context(), p, id, o)
+	pg, err := s.records.FindTimeline(r.Context(), p, id, o)
 	if err != nil {
 		return err
 	}
@@ -32,7 +32,7 @@ func (s *Server) apiConsents(w http.ResponseWriter, r *http.Request, p *crm.Prin
 	if err != nil {
 		return err
 	}
-	list, err := s.svc.FindConsents(r.Context(), p, id)
+	list, err := s.records.FindConsents(r.Context(), p, id)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (s *Server) apiRecordConsent(w http.ResponseWriter, r *http.Request, p *crm
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	c, err := s.svc.RecordConsent(r.Context(), p, id, in)
+	c, err := s.records.RecordConsent(r.Context(), p, id, in)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (s *Server) apiRecordConsent(w http.ResponseWriter, r *http.Request, p *crm
 }
 
 func (s *Server) apiPipelines(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	list, err := s.svc.FindPipelines(r.Context(), p)
+	list, err := s.records.FindPipelines(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (s *Server) apiCreatePipeline(w http.ResponseWriter, r *http.Request, p *cr
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	pl, err := s.svc.CreatePipeline(r.Context(), p, in)
+	pl, err := s.records.CreatePipeline(r.Context(), p, in)
 	if err != nil {
 		return err
 	}

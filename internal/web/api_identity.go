@@ -28,9 +28,9 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request, p *crm.Principal)
 // directory (ids, names, roles) to everyone else; the service decides
 // which a principal may read.
 func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	list, err := s.svc.FindUsers(r.Context(), p)
+	list, err := s.identity.FindUsers(r.Context(), p)
 	if crm.ErrorCode(err) == crm.EFORBIDDEN {
-		staff, err := s.svc.FindStaff(r.Context(), p)
+		staff, err := s.identity.FindStaff(r.Context(), p)
 		if err != nil {
 			return err
 		}
@@ -48,9 +48,9 @@ func (s *Server) apiUser(w http.ResponseWriter, r *http.Request, p *crm.Principa
 	if err != nil {
 		return err
 	}
-	u, err := s.svc.FindUserByID(r.Context(), p, id)
+	u, err := s.identity.FindUserByID(r.Context(), p, id)
 	if crm.ErrorCode(err) == crm.EFORBIDDEN {
-		m, err := s.svc.FindStaffMember(r.Context(), p, id)
+		m, err := s.identity.FindStaffMember(r.Context(), p, id)
 		if err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func (s *Server) apiUpdateUser(w http.ResponseWriter, r *http.Request, p *crm.Pr
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	u, err := s.svc.UpdateUser(r.Context(), p, id, in)
+	u, err := s.identity.UpdateUser(r.Context(), p, id, in)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ type sessionBody struct {
 }
 
 func (s *Server) apiSessions(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	list, err := s.svc.FindSessions(r.Context(), p)
+	list, err := s.identity.FindSessions(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (s *Server) apiSessions(w http.ResponseWriter, r *http.Request, p *crm.Prin
 }
 
 func (s *Server) apiRevokeSession(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	if err := s.svc.RevokeSession(r.Context(), p, r.PathValue("id")); err != nil {
+	if err := s.identity.RevokeSession(r.Context(), p, r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -108,7 +108,7 @@ func (s *Server) apiRevokeSession(w http.ResponseWriter, r *http.Request, p *crm
 }
 
 func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	list, err := s.svc.FindTokens(r.Context(), p)
+	list, err := s.identity.FindTokens(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request, p *crm.P
 	if in.Name != nil {
 		name = *in.Name
 	}
-	nt, err := s.svc.CreateToken(r.Context(), p, p.UserID, name, scope, ttl)
+	nt, err := s.identity.CreateToken(r.Context(), p, p.UserID, name, scope, ttl)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request, p *crm.P
 	if err != nil {
 		return err
 	}
-	if err := s.svc.RevokeToken(r.Context(), p, id); err != nil {
+	if err := s.identity.RevokeToken(r.Context(), p, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

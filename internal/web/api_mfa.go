@@ -60,7 +60,7 @@ func (s *Server) writeSignIn(w http.ResponseWriter, in *crm.SignIn, status int) 
 }
 
 func (s *Server) apiMFAStatus(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	st, err := s.svc.MFAStatus(r.Context(), p)
+	st, err := s.identity.MFAStatus(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (s *Server) apiMFAStatus(w http.ResponseWriter, r *http.Request, p *crm.Pri
 }
 
 func (s *Server) apiBeginTOTP(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	e, err := s.svc.BeginTOTP(r.Context(), p)
+	e, err := s.identity.BeginTOTP(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (s *Server) apiConfirmTOTP(w http.ResponseWriter, r *http.Request, p *crm.P
 	if err != nil {
 		return err
 	}
-	codes, signIn, err := s.svc.ConfirmTOTP(r.Context(), p, code)
+	codes, signIn, err := s.identity.ConfirmTOTP(r.Context(), p, code)
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func (s *Server) apiConfirmTOTP(w http.ResponseWriter, r *http.Request, p *crm.P
 }
 
 func (s *Server) apiRemoveTOTP(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	if err := s.svc.RemoveTOTP(r.Context(), p); err != nil {
+	if err := s.identity.RemoveTOTP(r.Context(), p); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -105,7 +105,7 @@ func (s *Server) apiRemoveTOTP(w http.ResponseWriter, r *http.Request, p *crm.Pr
 }
 
 func (s *Server) apiRegenerateRecoveryCodes(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	codes, err := s.svc.RegenerateRecoveryCodes(r.Context(), p)
+	codes, err := s.identity.RegenerateRecoveryCodes(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (s *Server) apiVerifyMFA(w http.ResponseWriter, r *http.Request, p *crm.Pri
 	if err != nil {
 		return err
 	}
-	signIn, err := s.svc.VerifyMFA(r.Context(), p, code)
+	signIn, err := s.identity.VerifyMFA(r.Context(), p, code)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (s *Server) apiStepUp(w http.ResponseWriter, r *http.Request, p *crm.Princi
 	if err != nil {
 		return err
 	}
-	signIn, err := s.svc.StepUp(r.Context(), p, code)
+	signIn, err := s.identity.StepUp(r.Context(), p, code)
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request, p *crm.Princi
 	if p.Kind != crm.KindSession {
 		return crm.Errorf(crm.EFORBIDDEN, "an API token is revoked with DELETE /api/v1/tokens/{id}")
 	}
-	if err := s.svc.Logout(r.Context(), p); err != nil {
+	if err := s.identity.Logout(r.Context(), p); err != nil {
 		return err
 	}
 	clearSessionCookie(w)
@@ -161,7 +161,7 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request, p *crm.Princi
 }
 
 func (s *Server) apiRevokeOtherSessions(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	n, err := s.svc.RevokeOtherSessions(r.Context(), p)
+	n, err := s.identity.RevokeOtherSessions(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -174,7 +174,7 @@ func (s *Server) apiRevokeUserSessions(w http.ResponseWriter, r *http.Request, p
 	if err != nil {
 		return err
 	}
-	if err := s.svc.RevokeUserSessions(r.Context(), p, id); err != nil {
+	if err := s.identity.RevokeUserSessions(r.Context(), p, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -186,7 +186,7 @@ func (s *Server) apiUserTokens(w http.ResponseWriter, r *http.Request, p *crm.Pr
 	if err != nil {
 		return err
 	}
-	list, err := s.svc.FindUserTokens(r.Context(), p, id)
+	list, err := s.identity.FindUserTokens(r.Context(), p, id)
 	if err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func (s *Server) apiUnlockUser(w http.ResponseWriter, r *http.Request, p *crm.Pr
 	if err != nil {
 		return err
 	}
-	if err := s.svc.UnlockUser(r.Context(), p, id); err != nil {
+	if err := s.identity.UnlockUser(r.Context(), p, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -214,7 +214,7 @@ func (s *Server) apiIssueEnrolmentLink(w http.ResponseWriter, r *http.Request, p
 	if err != nil {
 		return err
 	}
-	if _, err := s.svc.IssueEnrolmentLink(r.Context(), p, id); err != nil {
+	if _, err := s.identity.IssueEnrolmentLink(r.Context(), p, id); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "sent"})

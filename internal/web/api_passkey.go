@@ -55,7 +55,7 @@ func writeOptions(w http.ResponseWriter, opts []byte) {
 }
 
 func (s *Server) apiPasskeys(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	list, err := s.svc.Passkeys(r.Context(), p)
+	list, err := s.identity.Passkeys(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (s *Server) apiPasskeys(w http.ResponseWriter, r *http.Request, p *crm.Prin
 }
 
 func (s *Server) apiBeginPasskeyRegistration(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	ch, err := s.svc.BeginPasskeyRegistration(r.Context(), p)
+	ch, err := s.identity.BeginPasskeyRegistration(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (s *Server) apiFinishPasskeyRegistration(w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	k, err := s.svc.FinishPasskeyRegistration(r.Context(), p, *in.Name, cred)
+	k, err := s.identity.FinishPasskeyRegistration(r.Context(), p, *in.Name, cred)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (s *Server) apiRenamePasskey(w http.ResponseWriter, r *http.Request, p *crm
 	if in.Name == nil {
 		return crm.Invalid("name", "required")
 	}
-	k, err := s.svc.RenamePasskey(r.Context(), p, id, *in.Name)
+	k, err := s.identity.RenamePasskey(r.Context(), p, id, *in.Name)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (s *Server) apiDeletePasskey(w http.ResponseWriter, r *http.Request, p *crm
 	if err != nil {
 		return err
 	}
-	if err := s.svc.DeletePasskey(r.Context(), p, id); err != nil {
+	if err := s.identity.DeletePasskey(r.Context(), p, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -133,7 +133,7 @@ func (s *Server) apiDeletePasskey(w http.ResponseWriter, r *http.Request, p *crm
 }
 
 func (s *Server) apiBeginPasskeyVerification(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	ch, err := s.svc.BeginPasskeyVerification(r.Context(), p)
+	ch, err := s.identity.BeginPasskeyVerification(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (s *Server) apiFinishPasskeyVerification(w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	in2, err := s.svc.FinishPasskeyVerification(r.Context(), p, cred)
+	in2, err := s.identity.FinishPasskeyVerification(r.Context(), p, cred)
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (s *Server) apiFinishPasskeyVerification(w http.ResponseWriter, r *http.Req
 }
 
 func (s *Server) apiBeginPasskeyLogin(w http.ResponseWriter, r *http.Request) error {
-	ch, err := s.svc.BeginPasskeyLogin(r.Context())
+	ch, err := s.identity.BeginPasskeyLogin(r.Context())
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func (s *Server) apiFinishPasskeyLogin(w http.ResponseWriter, r *http.Request) e
 	}
 	http.SetCookie(w, &http.Cookie{Name: passkeyCookie, Value: "", Path: "/", MaxAge: -1,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	signIn, err := s.svc.FinishPasskeyLogin(r.Context(), ceremony, cred, clientIP(r), r.UserAgent())
+	signIn, err := s.identity.FinishPasskeyLogin(r.Context(), ceremony, cred, clientIP(r), r.UserAgent())
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func (s *Server) apiInvite(w http.ResponseWriter, r *http.Request, p *crm.Princi
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	inv, err := s.svc.InviteUser(r.Context(), p, in.Email, in.Role, in.Name)
+	inv, err := s.identity.InviteUser(r.Context(), p, in.Email, in.Role, in.Name)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (s *Server) apiRequestReset(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if err := s.svc.RequestPasswordReset(r.Context(), in.Email, clientIP(r)); err != nil {
+	if err := s.identity.RequestPasswordReset(r.Context(), in.Email, clientIP(r)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, acceptedBody{Status: "accepted"})
@@ -80,7 +80,7 @@ func (s *Server) apiCompleteReset(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if err := s.svc.ResetPassword(r.Context(), in.Token, in.Password); err != nil {
+	if err := s.identity.ResetPassword(r.Context(), in.Token, in.Password); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -92,7 +92,7 @@ func (s *Server) apiRequestEmailChange(w http.ResponseWriter, r *http.Request, p
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if err := s.svc.RequestEmailChange(r.Context(), p, in.Email); err != nil {
+	if err := s.identity.RequestEmailChange(r.Context(), p, in.Email); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, acceptedBody{Status: "accepted"})

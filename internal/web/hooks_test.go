@@ -53,12 +53,12 @@ func idOf(rec any) int64 {
 	panic(fmt.Sprintf("a record of type %T", rec))
 }
 
-func (h *countingHooks) Seal(_ context.Context, _ crm.Tx, entity string, rec any) error {
+func (h *countingHooks) Seal(_ context.Context, _ crm.RecordTx, entity string, rec any) error {
 	h.see("seal", entity, idOf(rec))
 	return nil
 }
 
-func (h *countingHooks) Open(_ context.Context, _ crm.Tx, entity string, rec any) error {
+func (h *countingHooks) Open(_ context.Context, _ crm.RecordTx, entity string, rec any) error {
 	h.see("open", entity, idOf(rec))
 	return nil
 }

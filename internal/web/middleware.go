@@ -124,11 +124,11 @@ func (s *Server) authenticate(r *http.Request) (*crm.Principal, *crm.Session, er
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			return nil, nil, crm.Errorf(crm.EUNAUTHENTICATED, "use Authorization: Bearer <token>")
 		}
-		if p, err = s.svc.AuthenticateToken(r.Context(), strings.TrimSpace(tok), clientIP(r)); err != nil {
+		if p, err = s.identity.AuthenticateToken(r.Context(), strings.TrimSpace(tok), clientIP(r)); err != nil {
 			return nil, nil, err
 		}
 	} else if c, cerr := r.Cookie(SessionCookie); cerr == nil {
-		if p, sess, err = s.svc.Authenticate(r.Context(), c.Value); err != nil {
+		if p, sess, err = s.identity.Authenticate(r.Context(), c.Value); err != nil {
 			return nil, nil, err
 		}
 	} else {

@@ -9,7 +9,7 @@ import (
 // routes builds the whole route table: every route of the product is here.
 func (s *Server) routes() http.Handler {
 	mux := newRouter()
-	svc := s.svc
+	svc := s.records
 
 	register(s, mux, resource[*crm.Contact, crm.ContactInput, crm.ContactFilter]{
 		name: "contacts", filters: []string{"email", "phone", "company_id", "owner_id", "tag"},

@@ -13,13 +13,18 @@ import (
 	"github.com/custos-crm/custos/internal/crm"
 )
 
-// Services is what the web layer needs from the service layer.
-type Services interface {
+// Records is what the web layer needs of the client-record service.
+type Records interface {
 	crm.ContactService
 	crm.CompanyService
 	crm.DealService
 	crm.ActivityService
 	crm.TaskService
+}
+
+// Identity is what the web layer needs of the identity service: sign-in,
+// sessions and tokens, users, recovery, second factors and passkeys.
+type Identity interface {
 	crm.IdentityService
 	crm.RecoveryService // invitations, password resets, email changes
 	crm.MFAService      // second factors, step-up, session administration
@@ -29,6 +34,13 @@ type Services interface {
 	// CompleteSetup creates the first admin with the printed setup code.
 	// When it succeeds it returns the secret of the admin's enrolment link.
 	CompleteSetup(ctx context.Context, code string, in crm.UserInput) (*crm.User, string, error)
+}
+
+// Services is both: what New takes. Handlers use the part they need
+// (s.records, s.identity).
+type Services interface {
+	Records
+	Identity
 }
 
 // Options configure the HTTP layer.
@@ -45,7 +57,8 @@ type Options struct {
 
 // Server serves the API and the UI.
 type Server struct {
-	svc       Services
+	records   Records
+	identity  Identity
 	log       *slog.Logger
 	opts      Options
 	handler   http.Handler
@@ -55,7 +68,7 @@ type Server struct {
 
 // New returns a Server.
 func New(svc Services, o Options) *Server {
-	s := &Server{svc: svc, log: o.Logger, opts: o, started: time.Now()}
+	s := &Server{records: svc, identity: svc, log: o.Logger, opts: o, started: time.Now()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -145,7 +145,7 @@ func (s *Server) cookieSession(r *http.Request) (p *crm.Principal, sess *crm.Ses
 	if cerr != nil || c.Value == "" {
 		return nil, nil, false, nil
 	}
-	p, sess, err = s.svc.Authenticate(r.Context(), c.Value)
+	p, sess, err = s.identity.Authenticate(r.Context(), c.Value)
 	if crm.ErrorCode(err) == crm.EUNAUTHENTICATED {
 		return nil, nil, true, nil
 	} else if err != nil {

@@ -48,7 +48,7 @@ var loginNotices = map[string]string{"setup": "login.setup_done", "signed_out": 
 	"invited": "login.invited", "reset": "login.reset"}
 
 func (s *Server) uiLoginForm(w http.ResponseWriter, r *http.Request) {
-	pending, err := s.svc.SetupPending(r.Context())
+	pending, err := s.identity.SetupPending(r.Context())
 	if err != nil {
 		s.renderError(w, r, nil, err)
 		return
@@ -93,7 +93,7 @@ func (s *Server) uiLogin(w http.ResponseWriter, r *http.Request) {
 	if !localPath(next) {
 		next = ""
 	}
-	_, sess, secret, err := s.svc.Login(r.Context(), email, password, clientIP(r), r.UserAgent())
+	_, sess, secret, err := s.identity.Login(r.Context(), email, password, clientIP(r), r.UserAgent())
 	if err != nil {
 		// One message for unknown accounts and wrong passwords alike
 		// (ASVS v5.0.0-6.3.8); the password is never sent back.
@@ -135,7 +135,7 @@ func (s *Server) uiLogin(w http.ResponseWriter, r *http.Request) {
 // new secret comes from the service, never from the request.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, secret string, sess *crm.Session) {
 	if old, _, _, oerr := s.cookieSession(r); oerr == nil && old != nil {
-		if err := s.svc.Logout(r.Context(), old); err != nil {
+		if err := s.identity.Logout(r.Context(), old); err != nil {
 			s.logError(r, err)
 		}
 	}
@@ -143,7 +143,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, secret str
 }
 
 func (s *Server) uiLogout(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	err := s.svc.Logout(r.Context(), p)
+	err := s.identity.Logout(r.Context(), p)
 	clearSessionCookie(w)
 	if err != nil && crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
 		return err
@@ -155,7 +155,7 @@ func (s *Server) uiLogout(w http.ResponseWriter, r *http.Request, p *crm.Princip
 // setupPending answers whether setup may run; when it may not, it has
 // already redirected or rendered the error.
 func (s *Server) setupPending(w http.ResponseWriter, r *http.Request) bool {
-	pending, err := s.svc.SetupPending(r.Context())
+	pending, err := s.identity.SetupPending(r.Context())
 	if err != nil {
 		s.renderError(w, r, nil, err)
 		return false
@@ -197,7 +197,7 @@ func (s *Server) uiSetup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := v.Lang
-	_, enrol, err := s.svc.CompleteSetup(r.Context(), code, crm.UserInput{Email: &email, Name: &name, Password: &password, Language: &lang})
+	_, enrol, err := s.identity.CompleteSetup(r.Context(), code, crm.UserInput{Email: &email, Name: &name, Password: &password, Language: &lang})
 	if err == nil {
 		// The first administrator signs in through their enrolment link
 		// and sets up the second factor their role requires.

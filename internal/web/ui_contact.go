@@ -13,7 +13,7 @@ import (
 
 // Contact pages: the list, the detail page with the interaction timeline,
 // the create and edit forms and the delete confirmation. Every read and
-// write goes through s.svc, which checks access; the UI only hides buttons
+// write goes through s.records, which checks access; the UI only hides buttons
 // a role could not use anyway.
 
 // Page sizes of the UI lists.
@@ -113,7 +113,7 @@ func (s *Server) uiContacts(w http.ResponseWriter, r *http.Request, p *crm.Princ
 		pg.FirstURL = contactsURL(pg.Q, pg.Tag, sort, "")
 	}
 	status := http.StatusOK
-	res, err := s.svc.FindContacts(r.Context(), p, crm.ContactFilter{Q: pg.Q, Tag: pg.Tag},
+	res, err := s.records.FindContacts(r.Context(), p, crm.ContactFilter{Q: pg.Q, Tag: pg.Tag},
 		crm.ListOptions{Limit: contactsPerPage, Cursor: q.str("cursor"), Sort: sort})
 	switch {
 	case crm.ErrorCode(err) == crm.EINVALID:
@@ -148,7 +148,7 @@ func (s *Server) names(r *http.Request, p *crm.Principal, list []*crm.Contact) (
 	if len(list) == 0 {
 		return owners, companies
 	}
-	if users, err := s.svc.FindStaff(r.Context(), p); err == nil {
+	if users, err := s.identity.FindStaff(r.Context(), p); err == nil {
 		for _, u := range users {
 			owners[u.ID] = u.Name
 		}
@@ -165,7 +165,7 @@ func (s *Server) names(r *http.Request, p *crm.Principal, list []*crm.Contact) (
 		}
 	}
 	if len(ids) > 0 {
-		pg, err := s.svc.FindCompanies(r.Context(), p, crm.CompanyFilter{IDs: ids}, crm.ListOptions{Limit: crm.MaxLimit})
+		pg, err := s.records.FindCompanies(r.Context(), p, crm.CompanyFilter{IDs: ids}, crm.ListOptions{Limit: crm.MaxLimit})
 		if err != nil {
 			s.logError(r, err)
 			return owners, companies
@@ -211,11 +211,11 @@ func (s *Server) uiContact(w http.ResponseWriter, r *http.Request, p *crm.Princi
 // renderContact renders the detail page; the activity form shows v.Form
 // and v.Errors.
 func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, p *crm.Principal, v *view, id int64, cursor string, status int) error {
-	c, err := s.svc.FindContactByID(r.Context(), p, id)
+	c, err := s.records.FindContactByID(r.Context(), p, id)
 	if err != nil {
 		return err
 	}
-	tl, err := s.svc.FindTimeline(r.Context(), p, id, crm.ListOptions{Limit: timelinePerPage, Cursor: cursor})
+	tl, err := s.records.FindTimeline(r.Context(), p, id, crm.ListOptions{Limit: timelinePerPage, Cursor: cursor})
 	if err != nil {
 		return err
 	}
@@ -246,7 +246,7 @@ func (s *Server) uiLogActivity(w http.ResponseWriter, r *http.Request, p *crm.Pr
 	}
 	f := r.PostForm
 	typ, subject, body := f.Get("type"), f.Get("subject"), f.Get("body")
-	_, err = s.svc.CreateActivity(r.Context(), p, crm.ActivityInput{Type: &typ, Subject: &subject, Body: &body,
+	_, err = s.records.CreateActivity(r.Context(), p, crm.ActivityInput{Type: &typ, Subject: &subject, Body: &body,
 		ContactID: crm.Value(id)})
 	if crm.ErrorCode(err) == crm.EINVALID {
 		if _, ok := crm.ErrorFields(err)["contact_id"]; ok {
@@ -349,7 +349,7 @@ func formValues(f url.Values) url.Values {
 // currently chosen one even when it is beyond the first page.
 func (s *Server) companyOptions(r *http.Request, p *crm.Principal, current string) []companyOption {
 	var out []companyOption
-	pg, err := s.svc.FindCompanies(r.Context(), p, crm.CompanyFilter{}, crm.ListOptions{Limit: crm.MaxLimit, Sort: "name"})
+	pg, err := s.records.FindCompanies(r.Context(), p, crm.CompanyFilter{}, crm.ListOptions{Limit: crm.MaxLimit, Sort: "name"})
 	if err != nil {
 		s.logError(r, err)
 		pg = &crm.Page[*crm.Company]{}
@@ -359,7 +359,7 @@ func (s *Server) companyOptions(r *http.Request, p *crm.Principal, current strin
 	}
 	if current != "" && !slices.ContainsFunc(out, func(o companyOption) bool { return o.ID == current }) {
 		if id, err := strconv.ParseInt(current, 10, 64); err == nil && id > 0 {
-			if c, err := s.svc.FindCompanyByID(r.Context(), p, id); err == nil {
+			if c, err := s.records.FindCompanyByID(r.Context(), p, id); err == nil {
 				out = append([]companyOption{{ID: current, Name: c.Name}}, out...)
 			}
 		}
@@ -418,7 +418,7 @@ func (s *Server) uiCreateContact(w http.ResponseWriter, r *http.Request, p *crm.
 	if err != nil {
 		return s.formFailure(w, r, p, pg, err)
 	}
-	c, err := s.svc.CreateContact(r.Context(), p, in)
+	c, err := s.records.CreateContact(r.Context(), p, in)
 	if err != nil {
 		return s.formFailure(w, r, p, pg, err)
 	}
@@ -431,7 +431,7 @@ func (s *Server) uiEditContact(w http.ResponseWriter, r *http.Request, p *crm.Pr
 	if err != nil {
 		return err
 	}
-	c, err := s.svc.FindContactByID(r.Context(), p, id)
+	c, err := s.records.FindContactByID(r.Context(), p, id)
 	if err != nil {
 		return err
 	}
@@ -457,7 +457,7 @@ func (s *Server) uiUpdateContact(w http.ResponseWriter, r *http.Request, p *crm.
 	if err != nil {
 		return s.formFailure(w, r, p, pg, err)
 	}
-	if _, err := s.svc.UpdateContact(r.Context(), p, id, in, version); err != nil {
+	if _, err := s.records.UpdateContact(r.Context(), p, id, in, version); err != nil {
 		return s.formFailure(w, r, p, pg, err)
 	}
 	http.Redirect(w, r, "/contacts/"+strconv.FormatInt(id, 10)+"?notice=updated", http.StatusSeeOther)
@@ -475,7 +475,7 @@ func (s *Server) uiConfirmDeleteContact(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	c, err := s.svc.FindContactByID(r.Context(), p, id)
+	c, err := s.records.FindContactByID(r.Context(), p, id)
 	if err != nil {
 		return err
 	}
@@ -491,7 +491,7 @@ func (s *Server) uiDeleteContact(w http.ResponseWriter, r *http.Request, p *crm.
 	if err != nil {
 		return err
 	}
-	if err := s.svc.DeleteContact(r.Context(), p, id); err != nil {
+	if err := s.records.DeleteContact(r.Context(), p, id); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/contacts?notice=deleted", http.StatusSeeOther)

@@ -107,7 +107,7 @@ func (s *Server) uiMFA(w http.ResponseWriter, r *http.Request, p *crm.Principal)
 		http.Redirect(w, r, "/mfa", http.StatusSeeOther)
 		return nil
 	}
-	in, err := s.svc.VerifyMFA(r.Context(), p, r.PostForm.Get("code"))
+	in, err := s.identity.VerifyMFA(r.Context(), p, r.PostForm.Get("code"))
 	if err != nil {
 		return s.codeFailed(w, r, p, err, "mfa", "mfa.title", mfaPage{Next: next, TOTP: true})
 	}
@@ -150,7 +150,7 @@ func (s *Server) enrolView(r *http.Request, p *crm.Principal, next string) (*vie
 	v := s.authView(r, p, "enrol.title")
 	v.Nav = "security"
 	pg := enrolPage{Next: next}
-	e, err := s.svc.PendingTOTP(r.Context(), p)
+	e, err := s.identity.PendingTOTP(r.Context(), p)
 	switch {
 	case err == nil:
 		pg.Pending, pg.URL = true, e.URL
@@ -192,7 +192,7 @@ func (s *Server) uiEnrol(w http.ResponseWriter, r *http.Request, p *crm.Principa
 		return nil
 	}
 	if r.PostForm.Get("action") == "begin" {
-		if _, err := s.svc.BeginTOTP(r.Context(), p); err != nil {
+		if _, err := s.identity.BeginTOTP(r.Context(), p); err != nil {
 			return err
 		}
 		target := "/mfa/enrol"
@@ -202,7 +202,7 @@ func (s *Server) uiEnrol(w http.ResponseWriter, r *http.Request, p *crm.Principa
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return nil
 	}
-	codes, in, err := s.svc.ConfirmTOTP(r.Context(), p, r.PostForm.Get("code"))
+	codes, in, err := s.identity.ConfirmTOTP(r.Context(), p, r.PostForm.Get("code"))
 	if err != nil {
 		if c := crm.ErrorCode(err); c != crm.EINVALID && c != crm.ECONFLICT {
 			return err
@@ -248,7 +248,7 @@ func (s *Server) renderCodes(w http.ResponseWriter, r *http.Request, p *crm.Prin
 // origin, so the CSP (img-src 'self') needs no exception; it holds the
 // secret, so it is never cached.
 func (s *Server) uiEnrolQR(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	e, err := s.svc.PendingTOTP(r.Context(), p)
+	e, err := s.identity.PendingTOTP(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -271,11 +271,11 @@ var securityNotices = map[string]string{"totp_removed": "security.totp_removed",
 	"others_revoked": "security.others_revoked", "stepped_up": "stepup.done", "email_sent": "security.email_sent"}
 
 func (s *Server) uiSecurity(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	st, err := s.svc.MFAStatus(r.Context(), p)
+	st, err := s.identity.MFAStatus(r.Context(), p)
 	if err != nil {
 		return err
 	}
-	list, err := s.svc.FindSessions(r.Context(), p)
+	list, err := s.identity.FindSessions(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -297,7 +297,7 @@ func (s *Server) uiSecurity(w http.ResponseWriter, r *http.Request, p *crm.Princ
 }
 
 func (s *Server) uiRegenerateCodes(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	codes, err := s.svc.RegenerateRecoveryCodes(r.Context(), p)
+	codes, err := s.identity.RegenerateRecoveryCodes(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -306,7 +306,7 @@ func (s *Server) uiRegenerateCodes(w http.ResponseWriter, r *http.Request, p *cr
 }
 
 func (s *Server) uiRemoveTOTP(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	if err := s.svc.RemoveTOTP(r.Context(), p); err != nil {
+	if err := s.identity.RemoveTOTP(r.Context(), p); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/account/security?notice=totp_removed", http.StatusSeeOther)
@@ -314,7 +314,7 @@ func (s *Server) uiRemoveTOTP(w http.ResponseWriter, r *http.Request, p *crm.Pri
 }
 
 func (s *Server) uiRevokeSession(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	if err := s.svc.RevokeSession(r.Context(), p, r.PathValue("id")); err != nil {
+	if err := s.identity.RevokeSession(r.Context(), p, r.PathValue("id")); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/account/security?notice=session_revoked", http.StatusSeeOther)
@@ -324,13 +324,13 @@ func (s *Server) uiRevokeSession(w http.ResponseWriter, r *http.Request, p *crm.
 // uiRequestEmailChange mails a confirmation link to a new address and a
 // notice to the old one (AUTH-8); it needs a recent step-up.
 func (s *Server) uiRequestEmailChange(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	if err := s.svc.RequestEmailChange(r.Context(), p, r.PostFormValue("email")); err != nil {
+	if err := s.identity.RequestEmailChange(r.Context(), p, r.PostFormValue("email")); err != nil {
 		if crm.ErrorCode(err) != crm.EINVALID {
 			return err
 		}
 		v := s.newView(r, p, "security.title")
 		v.Alert = v.T("security.email_invalid")
-		st, serr := s.svc.MFAStatus(r.Context(), p)
+		st, serr := s.identity.MFAStatus(r.Context(), p)
 		if serr != nil {
 			return serr
 		}
@@ -343,7 +343,7 @@ func (s *Server) uiRequestEmailChange(w http.ResponseWriter, r *http.Request, p 
 }
 
 func (s *Server) uiRevokeOthers(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	if _, err := s.svc.RevokeOtherSessions(r.Context(), p); err != nil {
+	if _, err := s.identity.RevokeOtherSessions(r.Context(), p); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/account/security?notice=others_revoked", http.StatusSeeOther)
@@ -351,7 +351,7 @@ func (s *Server) uiRevokeOthers(w http.ResponseWriter, r *http.Request, p *crm.P
 }
 
 func (s *Server) stepUpPage(r *http.Request, p *crm.Principal, next string) (*view, error) {
-	st, err := s.svc.MFAStatus(r.Context(), p)
+	st, err := s.identity.MFAStatus(r.Context(), p)
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +371,7 @@ func (s *Server) uiStepUpForm(w http.ResponseWriter, r *http.Request, p *crm.Pri
 
 func (s *Server) uiStepUp(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
 	next := nextParam(r)
-	in, err := s.svc.StepUp(r.Context(), p, r.PostForm.Get("code"))
+	in, err := s.identity.StepUp(r.Context(), p, r.PostForm.Get("code"))
 	if err != nil {
 		v, verr := s.stepUpPage(r, p, next)
 		if verr != nil {

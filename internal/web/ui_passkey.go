@@ -21,7 +21,7 @@ type passkeysPage struct {
 var passkeyNotices = map[string]string{"added": "passkeys.added", "renamed": "passkeys.renamed", "removed": "passkeys.removed"}
 
 func (s *Server) uiPasskeys(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	list, err := s.svc.Passkeys(r.Context(), p)
+	list, err := s.identity.Passkeys(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ func (s *Server) uiRenamePasskey(w http.ResponseWriter, r *http.Request, p *crm.
 	if err != nil {
 		return err
 	}
-	if _, err := s.svc.RenamePasskey(r.Context(), p, id, r.PostForm.Get("name")); err != nil {
+	if _, err := s.identity.RenamePasskey(r.Context(), p, id, r.PostForm.Get("name")); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/account/passkeys?notice=renamed", http.StatusSeeOther)
@@ -52,7 +52,7 @@ func (s *Server) uiRemovePasskey(w http.ResponseWriter, r *http.Request, p *crm.
 	if err != nil {
 		return err
 	}
-	if err := s.svc.DeletePasskey(r.Context(), p, id); err != nil {
+	if err := s.identity.DeletePasskey(r.Context(), p, id); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/account/passkeys?notice=removed", http.StatusSeeOther)

@@ -94,7 +94,7 @@ func (s *Server) recoveryFailure(r *http.Request, v *view, err error) int {
 
 func (s *Server) uiInviteForm(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
-	inv, err := s.svc.InvitationByToken(r.Context(), token)
+	inv, err := s.identity.InvitationByToken(r.Context(), token)
 	if err != nil {
 		if crm.ErrorCode(err) == crm.EINVALID {
 			s.renderBadLink(w, r, "invite", "invite.title")
@@ -118,7 +118,7 @@ func (s *Server) uiAcceptInvite(w http.ResponseWriter, r *http.Request) {
 	name, password, confirm := f.Get("name"), f.Get("password"), f.Get("password_confirm")
 	v := s.newView(r, nil, "invite.title")
 	v.Form = url.Values{"name": {name}} // passwords are never sent back
-	inv, err := s.svc.InvitationByToken(r.Context(), token)
+	inv, err := s.identity.InvitationByToken(r.Context(), token)
 	if err != nil {
 		s.render(w, r, s.recoveryFailure(r, v, err), "invite", v)
 		return
@@ -130,7 +130,7 @@ func (s *Server) uiAcceptInvite(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, "invite", v)
 		return
 	}
-	_, enrol, err := s.svc.AcceptInvitation(r.Context(), token, name, password, v.Lang)
+	_, enrol, err := s.identity.AcceptInvitation(r.Context(), token, name, password, v.Lang)
 	if err != nil {
 		s.render(w, r, s.recoveryFailure(r, v, err), "invite", v)
 		return
@@ -147,7 +147,7 @@ func (s *Server) uiAcceptInvite(w http.ResponseWriter, r *http.Request) {
 // types the password, and the session may then enrol a second factor.
 func (s *Server) uiEnrolLinkForm(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
-	u, err := s.svc.EnrolmentLinkUser(r.Context(), token)
+	u, err := s.identity.EnrolmentLinkUser(r.Context(), token)
 	if err != nil {
 		if crm.ErrorCode(err) == crm.EINVALID {
 			s.renderBadLink(w, r, "enrol_link", "enrol_link.title")
@@ -168,13 +168,13 @@ func (s *Server) uiEnrolLink(w http.ResponseWriter, r *http.Request) {
 	}
 	token := r.PathValue("token")
 	v := s.newView(r, nil, "enrol_link.title")
-	u, err := s.svc.EnrolmentLinkUser(r.Context(), token)
+	u, err := s.identity.EnrolmentLinkUser(r.Context(), token)
 	if err != nil {
 		s.render(w, r, s.recoveryFailure(r, v, err), "enrol_link", v)
 		return
 	}
 	v.Page = tokenPage{Token: token, Email: u.Email, Valid: true}
-	_, sess, secret, err := s.svc.StartEnrolment(r.Context(), token, r.PostForm.Get("password"), clientIP(r), r.UserAgent())
+	_, sess, secret, err := s.identity.StartEnrolment(r.Context(), token, r.PostForm.Get("password"), clientIP(r), r.UserAgent())
 	if err != nil {
 		switch crm.ErrorCode(err) {
 		case crm.EUNAUTHENTICATED:
@@ -207,7 +207,7 @@ func (s *Server) uiResetRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.newView(r, nil, "reset.title")
-	err := s.svc.RequestPasswordReset(r.Context(), r.PostForm.Get("email"), clientIP(r))
+	err := s.identity.RequestPasswordReset(r.Context(), r.PostForm.Get("email"), clientIP(r))
 	if err != nil {
 		s.render(w, r, s.recoveryFailure(r, v, err), "reset_request", v)
 		return
@@ -218,7 +218,7 @@ func (s *Server) uiResetRequest(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) uiResetForm(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
-	if err := s.svc.CheckResetToken(r.Context(), token); err != nil {
+	if err := s.identity.CheckResetToken(r.Context(), token); err != nil {
 		if crm.ErrorCode(err) == crm.EINVALID {
 			s.renderBadLink(w, r, "reset", "reset.title")
 			return
@@ -245,7 +245,7 @@ func (s *Server) uiReset(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, "reset", v)
 		return
 	}
-	if err := s.svc.ResetPassword(r.Context(), token, password); err != nil {
+	if err := s.identity.ResetPassword(r.Context(), token, password); err != nil {
 		s.render(w, r, s.recoveryFailure(r, v, err), "reset", v)
 		return
 	}
@@ -266,7 +266,7 @@ func (s *Server) uiEmailConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.newView(r, nil, "email_confirm.title")
-	u, err := s.svc.ConfirmEmailChange(r.Context(), r.PathValue("token"))
+	u, err := s.identity.ConfirmEmailChange(r.Context(), r.PathValue("token"))
 	if err != nil {
 		v.Page = tokenPage{}
 		status := s.recoveryFailure(r, v, err)

@@ -729,7 +729,7 @@ func TestPagesAreCSPSafe(t *testing.T) {
 	secret, _ := f.addSession(crm.RoleAdmin, "en")
 	f.timeline = []*crm.Activity{{ID: 1, Type: crm.ActivityCall, Subject: "Intro call", Body: "Discussed the renewal.", OccurredAt: time.Now()}}
 	pending, _ := testUI(t)
-	pendingFake := pending.svc.(*fakeServices)
+	pendingFake := pending.identity.(*fakeServices)
 	pendingFake.pending = true
 
 	tests := []struct {
