@@ -69,6 +69,21 @@ func has(list []Action, a Action) bool {
 // WriteScope).
 func (Policy) Can(p *crm.Principal, a Action) bool { return Allowed(p, a) }
 
+// Require is Can as the error both services return: EUNAUTHENTICATED for a
+// missing principal, EMFAREQUIRED for a half-authenticated one, EFORBIDDEN
+// when the action is not granted; nil when it is.
+func (pol Policy) Require(p *crm.Principal, a Action) error {
+	switch {
+	case p == nil:
+		return crm.Errorf(crm.EUNAUTHENTICATED, "authentication required")
+	case p.Pending != crm.MFANone:
+		return crm.Errorf(crm.EMFAREQUIRED, "complete the second sign-in step first")
+	case !pol.Can(p, a):
+		return crm.Errorf(crm.EFORBIDDEN, "you are not allowed to do this")
+	}
+	return nil
+}
+
 // Allowed reports whether p may perform a at all: Policy.Can, for callers
 // that hold no Policy (the UI deciding which buttons to show; the service
 // checks every call again).

@@ -92,3 +92,25 @@ func TestScopes(t *testing.T) {
 		}
 	}
 }
+
+// TestRequire: the errors of the one access check both services make.
+func TestRequire(t *testing.T) {
+	var pol Policy
+	sales := &crm.Principal{Kind: crm.KindSession, UserID: 2, Role: crm.RoleSales}
+	half := &crm.Principal{Kind: crm.KindSession, UserID: 2, Role: crm.RoleAdmin, Pending: crm.MFAVerify}
+	for _, c := range []struct {
+		name string
+		p    *crm.Principal
+		a    Action
+		code string
+	}{
+		{"nobody", nil, ReadClients, crm.EUNAUTHENTICATED},
+		{"half session", half, ReadClients, crm.EMFAREQUIRED},
+		{"not granted", sales, ManageUsers, crm.EFORBIDDEN},
+		{"granted", sales, ReadClients, ""},
+	} {
+		if got := crm.ErrorCode(pol.Require(c.p, c.a)); got != c.code {
+			t.Errorf("%s: %q, want %q", c.name, got, c.code)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/policy"
+	"github.com/custos-crm/custos/internal/validate"
 )
 
 var activityOps = ops[*crm.Activity]{
@@ -29,9 +30,9 @@ func (s *Service) FindActivityByID(ctx context.Context, p *crm.Principal, id int
 func (s *Service) FindActivities(ctx context.Context, p *crm.Principal, f crm.ActivityFilter, o crm.ListOptions) (*crm.Page[*crm.Activity], error) {
 	var err error
 	if f.Type != "" {
-		v := newValidator()
-		if f.Type = v.oneOf("type", f.Type, crm.ActivityTypes, true); v.err() != nil {
-			return nil, v.err()
+		v := validate.New()
+		if f.Type = v.OneOf("type", f.Type, crm.ActivityTypes, true); v.Err() != nil {
+			return nil, v.Err()
 		}
 	}
 	if f.Q, err = searchText(f.Q); err != nil {
@@ -43,25 +44,25 @@ func (s *Service) FindActivities(ctx context.Context, p *crm.Principal, f crm.Ac
 }
 
 func (s *Service) applyActivity(a *crm.Activity, in crm.ActivityInput, create bool) error {
-	v := newValidator()
+	v := validate.New()
 	if in.Type != nil || create {
-		a.Type = v.oneOf("type", str(in.Type), crm.ActivityTypes, true)
+		a.Type = v.OneOf("type", str(in.Type), crm.ActivityTypes, true)
 	}
 	if in.Subject != nil || create {
-		a.Subject = v.text("subject", str(in.Subject), maxShort, true, false)
+		a.Subject = v.Text("subject", str(in.Subject), validate.MaxShort, true, false)
 	}
 	if in.Body != nil {
-		a.Body = v.text("body", *in.Body, maxText, false, true)
+		a.Body = v.Text("body", *in.Body, validate.MaxText, false, true)
 	}
 	if in.OccurredAt != nil {
 		if in.OccurredAt.Year() < 1900 || in.OccurredAt.Year() > 2200 {
-			v.fe.Add("occurred_at", "out of range")
+			v.Add("occurred_at", "out of range")
 		}
 		a.OccurredAt = in.OccurredAt.UTC().Truncate(time.Microsecond)
 	}
 	if in.DurationMin != nil {
 		if *in.DurationMin < 0 || *in.DurationMin > 24*60 {
-			v.fe.Add("duration_minutes", "must be between 0 and 1440")
+			v.Add("duration_minutes", "must be between 0 and 1440")
 		}
 		a.DurationMin = *in.DurationMin
 	}
@@ -69,18 +70,18 @@ func (s *Service) applyActivity(a *crm.Activity, in crm.ActivityInput, create bo
 	setRef(v, "company_id", in.CompanyID, &a.CompanyID)
 	setRef(v, "deal_id", in.DealID, &a.DealID)
 	if a.ContactID == nil && a.CompanyID == nil && a.DealID == nil {
-		v.fe.Add("contact_id", "link the activity to a contact, a company or a deal")
+		v.Add("contact_id", "link the activity to a contact, a company or a deal")
 	}
-	return v.err()
+	return v.Err()
 }
 
 // setRef applies a nullable reference field.
-func setRef(v *validator, field string, in crm.Nullable[int64], dst **int64) {
+func setRef(v *validate.Fields, field string, in crm.Nullable[int64], dst **int64) {
 	if !in.Set {
 		return
 	}
 	if *dst = in.Ptr(); *dst != nil {
-		v.positiveID(field, **dst)
+		v.PositiveID(field, **dst)
 	}
 }
 

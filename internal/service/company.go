@@ -7,6 +7,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/policy"
+	"github.com/custos-crm/custos/internal/validate"
 )
 
 var companyOps = ops[*crm.Company]{
@@ -44,32 +45,32 @@ func (s *Service) FindCompanies(ctx context.Context, p *crm.Principal, f crm.Com
 }
 
 func (s *Service) applyCompany(c *crm.Company, in crm.CompanyInput, create bool) error {
-	v := newValidator()
+	v := validate.New()
 	if in.Name != nil || create {
-		c.Name = v.text("name", str(in.Name), maxShort, true, false)
+		c.Name = v.Text("name", str(in.Name), validate.MaxShort, true, false)
 	}
 	if in.Domain != nil {
-		c.Domain = v.domain("domain", *in.Domain)
+		c.Domain = v.Domain("domain", *in.Domain)
 	}
 	if in.Industry != nil {
-		c.Industry = v.text("industry", *in.Industry, maxName, false, false)
+		c.Industry = v.Text("industry", *in.Industry, validate.MaxName, false, false)
 	}
 	if in.Phone != nil {
-		c.Phone = v.phone("phone", *in.Phone, s.phoneRegion)
+		c.Phone = v.Phone("phone", *in.Phone, s.phoneRegion)
 	}
 	if in.Address != nil {
-		c.Address = v.text("address", *in.Address, maxAddress, false, true)
+		c.Address = v.Text("address", *in.Address, validate.MaxAddress, false, true)
 	}
 	if in.Notes != nil {
-		c.Notes = v.text("notes", *in.Notes, maxText, false, true)
+		c.Notes = v.Text("notes", *in.Notes, validate.MaxText, false, true)
 	}
 	if in.Tags != nil {
-		c.Tags = v.tags("tags", *in.Tags)
+		c.Tags = v.Tags("tags", *in.Tags)
 	}
 	if c.Tags == nil {
 		c.Tags = []string{}
 	}
-	return v.err()
+	return v.Err()
 }
 
 // CreateCompany implements crm.CompanyService.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/policy"
+	"github.com/custos-crm/custos/internal/validate"
 )
 
 var contactOps = ops[*crm.Contact]{
@@ -31,9 +32,9 @@ func (s *Service) FindContacts(ctx context.Context, p *crm.Principal, f crm.Cont
 	var err error
 	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
 	if f.Phone != "" {
-		v := newValidator()
-		if f.Phone = v.phone("phone", f.Phone, s.phoneRegion); v.err() != nil {
-			return nil, v.err()
+		v := validate.New()
+		if f.Phone = v.Phone("phone", f.Phone, s.phoneRegion); v.Err() != nil {
+			return nil, v.Err()
 		}
 	}
 	f.Tag = strings.ToLower(strings.TrimSpace(f.Tag))
@@ -47,66 +48,66 @@ func (s *Service) FindContacts(ctx context.Context, p *crm.Principal, f crm.Cont
 
 // searchText validates a q parameter.
 func searchText(q string) (string, error) {
-	v := newValidator()
-	q = v.text("q", q, 100, false, false)
-	return strings.ToLower(q), v.err()
+	v := validate.New()
+	q = v.Text("q", q, 100, false, false)
+	return strings.ToLower(q), v.Err()
 }
 
 // applyContact validates in and copies it onto c. create requires the
 // mandatory fields.
 func (s *Service) applyContact(c *crm.Contact, in crm.ContactInput, create bool) error {
-	v := newValidator()
+	v := validate.New()
 	if in.FirstName != nil || create {
-		c.FirstName = v.text("first_name", str(in.FirstName), maxName, false, false)
+		c.FirstName = v.Text("first_name", str(in.FirstName), validate.MaxName, false, false)
 	}
 	if in.LastName != nil || create {
-		c.LastName = v.text("last_name", str(in.LastName), maxName, false, false)
+		c.LastName = v.Text("last_name", str(in.LastName), validate.MaxName, false, false)
 	}
-	if c.FirstName == "" && c.LastName == "" && v.fe["first_name"] == "" && v.fe["last_name"] == "" {
-		v.fe.Add("last_name", "first_name or last_name is required")
+	if c.FirstName == "" && c.LastName == "" && !v.Failed("first_name") && !v.Failed("last_name") {
+		v.Add("last_name", "first_name or last_name is required")
 	}
 	if in.Email != nil {
-		c.Email = v.email("email", *in.Email, false)
+		c.Email = v.Email("email", *in.Email, false)
 	}
 	if in.Phone != nil {
-		c.Phone = v.phone("phone", *in.Phone, s.phoneRegion)
+		c.Phone = v.Phone("phone", *in.Phone, s.phoneRegion)
 	}
 	if in.CompanyID.Set {
 		c.CompanyID = in.CompanyID.Ptr()
 		if c.CompanyID != nil {
-			v.positiveID("company_id", *c.CompanyID)
+			v.PositiveID("company_id", *c.CompanyID)
 		}
 	}
 	if in.Title != nil {
-		c.Title = v.text("title", *in.Title, maxShort, false, false)
+		c.Title = v.Text("title", *in.Title, validate.MaxShort, false, false)
 	}
 	if in.Address != nil {
-		c.Address = v.text("address", *in.Address, maxAddress, false, true)
+		c.Address = v.Text("address", *in.Address, validate.MaxAddress, false, true)
 	}
 	if in.Birthday != nil {
-		c.Birthday = v.date("birthday", *in.Birthday)
+		c.Birthday = v.Date("birthday", *in.Birthday)
 	}
 	if in.Notes != nil {
-		c.Notes = v.text("notes", *in.Notes, maxText, false, true)
+		c.Notes = v.Text("notes", *in.Notes, validate.MaxText, false, true)
 	}
 	if in.Tags != nil {
-		c.Tags = v.tags("tags", *in.Tags)
+		c.Tags = v.Tags("tags", *in.Tags)
 	}
 	if c.Tags == nil {
 		c.Tags = []string{}
 	}
 	if pr := in.Preferences; pr != nil {
 		if pr.Channel != nil {
-			c.Preferences.Channel = v.oneOf("preferences.channel", *pr.Channel, crm.Channels, false)
+			c.Preferences.Channel = v.OneOf("preferences.channel", *pr.Channel, crm.Channels, false)
 		}
 		if pr.Language != nil {
-			c.Preferences.Language = v.language("preferences.language", *pr.Language)
+			c.Preferences.Language = v.Language("preferences.language", *pr.Language)
 		}
 		if pr.DoNotContact != nil {
 			c.Preferences.DoNotContact = *pr.DoNotContact
 		}
 	}
-	return v.err()
+	return v.Err()
 }
 
 // checkCompany fails unless id names a company the principal can see.
@@ -221,16 +222,16 @@ func (s *Service) RecordConsent(ctx context.Context, p *crm.Principal, contactID
 	if p.UserID == 0 {
 		return nil, crm.Errorf(crm.EINVALID, "consents are recorded by a user, not by the system")
 	}
-	v := newValidator()
+	v := validate.New()
 	c := &crm.Consent{ContactID: contactID, RecordedBy: p.UserID}
-	c.Purpose = strings.ToLower(v.text("purpose", str(in.Purpose), 64, true, false))
-	c.Source = v.text("source", str(in.Source), maxShort, false, false)
+	c.Purpose = strings.ToLower(v.Text("purpose", str(in.Purpose), 64, true, false))
+	c.Source = v.Text("source", str(in.Source), validate.MaxShort, false, false)
 	if in.Granted == nil {
-		v.fe.Add("granted", "required")
+		v.Add("granted", "required")
 	} else {
 		c.Granted = *in.Granted
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	return createRecord(ctx, s, p, consentOps, c, func(tx crm.RecordTx, now time.Time) error {

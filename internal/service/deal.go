@@ -7,6 +7,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/policy"
+	"github.com/custos-crm/custos/internal/validate"
 )
 
 var dealOps = ops[*crm.Deal]{
@@ -15,18 +16,18 @@ var dealOps = ops[*crm.Deal]{
 	id:     func(v *crm.Deal) int64 { return v.ID },
 	// The amount's decimal form is made wherever a deal leaves the store.
 	insert: func(ctx context.Context, tx crm.RecordTx, d *crm.Deal) error {
-		d.Amount = formatAmount(d.AmountMinor)
+		d.Amount = validate.FormatAmount(d.AmountMinor)
 		return tx.InsertDeal(ctx, d)
 	},
 	byID: func(ctx context.Context, tx crm.RecordTx, s crm.Scope, id int64, deleted bool) (*crm.Deal, error) {
 		d, err := tx.DealByID(ctx, s, id, deleted)
 		if err == nil {
-			d.Amount = formatAmount(d.AmountMinor)
+			d.Amount = validate.FormatAmount(d.AmountMinor)
 		}
 		return d, err
 	},
 	update: func(ctx context.Context, tx crm.RecordTx, d *crm.Deal) error {
-		d.Amount = formatAmount(d.AmountMinor)
+		d.Amount = validate.FormatAmount(d.AmountMinor)
 		return tx.UpdateDeal(ctx, d)
 	},
 	stamp: func(d *crm.Deal) (*int64, *time.Time, **time.Time) { return &d.Version, &d.UpdatedAt, &d.DeletedAt },
@@ -47,58 +48,58 @@ func (s *Service) FindDeals(ctx context.Context, p *crm.Principal, f crm.DealFil
 	return listRecords(ctx, s, p, dealOps, "-created_at", f.Deleted, o, func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]*crm.Deal, string, error) {
 		list, next, err := tx.Deals(ctx, sc, f, q)
 		for _, d := range list {
-			d.Amount = formatAmount(d.AmountMinor)
+			d.Amount = validate.FormatAmount(d.AmountMinor)
 		}
 		return list, next, err
 	})
 }
 
 func (s *Service) applyDeal(d *crm.Deal, in crm.DealInput, create bool) error {
-	v := newValidator()
+	v := validate.New()
 	if in.Title != nil || create {
-		d.Title = v.text("title", str(in.Title), maxShort, true, false)
+		d.Title = v.Text("title", str(in.Title), validate.MaxShort, true, false)
 	}
 	if in.StageID != nil {
-		d.StageID = v.positiveID("stage_id", *in.StageID)
+		d.StageID = v.PositiveID("stage_id", *in.StageID)
 	} else if create && in.PipelineID == nil {
-		v.fe.Add("stage_id", "required")
+		v.Add("stage_id", "required")
 	}
 	if in.PipelineID != nil {
-		d.PipelineID = v.positiveID("pipeline_id", *in.PipelineID)
+		d.PipelineID = v.PositiveID("pipeline_id", *in.PipelineID)
 	}
 	if in.Amount != nil {
-		d.AmountMinor = v.amount("amount", *in.Amount)
+		d.AmountMinor = v.Amount("amount", *in.Amount)
 	}
 	if in.Currency != nil || create {
 		if in.Currency == nil {
 			d.Currency = "RUB"
 		} else {
-			d.Currency = v.currency("currency", *in.Currency)
+			d.Currency = v.Currency("currency", *in.Currency)
 		}
 	}
 	if in.ExpectedClose != nil {
-		d.ExpectedClose = v.date("expected_close", *in.ExpectedClose)
+		d.ExpectedClose = v.Date("expected_close", *in.ExpectedClose)
 	}
 	if in.ContactID.Set {
 		if d.ContactID = in.ContactID.Ptr(); d.ContactID != nil {
-			v.positiveID("contact_id", *d.ContactID)
+			v.PositiveID("contact_id", *d.ContactID)
 		}
 	}
 	if in.CompanyID.Set {
 		if d.CompanyID = in.CompanyID.Ptr(); d.CompanyID != nil {
-			v.positiveID("company_id", *d.CompanyID)
+			v.PositiveID("company_id", *d.CompanyID)
 		}
 	}
 	if in.Notes != nil {
-		d.Notes = v.text("notes", *in.Notes, maxText, false, true)
+		d.Notes = v.Text("notes", *in.Notes, validate.MaxText, false, true)
 	}
 	if in.Tags != nil {
-		d.Tags = v.tags("tags", *in.Tags)
+		d.Tags = v.Tags("tags", *in.Tags)
 	}
 	if d.Tags == nil {
 		d.Tags = []string{}
 	}
-	return v.err()
+	return v.Err()
 }
 
 // resolveStage checks the stage and pipeline of a deal. A pipeline without
@@ -219,27 +220,27 @@ func (s *Service) CreatePipeline(ctx context.Context, p *crm.Principal, in crm.P
 	if err := s.require(p, policy.ManagePipeline); err != nil {
 		return nil, err
 	}
-	v := newValidator()
-	pl := &crm.Pipeline{Name: v.text("name", str(in.Name), maxName, true, false)}
+	v := validate.New()
+	pl := &crm.Pipeline{Name: v.Text("name", str(in.Name), validate.MaxName, true, false)}
 	if len(in.Stages) == 0 || len(in.Stages) > 20 {
-		v.fe.Add("stages", "between 1 and 20 stages required")
+		v.Add("stages", "between 1 and 20 stages required")
 	}
 	for i, st := range in.Stages {
 		field := "stages[" + itoa(i) + "]"
 		stage := &crm.Stage{Position: i, Kind: crm.StageOpen}
-		stage.Name = v.text(field+".name", str(st.Name), maxName, true, false)
+		stage.Name = v.Text(field+".name", str(st.Name), validate.MaxName, true, false)
 		if st.Kind != nil {
-			stage.Kind = v.oneOf(field+".kind", *st.Kind, []string{crm.StageOpen, crm.StageWon, crm.StageLost}, true)
+			stage.Kind = v.OneOf(field+".kind", *st.Kind, []string{crm.StageOpen, crm.StageWon, crm.StageLost}, true)
 		}
 		if st.Probability != nil {
 			if *st.Probability < 0 || *st.Probability > 100 {
-				v.fe.Add(field+".probability", "must be between 0 and 100")
+				v.Add(field+".probability", "must be between 0 and 100")
 			}
 			stage.Probability = *st.Probability
 		}
 		pl.Stages = append(pl.Stages, stage)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.InsertPipeline(ctx, pl) })

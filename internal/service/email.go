@@ -6,6 +6,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/mail"
+	"github.com/custos-crm/custos/internal/validate"
 )
 
 // Email change (AUTH-8): the new address must prove itself by a link mailed
@@ -28,9 +29,9 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *crm.Principal, newE
 	if err := s.requireStepUp(p); err != nil {
 		return err
 	}
-	v := newValidator()
-	newEmail = v.email("email", newEmail, true)
-	if err := v.err(); err != nil {
+	v := validate.New()
+	newEmail = v.Email("email", newEmail, true)
+	if err := v.Err(); err != nil {
 		return err
 	}
 	return s.requestEmailChange(ctx, p, p.UserID, newEmail)

@@ -11,6 +11,7 @@ import (
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/policy"
+	"github.com/custos-crm/custos/internal/validate"
 )
 
 // touchEvery limits the writes that keep last-seen times fresh: at most one
@@ -58,7 +59,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 // and marks the session MayEnrol (enrollink.go).
 func (s *Service) signIn(ctx context.Context, email, password, ip, userAgent, enrolLink string) (*crm.User, *crm.Session, string, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	if len(email) > maxEmail || len(password) > 4*auth.MaxPasswordLen {
+	if len(email) > validate.MaxEmail || len(password) > 4*auth.MaxPasswordLen {
 		return nil, nil, "", badLogin()
 	}
 	var u *crm.User
@@ -390,15 +391,15 @@ func (s *Service) CreateToken(ctx context.Context, p *crm.Principal, userID int6
 	if err := s.requireStepUp(p); err != nil {
 		return nil, err
 	}
-	v := newValidator()
-	name = v.text("name", name, maxName, false, false)
+	v := validate.New()
+	name = v.Text("name", name, validate.MaxName, false, false)
 	if !scope.Valid() {
-		v.fe.Add("scope", "must be read or write")
+		v.Add("scope", "must be read or write")
 	}
 	if ttl < MinTokenTTL || ttl > MaxTokenTTL {
-		v.fe.Add("ttl", "must be between 1s and 366 days")
+		v.Add("ttl", "must be between 1s and 366 days")
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	secret := auth.NewSecret(auth.TokenPrefix)

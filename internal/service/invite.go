@@ -9,6 +9,7 @@ import (
 	"github.com/custos-crm/custos/internal/i18n"
 	"github.com/custos-crm/custos/internal/mail"
 	"github.com/custos-crm/custos/internal/policy"
+	"github.com/custos-crm/custos/internal/validate"
 )
 
 // Invitations (AUTH-8): an administrator invites an address with a role; the
@@ -25,13 +26,13 @@ func (s *Service) InviteUser(ctx context.Context, p *crm.Principal, email string
 	if err := s.requireStepUp(p); err != nil {
 		return nil, err
 	}
-	v := newValidator()
-	email = v.email("email", email, true)
-	name = v.text("name", name, maxName, false, false)
+	v := validate.New()
+	email = v.Email("email", email, true)
+	name = v.Text("name", name, validate.MaxName, false, false)
 	if !role.Valid() {
-		v.fe.Add("role", "must be one of admin, manager, sales, support, auditor, readonly")
+		v.Add("role", "must be one of admin, manager, sales, support, auditor, readonly")
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	secret, t := newOneTime(crm.PurposeInvite)

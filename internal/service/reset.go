@@ -8,6 +8,7 @@ import (
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/mail"
+	"github.com/custos-crm/custos/internal/validate"
 )
 
 // Password reset (AUTH-8, attack 11): a 30-minute single-use link, sent
@@ -25,7 +26,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, ip string) er
 		return crm.Errorf(crm.ERATELIMITED, "too many reset requests; try again later")
 	}
 	email = normEmail(email)
-	if len(email) > maxEmail || email == "" {
+	if len(email) > validate.MaxEmail || email == "" {
 		return nil
 	}
 	var u *crm.User

@@ -9,6 +9,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -113,21 +114,8 @@ func forbidden() error {
 	return crm.Errorf(crm.EFORBIDDEN, "you are not allowed to do this")
 }
 
-// require fails with EUNAUTHENTICATED for a missing principal,
-// EMFAREQUIRED for a half-authenticated one (mfa.go) and EFORBIDDEN when
-// the policy does not grant the action.
-func (s *Service) require(p *crm.Principal, a policy.Action) error {
-	if p == nil {
-		return crm.Errorf(crm.EUNAUTHENTICATED, "authentication required")
-	}
-	if p.Pending != crm.MFANone {
-		return mfaRequired()
-	}
-	if !s.pol.Can(p, a) {
-		return forbidden()
-	}
-	return nil
-}
+// require is the policy's check of p for a (policy.Policy.Require).
+func (s *Service) require(p *crm.Principal, a policy.Action) error { return s.pol.Require(p, a) }
 
 // writable resolves the failure of a lookup under the write scope: a record
 // the principal can read but not change is EFORBIDDEN, anything else stays
@@ -231,3 +219,14 @@ func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	})
 	return n, err
 }
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

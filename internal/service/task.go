@@ -6,6 +6,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/policy"
+	"github.com/custos-crm/custos/internal/validate"
 )
 
 var taskOps = ops[*crm.Task]{
@@ -47,9 +48,9 @@ func (s *Service) FindTaskByID(ctx context.Context, p *crm.Principal, id int64) 
 func (s *Service) FindTasks(ctx context.Context, p *crm.Principal, f crm.TaskFilter, o crm.ListOptions) (*crm.Page[*crm.Task], error) {
 	var err error
 	if f.Status != "" {
-		v := newValidator()
-		if f.Status = v.oneOf("status", f.Status, crm.TaskStatuses, true); v.err() != nil {
-			return nil, v.err()
+		v := validate.New()
+		if f.Status = v.OneOf("status", f.Status, crm.TaskStatuses, true); v.Err() != nil {
+			return nil, v.Err()
 		}
 	}
 	if f.Q, err = searchText(f.Q); err != nil {
@@ -61,16 +62,16 @@ func (s *Service) FindTasks(ctx context.Context, p *crm.Principal, f crm.TaskFil
 }
 
 func (s *Service) applyTask(t *crm.Task, in crm.TaskInput, create bool) error {
-	v := newValidator()
+	v := validate.New()
 	if in.Title != nil || create {
-		t.Title = v.text("title", str(in.Title), maxShort, true, false)
+		t.Title = v.Text("title", str(in.Title), validate.MaxShort, true, false)
 	}
 	if in.Description != nil {
-		t.Description = v.text("description", *in.Description, maxText, false, true)
+		t.Description = v.Text("description", *in.Description, validate.MaxText, false, true)
 	}
 	if in.DueAt.Set {
 		if in.DueAt.Valid && (in.DueAt.V.Year() < 1900 || in.DueAt.V.Year() > 2200) {
-			v.fe.Add("due_at", "out of range")
+			v.Add("due_at", "out of range")
 		}
 		if t.DueAt = in.DueAt.Ptr(); t.DueAt != nil {
 			*t.DueAt = t.DueAt.UTC().Truncate(time.Microsecond)
@@ -80,16 +81,16 @@ func (s *Service) applyTask(t *crm.Task, in crm.TaskInput, create bool) error {
 		if in.Status == nil {
 			t.Status = crm.TaskOpen
 		} else {
-			t.Status = v.oneOf("status", *in.Status, crm.TaskStatuses, true)
+			t.Status = v.OneOf("status", *in.Status, crm.TaskStatuses, true)
 		}
 	}
 	if in.AssigneeID != nil {
-		t.AssigneeID = v.positiveID("assignee_id", *in.AssigneeID)
+		t.AssigneeID = v.PositiveID("assignee_id", *in.AssigneeID)
 	}
 	setRef(v, "contact_id", in.ContactID, &t.ContactID)
 	setRef(v, "company_id", in.CompanyID, &t.CompanyID)
 	setRef(v, "deal_id", in.DealID, &t.DealID)
-	return v.err()
+	return v.Err()
 }
 
 // checkAssignee requires an active user; anyone who may write tasks may

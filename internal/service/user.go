@@ -8,28 +8,29 @@ import (
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/policy"
+	"github.com/custos-crm/custos/internal/validate"
 )
 
 // prepareUser validates a new user and hashes the password.
 func (s *Service) prepareUser(ctx context.Context, in crm.UserInput) (*crm.User, string, error) {
-	v := newValidator()
+	v := validate.New()
 	u := &crm.User{Language: "en"}
-	u.Email = v.email("email", str(in.Email), true)
-	u.Name = v.text("name", str(in.Name), maxName, false, false)
+	u.Email = v.Email("email", str(in.Email), true)
+	u.Name = v.Text("name", str(in.Name), validate.MaxName, false, false)
 	if in.Role == nil || !in.Role.Valid() {
-		v.fe.Add("role", "must be one of admin, manager, sales, support, auditor, readonly")
+		v.Add("role", "must be one of admin, manager, sales, support, auditor, readonly")
 	} else {
 		u.Role = *in.Role
 	}
 	if in.Language != nil {
-		u.Language = v.oneOf("language", *in.Language, []string{"en", "ru"}, true)
+		u.Language = v.OneOf("language", *in.Language, []string{"en", "ru"}, true)
 	}
 	if in.Password == nil {
-		v.fe.Add("password", "required")
+		v.Add("password", "required")
 	} else if err := auth.CheckPassword(*in.Password, str(in.Email), str(in.Name)); err != nil {
-		v.fe.Add("password", err.Error())
+		v.Add("password", err.Error())
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
 	if u.Name == "" {
@@ -157,18 +158,18 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 	if err := s.requireAdmin(p); err != nil {
 		return nil, err
 	}
-	v := newValidator()
+	v := validate.New()
 	if in.Password != nil && p.Kind != crm.KindSystem {
-		v.fe.Add("password", "administrators cannot set passwords; the user resets it")
+		v.Add("password", "administrators cannot set passwords; the user resets it")
 	}
 	if in.Email != nil {
-		v.email("email", *in.Email, true)
+		v.Email("email", *in.Email, true)
 	}
 	if in.Role != nil && !in.Role.Valid() {
-		v.fe.Add("role", "must be one of admin, manager, sales, support, auditor, readonly")
+		v.Add("role", "must be one of admin, manager, sales, support, auditor, readonly")
 	}
 	if in.Language != nil {
-		v.oneOf("language", *in.Language, []string{"en", "ru"}, true)
+		v.OneOf("language", *in.Language, []string{"en", "ru"}, true)
 	}
 	if in.Password != nil && p.Kind == crm.KindSystem {
 		// The user's own words, old and new, for the password rules.
@@ -184,13 +185,13 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 			return nil, err
 		}
 		if err := auth.CheckPassword(*in.Password, personal...); err != nil {
-			v.fe.Add("password", err.Error())
+			v.Add("password", err.Error())
 		}
 	}
 	if in.Disabled != nil && *in.Disabled && id == p.UserID {
-		v.fe.Add("disabled", "you cannot disable yourself")
+		v.Add("disabled", "you cannot disable yourself")
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	var hash string
@@ -210,10 +211,10 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 		}
 		endSessions := false
 		if in.Email != nil {
-			if e := v.email("email", *in.Email, true); p.Kind == crm.KindSystem {
+			if e := v.Email("email", *in.Email, true); p.Kind == crm.KindSystem {
 				u.Email = e
 			} else if e == u.Email {
-				v.fe.Add("email", "is already the address")
+				v.Add("email", "is already the address")
 			} else {
 				// Another user's address changes only when the new address
 				// confirms it, with the old one told (below), as when users
@@ -222,7 +223,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 			}
 		}
 		if in.Name != nil {
-			u.Name = v.text("name", *in.Name, maxName, true, false)
+			u.Name = v.Text("name", *in.Name, validate.MaxName, true, false)
 		}
 		oldRole = u.Role
 		if in.Role != nil && *in.Role != u.Role {
@@ -237,7 +238,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 		if hash != "" {
 			u.PasswordHash, endSessions = hash, true
 		}
-		if err := v.err(); err != nil {
+		if err := v.Err(); err != nil {
 			return err
 		}
 		u.UpdatedAt = tx.Now()

@@ -1,4 +1,4 @@
-package service
+package validate
 
 import (
 	"strings"
@@ -13,24 +13,24 @@ func FuzzValidators(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		v := newValidator()
-		if out := v.text("f", s, 100, false, false); out != "" {
+		v := New()
+		if out := v.Text("f", s, 100, false, false); out != "" {
 			if !utf8.ValidString(out) || utf8.RuneCountInString(out) > 100 || strings.ContainsAny(out, "\x00\n\r") {
 				t.Fatalf("text accepted %q", out)
 			}
 		}
-		if e := v.email("email", s, false); e != "" && (e != strings.ToLower(e) || !strings.Contains(e, "@")) {
+		if e := v.Email("email", s, false); e != "" && (e != strings.ToLower(e) || !strings.Contains(e, "@")) {
 			t.Fatalf("email accepted %q as %q", s, e)
 		}
-		if p := v.phone("phone", s, "RU"); p != "" && (p[0] != '+' || len(p) > 16) {
+		if p := v.Phone("phone", s, "RU"); p != "" && (p[0] != '+' || len(p) > 16) {
 			t.Fatalf("phone accepted %q as %q", s, p)
 		}
-		v.date("d", s)
-		if n := v.amount("amount", s); n < 0 {
+		v.Date("d", s)
+		if n := v.Amount("amount", s); n < 0 {
 			t.Fatalf("negative amount %d from %q", n, s)
 		}
-		v.tags("tags", []string{s})
-		v.domain("domain", s)
-		v.language("lang", s)
+		v.Tags("tags", []string{s})
+		v.Domain("domain", s)
+		v.Language("lang", s)
 	})
 }
