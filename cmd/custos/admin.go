@@ -96,7 +96,7 @@ func runUser(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	svc := newService(c, db, newLogger(c, e.stderr))
+	svc := newServices(c, db, newLogger(c, e.stderr)).identity
 	sys := crm.SystemPrincipal()
 
 	needEmail := func() error {
@@ -256,7 +256,7 @@ func runToken(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	svc := newService(c, db, newLogger(c, e.stderr))
+	svc := newServices(c, db, newLogger(c, e.stderr)).identity
 	sys := crm.SystemPrincipal()
 	if sub == "revoke" {
 		if err := svc.RevokeToken(ctx, sys, *id); err != nil {

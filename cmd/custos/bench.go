@@ -341,8 +341,8 @@ func benchSeed(ctx context.Context, e env, c *config.Config, l local, shape *ben
 	if err != nil {
 		return nil, err
 	}
-	svc := newService(c, store, slog.New(slog.DiscardHandler))
-	d, st, err := bench.Seed(ctx, store, svc, l.sizes, l.seed, e.stderr)
+	svc := newServices(c, store, slog.New(slog.DiscardHandler))
+	d, st, err := bench.Seed(ctx, store, svc.identity, l.sizes, l.seed, e.stderr)
 	if cerr := store.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("bench: closing the seeded store: %w", cerr)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/config"
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/identity"
 	"github.com/custos-crm/custos/internal/policy"
 	"github.com/custos-crm/custos/internal/postgres"
 	"github.com/custos-crm/custos/internal/service"
@@ -174,14 +175,21 @@ func openStore(ctx context.Context, c *config.Config) (database, error) {
 	return db, nil
 }
 
-// newService builds the service layer from the configuration; more adjust
-// the options (serve adds the mailer).
-func newService(c *config.Config, db crm.Store, log *slog.Logger, more ...func(*service.Options)) *service.Service {
-	o := service.Options{
-		Policy:          policy.Policy{Visibility: policy.Visibility(c.RecordVisibility)},
+// services are the two services over one store: the client records and
+// identity.
+type services struct {
+	records  *service.Service
+	identity *identity.Service
+}
+
+// newServices builds the service layer from the configuration; more adjust
+// the identity options (serve adds the mailer and passkeys).
+func newServices(c *config.Config, db crm.Store, log *slog.Logger, more ...func(*identity.Options)) services {
+	pol := policy.Policy{Visibility: policy.Visibility(c.RecordVisibility)}
+	o := identity.Options{
+		Policy:          pol,
 		Hasher:          auth.NewHasher(auth.Params{Memory: uint32(c.Argon2Memory), Time: uint32(c.Argon2Time), Threads: uint8(c.Argon2Threads)}, c.HashWorkers),
 		Logger:          log,
-		PhoneRegion:     c.PhoneRegion,
 		IdleTimeout:     c.SessionIdle,
 		AbsoluteTimeout: c.SessionAbsolute,
 		StepUpWindow:    c.StepUpWindow,
@@ -194,5 +202,8 @@ func newService(c *config.Config, db crm.Store, log *slog.Logger, more ...func(*
 	for _, f := range more {
 		f(&o)
 	}
-	return service.New(db, o)
+	return services{
+		records:  service.New(db, service.Options{Policy: pol, Logger: log, PhoneRegion: c.PhoneRegion}),
+		identity: identity.New(db, o),
+	}
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/demo"
-	"github.com/custos-crm/custos/internal/service"
+	"github.com/custos-crm/custos/internal/identity"
 	"github.com/custos-crm/custos/internal/tlsconf"
 	"github.com/custos-crm/custos/internal/web"
 )
@@ -80,17 +80,17 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	rp := newRelyingParty(c.BaseURL(base), base, log)
-	svc := newService(c, db, log, func(o *service.Options) {
+	svc := newServices(c, db, log, func(o *identity.Options) {
 		o.Mailer, o.PublicURL, o.Passkeys = mailer, c.BaseURL(base), rp
 	})
-	defer svc.WaitMail() // hand over reset mail still being sent before exit
+	defer svc.identity.WaitMail() // hand over reset mail still being sent before exit
 
 	if c.Demo {
-		if _, err := demo.Seed(ctx, svc, e.stdout, base+"/login"); err != nil {
+		if _, err := demo.Seed(ctx, svc.records, svc.identity, e.stdout, base+"/login"); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	code, err := svc.BeginSetup(ctx)
+	code, err := svc.identity.BeginSetup(ctx)
 	if err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
@@ -99,7 +99,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 			"  (valid 24 hours; or run: custos user add --email you@example.com --role admin --password-stdin)\n\n", base, code)
 	}
 
-	srv := httpServer(web.New(svc, web.Options{Logger: log, HSTS: true, Ready: func(ctx context.Context) error {
+	srv := httpServer(web.New(svc.records, svc.identity, web.Options{Logger: log, HSTS: true, Ready: func(ctx context.Context) error {
 		return db.Read(ctx, func(tx crm.Tx) error { _, err := tx.CountUsers(ctx); return err })
 	}}), log)
 	if !c.InsecureHTTP {
@@ -153,17 +153,19 @@ func publicURL(scheme string, addr net.Addr) string {
 // housekeepingEvery is how often the scheduled jobs run.
 const housekeepingEvery = time.Hour
 
-// housekeeping purges records past their delete grace period and expired
-// sessions, hourly; with several instances on one database, the instance
-// holding the job's lease runs it.
-func housekeeping(ctx context.Context, svc *service.Service, instance string, log *slog.Logger) {
+// housekeeping purges records past their delete grace period, and expired
+// sessions, links, ceremonies and failures, hourly; with several instances
+// on one database, the instance holding the job's lease runs it.
+func housekeeping(ctx context.Context, svc services, instance string, log *slog.Logger) {
 	t := time.NewTicker(housekeepingEvery)
 	defer t.Stop()
 	for {
 		var n int64
-		ran, err := svc.RunJob(ctx, "purge", instance, housekeepingEvery, func(ctx context.Context) (err error) {
-			n, err = svc.PurgeDeleted(ctx)
-			return err
+		ran, err := svc.records.RunJob(ctx, "purge", instance, housekeepingEvery, func(ctx context.Context) (err error) {
+			if n, err = svc.records.PurgeDeleted(ctx); err != nil {
+				return err
+			}
+			return svc.identity.Purge(ctx)
 		})
 		if err != nil && ctx.Err() == nil {
 			log.Error("scheduled job failed", slog.String("job", "purge"), slog.Any("error", err))

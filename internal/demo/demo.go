@@ -24,6 +24,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/identity"
 	"github.com/custos-crm/custos/internal/service"
 )
 
@@ -63,14 +64,14 @@ var demoUsers = []demoUser{
 	{"Ольга", "Новикова", crm.RoleReadOnly, "ru"},
 }
 
-// Seed fills the store behind svc with the demo data set, unless a demo user
+// Seed fills the store behind svc and idn with the demo data set, unless a demo user
 // already exists. It prints the demo accounts with their passwords to out,
 // once, together with loginURL; the passwords are not kept anywhere else.
 // A failure part-way leaves what was written so far (each service call is
 // its own transaction) and returns the error.
-func Seed(ctx context.Context, svc *service.Service, out io.Writer, loginURL string) (*Result, error) {
+func Seed(ctx context.Context, svc *service.Service, idn *identity.Service, out io.Writer, loginURL string) (*Result, error) {
 	sys := crm.SystemPrincipal()
-	users, err := svc.FindUsers(ctx, sys)
+	users, err := idn.FindUsers(ctx, sys)
 	if err != nil {
 		return nil, fmt.Errorf("demo: list users: %w", err)
 	}
@@ -87,7 +88,7 @@ func Seed(ctx context.Context, svc *service.Service, out io.Writer, loginURL str
 	}
 
 	g := newGenerator(time.Now().UTC())
-	s := &seeder{ctx: ctx, svc: svc, sys: sys, g: g, pipeline: pl, res: &Result{}}
+	s := &seeder{ctx: ctx, svc: svc, idn: idn, sys: sys, g: g, pipeline: pl, res: &Result{}}
 	if err := s.createUsers(out, loginURL); err != nil {
 		return s.res, err
 	}
@@ -151,15 +152,15 @@ func (s *seeder) createUsers(out io.Writer, loginURL string) error {
 		email := translit(du.first) + "." + translit(du.last) + "@" + DemoDomain
 		name := du.first + " " + du.last
 		role, lang := du.role, du.lang
-		u, err := s.svc.CreateUser(s.ctx, s.sys, crm.UserInput{Email: &email, Name: &name, Role: &role, Language: &lang, Password: &pw})
+		u, err := s.idn.CreateUser(s.ctx, s.sys, crm.UserInput{Email: &email, Name: &name, Role: &role, Language: &lang, Password: &pw})
 		if err != nil {
 			return fmt.Errorf("demo: create user %s: %w", email, err)
 		}
 		s.res.Users++
 		a := account{email: u.Email, role: string(u.Role), password: pw}
-		if s.svc.RoleRequiresMFA(u.Role) {
+		if s.idn.RoleRequiresMFA(u.Role) {
 			// The password alone enrols no second factor for this role.
-			if a.enrol, err = s.svc.IssueEnrolmentLink(s.ctx, s.sys, u.ID); err != nil {
+			if a.enrol, err = s.idn.IssueEnrolmentLink(s.ctx, s.sys, u.ID); err != nil {
 				return fmt.Errorf("demo: enrolment link of %s: %w", email, err)
 			}
 		}

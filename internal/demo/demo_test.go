@@ -11,23 +11,22 @@ import (
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/identity"
 	"github.com/custos-crm/custos/internal/service"
 	"github.com/custos-crm/custos/internal/testkit"
 )
 
 const testLoginURL = "http://127.0.0.1:8080/login"
 
-// newService returns a service over a fresh SQLite store in a temp dir,
-// with cheap password hashing, and the buffer its log goes to.
-func newService(t *testing.T) (*service.Service, *bytes.Buffer) {
+// newServices returns the record and identity services over a fresh
+// SQLite store in a temp dir, with cheap password hashing, and the buffer
+// their log goes to.
+func newServices(t *testing.T) (*service.Service, *identity.Service, *bytes.Buffer) {
 	t.Helper()
 	db := testkit.SQLite(t)
 	var logs bytes.Buffer
-	svc := service.New(db, service.Options{
-		Hasher: auth.NewHasher(auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1}, 2),
-		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	return svc, &logs
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return service.New(db, service.Options{Logger: log}), identity.New(db, identity.Options{Hasher: testkit.Hasher(), Logger: log}), &logs
 }
 
 // account is one row of the printed table.
@@ -75,12 +74,12 @@ func all[T any](t *testing.T, list func(o crm.ListOptions) (*crm.Page[T], error)
 
 func TestSeed(t *testing.T) {
 	ctx := context.Background()
-	svc, logs := newService(t)
+	svc, idn, logs := newServices(t)
 	sys := crm.SystemPrincipal()
 
 	var out bytes.Buffer
 	start := time.Now()
-	res, err := Seed(ctx, svc, &out, testLoginURL)
+	res, err := Seed(ctx, svc, idn, &out, testLoginURL)
 	elapsed := time.Since(start)
 	if err != nil {
 		t.Fatalf("Seed: %v\noutput:\n%s", err, out.String())
@@ -103,7 +102,7 @@ func TestSeed(t *testing.T) {
 	}
 
 	// Users: at least 8, every role.
-	users, err := svc.FindUsers(ctx, sys)
+	users, err := idn.FindUsers(ctx, sys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +141,7 @@ func TestSeed(t *testing.T) {
 		if len(a.password) < 20 || auth.CheckPassword(a.password) != nil {
 			t.Errorf("weak password for %s", a.email)
 		}
-		u, _, _, err := svc.Login(ctx, a.email, a.password, "127.0.0.1", "demo test")
+		u, _, _, err := idn.Login(ctx, a.email, a.password, "127.0.0.1", "demo test")
 		if err != nil {
 			t.Errorf("login %s: %v", a.email, err)
 			continue
@@ -155,7 +154,7 @@ func TestSeed(t *testing.T) {
 		}
 		// Roles that require a second factor get a printed enrolment link
 		// that works with the printed password (issue 9 item 4).
-		if !svc.RoleRequiresMFA(u.Role) {
+		if !idn.RoleRequiresMFA(u.Role) {
 			continue
 		}
 		i := strings.Index(text, a.email+"\n    ")
@@ -165,7 +164,7 @@ func TestSeed(t *testing.T) {
 		}
 		link := strings.Fields(text[i+len(a.email):])[0]
 		token := link[strings.LastIndex(link, "/")+1:]
-		if _, _, _, err := svc.StartEnrolment(ctx, token, a.password, "127.0.0.1", "demo test"); err != nil {
+		if _, _, _, err := idn.StartEnrolment(ctx, token, a.password, "127.0.0.1", "demo test"); err != nil {
 			t.Errorf("the printed enrolment link of %s: %v", a.email, err)
 		}
 	}
@@ -317,7 +316,7 @@ func TestSeed(t *testing.T) {
 
 	// A second run does nothing and prints no password.
 	var out2 bytes.Buffer
-	res2, err := Seed(ctx, svc, &out2, testLoginURL)
+	res2, err := Seed(ctx, svc, idn, &out2, testLoginURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +331,7 @@ func TestSeed(t *testing.T) {
 	if !strings.Contains(out2.String(), "already") {
 		t.Errorf("second Seed printed %q", out2.String())
 	}
-	users2, err := svc.FindUsers(ctx, sys)
+	users2, err := idn.FindUsers(ctx, sys)
 	if err != nil || len(users2) != len(users) {
 		t.Errorf("second Seed changed the users: %d -> %d (%v)", len(users), len(users2), err)
 	}

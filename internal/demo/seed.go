@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/identity"
 	"github.com/custos-crm/custos/internal/service"
 )
 
@@ -52,6 +53,7 @@ type dealRec struct {
 type seeder struct {
 	ctx      context.Context
 	svc      *service.Service
+	idn      *identity.Service
 	sys      *crm.Principal
 	g        *generator
 	pipeline *crm.Pipeline

@@ -11,9 +11,9 @@ import (
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/identity"
 	"github.com/custos-crm/custos/internal/postgres"
 	"github.com/custos-crm/custos/internal/postgres/postgrestest"
-	"github.com/custos-crm/custos/internal/service"
 )
 
 // checkedPasswords counts the wrong passwords the service actually
@@ -21,7 +21,7 @@ import (
 // answers alone cannot tell).
 type checkedPasswords struct{ n atomic.Int64 }
 
-func (c *checkedPasswords) Emit(_ context.Context, _ crm.Tx, e service.Event) error {
+func (c *checkedPasswords) Emit(_ context.Context, _ crm.Tx, e identity.Event) error {
 	if e.Type == "login.failure" && strings.HasPrefix(e.Detail, "password") {
 		c.n.Add(1)
 	}
@@ -39,7 +39,7 @@ func TestThrottleBurstTwoInstances(t *testing.T) {
 	ctx := context.Background()
 	th := auth.Throttle{AccountLimit: 5, BackoffAfter: 100}
 	var checked checkedPasswords
-	var svcs []*service.Service
+	var svcs []*identity.Service
 	for i := range 2 {
 		db, err := postgres.Open(ctx, dsn)
 		if err != nil {
@@ -51,7 +51,7 @@ func TestThrottleBurstTwoInstances(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		svcs = append(svcs, service.New(db, service.Options{
+		svcs = append(svcs, identity.New(db, identity.Options{
 			Throttle: th, Events: &checked, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Hasher: auth.NewHasher(auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1}, 32),
 		}))

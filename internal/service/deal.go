@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -226,7 +227,7 @@ func (s *Service) CreatePipeline(ctx context.Context, p *crm.Principal, in crm.P
 		v.Add("stages", "between 1 and 20 stages required")
 	}
 	for i, st := range in.Stages {
-		field := "stages[" + itoa(i) + "]"
+		field := "stages[" + strconv.Itoa(i) + "]"
 		stage := &crm.Stage{Position: i, Kind: crm.StageOpen}
 		stage.Name = v.Text(field+".name", str(st.Name), validate.MaxName, true, false)
 		if st.Kind != nil {

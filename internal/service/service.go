@@ -1,48 +1,28 @@
-// Package service implements the domain services of Custos over a crm.Store.
-// It is the one path to client data: every method checks the principal's
-// access through the policy package, validates input, and will (in later
-// stages) encrypt fields and write the audit entry in the same transaction
-// as the change. HTTP handlers, the CLI and the demo seeder all call it; none
-// of them touch the store directly.
+// Package service is the client-record service of Custos over a crm.Store:
+// contacts, companies, deals, activities, tasks, consents and pipelines. It
+// is the one path to client data: every method checks the principal's
+// access through the policy package, validates input (package validate),
+// and passes every record it reads or writes through the hooks (hooks.go)
+// that field encryption, field-level security and audit fill. HTTP
+// handlers, the CLI and the demo seeder all call it; none of them touch the
+// store directly. It knows nothing of passwords, sessions or second
+// factors: those are the identity package's, which it must not import.
 package service
 
 import (
 	"context"
 	"log/slog"
-	"strconv"
 	"strings"
-	"time"
 
-	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
-	"github.com/custos-crm/custos/internal/mail"
 	"github.com/custos-crm/custos/internal/policy"
 )
 
 // Options configure a Service. Zero values take the documented defaults.
 type Options struct {
-	Policy          policy.Policy
-	Hasher          *auth.Hasher  // default: auth.DefaultParams, 2 workers
-	Logger          *slog.Logger  // default: slog.Default()
-	Events          EventSink     // default: none (events go to the log after commit either way; events.go)
-	PhoneRegion     string        // region for phone numbers without a country code; default "RU"
-	IdleTimeout     time.Duration // session inactivity limit; default 30 min
-	AbsoluteTimeout time.Duration // session lifetime limit; default 12 h
-
-	// Invitations, password resets and email changes (AUTH-8, onetime.go).
-	Mailer    mail.Mailer      // outgoing mail; default mail.LogMailer, which sends nothing
-	PublicURL string           // base of the links in mail, e.g. "https://crm.example.com"
-	Clock     func() time.Time // overrides the transaction time for one-time tokens (tests)
-
-	// Multi-factor authentication, step-up and throttling (AUTH-2, AUTH-4,
-	// AUTH-6; mfa.go, throttle.go). Clock above is their time too.
-	MFARoles     []crm.Role    // roles that must use a second factor; default admin and manager; admin always
-	StepUpWindow time.Duration // how long a re-authentication opens sensitive actions; default 5 min
-	Throttle     auth.Throttle // lockout and back-off; zero fields take auth.DefaultThrottle
-
-	// Passkeys is the WebAuthn relying party (AUTH-3, webauthn.go); nil
-	// turns passkeys off (ECONFLICT).
-	Passkeys *auth.RelyingParty
+	Policy      policy.Policy
+	Logger      *slog.Logger // default: slog.Default()
+	PhoneRegion string       // region for phone numbers without a country code; default "RU"
 
 	// Hooks are the layers every client record passes (hooks.go);
 	// default NoHooks.
@@ -50,20 +30,12 @@ type Options struct {
 }
 
 // Service implements crm.ContactService, crm.CompanyService,
-// crm.DealService, crm.ActivityService, crm.TaskService and
-// crm.IdentityService.
+// crm.DealService, crm.ActivityService and crm.TaskService.
 type Service struct {
 	store       crm.Store
 	pol         policy.Policy
-	hasher      *auth.Hasher
 	log         *slog.Logger
-	events      EventSink
 	phoneRegion string
-	idle        time.Duration
-	absolute    time.Duration
-	oneTime                        // invitations, resets, email changes: onetime.go
-	mfa         mfaConfig          // second factors, step-up, throttling: mfa.go
-	rp          *auth.RelyingParty // passkeys: webauthn.go
 	cursors     cursorKeys
 	hooks       Hooks
 }
@@ -74,34 +46,18 @@ var (
 	_ crm.DealService     = (*Service)(nil)
 	_ crm.ActivityService = (*Service)(nil)
 	_ crm.TaskService     = (*Service)(nil)
-	_ crm.IdentityService = (*Service)(nil)
-	_ crm.MFAService      = (*Service)(nil)
-	_ crm.PasskeyService  = (*Service)(nil)
 )
 
 // New returns a Service over store.
 func New(store crm.Store, o Options) *Service {
-	s := &Service{store: store, pol: o.Policy, hasher: o.Hasher, log: o.Logger, events: o.Events,
-		phoneRegion: strings.ToUpper(o.PhoneRegion), idle: o.IdleTimeout, absolute: o.AbsoluteTimeout}
-	if s.hasher == nil {
-		s.hasher = auth.NewHasher(auth.DefaultParams, 2)
-	}
+	s := &Service{store: store, pol: o.Policy, log: o.Logger, phoneRegion: strings.ToUpper(o.PhoneRegion), hooks: o.Hooks}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	if s.phoneRegion == "" {
 		s.phoneRegion = "RU"
 	}
-	if s.idle <= 0 {
-		s.idle = 30 * time.Minute
-	}
-	if s.absolute <= 0 {
-		s.absolute = 12 * time.Hour
-	}
-	s.initOneTime(o) // invitations, resets and email changes: onetime.go
-	s.initMFA(o)     // second factors, step-up, throttling: mfa.go
-	s.rp = o.Passkeys
-	if s.hooks = o.Hooks; s.hooks == nil {
+	if s.hooks == nil {
 		s.hooks = NoHooks{}
 	}
 	return s
@@ -194,28 +150,14 @@ func page[T any](items []T, next string) *crm.Page[T] {
 	return &crm.Page[T]{Items: items, NextCursor: next}
 }
 
-// PurgeDeleted removes records whose grace period is over, and expired
-// sessions. The server runs it periodically.
+// PurgeDeleted removes the records whose grace period is over
+// (crm.DeleteGracePeriod). The server runs it periodically, with the
+// identity service's Purge.
 func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.store.Write(ctx, func(tx crm.Tx) error {
-		var err error
-		if n, err = tx.PurgeDeleted(ctx, tx.Now().Add(-crm.DeleteGracePeriod)); err != nil {
-			return err
-		}
-		// Idle sessions go when idleExpired says so, not a minute sooner.
-		if _, err = tx.DeleteExpiredSessions(ctx, tx.Now().Add(-s.idle-touchEvery), tx.Now()); err != nil {
-			return err
-		}
-		// One-time links are kept a day past expiry, then go (onetime.go).
-		if _, err = tx.DeleteOneTimeTokens(ctx, tx.Now().Add(-24*time.Hour)); err != nil {
-			return err
-		}
-		// Passkey ceremonies that were begun and never finished (webauthn.go).
-		if _, err = tx.DeletePasskeyCeremonies(ctx, tx.Now()); err != nil {
-			return err
-		}
-		return s.purgeFailures(ctx, tx) // throttle.go
+	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
+		n, err = tx.PurgeDeleted(ctx, tx.Now().Add(-crm.DeleteGracePeriod))
+		return err
 	})
 	return n, err
 }
@@ -226,7 +168,3 @@ func str(p *string) string {
 	}
 	return *p
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
-
-func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

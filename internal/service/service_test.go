@@ -9,74 +9,35 @@ import (
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/identity"
 	"github.com/custos-crm/custos/internal/policy"
 	"github.com/custos-crm/custos/internal/service"
 	"github.com/custos-crm/custos/internal/sqlite"
 	"github.com/custos-crm/custos/internal/testkit"
 )
 
-// fixture is a service over a fresh embedded store with one user per role.
+// fixture is the record service (svc) over a fresh embedded store with one
+// user per role (testkit.Fixture), and the identity service beside it.
 type fixture struct {
 	svc   *service.Service
+	idn   *identity.Service
 	store *sqlite.DB
 	users map[string]*crm.User // by short name
-	now   func() time.Time     // the service's clock
+	kit   *testkit.Fixture
 }
 
-const testPassword = "correct horse battery staple"
+var wantCode, wantField = testkit.WantCode, testkit.WantField
 
 func newFixture(t *testing.T, o service.Options) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	db := testkit.SQLite(t)
-	if o.Hasher == nil {
-		o.Hasher = testkit.Hasher()
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	f := &fixture{svc: service.New(db, o), store: db, users: map[string]*crm.User{}, now: o.Clock}
-	if f.now == nil {
-		f.now = time.Now
-	}
-	for name, role := range map[string]crm.Role{
-		"admin": crm.RoleAdmin, "manager": crm.RoleManager, "alice": crm.RoleSales, "bob": crm.RoleSales,
-		"support": crm.RoleSupport, "auditor": crm.RoleAuditor, "reader": crm.RoleReadOnly,
-	} {
-		email, pw := name+"@example.com", testPassword
-		u, err := f.svc.CreateUser(ctx, crm.SystemPrincipal(), crm.UserInput{Email: &email, Role: &role, Password: &pw})
-		if err != nil {
-			t.Fatalf("create %s: %v", name, err)
-		}
-		f.users[name] = u
-	}
-	return f
+	k := testkit.NewFixture(t, o, identity.Options{})
+	return &fixture{svc: k.Records, idn: k.Identity, store: k.Store, users: k.Users, kit: k}
 }
 
-// as returns a session principal for a fixture user, fully signed in
-// just now (so within the step-up window of sensitive actions).
-func (f *fixture) as(name string) *crm.Principal {
-	u := f.users[name]
-	return &crm.Principal{Kind: crm.KindSession, UserID: u.ID, Role: u.Role, Email: u.Email,
-		AAL: crm.AAL2, SteppedUpAt: f.now().UTC()}
-}
+// as returns a fully signed-in session principal of a fixture user.
+func (f *fixture) as(name string) *crm.Principal { return f.kit.As(name) }
 
 func ptr[T any](v T) *T { return &v }
-
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	if got := crm.ErrorCode(err); got != code {
-		t.Fatalf("error code: got %q (%v), want %q", got, err, code)
-	}
-}
-
-func wantField(t *testing.T, err error, field string) {
-	t.Helper()
-	wantCode(t, err, crm.EINVALID)
-	if _, ok := crm.ErrorFields(err)[field]; !ok {
-		t.Fatalf("fields: got %v, want %q named", crm.ErrorFields(err), field)
-	}
-}
 
 func TestContactValidation(t *testing.T) {
 	f := newFixture(t, service.Options{})
@@ -210,7 +171,7 @@ func TestRecordAccess(t *testing.T) {
 
 	// With public-read visibility sales reads others' records but still
 	// cannot change them.
-	f.svc = service.New(f.store, service.Options{Policy: policy.Policy{Visibility: policy.PublicRead}, Hasher: testkit.Hasher(), Logger: slog.New(slog.DiscardHandler)})
+	f.svc = service.New(f.store, service.Options{Policy: policy.Policy{Visibility: policy.PublicRead}, Logger: slog.New(slog.DiscardHandler)})
 	if _, err := f.svc.FindContactByID(ctx, f.as("alice"), c.ID); err != nil {
 		t.Fatalf("public-read: %v", err)
 	}
@@ -383,13 +344,6 @@ func TestListOptions(t *testing.T) {
 	wantField(t, err, "cursor")
 }
 
-// newEmptyService is a service over a fresh store with no users.
-func newEmptyService(t *testing.T) *service.Service {
-	t.Helper()
-	db := testkit.SQLite(t)
-	return service.New(db, service.Options{Hasher: testkit.Hasher(), Logger: slog.New(slog.DiscardHandler)})
-}
-
 // TestReviewFindings covers access rules found in review: a task's assignee
 // may change only its status; the timeline follows the activity read scope;
 // search by company name does not see hidden companies; owners change only
@@ -454,9 +408,9 @@ func TestReviewFindings(t *testing.T) {
 	// Sessions are managed from a browser session, never with a token.
 	tok := f.as("alice")
 	tok.Kind, tok.Scope = crm.KindToken, crm.ScopeRead
-	_, err = f.svc.FindSessions(ctx, tok)
+	_, err = f.idn.FindSessions(ctx, tok)
 	wantCode(t, err, crm.EFORBIDDEN)
-	wantCode(t, f.svc.RevokeSession(ctx, tok, "x"), crm.EFORBIDDEN)
+	wantCode(t, f.idn.RevokeSession(ctx, tok, "x"), crm.EFORBIDDEN)
 }
 
 // TestCursorsAreSealed: cursors carry no readable sort keys (personal data

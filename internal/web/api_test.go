@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/identity"
 	"github.com/custos-crm/custos/internal/service"
 	"github.com/custos-crm/custos/internal/testkit"
 	"github.com/custos-crm/custos/internal/web"
@@ -30,25 +31,26 @@ func newAPIFixture(t *testing.T) *apiFixture {
 	t.Helper()
 	ctx := context.Background()
 	db := testkit.SQLite(t)
-	svc := service.New(db, service.Options{Logger: slog.New(slog.DiscardHandler), Hasher: testkit.Hasher()})
+	svc := service.New(db, service.Options{Logger: slog.New(slog.DiscardHandler)})
+	idn := identity.New(db, identity.Options{Logger: slog.New(slog.DiscardHandler), Hasher: testkit.Hasher()})
 	f := &apiFixture{svc: svc, tokens: map[string]string{}, users: map[string]*crm.User{}}
 	for name, role := range map[string]crm.Role{"admin": crm.RoleAdmin, "alice": crm.RoleSales, "bob": crm.RoleSales,
 		"auditor": crm.RoleAuditor, "reader": crm.RoleReadOnly} {
 		email, pw := name+"@example.com", "correct horse battery staple"
-		u, err := svc.CreateUser(ctx, crm.SystemPrincipal(), crm.UserInput{Email: &email, Role: &role, Password: &pw})
+		u, err := idn.CreateUser(ctx, crm.SystemPrincipal(), crm.UserInput{Email: &email, Role: &role, Password: &pw})
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.users[name] = u
-		nt, err := svc.CreateToken(ctx, crm.SystemPrincipal(), u.ID, "t", crm.ScopeWrite, time.Hour)
+		nt, err := idn.CreateToken(ctx, crm.SystemPrincipal(), u.ID, "t", crm.ScopeWrite, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.tokens[name] = nt.Secret
 	}
-	nt, _ := svc.CreateToken(ctx, crm.SystemPrincipal(), f.users["alice"].ID, "ro", crm.ScopeRead, time.Hour)
+	nt, _ := idn.CreateToken(ctx, crm.SystemPrincipal(), f.users["alice"].ID, "ro", crm.ScopeRead, time.Hour)
 	f.tokens["alice-read"] = nt.Secret
-	f.srv = httptest.NewServer(web.New(svc, web.Options{Logger: slog.New(slog.DiscardHandler)}))
+	f.srv = httptest.NewServer(web.New(svc, idn, web.Options{Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(f.srv.Close)
 	return f
 }

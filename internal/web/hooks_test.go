@@ -100,11 +100,11 @@ func TestOneReadPath(t *testing.T) {
 	s := newMFASiteWith(t, auth.Throttle{IPLimit: 10000, AccountLimit: 100}, func(o *service.Options) { o.Hooks = hooks })
 	ctx := context.Background()
 	_, cookie := s.login(t, "alice")
-	alice, _, err := s.svc.Authenticate(ctx, cookie)
+	alice, _, err := s.idn.Authenticate(ctx, cookie)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := s.svc.CreateToken(ctx, crm.SystemPrincipal(), alice.UserID, "hooks", crm.ScopeWrite, time.Hour)
+	tok, err := s.idn.CreateToken(ctx, crm.SystemPrincipal(), alice.UserID, "hooks", crm.ScopeWrite, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

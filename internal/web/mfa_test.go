@@ -19,6 +19,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/identity"
 	"github.com/custos-crm/custos/internal/service"
 	"github.com/custos-crm/custos/internal/testkit"
 	"github.com/custos-crm/custos/internal/web"
@@ -29,7 +30,8 @@ import (
 type mfaSite struct {
 	web   *web.Server
 	srv   *httptest.Server
-	svc   *service.Service
+	svc   *service.Service  // the client records
+	idn   *identity.Service // users, sessions, second factors
 	store crm.Store
 	users map[string]*crm.User
 
@@ -48,27 +50,29 @@ func newMFASite(t *testing.T, th auth.Throttle) *mfaSite {
 	return newMFASiteWith(t, th, nil)
 }
 
-// newMFASiteWith is newMFASite with the service's options changed by opts.
+// newMFASiteWith is newMFASite with the record service's options changed
+// by opts.
 func newMFASiteWith(t *testing.T, th auth.Throttle, opts func(*service.Options)) *mfaSite {
 	t.Helper()
 	ctx := context.Background()
 	db := testkit.SQLite(t)
 	s := &mfaSite{store: db, users: map[string]*crm.User{}, now: time.Now().UTC().Truncate(30 * time.Second).Add(5 * time.Second)}
-	o := service.Options{Logger: slog.New(slog.DiscardHandler), Clock: s.clock, Throttle: th,
-		Hasher: testkit.Hasher()}
+	o := service.Options{Logger: slog.New(slog.DiscardHandler)}
 	if opts != nil {
 		opts(&o)
 	}
 	s.svc = service.New(db, o)
+	s.idn = identity.New(db, identity.Options{Logger: slog.New(slog.DiscardHandler), Clock: s.clock, Throttle: th,
+		Hasher: testkit.Hasher()})
 	for name, role := range map[string]crm.Role{"admin": crm.RoleAdmin, "alice": crm.RoleSales, "bob": crm.RoleSales} {
 		email, pw := name+"@example.com", sitePassword
-		u, err := s.svc.CreateUser(ctx, crm.SystemPrincipal(), crm.UserInput{Email: &email, Role: &role, Password: &pw})
+		u, err := s.idn.CreateUser(ctx, crm.SystemPrincipal(), crm.UserInput{Email: &email, Role: &role, Password: &pw})
 		if err != nil {
 			t.Fatal(err)
 		}
 		s.users[name] = u
 	}
-	s.web = web.New(s.svc, web.Options{Logger: slog.New(slog.DiscardHandler)})
+	s.web = web.New(s.svc, s.idn, web.Options{Logger: slog.New(slog.DiscardHandler)})
 	s.srv = httptest.NewServer(s.web)
 	t.Cleanup(s.srv.Close)
 	return s
@@ -162,7 +166,7 @@ func (s *mfaSite) login(t *testing.T, name string) (reply, string) {
 // (the operator's) and the password, and returns the reply and cookie.
 func (s *mfaSite) enrolLogin(t *testing.T, name string) (reply, string) {
 	t.Helper()
-	link, err := s.svc.IssueEnrolmentLink(context.Background(), crm.SystemPrincipal(), s.users[name].ID)
+	link, err := s.idn.IssueEnrolmentLink(context.Background(), crm.SystemPrincipal(), s.users[name].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -572,7 +576,7 @@ func TestStepUpThroughPages(t *testing.T) {
 	}
 
 	// A token never steps up and reaches no guarded route.
-	nt, err := s.svc.CreateToken(context.Background(), crm.SystemPrincipal(), s.users["admin"].ID, "t", crm.ScopeWrite, time.Hour)
+	nt, err := s.idn.CreateToken(context.Background(), crm.SystemPrincipal(), s.users["admin"].ID, "t", crm.ScopeWrite, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -691,11 +695,11 @@ func TestStaffDirectory(t *testing.T) {
 		return list.Items
 	}
 	_, alice := s.login(t, "alice")
-	readTok, err := s.svc.CreateToken(ctx, crm.SystemPrincipal(), s.users["alice"].ID, "ro", crm.ScopeRead, time.Hour)
+	readTok, err := s.idn.CreateToken(ctx, crm.SystemPrincipal(), s.users["alice"].ID, "ro", crm.ScopeRead, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	adminTok, err := s.svc.CreateToken(ctx, crm.SystemPrincipal(), s.users["admin"].ID, "w", crm.ScopeWrite, time.Hour)
+	adminTok, err := s.idn.CreateToken(ctx, crm.SystemPrincipal(), s.users["admin"].ID, "w", crm.ScopeWrite, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -850,7 +854,7 @@ func TestEnrolmentLinkAPI(t *testing.T) {
 	if r := s.send(t, "POST", "/api/v1/users/"+alice+"/enrolment-link", bob, nil); r.status != 403 {
 		t.Errorf("a sales user: %d", r.status)
 	}
-	tok, err := s.svc.CreateToken(context.Background(), crm.SystemPrincipal(), s.users["admin"].ID, "w", crm.ScopeWrite, time.Hour)
+	tok, err := s.idn.CreateToken(context.Background(), crm.SystemPrincipal(), s.users["admin"].ID, "w", crm.ScopeWrite, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

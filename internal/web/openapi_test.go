@@ -21,9 +21,13 @@ import (
 	"github.com/custos-crm/custos/internal/crm"
 )
 
-// openAPINilServices satisfies Services without implementing anything: the
-// route table only takes method values, and these tests never call them.
-type openAPINilServices struct{ Services }
+// openAPINilServices satisfies Records and Identity without implementing
+// anything: the route table only takes method values, and these tests
+// never call them.
+type openAPINilServices struct {
+	Records
+	Identity
+}
 
 // parseOpenAPI parses and validates the embedded document once; the tests
 // only read the result.
@@ -90,7 +94,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	doc := loadOpenAPI(t)
 	documented := openAPIOperations(doc)
-	s := New(openAPINilServices{}, Options{Logger: slog.New(slog.DiscardHandler)})
+	s := New(openAPINilServices{}, openAPINilServices{}, Options{Logger: slog.New(slog.DiscardHandler)})
 	registered := map[string]bool{}
 	for _, r := range s.Routes() {
 		_, path, _ := strings.Cut(r, " ")
@@ -354,7 +358,7 @@ func compareSchema(t *testing.T, where string, typ reflect.Type, schema *openapi
 
 // TestOpenAPIServed checks that the API serves the embedded document.
 func TestOpenAPIServed(t *testing.T) {
-	s := New(openAPINilServices{}, Options{Logger: slog.New(slog.DiscardHandler)})
+	s := New(openAPINilServices{}, openAPINilServices{}, Options{Logger: slog.New(slog.DiscardHandler)})
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/openapi.json", nil))
 	if rec.Code != http.StatusOK {

@@ -20,7 +20,7 @@ import (
 
 // failing is the real service with two calls broken: one panics, one
 // fails with an internal error whose text must not reach the client.
-type failing struct{ web.Services }
+type failing struct{ web.Records }
 
 func (failing) FindContacts(context.Context, *crm.Principal, crm.ContactFilter, crm.ListOptions) (*crm.Page[*crm.Contact], error) {
 	panic("boom: the secret detail of a panic")
@@ -38,9 +38,9 @@ func (failing) FindContactByID(context.Context, *crm.Principal, int64) (*crm.Con
 func TestInternalErrorsAndPanics(t *testing.T) {
 	site := newMFASite(t, auth.Throttle{})
 	var logs testkit.Buffer
-	srv := httptest.NewServer(web.New(failing{site.svc}, web.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}))
+	srv := httptest.NewServer(web.New(failing{site.svc}, site.idn, web.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}))
 	defer srv.Close()
-	tok, err := site.svc.CreateToken(context.Background(), crm.SystemPrincipal(), site.users["alice"].ID, "t", crm.ScopeRead, time.Hour)
+	tok, err := site.idn.CreateToken(context.Background(), crm.SystemPrincipal(), site.users["alice"].ID, "t", crm.ScopeRead, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

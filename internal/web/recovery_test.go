@@ -14,6 +14,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/identity"
 	"github.com/custos-crm/custos/internal/mail/mailtest"
 	"github.com/custos-crm/custos/internal/service"
 	"github.com/custos-crm/custos/internal/testkit"
@@ -26,7 +27,7 @@ import (
 
 type recoveryFixture struct {
 	srv   *httptest.Server
-	svc   *service.Service
+	svc   *identity.Service
 	smtp  *mailtest.Server
 	logs  *testkit.Buffer // the service's and the web layer's log, access log included
 	base  string          // the public URL in links
@@ -41,7 +42,7 @@ func newRecoveryFixture(t *testing.T) *recoveryFixture {
 	db := testkit.SQLite(t)
 	f := &recoveryFixture{smtp: mailtest.Start(t, mailtest.Options{}), logs: &testkit.Buffer{}, base: "https://crm.example.test"}
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.svc = service.New(db, service.Options{Logger: log, Mailer: f.smtp.Mailer(t), PublicURL: f.base,
+	f.svc = identity.New(db, identity.Options{Logger: log, Mailer: f.smtp.Mailer(t), PublicURL: f.base,
 		Hasher: testkit.Hasher()})
 	t.Cleanup(f.svc.WaitMail)
 	for name, role := range map[string]crm.Role{"admin": crm.RoleAdmin, "alice": crm.RoleSales} {
@@ -58,7 +59,7 @@ func newRecoveryFixture(t *testing.T) *recoveryFixture {
 			f.token = nt.Secret
 		}
 	}
-	f.srv = httptest.NewTLSServer(web.New(f.svc, web.Options{Logger: log}))
+	f.srv = httptest.NewTLSServer(web.New(service.New(db, service.Options{Logger: log}), f.svc, web.Options{Logger: log}))
 	t.Cleanup(f.srv.Close)
 	return f
 }

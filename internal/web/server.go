@@ -36,13 +36,6 @@ type Identity interface {
 	CompleteSetup(ctx context.Context, code string, in crm.UserInput) (*crm.User, string, error)
 }
 
-// Services is both: what New takes. Handlers use the part they need
-// (s.records, s.identity).
-type Services interface {
-	Records
-	Identity
-}
-
 // Options configure the HTTP layer.
 type Options struct {
 	Logger *slog.Logger
@@ -67,8 +60,8 @@ type Server struct {
 }
 
 // New returns a Server.
-func New(svc Services, o Options) *Server {
-	s := &Server{records: svc, identity: svc, log: o.Logger, opts: o, started: time.Now()}
+func New(records Records, identity Identity, o Options) *Server {
+	s := &Server{records: records, identity: identity, log: o.Logger, opts: o, started: time.Now()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

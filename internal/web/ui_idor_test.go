@@ -24,7 +24,7 @@ func TestUIIdRoutesOverRealService(t *testing.T) {
 	ctx := context.Background()
 	_, aliceCookie := s.login(t, "alice")
 	_, bobCookie := s.login(t, "bob")
-	alice, _, err := s.svc.Authenticate(ctx, aliceCookie)
+	alice, _, err := s.idn.Authenticate(ctx, aliceCookie)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestUIIdRoutesOverRealService(t *testing.T) {
 	if err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.InsertPasskey(ctx, key) }); err != nil {
 		t.Fatal(err)
 	}
-	sessions, err := s.svc.FindSessions(ctx, alice)
+	sessions, err := s.idn.FindSessions(ctx, alice)
 	if err != nil || len(sessions) != 1 {
 		t.Fatalf("alice's sessions: %v %d", err, len(sessions))
 	}
@@ -84,10 +84,10 @@ func TestUIIdRoutesOverRealService(t *testing.T) {
 	if err != nil || len(tl.Items) != 1 {
 		t.Errorf("alice's timeline after bob: %v, %d entries", err, len(tl.Items))
 	}
-	if _, _, err := s.svc.Authenticate(ctx, aliceCookie); err != nil {
+	if _, _, err := s.idn.Authenticate(ctx, aliceCookie); err != nil {
 		t.Errorf("alice's session after bob's revoke: %v", err)
 	}
-	keys, _ := s.svc.Passkeys(ctx, alice)
+	keys, _ := s.idn.Passkeys(ctx, alice)
 	if len(keys) != 1 || keys[0].Name != "Alice's key" {
 		t.Errorf("alice's passkeys after bob: %+v", keys)
 	}

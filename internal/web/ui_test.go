@@ -24,7 +24,8 @@ import (
 // something. Methods not overridden here panic through the nil embedded
 // interface, so a test notices when the UI calls something unexpected.
 type fakeServices struct {
-	Services
+	Records
+	Identity
 
 	mu         sync.Mutex
 	pending    bool
@@ -48,7 +49,10 @@ type fakeServices struct {
 	setupInput  crm.UserInput
 }
 
-var _ Services = (*fakeServices)(nil)
+var (
+	_ Records  = (*fakeServices)(nil)
+	_ Identity = (*fakeServices)(nil)
+)
 
 type fakeSession struct {
 	p crm.Principal
@@ -275,7 +279,7 @@ func testUI(t *testing.T) (*Server, *fakeServices) {
 	f.contacts[1] = &crm.Contact{ID: 1, FirstName: "Ivan", LastName: "Sidorov", Email: "ivan@example.com", Phone: "+79161234567",
 		CompanyID: &co, Tags: []string{"vip"}, OwnerID: 7, Version: 2, CreatedAt: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC),
 		UpdatedAt: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
-	srv := New(f, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := New(f, f, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return srv, f
 }
 

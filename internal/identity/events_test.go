@@ -1,4 +1,4 @@
-package service_test
+package identity_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
-	"github.com/custos-crm/custos/internal/service"
+	"github.com/custos-crm/custos/internal/identity"
 	"github.com/custos-crm/custos/internal/testkit"
 )
 
@@ -35,13 +35,13 @@ func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.
 // emission of the type named in fail.
 type eventLog struct {
 	mu     sync.Mutex
-	events []service.Event
+	events []identity.Event
 	fail   string
 }
 
 var errSinkDown = errors.New("event sink down")
 
-func (l *eventLog) Emit(ctx context.Context, tx crm.Tx, e service.Event) error {
+func (l *eventLog) Emit(ctx context.Context, tx crm.Tx, e identity.Event) error {
 	if tx == nil {
 		panic("event " + e.Type + " emitted without a transaction")
 	}
@@ -57,10 +57,10 @@ func (l *eventLog) Emit(ctx context.Context, tx crm.Tx, e service.Event) error {
 func (l *eventLog) failOn(typ string) { l.mu.Lock(); l.fail = typ; l.mu.Unlock() }
 
 // all returns a copy of the recorded events.
-func (l *eventLog) all() []service.Event {
+func (l *eventLog) all() []identity.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]service.Event(nil), l.events...)
+	return append([]identity.Event(nil), l.events...)
 }
 
 // has reports whether an event of typ with detail in its Detail was recorded.
@@ -91,7 +91,7 @@ func TestEventCommitsWithItsChange(t *testing.T) {
 	ctx := context.Background()
 	events := &eventLog{}
 	logs := &testkit.Buffer{}
-	f := newFixture(t, service.Options{Events: events, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	f := newFixture(t, identity.Options{Events: events, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	admin, alice := f.as("admin"), f.as("alice")
 
 	// A token whose event cannot be recorded is not created.

@@ -1,4 +1,4 @@
-package service_test
+package identity_test
 
 import (
 	"context"
@@ -8,13 +8,13 @@ import (
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
-	"github.com/custos-crm/custos/internal/service"
+	"github.com/custos-crm/custos/internal/identity"
 )
 
 // TestLogin checks AUTH-1/AUTH-5 basics and that failures do not tell
 // unknown accounts from wrong passwords (ASVS v5.0.0-6.3.8, attack 18).
 func TestLogin(t *testing.T) {
-	f := newFixture(t, service.Options{})
+	f := newFixture(t, identity.Options{})
 	ctx := context.Background()
 	u, sess, secret, err := f.svc.Login(ctx, " ALICE@example.com ", testPassword, "192.0.2.1", "test")
 	if err != nil {
@@ -58,7 +58,7 @@ func TestLogin(t *testing.T) {
 }
 
 func TestSessionTimeoutsAndRevocation(t *testing.T) {
-	f := newFixture(t, service.Options{IdleTimeout: time.Minute, AbsoluteTimeout: time.Hour})
+	f := newFixture(t, identity.Options{IdleTimeout: time.Minute, AbsoluteTimeout: time.Hour})
 	ctx := context.Background()
 	_, s1, sec1, _ := f.svc.Login(ctx, "bob@example.com", testPassword, "", "")
 	_, s2, sec2, _ := f.svc.Login(ctx, "bob@example.com", testPassword, "", "")
@@ -104,7 +104,7 @@ func TestSessionTimeoutsAndRevocation(t *testing.T) {
 // revocable, last use recorded.
 func TestTokens(t *testing.T) {
 	clock := &testClock{t: time.Now().UTC()}
-	f := newFixture(t, service.Options{Clock: clock.Now})
+	f := newFixture(t, identity.Options{Clock: clock.Now})
 	ctx := context.Background()
 	alice := f.as("alice")
 	nt, err := f.svc.CreateToken(ctx, alice, alice.UserID, "laptop", crm.ScopeRead, time.Hour)
@@ -141,14 +141,14 @@ func TestTokens(t *testing.T) {
 		t.Errorf("revoked token works: %v", err)
 	}
 	// An expired token is refused.
-	short, err := f.svc.CreateToken(ctx, alice, alice.UserID, "short", crm.ScopeWrite, service.MinTokenTTL)
+	short, err := f.svc.CreateToken(ctx, alice, alice.UserID, "short", crm.ScopeWrite, identity.MinTokenTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.AuthenticateToken(ctx, short.Secret, "192.0.2.200"); err != nil {
 		t.Errorf("a token of the shortest life, at once: %v", err)
 	}
-	clock.Advance(service.MinTokenTTL + time.Second)
+	clock.Advance(identity.MinTokenTTL + time.Second)
 	if _, err := f.svc.AuthenticateToken(ctx, short.Secret, "192.0.2.200"); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
 		t.Errorf("expired token works: %v", err)
 	}
@@ -159,7 +159,7 @@ func TestTokens(t *testing.T) {
 }
 
 func TestUserAdministration(t *testing.T) {
-	f := newFixture(t, service.Options{})
+	f := newFixture(t, identity.Options{})
 	ctx := context.Background()
 	in := crm.UserInput{Email: ptr("new@example.com"), Role: ptr(crm.RoleSales), Password: ptr("a sufficiently long passphrase")}
 	_, err := f.svc.CreateUser(ctx, f.as("manager"), in)
@@ -228,7 +228,7 @@ func TestUserAdministration(t *testing.T) {
 // TestSetup checks the first-admin flow: a one-time code, no default password.
 func TestSetup(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, service.Options{})
+	f := newFixture(t, identity.Options{})
 	if code, err := f.svc.BeginSetup(ctx); err != nil || code != "" {
 		t.Fatalf("setup with users present: %q %v", code, err)
 	}
@@ -256,7 +256,7 @@ func TestSetup(t *testing.T) {
 // 12-hour absolute timeout of a session kept busy, and across the 15-minute
 // cap of a half-signed-in session (ASVS v5.0.0-7.3.2, 7.3.1).
 func TestSessionAbsoluteAndHalfLimits(t *testing.T) {
-	f := newMFAFixture(t, service.Options{})
+	f := newMFAFixture(t, identity.Options{})
 	ctx := context.Background()
 	_, secret := f.login(t, "bob", "192.0.2.1")
 	// Stay active (every 20 minutes, under the idle timeout) until just
@@ -319,7 +319,7 @@ func TestSessionAbsoluteAndHalfLimits(t *testing.T) {
 // administrators and the system; every other role reads the directory of
 // names and roles (issue 9 item 7).
 func TestStaffDirectoryService(t *testing.T) {
-	f := newFixture(t, service.Options{})
+	f := newFixture(t, identity.Options{})
 	ctx := context.Background()
 	for _, name := range []string{"manager", "alice", "support", "auditor", "reader"} {
 		_, err := f.svc.FindUsers(ctx, f.as(name))

@@ -1,4 +1,4 @@
-package service_test
+package identity_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
-	"github.com/custos-crm/custos/internal/service"
+	"github.com/custos-crm/custos/internal/identity"
 )
 
 // TestEndingAccessRevokesTokens: every way an administrator or the
@@ -35,7 +35,7 @@ func TestEndingAccessRevokesTokens(t *testing.T) {
 	}
 	for name, end := range cases {
 		t.Run(name, func(t *testing.T) {
-			f := newMFAFixture(t, service.Options{})
+			f := newMFAFixture(t, identity.Options{})
 			_, _, adminSecret := f.enrol(t, "admin")
 			admin := f.principal(t, adminSecret, "192.0.2.1")
 			bob := f.users["bob"].ID
@@ -82,7 +82,7 @@ func TestEndingAccessRevokesTokens(t *testing.T) {
 // their last use and its address; nobody else does, nor an administrator
 // without a recent step-up (INC-2; ASVS v5.0.0-7.5.3).
 func TestFindUserTokens(t *testing.T) {
-	f := newMFAFixture(t, service.Options{})
+	f := newMFAFixture(t, identity.Options{})
 	ctx := context.Background()
 	_, _, adminSecret := f.enrol(t, "admin")
 	admin := f.principal(t, adminSecret, "192.0.2.1")
@@ -123,7 +123,7 @@ func TestFindUserTokens(t *testing.T) {
 	if !found {
 		t.Error("no token.revoke event naming bob as owner and the administrator as actor")
 	}
-	f.clock.Advance(service.DefaultStepUpWindow + time.Second)
+	f.clock.Advance(identity.DefaultStepUpWindow + time.Second)
 	admin = f.principal(t, adminSecret, "192.0.2.1")
 	_, err = f.svc.FindUserTokens(ctx, admin, bob)
 	wantCode(t, err, crm.ESTEPUPREQUIRED)

@@ -1,4 +1,4 @@
-package service_test
+package identity_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
-	"github.com/custos-crm/custos/internal/service"
+	"github.com/custos-crm/custos/internal/identity"
 )
 
 // The passkey ceremonies themselves run in Chromium against the real
@@ -23,7 +23,7 @@ func newPasskeyFixture(t *testing.T) *mfaFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newMFAFixture(t, service.Options{Passkeys: rp})
+	return newMFAFixture(t, identity.Options{Passkeys: rp})
 }
 
 // addPasskey stores a passkey for the user as a finished registration would.
@@ -45,7 +45,7 @@ func TestPasskeyRules(t *testing.T) {
 	bob, _ := f.login(t, "bob", "192.0.2.2")
 	token := &crm.Principal{Kind: crm.KindToken, UserID: alice.UserID, Role: alice.Role, Scope: crm.ScopeWrite}
 	stale := *alice
-	stale.SteppedUpAt = f.clock.Now().Add(-service.DefaultStepUpWindow - 1)
+	stale.SteppedUpAt = f.clock.Now().Add(-identity.DefaultStepUpWindow - 1)
 
 	// Registration: sessions only, with a recent step-up.
 	_, err := f.svc.Passkeys(ctx, token)
@@ -144,7 +144,7 @@ func TestPasskeyRules(t *testing.T) {
 	wantCode(t, err, crm.EUNAUTHENTICATED)
 
 	// A server without a relying party has passkeys off.
-	off := newMFAFixture(t, service.Options{})
+	off := newMFAFixture(t, identity.Options{})
 	_, err = off.svc.BeginPasskeyLogin(ctx)
 	wantCode(t, err, crm.ECONFLICT)
 }
@@ -158,7 +158,7 @@ func TestStepUpPasskeyOnly(t *testing.T) {
 	ctx := context.Background()
 	secret := mustSecret(t, f, "alice") // sales: no factor required
 	k := f.addPasskey(t, "alice", "alice-cred")
-	f.clock.Advance(service.DefaultStepUpWindow + time.Second)
+	f.clock.Advance(identity.DefaultStepUpWindow + time.Second)
 	alice := f.principal(t, secret, "192.0.2.5")
 
 	st, err := f.svc.MFAStatus(ctx, alice)

@@ -1,4 +1,4 @@
-package service_test
+package identity_test
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/identity"
 	"github.com/custos-crm/custos/internal/mail/mailtest"
-	"github.com/custos-crm/custos/internal/service"
 	"github.com/custos-crm/custos/internal/testkit"
 )
 
@@ -32,7 +32,7 @@ func newMailFixture(t *testing.T) *mailFixture {
 	clock := &testClock{t: time.Now().UTC()}
 	events := &eventLog{}
 	logs := &testkit.Buffer{}
-	f := newFixture(t, service.Options{Mailer: srv.Mailer(t), PublicURL: "https://crm.example.test/", Clock: clock.Now,
+	f := newFixture(t, identity.Options{Mailer: srv.Mailer(t), PublicURL: "https://crm.example.test/", Clock: clock.Now,
 		Events: events, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	t.Cleanup(f.svc.WaitMail)
 	return &mailFixture{fixture: f, smtp: srv, clock: clock, events: events, logs: logs}

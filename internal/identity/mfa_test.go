@@ -1,4 +1,4 @@
-package service_test
+package identity_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
-	"github.com/custos-crm/custos/internal/service"
+	"github.com/custos-crm/custos/internal/identity"
 )
 
 // mfaFixture is a service with a test clock and an event recorder.
@@ -21,7 +21,7 @@ type mfaFixture struct {
 	events *eventLog
 }
 
-func newMFAFixture(t *testing.T, o service.Options) *mfaFixture {
+func newMFAFixture(t *testing.T, o identity.Options) *mfaFixture {
 	t.Helper()
 	c, ev := newTestClock(), &eventLog{}
 	o.Clock, o.Events = c.Now, ev
@@ -106,7 +106,7 @@ func (f *mfaFixture) code(t *testing.T, secret string, steps int) string {
 // enrolment link may enrol. A half principal can do nothing but its MFA
 // step (AUTH-4, ASVS v5.0.0-6.3.3).
 func TestMFARequiredByRole(t *testing.T) {
-	f := newMFAFixture(t, service.Options{})
+	f := newMFAFixture(t, identity.Options{})
 	ctx := context.Background()
 	for name, want := range map[string]crm.MFAStep{"admin": crm.MFAEnrolLink, "manager": crm.MFAEnrolLink, "alice": crm.MFANone, "auditor": crm.MFANone} {
 		p, _ := f.login(t, name, "192.0.2.1")
@@ -120,8 +120,8 @@ func TestMFARequiredByRole(t *testing.T) {
 			half, _ = f.enrolSession(t, "admin", "192.0.2.1")
 		}
 		calls := map[string]error{}
-		_, calls["FindContacts"] = f.svc.FindContacts(ctx, half, crm.ContactFilter{}, crm.ListOptions{})
-		_, calls["CreateContact"] = f.svc.CreateContact(ctx, half, crm.ContactInput{FirstName: ptr("X")})
+		_, calls["FindContacts"] = f.records.FindContacts(ctx, half, crm.ContactFilter{}, crm.ListOptions{})
+		_, calls["CreateContact"] = f.records.CreateContact(ctx, half, crm.ContactInput{FirstName: ptr("X")})
 		_, calls["FindUsers"] = f.svc.FindUsers(ctx, half)
 		_, calls["FindStaff"] = f.svc.FindStaff(ctx, half)
 		_, calls["CreateUser"] = f.svc.CreateUser(ctx, half, crm.UserInput{})
@@ -172,7 +172,7 @@ func TestMFARequiredByRole(t *testing.T) {
 		}
 	}
 	// Configured roles: sales too; admin cannot be left out.
-	g := newMFAFixture(t, service.Options{MFARoles: []crm.Role{crm.RoleSales}})
+	g := newMFAFixture(t, identity.Options{MFARoles: []crm.Role{crm.RoleSales}})
 	for name, want := range map[string]crm.MFAStep{"admin": crm.MFAEnrolLink, "manager": crm.MFANone, "alice": crm.MFAEnrolLink} {
 		if p, _ := g.login(t, name, "192.0.2.1"); p.Pending != want {
 			t.Errorf("--mfa-roles sales: %s pending %q, want %q", name, p.Pending, want)
@@ -184,7 +184,7 @@ func TestMFARequiredByRole(t *testing.T) {
 // full one; the next login asks for the code; the second factor replaces
 // the half session again (fixation, attack 8; ASVS v5.0.0-7.2.4).
 func TestMFAEnrolmentAndChallenge(t *testing.T) {
-	f := newMFAFixture(t, service.Options{})
+	f := newMFAFixture(t, identity.Options{})
 	ctx := context.Background()
 	half, halfSecret := f.enrolSession(t, "admin", "192.0.2.1")
 	other, otherSecret := f.login(t, "admin", "192.0.2.2")
@@ -257,7 +257,7 @@ func TestMFAEnrolmentAndChallenge(t *testing.T) {
 // session, in another session, and never after a later one; a code from
 // two steps ago is refused (ASVS v5.0.0-6.5.1, 6.5.5).
 func TestTOTPReplay(t *testing.T) {
-	f := newMFAFixture(t, service.Options{Throttle: auth.Throttle{BackoffAfter: 100}})
+	f := newMFAFixture(t, identity.Options{Throttle: auth.Throttle{BackoffAfter: 100}})
 	ctx := context.Background()
 	secret, _, _ := f.enrol(t, "admin")
 	f.clock.Advance(auth.TOTPPeriod) // the enrolment used the current step
@@ -323,7 +323,7 @@ func TestTOTPReplay(t *testing.T) {
 // TestRecoveryCodes: each works once, as the second factor and for a
 // step-up; regenerating (with a step-up) invalidates the old ones.
 func TestRecoveryCodes(t *testing.T) {
-	f := newMFAFixture(t, service.Options{})
+	f := newMFAFixture(t, identity.Options{})
 	ctx := context.Background()
 	_, codes, fullSecret := f.enrol(t, "admin")
 	p, _ := f.login(t, "admin", "192.0.2.1")
@@ -359,7 +359,7 @@ func TestRecoveryCodes(t *testing.T) {
 // window; the step-up issues a new session; tokens never step up
 // (ASVS v5.0.0-7.5.3).
 func TestStepUp(t *testing.T) {
-	f := newMFAFixture(t, service.Options{StepUpWindow: 5 * time.Minute})
+	f := newMFAFixture(t, identity.Options{StepUpWindow: 5 * time.Minute})
 	ctx := context.Background()
 	secret, _, fullSecret := f.enrol(t, "admin")
 	admin := f.principal(t, fullSecret, "192.0.2.1")
@@ -457,7 +457,7 @@ func mustSecret(t *testing.T, f *mfaFixture, name string) string {
 // TestRemoveTOTPNeedsStepUp: removal needs a recent step-up, emits an
 // event, and takes the recovery codes with it.
 func TestRemoveTOTPNeedsStepUp(t *testing.T) {
-	f := newMFAFixture(t, service.Options{})
+	f := newMFAFixture(t, identity.Options{})
 	ctx := context.Background()
 	secret, codes, fullSecret := f.enrol(t, "alice")
 	f.clock.Advance(10 * time.Minute)
@@ -494,7 +494,7 @@ func TestRemoveTOTPNeedsStepUp(t *testing.T) {
 // accounts behave the same (ASVS v5.0.0-6.3.8).
 func TestLockoutAndUnlock(t *testing.T) {
 	th := auth.Throttle{AccountLimit: 5, Lockout: 15 * time.Minute, BackoffAfter: 3, BackoffBase: time.Second, BackoffMax: 4 * time.Second}
-	f := newMFAFixture(t, service.Options{Throttle: th})
+	f := newMFAFixture(t, identity.Options{Throttle: th})
 	ctx := context.Background()
 	try := func(email, pw string) error {
 		_, _, _, err := f.svc.Login(ctx, email, pw, "192.0.2.1", "test")
@@ -575,7 +575,7 @@ func TestLockoutAndUnlock(t *testing.T) {
 // second factor too (attack 10: the 1e6-code sweep).
 func TestTOTPThrottled(t *testing.T) {
 	th := auth.Throttle{AccountLimit: 4, BackoffAfter: 100, BackoffBase: time.Second, BackoffMax: time.Second}
-	f := newMFAFixture(t, service.Options{Throttle: th})
+	f := newMFAFixture(t, identity.Options{Throttle: th})
 	ctx := context.Background()
 	secret, codes, _ := f.enrol(t, "admin")
 	f.clock.Advance(auth.TOTPPeriod)
@@ -608,7 +608,7 @@ func TestTOTPThrottled(t *testing.T) {
 // stopped at its limit, other addresses are not; IPv6 counts by /64.
 func TestPerIPThrottle(t *testing.T) {
 	th := auth.Throttle{IPLimit: 6, BackoffAfter: 100}
-	f := newMFAFixture(t, service.Options{Throttle: th})
+	f := newMFAFixture(t, identity.Options{Throttle: th})
 	ctx := context.Background()
 	for i := range 6 {
 		_, _, _, err := f.svc.Login(ctx, "user"+strconv.Itoa(i)+"@example.com", "wrong password!!", "2001:db8::"+strconv.Itoa(i+1), "")
@@ -630,7 +630,7 @@ func TestPerIPThrottle(t *testing.T) {
 // limit (the check-then-count race).
 func TestThrottleAdmitsNoBurst(t *testing.T) {
 	th := auth.Throttle{AccountLimit: 5, BackoffAfter: 100}
-	f := newMFAFixture(t, service.Options{Throttle: th})
+	f := newMFAFixture(t, identity.Options{Throttle: th})
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -669,7 +669,7 @@ func TestThrottleAdmitsNoBurst(t *testing.T) {
 // signing in, and added up to a block.
 func TestThrottleFailuresAgeOut(t *testing.T) {
 	th := auth.Throttle{IPLimit: 3, IPWindow: 15 * time.Minute, BackoffAfter: 100}
-	f := newMFAFixture(t, service.Options{Throttle: th})
+	f := newMFAFixture(t, identity.Options{Throttle: th})
 	ctx := context.Background()
 	office := "198.51.100.7"
 	_, _, _, err := f.svc.Login(ctx, "alice@example.com", "a typo typo typo", office, "")
@@ -700,7 +700,7 @@ func TestThrottleFailuresAgeOut(t *testing.T) {
 // typos is followed by its second factor without a 429 (issue 9 item 5:
 // the password's own advance count used to move the back-off clock).
 func TestThrottleSecondFactorAfterTypos(t *testing.T) {
-	f := newMFAFixture(t, service.Options{}) // the default policy: back-off after 3
+	f := newMFAFixture(t, identity.Options{}) // the default policy: back-off after 3
 	ctx := context.Background()
 	secret, _, _ := f.enrol(t, "admin")
 	f.clock.Advance(auth.TOTPPeriod)
@@ -724,7 +724,7 @@ func TestThrottleSecondFactorAfterTypos(t *testing.T) {
 // TestSessionAdministration: a user ends their other sessions; an
 // administrator ends all of a user's (ASVS v5.0.0-7.4.5).
 func TestSessionAdministration(t *testing.T) {
-	f := newMFAFixture(t, service.Options{})
+	f := newMFAFixture(t, identity.Options{})
 	ctx := context.Background()
 	_, s1 := f.login(t, "bob", "192.0.2.1")
 	_, s2 := f.login(t, "bob", "192.0.2.2")
