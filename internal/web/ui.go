@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -415,32 +416,27 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, p *crm.Prin
 		redirectToStepUp(w, r)
 		return
 	}
+	// The status is the API's (statusOf, error.go): one mapping for both.
 	status := statusOf(code)
-	var key, body string
+	if status == http.StatusUnauthorized || status == http.StatusMethodNotAllowed {
+		status = http.StatusInternalServerError // handled above, or never a page's
+	}
 	v := s.newView(r, p, "")
 	if p != nil && p.Pending != crm.MFANone {
 		v.User = nil // a half session sees the sign-in layout, without navigation
 	}
+	key, body := "error."+strconv.Itoa(status), crm.ErrorMessage(err)
 	switch {
 	case err == errCSRF:
-		key, body = "error.403", v.T("error.csrf")
-	case code == crm.ENOTFOUND:
-		key, body = "error.404", v.T("error.404.body")
-	case code == crm.EFORBIDDEN:
-		key, body = "error.403", v.T("error.403.body")
-	case code == crm.EINVALID:
-		key, body = "error.400", crm.ErrorMessage(err)
+		body = v.T("error.csrf")
+	case status == http.StatusBadRequest:
 		v.Errors = crm.ErrorFields(err)
-	case code == crm.ETOOLARGE:
-		key, body = "error.413", v.T("error.413.body")
-	case code == crm.ERATELIMITED:
-		key, body = "error.429", v.T("error.429.body")
-	case code == crm.ECONFLICT || code == crm.EPRECONDITION:
-		status = http.StatusConflict
-		key, body = "error.409", crm.ErrorMessage(err)
+	case status == http.StatusConflict || status == http.StatusPreconditionFailed:
+		// the service's message says what conflicts
+	case status == http.StatusInternalServerError:
+		body = v.T("error.500.body", requestID(r))
 	default:
-		status = http.StatusInternalServerError
-		key, body = "error.500", v.T("error.500.body", requestID(r))
+		body = v.T(key + ".body")
 	}
 	v.Title = v.T(key + ".title")
 	v.Page = errorPage{Status: status, Body: body}

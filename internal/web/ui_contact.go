@@ -387,21 +387,18 @@ func (s *Server) renderContactForm(w http.ResponseWriter, r *http.Request, p *cr
 func (s *Server) formFailure(w http.ResponseWriter, r *http.Request, p *crm.Principal, pg contactFormPage, err error) error {
 	v := s.newView(r, p, "")
 	v.Form = formValues(r.PostForm)
-	status := http.StatusBadRequest
-	switch crm.ErrorCode(err) {
-	case crm.EINVALID:
-		v.setFieldErrors(err)
-	case crm.ECONFLICT:
-		status = http.StatusConflict
+	code := crm.ErrorCode(err)
+	switch code {
+	case crm.EINVALID, crm.ECONFLICT:
 		v.setFieldErrors(err)
 	case crm.EPRECONDITION:
 		// Another user saved first (optimistic locking): nothing was
 		// written; say so instead of overwriting their change.
-		status = http.StatusConflict
 		pg.Stale = true
 	default:
 		return err
 	}
+	status := statusOf(code) // as the API answers: 400, 409, 412
 	s.renderContactForm(w, r, p, v, pg, status)
 	return nil
 }

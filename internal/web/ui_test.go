@@ -1023,7 +1023,7 @@ func TestContactForms(t *testing.T) {
 	// Stale version: someone saved version 2 after this form loaded version 1.
 	stale := url.Values{"csrf": {sess.CSRFToken}, "version": {"1"}, "first_name": {"Ivan"}, "last_name": {"Changed"}}
 	w = do(t, srv, "POST", "/contacts/1", stale, withCookie(secret))
-	wantStatus(t, w, http.StatusConflict)
+	wantStatus(t, w, http.StatusPreconditionFailed)
 	if f.lastVersion != 1 {
 		t.Errorf("ifVersion = %d, want 1", f.lastVersion)
 	}
