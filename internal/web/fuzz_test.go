@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
 )
@@ -100,6 +101,25 @@ func FuzzQuery(f *testing.F) {
 		q.list()
 		q.id("company_id")
 		q.boolean("deleted")
+	})
+}
+
+// FuzzContactJSON holds the hand-written contact encoder (PRF-1) to
+// encoding/json on arbitrary strings and times: the same bytes, or both
+// refusing the value.
+func FuzzContactJSON(f *testing.F) {
+	f.Add("Наталья", "<b>&</b>", "vip", "eyJzIjoiIn0", int64(1793442600), int64(123456000), 3*3600)
+	f.Add("\x00\x1f\"\\", "\u2028\u2029\xff", "", "", int64(0), int64(0), 0)
+	f.Add("\xe2\x82", "😀\ufffd", "\x7f", "<", int64(253402300800), int64(1), -24*3600) // year 10000
+	f.Fuzz(func(t *testing.T, name, notes, tag, cursor string, sec, nsec int64, offset int) {
+		at := time.Unix(sec, nsec).In(time.FixedZone("", offset))
+		company := sec
+		c := &crm.Contact{ID: sec, FirstName: name, LastName: notes, Email: tag, Phone: cursor, CompanyID: &company,
+			Title: name + notes, Address: notes, Birthday: tag, Notes: notes, Tags: []string{tag, name},
+			Preferences: crm.Preferences{Channel: tag, Language: cursor, DoNotContact: nsec%2 == 0},
+			OwnerID:     nsec, Version: int64(offset), CreatedAt: at, UpdatedAt: at.UTC(), DeletedAt: &at}
+		checkSameJSON(t, "contact", c)
+		checkSameJSON(t, "page", &crm.Page[*crm.Contact]{Items: []*crm.Contact{c, {FirstName: cursor}}, NextCursor: cursor})
 	})
 }
 

@@ -143,14 +143,17 @@ func checkStructure(body []byte) error {
 	return nil
 }
 
-// writeJSON writes v with status, encoded by encoding/json with HTML
-// escaping. API responses are never cached. (A hand-written encoder of
-// contacts was measured against it and removed: docs/performance.md, "The
-// contact encoder".)
+// writeJSON writes v with status. API responses are never cached.
+// Contacts and pages of contacts, the busiest responses, are encoded by hand
+// into a pooled buffer (PRF-1, contactjson.go); the bytes are the same as
+// encoding/json's, which encodes everything else.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	if fastJSON && writeFastJSON(w, status, v) {
+		return
+	}
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(true)
