@@ -106,9 +106,69 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 
-	s.uiRoutes(mux)
-	s.uiRecoveryRoutes(mux) // one-time-link pages: ui_recovery.go
-	s.passkeyRoutes(mux)    // passkeys, API and pages: api_passkey.go, ui_passkey.go
+	// Passkeys (AUTH-3), API and pages: api_passkey.go, ui_passkey.go.
+	mux.Handle("GET /api/v1/account/passkeys", s.api(s.apiPasskeys))
+	mux.Handle("POST /api/v1/account/passkey-challenge", s.api(s.apiBeginPasskeyRegistration))
+	mux.Handle("POST /api/v1/account/passkeys", s.api(s.apiFinishPasskeyRegistration))
+	mux.Handle("PATCH /api/v1/account/passkeys/{id}", s.api(s.apiRenamePasskey))
+	mux.Handle("DELETE /api/v1/account/passkeys/{id}", s.api(s.apiDeletePasskey))
+	mux.Handle("POST /api/v1/session/passkey/challenge", s.apiHalf(s.apiBeginPasskeyVerification))
+	mux.Handle("POST /api/v1/session/passkey", s.apiHalf(s.apiFinishPasskeyVerification))
+	mux.Handle("POST /api/v1/passkey-login/challenge", s.apiPublic(s.apiBeginPasskeyLogin))
+	mux.Handle("POST /api/v1/passkey-login", s.apiPublic(s.apiFinishPasskeyLogin))
+
+	mux.Handle("GET /account/passkeys", s.page(s.uiPasskeys))
+	mux.Handle("POST /account/passkeys/{id}/rename", s.page(s.uiRenamePasskey))
+	mux.Handle("POST /account/passkeys/{id}/remove", s.page(s.uiRemovePasskey))
+
+	// The browser UI: one file per screen (ui_*.go).
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/contacts", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /static/{name}", serveStatic)
+
+	mux.HandleFunc("GET /login", s.uiLoginForm)
+	mux.HandleFunc("POST /login", s.uiLogin)
+	mux.Handle("POST /logout", s.halfPage(s.uiLogout))
+	mux.HandleFunc("GET /setup", s.uiSetupForm)
+	mux.HandleFunc("POST /setup", s.uiSetup)
+
+	mux.Handle("GET /contacts", s.page(s.uiContacts))
+	mux.Handle("POST /contacts", s.page(s.uiCreateContact))
+	mux.Handle("GET /contacts/new", s.page(s.uiNewContact))
+	mux.Handle("GET /contacts/{id}", s.page(s.uiContact))
+	mux.Handle("POST /contacts/{id}", s.page(s.uiUpdateContact))
+	mux.Handle("GET /contacts/{id}/edit", s.page(s.uiEditContact))
+	mux.Handle("GET /contacts/{id}/delete", s.page(s.uiConfirmDeleteContact))
+	mux.Handle("POST /contacts/{id}/delete", s.page(s.uiDeleteContact))
+	mux.Handle("POST /contacts/{id}/activities", s.page(s.uiLogActivity))
+
+	// Second factors, step-up and the account's sessions: ui_mfa.go.
+	mux.Handle("GET /mfa", s.halfPage(s.uiMFAForm))
+	mux.Handle("POST /mfa", s.halfPage(s.uiMFA))
+	mux.Handle("GET /mfa/enrol", s.halfPage(s.uiEnrolForm))
+	mux.Handle("POST /mfa/enrol", s.halfPage(s.uiEnrol))
+	mux.Handle("GET /mfa/enrol/qr.png", s.halfPage(s.uiEnrolQR))
+	mux.Handle("GET /account/security", s.page(s.uiSecurity))
+	mux.Handle("POST /account/security/recovery-codes", s.page(s.uiRegenerateCodes))
+	mux.Handle("POST /account/security/totp/remove", s.page(s.uiRemoveTOTP))
+	mux.Handle("POST /account/security/sessions/{id}/revoke", s.page(s.uiRevokeSession))
+	mux.Handle("POST /account/security/sessions/revoke-others", s.page(s.uiRevokeOthers))
+	mux.Handle("POST /account/security/email", s.page(s.uiRequestEmailChange))
+	mux.Handle("GET /stepup", s.page(s.uiStepUpForm))
+	mux.Handle("POST /stepup", s.page(s.uiStepUp))
+
+	// One-time-link pages: ui_recovery.go.
+	mux.HandleFunc("GET /invite/{token}", s.uiInviteForm)
+	mux.HandleFunc("POST /invite/{token}", s.uiAcceptInvite)
+	mux.HandleFunc("GET /reset", s.uiResetRequestForm)
+	mux.HandleFunc("POST /reset", s.uiResetRequest)
+	mux.HandleFunc("GET /reset/{token}", s.uiResetForm)
+	mux.HandleFunc("POST /reset/{token}", s.uiReset)
+	mux.HandleFunc("GET /account/email/confirm/{token}", s.uiEmailConfirmForm)
+	mux.HandleFunc("POST /account/email/confirm/{token}", s.uiEmailConfirm)
+	mux.HandleFunc("GET /enrol/{token}", s.uiEnrolLinkForm)
+	mux.HandleFunc("POST /enrol/{token}", s.uiEnrolLink)
 
 	// Cross-origin state-changing requests from browsers are refused
 	// (ASVS v5.0.0-3.5.1); API clients that send no Origin pass.

@@ -45,45 +45,6 @@ var staticFS embed.FS
 // 10,000 characters, which URL-encode to well under this.
 const maxFormBody = 256 << 10
 
-// uiRoutes registers the browser UI.
-func (s *Server) uiRoutes(mux *router) {
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/contacts", http.StatusSeeOther)
-	})
-	mux.HandleFunc("GET /static/{name}", serveStatic)
-
-	mux.HandleFunc("GET /login", s.uiLoginForm)
-	mux.HandleFunc("POST /login", s.uiLogin)
-	mux.Handle("POST /logout", s.halfPage(s.uiLogout))
-	mux.HandleFunc("GET /setup", s.uiSetupForm)
-	mux.HandleFunc("POST /setup", s.uiSetup)
-
-	mux.Handle("GET /contacts", s.page(s.uiContacts))
-	mux.Handle("POST /contacts", s.page(s.uiCreateContact))
-	mux.Handle("GET /contacts/new", s.page(s.uiNewContact))
-	mux.Handle("GET /contacts/{id}", s.page(s.uiContact))
-	mux.Handle("POST /contacts/{id}", s.page(s.uiUpdateContact))
-	mux.Handle("GET /contacts/{id}/edit", s.page(s.uiEditContact))
-	mux.Handle("GET /contacts/{id}/delete", s.page(s.uiConfirmDeleteContact))
-	mux.Handle("POST /contacts/{id}/delete", s.page(s.uiDeleteContact))
-	mux.Handle("POST /contacts/{id}/activities", s.page(s.uiLogActivity))
-
-	// Second factors, step-up and the account's sessions: ui_mfa.go.
-	mux.Handle("GET /mfa", s.halfPage(s.uiMFAForm))
-	mux.Handle("POST /mfa", s.halfPage(s.uiMFA))
-	mux.Handle("GET /mfa/enrol", s.halfPage(s.uiEnrolForm))
-	mux.Handle("POST /mfa/enrol", s.halfPage(s.uiEnrol))
-	mux.Handle("GET /mfa/enrol/qr.png", s.halfPage(s.uiEnrolQR))
-	mux.Handle("GET /account/security", s.page(s.uiSecurity))
-	mux.Handle("POST /account/security/recovery-codes", s.page(s.uiRegenerateCodes))
-	mux.Handle("POST /account/security/totp/remove", s.page(s.uiRemoveTOTP))
-	mux.Handle("POST /account/security/sessions/{id}/revoke", s.page(s.uiRevokeSession))
-	mux.Handle("POST /account/security/sessions/revoke-others", s.page(s.uiRevokeOthers))
-	mux.Handle("POST /account/security/email", s.page(s.uiRequestEmailChange))
-	mux.Handle("GET /stepup", s.page(s.uiStepUpForm))
-	mux.Handle("POST /stepup", s.page(s.uiStepUp))
-}
-
 // uiHandler is a page handler for a signed-in user. It returns an error
 // for the central renderer, or nil after writing a response.
 type uiHandler func(w http.ResponseWriter, r *http.Request, p *crm.Principal) error

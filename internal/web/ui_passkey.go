@@ -58,20 +58,3 @@ func (s *Server) uiRemovePasskey(w http.ResponseWriter, r *http.Request, p *crm.
 	http.Redirect(w, r, "/account/passkeys?notice=removed", http.StatusSeeOther)
 	return nil
 }
-
-// passkeyRoutes registers the passkey API and pages.
-func (s *Server) passkeyRoutes(mux *router) {
-	mux.Handle("GET /api/v1/account/passkeys", s.api(s.apiPasskeys))
-	mux.Handle("POST /api/v1/account/passkey-challenge", s.api(s.apiBeginPasskeyRegistration))
-	mux.Handle("POST /api/v1/account/passkeys", s.api(s.apiFinishPasskeyRegistration))
-	mux.Handle("PATCH /api/v1/account/passkeys/{id}", s.api(s.apiRenamePasskey))
-	mux.Handle("DELETE /api/v1/account/passkeys/{id}", s.api(s.apiDeletePasskey))
-	mux.Handle("POST /api/v1/session/passkey/challenge", s.apiHalf(s.apiBeginPasskeyVerification))
-	mux.Handle("POST /api/v1/session/passkey", s.apiHalf(s.apiFinishPasskeyVerification))
-	mux.Handle("POST /api/v1/passkey-login/challenge", s.apiPublic(s.apiBeginPasskeyLogin))
-	mux.Handle("POST /api/v1/passkey-login", s.apiPublic(s.apiFinishPasskeyLogin))
-
-	mux.Handle("GET /account/passkeys", s.page(s.uiPasskeys))
-	mux.Handle("POST /account/passkeys/{id}/rename", s.page(s.uiRenamePasskey))
-	mux.Handle("POST /account/passkeys/{id}/remove", s.page(s.uiRemovePasskey))
-}

@@ -32,20 +32,6 @@ func logPath(r *http.Request) string {
 	return p
 }
 
-// uiRecoveryRoutes registers the one-time-link pages.
-func (s *Server) uiRecoveryRoutes(mux *router) {
-	mux.HandleFunc("GET /invite/{token}", s.uiInviteForm)
-	mux.HandleFunc("POST /invite/{token}", s.uiAcceptInvite)
-	mux.HandleFunc("GET /reset", s.uiResetRequestForm)
-	mux.HandleFunc("POST /reset", s.uiResetRequest)
-	mux.HandleFunc("GET /reset/{token}", s.uiResetForm)
-	mux.HandleFunc("POST /reset/{token}", s.uiReset)
-	mux.HandleFunc("GET /account/email/confirm/{token}", s.uiEmailConfirmForm)
-	mux.HandleFunc("POST /account/email/confirm/{token}", s.uiEmailConfirm)
-	mux.HandleFunc("GET /enrol/{token}", s.uiEnrolLinkForm)
-	mux.HandleFunc("POST /enrol/{token}", s.uiEnrolLink)
-}
-
 // tokenPage is the data of the one-time-link pages.
 type tokenPage struct {
 	Token string
