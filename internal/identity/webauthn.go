@@ -147,14 +147,20 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context, p *crm.Principal
 			return err
 		}
 		ch = &crm.PasskeyChallenge{Options: opts}
-		return tx.PutPasskeyCeremony(ctx, &crm.PasskeyCeremony{ID: ceremonyID(crm.CeremonyRegister, p.SessionID),
-			Kind: crm.CeremonyRegister, UserID: p.UserID, SessionID: p.SessionID, State: state,
-			ExpiresAt: tx.Now().Add(auth.PasskeyTimeout)})
+		return putSessionCeremony(ctx, tx, crm.CeremonyRegister, p, state)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return ch, nil
+}
+
+// putSessionCeremony stores the state of a ceremony of kind that p's
+// session began, for the session's next answer alone.
+func putSessionCeremony(ctx context.Context, tx crm.IdentityTx, kind string, p *crm.Principal, state []byte) error {
+	return tx.PutPasskeyCeremony(ctx, &crm.PasskeyCeremony{ID: ceremonyID(kind, p.SessionID),
+		Kind: kind, UserID: p.UserID, SessionID: p.SessionID, State: state,
+		ExpiresAt: tx.Now().Add(auth.PasskeyTimeout)})
 }
 
 // validPasskeyName trims and checks a passkey's name.
@@ -314,9 +320,7 @@ func (s *Service) BeginPasskeyVerification(ctx context.Context, p *crm.Principal
 			return err
 		}
 		ch = &crm.PasskeyChallenge{Options: opts}
-		return tx.PutPasskeyCeremony(ctx, &crm.PasskeyCeremony{ID: ceremonyID(crm.CeremonyVerify, p.SessionID),
-			Kind: crm.CeremonyVerify, UserID: p.UserID, SessionID: p.SessionID, State: state,
-			ExpiresAt: tx.Now().Add(auth.PasskeyTimeout)})
+		return putSessionCeremony(ctx, tx, crm.CeremonyVerify, p, state)
 	})
 	if err != nil {
 		return nil, err

@@ -69,82 +69,52 @@ func BenchmarkDriver(b *testing.B) {
 	scan := func(s interface{ Scan(...any) error }, r *row) error {
 		return s.Scan(&r.id, &r.first, &r.last, &r.email, &r.phone, &r.company, &r.title, &r.tg, &r.owner, &r.version, &r.created, &r.updated)
 	}
-	b.Run("get/pgx", func(b *testing.B) {
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			var r row
-			id := int64(1)
-			for pb.Next() {
-				if err := scan(pool.QueryRow(ctx, byID, id%2000+1, owner), &r); err != nil {
-					b.Error(err)
-					return
-				}
-				id += 7
-			}
-		})
-	})
-	b.Run("get/database-sql", func(b *testing.B) {
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			var r row
-			id := int64(1)
-			for pb.Next() {
-				if err := scan(std.QueryRowContext(ctx, byID, id%2000+1, owner), &r); err != nil {
-					b.Error(err)
-					return
-				}
-				id += 7
-			}
-		})
-	})
-	b.Run("list/pgx-unnamed", func(b *testing.B) {
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			var r row
-			for pb.Next() {
-				rows, err := pool.Query(ctx, page, pgx.QueryExecModeCacheDescribe, owner, "соловьёва1", 0)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				n := 0
-				for rows.Next() {
-					if err := scan(rows, &r); err != nil {
+	get := func(queryRow func(id int64) interface{ Scan(...any) error }) func(b *testing.B) {
+		return func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				var r row
+				id := int64(1)
+				for pb.Next() {
+					if err := scan(queryRow(id%2000+1), &r); err != nil {
 						b.Error(err)
+						return
 					}
-					n++
+					id += 7
 				}
-				if rows.Close(); rows.Err() != nil || n != 50 {
-					b.Errorf("%d rows, %v", n, rows.Err())
-					return
-				}
-			}
-		})
-	})
-	b.Run("list/pgx-prepared", func(b *testing.B) {
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			var r row
-			for pb.Next() {
-				rows, err := pool.Query(ctx, page, owner, "соловьёва1", 0)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				n := 0
-				for rows.Next() {
-					if err := scan(rows, &r); err != nil {
+			})
+		}
+	}
+	b.Run("get/pgx", get(func(id int64) interface{ Scan(...any) error } { return pool.QueryRow(ctx, byID, id, owner) }))
+	b.Run("get/database-sql", get(func(id int64) interface{ Scan(...any) error } { return std.QueryRowContext(ctx, byID, id, owner) }))
+	pgxList := func(args ...any) func(b *testing.B) {
+		return func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				var r row
+				for pb.Next() {
+					rows, err := pool.Query(ctx, page, args...)
+					if err != nil {
 						b.Error(err)
+						return
 					}
-					n++
+					n := 0
+					for rows.Next() {
+						if err := scan(rows, &r); err != nil {
+							b.Error(err)
+						}
+						n++
+					}
+					if rows.Close(); rows.Err() != nil || n != 50 {
+						b.Errorf("%d rows, %v", n, rows.Err())
+						return
+					}
 				}
-				if rows.Close(); rows.Err() != nil || n != 50 {
-					b.Errorf("%d rows, %v", n, rows.Err())
-					return
-				}
-			}
-		})
-	})
+			})
+		}
+	}
+	b.Run("list/pgx-unnamed", pgxList(pgx.QueryExecModeCacheDescribe, owner, "соловьёва1", 0))
+	b.Run("list/pgx-prepared", pgxList(owner, "соловьёва1", 0))
 	b.Run("list/database-sql", func(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
