@@ -2,7 +2,7 @@ package identity
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -42,11 +42,29 @@ type wtx struct {
 	events []Event
 }
 
+// sinkError is the error of an event the sink could not record.
+type sinkError struct {
+	typ string
+	err error
+}
+
+func (e *sinkError) Error() string {
+	return "identity: recording the " + e.typ + " event: " + e.err.Error()
+}
+
+func (e *sinkError) Unwrap() error { return e.err }
+
+// isSinkError reports whether err is a sink's refusal of an event.
+func isSinkError(err error) bool {
+	var se *sinkError
+	return errors.As(err, &se)
+}
+
 // emit records e in the transaction. An error fails the transaction.
 func (t *wtx) emit(e Event) error {
 	if t.sink != nil {
 		if err := t.sink.Emit(t.ctx, t.Tx, e); err != nil {
-			return fmt.Errorf("service: recording the %s event: %w", e.Type, err)
+			return &sinkError{typ: e.Type, err: err}
 		}
 	}
 	t.events = append(t.events, e)
@@ -79,9 +97,12 @@ func (s *Service) record(ctx context.Context, e Event) error {
 		s.logEvent(ctx, e)
 		return nil
 	}
-	err := s.write(ctx, func(tx *wtx) error { return tx.emit(e) })
+	// Not cancelled with the request: a client that hangs up after a
+	// refusal must not take the record of it along.
+	err := s.write(context.WithoutCancel(ctx), func(tx *wtx) error { return tx.emit(e) })
 	if err != nil {
-		s.log.ErrorContext(ctx, "security event not recorded", "event", e.Type, "error", err)
+		s.log.ErrorContext(ctx, "security event not recorded", "event", e.Type, "user_id", e.UserID,
+			"actor_id", e.ActorID, "ip", e.IP, "request_id", e.RequestID, "detail", e.Detail, "error", err)
 	}
 	return err
 }

@@ -162,3 +162,30 @@ func TestEventCommitsWithItsChange(t *testing.T) {
 		t.Fatalf("bob has %d sessions after a login whose event failed (%v)", len(sessions), err)
 	}
 }
+
+// TestResetAnswersAlikeWithTheSinkDown: when the event of a password reset
+// cannot be recorded, the link rolls back with it, and the caller hears
+// what every request hears, for a known and an unknown address alike: an
+// error for the known one alone would tell that the account exists
+// (ASVS v5.0.0-6.3.8, attack 11).
+func TestResetAnswersAlikeWithTheSinkDown(t *testing.T) {
+	f := newMailFixture(t)
+	ctx := context.Background()
+	f.events.failOn("reset.request")
+	for _, addr := range []string{"alice@example.com", "nobody@example.com"} {
+		if err := f.svc.RequestPasswordReset(ctx, addr, "192.0.2.7"); err != nil {
+			t.Errorf("%s with the sink down: %v, want the answer of every request", addr, err)
+		}
+	}
+	f.svc.WaitMail()
+	if n := len(f.smtp.Messages()); n != 0 {
+		t.Errorf("%d mails: a link was sent although its event rolled back", n)
+	}
+	f.events.failOn("")
+	if err := f.svc.RequestPasswordReset(ctx, "alice@example.com", "192.0.2.7"); err != nil {
+		t.Fatal(err)
+	}
+	if m := f.mail(t, 1); len(m.To) != 1 || m.To[0] != "alice@example.com" {
+		t.Errorf("mail to %v, want alice", m.To)
+	}
+}

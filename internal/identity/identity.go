@@ -105,9 +105,8 @@ func (s *Service) signIn(ctx context.Context, email, password, ip, userAgent, en
 	}
 	if !ok || u.Disabled {
 		detail := "password"
-		if s.failed(ctx, a, uid) {
+		if s.failed(ctx, a, uid, Event{Type: "login.locked", UserID: uid, IP: ip, Detail: "login"}) {
 			detail += "; account locked"
-			s.record(ctx, Event{Type: "login.locked", UserID: uid, IP: ip, Detail: "login"})
 		}
 		s.record(ctx, Event{Type: "login.failure", UserID: uid, IP: ip, Detail: detail})
 		return nil, nil, "", badLogin()

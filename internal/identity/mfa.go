@@ -355,9 +355,8 @@ func (s *Service) checkFactor(ctx context.Context, p *crm.Principal, code string
 	}
 	if !ok {
 		ev.Detail = kind
-		if s.failed(ctx, a, p.UserID) {
+		if s.failed(ctx, a, p.UserID, Event{Type: "login.locked", UserID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: failEvent}) {
 			ev.Detail += "; account locked"
-			s.record(ctx, Event{Type: "login.locked", UserID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: failEvent})
 		}
 		s.record(ctx, ev)
 		return nil, "", 0, badCode()

@@ -54,6 +54,13 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, ip string) er
 	if crm.ErrorCode(err) == crm.ENOTFOUND {
 		err, u = nil, nil
 	}
+	if isSinkError(err) {
+		// The link and its event rolled back together. The caller hears
+		// what every request hears: an error only for a known address
+		// would tell that the account exists.
+		s.log.ErrorContext(ctx, "password reset not recorded; no link was made", "ip", ip, "error", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

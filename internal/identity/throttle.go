@@ -133,19 +133,33 @@ func (s *Service) abandon(ctx context.Context, a *admission) {
 
 // failed completes a failed attempt: when it is the one that reaches the
 // limit, the account is marked locked (for administrators to see and
-// lift) and true is returned so that the caller logs the lockout.
-func (s *Service) failed(ctx context.Context, a *admission, userID int64) bool {
+// lift), in one transaction with the lockout event locked (none when its
+// Type is empty), and true is returned. A lock that could not be written
+// is logged, and the attempt is refused all the same.
+func (s *Service) failed(ctx context.Context, a *admission, userID int64, locked Event) bool {
 	if !s.mfa.throttle.Locks(a.count) {
 		return false
 	}
-	if userID != 0 {
-		// The lock lasts until the oldest failure of the window expires,
-		// as the policy decides (auth.Throttle.Account).
-		until := a.first.Add(s.mfa.throttle.Lockout)
-		err := s.store.Write(ctx, func(tx crm.Tx) error { return tx.SetUserLock(ctx, userID, &until) })
-		if err != nil {
-			s.log.WarnContext(ctx, "throttle: could not mark the account locked", "error", err)
+	if userID == 0 {
+		if locked.Type != "" {
+			s.record(ctx, locked)
 		}
+		return true
+	}
+	// The lock lasts until the oldest failure of the window expires, as
+	// the policy decides (auth.Throttle.Account).
+	until := a.first.Add(s.mfa.throttle.Lockout)
+	err := s.write(context.WithoutCancel(ctx), func(tx *wtx) error {
+		if err := tx.SetUserLock(ctx, userID, &until); err != nil {
+			return err
+		}
+		if locked.Type == "" {
+			return nil
+		}
+		return tx.emit(locked)
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "throttle: could not mark the account locked", "user_id", userID, "event", locked.Type, "error", err)
 	}
 	return true
 }

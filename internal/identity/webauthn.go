@@ -390,9 +390,8 @@ func (s *Service) FinishPasskeyVerification(ctx context.Context, p *crm.Principa
 		if err != nil {
 			s.log.InfoContext(ctx, "passkey refused", "user_id", p.UserID, "error", err)
 		}
-		if s.failed(ctx, adm, p.UserID) {
+		if s.failed(ctx, adm, p.UserID, passkeyEvent(p, "login.locked", p.UserID, "passkey")) {
 			detail += "; account locked"
-			s.record(ctx, passkeyEvent(p, "login.locked", p.UserID, "passkey"))
 		}
 		s.record(ctx, passkeyEvent(p, "passkey.failure", p.UserID, kind+"; "+detail))
 		return nil, badPasskey()
@@ -528,7 +527,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, ceremony string, respo
 		if err != nil {
 			s.log.InfoContext(ctx, "passkey login refused", "user_id", userID, "error", err)
 		}
-		s.failed(ctx, adm, 0)
+		s.failed(ctx, adm, 0, Event{})
 		s.record(ctx, Event{Type: "passkey.failure", UserID: userID, IP: ip, Detail: "passwordless; " + detail})
 		return nil, badPasskeyLogin()
 	}
