@@ -198,17 +198,11 @@ func listRecords[T any](ctx context.Context, s *Service, p *crm.Principal, o ops
 		}
 		scope = s.pol.WriteScope(p)
 	}
-	var items []T
 	var next string
-	err = s.store.Read(ctx, func(tx crm.Tx) (err error) {
-		if items, next, err = list(tx, scope, q); err != nil {
-			return err
-		}
-		return opened(ctx, s, tx, o, items...)
+	items, err := readOpened(ctx, s, p, o, func(tx crm.RecordTx) (items []T, err error) {
+		items, next, err = list(tx, scope, q)
+		return items, err
 	})
-	if err == nil {
-		err = deliver(ctx, s, p, o, ActionList, items...)
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -224,9 +218,17 @@ func readRecords[T any](ctx context.Context, s *Service, p *crm.Principal, o ops
 	if err := s.require(p, policy.ReadClients); err != nil {
 		return nil, err
 	}
+	scope := s.pol.ReadScope(p)
+	return readOpened(ctx, s, p, o, func(tx crm.RecordTx) ([]T, error) { return read(tx, scope) })
+}
+
+// readOpened runs read, opens what it returns inside the read, and
+// delivers the records to p (Redact, Subject): the tail every read of
+// several records shares.
+func readOpened[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], read func(tx crm.RecordTx) ([]T, error)) ([]T, error) {
 	var items []T
 	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
-		if items, err = read(tx, s.pol.ReadScope(p)); err != nil {
+		if items, err = read(tx); err != nil {
 			return err
 		}
 		return opened(ctx, s, tx, o, items...)
