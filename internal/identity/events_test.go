@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-crm/custos/internal/auth"
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/identity"
 	"github.com/custos-crm/custos/internal/testkit"
@@ -187,5 +188,44 @@ func TestResetAnswersAlikeWithTheSinkDown(t *testing.T) {
 	}
 	if m := f.mail(t, 1); len(m.To) != 1 || m.To[0] != "alice@example.com" {
 		t.Errorf("mail to %v, want alice", m.To)
+	}
+}
+
+// TestLockoutMarkCommitsWithItsEvent: the failure that reaches the limit
+// marks the account locked in one transaction with its login.locked
+// event; when the event cannot be recorded the mark rolls back with it,
+// and when it can, both are there. The attempt is refused either way.
+func TestLockoutMarkCommitsWithItsEvent(t *testing.T) {
+	ctx := context.Background()
+	events := &eventLog{}
+	f := newFixture(t, identity.Options{Events: events, Throttle: auth.Throttle{AccountLimit: 3, BackoffAfter: 100}})
+	admin := f.as("admin")
+	lockedUntil := func(name string) *time.Time {
+		t.Helper()
+		u, err := f.svc.FindUserByID(ctx, admin, f.users[name].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.LockedUntil
+	}
+	fail := func(name string, n int) {
+		t.Helper()
+		for i := range n {
+			if _, _, _, err := f.svc.Login(ctx, name+"@example.com", "wrong password!!", "192.0.2.8", ""); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+				t.Fatalf("%s attempt %d: %v", name, i+1, err)
+			}
+		}
+	}
+
+	events.failOn("login.locked")
+	fail("alice", 3)
+	if at := lockedUntil("alice"); at != nil {
+		t.Errorf("alice marked locked until %v although the lockout event rolled back", at)
+	}
+
+	events.failOn("")
+	fail("bob", 3)
+	if lockedUntil("bob") == nil || !events.has("login.locked", "login") {
+		t.Errorf("bob: lock mark %v, events %v; want both", lockedUntil("bob"), events.types())
 	}
 }
