@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/web/httpx"
 )
 
 // TestOneErrorMapping: an error answers the same status on an API route
@@ -30,8 +31,8 @@ func TestOneErrorMapping(t *testing.T) {
 	} {
 		r := httptest.NewRequest("GET", "/contacts", nil)
 		api, page := httptest.NewRecorder(), httptest.NewRecorder()
-		srv.writeAPIError(api, r, c.err)
-		srv.renderError(page, r, p, c.err)
+		httpx.WriteAPIError(srv.log, api, r, c.err)
+		srv.ui.RenderError(page, r, p, c.err)
 		if api.Code != c.want || page.Code != c.want {
 			t.Errorf("%v: API %d, page %d, want %d for both", c.err, api.Code, page.Code, c.want)
 		}

@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/web/httpx"
 )
 
 // healthz says the process is alive. It reveals no version to anonymous
 // callers (ASVS v5.0.0-13.4.5 spirit): only a status.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // readyz says whether the server can serve: the database answers.
@@ -21,13 +22,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := s.opts.Ready(ctx); err != nil {
 			s.log.WarnContext(r.Context(), "not ready", "error", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-func (s *Server) apiNotFound(w http.ResponseWriter, r *http.Request) {
-	s.writeAPIError(w, r, crm.Errorf(crm.ENOTFOUND, "no such API route"))
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	httpx.WriteAPIError(s.log, w, r, crm.Errorf(crm.ENOTFOUND, "no such API route"))
 }

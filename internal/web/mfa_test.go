@@ -346,7 +346,7 @@ var halfAllowed = []string{
 	"GET /mfa", "POST /mfa", "GET /mfa/enrol", "POST /mfa/enrol", "GET /mfa/enrol/qr.png", "POST /logout",
 	"GET /api/v1/account/mfa", "POST /api/v1/account/mfa/totp", "POST /api/v1/account/mfa/totp/confirm",
 	"POST /api/v1/session/mfa", "DELETE /api/v1/session",
-	"POST /api/v1/session/passkey/challenge", "POST /api/v1/session/passkey", // passkeys: api_passkey.go
+	"POST /api/v1/session/passkey/challenge", "POST /api/v1/session/passkey", // passkeys: api/passkey.go
 }
 
 // TestHalfSessionReachesNothing calls every route of the router with a

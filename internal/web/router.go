@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/web/httpx"
 )
 
 // router wraps a ServeMux and remembers each path's methods, so that a
@@ -56,7 +57,7 @@ func (rt *router) finish(s *Server) {
 		allowHeader := strings.Join(allow, ", ")
 		rt.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allowHeader)
-			s.writeAPIError(w, r, &crm.Error{Code: "method_not_allowed", Message: "method " + r.Method + " is not allowed here; allowed: " + allowHeader})
+			httpx.WriteAPIError(s.log, w, r, &crm.Error{Code: "method_not_allowed", Message: "method " + r.Method + " is not allowed here; allowed: " + allowHeader})
 		})
 	}
 }

@@ -4,180 +4,184 @@ import (
 	"net/http"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/web/api"
+	"github.com/custos-crm/custos/internal/web/httpx"
+	"github.com/custos-crm/custos/internal/web/ui"
 )
 
 // routes builds the whole route table: every route of the product is here.
 func (s *Server) routes() http.Handler {
 	mux := newRouter()
 	svc := s.records
+	a, u := s.api, s.ui
 
-	register(s, mux, resource[*crm.Contact, crm.ContactInput, crm.ContactFilter]{
-		name: "contacts", filters: []string{"email", "phone", "company_id", "owner_id", "tag"},
-		filter: func(q *query, deleted bool) crm.ContactFilter {
-			return crm.ContactFilter{Email: q.str("email"), Phone: q.str("phone"), CompanyID: q.id("company_id"),
-				OwnerID: q.id("owner_id"), Tag: q.str("tag"), Q: q.str("q"), Deleted: deleted}
+	api.Register(a, mux, api.Resource[*crm.Contact, crm.ContactInput, crm.ContactFilter]{
+		Name: "contacts", Filters: []string{"email", "phone", "company_id", "owner_id", "tag"},
+		Filter: func(q *httpx.Query, deleted bool) crm.ContactFilter {
+			return crm.ContactFilter{Email: q.Str("email"), Phone: q.Str("phone"), CompanyID: q.ID("company_id"),
+				OwnerID: q.ID("owner_id"), Tag: q.Str("tag"), Q: q.Str("q"), Deleted: deleted}
 		},
-		find: svc.FindContactByID, list: svc.FindContacts, create: svc.CreateContact, update: svc.UpdateContact,
-		remove: svc.DeleteContact, restore: svc.RestoreContact,
-		id: func(c *crm.Contact) int64 { return c.ID }, version: func(c *crm.Contact) int64 { return c.Version },
+		Find: svc.FindContactByID, List: svc.FindContacts, Create: svc.CreateContact, Update: svc.UpdateContact,
+		Remove: svc.DeleteContact, Restore: svc.RestoreContact,
+		ID: func(c *crm.Contact) int64 { return c.ID }, Version: func(c *crm.Contact) int64 { return c.Version },
 	})
-	register(s, mux, resource[*crm.Company, crm.CompanyInput, crm.CompanyFilter]{
-		name: "companies", filters: []string{"name", "domain", "owner_id", "tag"},
-		filter: func(q *query, deleted bool) crm.CompanyFilter {
-			return crm.CompanyFilter{Name: q.str("name"), Domain: q.str("domain"), OwnerID: q.id("owner_id"),
-				Tag: q.str("tag"), Q: q.str("q"), Deleted: deleted}
+	api.Register(a, mux, api.Resource[*crm.Company, crm.CompanyInput, crm.CompanyFilter]{
+		Name: "companies", Filters: []string{"name", "domain", "owner_id", "tag"},
+		Filter: func(q *httpx.Query, deleted bool) crm.CompanyFilter {
+			return crm.CompanyFilter{Name: q.Str("name"), Domain: q.Str("domain"), OwnerID: q.ID("owner_id"),
+				Tag: q.Str("tag"), Q: q.Str("q"), Deleted: deleted}
 		},
-		find: svc.FindCompanyByID, list: svc.FindCompanies, create: svc.CreateCompany, update: svc.UpdateCompany,
-		remove: svc.DeleteCompany, restore: svc.RestoreCompany,
-		id: func(c *crm.Company) int64 { return c.ID }, version: func(c *crm.Company) int64 { return c.Version },
+		Find: svc.FindCompanyByID, List: svc.FindCompanies, Create: svc.CreateCompany, Update: svc.UpdateCompany,
+		Remove: svc.DeleteCompany, Restore: svc.RestoreCompany,
+		ID: func(c *crm.Company) int64 { return c.ID }, Version: func(c *crm.Company) int64 { return c.Version },
 	})
-	register(s, mux, resource[*crm.Deal, crm.DealInput, crm.DealFilter]{
-		name: "deals", filters: []string{"pipeline_id", "stage_id", "contact_id", "company_id", "owner_id", "tag"},
-		filter: func(q *query, deleted bool) crm.DealFilter {
-			return crm.DealFilter{PipelineID: q.id("pipeline_id"), StageID: q.id("stage_id"), ContactID: q.id("contact_id"),
-				CompanyID: q.id("company_id"), OwnerID: q.id("owner_id"), Tag: q.str("tag"), Q: q.str("q"), Deleted: deleted}
+	api.Register(a, mux, api.Resource[*crm.Deal, crm.DealInput, crm.DealFilter]{
+		Name: "deals", Filters: []string{"pipeline_id", "stage_id", "contact_id", "company_id", "owner_id", "tag"},
+		Filter: func(q *httpx.Query, deleted bool) crm.DealFilter {
+			return crm.DealFilter{PipelineID: q.ID("pipeline_id"), StageID: q.ID("stage_id"), ContactID: q.ID("contact_id"),
+				CompanyID: q.ID("company_id"), OwnerID: q.ID("owner_id"), Tag: q.Str("tag"), Q: q.Str("q"), Deleted: deleted}
 		},
-		find: svc.FindDealByID, list: svc.FindDeals, create: svc.CreateDeal, update: svc.UpdateDeal,
-		remove: svc.DeleteDeal, restore: svc.RestoreDeal,
-		id: func(d *crm.Deal) int64 { return d.ID }, version: func(d *crm.Deal) int64 { return d.Version },
+		Find: svc.FindDealByID, List: svc.FindDeals, Create: svc.CreateDeal, Update: svc.UpdateDeal,
+		Remove: svc.DeleteDeal, Restore: svc.RestoreDeal,
+		ID: func(d *crm.Deal) int64 { return d.ID }, Version: func(d *crm.Deal) int64 { return d.Version },
 	})
-	register(s, mux, resource[*crm.Activity, crm.ActivityInput, crm.ActivityFilter]{
-		name: "activities", filters: []string{"type", "contact_id", "company_id", "deal_id", "owner_id"},
-		filter: func(q *query, deleted bool) crm.ActivityFilter {
-			return crm.ActivityFilter{Type: q.str("type"), ContactID: q.id("contact_id"), CompanyID: q.id("company_id"),
-				DealID: q.id("deal_id"), OwnerID: q.id("owner_id"), Q: q.str("q"), Deleted: deleted}
+	api.Register(a, mux, api.Resource[*crm.Activity, crm.ActivityInput, crm.ActivityFilter]{
+		Name: "activities", Filters: []string{"type", "contact_id", "company_id", "deal_id", "owner_id"},
+		Filter: func(q *httpx.Query, deleted bool) crm.ActivityFilter {
+			return crm.ActivityFilter{Type: q.Str("type"), ContactID: q.ID("contact_id"), CompanyID: q.ID("company_id"),
+				DealID: q.ID("deal_id"), OwnerID: q.ID("owner_id"), Q: q.Str("q"), Deleted: deleted}
 		},
-		find: svc.FindActivityByID, list: svc.FindActivities, create: svc.CreateActivity, update: svc.UpdateActivity,
-		remove: svc.DeleteActivity, restore: svc.RestoreActivity,
-		id: func(a *crm.Activity) int64 { return a.ID }, version: func(a *crm.Activity) int64 { return a.Version },
+		Find: svc.FindActivityByID, List: svc.FindActivities, Create: svc.CreateActivity, Update: svc.UpdateActivity,
+		Remove: svc.DeleteActivity, Restore: svc.RestoreActivity,
+		ID: func(a *crm.Activity) int64 { return a.ID }, Version: func(a *crm.Activity) int64 { return a.Version },
 	})
-	register(s, mux, resource[*crm.Task, crm.TaskInput, crm.TaskFilter]{
-		name: "tasks", filters: []string{"status", "assignee_id", "contact_id", "company_id", "deal_id", "owner_id"},
-		filter: func(q *query, deleted bool) crm.TaskFilter {
-			return crm.TaskFilter{Status: q.str("status"), AssigneeID: q.id("assignee_id"), ContactID: q.id("contact_id"),
-				CompanyID: q.id("company_id"), DealID: q.id("deal_id"), OwnerID: q.id("owner_id"), Q: q.str("q"), Deleted: deleted}
+	api.Register(a, mux, api.Resource[*crm.Task, crm.TaskInput, crm.TaskFilter]{
+		Name: "tasks", Filters: []string{"status", "assignee_id", "contact_id", "company_id", "deal_id", "owner_id"},
+		Filter: func(q *httpx.Query, deleted bool) crm.TaskFilter {
+			return crm.TaskFilter{Status: q.Str("status"), AssigneeID: q.ID("assignee_id"), ContactID: q.ID("contact_id"),
+				CompanyID: q.ID("company_id"), DealID: q.ID("deal_id"), OwnerID: q.ID("owner_id"), Q: q.Str("q"), Deleted: deleted}
 		},
-		find: svc.FindTaskByID, list: svc.FindTasks, create: svc.CreateTask, update: svc.UpdateTask,
-		remove: svc.DeleteTask, restore: svc.RestoreTask,
-		id: func(t *crm.Task) int64 { return t.ID }, version: func(t *crm.Task) int64 { return t.Version },
+		Find: svc.FindTaskByID, List: svc.FindTasks, Create: svc.CreateTask, Update: svc.UpdateTask,
+		Remove: svc.DeleteTask, Restore: svc.RestoreTask,
+		ID: func(t *crm.Task) int64 { return t.ID }, Version: func(t *crm.Task) int64 { return t.Version },
 	})
 
-	mux.Handle("GET /api/v1/contacts/{id}/timeline", s.apiQuery(s.apiTimeline))
-	mux.Handle("GET /api/v1/contacts/{id}/consents", s.api(s.apiConsents))
-	mux.Handle("POST /api/v1/contacts/{id}/consents", s.api(s.apiRecordConsent))
-	mux.Handle("GET /api/v1/pipelines", s.api(s.apiPipelines))
-	mux.Handle("POST /api/v1/pipelines", s.api(s.apiCreatePipeline))
+	mux.Handle("GET /api/v1/contacts/{id}/timeline", a.AuthQuery(a.Timeline))
+	mux.Handle("GET /api/v1/contacts/{id}/consents", a.Auth(a.Consents))
+	mux.Handle("POST /api/v1/contacts/{id}/consents", a.Auth(a.RecordConsent))
+	mux.Handle("GET /api/v1/pipelines", a.Auth(a.Pipelines))
+	mux.Handle("POST /api/v1/pipelines", a.Auth(a.CreatePipeline))
 
-	mux.Handle("GET /api/v1/me", s.api(s.apiMe))
-	mux.Handle("GET /api/v1/users", s.api(s.apiUsers))
+	mux.Handle("GET /api/v1/me", a.Auth(a.Me))
+	mux.Handle("GET /api/v1/users", a.Auth(a.Users))
 	// No POST /api/v1/users: new users come by invitation (AUTH-8).
-	mux.Handle("GET /api/v1/users/{id}", s.api(s.apiUser))
-	mux.Handle("PATCH /api/v1/users/{id}", s.api(s.apiUpdateUser))
-	mux.Handle("GET /api/v1/sessions", s.api(s.apiSessions))
-	mux.Handle("DELETE /api/v1/sessions", s.api(s.apiRevokeOtherSessions))
-	mux.Handle("DELETE /api/v1/sessions/{id}", s.api(s.apiRevokeSession))
-	mux.Handle("GET /api/v1/tokens", s.api(s.apiTokens))
-	mux.Handle("POST /api/v1/tokens", s.api(s.apiCreateToken))
-	mux.Handle("DELETE /api/v1/tokens/{id}", s.api(s.apiRevokeToken))
-	mux.HandleFunc("GET /api/v1/openapi.json", s.apiOpenAPI)
+	mux.Handle("GET /api/v1/users/{id}", a.Auth(a.User))
+	mux.Handle("PATCH /api/v1/users/{id}", a.Auth(a.UpdateUser))
+	mux.Handle("GET /api/v1/sessions", a.Auth(a.Sessions))
+	mux.Handle("DELETE /api/v1/sessions", a.Auth(a.RevokeOtherSessions))
+	mux.Handle("DELETE /api/v1/sessions/{id}", a.Auth(a.RevokeSession))
+	mux.Handle("GET /api/v1/tokens", a.Auth(a.Tokens))
+	mux.Handle("POST /api/v1/tokens", a.Auth(a.CreateToken))
+	mux.Handle("DELETE /api/v1/tokens/{id}", a.Auth(a.RevokeToken))
+	mux.HandleFunc("GET /api/v1/openapi.json", a.OpenAPI)
 
 	// Second factors, step-up and session administration (AUTH-2, AUTH-4,
-	// AUTH-5): api_mfa.go. apiHalf marks what a half-authenticated session
+	// AUTH-5): api/mfa.go. a.Half marks what a half-authenticated session
 	// may call.
-	mux.Handle("GET /api/v1/account/mfa", s.apiHalf(s.apiMFAStatus))
-	mux.Handle("POST /api/v1/account/mfa/totp", s.apiHalf(s.apiBeginTOTP))
-	mux.Handle("POST /api/v1/account/mfa/totp/confirm", s.apiHalf(s.apiConfirmTOTP))
-	mux.Handle("DELETE /api/v1/account/mfa/totp", s.api(s.apiRemoveTOTP))
-	mux.Handle("POST /api/v1/account/mfa/recovery-codes", s.api(s.apiRegenerateRecoveryCodes))
-	mux.Handle("DELETE /api/v1/session", s.apiHalf(s.apiLogout))
-	mux.Handle("POST /api/v1/session/mfa", s.apiHalf(s.apiVerifyMFA))
-	mux.Handle("POST /api/v1/session/step-up", s.api(s.apiStepUp))
-	mux.Handle("DELETE /api/v1/users/{id}/sessions", s.api(s.apiRevokeUserSessions))
-	mux.Handle("GET /api/v1/users/{id}/tokens", s.api(s.apiUserTokens))
-	mux.Handle("POST /api/v1/users/{id}/unlock", s.api(s.apiUnlockUser))
-	mux.Handle("POST /api/v1/users/{id}/enrolment-link", s.api(s.apiIssueEnrolmentLink))
+	mux.Handle("GET /api/v1/account/mfa", a.Half(a.MFAStatus))
+	mux.Handle("POST /api/v1/account/mfa/totp", a.Half(a.BeginTOTP))
+	mux.Handle("POST /api/v1/account/mfa/totp/confirm", a.Half(a.ConfirmTOTP))
+	mux.Handle("DELETE /api/v1/account/mfa/totp", a.Auth(a.RemoveTOTP))
+	mux.Handle("POST /api/v1/account/mfa/recovery-codes", a.Auth(a.RegenerateRecoveryCodes))
+	mux.Handle("DELETE /api/v1/session", a.Half(a.Logout))
+	mux.Handle("POST /api/v1/session/mfa", a.Half(a.VerifyMFA))
+	mux.Handle("POST /api/v1/session/step-up", a.Auth(a.StepUp))
+	mux.Handle("DELETE /api/v1/users/{id}/sessions", a.Auth(a.RevokeUserSessions))
+	mux.Handle("GET /api/v1/users/{id}/tokens", a.Auth(a.UserTokens))
+	mux.Handle("POST /api/v1/users/{id}/unlock", a.Auth(a.UnlockUser))
+	mux.Handle("POST /api/v1/users/{id}/enrolment-link", a.Auth(a.IssueEnrolmentLink))
 
-	// Invitations, password resets and email changes (AUTH-8): api_recovery.go.
-	mux.Handle("POST /api/v1/invitations", s.api(s.apiInvite))
-	mux.Handle("POST /api/v1/password-reset", s.apiPublic(s.apiRequestReset))
-	mux.Handle("POST /api/v1/password-reset/complete", s.apiPublic(s.apiCompleteReset))
-	mux.Handle("POST /api/v1/account/email", s.api(s.apiRequestEmailChange))
+	// Invitations, password resets and email changes (AUTH-8): api/recovery.go.
+	mux.Handle("POST /api/v1/invitations", a.Auth(a.Invite))
+	mux.Handle("POST /api/v1/password-reset", a.Public(a.RequestReset))
+	mux.Handle("POST /api/v1/password-reset/complete", a.Public(a.CompleteReset))
+	mux.Handle("POST /api/v1/account/email", a.Auth(a.RequestEmailChange))
 
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 
-	// Passkeys (AUTH-3), API and pages: api_passkey.go, ui_passkey.go.
-	mux.Handle("GET /api/v1/account/passkeys", s.api(s.apiPasskeys))
-	mux.Handle("POST /api/v1/account/passkey-challenge", s.api(s.apiBeginPasskeyRegistration))
-	mux.Handle("POST /api/v1/account/passkeys", s.api(s.apiFinishPasskeyRegistration))
-	mux.Handle("PATCH /api/v1/account/passkeys/{id}", s.api(s.apiRenamePasskey))
-	mux.Handle("DELETE /api/v1/account/passkeys/{id}", s.api(s.apiDeletePasskey))
-	mux.Handle("POST /api/v1/session/passkey/challenge", s.apiHalf(s.apiBeginPasskeyVerification))
-	mux.Handle("POST /api/v1/session/passkey", s.apiHalf(s.apiFinishPasskeyVerification))
-	mux.Handle("POST /api/v1/passkey-login/challenge", s.apiPublic(s.apiBeginPasskeyLogin))
-	mux.Handle("POST /api/v1/passkey-login", s.apiPublic(s.apiFinishPasskeyLogin))
+	// Passkeys (AUTH-3), API and pages: api/passkey.go, ui/passkey.go.
+	mux.Handle("GET /api/v1/account/passkeys", a.Auth(a.Passkeys))
+	mux.Handle("POST /api/v1/account/passkey-challenge", a.Auth(a.BeginPasskeyRegistration))
+	mux.Handle("POST /api/v1/account/passkeys", a.Auth(a.FinishPasskeyRegistration))
+	mux.Handle("PATCH /api/v1/account/passkeys/{id}", a.Auth(a.RenamePasskey))
+	mux.Handle("DELETE /api/v1/account/passkeys/{id}", a.Auth(a.DeletePasskey))
+	mux.Handle("POST /api/v1/session/passkey/challenge", a.Half(a.BeginPasskeyVerification))
+	mux.Handle("POST /api/v1/session/passkey", a.Half(a.FinishPasskeyVerification))
+	mux.Handle("POST /api/v1/passkey-login/challenge", a.Public(a.BeginPasskeyLogin))
+	mux.Handle("POST /api/v1/passkey-login", a.Public(a.FinishPasskeyLogin))
 
-	mux.Handle("GET /account/passkeys", s.page(s.uiPasskeys))
-	mux.Handle("POST /account/passkeys/{id}/rename", s.page(s.uiRenamePasskey))
-	mux.Handle("POST /account/passkeys/{id}/remove", s.page(s.uiRemovePasskey))
+	mux.Handle("GET /account/passkeys", u.Page(u.Passkeys))
+	mux.Handle("POST /account/passkeys/{id}/rename", u.Page(u.RenamePasskey))
+	mux.Handle("POST /account/passkeys/{id}/remove", u.Page(u.RemovePasskey))
 
-	// The browser UI: one file per screen (ui_*.go).
+	// The browser UI (package ui): one file per screen.
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/contacts", http.StatusSeeOther)
 	})
-	mux.HandleFunc("GET /static/{name}", serveStatic)
+	mux.HandleFunc("GET /static/{name}", ui.ServeStatic)
 
-	mux.HandleFunc("GET /login", s.uiLoginForm)
-	mux.HandleFunc("POST /login", s.uiLogin)
-	mux.Handle("POST /logout", s.halfPage(s.uiLogout))
-	mux.HandleFunc("GET /setup", s.uiSetupForm)
-	mux.HandleFunc("POST /setup", s.uiSetup)
+	mux.HandleFunc("GET /login", u.LoginForm)
+	mux.HandleFunc("POST /login", u.Login)
+	mux.Handle("POST /logout", u.HalfPage(u.Logout))
+	mux.HandleFunc("GET /setup", u.SetupForm)
+	mux.HandleFunc("POST /setup", u.Setup)
 
-	mux.Handle("GET /contacts", s.page(s.uiContacts))
-	mux.Handle("POST /contacts", s.page(s.uiCreateContact))
-	mux.Handle("GET /contacts/new", s.page(s.uiNewContact))
-	mux.Handle("GET /contacts/{id}", s.page(s.uiContact))
-	mux.Handle("POST /contacts/{id}", s.page(s.uiUpdateContact))
-	mux.Handle("GET /contacts/{id}/edit", s.page(s.uiEditContact))
-	mux.Handle("GET /contacts/{id}/delete", s.page(s.uiConfirmDeleteContact))
-	mux.Handle("POST /contacts/{id}/delete", s.page(s.uiDeleteContact))
-	mux.Handle("POST /contacts/{id}/activities", s.page(s.uiLogActivity))
+	mux.Handle("GET /contacts", u.Page(u.Contacts))
+	mux.Handle("POST /contacts", u.Page(u.CreateContact))
+	mux.Handle("GET /contacts/new", u.Page(u.NewContact))
+	mux.Handle("GET /contacts/{id}", u.Page(u.Contact))
+	mux.Handle("POST /contacts/{id}", u.Page(u.UpdateContact))
+	mux.Handle("GET /contacts/{id}/edit", u.Page(u.EditContact))
+	mux.Handle("GET /contacts/{id}/delete", u.Page(u.ConfirmDeleteContact))
+	mux.Handle("POST /contacts/{id}/delete", u.Page(u.DeleteContact))
+	mux.Handle("POST /contacts/{id}/activities", u.Page(u.LogActivity))
 
-	// Second factors, step-up and the account's sessions: ui_mfa.go.
-	mux.Handle("GET /mfa", s.halfPage(s.uiMFAForm))
-	mux.Handle("POST /mfa", s.halfPage(s.uiMFA))
-	mux.Handle("GET /mfa/enrol", s.halfPage(s.uiEnrolForm))
-	mux.Handle("POST /mfa/enrol", s.halfPage(s.uiEnrol))
-	mux.Handle("GET /mfa/enrol/qr.png", s.halfPage(s.uiEnrolQR))
-	mux.Handle("GET /account/security", s.page(s.uiSecurity))
-	mux.Handle("POST /account/security/recovery-codes", s.page(s.uiRegenerateCodes))
-	mux.Handle("POST /account/security/totp/remove", s.page(s.uiRemoveTOTP))
-	mux.Handle("POST /account/security/sessions/{id}/revoke", s.page(s.uiRevokeSession))
-	mux.Handle("POST /account/security/sessions/revoke-others", s.page(s.uiRevokeOthers))
-	mux.Handle("POST /account/security/email", s.page(s.uiRequestEmailChange))
-	mux.Handle("GET /stepup", s.page(s.uiStepUpForm))
-	mux.Handle("POST /stepup", s.page(s.uiStepUp))
+	// Second factors, step-up and the security page: ui/mfa.go, ui/security.go, ui/stepup.go.
+	mux.Handle("GET /mfa", u.HalfPage(u.MFAForm))
+	mux.Handle("POST /mfa", u.HalfPage(u.MFA))
+	mux.Handle("GET /mfa/enrol", u.HalfPage(u.EnrolForm))
+	mux.Handle("POST /mfa/enrol", u.HalfPage(u.Enrol))
+	mux.Handle("GET /mfa/enrol/qr.png", u.HalfPage(u.EnrolQR))
+	mux.Handle("GET /account/security", u.Page(u.Security))
+	mux.Handle("POST /account/security/recovery-codes", u.Page(u.RegenerateCodes))
+	mux.Handle("POST /account/security/totp/remove", u.Page(u.RemoveTOTP))
+	mux.Handle("POST /account/security/sessions/{id}/revoke", u.Page(u.RevokeSession))
+	mux.Handle("POST /account/security/sessions/revoke-others", u.Page(u.RevokeOthers))
+	mux.Handle("POST /account/security/email", u.Page(u.RequestEmailChange))
+	mux.Handle("GET /stepup", u.Page(u.StepUpForm))
+	mux.Handle("POST /stepup", u.Page(u.StepUp))
 
-	// One-time-link pages: ui_recovery.go.
-	mux.HandleFunc("GET /invite/{token}", s.uiInviteForm)
-	mux.HandleFunc("POST /invite/{token}", s.uiAcceptInvite)
-	mux.HandleFunc("GET /reset", s.uiResetRequestForm)
-	mux.HandleFunc("POST /reset", s.uiResetRequest)
-	mux.HandleFunc("GET /reset/{token}", s.uiResetForm)
-	mux.HandleFunc("POST /reset/{token}", s.uiReset)
-	mux.HandleFunc("GET /account/email/confirm/{token}", s.uiEmailConfirmForm)
-	mux.HandleFunc("POST /account/email/confirm/{token}", s.uiEmailConfirm)
-	mux.HandleFunc("GET /enrol/{token}", s.uiEnrolLinkForm)
-	mux.HandleFunc("POST /enrol/{token}", s.uiEnrolLink)
+	// One-time-link pages: ui/invite.go, ui/reset.go, ui/email_confirm.go, ui/enrol_link.go.
+	mux.HandleFunc("GET /invite/{token}", u.InviteForm)
+	mux.HandleFunc("POST /invite/{token}", u.AcceptInvite)
+	mux.HandleFunc("GET /reset", u.ResetRequestForm)
+	mux.HandleFunc("POST /reset", u.ResetRequest)
+	mux.HandleFunc("GET /reset/{token}", u.ResetForm)
+	mux.HandleFunc("POST /reset/{token}", u.Reset)
+	mux.HandleFunc("GET /account/email/confirm/{token}", u.EmailConfirmForm)
+	mux.HandleFunc("POST /account/email/confirm/{token}", u.EmailConfirm)
+	mux.HandleFunc("GET /enrol/{token}", u.EnrolLinkForm)
+	mux.HandleFunc("POST /enrol/{token}", u.EnrolLink)
 
 	// Cross-origin state-changing requests from browsers are refused
 	// (ASVS v5.0.0-3.5.1); API clients that send no Origin pass.
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeAPIError(w, r, crm.Errorf(crm.EFORBIDDEN, "cross-origin request refused"))
+		httpx.WriteAPIError(s.log, w, r, crm.Errorf(crm.EFORBIDDEN, "cross-origin request refused"))
 	}))
 	mux.finish(s)
-	mux.mux.HandleFunc("/api/", s.apiNotFound)
+	mux.mux.HandleFunc("/api/", s.notFound)
 	s.routeList = mux.routes()
 	return s.base(cop.Handler(mux.mux))
 }

@@ -1,7 +1,10 @@
-// Package web is the HTTP edge of Custos: the REST API under /api/v1, the
-// server-rendered UI, and the middleware that authenticates every request
-// and puts the acting principal into the service calls. Handlers return
-// errors; error.go renders them. All routes are in routes.go.
+// Package web is the HTTP edge of Custos: the server that mounts every
+// route of the JSON API (package api) and the UI (package ui) in one
+// function (routes.go), and the base middleware every request passes
+// (request id, security headers, panic recovery, access log). What the API
+// and the UI share (request context, authentication, JSON, query parsing,
+// the error-to-status mapping) is package httpx. It must not reach a store
+// or hold a rule of access: it calls the two services alone.
 package web
 
 import (
@@ -10,31 +13,19 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/web/api"
+	"github.com/custos-crm/custos/internal/web/httpx"
+	"github.com/custos-crm/custos/internal/web/ui"
 )
 
-// Records is what the web layer needs of the client-record service.
-type Records interface {
-	crm.ContactService
-	crm.CompanyService
-	crm.DealService
-	crm.ActivityService
-	crm.TaskService
-}
+// Records is what the HTTP edge needs of the client-record service.
+type Records = httpx.Records
 
-// Identity is what the web layer needs of the identity service: sign-in,
-// sessions and tokens, users, recovery, second factors and passkeys.
-type Identity interface {
-	crm.IdentityService
-	crm.RecoveryService // invitations, password resets, email changes
-	crm.MFAService      // second factors, step-up, session administration
-	crm.PasskeyService  // passkeys and security keys
-	// SetupPending reports whether the first admin has yet to be created.
-	SetupPending(ctx context.Context) (bool, error)
-	// CompleteSetup creates the first admin with the printed setup code.
-	// When it succeeds it returns the secret of the admin's enrolment link.
-	CompleteSetup(ctx context.Context, code string, in crm.UserInput) (*crm.User, string, error)
-}
+// Identity is what the HTTP edge needs of the identity service.
+type Identity = httpx.Identity
+
+// SessionCookie is the session cookie's name.
+const SessionCookie = httpx.SessionCookie
 
 // Options configure the HTTP layer.
 type Options struct {
@@ -50,8 +41,9 @@ type Options struct {
 
 // Server serves the API and the UI.
 type Server struct {
+	api       *api.API
+	ui        *ui.UI
 	records   Records
-	identity  Identity
 	log       *slog.Logger
 	opts      Options
 	handler   http.Handler
@@ -61,13 +53,18 @@ type Server struct {
 
 // New returns a Server.
 func New(records Records, identity Identity, o Options) *Server {
-	s := &Server{records: records, identity: identity, log: o.Logger, opts: o, started: time.Now()}
+	s := &Server{records: records, log: o.Logger, opts: o, started: time.Now()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.api = api.New(records, identity, s.log)
+	s.ui = ui.New(records, identity, s.log)
 	s.handler = s.routes()
 	return s
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Routes lists the server's "METHOD /path" patterns.
+func (s *Server) Routes() []string { return append([]string(nil), s.routeList...) }

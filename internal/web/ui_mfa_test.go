@@ -12,7 +12,7 @@ import (
 	"github.com/custos-crm/custos/internal/crm"
 )
 
-// The fake service layer's side of the MFA pages (ui_mfa.go). Failures are
+// The fake service layer's side of the MFA pages (ui/mfa.go). Failures are
 // forced through fakeServices.fail, like the other fake methods.
 
 func (f *fakeServices) MFAStatus(ctx context.Context, p *crm.Principal) (*crm.MFAStatus, error) {
