@@ -9,7 +9,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/custos-crm/custos/internal/config"
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/identity"
 )
 
 func runMigrate(ctx context.Context, e env, args []string) error {
@@ -40,6 +42,21 @@ binary is refused: upgrade custos instead.`, "data", "db", "db-insecure", "confi
 	}
 	fmt.Fprintf(e.stdout, "schema version %d (this binary's latest: %d)\n", cur, latest)
 	return nil
+}
+
+// openIdentity loads the configuration and opens the store for an
+// administration command, returning the identity service over it and the
+// function that closes the store.
+func openIdentity(ctx context.Context, e env, load func() (*config.Config, error)) (*identity.Service, func(), error) {
+	c, err := load()
+	if err != nil {
+		return nil, nil, usageError{err.Error()}
+	}
+	db, err := openStore(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return newServices(c, db, newLogger(c, e.stderr)).identity, func() { db.Close() }, nil
 }
 
 // readSecret reads one line from standard input.
@@ -87,16 +104,11 @@ func runUser(ctx context.Context, e env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	c, err := load()
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	db, err := openStore(ctx, c)
+	svc, done, err := openIdentity(ctx, e, load)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := newServices(c, db, newLogger(c, e.stderr)).identity
+	defer done()
 	sys := crm.SystemPrincipal()
 
 	needEmail := func() error {
@@ -247,16 +259,11 @@ func runToken(ctx context.Context, e env, args []string) error {
 	} else if sub != "revoke" && *email == "" {
 		return usageError{"--email is required"}
 	}
-	c, err := load()
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	db, err := openStore(ctx, c)
+	svc, done, err := openIdentity(ctx, e, load)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := newServices(c, db, newLogger(c, e.stderr)).identity
+	defer done()
 	sys := crm.SystemPrincipal()
 	if sub == "revoke" {
 		if err := svc.RevokeToken(ctx, sys, *id); err != nil {

@@ -68,6 +68,7 @@ func commands() []command {
 		{"serve", "run the CRM server (web UI and REST API over HTTPS)", runServe},
 		{"migrate", "apply database migrations, or show the schema version", runMigrate},
 		{"user", "manage users: add, list, set-password, disable", runUser},
+		{"team", "teams and their members: list, add, set, remove, add-member, remove-member", runTeam},
 		{"token", "API tokens: create, list, revoke", runToken},
 		{"version", "print the version and build information", runVersion},
 		{"bench", "measure throughput and latency on a seeded throw-away server (docs/performance.md)", runBench},

@@ -29,6 +29,7 @@ type Activity struct {
 	CompanyID   *int64     `json:"company_id,omitempty"`
 	DealID      *int64     `json:"deal_id,omitempty"`
 	OwnerID     int64      `json:"owner_id"`
+	TeamID      *int64     `json:"team_id,omitempty"`
 	Version     int64      `json:"version"`
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`

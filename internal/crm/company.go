@@ -16,6 +16,7 @@ type Company struct {
 	Notes     string     `json:"notes,omitempty"`
 	Tags      []string   `json:"tags"`
 	OwnerID   int64      `json:"owner_id"`
+	TeamID    *int64     `json:"team_id,omitempty"`
 	Version   int64      `json:"version"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`

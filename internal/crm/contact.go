@@ -20,6 +20,7 @@ type Contact struct {
 	Tags        []string    `json:"tags"`
 	Preferences Preferences `json:"preferences"`
 	OwnerID     int64       `json:"owner_id"`
+	TeamID      *int64      `json:"team_id,omitempty"`
 	Version     int64       `json:"version"`
 	CreatedAt   time.Time   `json:"created_at"`
 	UpdatedAt   time.Time   `json:"updated_at"`

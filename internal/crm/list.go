@@ -23,6 +23,9 @@ type ListOptions struct {
 type Scope struct {
 	All     bool  // every record of the organisation
 	OwnerID int64 // otherwise only records owned by this user
+	// Teams adds the records of these teams (ACL-2: a manager's teams and
+	// the teams below them). Ignored when OwnerID is 0.
+	Teams []int64
 }
 
 // Deleted records stay restorable for this long, then a job purges them.

@@ -75,6 +75,11 @@ type Principal struct {
 	AAL         int
 	Pending     MFAStep
 	SteppedUpAt time.Time
+	// TeamID is the user's team (0 for none); Teams are the teams whose
+	// records the user sees and edits as their manager (ACL-2), from the
+	// user row.
+	TeamID int64
+	Teams  []int64
 }
 
 // SystemPrincipal is the principal of the program's own work (migrations,

@@ -157,6 +157,26 @@ type IdentityTx interface {
 	// DeleteOneTimeTokens removes the tokens that expired before before.
 	DeleteOneTimeTokens(ctx context.Context, before time.Time) (int64, error)
 
+	// ---- Teams (ACL-2): the identity service's team.go is their caller ----
+
+	// Teams returns every team, by id, with its members.
+	Teams(ctx context.Context) ([]*Team, error)
+	// TeamByID returns a team with its members (locked inside a write).
+	// ENOTFOUND if there is none.
+	TeamByID(ctx context.Context, id int64) (*Team, error)
+	// InsertTeam stores a new team and sets its ID; ECONFLICT on "name"
+	// when another team has the name in any case.
+	InsertTeam(ctx context.Context, t *Team) error
+	// UpdateTeam stores t if the stored version is t.Version-1.
+	UpdateTeam(ctx context.Context, t *Team) error
+	// DeleteTeam removes a team; its records lose the team.
+	DeleteTeam(ctx context.Context, id int64) error
+	// SetUserTeam makes the user a member of team (nil: none) and moves
+	// the records the user owns in team from (nil: in none) to team.
+	SetUserTeam(ctx context.Context, userID int64, from, team *int64) error
+	// SetSeesTeams sets the teams whose records the user sees as a manager.
+	SetSeesTeams(ctx context.Context, userID int64, teams []int64) error
+
 	// ---- Multi-factor authentication and throttling (AUTH-2, AUTH-4, AUTH-6) ----
 	// The service's mfa.go and throttle.go are their only callers.
 

@@ -20,15 +20,22 @@ type User struct {
 	// past time means the lock has ended. Only Tx.SetUserLock writes it.
 	LockedUntil  *time.Time `json:"locked_until,omitempty"`
 	PasswordHash string     `json:"-"`
+	// TeamID is the team the user is a member of, if any (ACL-2).
+	TeamID *int64 `json:"team_id,omitempty"`
+	// SeesTeams are the teams whose records the user sees and edits as
+	// their manager: the teams they manage and every team below them, kept
+	// by the identity service on every team change.
+	SeesTeams []int64 `json:"-"`
 }
 
 // StaffMember is a user as the staff directory shows them to everyone:
 // what owner display needs, and no contact details, sign-in times or lock
 // status (those are for administrators, in User).
 type StaffMember struct {
-	ID   int64  `json:"id"`
-	Name string `json:"name"`
-	Role Role   `json:"role"`
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	Role   Role   `json:"role"`
+	TeamID *int64 `json:"team_id,omitempty"`
 }
 
 // UserInput creates or changes a user. Only administrators call it.

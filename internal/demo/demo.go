@@ -36,6 +36,7 @@ const DemoDomain = "demo.custos.test"
 type Result struct {
 	Skipped    bool // demo data was already present; nothing was written
 	Users      int
+	Teams      int
 	Companies  int
 	Contacts   int
 	Deals      int
@@ -92,16 +93,62 @@ func Seed(ctx context.Context, svc *service.Service, idn *identity.Service, out 
 	if err := s.createUsers(out, loginURL); err != nil {
 		return s.res, err
 	}
-	steps := []func() error{s.createCompanies, s.createContacts, s.createDeals, s.createActivities, s.createTasks}
+	steps := []func() error{s.createTeams, s.createCompanies, s.createContacts, s.createDeals, s.createActivities, s.createTasks}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return s.res, err
 		}
 	}
 	r := s.res
-	fmt.Fprintf(out, "\nSeeded %d companies, %d contacts (%d consent records), %d deals, %d activities and %d tasks.\n",
-		r.Companies, r.Contacts, r.Consents, r.Deals, r.Activities, r.Tasks)
+	fmt.Fprintf(out, "\nSeeded %d teams, %d companies, %d contacts (%d consent records), %d deals, %d activities and %d tasks.\n",
+		r.Teams, r.Companies, r.Contacts, r.Consents, r.Deals, r.Activities, r.Tasks)
 	return r, nil
+}
+
+// demoTeams are the demo's teams (ACL-2): the manager heads sales, with a
+// team below it in each office, and the support team. Members are given by
+// their index in seeder.sales, -1 for the support agent.
+var demoTeams = []struct {
+	name, parent string
+	managed      bool
+	members      []int
+}{
+	{"Продажи", "", true, nil},
+	{"Москва", "Продажи", false, []int{0, 2}},
+	{"London", "Продажи", false, []int{1}},
+	{"Поддержка", "", true, []int{-1}},
+}
+
+// createTeams creates the demo teams before the records, so that every
+// record takes its owner's team.
+func (s *seeder) createTeams() error {
+	ids := map[string]int64{}
+	for _, dt := range demoTeams {
+		name := dt.name
+		in := crm.TeamInput{Name: &name}
+		if dt.parent != "" {
+			in.ParentID = crm.Value(ids[dt.parent])
+		}
+		if dt.managed {
+			in.ManagerID = crm.Value(s.manager)
+		}
+		tm, err := s.idn.CreateTeam(s.ctx, s.sys, in)
+		if err != nil {
+			return fmt.Errorf("demo: create team %s: %w", dt.name, err)
+		}
+		ids[dt.name] = tm.ID
+		s.res.Teams++
+		for _, m := range dt.members {
+			user := s.support
+			if m >= 0 {
+				user = s.sales[m]
+			}
+			if _, err := s.idn.AddTeamMember(s.ctx, s.sys, tm.ID, user); err != nil {
+				return fmt.Errorf("demo: add a member to team %s: %w", dt.name, err)
+			}
+		}
+	}
+	return nil
 }
 
 // defaultPipeline returns the pipeline with the lowest id, the one the

@@ -200,7 +200,12 @@ func truncate(s string, n int) string {
 }
 
 func principalOf(u *crm.User, kind crm.PrincipalKind) *crm.Principal {
-	return &crm.Principal{Kind: kind, UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Language: u.Language}
+	p := &crm.Principal{Kind: kind, UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Language: u.Language,
+		Teams: u.SeesTeams}
+	if u.TeamID != nil {
+		p.TeamID = *u.TeamID
+	}
+	return p
 }
 
 // Authenticate implements crm.IdentityService.

@@ -89,7 +89,7 @@ func (s *Service) FindStaffMember(ctx context.Context, p *crm.Principal, id int6
 
 // staffOf is what the directory shows of u.
 func staffOf(u *crm.User) *crm.StaffMember {
-	return &crm.StaffMember{ID: u.ID, Name: u.Name, Role: u.Role}
+	return &crm.StaffMember{ID: u.ID, Name: u.Name, Role: u.Role, TeamID: u.TeamID}
 }
 
 // FindUserByID implements crm.IdentityService.

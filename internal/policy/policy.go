@@ -46,7 +46,7 @@ type Visibility string
 
 // The organisation-wide defaults.
 const (
-	Private    Visibility = "private"     // sales and support see only their own records
+	Private    Visibility = "private"     // users see their own records (and their teams' as managers)
 	PublicRead Visibility = "public-read" // they read everyone's and change their own
 )
 
@@ -108,9 +108,19 @@ func Allowed(p *crm.Principal, a Action) bool {
 	return p.Kind == crm.KindSession
 }
 
-// allRecords reports whether p's role works on the whole organisation's records.
+// allRecords reports whether p's role works on the whole organisation's
+// records: administrators and the system. Everyone else works on their own
+// records and, as the manager of teams (ACL-2), on the records of those
+// teams and of every team below them (p.Teams, from the user row): the
+// built-in manager role adds the rights to reassign records and to manage
+// pipelines, not a wider scope.
 func allRecords(p *crm.Principal) bool {
-	return p.Kind == crm.KindSystem || p.Role == crm.RoleAdmin || p.Role == crm.RoleManager
+	return p.Kind == crm.KindSystem || p.Role == crm.RoleAdmin
+}
+
+// own is p's own records and those of the teams p manages.
+func own(p *crm.Principal) crm.Scope {
+	return crm.Scope{OwnerID: p.UserID, Teams: p.Teams}
 }
 
 // ReadScope is the set of client records p may read.
@@ -121,7 +131,7 @@ func (pol Policy) ReadScope(p *crm.Principal) crm.Scope {
 	if allRecords(p) || p.Role == crm.RoleReadOnly || pol.Visibility == PublicRead {
 		return crm.Scope{All: true}
 	}
-	return crm.Scope{OwnerID: p.UserID}
+	return own(p)
 }
 
 // WriteScope is the set of client records p may change.
@@ -132,5 +142,5 @@ func (pol Policy) WriteScope(p *crm.Principal) crm.Scope {
 	if allRecords(p) {
 		return crm.Scope{All: true}
 	}
-	return crm.Scope{OwnerID: p.UserID}
+	return own(p)
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -74,7 +75,7 @@ func TestScopes(t *testing.T) {
 		read, write crm.Scope
 	}{
 		{Private, crm.RoleAdmin, crm.Scope{All: true}, crm.Scope{All: true}},
-		{Private, crm.RoleManager, crm.Scope{All: true}, crm.Scope{All: true}},
+		{Private, crm.RoleManager, crm.Scope{OwnerID: 7}, crm.Scope{OwnerID: 7}},
 		{Private, crm.RoleSales, crm.Scope{OwnerID: 7}, crm.Scope{OwnerID: 7}},
 		{Private, crm.RoleSupport, crm.Scope{OwnerID: 7}, crm.Scope{OwnerID: 7}},
 		{Private, crm.RoleReadOnly, crm.Scope{All: true}, crm.Scope{}},
@@ -84,10 +85,10 @@ func TestScopes(t *testing.T) {
 	}
 	for _, c := range cases {
 		pol := Policy{Visibility: c.vis}
-		if got := pol.ReadScope(sess(c.role)); got != c.read {
+		if got := pol.ReadScope(sess(c.role)); !reflect.DeepEqual(got, c.read) {
 			t.Errorf("%s %s read: got %+v, want %+v", c.vis, c.role, got, c.read)
 		}
-		if got := pol.WriteScope(sess(c.role)); got != c.write {
+		if got := pol.WriteScope(sess(c.role)); !reflect.DeepEqual(got, c.write) {
 			t.Errorf("%s %s write: got %+v, want %+v", c.vis, c.role, got, c.write)
 		}
 	}

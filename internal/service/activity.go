@@ -115,7 +115,7 @@ func (s *Service) CreateActivity(ctx context.Context, p *crm.Principal, in crm.A
 		return nil, err
 	}
 	return createRecord(ctx, s, p, activityOps, a, func(tx crm.RecordTx, now time.Time) (err error) {
-		if a.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
+		if a.OwnerID, a.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0, nil); err != nil {
 			return err
 		}
 		if err := s.checkLinks(ctx, tx, p, in.ContactID, in.CompanyID, in.DealID); err != nil {
@@ -135,7 +135,7 @@ func (s *Service) UpdateActivity(ctx context.Context, p *crm.Principal, id int64
 		if err := s.applyActivity(a, in, false); err != nil {
 			return err
 		}
-		if a.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, a.OwnerID); err != nil {
+		if a.OwnerID, a.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, a.OwnerID, a.TeamID); err != nil {
 			return err
 		}
 		return s.checkLinks(ctx, tx, p, in.ContactID, in.CompanyID, in.DealID)

@@ -82,7 +82,7 @@ func (s *Service) CreateCompany(ctx context.Context, p *crm.Principal, in crm.Co
 		return nil, err
 	}
 	return createRecord(ctx, s, p, companyOps, c, func(tx crm.RecordTx, now time.Time) (err error) {
-		if c.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
+		if c.OwnerID, c.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0, nil); err != nil {
 			return err
 		}
 		c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
@@ -96,7 +96,7 @@ func (s *Service) UpdateCompany(ctx context.Context, p *crm.Principal, id int64,
 		if err := s.applyCompany(c, in, false); err != nil {
 			return err
 		}
-		c.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, c.OwnerID)
+		c.OwnerID, c.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, c.OwnerID, c.TeamID)
 		return err
 	})
 }

@@ -138,7 +138,7 @@ func (s *Service) CreateContact(ctx context.Context, p *crm.Principal, in crm.Co
 		return nil, err
 	}
 	return createRecord(ctx, s, p, contactOps, c, func(tx crm.RecordTx, now time.Time) (err error) {
-		if c.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
+		if c.OwnerID, c.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0, nil); err != nil {
 			return err
 		}
 		if err := s.checkCompany(ctx, tx, p, "company_id", c.CompanyID); err != nil {
@@ -156,7 +156,7 @@ func (s *Service) UpdateContact(ctx context.Context, p *crm.Principal, id int64,
 		if err := s.applyContact(c, in, false); err != nil {
 			return err
 		}
-		if c.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, c.OwnerID); err != nil {
+		if c.OwnerID, c.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, c.OwnerID, c.TeamID); err != nil {
 			return err
 		}
 		if in.CompanyID.Valid && (oldCompany == nil || *oldCompany != *c.CompanyID) {

@@ -154,7 +154,7 @@ func (s *Service) CreateDeal(ctx context.Context, p *crm.Principal, in crm.DealI
 		return nil, err
 	}
 	return createRecord(ctx, s, p, dealOps, d, func(tx crm.RecordTx, now time.Time) (err error) {
-		if d.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
+		if d.OwnerID, d.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0, nil); err != nil {
 			return err
 		}
 		if err := s.resolveStage(ctx, tx, d, in.StageID != nil); err != nil {
@@ -179,7 +179,7 @@ func (s *Service) UpdateDeal(ctx context.Context, p *crm.Principal, id int64, in
 				return err
 			}
 		}
-		if d.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, d.OwnerID); err != nil {
+		if d.OwnerID, d.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, d.OwnerID, d.TeamID); err != nil {
 			return err
 		}
 		var contactID, companyID *int64

@@ -86,28 +86,38 @@ func (s *Service) writable(ctx context.Context, p *crm.Principal, err error, loo
 	return err
 }
 
-// ownerFor decides the owner of a new record or a change of owner.
-func (s *Service) ownerFor(ctx context.Context, tx crm.RecordTx, p *crm.Principal, requested *int64, current int64) (int64, error) {
+// ownerFor decides the owner of a new record or a change of owner, and the
+// team that comes with it (ACL-2): a record's team is its owner's team,
+// taken when the record is made or changes owner; otherwise it keeps
+// currentTeam.
+func (s *Service) ownerFor(ctx context.Context, tx crm.RecordTx, p *crm.Principal, requested *int64, current int64, currentTeam *int64) (int64, *int64, error) {
 	if requested == nil {
 		if current != 0 {
-			return current, nil
+			return current, currentTeam, nil
 		}
 		if p.UserID == 0 {
-			return 0, crm.Invalid("owner_id", "required")
+			return 0, nil, crm.Invalid("owner_id", "required")
 		}
-		return p.UserID, nil
+		if p.TeamID == 0 {
+			return p.UserID, nil, nil
+		}
+		team := p.TeamID
+		return p.UserID, &team, nil
 	}
 	// Creating a record for oneself needs no special right; giving a record
 	// to someone else, or changing the owner of an existing one, does.
 	changes := (current == 0 && *requested != p.UserID) || (current != 0 && *requested != current)
 	if changes && !s.pol.Can(p, policy.AssignOwner) {
-		return 0, &crm.Error{Code: crm.EFORBIDDEN, Message: "you may not assign records to other users", Fields: map[string]string{"owner_id": "not allowed"}}
+		return 0, nil, &crm.Error{Code: crm.EFORBIDDEN, Message: "you may not assign records to other users", Fields: map[string]string{"owner_id": "not allowed"}}
 	}
 	u, err := tx.UserByID(ctx, *requested)
 	if err != nil || u.Disabled {
-		return 0, crm.Invalid("owner_id", "unknown user")
+		return 0, nil, crm.Invalid("owner_id", "unknown user")
 	}
-	return u.ID, nil
+	if current != 0 && !changes {
+		return u.ID, currentTeam, nil
+	}
+	return u.ID, u.TeamID, nil
 }
 
 // listQuery turns the API's list options into a store query for entity.

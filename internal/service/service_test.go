@@ -160,10 +160,14 @@ func TestRecordAccess(t *testing.T) {
 	_, err = f.svc.FindContactByID(ctx, nil, c.ID)
 	wantCode(t, err, crm.EUNAUTHENTICATED)
 
-	// The manager sees and changes everything, and may reassign.
-	got, err := f.svc.UpdateContact(ctx, f.as("manager"), c.ID, crm.ContactInput{OwnerID: ptr(f.users["bob"].ID)}, 0)
+	// A manager of no team sees only their own records (ACL-2: teams are
+	// in internal/identity's team_test.go); an administrator sees and
+	// changes everything, and may reassign.
+	_, err = f.svc.UpdateContact(ctx, f.as("manager"), c.ID, crm.ContactInput{OwnerID: ptr(f.users["bob"].ID)}, 0)
+	wantCode(t, err, crm.ENOTFOUND)
+	got, err := f.svc.UpdateContact(ctx, f.as("admin"), c.ID, crm.ContactInput{OwnerID: ptr(f.users["bob"].ID)}, 0)
 	if err != nil || got.OwnerID != f.users["bob"].ID {
-		t.Fatalf("manager reassign: %v %+v", err, got)
+		t.Fatalf("admin reassign: %v %+v", err, got)
 	}
 	if _, err := f.svc.FindContactByID(ctx, f.as("alice"), c.ID); crm.ErrorCode(err) != crm.ENOTFOUND {
 		t.Errorf("alice after reassignment: %v, want not found", err)
@@ -351,7 +355,7 @@ func TestListOptions(t *testing.T) {
 func TestReviewFindings(t *testing.T) {
 	f := newFixture(t, service.Options{})
 	ctx := context.Background()
-	alice, bob, mgr := f.as("alice"), f.as("bob"), f.as("manager")
+	alice, bob, mgr := f.as("alice"), f.as("bob"), f.as("admin") // mgr: one who sees and reassigns every record
 
 	task, err := f.svc.CreateTask(ctx, alice, crm.TaskInput{Title: ptr("Call"), AssigneeID: &bob.UserID})
 	if err != nil {
@@ -402,7 +406,7 @@ func TestReviewFindings(t *testing.T) {
 		}
 	}
 	if pg, _ := f.svc.FindContacts(ctx, mgr, crm.ContactFilter{Q: "zeta"}, crm.ListOptions{}); len(pg.Items) != 1 {
-		t.Errorf("manager's company-name search: %d results, want 1", len(pg.Items))
+		t.Errorf("an administrator's company-name search: %d results, want 1", len(pg.Items))
 	}
 
 	// Sessions are managed from a browser session, never with a token.

@@ -120,7 +120,7 @@ func (s *Service) CreateTask(ctx context.Context, p *crm.Principal, in crm.TaskI
 		return nil, err
 	}
 	return createRecord(ctx, s, p, taskOps, t, func(tx crm.RecordTx, now time.Time) (err error) {
-		if t.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0); err != nil {
+		if t.OwnerID, t.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0, nil); err != nil {
 			return err
 		}
 		if err := s.checkAssignee(ctx, tx, t, in.AssigneeID != nil); err != nil {
@@ -144,7 +144,7 @@ func (s *Service) UpdateTask(ctx context.Context, p *crm.Principal, id int64, in
 		if err := s.applyTask(t, in, false); err != nil {
 			return err
 		}
-		if t.OwnerID, err = s.ownerFor(ctx, tx, p, in.OwnerID, t.OwnerID); err != nil {
+		if t.OwnerID, t.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, t.OwnerID, t.TeamID); err != nil {
 			return err
 		}
 		if err := s.checkAssignee(ctx, tx, t, in.AssigneeID != nil); err != nil {

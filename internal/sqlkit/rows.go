@@ -1,6 +1,8 @@
 package sqlkit
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -17,7 +19,7 @@ const TokenCols = `id, user_id, name, scope, prefix, secret_hash, created_at, ex
 
 // UserCols are the columns of a user, in the order UserRow receives them.
 const UserCols = `id, email, name, role, language, disabled, password_hash, created_at,
-	updated_at, last_login_at, locked_until`
+	updated_at, last_login_at, locked_until, team_id, sees_teams`
 
 // Scanner is a row of either driver.
 type Scanner interface{ Scan(dest ...any) error }
@@ -56,18 +58,20 @@ type UserRow struct {
 	u                      crm.User
 	created, updated       int64
 	lastLogin, lockedUntil *int64
+	seesTeams              string
 }
 
 // Dest returns the scan destinations, in the order of UserCols.
 func (r *UserRow) Dest() []any {
 	return []any{&r.u.ID, &r.u.Email, &r.u.Name, &r.u.Role, &r.u.Language, &r.u.Disabled,
-		&r.u.PasswordHash, &r.created, &r.updated, &r.lastLogin, &r.lockedUntil}
+		&r.u.PasswordHash, &r.created, &r.updated, &r.lastLogin, &r.lockedUntil, &r.u.TeamID, &r.seesTeams}
 }
 
 // User returns the user scanned.
 func (r *UserRow) User() *crm.User {
 	r.u.CreatedAt, r.u.UpdatedAt = fromMicros(r.created), fromMicros(r.updated)
 	r.u.LastLoginAt, r.u.LockedUntil = timePtr(r.lastLogin), timePtr(r.lockedUntil)
+	r.u.SeesTeams = DecodeIDs(r.seesTeams)
 	return &r.u
 }
 
@@ -88,4 +92,40 @@ func timePtr(v *int64) *time.Time {
 	}
 	t := fromMicros(*v)
 	return &t
+}
+
+// EncodeIDs writes ids as a JSON array of numbers, the form of
+// users.sees_teams.
+func EncodeIDs(ids []int64) string {
+	b := make([]byte, 0, 2+8*len(ids))
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
+}
+
+// DecodeIDs reads what EncodeIDs wrote. Anything else reads as no ids: a
+// damaged column grants nothing.
+func DecodeIDs(s string) []int64 {
+	inner, ok := strings.CutPrefix(s, "[")
+	if !ok {
+		return nil
+	}
+	if inner, ok = strings.CutSuffix(inner, "]"); !ok || inner == "" {
+		return nil
+	}
+	parts := strings.Split(inner, ",")
+	ids := make([]int64, 0, len(parts))
+	for _, part := range parts {
+		id, err := strconv.ParseInt(part, 10, 64)
+		if err != nil || id <= 0 {
+			return nil
+		}
+		ids = append(ids, id)
+	}
+	return ids
 }

@@ -8,7 +8,7 @@ import (
 )
 
 const activityCols = `id, type, subject, body, occurred_at, duration_min, contact_id, company_id,
-	deal_id, owner_id, version, created_at, updated_at, deleted_at`
+	deal_id, owner_id, team_id, version, created_at, updated_at, deleted_at`
 
 var (
 	sqlActivityByID = Statement(`SELECT ` + activityCols + ` FROM activities
@@ -16,11 +16,11 @@ var (
 	sqlDeletedActivityByID = Statement(`SELECT ` + activityCols + ` FROM activities
 		WHERE id = ? AND deleted_at IS NOT NULL AND (? OR owner_id = ?)`)
 	sqlInsertActivity = Statement(`INSERT INTO activities (type, subject, subject_lc, body, occurred_at,
-		duration_min, contact_id, company_id, deal_id, owner_id, version, created_at, updated_at,
-		deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		duration_min, contact_id, company_id, deal_id, owner_id, team_id, version, created_at, updated_at,
+		deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	sqlUpdateActivity = Statement(`UPDATE activities SET type = ?, subject = ?, subject_lc = ?, body = ?,
 		occurred_at = ?, duration_min = ?, contact_id = ?, company_id = ?, deal_id = ?,
-		owner_id = ?, version = ?, updated_at = ?, deleted_at = ?
+		owner_id = ?, team_id = ?, version = ?, updated_at = ?, deleted_at = ?
 		WHERE id = ? AND version = ?`)
 )
 
@@ -32,7 +32,7 @@ func scanActivity(sc Row, extra ...any) (*crm.Activity, error) {
 		occurred, created, updated              int64
 	)
 	dest := []any{&a.ID, &a.Type, &a.Subject, &a.Body, &occurred, &a.DurationMin, &contactID,
-		&companyID, &dealID, &a.OwnerID, &a.Version, &created, &updated, &deletedAt}
+		&companyID, &dealID, &a.OwnerID, &a.TeamID, &a.Version, &created, &updated, &deletedAt}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -53,7 +53,8 @@ func (t Tx) ActivityByID(ctx context.Context, s crm.Scope, id int64, deleted boo
 	if deleted {
 		query = sqlDeletedActivityByID
 	}
-	a, err := scanActivity(t.C.QueryRow(ctx, query, id, s.All, s.OwnerID))
+	query, args := byID(t.C, query, s, id, 1)
+	a, err := scanActivity(t.C.QueryRow(ctx, query, args...))
 	if err != nil {
 		return nil, t.C.RowError(err, "activity by id", "activity")
 	}
@@ -64,7 +65,7 @@ func (t Tx) ActivityByID(ctx context.Context, s crm.Scope, id int64, deleted boo
 // of the subject.
 func (t Tx) Activities(ctx context.Context, s crm.Scope, f crm.ActivityFilter, q crm.ListQuery) ([]*crm.Activity, string, error) {
 	var w where
-	if !w.scope(s, "owner_id = ?", 1) {
+	if !w.scope(t.C, s, "owner_id = ?", 1) {
 		return []*crm.Activity{}, "", nil
 	}
 	w.deleted(f.Deleted)
@@ -86,7 +87,7 @@ func (t Tx) Activities(ctx context.Context, s crm.Scope, f crm.ActivityFilter, q
 
 func activityArgs(a *crm.Activity) []any {
 	return []any{a.Type, a.Subject, strings.ToLower(a.Subject), a.Body, Micros(a.OccurredAt),
-		a.DurationMin, NullID(a.ContactID), NullID(a.CompanyID), NullID(a.DealID), a.OwnerID, a.Version}
+		a.DurationMin, NullID(a.ContactID), NullID(a.CompanyID), NullID(a.DealID), a.OwnerID, NullID(a.TeamID), a.Version}
 }
 
 // InsertActivity stores a new activity and sets a.ID.

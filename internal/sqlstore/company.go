@@ -8,7 +8,7 @@ import (
 )
 
 const companyCols = `id, name, domain, industry, phone, address, notes, tags,
-	owner_id, version, created_at, updated_at, deleted_at`
+	owner_id, team_id, version, created_at, updated_at, deleted_at`
 
 var (
 	sqlCompanyByID = Statement(`SELECT ` + companyCols + ` FROM companies
@@ -16,10 +16,10 @@ var (
 	sqlDeletedCompanyByID = Statement(`SELECT ` + companyCols + ` FROM companies
 		WHERE id = ? AND deleted_at IS NOT NULL AND (? OR owner_id = ?)`)
 	sqlInsertCompany = Statement(`INSERT INTO companies (name, name_lc, domain, domain_lc, industry,
-		phone, address, notes, tags, owner_id, version, created_at, updated_at, deleted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		phone, address, notes, tags, owner_id, team_id, version, created_at, updated_at, deleted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	sqlUpdateCompany = Statement(`UPDATE companies SET name = ?, name_lc = ?, domain = ?,
-		domain_lc = ?, industry = ?, phone = ?, address = ?, notes = ?, tags = ?, owner_id = ?,
+		domain_lc = ?, industry = ?, phone = ?, address = ?, notes = ?, tags = ?, owner_id = ?, team_id = ?,
 		version = ?, updated_at = ?, deleted_at = ?
 		WHERE id = ? AND version = ?`)
 )
@@ -33,7 +33,7 @@ func scanCompany(sc Row, extra ...any) (*crm.Company, error) {
 		created, updated int64
 	)
 	dest := []any{&c.ID, &c.Name, &c.Domain, &c.Industry, &c.Phone, &c.Address, &c.Notes,
-		&tags, &c.OwnerID, &c.Version, &created, &updated, &deletedAt}
+		&tags, &c.OwnerID, &c.TeamID, &c.Version, &created, &updated, &deletedAt}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -56,7 +56,8 @@ func (t Tx) CompanyByID(ctx context.Context, s crm.Scope, id int64, deleted bool
 	if deleted {
 		query = sqlDeletedCompanyByID
 	}
-	c, err := scanCompany(t.C.QueryRow(ctx, query, id, s.All, s.OwnerID))
+	query, args := byID(t.C, query, s, id, 1)
+	c, err := scanCompany(t.C.QueryRow(ctx, query, args...))
 	if err != nil {
 		return nil, t.C.RowError(err, "company by id", "company")
 	}
@@ -67,7 +68,7 @@ func (t Tx) CompanyByID(ctx context.Context, s crm.Scope, id int64, deleted bool
 // exactly but case-insensitively; Q is a prefix of the name or the domain.
 func (t Tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q crm.ListQuery) ([]*crm.Company, string, error) {
 	var w where
-	if !w.scope(s, "owner_id = ?", 1) {
+	if !w.scope(t.C, s, "owner_id = ?", 1) {
 		return []*crm.Company{}, "", nil
 	}
 	w.deleted(f.Deleted)
@@ -93,7 +94,7 @@ func (t Tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q c
 
 func companyArgs(c *crm.Company) []any {
 	return []any{c.Name, strings.ToLower(c.Name), c.Domain, strings.ToLower(c.Domain), c.Industry,
-		c.Phone, c.Address, c.Notes, EncodeTags(c.Tags), c.OwnerID, c.Version}
+		c.Phone, c.Address, c.Notes, EncodeTags(c.Tags), c.OwnerID, NullID(c.TeamID), c.Version}
 }
 
 // InsertCompany stores a new company and sets c.ID.

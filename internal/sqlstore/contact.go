@@ -11,7 +11,7 @@ import (
 
 const contactCols = `id, first_name, last_name, email, phone, company_id, title, address,
 	birthday, notes, tags, pref_channel, pref_language, do_not_contact,
-	owner_id, version, created_at, updated_at, deleted_at`
+	owner_id, team_id, version, created_at, updated_at, deleted_at`
 
 var (
 	sqlContactByID = Statement(`SELECT ` + contactCols + ` FROM contacts
@@ -20,8 +20,8 @@ var (
 		WHERE id = ? AND deleted_at IS NOT NULL AND (? OR owner_id = ?)`)
 	sqlInsertContact = Statement(`INSERT INTO contacts (first_name, last_name, first_name_lc, last_name_lc,
 		email, phone, company_id, title, address, birthday, notes, tags, pref_channel,
-		pref_language, do_not_contact, owner_id, version, created_at, updated_at, deleted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		pref_language, do_not_contact, owner_id, team_id, version, created_at, updated_at, deleted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 )
 
 // scanContact scans the columns of contactCols, then extra.
@@ -34,7 +34,7 @@ func scanContact(sc Row, extra ...any) (*crm.Contact, error) {
 	)
 	dest := []any{&c.ID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &companyID,
 		&c.Title, &c.Address, &c.Birthday, &c.Notes, &tags, &c.Preferences.Channel,
-		&c.Preferences.Language, &c.Preferences.DoNotContact, &c.OwnerID, &c.Version,
+		&c.Preferences.Language, &c.Preferences.DoNotContact, &c.OwnerID, &c.TeamID, &c.Version,
 		&created, &updated, &deletedAt}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
@@ -59,7 +59,8 @@ func (t Tx) ContactByID(ctx context.Context, s crm.Scope, id int64, deleted bool
 	if deleted {
 		query = sqlDeletedContactByID
 	}
-	c, err := scanContact(t.C.QueryRow(ctx, query, id, s.All, s.OwnerID))
+	query, args := byID(t.C, query, s, id, 1)
+	c, err := scanContact(t.C.QueryRow(ctx, query, args...))
 	if err != nil {
 		return nil, t.C.RowError(err, "contact by id", "contact")
 	}
@@ -69,7 +70,7 @@ func (t Tx) ContactByID(ctx context.Context, s crm.Scope, id int64, deleted bool
 // Contacts lists the contacts visible in s that match f.
 func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q crm.ListQuery) ([]*crm.Contact, string, error) {
 	var w where
-	if !w.scope(s, "owner_id = ?", 1) {
+	if !w.scope(t.C, s, "owner_id = ?", 1) {
 		return []*crm.Contact{}, "", nil
 	}
 	w.deleted(f.Deleted)
@@ -79,7 +80,7 @@ func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q cr
 	eqInt(&w, "owner_id", f.OwnerID)
 	tagFilter(&w, TagContact, f.Tag)
 	if text := searchText(f.Q); text != "" {
-		if !s.All {
+		if !s.All && len(s.Teams) == 0 {
 			ownerSearch(t.C, &w, text, s.OwnerID, f, q)
 		} else {
 			contactSearch(t.C, &w, text, s)
@@ -108,8 +109,10 @@ func contactSearch(d Dialect, w *where, q string, s crm.Scope) {
 	// reveal the names of hidden companies one letter at a time.
 	cond, args := prefix("name_lc", q)
 	if !s.All {
-		cond += " AND owner_id = ?"
-		args = append(args, s.OwnerID)
+		var sw where
+		sw.scope(d, s, "owner_id = ?", 1)
+		cond += " AND " + sw.conds[0]
+		args = append(args, sw.args...)
 	}
 	o.or(d.InSelect("company_id", "SELECT id FROM companies WHERE "+cond+" AND deleted_at IS NULL"), args...)
 	if words := strings.Fields(q); len(words) == 2 {
@@ -221,7 +224,7 @@ func (t Tx) contactArgs(c *crm.Contact) []any {
 	return []any{c.FirstName, c.LastName, strings.ToLower(c.FirstName), strings.ToLower(c.LastName),
 		c.Email, c.Phone, NullID(c.CompanyID), c.Title, c.Address, c.Birthday, c.Notes,
 		EncodeTags(c.Tags), c.Preferences.Channel, c.Preferences.Language,
-		t.C.Bool(c.Preferences.DoNotContact), c.OwnerID, c.Version}
+		t.C.Bool(c.Preferences.DoNotContact), c.OwnerID, NullID(c.TeamID), c.Version}
 }
 
 // InsertContact stores a new contact and sets c.ID.
@@ -241,7 +244,7 @@ func (t Tx) InsertContact(ctx context.Context, c *crm.Contact) error {
 var sqlUpdateContact = Statement(`UPDATE contacts SET first_name = ?, last_name = ?,
 	first_name_lc = ?, last_name_lc = ?, email = ?, phone = ?, company_id = ?, title = ?,
 	address = ?, birthday = ?, notes = ?, tags = ?, pref_channel = ?, pref_language = ?,
-	do_not_contact = ?, owner_id = ?, version = ?, updated_at = ?, deleted_at = ?
+	do_not_contact = ?, owner_id = ?, team_id = ?, version = ?, updated_at = ?, deleted_at = ?
 	WHERE id = ? AND version = ?`)
 
 // UpdateContact stores c if the stored version is c.Version-1; EPRECONDITION
@@ -272,10 +275,10 @@ func (t Tx) UpdateContact(ctx context.Context, c *crm.Contact) error {
 func (t Tx) updateChangedContact(ctx context.Context, c *crm.Contact) error {
 	var (
 		first, last, email, phone, tags string
-		company, deleted                *int64
+		company, team, deleted          *int64
 		owner, version                  int64
 	)
-	err := t.C.QueryRow(ctx, sqlContactIndexed, c.ID).Scan(&first, &last, &email, &phone, &company, &owner, &deleted, &tags, &version)
+	err := t.C.QueryRow(ctx, sqlContactIndexed, c.ID).Scan(&first, &last, &email, &phone, &company, &owner, &team, &deleted, &tags, &version)
 	if err != nil {
 		if err = t.C.RowError(err, "update contact", "contact"); crm.ErrorCode(err) == crm.ENOTFOUND {
 			return Stale("contact")
@@ -297,7 +300,7 @@ func (t Tx) updateChangedContact(ctx context.Context, c *crm.Contact) error {
 	if !sameID(company, c.CompanyID) {
 		mask |= chgCompany
 	}
-	if owner != c.OwnerID {
+	if owner != c.OwnerID || !sameID(team, c.TeamID) {
 		mask |= chgOwner
 	}
 	if !sameID(deleted, microsPtr(c.DeletedAt)) {
@@ -324,13 +327,13 @@ const (
 	chgEmail               // email
 	chgPhone               // phone
 	chgCompany             // company_id
-	chgOwner               // owner_id
+	chgOwner               // owner_id and team_id (a record's team follows its owner)
 	chgDeleted             // deleted_at
 	chgGroups  = 1 << iota // the number of masks
 )
 
 var sqlContactIndexed = Statement(`SELECT first_name, last_name, email, phone, company_id,
-	owner_id, deleted_at, tags, version FROM contacts WHERE id = ?`)
+	owner_id, team_id, deleted_at, tags, version FROM contacts WHERE id = ?`)
 
 // sqlUpdateChangedContact is the UPDATE of each mask, all prepared on the
 // SQLite writer up front.
@@ -377,6 +380,7 @@ func contactUpdateSet(c *crm.Contact, tags string, mask int, boolean func(bool) 
 	}
 	if mask&chgOwner != 0 {
 		set("owner_id", c.OwnerID)
+		set("team_id", NullID(c.TeamID))
 	}
 	if mask&chgDeleted != 0 {
 		set("deleted_at", NullMicros(c.DeletedAt))

@@ -8,7 +8,7 @@ import (
 )
 
 const dealCols = `id, title, pipeline_id, stage_id, amount_minor, currency, expected_close,
-	contact_id, company_id, notes, tags, owner_id, version, created_at, updated_at, deleted_at`
+	contact_id, company_id, notes, tags, owner_id, team_id, version, created_at, updated_at, deleted_at`
 
 var (
 	sqlDealByID = Statement(`SELECT ` + dealCols + ` FROM deals
@@ -16,12 +16,12 @@ var (
 	sqlDeletedDealByID = Statement(`SELECT ` + dealCols + ` FROM deals
 		WHERE id = ? AND deleted_at IS NOT NULL AND (? OR owner_id = ?)`)
 	sqlInsertDeal = Statement(`INSERT INTO deals (title, title_lc, pipeline_id, stage_id, amount_minor,
-		currency, expected_close, contact_id, company_id, notes, tags, owner_id, version,
+		currency, expected_close, contact_id, company_id, notes, tags, owner_id, team_id, version,
 		created_at, updated_at, deleted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	sqlUpdateDeal = Statement(`UPDATE deals SET title = ?, title_lc = ?, pipeline_id = ?, stage_id = ?,
 		amount_minor = ?, currency = ?, expected_close = ?, contact_id = ?, company_id = ?,
-		notes = ?, tags = ?, owner_id = ?, version = ?, updated_at = ?, deleted_at = ?
+		notes = ?, tags = ?, owner_id = ?, team_id = ?, version = ?, updated_at = ?, deleted_at = ?
 		WHERE id = ? AND version = ?`)
 )
 
@@ -36,7 +36,7 @@ func scanDeal(sc Row, extra ...any) (*crm.Deal, error) {
 		created, updated                int64
 	)
 	dest := []any{&d.ID, &d.Title, &d.PipelineID, &d.StageID, &d.AmountMinor, &d.Currency,
-		&expectedClose, &contactID, &companyID, &d.Notes, &tags, &d.OwnerID, &d.Version,
+		&expectedClose, &contactID, &companyID, &d.Notes, &tags, &d.OwnerID, &d.TeamID, &d.Version,
 		&created, &updated, &deletedAt}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
@@ -64,7 +64,8 @@ func (t Tx) DealByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (
 	if deleted {
 		query = sqlDeletedDealByID
 	}
-	d, err := scanDeal(t.C.QueryRow(ctx, query, id, s.All, s.OwnerID))
+	query, args := byID(t.C, query, s, id, 1)
+	d, err := scanDeal(t.C.QueryRow(ctx, query, args...))
 	if err != nil {
 		return nil, t.C.RowError(err, "deal by id", "deal")
 	}
@@ -75,7 +76,7 @@ func (t Tx) DealByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (
 // title.
 func (t Tx) Deals(ctx context.Context, s crm.Scope, f crm.DealFilter, q crm.ListQuery) ([]*crm.Deal, string, error) {
 	var w where
-	if !w.scope(s, "owner_id = ?", 1) {
+	if !w.scope(t.C, s, "owner_id = ?", 1) {
 		return []*crm.Deal{}, "", nil
 	}
 	w.deleted(f.Deleted)
@@ -99,7 +100,7 @@ func (t Tx) Deals(ctx context.Context, s crm.Scope, f crm.DealFilter, q crm.List
 func dealArgs(d *crm.Deal) []any {
 	return []any{d.Title, strings.ToLower(d.Title), d.PipelineID, d.StageID, d.AmountMinor,
 		d.Currency, NullText(d.ExpectedClose), NullID(d.ContactID), NullID(d.CompanyID),
-		d.Notes, EncodeTags(d.Tags), d.OwnerID, d.Version}
+		d.Notes, EncodeTags(d.Tags), d.OwnerID, NullID(d.TeamID), d.Version}
 }
 
 // InsertDeal stores a new deal and sets d.ID. It stores AmountMinor, which

@@ -8,7 +8,7 @@ import (
 )
 
 const taskCols = `id, title, description, due_at, status, assignee_id, contact_id, company_id,
-	deal_id, owner_id, version, created_at, updated_at, deleted_at`
+	deal_id, owner_id, team_id, version, created_at, updated_at, deleted_at`
 
 // A task is visible to its owner and to its assignee.
 var (
@@ -17,10 +17,10 @@ var (
 	sqlDeletedTaskByID = Statement(`SELECT ` + taskCols + ` FROM tasks
 		WHERE id = ? AND deleted_at IS NOT NULL AND (? OR owner_id = ? OR assignee_id = ?)`)
 	sqlInsertTask = Statement(`INSERT INTO tasks (title, title_lc, description, due_at, status,
-		assignee_id, contact_id, company_id, deal_id, owner_id, version, created_at, updated_at,
-		deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		assignee_id, contact_id, company_id, deal_id, owner_id, team_id, version, created_at, updated_at,
+		deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	sqlUpdateTask = Statement(`UPDATE tasks SET title = ?, title_lc = ?, description = ?, due_at = ?,
-		status = ?, assignee_id = ?, contact_id = ?, company_id = ?, deal_id = ?, owner_id = ?,
+		status = ?, assignee_id = ?, contact_id = ?, company_id = ?, deal_id = ?, owner_id = ?, team_id = ?,
 		version = ?, updated_at = ?, deleted_at = ?
 		WHERE id = ? AND version = ?`)
 )
@@ -35,7 +35,7 @@ func scanTask(sc Row, extra ...any) (*crm.Task, error) {
 		created, updated             int64
 	)
 	dest := []any{&t.ID, &t.Title, &t.Description, &dueAt, &t.Status, &assigneeID, &contactID,
-		&companyID, &dealID, &t.OwnerID, &t.Version, &created, &updated, &deletedAt}
+		&companyID, &dealID, &t.OwnerID, &t.TeamID, &t.Version, &created, &updated, &deletedAt}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -59,7 +59,8 @@ func (t Tx) TaskByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (
 	if deleted {
 		query = sqlDeletedTaskByID
 	}
-	task, err := scanTask(t.C.QueryRow(ctx, query, id, s.All, s.OwnerID, s.OwnerID))
+	query, args := byID(t.C, query, s, id, 2)
+	task, err := scanTask(t.C.QueryRow(ctx, query, args...))
 	if err != nil {
 		return nil, t.C.RowError(err, "task by id", "task")
 	}
@@ -70,7 +71,7 @@ func (t Tx) TaskByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (
 // a prefix of the title. Tasks without a due time sort after all others.
 func (t Tx) Tasks(ctx context.Context, s crm.Scope, f crm.TaskFilter, q crm.ListQuery) ([]*crm.Task, string, error) {
 	var w where
-	if !w.scope(s, "(owner_id = ? OR assignee_id = ?)", 2) {
+	if !w.scope(t.C, s, "(owner_id = ? OR assignee_id = ?)", 2) {
 		return []*crm.Task{}, "", nil
 	}
 	w.deleted(f.Deleted)
@@ -94,7 +95,7 @@ func (t Tx) Tasks(ctx context.Context, s crm.Scope, f crm.TaskFilter, q crm.List
 func taskArgs(t *crm.Task) []any {
 	return []any{t.Title, strings.ToLower(t.Title), t.Description, NullMicros(t.DueAt), t.Status,
 		NullZero(t.AssigneeID), NullID(t.ContactID), NullID(t.CompanyID), NullID(t.DealID),
-		t.OwnerID, t.Version}
+		t.OwnerID, NullID(t.TeamID), t.Version}
 }
 
 // InsertTask stores a new task and sets task.ID.

@@ -52,7 +52,7 @@ var contactKind = kind[*crm.Contact]{
 		}
 	},
 	meta: func(c *crm.Contact) meta {
-		return meta{&c.ID, &c.Version, &c.OwnerID, &c.UpdatedAt, &c.DeletedAt}
+		return meta{&c.ID, &c.Version, &c.OwnerID, &c.UpdatedAt, &c.DeletedAt, &c.TeamID}
 	},
 	change: func(f *fixture, c *crm.Contact) {
 		c.FirstName, c.Email, c.Tags = "Änne", "anne@x.test", []string{"vip", "lead"}
@@ -94,7 +94,7 @@ var companyKind = kind[*crm.Company]{
 		}
 	},
 	meta: func(c *crm.Company) meta {
-		return meta{&c.ID, &c.Version, &c.OwnerID, &c.UpdatedAt, &c.DeletedAt}
+		return meta{&c.ID, &c.Version, &c.OwnerID, &c.UpdatedAt, &c.DeletedAt, &c.TeamID}
 	},
 	change: func(f *fixture, c *crm.Company) {
 		c.Name, c.Domain, c.Tags, c.Notes = "Acme Holdings", "holdings.test", []string{}, ""
@@ -131,7 +131,7 @@ var dealKind = kind[*crm.Deal]{
 		}
 	},
 	meta: func(d *crm.Deal) meta {
-		return meta{&d.ID, &d.Version, &d.OwnerID, &d.UpdatedAt, &d.DeletedAt}
+		return meta{&d.ID, &d.Version, &d.OwnerID, &d.UpdatedAt, &d.DeletedAt, &d.TeamID}
 	},
 	change: func(f *fixture, d *crm.Deal) {
 		d.Title, d.StageID, d.AmountMinor, d.Currency = "Bigger", f.stages[1], 123456, "USD"
@@ -175,7 +175,7 @@ var activityKind = kind[*crm.Activity]{
 		}
 	},
 	meta: func(a *crm.Activity) meta {
-		return meta{&a.ID, &a.Version, &a.OwnerID, &a.UpdatedAt, &a.DeletedAt}
+		return meta{&a.ID, &a.Version, &a.OwnerID, &a.UpdatedAt, &a.DeletedAt, &a.TeamID}
 	},
 	change: func(f *fixture, a *crm.Activity) {
 		a.Type, a.Subject, a.Body, a.DurationMin, a.OccurredAt = "meeting", "Demo", "", 90, at(-60)
@@ -209,7 +209,7 @@ var taskKind = kind[*crm.Task]{
 		}
 	},
 	meta: func(t *crm.Task) meta {
-		return meta{&t.ID, &t.Version, &t.OwnerID, &t.UpdatedAt, &t.DeletedAt}
+		return meta{&t.ID, &t.Version, &t.OwnerID, &t.UpdatedAt, &t.DeletedAt, &t.TeamID}
 	},
 	change: func(f *fixture, t *crm.Task) {
 		t.Title, t.Status, t.AssigneeID, t.DueAt = "Call back", crm.TaskDone, f.bob, ptr(at(99))

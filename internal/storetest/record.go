@@ -35,12 +35,14 @@ type meta struct {
 	ID, Version, OwnerID *int64
 	UpdatedAt            *time.Time
 	DeletedAt            **time.Time
+	TeamID               **int64
 }
 
 // recordSuite returns the generic tests of one record kind.
 func recordSuite[T any](k kind[T]) func(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	return func(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		t.Run("Lifecycle", func(t *testing.T) { t.Parallel(); testLifecycle(t, newFixture(t, newStore), k) })
+		t.Run("TeamScope", func(t *testing.T) { t.Parallel(); testTeamScope(t, newFixture(t, newStore), k) }) // team.go
 		t.Run("Precondition", func(t *testing.T) { t.Parallel(); testPrecondition(t, newFixture(t, newStore), k) })
 		t.Run("Scope", func(t *testing.T) { t.Parallel(); testScope(t, newFixture(t, newStore), k) })
 		t.Run("Sort", func(t *testing.T) { t.Parallel(); testSort(t, newFixture(t, newStore), k) })

@@ -63,6 +63,7 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"Sessions", testSessions},
 		{"Tokens", testTokens},
 		{"Settings", testSettings},
+		{"Teams", testTeams}, // team.go
 		// Multi-factor authentication and throttling: mfa.go.
 		{"TOTP", testTOTP},
 		{"RecoveryCodes", testRecoveryCodes},

@@ -101,6 +101,15 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/v1/users/{id}/unlock", a.Auth(a.UnlockUser))
 	mux.Handle("POST /api/v1/users/{id}/enrolment-link", a.Auth(a.IssueEnrolmentLink))
 
+	// Teams and their members (ACL-2): api/team.go.
+	mux.Handle("GET /api/v1/teams", a.Auth(a.Teams))
+	mux.Handle("POST /api/v1/teams", a.Auth(a.CreateTeam))
+	mux.Handle("GET /api/v1/teams/{id}", a.Auth(a.Team))
+	mux.Handle("PATCH /api/v1/teams/{id}", a.Auth(a.UpdateTeam))
+	mux.Handle("DELETE /api/v1/teams/{id}", a.Auth(a.DeleteTeam))
+	mux.Handle("PUT /api/v1/teams/{id}/members/{user_id}", a.Auth(a.AddTeamMember))
+	mux.Handle("DELETE /api/v1/teams/{id}/members/{user_id}", a.Auth(a.RemoveTeamMember))
+
 	// Invitations, password resets and email changes (AUTH-8): api/recovery.go.
 	mux.Handle("POST /api/v1/invitations", a.Auth(a.Invite))
 	mux.Handle("POST /api/v1/password-reset", a.Public(a.RequestReset))

@@ -234,6 +234,10 @@ func appendContactJSON(dst []byte, c *crm.Contact) ([]byte, bool) {
 
 	dst = append(dst, `,"owner_id":`...)
 	dst = strconv.AppendInt(dst, c.OwnerID, 10)
+	if c.TeamID != nil {
+		dst = append(dst, `,"team_id":`...)
+		dst = strconv.AppendInt(dst, *c.TeamID, 10)
+	}
 	dst = append(dst, `,"version":`...)
 	dst = strconv.AppendInt(dst, c.Version, 10)
 	var ok bool

@@ -278,6 +278,10 @@ func randomContact(r *rand.Rand) *crm.Contact {
 		company := r.Int64() - r.Int64N(1<<62)
 		c.CompanyID = &company
 	}
+	if r.IntN(2) == 0 {
+		team := r.Int64() - r.Int64N(1<<62)
+		c.TeamID = &team
+	}
 	if r.IntN(3) == 0 {
 		at := randomTime(r)
 		c.DeletedAt = &at
@@ -396,6 +400,7 @@ func TestContactJSONFields(t *testing.T) {
 			`Tags []string json:"tags"`,
 			`Preferences crm.Preferences json:"preferences"`,
 			`OwnerID int64 json:"owner_id"`,
+			`TeamID *int64 json:"team_id,omitempty"`,
 			`Version int64 json:"version"`,
 			`CreatedAt time.Time json:"created_at"`,
 			`UpdatedAt time.Time json:"updated_at"`,

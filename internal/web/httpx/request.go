@@ -25,6 +25,7 @@ type Identity interface {
 	crm.RecoveryService // invitations, password resets, email changes
 	crm.MFAService      // second factors, step-up, session administration
 	crm.PasskeyService  // passkeys and security keys
+	crm.TeamService     // teams and their members
 	// SetupPending reports whether the first admin has yet to be created.
 	SetupPending(ctx context.Context) (bool, error)
 	// CompleteSetup creates the first admin with the printed setup code.
