@@ -186,7 +186,10 @@ type services struct {
 // newServices builds the service layer from the configuration; more adjust
 // the identity options (serve adds the mailer and passkeys).
 func newServices(c *config.Config, db crm.Store, log *slog.Logger, more ...func(*identity.Options)) services {
-	pol := policy.Policy{Visibility: policy.Visibility(c.RecordVisibility)}
+	pol, err := policy.ParseVisibility(c.RecordVisibility)
+	if err != nil {
+		panic("custos: a validated configuration has a bad record-visibility: " + err.Error())
+	}
 	o := identity.Options{
 		Policy:          pol,
 		Hasher:          auth.NewHasher(auth.Params{Memory: uint32(c.Argon2Memory), Time: uint32(c.Argon2Time), Threads: uint8(c.Argon2Threads)}, c.HashWorkers),

@@ -23,7 +23,7 @@ const module = "github.com/custos-crm/custos/"
 var allowed = map[string][]string{
 	"internal/crm":                   {},
 	"internal/auth":                  {},
-	"internal/config":                {},
+	"internal/config":                {"internal/policy"},
 	"internal/i18n":                  {},
 	"internal/mail":                  {},
 	"internal/mail/mailtest":         {"internal/mail"},

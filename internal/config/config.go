@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/custos-crm/custos/internal/policy"
 )
 
 // Config is the server's configuration.
@@ -33,7 +35,7 @@ type Config struct {
 	LogLevel         string        // debug, info, warn, error
 	LogFormat        string        // text or json
 	PhoneRegion      string        // default region for phone numbers without +country
-	RecordVisibility string        // private or public-read
+	RecordVisibility string        // organisation-wide defaults (policy.ParseVisibility)
 	SessionIdle      time.Duration // session inactivity timeout
 	SessionAbsolute  time.Duration // session lifetime
 	Argon2Memory     int           // KiB
@@ -116,7 +118,7 @@ var options = []option{
 	{"log-level", "log level: debug, info, warn, error", "info", str(func(c *Config) *string { return &c.LogLevel })},
 	{"log-format", "log format: text or json", "text", str(func(c *Config) *string { return &c.LogFormat })},
 	{"phone-region", "region (ISO 3166) for phone numbers written without a country code", "RU", str(func(c *Config) *string { return &c.PhoneRegion })},
-	{"record-visibility", "what sales and support see of others' records: private or public-read", "private", str(func(c *Config) *string { return &c.RecordVisibility })},
+	{"record-visibility", "organisation-wide defaults of what users see of records they neither own nor manage: private, team-read, team-write or public-read, then per entity, e.g. private,contacts=team-read,deals=team-write", "private", str(func(c *Config) *string { return &c.RecordVisibility })},
 	{"session-idle", "session inactivity timeout (a session ends up to one minute after it, never before)", "30m", duration(func(c *Config) *time.Duration { return &c.SessionIdle })},
 	{"session-absolute", "session lifetime regardless of activity", "12h", duration(func(c *Config) *time.Duration { return &c.SessionAbsolute })},
 	{"argon2-memory", "argon2id memory in KiB", "65536", integer(func(c *Config) *int { return &c.Argon2Memory })},
@@ -296,8 +298,8 @@ func (c *Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, errors.New("log-format: must be text or json"))
 	}
-	if c.RecordVisibility != "private" && c.RecordVisibility != "public-read" {
-		errs = append(errs, errors.New("record-visibility: must be private or public-read"))
+	if _, err := policy.ParseVisibility(c.RecordVisibility); err != nil {
+		errs = append(errs, err)
 	}
 	if len(c.PhoneRegion) != 2 {
 		errs = append(errs, errors.New("phone-region: must be a two-letter region such as RU or GB"))

@@ -71,6 +71,10 @@ type ContactFilter struct {
 	Tag       string
 	Q         string // prefix search over name, email, phone and company name
 	Deleted   bool   // list the deleted (restorable) contacts instead
+	// CompanyScope is the scope of the companies whose names Q matches
+	// (the companies the caller may read); nil means the contacts' scope.
+	// The service sets it; no request does.
+	CompanyScope *Scope
 }
 
 // Consent records a client's consent, or its withdrawal, for one purpose

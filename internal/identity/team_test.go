@@ -8,6 +8,9 @@ import (
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/identity"
+	"github.com/custos-crm/custos/internal/policy"
+	"github.com/custos-crm/custos/internal/service"
+	"github.com/custos-crm/custos/internal/testkit"
 )
 
 // viaToken is the principal of a write token of the fixture user, as
@@ -273,4 +276,91 @@ func TestManagersSeeTheirTeams(t *testing.T) {
 	if got := visible(f.viaToken(t, "manager")); len(got) != 0 {
 		t.Errorf("the head of sales without a team sees %v", got)
 	}
+}
+
+// TestTeamDefaults (ACL-2 item 2): with contacts team-read and deals
+// team-write, the members of a record's team read its contacts and change
+// its deals; companies stay private; a contact's team sees the contact's
+// whole timeline; nobody outside the team sees more than before.
+func TestTeamDefaults(t *testing.T) {
+	pol, err := policy.ParseVisibility("private,contacts=team-read,deals=team-write")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := testkit.NewFixture(t, service.Options{Policy: pol}, identity.Options{})
+	f := &fixture{svc: k.Identity, records: k.Records, store: k.Store, users: k.Users, now: k.Now, kit: k}
+	ctx := context.Background()
+	moscow := mustTeam(t, f, "Moscow", nil, nil)
+	mustJoin(t, f, moscow, "alice")
+	mustJoin(t, f, moscow, "bob")
+	alice, bob, outsider := f.viaToken(t, "alice"), f.viaToken(t, "bob"), f.viaToken(t, "support")
+
+	contact, err := f.records.CreateContact(ctx, bob, crm.ContactInput{LastName: ptr("Bob's client")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	note, err := f.records.CreateActivity(ctx, bob, crm.ActivityInput{Type: ptr("note"), Subject: ptr("bob's note"), ContactID: crm.Value(contact.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	company, err := f.records.CreateCompany(ctx, bob, crm.CompanyInput{Name: ptr("Bob's Company")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipelines, err := f.records.FindPipelines(ctx, bob)
+	if err != nil || len(pipelines) == 0 || len(pipelines[0].Stages) == 0 {
+		t.Fatalf("pipelines: %v %v", err, pipelines)
+	}
+	deal, err := f.records.CreateDeal(ctx, bob, crm.DealInput{Title: ptr("Bob's deal"), StageID: &pipelines[0].Stages[0].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Contacts: team-read. Alice reads, may not change (403: she sees it).
+	if _, err := f.records.FindContactByID(ctx, alice, contact.ID); err != nil {
+		t.Errorf("alice reads her team's contact: %v", err)
+	}
+	_, err = f.records.UpdateContact(ctx, alice, contact.ID, crm.ContactInput{Title: ptr("x")}, 0)
+	wantCode(t, err, crm.EFORBIDDEN)
+	// Its whole timeline, bob's note included.
+	tl, err := f.records.FindTimeline(ctx, alice, contact.ID, crm.ListOptions{})
+	if err != nil || len(tl.Items) != 1 || tl.Items[0].ID != note.ID {
+		t.Errorf("alice's timeline of her team's contact: %v %+v", err, tl)
+	}
+	// Deals: team-write. Alice changes bob's deal; it stays bob's.
+	if d, err := f.records.UpdateDeal(ctx, alice, deal.ID, crm.DealInput{Title: ptr("Alice helped")}, 0); err != nil || d.OwnerID != bob.UserID {
+		t.Errorf("alice changes her team's deal: %v %+v", err, d)
+	}
+	// Companies: private. Not found for alice, and a contact search by its
+	// name does not reveal it.
+	_, err = f.records.FindCompanyByID(ctx, alice, company.ID)
+	wantCode(t, err, crm.ENOTFOUND)
+	if _, err := f.records.UpdateContact(ctx, bob, contact.ID, crm.ContactInput{CompanyID: crm.Value(company.ID)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if pg, err := f.records.FindContacts(ctx, alice, crm.ContactFilter{Q: "bob's com"}, crm.ListOptions{}); err != nil || len(pg.Items) != 0 {
+		t.Errorf("alice's search by a private company's name: %v %+v", err, pg)
+	}
+	if pg, err := f.records.FindContacts(ctx, bob, crm.ContactFilter{Q: "bob's com"}, crm.ListOptions{}); err != nil || len(pg.Items) != 1 {
+		t.Errorf("bob's search by his company's name: %v %+v", err, pg)
+	}
+	// Outside the team nothing is visible.
+	for name, read := range map[string]func() error{
+		"contact": func() error { _, err := f.records.FindContactByID(ctx, outsider, contact.ID); return err },
+		"deal":    func() error { _, err := f.records.FindDealByID(ctx, outsider, deal.ID); return err },
+		"timeline": func() error {
+			_, err := f.records.FindTimeline(ctx, outsider, contact.ID, crm.ListOptions{})
+			return err
+		},
+	} {
+		if err := read(); crm.ErrorCode(err) != crm.ENOTFOUND {
+			t.Errorf("an outsider reads bob's %s: %v", name, err)
+		}
+	}
+	// Leaving the team ends it at once.
+	if _, err := f.svc.RemoveTeamMember(ctx, f.as("admin"), moscow.ID, f.users["alice"].ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.records.FindContactByID(ctx, f.viaToken(t, "alice"), contact.ID)
+	wantCode(t, err, crm.ENOTFOUND)
 }

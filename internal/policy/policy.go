@@ -8,7 +8,13 @@
 // principal may do nothing.
 package policy
 
-import "github.com/custos-crm/custos/internal/crm"
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/custos-crm/custos/internal/crm"
+)
 
 // Action is something a principal may be allowed to do.
 type Action string
@@ -41,18 +47,83 @@ var tokenActions = map[crm.TokenScope][]Action{
 	crm.ScopeWrite: {ReadClients, WriteClients, DeleteClients, AssignOwner, ReadUsers},
 }
 
-// Visibility is the organisation-wide default for records of other owners.
+// Visibility is an organisation-wide default (ACL-2): what users see and
+// change of the records they neither own nor manage through a team.
 type Visibility string
 
-// The organisation-wide defaults.
+// The organisation-wide defaults, from the most private.
 const (
-	Private    Visibility = "private"     // users see their own records (and their teams' as managers)
-	PublicRead Visibility = "public-read" // they read everyone's and change their own
+	Private    Visibility = "private"     // owners and their teams' managers only
+	TeamRead   Visibility = "team-read"   // the members of the record's team read it too
+	TeamWrite  Visibility = "team-write"  // the members of the record's team read and change it
+	PublicRead Visibility = "public-read" // everyone reads it; changes as private
 )
 
-// Policy decides. Its zero value uses Private visibility.
+// Entities are the client-record entities a default can be set for, by
+// the names the service uses, with their names in the configuration.
+var Entities = map[string]string{
+	"contact": "contacts", "company": "companies", "deal": "deals", "activity": "activities", "task": "tasks",
+}
+
+// Policy decides. Its zero value is Private for every entity.
 type Policy struct {
+	// Visibility is the default of every entity Defaults does not name.
 	Visibility Visibility
+	// Defaults are the entities' own defaults, by entity ("contact", …).
+	Defaults map[string]Visibility
+}
+
+// ParseVisibility reads the --record-visibility setting: a default for
+// every entity, then entity=default pairs, comma-separated; e.g.
+// "private,contacts=team-read,deals=team-write". Entities use their plural
+// names (contacts, companies, deals, activities, tasks).
+func ParseVisibility(s string) (Policy, error) {
+	pol := Policy{Visibility: Private, Defaults: map[string]Visibility{}}
+	plural := map[string]string{}
+	for entity, name := range Entities {
+		plural[name] = entity
+	}
+	seen := map[string]bool{}
+	for i, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		name, level, pair := strings.Cut(part, "=")
+		if !pair {
+			name, level = "", part
+		}
+		v := Visibility(level)
+		if !v.valid() {
+			return Policy{}, fmt.Errorf("record-visibility: %q is not one of private, team-read, team-write, public-read", level)
+		}
+		switch {
+		case !pair && i == 0:
+			pol.Visibility = v
+		case !pair:
+			return Policy{}, fmt.Errorf("record-visibility: the default for every entity comes first; name the entity of %q (e.g. contacts=%s)", part, level)
+		case plural[name] == "":
+			return Policy{}, fmt.Errorf("record-visibility: %q is not an entity (contacts, companies, deals, activities, tasks)", name)
+		case seen[name]:
+			return Policy{}, fmt.Errorf("record-visibility: %s is given twice", name)
+		default:
+			seen[name] = true
+			pol.Defaults[plural[name]] = v
+		}
+	}
+	return pol, nil
+}
+
+func (v Visibility) valid() bool {
+	return v == Private || v == TeamRead || v == TeamWrite || v == PublicRead
+}
+
+// visibility is entity's default.
+func (pol Policy) visibility(entity string) Visibility {
+	if v, ok := pol.Defaults[entity]; ok {
+		return v
+	}
+	if pol.Visibility == "" {
+		return Private
+	}
+	return pol.Visibility
 }
 
 func has(list []Action, a Action) bool {
@@ -118,29 +189,36 @@ func allRecords(p *crm.Principal) bool {
 	return p.Kind == crm.KindSystem || p.Role == crm.RoleAdmin
 }
 
-// own is p's own records and those of the teams p manages.
-func own(p *crm.Principal) crm.Scope {
-	return crm.Scope{OwnerID: p.UserID, Teams: p.Teams}
+// own is p's own records and those of the teams p manages, and with
+// team, those of p's own team too.
+func own(p *crm.Principal, team bool) crm.Scope {
+	sc := crm.Scope{OwnerID: p.UserID, Teams: p.Teams}
+	if team && p.TeamID != 0 && !slices.Contains(p.Teams, p.TeamID) {
+		sc.Teams = append(slices.Clip(p.Teams), p.TeamID)
+	}
+	return sc
 }
 
-// ReadScope is the set of client records p may read.
-func (pol Policy) ReadScope(p *crm.Principal) crm.Scope {
+// ReadScope is the set of records of entity ("contact", "company", "deal",
+// "activity", "task") p may read.
+func (pol Policy) ReadScope(p *crm.Principal, entity string) crm.Scope {
 	if !pol.Can(p, ReadClients) {
 		return crm.Scope{}
 	}
-	if allRecords(p) || p.Role == crm.RoleReadOnly || pol.Visibility == PublicRead {
+	v := pol.visibility(entity)
+	if allRecords(p) || p.Role == crm.RoleReadOnly || v == PublicRead {
 		return crm.Scope{All: true}
 	}
-	return own(p)
+	return own(p, v == TeamRead || v == TeamWrite)
 }
 
-// WriteScope is the set of client records p may change.
-func (pol Policy) WriteScope(p *crm.Principal) crm.Scope {
+// WriteScope is the set of records of entity p may change.
+func (pol Policy) WriteScope(p *crm.Principal, entity string) crm.Scope {
 	if !pol.Can(p, WriteClients) {
 		return crm.Scope{}
 	}
 	if allRecords(p) {
 		return crm.Scope{All: true}
 	}
-	return own(p)
+	return own(p, pol.visibility(entity) == TeamWrite)
 }

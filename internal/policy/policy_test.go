@@ -61,7 +61,7 @@ func TestDefaultDeny(t *testing.T) {
 		if pol.Can(p, ReadClients) {
 			t.Errorf("%s: may read clients", name)
 		}
-		if s := pol.ReadScope(p); s.All || s.OwnerID != 0 {
+		if s := pol.ReadScope(p, "contact"); s.All || s.OwnerID != 0 {
 			t.Errorf("%s: read scope %+v, want none", name, s)
 		}
 	}
@@ -85,11 +85,82 @@ func TestScopes(t *testing.T) {
 	}
 	for _, c := range cases {
 		pol := Policy{Visibility: c.vis}
-		if got := pol.ReadScope(sess(c.role)); !reflect.DeepEqual(got, c.read) {
+		if got := pol.ReadScope(sess(c.role), "contact"); !reflect.DeepEqual(got, c.read) {
 			t.Errorf("%s %s read: got %+v, want %+v", c.vis, c.role, got, c.read)
 		}
-		if got := pol.WriteScope(sess(c.role)); !reflect.DeepEqual(got, c.write) {
+		if got := pol.WriteScope(sess(c.role), "contact"); !reflect.DeepEqual(got, c.write) {
 			t.Errorf("%s %s write: got %+v, want %+v", c.vis, c.role, got, c.write)
+		}
+	}
+}
+
+// TestTeamDefaults (ACL-2): the organisation-wide defaults per entity, for
+// a member of team 3 who manages teams 5 and 6.
+func TestTeamDefaults(t *testing.T) {
+	member := &crm.Principal{Kind: crm.KindSession, UserID: 7, Role: crm.RoleSales, TeamID: 3, Teams: []int64{5, 6}}
+	pol, err := ParseVisibility("private,contacts=team-read,deals=team-write,companies=public-read")
+	if err != nil {
+		t.Fatal(err)
+	}
+	managed := crm.Scope{OwnerID: 7, Teams: []int64{5, 6}}
+	withTeam := crm.Scope{OwnerID: 7, Teams: []int64{5, 6, 3}}
+	for _, c := range []struct {
+		entity      string
+		read, write crm.Scope
+	}{
+		{"contact", withTeam, managed},
+		{"deal", withTeam, withTeam},
+		{"company", crm.Scope{All: true}, managed},
+		{"activity", managed, managed},
+		{"task", managed, managed},
+	} {
+		if got := pol.ReadScope(member, c.entity); !reflect.DeepEqual(got, c.read) {
+			t.Errorf("%s read: %+v, want %+v", c.entity, got, c.read)
+		}
+		if got := pol.WriteScope(member, c.entity); !reflect.DeepEqual(got, c.write) {
+			t.Errorf("%s write: %+v, want %+v", c.entity, got, c.write)
+		}
+	}
+	// The principal's own list is never changed by adding the team.
+	if !reflect.DeepEqual(member.Teams, []int64{5, 6}) {
+		t.Errorf("the principal's teams changed: %v", member.Teams)
+	}
+	// A member of no team gains nothing from team defaults; one who manages
+	// their own team is not listed twice.
+	loner := &crm.Principal{Kind: crm.KindSession, UserID: 8, Role: crm.RoleSales}
+	if got := pol.ReadScope(loner, "contact"); !reflect.DeepEqual(got, crm.Scope{OwnerID: 8}) {
+		t.Errorf("a member of no team: %+v", got)
+	}
+	lead := &crm.Principal{Kind: crm.KindSession, UserID: 9, Role: crm.RoleSales, TeamID: 5, Teams: []int64{5}}
+	if got := pol.ReadScope(lead, "contact"); !reflect.DeepEqual(got, crm.Scope{OwnerID: 9, Teams: []int64{5}}) {
+		t.Errorf("a lead of their own team: %+v", got)
+	}
+	// A token with the read scope reads as its user and writes nothing.
+	tok := *member
+	tok.Kind, tok.Scope = crm.KindToken, crm.ScopeRead
+	if got := pol.WriteScope(&tok, "deal"); !reflect.DeepEqual(got, crm.Scope{}) {
+		t.Errorf("a read token's write scope: %+v", got)
+	}
+}
+
+func TestParseVisibility(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Policy
+	}{
+		{"private", Policy{Visibility: Private, Defaults: map[string]Visibility{}}},
+		{"public-read", Policy{Visibility: PublicRead, Defaults: map[string]Visibility{}}},
+		{"team-read, tasks=private", Policy{Visibility: TeamRead, Defaults: map[string]Visibility{"task": Private}}},
+		{"contacts=team-write,activities=team-read", Policy{Visibility: Private, Defaults: map[string]Visibility{"contact": TeamWrite, "activity": TeamRead}}},
+	} {
+		got, err := ParseVisibility(c.in)
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%q: %+v %v, want %+v", c.in, got, err, c.want)
+		}
+	}
+	for _, in := range []string{"", "open", "contacts=", "contact=team-read", "private,public-read", "contacts=team-read,contacts=private", "users=public-read", "private,,"} {
+		if _, err := ParseVisibility(in); err == nil {
+			t.Errorf("%q accepted", in)
 		}
 	}
 }

@@ -87,19 +87,18 @@ func setRef(v *validate.Fields, field string, in crm.Nullable[int64], dst **int6
 
 // checkLinks checks that every newly set link names a visible record.
 func (s *Service) checkLinks(ctx context.Context, tx crm.RecordTx, p *crm.Principal, contactID, companyID, dealID crm.Nullable[int64]) error {
-	sc := s.pol.ReadScope(p)
 	if contactID.Valid {
-		if _, err := tx.ContactByID(ctx, sc, contactID.V, false); err != nil {
+		if _, err := tx.ContactByID(ctx, s.pol.ReadScope(p, "contact"), contactID.V, false); err != nil {
 			return unknownRef("contact_id", "contact", err)
 		}
 	}
 	if companyID.Valid {
-		if _, err := tx.CompanyByID(ctx, sc, companyID.V, false); err != nil {
+		if _, err := tx.CompanyByID(ctx, s.pol.ReadScope(p, "company"), companyID.V, false); err != nil {
 			return unknownRef("company_id", "company", err)
 		}
 	}
 	if dealID.Valid {
-		if _, err := tx.DealByID(ctx, sc, dealID.V, false); err != nil {
+		if _, err := tx.DealByID(ctx, s.pol.ReadScope(p, "deal"), dealID.V, false); err != nil {
 			return unknownRef("deal_id", "deal", err)
 		}
 	}

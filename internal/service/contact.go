@@ -41,6 +41,10 @@ func (s *Service) FindContacts(ctx context.Context, p *crm.Principal, f crm.Cont
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
 	}
+	// A search by company name matches only companies the caller may read:
+	// otherwise it would tell the names of hidden companies letter by letter.
+	companies := s.pol.ReadScope(p, "company")
+	f.CompanyScope = &companies
 	return listRecords(ctx, s, p, contactOps, "last_name", f.Deleted, o, func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]*crm.Contact, string, error) {
 		return tx.Contacts(ctx, sc, f, q)
 	})
@@ -115,7 +119,7 @@ func (s *Service) checkCompany(ctx context.Context, tx crm.RecordTx, p *crm.Prin
 	if id == nil {
 		return nil
 	}
-	if _, err := tx.CompanyByID(ctx, s.pol.ReadScope(p), *id, false); err != nil {
+	if _, err := tx.CompanyByID(ctx, s.pol.ReadScope(p, "company"), *id, false); err != nil {
 		return unknownRef(field, "company", err)
 	}
 	return nil
@@ -182,15 +186,17 @@ func (s *Service) RestoreContact(ctx context.Context, p *crm.Principal, id int64
 
 // FindTimeline implements crm.ContactService.
 func (s *Service) FindTimeline(ctx context.Context, p *crm.Principal, contactID int64, o crm.ListOptions) (*crm.Page[*crm.Activity], error) {
-	return listRecords(ctx, s, p, activityOps, "-occurred_at", false, o, func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]*crm.Activity, string, error) {
+	contacts := s.pol.ReadScope(p, "contact")
+	return listRecords(ctx, s, p, activityOps, "-occurred_at", false, o, func(tx crm.RecordTx, _ crm.Scope, q crm.ListQuery) ([]*crm.Activity, string, error) {
 		// The contact must be visible; it is not returned.
-		if _, err := tx.ContactByID(ctx, sc, contactID, false); err != nil {
+		if _, err := tx.ContactByID(ctx, contacts, contactID, false); err != nil {
 			return nil, "", err
 		}
-		// The timeline shows the activities the principal may read, like
-		// every other list: with private visibility, a rep sees the
-		// interactions they logged themselves.
-		return tx.Activities(ctx, sc, crm.ActivityFilter{ContactID: contactID}, q)
+		// Whoever sees the contact sees its whole timeline (ACL-2), the
+		// activities others logged on it included: after a reassignment
+		// the new owner reads the previous owner's notes, and a manager
+		// their team's.
+		return tx.Activities(ctx, crm.Scope{All: true}, crm.ActivityFilter{ContactID: contactID}, q)
 	})
 }
 
@@ -202,8 +208,9 @@ var consentOps = ops[*crm.Consent]{
 
 // FindConsents implements crm.ContactService.
 func (s *Service) FindConsents(ctx context.Context, p *crm.Principal, contactID int64) ([]*crm.Consent, error) {
-	out, err := readRecords(ctx, s, p, consentOps, func(tx crm.RecordTx, sc crm.Scope) ([]*crm.Consent, error) {
-		if _, err := tx.ContactByID(ctx, sc, contactID, false); err != nil {
+	contacts := s.pol.ReadScope(p, "contact")
+	out, err := readRecords(ctx, s, p, consentOps, func(tx crm.RecordTx, _ crm.Scope) ([]*crm.Consent, error) {
+		if _, err := tx.ContactByID(ctx, contacts, contactID, false); err != nil {
 			return nil, err
 		}
 		return tx.ConsentsByContact(ctx, contactID)

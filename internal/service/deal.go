@@ -138,7 +138,7 @@ func (s *Service) resolveStage(ctx context.Context, tx crm.RecordTx, d *crm.Deal
 // checkDealRefs checks the contact and company a deal links to.
 func (s *Service) checkDealRefs(ctx context.Context, tx crm.RecordTx, p *crm.Principal, contactID, companyID *int64) error {
 	if contactID != nil {
-		if _, err := tx.ContactByID(ctx, s.pol.ReadScope(p), *contactID, false); err != nil {
+		if _, err := tx.ContactByID(ctx, s.pol.ReadScope(p, "contact"), *contactID, false); err != nil {
 			return unknownRef("contact_id", "contact", err)
 		}
 	}

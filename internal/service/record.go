@@ -31,7 +31,7 @@ func findRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[
 		return v, err
 	}
 	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
-		v, err = readByID(ctx, s, tx, o, s.pol.ReadScope(p), id, false)
+		v, err = readByID(ctx, s, tx, o, s.pol.ReadScope(p, o.entity), id, false)
 		return err
 	})
 	if err == nil {
@@ -47,10 +47,10 @@ func findRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[
 // lookupWritable loads a live record the principal may change: ENOTFOUND
 // when it cannot see it, EFORBIDDEN when it can see but not change it.
 func lookupWritable[T any](ctx context.Context, s *Service, tx crm.RecordTx, p *crm.Principal, o ops[T], id int64) (T, error) {
-	sc := s.pol.WriteScope(p)
+	sc := s.pol.WriteScope(p, o.entity)
 	v, err := readByID(ctx, s, tx, o, sc, id, false)
 	if err != nil {
-		return v, s.writable(ctx, p, err, func(sc crm.Scope) error { _, err := o.byID(ctx, tx, sc, id, false); return err })
+		return v, s.writable(ctx, p, o.entity, err, func(sc crm.Scope) error { _, err := o.byID(ctx, tx, sc, id, false); return err })
 	}
 	if o.canWrite != nil && !o.canWrite(sc, v) {
 		return v, forbidden()
@@ -132,7 +132,7 @@ func restoreRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o o
 		return v, err
 	}
 	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
-		sc := s.pol.WriteScope(p)
+		sc := s.pol.WriteScope(p, o.entity)
 		if v, err = readByID(ctx, s, tx, o, sc, id, true); err != nil {
 			return err
 		}
@@ -191,12 +191,12 @@ func listRecords[T any](ctx context.Context, s *Service, p *crm.Principal, o ops
 	if err != nil {
 		return nil, err
 	}
-	scope := s.pol.ReadScope(p)
+	scope := s.pol.ReadScope(p, o.entity)
 	if deleted {
 		if !s.pol.Can(p, policy.DeleteClients) {
 			return nil, forbidden()
 		}
-		scope = s.pol.WriteScope(p)
+		scope = s.pol.WriteScope(p, o.entity)
 	}
 	var next string
 	items, err := readOpened(ctx, s, p, o, func(tx crm.RecordTx) (items []T, err error) {
@@ -218,7 +218,7 @@ func readRecords[T any](ctx context.Context, s *Service, p *crm.Principal, o ops
 	if err := s.require(p, policy.ReadClients); err != nil {
 		return nil, err
 	}
-	scope := s.pol.ReadScope(p)
+	scope := s.pol.ReadScope(p, o.entity)
 	return readOpened(ctx, s, p, o, func(tx crm.RecordTx) ([]T, error) { return read(tx, scope) })
 }
 

@@ -76,11 +76,11 @@ func (s *Service) require(p *crm.Principal, a policy.Action) error { return s.po
 // writable resolves the failure of a lookup under the write scope: a record
 // the principal can read but not change is EFORBIDDEN, anything else stays
 // ENOTFOUND so that existence does not leak.
-func (s *Service) writable(ctx context.Context, p *crm.Principal, err error, lookup func(crm.Scope) error) error {
+func (s *Service) writable(ctx context.Context, p *crm.Principal, entity string, err error, lookup func(crm.Scope) error) error {
 	if crm.ErrorCode(err) != crm.ENOTFOUND {
 		return err
 	}
-	if lookup(s.pol.ReadScope(p)) == nil {
+	if lookup(s.pol.ReadScope(p, entity)) == nil {
 		return forbidden()
 	}
 	return err

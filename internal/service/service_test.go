@@ -381,7 +381,10 @@ func TestReviewFindings(t *testing.T) {
 		t.Fatalf("assignee restores: %v", err)
 	}
 
-	// Timeline: bob's activity on a contact later given to alice stays bob's.
+	// Timeline (ACL-2): whoever sees a contact sees its whole timeline, so
+	// after a reassignment the new owner reads the previous owner's notes;
+	// the activity itself stays bob's, and bob loses the timeline with the
+	// contact.
 	c, _ := f.svc.CreateContact(ctx, bob, crm.ContactInput{LastName: ptr("Moved")})
 	if _, err := f.svc.CreateActivity(ctx, bob, crm.ActivityInput{Type: ptr("note"), Subject: ptr("bob's secret note"), ContactID: crm.Value(c.ID)}); err != nil {
 		t.Fatal(err)
@@ -390,9 +393,13 @@ func TestReviewFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	tl, err := f.svc.FindTimeline(ctx, alice, c.ID, crm.ListOptions{})
-	if err != nil || len(tl.Items) != 0 {
-		t.Fatalf("alice's timeline of the moved contact: %v %d items", err, len(tl.Items))
+	if err != nil || len(tl.Items) != 1 || tl.Items[0].Subject != "bob's secret note" || tl.Items[0].OwnerID != bob.UserID {
+		t.Fatalf("alice's timeline of the moved contact: %v %+v", err, tl)
 	}
+	_, err = f.svc.FindTimeline(ctx, bob, c.ID, crm.ListOptions{})
+	wantCode(t, err, crm.ENOTFOUND)
+	_, err = f.svc.FindActivityByID(ctx, alice, tl.Items[0].ID)
+	wantCode(t, err, crm.ENOTFOUND) // the activity list and reads keep the activity's own rules
 
 	// Company-name search only sees visible companies.
 	zeta, _ := f.svc.CreateCompany(ctx, bob, crm.CompanyInput{Name: ptr("Zeta Secret Holdings")})

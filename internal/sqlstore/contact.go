@@ -80,10 +80,14 @@ func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q cr
 	eqInt(&w, "owner_id", f.OwnerID)
 	tagFilter(&w, TagContact, f.Tag)
 	if text := searchText(f.Q); text != "" {
-		if !s.All && len(s.Teams) == 0 {
+		companies := s
+		if f.CompanyScope != nil {
+			companies = *f.CompanyScope
+		}
+		if !s.All && len(s.Teams) == 0 && !companies.All && companies.OwnerID == s.OwnerID && len(companies.Teams) == 0 {
 			ownerSearch(t.C, &w, text, s.OwnerID, f, q)
 		} else {
-			contactSearch(t.C, &w, text, s)
+			contactSearch(t.C, &w, text, companies)
 		}
 	}
 	l, err := buildList(t.C, "contacts", "contacts", contactCols, &w, q)
@@ -96,8 +100,9 @@ func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q cr
 // contactSearch adds the prefix search: q (lower case) starts the first
 // name, the last name, the email, the phone (with or without its "+") or the
 // company's name; or, as two words, the first and last names in either
-// order. Every alternative is a range on an indexed column.
-func contactSearch(d Dialect, w *where, q string, s crm.Scope) {
+// order. Every alternative is a range on an indexed column. companies is
+// the scope of the companies whose names may match.
+func contactSearch(d Dialect, w *where, q string, companies crm.Scope) {
 	var o anyOf
 	o.prefix("first_name_lc", q)
 	o.prefix("last_name_lc", q)
@@ -108,13 +113,14 @@ func contactSearch(d Dialect, w *where, q string, s crm.Scope) {
 	// Only companies the principal may see: otherwise a search would
 	// reveal the names of hidden companies one letter at a time.
 	cond, args := prefix("name_lc", q)
-	if !s.All {
-		var sw where
-		sw.scope(d, s, "owner_id = ?", 1)
-		cond += " AND " + sw.conds[0]
-		args = append(args, sw.args...)
+	var sw where
+	if sw.scope(d, companies, "owner_id = ?", 1) {
+		if len(sw.conds) > 0 {
+			cond += " AND " + sw.conds[0]
+			args = append(args, sw.args...)
+		}
+		o.or(d.InSelect("company_id", "SELECT id FROM companies WHERE "+cond+" AND deleted_at IS NULL"), args...)
 	}
-	o.or(d.InSelect("company_id", "SELECT id FROM companies WHERE "+cond+" AND deleted_at IS NULL"), args...)
 	if words := strings.Fields(q); len(words) == 2 {
 		for _, pair := range [][2]string{{words[0], words[1]}, {words[1], words[0]}} {
 			first, fargs := prefix("first_name_lc", pair[0])
