@@ -149,19 +149,28 @@ func runTeam(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// teamByRef finds a team by id or by name (in any case).
+// teamByRef finds a team by id or by name, compared in lower case as the
+// store keeps names unique. A reference that is one team's id and another
+// team's name is refused as ambiguous.
 func teamByRef(teams []*crm.Team, ref string) (*crm.Team, error) {
-	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
-		for _, t := range teams {
-			if t.ID == id {
-				return t, nil
-			}
+	var byID, byName *crm.Team
+	id, idErr := strconv.ParseInt(ref, 10, 64)
+	want := strings.ToLower(strings.TrimSpace(ref)) // the store's rule, not Unicode case folding
+	for _, t := range teams {
+		if idErr == nil && t.ID == id {
+			byID = t
+		}
+		if name := strings.ToLower(t.Name); name == want {
+			byName = t
 		}
 	}
-	for _, t := range teams {
-		if strings.EqualFold(t.Name, ref) {
-			return t, nil
-		}
+	switch {
+	case byID != nil && byName != nil && byID != byName:
+		return nil, fmt.Errorf("%q is team %d's id and team %d's name; rename one of them", ref, byID.ID, byName.ID)
+	case byID != nil:
+		return byID, nil
+	case byName != nil:
+		return byName, nil
 	}
 	return nil, fmt.Errorf("no team %q (see custos team list)", ref)
 }

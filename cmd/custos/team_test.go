@@ -51,6 +51,9 @@ func TestCLITeams(t *testing.T) {
 	fail("sub-teams", "team", "remove", "--team", "Sales")
 	fail("no team", "team", "set", "--team", "Nowhere", "--name", "X")
 	fail("not both", "team", "set", "--team", "Kazan", "--parent", "Sales", "--top")
+	// A name that is another team's id is refused as a reference.
+	runCLI(t, dir, "", "team", "add", "--name", "1")
+	fail("id and team", "team", "set", "--team", "1", "--name", "One")
 	runCLI(t, dir, "", "team", "remove-member", "--team", "Kazan", "--email", "rep@example.com")
 	if out := runCLI(t, dir, "", "team", "remove", "--team", "Kazan"); !strings.Contains(out, `removed team`) {
 		t.Errorf("remove printed %q", out)

@@ -11,9 +11,9 @@ type Role string
 // The built-in roles.
 const (
 	RoleAdmin    Role = "admin"    // everything, including user administration
-	RoleManager  Role = "manager"  // all client records of the organisation
-	RoleSales    Role = "sales"    // own client records
-	RoleSupport  Role = "support"  // own client records
+	RoleManager  Role = "manager"  // own and managed teams' records; reassigns; pipelines
+	RoleSales    Role = "sales"    // own (and managed teams') client records
+	RoleSupport  Role = "support"  // own (and managed teams') records; no deletes
 	RoleAuditor  Role = "auditor"  // audit only, never client data
 	RoleReadOnly Role = "readonly" // reads client records, writes nothing
 )

@@ -176,6 +176,9 @@ type IdentityTx interface {
 	SetUserTeam(ctx context.Context, userID int64, from, team *int64) error
 	// SetSeesTeams sets the teams whose records the user sees as a manager.
 	SetSeesTeams(ctx context.Context, userID int64, teams []int64) error
+	// LockTeams makes every other team change wait until this transaction
+	// ends. Each team change takes it first.
+	LockTeams(ctx context.Context) error
 
 	// ---- Multi-factor authentication and throttling (AUTH-2, AUTH-4, AUTH-6) ----
 	// The service's mfa.go and throttle.go are their only callers.

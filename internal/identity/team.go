@@ -60,6 +60,9 @@ func (s *Service) CreateTeam(ctx context.Context, p *crm.Principal, in crm.TeamI
 	}
 	tm := &crm.Team{Members: []int64{}}
 	err := s.write(ctx, func(tx *wtx) error {
+		if err := tx.LockTeams(ctx); err != nil {
+			return err
+		}
 		teams, err := tx.Teams(ctx)
 		if err != nil {
 			return err
@@ -94,6 +97,9 @@ func (s *Service) UpdateTeam(ctx context.Context, p *crm.Principal, id int64, in
 	v := validate.New()
 	var tm *crm.Team
 	err := s.write(ctx, func(tx *wtx) (err error) {
+		if err := tx.LockTeams(ctx); err != nil {
+			return err
+		}
 		if tm, err = tx.TeamByID(ctx, id); err != nil {
 			return err
 		}
@@ -133,7 +139,7 @@ func (s *Service) UpdateTeam(ctx context.Context, p *crm.Principal, id int64, in
 // bad field is named in one EINVALID.
 func (s *Service) applyTeam(ctx context.Context, tx *wtx, v *validate.Fields, tm *crm.Team, in crm.TeamInput, teams []*crm.Team) error {
 	if in.Name != nil {
-		tm.Name = v.Text("name", *in.Name, validate.MaxName, true, false)
+		tm.Name = v.Name("name", *in.Name, validate.MaxName, true)
 	}
 	if in.ParentID.Set {
 		tm.ParentID = nil
@@ -190,6 +196,9 @@ func (s *Service) DeleteTeam(ctx context.Context, p *crm.Principal, id int64) er
 		return err
 	}
 	return s.write(ctx, func(tx *wtx) error {
+		if err := tx.LockTeams(ctx); err != nil {
+			return err
+		}
 		tm, err := tx.TeamByID(ctx, id)
 		if err != nil {
 			return err
@@ -236,6 +245,9 @@ func (s *Service) changeMember(ctx context.Context, p *crm.Principal, teamID, us
 	}
 	var tm *crm.Team
 	err := s.write(ctx, func(tx *wtx) (err error) {
+		if err := tx.LockTeams(ctx); err != nil {
+			return err
+		}
 		if tm, err = tx.TeamByID(ctx, teamID); err != nil {
 			return err
 		}

@@ -18,12 +18,18 @@ import (
 // teams the user manages, as a request would carry them.
 func (f *fixture) viaToken(t *testing.T, name string) *crm.Principal {
 	t.Helper()
+	return tokenPrincipal(t, f.svc, f.users[name].ID)
+}
+
+// tokenPrincipal mints a write token for the user and authenticates it.
+func tokenPrincipal(t *testing.T, idn *identity.Service, userID int64) *crm.Principal {
+	t.Helper()
 	ctx := context.Background()
-	nt, err := f.svc.CreateToken(ctx, crm.SystemPrincipal(), f.users[name].ID, "test", crm.ScopeWrite, time.Hour)
+	nt, err := idn.CreateToken(ctx, crm.SystemPrincipal(), userID, "test", crm.ScopeWrite, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := f.svc.AuthenticateToken(ctx, nt.Secret, "192.0.2.1")
+	p, err := idn.AuthenticateToken(ctx, nt.Secret, "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,6 +38,12 @@ func (f *fixture) viaToken(t *testing.T, name string) *crm.Principal {
 
 func mustTeam(t *testing.T, f *fixture, name string, parent, manager *int64) *crm.Team {
 	t.Helper()
+	return createTeam(t, f.svc, f.as("admin"), name, parent, manager)
+}
+
+// createTeam creates a team as p, failing the test if it cannot.
+func createTeam(t *testing.T, idn *identity.Service, p *crm.Principal, name string, parent, manager *int64) *crm.Team {
+	t.Helper()
 	in := crm.TeamInput{Name: &name}
 	if parent != nil {
 		in.ParentID = crm.Value(*parent)
@@ -39,7 +51,7 @@ func mustTeam(t *testing.T, f *fixture, name string, parent, manager *int64) *cr
 	if manager != nil {
 		in.ManagerID = crm.Value(*manager)
 	}
-	tm, err := f.svc.CreateTeam(context.Background(), f.as("admin"), in)
+	tm, err := idn.CreateTeam(context.Background(), p, in)
 	if err != nil {
 		t.Fatalf("create team %s: %v", name, err)
 	}
@@ -87,6 +99,14 @@ func TestTeamsAdministration(t *testing.T) {
 	wantField(t, err, "name")
 	_, err = f.svc.CreateTeam(ctx, admin, crm.TeamInput{Name: ptr("sales")})
 	wantCode(t, err, crm.ECONFLICT)
+	// One spelling of what looks the same: NFC, no invisible characters.
+	if _, err := f.svc.CreateTeam(ctx, admin, crm.TeamInput{Name: ptr("Caf\u00e9")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.CreateTeam(ctx, admin, crm.TeamInput{Name: ptr("Cafe\u0301")})
+	wantCode(t, err, crm.ECONFLICT)
+	_, err = f.svc.CreateTeam(ctx, admin, crm.TeamInput{Name: ptr("Sales\u200b")})
+	wantField(t, err, "name")
 	_, err = f.svc.CreateTeam(ctx, admin, crm.TeamInput{Name: ptr("Orphans"), ParentID: crm.Value[int64](999999)})
 	wantField(t, err, "parent_id")
 	_, err = f.svc.CreateTeam(ctx, admin, crm.TeamInput{Name: ptr("Ghosts"), ManagerID: crm.Value[int64](999999)})
@@ -264,6 +284,19 @@ func TestManagersSeeTheirTeams(t *testing.T) {
 	if got := visible(f.viaToken(t, "support")); !slices.Equal(got, both) {
 		t.Errorf("Kazan's new manager sees %v, want %v", got, both)
 	}
+	// A team's manager changes the team's tasks too, not only reads them.
+	task, err := f.records.CreateTask(ctx, bob, crm.TaskInput{Title: ptr("Call")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.records.UpdateTask(ctx, f.viaToken(t, "support"), task.ID, crm.TaskInput{Title: ptr("Call back")}, 0); err != nil {
+		t.Errorf("Kazan's manager changes a Kazan task: %v", err)
+	}
+	// Reassigning to a user of another team moves the record there.
+	moved, err = f.records.UpdateContact(ctx, headP, bobContact.ID, crm.ContactInput{OwnerID: &f.users["alice"].ID}, 0)
+	if err != nil || moved.TeamID == nil || *moved.TeamID != kazan.ID {
+		t.Fatalf("reassigned to alice (Kazan): %v %+v", err, moved)
+	}
 	// Reassigning gives the record the new owner's team.
 	carolContact, err := f.records.UpdateContact(ctx, headP, aliceContact.ID, crm.ContactInput{OwnerID: &f.users["reader"].ID}, 0)
 	if err != nil || carolContact.TeamID != nil {
@@ -362,5 +395,28 @@ func TestTeamDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.records.FindContactByID(ctx, f.viaToken(t, "alice"), contact.ID)
+	wantCode(t, err, crm.ENOTFOUND)
+}
+
+// TestRecordTeamFromUserRow (ACL-2): a record made by a request
+// authenticated before its user moved takes the user's new team, not the
+// one the principal still names.
+func TestRecordTeamFromUserRow(t *testing.T) {
+	f := newFixture(t, identity.Options{})
+	ctx := context.Background()
+	lead := f.users["support"].ID
+	moscow := mustTeam(t, f, "Moscow", nil, &lead)
+	kazan := mustTeam(t, f, "Kazan", nil, nil)
+	mustJoin(t, f, moscow, "alice")
+	alice := f.viaToken(t, "alice") // the request is authenticated...
+	mustJoin(t, f, kazan, "alice")  // ...then an administrator moves alice
+	c, err := f.records.CreateContact(ctx, alice, crm.ContactInput{LastName: ptr("Late")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TeamID == nil || *c.TeamID != kazan.ID {
+		t.Fatalf("the new contact's team = %v, want Kazan (%d)", c.TeamID, kazan.ID)
+	}
+	_, err = f.records.FindContactByID(ctx, f.viaToken(t, "support"), c.ID)
 	wantCode(t, err, crm.ENOTFOUND)
 }

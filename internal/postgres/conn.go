@@ -49,6 +49,13 @@ func (c conn) List(ctx context.Context, query string, args ...any) (sqlstore.Row
 
 func (c conn) Lock(clause string) string { return c.t.lock(clause) }
 
+// Serialize takes a transaction-scoped advisory lock on name in this
+// schema (several deployments, or tests, may share a database).
+func (c conn) Serialize(ctx context.Context, name string) error {
+	_, err := c.t.q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1), hashtext(current_schema()))`, name)
+	return err
+}
+
 // The dialect (sqlstore.Dialect).
 
 func (conn) Bool(b bool) any { return b }

@@ -98,11 +98,13 @@ func (s *Service) ownerFor(ctx context.Context, tx crm.RecordTx, p *crm.Principa
 		if p.UserID == 0 {
 			return 0, nil, crm.Invalid("owner_id", "required")
 		}
-		if p.TeamID == 0 {
-			return p.UserID, nil, nil
+		// The team from the user row, read (and on PostgreSQL locked) in
+		// this transaction: the principal's may be older than a move.
+		u, err := tx.UserByID(ctx, p.UserID)
+		if err != nil {
+			return 0, nil, err
 		}
-		team := p.TeamID
-		return p.UserID, &team, nil
+		return u.ID, u.TeamID, nil
 	}
 	// Creating a record for oneself needs no special right; giving a record
 	// to someone else, or changing the owner of an existing one, does.

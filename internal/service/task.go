@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -20,15 +21,21 @@ var taskOps = ops[*crm.Task]{
 	update: func(ctx context.Context, tx crm.RecordTx, t *crm.Task) error { return tx.UpdateTask(ctx, t) },
 	stamp:  func(t *crm.Task) (*int64, *time.Time, **time.Time) { return &t.Version, &t.UpdatedAt, &t.DeletedAt },
 	// The store's task scope includes the assignee, who may read the task
-	// but change only its status (see UpdateTask); the rest is the owner's.
-	canWrite: func(s crm.Scope, t *crm.Task) bool { return s.All || t.OwnerID == s.OwnerID },
+	// but change only its status (see UpdateTask); the rest is the owner's
+	// and their team's managers'.
+	canWrite: func(s crm.Scope, t *crm.Task) bool { return s.All || t.OwnerID == s.OwnerID || inTeams(s, t.TeamID) },
+}
+
+// inTeams reports whether team is one of the scope's teams.
+func inTeams(s crm.Scope, team *int64) bool {
+	return team != nil && s.OwnerID != 0 && slices.Contains(s.Teams, *team)
 }
 
 // taskStatusOps is taskOps for an assignee changing only the status.
 var taskStatusOps = func() ops[*crm.Task] {
 	o := taskOps
 	o.canWrite = func(s crm.Scope, t *crm.Task) bool {
-		return s.All || t.OwnerID == s.OwnerID || t.AssigneeID == s.OwnerID
+		return s.All || t.OwnerID == s.OwnerID || inTeams(s, t.TeamID) || t.AssigneeID == s.OwnerID
 	}
 	return o
 }()

@@ -53,6 +53,9 @@ func (c conn) List(ctx context.Context, query string, args ...any) (sqlstore.Row
 
 func (conn) Lock(string) string { return "" }
 
+// Serialize needs nothing: SQLite runs one write transaction at a time.
+func (conn) Serialize(context.Context, string) error { return nil }
+
 // The dialect (sqlstore.Dialect).
 
 func (conn) Bool(b bool) any { return boolInt(b) }

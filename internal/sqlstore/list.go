@@ -56,7 +56,7 @@ func byID(d Dialect, query string, s crm.Scope, id int64, owners int) (string, [
 	for range owners {
 		args = append(args, s.OwnerID)
 	}
-	if len(s.Teams) > 0 && !s.All {
+	if len(s.Teams) > 0 && !s.All && s.OwnerID != 0 {
 		tc, ta := d.InIDs("team_id", s.Teams)
 		query = strings.TrimSuffix(query, ")") + " OR " + tc + ")"
 		args = append(args, ta)

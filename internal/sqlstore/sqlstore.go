@@ -56,6 +56,10 @@ type Conn interface {
 	Lock(clause string) string
 	// Writing reports whether the statements run inside a write.
 	Writing() bool
+	// Serialize makes the transaction wait for, then exclude, every other
+	// transaction that serialises on name, until it ends (a no-op where
+	// writes run one at a time).
+	Serialize(ctx context.Context, name string) error
 	// Now is the time the transaction is fixed at.
 	Now() time.Time
 	// DBError maps a driver error to the crm error the Tx contract names;

@@ -38,8 +38,12 @@ var recordTables = []string{"contacts", "companies", "deals", "activities", "tas
 var sqlMoveRecords, sqlMoveUnteamed = func() (from, none map[string]string) {
 	from, none = map[string]string{}, map[string]string{}
 	for _, table := range recordTables {
-		from[table] = Statement(`UPDATE ` + table + ` SET team_id = ? WHERE owner_id = ? AND team_id = ?`)
-		none[table] = Statement(`UPDATE ` + table + ` SET team_id = ? WHERE owner_id = ? AND team_id IS NULL`)
+		// The version moves too, so that an update of a record read before
+		// the move fails its precondition instead of writing the old team
+		// back.
+		set := `UPDATE ` + table + ` SET team_id = ?, version = version + 1, updated_at = ? WHERE owner_id = ?`
+		from[table] = Statement(set + ` AND team_id = ?`)
+		none[table] = Statement(set + ` AND team_id IS NULL`)
 	}
 	return from, none
 }()
@@ -168,14 +172,27 @@ func (t Tx) SetUserTeam(ctx context.Context, userID int64, from, team *int64) er
 	}
 	for _, table := range recordTables {
 		var err error
+		now := Micros(t.C.Now())
 		if from == nil {
-			_, err = t.C.Exec(ctx, sqlMoveUnteamed[table], NullID(team), userID)
+			_, err = t.C.Exec(ctx, sqlMoveUnteamed[table], NullID(team), now, userID)
 		} else {
-			_, err = t.C.Exec(ctx, sqlMoveRecords[table], NullID(team), userID, *from)
+			_, err = t.C.Exec(ctx, sqlMoveRecords[table], NullID(team), now, userID, *from)
 		}
 		if err != nil {
 			return t.C.DBError(err, "move records", table, "")
 		}
+	}
+	return nil
+}
+
+// LockTeams serialises team changes: each reads the whole tree and writes
+// what managers see from it, so two at once must not interleave (on
+// PostgreSQL's READ COMMITTED they would overwrite each other's sets, or
+// both pass the cycle check and form a cycle). SQLite runs one write at a
+// time anyway.
+func (t Tx) LockTeams(ctx context.Context) error {
+	if err := t.C.Serialize(ctx, "custos.teams"); err != nil {
+		return t.C.DBError(err, "lock teams", "team", "")
 	}
 	return nil
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/custos-crm/custos/internal/crm"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Field length limits, in characters.
@@ -64,6 +66,21 @@ func (v *Fields) Text(field, s string, max int, required, multiline bool) string
 	for _, r := range s {
 		if (unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t' || r == '\r'))) || r == '\u2028' || r == '\u2029' {
 			v.Add(field, "must not contain control characters")
+			return ""
+		}
+	}
+	return s
+}
+
+// Name is Text for a name that must be told apart from others (a team's):
+// in Unicode NFC, so that one spelling is stored for what looks the same,
+// and free of invisible format characters (zero-width spaces, joiners,
+// direction marks).
+func (v *Fields) Name(field, s string, max int, required bool) string {
+	s = v.Text(field, norm.NFC.String(s), max, required, false)
+	for _, r := range s {
+		if unicode.Is(unicode.Cf, r) {
+			v.Add(field, "must not contain invisible characters")
 			return ""
 		}
 	}
