@@ -59,6 +59,11 @@ type Tx interface {
 // owner or assignee named in a record exists and is active.
 type UserLookup interface {
 	UserByID(ctx context.Context, id int64) (*User, error)
+	// TeamOf returns the team of a user (nil for none), reading (and on
+	// PostgreSQL share-locking) the user row: a record made in the same
+	// transaction takes the team its owner has when it commits. ENOTFOUND
+	// if there is no such user.
+	TeamOf(ctx context.Context, userID int64) (*int64, error)
 }
 
 // RecordTx is the client-record part of a Tx: contacts, companies, deals,

@@ -180,15 +180,8 @@ func TestTeamRaceSees(t *testing.T) {
 // TestTeamRaceMove: a record update in flight while its owner moves does
 // not write the old team back.
 func TestTeamRaceMove(t *testing.T) {
-	s := newRaceSite(t)
+	s, kazan, alice := newMovingSite(t)
 	ctx, sys := context.Background(), crm.SystemPrincipal()
-	lead := s.users["lead"].ID
-	moscow := s.team(t, "Moscow", nil, &lead)
-	kazan := s.team(t, "Kazan", nil, nil)
-	if _, err := s.idn.AddTeamMember(ctx, sys, moscow.ID, s.users["alice"].ID); err != nil {
-		t.Fatal(err)
-	}
-	alice := s.token(t, "alice")
 	c, err := s.rec.CreateContact(ctx, alice, crm.ContactInput{LastName: ptr("Racy")})
 	if err != nil {
 		t.Fatal(err)
@@ -209,4 +202,40 @@ func TestTeamRaceMove(t *testing.T) {
 	if _, err := s.rec.FindContactByID(ctx, s.token(t, "lead"), c.ID); crm.ErrorCode(err) != crm.ENOTFOUND {
 		t.Errorf("Moscow's lead still reads the contact of a user who moved to Kazan: %v", err)
 	}
+}
+
+// TestTeamRaceCreate: a record made while its owner moves ends in the
+// owner's new team: the move waits for the create, then moves its record.
+func TestTeamRaceCreate(t *testing.T) {
+	s, kazan, alice := newMovingSite(t)
+	ctx, sys := context.Background(), crm.SystemPrincipal()
+	var made *crm.Contact
+	err1, err2 := s.during("seal Born during a move",
+		func() (err error) {
+			made, err = s.rec.CreateContact(ctx, alice, crm.ContactInput{LastName: ptr("Born during a move")})
+			return err
+		},
+		func() error { _, err := s.idn.AddTeamMember(ctx, sys, kazan.ID, s.users["alice"].ID); return err })
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	got, err := s.rec.FindContactByID(ctx, sys, made.ID)
+	if err != nil || got.TeamID == nil || *got.TeamID != kazan.ID {
+		t.Fatalf("the contact made during alice's move: %v %+v", err, got)
+	}
+}
+
+// newMovingSite is a race site where alice is a member of Moscow, whose
+// lead is its manager, and Kazan exists without a manager; it returns Kazan
+// and alice's principal.
+func newMovingSite(t *testing.T) (*raceSite, *crm.Team, *crm.Principal) {
+	t.Helper()
+	s := newRaceSite(t)
+	lead := s.users["lead"].ID
+	moscow := s.team(t, "Moscow", nil, &lead)
+	kazan := s.team(t, "Kazan", nil, nil)
+	if _, err := s.idn.AddTeamMember(context.Background(), crm.SystemPrincipal(), moscow.ID, s.users["alice"].ID); err != nil {
+		t.Fatal(err)
+	}
+	return s, kazan, s.token(t, "alice")
 }

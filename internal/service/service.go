@@ -100,11 +100,11 @@ func (s *Service) ownerFor(ctx context.Context, tx crm.RecordTx, p *crm.Principa
 		}
 		// The team from the user row, read (and on PostgreSQL locked) in
 		// this transaction: the principal's may be older than a move.
-		u, err := tx.UserByID(ctx, p.UserID)
+		team, err := tx.TeamOf(ctx, p.UserID)
 		if err != nil {
 			return 0, nil, err
 		}
-		return u.ID, u.TeamID, nil
+		return p.UserID, team, nil
 	}
 	// Creating a record for oneself needs no special right; giving a record
 	// to someone else, or changing the owner of an existing one, does.

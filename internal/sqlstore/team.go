@@ -185,6 +185,19 @@ func (t Tx) SetUserTeam(ctx context.Context, userID int64, from, team *int64) er
 	return nil
 }
 
+var sqlTeamOf = Statement(`SELECT team_id FROM users WHERE id = ?`)
+
+// TeamOf returns the user's team. Inside a write on PostgreSQL it
+// share-locks the user row, so that a move of the user waits for this
+// transaction, and then moves what it wrote.
+func (t Tx) TeamOf(ctx context.Context, userID int64) (*int64, error) {
+	var team *int64
+	if err := t.C.QueryRow(ctx, sqlTeamOf+t.C.Lock("FOR SHARE"), userID).Scan(&team); err != nil {
+		return nil, t.C.RowError(err, "team of user", "user")
+	}
+	return team, nil
+}
+
 // LockTeams serialises team changes: each reads the whole tree and writes
 // what managers see from it, so two at once must not interleave (on
 // PostgreSQL's READ COMMITTED they would overwrite each other's sets, or

@@ -65,6 +65,14 @@ func TestTeamAPI(t *testing.T) {
 	if r.status != 200 || !strings.Contains(r.body, fmt.Sprintf(`"members":[%d]`, s.users["alice"].ID)) {
 		t.Fatalf("add alice: %d %s", r.status, r.body)
 	}
+	// bob, Moscow's manager, sees it in /me, and alice her team.
+	_, bob := s.login(t, "bob")
+	if r := s.send(t, "GET", "/api/v1/me", bob, nil); !strings.Contains(r.body, fmt.Sprintf(`"managed_teams":[%d]`, moscow.ID)) {
+		t.Errorf("bob's /me: %s", r.body)
+	}
+	if r := s.send(t, "GET", "/api/v1/me", alice, nil); !strings.Contains(r.body, fmt.Sprintf(`"team_id":%d`, moscow.ID)) {
+		t.Errorf("alice's /me: %s", r.body)
+	}
 	r = s.send(t, "GET", "/api/v1/teams", alice, nil)
 	if r.status != 200 || !strings.Contains(r.body, `"Moscow"`) {
 		t.Fatalf("alice lists teams: %d %s", r.status, r.body)

@@ -17,11 +17,15 @@ type meBody struct {
 	Language string         `json:"language"`
 	Via      string         `json:"via"`
 	Scope    crm.TokenScope `json:"scope,omitempty"`
+	// TeamID is the caller's team; ManagedTeams the teams whose records
+	// the caller sees and edits as their manager (ACL-2).
+	TeamID       int64   `json:"team_id,omitempty"`
+	ManagedTeams []int64 `json:"managed_teams,omitempty"`
 }
 
 func (a *API) Me(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
 	httpx.WriteJSON(w, http.StatusOK, meBody{UserID: p.UserID, Email: p.Email, Name: p.Name, Role: p.Role,
-		Language: p.Language, Via: string(p.Kind), Scope: p.Scope})
+		Language: p.Language, Via: string(p.Kind), Scope: p.Scope, TeamID: p.TeamID, ManagedTeams: p.Teams})
 	return nil
 }
 
