@@ -416,7 +416,9 @@ func (s *Service) CreateToken(ctx context.Context, p *crm.Principal, userID int6
 		if u.Disabled {
 			return crm.Errorf(crm.EINVALID, "the user is disabled")
 		}
-		t.CreatedAt = tx.Now()
+		// The service's clock, which AuthenticateToken checks the expiry
+		// against (tx.Now() when none is set).
+		t.CreatedAt = s.tokenNow(tx)
 		t.ExpiresAt = t.CreatedAt.Add(ttl)
 		if err := tx.InsertToken(ctx, t); err != nil {
 			return err

@@ -355,3 +355,22 @@ func TestStaffDirectoryService(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenExpiryFollowsTheServiceClock: a token's life is counted on the
+// clock its expiry is checked against (AUTH-7), whatever the store's clock
+// says: with the service's clock an hour behind the store's, a token of the
+// shortest life still ends on time.
+func TestTokenExpiryFollowsTheServiceClock(t *testing.T) {
+	clock := &testClock{t: time.Now().UTC().Add(-time.Hour)}
+	f := newFixture(t, identity.Options{Clock: clock.Now})
+	ctx := context.Background()
+	alice := f.as("alice")
+	short, err := f.svc.CreateToken(ctx, alice, alice.UserID, "short", crm.ScopeWrite, identity.MinTokenTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(identity.MinTokenTTL + time.Second)
+	if _, err := f.svc.AuthenticateToken(ctx, short.Secret, "192.0.2.200"); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Errorf("a token past its life on the service's clock works: %v", err)
+	}
+}
