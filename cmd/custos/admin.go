@@ -44,6 +44,20 @@ binary is refused: upgrade custos instead.`, "data", "db", "db-insecure", "confi
 	return nil
 }
 
+// subcommand splits off the subcommand of an administration command. With
+// none it prints help and returns "" with nil for -h/--help, else a usage
+// error.
+func subcommand(e env, name, help string, args []string) (string, []string, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(e.stderr, help)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			return "", nil, nil
+		}
+		return "", nil, usageError{name + ": missing subcommand"}
+	}
+	return args[0], args[1:], nil
+}
+
 // openIdentity loads the configuration and opens the store for an
 // administration command, returning the identity service over it and the
 // function that closes the store.
@@ -87,14 +101,10 @@ of common passwords, repetitive or sequential (aaaa…, 1234…), or built on
 the user's own email or name.`
 
 func runUser(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(e.stderr, userHelp)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			return nil
-		}
-		return usageError{"user: missing subcommand"}
+	sub, args, err := subcommand(e, "user", userHelp, args)
+	if sub == "" {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs, load := newFlags(e, "user "+sub, "[flags]", userHelp, "data", "db", "db-insecure", "config", "log-level", "log-format", "argon2-memory", "argon2-time", "argon2-threads")
 	email := fs.String("email", "", "the user's email address")
 	role := fs.String("role", "", "role: admin, manager, sales, support, auditor, readonly")

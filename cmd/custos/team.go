@@ -25,14 +25,10 @@ most, and the records a user owns belong to the user's team.
 TEAM is a team's id or its name.`
 
 func runTeam(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(e.stderr, teamHelp)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			return nil
-		}
-		return usageError{"team: missing subcommand"}
+	sub, args, err := subcommand(e, "team", teamHelp, args)
+	if sub == "" {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs, load := newFlags(e, "team "+sub, "[flags]", teamHelp, "data", "db", "db-insecure", "config", "log-level", "log-format")
 	teamArg := fs.String("team", "", "the team: its id or its name")
 	name := fs.String("name", "", "the team's name")
