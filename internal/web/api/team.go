@@ -102,9 +102,9 @@ func (a *API) member(w http.ResponseWriter, r *http.Request, p *crm.Principal, a
 	if err != nil {
 		return err
 	}
-	userID, err := strconv.ParseInt(r.PathValue("user_id"), 10, 64)
-	if err != nil || userID <= 0 {
-		return crm.NotFound("user")
+	userID, err := httpx.PathIDOf(r, "user_id", "user")
+	if err != nil {
+		return err
 	}
 	change := a.identity.RemoveTeamMember
 	if add {

@@ -87,8 +87,11 @@ func (q *Query) Err() error { return q.fe.Err() }
 
 // PathID parses the {id} path segment. A malformed id is "not found": it
 // cannot name a record (or the passkey, session… that what names).
-func PathID(r *http.Request, what string) (int64, error) {
-	n, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+func PathID(r *http.Request, what string) (int64, error) { return PathIDOf(r, "id", what) }
+
+// PathIDOf is PathID for the path segment called key (e.g. {user_id}).
+func PathIDOf(r *http.Request, key, what string) (int64, error) {
+	n, err := strconv.ParseInt(r.PathValue(key), 10, 64)
 	if err != nil || n <= 0 {
 		return 0, crm.NotFound(what)
 	}

@@ -123,7 +123,7 @@ func (u *UI) cookieSession(r *http.Request) (p *crm.Principal, sess *crm.Session
 	if p == nil || sess == nil || p.Kind != crm.KindSession {
 		return nil, nil, true, nil
 	}
-	p.IP, p.UserAgent, p.RequestID = httpx.ClientIP(r), r.UserAgent(), httpx.RequestID(r)
+	httpx.Stamp(p, r)
 	return p, sess, true, nil
 }
 
