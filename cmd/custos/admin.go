@@ -149,7 +149,9 @@ func runUser(ctx context.Context, e env, args []string) error {
 			return cliError(err)
 		}
 		fmt.Fprintf(e.stdout, "created user %d <%s> with role %s\n", u.ID, u.Email, u.Role)
-		if svc.RoleRequiresMFA(u.Role) {
+		if mfa, err := svc.RoleRequiresMFA(ctx, u.Role); err != nil {
+			return cliError(err)
+		} else if mfa {
 			// The role requires a second factor, which the password alone
 			// cannot enrol: hand the operator the user's enrolment link.
 			link, err := svc.IssueEnrolmentLink(ctx, sys, u.ID)

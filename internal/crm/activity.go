@@ -34,6 +34,9 @@ type Activity struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 	DeletedAt   *time.Time `json:"deleted_at,omitempty"`
+	// Masked names the fields shown masked to this caller (ACL-3); a field
+	// hidden from it is absent.
+	Masked []string `json:"masked,omitempty"`
 }
 
 // ActivityInput is the client-settable part of an activity.

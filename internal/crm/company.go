@@ -21,6 +21,9 @@ type Company struct {
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// Masked names the fields shown masked to this caller (ACL-3); a field
+	// hidden from it is absent.
+	Masked []string `json:"masked,omitempty"`
 }
 
 // CompanyInput is the client-settable part of a company.
@@ -44,6 +47,9 @@ type CompanyFilter struct {
 	Tag     string
 	Q       string // prefix search over name and domain
 	Deleted bool
+	// NoSearch names the fields Q must not match ("domain"): those the
+	// caller may not read (ACL-3). The service sets it.
+	NoSearch []string
 }
 
 // CompanyService reads and writes companies; see ContactService for the rules.

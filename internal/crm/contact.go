@@ -25,6 +25,9 @@ type Contact struct {
 	CreatedAt   time.Time   `json:"created_at"`
 	UpdatedAt   time.Time   `json:"updated_at"`
 	DeletedAt   *time.Time  `json:"deleted_at,omitempty"`
+	// Masked names the fields shown masked to this caller (ACL-3); a field
+	// hidden from it is absent.
+	Masked []string `json:"masked,omitempty"`
 }
 
 // Preferences are a client's wishes about being contacted (CORE-1).
@@ -75,6 +78,9 @@ type ContactFilter struct {
 	// (the companies the caller may read); nil means the contacts' scope.
 	// The service sets it; no request does.
 	CompanyScope *Scope
+	// NoSearch names the fields Q must not match ("email", "phone"): those
+	// the caller may not read (ACL-3). The service sets it.
+	NoSearch []string
 }
 
 // Consent records a client's consent, or its withdrawal, for one purpose

@@ -63,6 +63,9 @@ type Deal struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
 	DeletedAt     *time.Time `json:"deleted_at,omitempty"`
+	// Masked names the fields shown masked to this caller (ACL-3); a field
+	// hidden from it is absent.
+	Masked []string `json:"masked,omitempty"`
 
 	AmountMinor int64 `json:"-"` // the stored value; Amount is derived from it
 }

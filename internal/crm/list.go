@@ -24,8 +24,17 @@ type Scope struct {
 	All     bool  // every record of the organisation
 	OwnerID int64 // otherwise only records owned by this user
 	// Teams adds the records of these teams (ACL-2: a manager's teams and
-	// the teams below them). Ignored when OwnerID is 0.
+	// the teams below them, and the user's own team under a team default).
+	// Ignored when OwnerID is 0, as are the fields below.
 	Teams []int64
+	// Shared adds the records shared with the user OwnerID or with one of
+	// ShareTeams whose share has not expired; with ShareWrite only the
+	// shares that allow changes.
+	Shared     bool
+	ShareWrite bool
+	ShareTeams []int64
+	// Assignee adds the tasks assigned to OwnerID (tasks only).
+	Assignee bool
 }
 
 // Deleted records stay restorable for this long, then a job purges them.

@@ -3,6 +3,8 @@ package crm
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
+	"strings"
 )
 
 // Nullable is an input field that distinguishes "absent" (Set false: leave
@@ -51,4 +53,40 @@ func (n Nullable[T]) Ptr() *T {
 	}
 	v := n.V
 	return &v
+}
+
+// given reports whether the field was in the input (null included).
+func (n Nullable[T]) given() bool { return n.Set }
+
+// GivenFields returns the JSON names of the fields an input struct (a
+// ContactInput, DealInput, …) carries: its non-nil pointers and its set
+// Nullables. Field-level security checks them against what the caller may
+// edit (ACL-3).
+func GivenFields(in any) []string {
+	v := reflect.ValueOf(in)
+	if v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	var out []string
+	t := v.Type()
+	for i := range t.NumField() {
+		f := v.Field(i)
+		given := false
+		switch {
+		case f.Kind() == reflect.Pointer:
+			given = !f.IsNil()
+		case f.CanInterface():
+			if g, ok := f.Interface().(interface{ given() bool }); ok {
+				given = g.given()
+			}
+		}
+		if given {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+			out = append(out, name)
+		}
+	}
+	return out
 }

@@ -21,7 +21,8 @@ const (
 // Roles lists the built-in roles in display order.
 var Roles = []Role{RoleAdmin, RoleManager, RoleSales, RoleSupport, RoleAuditor, RoleReadOnly}
 
-// Valid reports whether r is a built-in role.
+// Valid reports whether r is a built-in role. A custom role (RoleDef) has
+// a name of its own (ValidRoleName) and lives in the store.
 func (r Role) Valid() bool {
 	for _, x := range Roles {
 		if r == x {
@@ -80,6 +81,10 @@ type Principal struct {
 	// user row.
 	TeamID int64
 	Teams  []int64
+	// Def is the role's permission set (ACL-1): a built-in role's or a
+	// custom role's, resolved by the identity service at authentication.
+	// Nil means the built-in role named Role.
+	Def *RoleDef
 }
 
 // SystemPrincipal is the principal of the program's own work (migrations,

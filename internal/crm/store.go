@@ -64,6 +64,8 @@ type UserLookup interface {
 	// transaction takes the team its owner has when it commits. ENOTFOUND
 	// if there is no such user.
 	TeamOf(ctx context.Context, userID int64) (*int64, error)
+	// TeamExists reports whether there is such a team (a share's grantee).
+	TeamExists(ctx context.Context, id int64) (bool, error)
 }
 
 // RecordTx is the client-record part of a Tx: contacts, companies, deals,
@@ -107,7 +109,22 @@ type RecordTx interface {
 	InsertTask(ctx context.Context, t *Task) error
 	UpdateTask(ctx context.Context, t *Task) error
 
-	// PurgeDeleted removes records soft-deleted before the given time.
+	// Shares (ACL-2). The service checks the record's visibility and the
+	// principal's control of it before it calls them.
+
+	// SharesOf returns the shares of a record, by id, expired ones
+	// included (marked at the transaction's time).
+	SharesOf(ctx context.Context, entity string, recordID int64) ([]*Share, error)
+	// PutShare stores sh as the share of its record with its grantee (its
+	// UserID or TeamID), replacing the one there is, and sets sh.ID;
+	// created reports whether it is new.
+	PutShare(ctx context.Context, sh *Share) (created bool, err error)
+	// DeleteShare removes the share id of the record; ENOTFOUND if the
+	// record has no such share.
+	DeleteShare(ctx context.Context, entity string, recordID, id int64) error
+
+	// PurgeDeleted removes records soft-deleted before the given time, with
+	// their shares, and the shares that expired before it.
 	PurgeDeleted(ctx context.Context, before time.Time) (int64, error)
 }
 
@@ -184,6 +201,29 @@ type IdentityTx interface {
 	// LockTeams makes every other team change wait until this transaction
 	// ends. Each team change takes it first.
 	LockTeams(ctx context.Context) error
+
+	// ---- Custom roles (ACL-1): the identity service's role.go is their caller ----
+
+	// Roles returns the custom roles by name.
+	Roles(ctx context.Context) ([]*RoleDef, error)
+	// RoleByName returns a custom role, compiled. ENOTFOUND if there is none.
+	RoleByName(ctx context.Context, name Role) (*RoleDef, error)
+	// InsertRole stores a new custom role; ECONFLICT on "name" when taken.
+	InsertRole(ctx context.Context, d *RoleDef) error
+	// UpdateRole stores d if the stored version is d.Version-1.
+	UpdateRole(ctx context.Context, d *RoleDef) error
+	// DeleteRole removes a custom role. ENOTFOUND if there is none.
+	DeleteRole(ctx context.Context, name Role) error
+	// RoleHolders counts the users who hold a role and the pending
+	// invitations that would give it.
+	RoleHolders(ctx context.Context, name Role) (users, invites int, err error)
+	// RoleUserIDs returns the ids of the users who hold a role.
+	RoleUserIDs(ctx context.Context, name Role) ([]int64, error)
+	// CountActiveAdmins counts the enabled users of the built-in admin role.
+	CountActiveAdmins(ctx context.Context) (int, error)
+	// LockRoles makes every other role change, and every change of a
+	// user's role or disabled flag, wait until this transaction ends.
+	LockRoles(ctx context.Context) error
 
 	// ---- Multi-factor authentication and throttling (AUTH-2, AUTH-4, AUTH-6) ----
 	// The service's mfa.go and throttle.go are their only callers.

@@ -33,6 +33,9 @@ type Task struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 	DeletedAt   *time.Time `json:"deleted_at,omitempty"`
+	// Masked names the fields shown masked to this caller (ACL-3); a field
+	// hidden from it is absent.
+	Masked []string `json:"masked,omitempty"`
 }
 
 // TaskInput is the client-settable part of a task.

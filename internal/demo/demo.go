@@ -205,7 +205,9 @@ func (s *seeder) createUsers(out io.Writer, loginURL string) error {
 		}
 		s.res.Users++
 		a := account{email: u.Email, role: string(u.Role), password: pw}
-		if s.idn.RoleRequiresMFA(u.Role) {
+		if mfa, err := s.idn.RoleRequiresMFA(s.ctx, u.Role); err != nil {
+			return fmt.Errorf("demo: role of %s: %w", email, err)
+		} else if mfa {
 			// The password alone enrols no second factor for this role.
 			if a.enrol, err = s.idn.IssueEnrolmentLink(s.ctx, s.sys, u.ID); err != nil {
 				return fmt.Errorf("demo: enrolment link of %s: %w", email, err)

@@ -154,7 +154,7 @@ func TestSeed(t *testing.T) {
 		}
 		// Roles that require a second factor get a printed enrolment link
 		// that works with the printed password (issue 9 item 4).
-		if !idn.RoleRequiresMFA(u.Role) {
+		if mfa, err := idn.RoleRequiresMFA(ctx, u.Role); err != nil || !mfa {
 			continue
 		}
 		i := strings.Index(text, a.email+"\n    ")

@@ -69,7 +69,11 @@ func resetFactors(ctx context.Context, tx crm.IdentityTx, userID int64, now time
 
 // RoleRequiresMFA reports whether users of role must sign in with a second
 // factor (and so enrol theirs through a link).
-func (s *Service) RoleRequiresMFA(role crm.Role) bool { return s.mfa.roles[role] }
+func (s *Service) RoleRequiresMFA(ctx context.Context, role crm.Role) (bool, error) {
+	var mfa bool
+	err := s.store.Read(ctx, func(tx crm.Tx) (err error) { mfa, err = s.roleMFA(ctx, tx, role); return err })
+	return mfa, err
+}
 
 // enrolLinkRequired is the refusal of an enrolment by a session that did
 // not come through an enrolment link.

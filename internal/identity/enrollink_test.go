@@ -293,11 +293,12 @@ func TestEnrolmentLinksEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
-		"disable": {"admin", func() {
-			if _, err := f.svc.UpdateUser(ctx, crm.SystemPrincipal(), f.users["admin"].ID, crm.UserInput{Disabled: ptr(true)}); err != nil {
+		// Not the admin: the last administrator cannot be disabled.
+		"disable": {"manager", func() {
+			if _, err := f.svc.UpdateUser(ctx, crm.SystemPrincipal(), f.users["manager"].ID, crm.UserInput{Disabled: ptr(true)}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.svc.UpdateUser(ctx, crm.SystemPrincipal(), f.users["admin"].ID, crm.UserInput{Disabled: ptr(false)}); err != nil {
+			if _, err := f.svc.UpdateUser(ctx, crm.SystemPrincipal(), f.users["manager"].ID, crm.UserInput{Disabled: ptr(false)}); err != nil {
 				t.Fatal(err)
 			}
 		}},

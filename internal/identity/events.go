@@ -8,30 +8,12 @@ import (
 	"github.com/custos-crm/custos/internal/crm"
 )
 
-// Event is a security-relevant event (login, logout, token and user
-// changes). It carries ids, never secrets or personal data (ENC-6).
-type Event struct {
-	Type      string // e.g. "login.success", "login.failure", "token.create"
-	UserID    int64  // the subject, 0 when unknown
-	ActorID   int64  // who acted, 0 for the system or an anonymous caller
-	IP        string
-	RequestID string
-	Detail    string // a short, non-sensitive note
-}
+// Event is a security-relevant event (crm.Event).
+type Event = crm.Event
 
-// EventSink records events inside the write transaction of the change they
-// describe, so that a change and its record commit together or not at all
-// (the ground of AUD-3; the audit trail will be a sink). Emit may fail: its
-// error rolls the change back, and the caller gets it. An event with no
-// change of its own (a refused login) is emitted in a transaction of its
-// own.
-//
-// Whatever the sink, every committed event is also written to the
-// structured log, after the commit (the log cannot take part in a
-// transaction, and must not show a change that was rolled back).
-type EventSink interface {
-	Emit(ctx context.Context, tx crm.Tx, e Event) error
-}
+// EventSink records events inside the write transaction of the change
+// they describe (crm.EventSink).
+type EventSink = crm.EventSink
 
 // wtx is the transaction the service's write closures get: the store's Tx,
 // and the events emitted in it, logged once it has committed.
@@ -109,7 +91,5 @@ func (s *Service) record(ctx context.Context, e Event) error {
 
 // logEvent writes e to the structured log.
 func (s *Service) logEvent(ctx context.Context, e Event) {
-	s.log.LogAttrs(ctx, slog.LevelInfo, "security event",
-		slog.String("event", e.Type), slog.Int64("user_id", e.UserID), slog.Int64("actor_id", e.ActorID),
-		slog.String("ip", e.IP), slog.String("request_id", e.RequestID), slog.String("detail", e.Detail))
+	s.log.LogAttrs(ctx, slog.LevelInfo, "security event", e.Attrs()...)
 }

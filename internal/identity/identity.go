@@ -151,7 +151,11 @@ func (s *Service) signIn(ctx context.Context, email, password, ip, userAgent, en
 		}
 		// A second factor is due when the role requires one or the user
 		// has one (mfa.go): the session is half-authenticated, and short.
-		half = s.mfa.roles[u.Role] || totp != nil || passkey
+		roleMFA, err := s.roleMFA(ctx, tx, u.Role)
+		if err != nil {
+			return err
+		}
+		half = roleMFA || totp != nil || passkey
 		if err := s.settle(ctx, tx, a, !half); err != nil {
 			return err
 		}
@@ -199,9 +203,9 @@ func truncate(s string, n int) string {
 	return strings.ToValidUTF8(s, "")
 }
 
-func principalOf(u *crm.User, kind crm.PrincipalKind) *crm.Principal {
+func principalOf(u *crm.User, kind crm.PrincipalKind, def *crm.RoleDef) *crm.Principal {
 	p := &crm.Principal{Kind: kind, UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Language: u.Language,
-		Teams: u.SeesTeams}
+		Teams: u.SeesTeams, Def: def}
 	if u.TeamID != nil {
 		p.TeamID = *u.TeamID
 	}
@@ -215,6 +219,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*crm.Princip
 	}
 	var sess *crm.Session
 	var u *crm.User
+	var def *crm.RoleDef
 	var step crm.MFAStep
 	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
 		if sess, err = tx.SessionBySecretHash(ctx, auth.HashSecret(secret)); err != nil {
@@ -223,7 +228,10 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*crm.Princip
 		if u, err = tx.UserByID(ctx, sess.UserID); err != nil {
 			return err
 		}
-		step, err = s.pendingStep(ctx, tx, sess, u)
+		if def, err = s.roleDef(ctx, tx, u.Role); err != nil {
+			return err
+		}
+		step, err = s.pendingStep(ctx, tx, sess, u, s.defMFA(def))
 		return err
 	})
 	if crm.ErrorCode(err) == crm.ENOTFOUND {
@@ -243,7 +251,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*crm.Princip
 		}
 	}
 	sess.CSRFToken = auth.CSRFToken(secret)
-	p := principalOf(u, crm.KindSession)
+	p := principalOf(u, crm.KindSession, def)
 	p.SessionID, p.AAL, p.Pending = sess.ID, sess.AAL, step
 	if sess.SteppedUpAt != nil {
 		p.SteppedUpAt = *sess.SteppedUpAt
@@ -260,8 +268,12 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret, ip string) (*cr
 	}
 	var t *crm.Token
 	var u *crm.User
+	var def *crm.RoleDef
 	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
-		t, u, err = tx.TokenBySecretHash(ctx, auth.HashSecret(secret))
+		if t, u, err = tx.TokenBySecretHash(ctx, auth.HashSecret(secret)); err != nil {
+			return err
+		}
+		def, err = s.roleDef(ctx, tx, u.Role)
 		return err
 	})
 	if crm.ErrorCode(err) == crm.ENOTFOUND {
@@ -278,7 +290,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret, ip string) (*cr
 			return nil, err
 		}
 	}
-	p := principalOf(u, crm.KindToken)
+	p := principalOf(u, crm.KindToken, def)
 	p.TokenID, p.Scope = t.ID, t.Scope
 	return p, nil
 }

@@ -29,15 +29,20 @@ func (s *Service) InviteUser(ctx context.Context, p *crm.Principal, email string
 	v := validate.New()
 	email = v.Email("email", email, true)
 	name = v.Text("name", name, validate.MaxName, false, false)
-	if !role.Valid() {
-		v.Add("role", "must be one of admin, manager, sales, support, auditor, readonly")
-	}
+	validRoleName(v, "role", &role)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	secret, t := newOneTime(crm.PurposeInvite)
 	t.Email, t.Role, t.Name, t.CreatedBy = email, role, name, p.UserID
 	err := s.write(ctx, func(tx *wtx) error {
+		// Nobody invites into a role with more than they hold (ACL-1).
+		if err := tx.LockRoles(ctx); err != nil {
+			return err
+		}
+		if _, err := s.checkGrant(ctx, tx, p, "role", role); err != nil {
+			return err
+		}
 		if _, err := tx.UserByEmail(ctx, email); err == nil {
 			return &crm.Error{Code: crm.ECONFLICT, Message: "this address already belongs to a user",
 				Fields: map[string]string{"email": "already a user"}}
@@ -119,7 +124,9 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, name, password, l
 		}
 		// The invitation proved the address: a role that requires a second
 		// factor gets its enrolment link at once (enrollink.go).
-		if s.mfa.roles[u.Role] {
+		if mfa, err := s.roleMFA(ctx, tx, u.Role); err != nil {
+			return err
+		} else if mfa {
 			if enrol, err = s.newEnrolLink(ctx, tx, u.ID, used.CreatedBy); err != nil {
 				return err
 			}

@@ -106,21 +106,7 @@ func badCode() error {
 // system principal passes; a session passes within the step-up window of
 // its last re-authentication; API tokens never pass.
 func (s *Service) requireStepUp(p *crm.Principal) error {
-	switch {
-	case p == nil:
-		return unauthenticated()
-	case p.Kind == crm.KindSystem:
-		return nil
-	case p.Kind != crm.KindSession:
-		return crm.Errorf(crm.EFORBIDDEN, "this needs a signed-in session with a recent re-authentication; API tokens cannot do it")
-	case p.Pending != crm.MFANone:
-		return mfaRequired()
-	}
-	now := s.authNow()
-	if p.SteppedUpAt.IsZero() || now.Sub(p.SteppedUpAt) > s.mfa.stepUp || p.SteppedUpAt.After(now.Add(time.Minute)) {
-		return stepUpRequired()
-	}
-	return nil
+	return policy.RequireStepUp(p, s.authNow(), s.mfa.stepUp)
 }
 
 // requireAdmin is user administration: the right and a recent step-up.
@@ -149,8 +135,8 @@ func requireSession(p *crm.Principal, half bool) error {
 // reached AAL2 or when u needs no second factor, else verify one or, with
 // none enrolled, enrol TOTP. The role is checked here, on every request,
 // so that a role that starts to require MFA holds its sessions at once.
-func (s *Service) pendingStep(ctx context.Context, tx crm.IdentityTx, sess *crm.Session, u *crm.User) (crm.MFAStep, error) {
-	if sess.AAL >= crm.AAL2 || !(sess.MFAPending || s.mfa.roles[u.Role]) {
+func (s *Service) pendingStep(ctx context.Context, tx crm.IdentityTx, sess *crm.Session, u *crm.User, roleMFA bool) (crm.MFAStep, error) {
+	if sess.AAL >= crm.AAL2 || !(sess.MFAPending || roleMFA) {
 		return crm.MFANone, nil
 	}
 	// A confirmed TOTP or a usable passkey is a second factor to verify;
@@ -217,7 +203,7 @@ func factorsOf(ctx context.Context, tx crm.IdentityTx, userID int64) (factors, e
 // require one. Everyone else confirms with a second factor: a TOTP or
 // recovery code, or a passkey assertion.
 func (s *Service) passwordStepUp(p *crm.Principal, f factors) bool {
-	return !f.any() && !s.mfa.roles[p.Role]
+	return !f.any() && !s.principalMFA(p)
 }
 
 // usePasskey is the refusal of a code or password step-up by a user whose
@@ -474,7 +460,7 @@ func (s *Service) MFAStatus(ctx context.Context, p *crm.Principal) (*crm.MFAStat
 	if err := requireSession(p, true); err != nil {
 		return nil, err
 	}
-	st := &crm.MFAStatus{Required: s.mfa.roles[p.Role], Pending: p.Pending}
+	st := &crm.MFAStatus{Required: s.principalMFA(p), Pending: p.Pending}
 	err := s.store.Read(ctx, func(tx crm.Tx) error {
 		f, err := factorsOf(ctx, tx, p.UserID)
 		if err != nil {

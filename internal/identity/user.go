@@ -17,9 +17,7 @@ func (s *Service) prepareUser(ctx context.Context, in crm.UserInput) (*crm.User,
 	u := &crm.User{Language: "en"}
 	u.Email = v.Email("email", str(in.Email), true)
 	u.Name = v.Text("name", str(in.Name), validate.MaxName, false, false)
-	if in.Role == nil || !in.Role.Valid() {
-		v.Add("role", "must be one of admin, manager, sales, support, auditor, readonly")
-	} else {
+	if validRoleName(v, "role", in.Role); in.Role != nil {
 		u.Role = *in.Role
 	}
 	if in.Language != nil {
@@ -128,6 +126,12 @@ func (s *Service) CreateUser(ctx context.Context, p *crm.Principal, in crm.UserI
 	}
 	u.PasswordHash = hash
 	err = s.write(ctx, func(tx *wtx) error {
+		if err := tx.LockRoles(ctx); err != nil {
+			return err
+		}
+		if _, err := s.checkGrant(ctx, tx, p, "role", u.Role); err != nil {
+			return err
+		}
 		u.CreatedAt, u.UpdatedAt = tx.Now(), tx.Now()
 		if err := tx.InsertUser(ctx, u); err != nil {
 			return err
@@ -165,8 +169,13 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 	if in.Email != nil {
 		v.Email("email", *in.Email, true)
 	}
-	if in.Role != nil && !in.Role.Valid() {
-		v.Add("role", "must be one of admin, manager, sales, support, auditor, readonly")
+	if in.Role != nil {
+		validRoleName(v, "role", in.Role)
+		// Nobody changes their own role (ACL-1): not up, and not down by
+		// mistake either; another administrator does it.
+		if id == p.UserID && p.Kind != crm.KindSystem {
+			v.Add("role", "you cannot change your own role")
+		}
 	}
 	if in.Language != nil {
 		v.OneOf("language", *in.Language, []string{"en", "ru"}, true)
@@ -206,7 +215,13 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 	var newEmail, enrolLink, emailLink string
 	var oldRole crm.Role
 	err := s.write(ctx, func(tx *wtx) (err error) {
+		if err := tx.LockRoles(ctx); err != nil {
+			return err
+		}
 		if u, err = tx.UserByID(ctx, id); err != nil {
+			return err
+		}
+		if err := s.checkAdministrable(ctx, tx, p, u, in); err != nil {
 			return err
 		}
 		endSessions := false
@@ -260,7 +275,15 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 				return err
 			}
 		}
-		if promoted := in.Role != nil && s.mfa.roles[u.Role] && !s.mfa.roles[oldRole]; promoted && !u.Disabled {
+		newMFA, err := s.roleMFA(ctx, tx, u.Role)
+		if err != nil {
+			return err
+		}
+		oldMFA, err := s.roleMFA(ctx, tx, oldRole)
+		if err != nil {
+			return err
+		}
+		if promoted := in.Role != nil && newMFA && !oldMFA; promoted && !u.Disabled {
 			// A promotion into a role that requires a second factor: the
 			// factors set up under the old role, where the password alone
 			// could add one, are removed, and the user enrols anew through
@@ -323,4 +346,41 @@ func (s *Service) FindUserByEmail(ctx context.Context, p *crm.Principal, email s
 		return err
 	})
 	return u, err
+}
+
+// checkAdministrable checks, inside the write that holds LockRoles, that p
+// may make the change in to the user u (ACL-1): p holds everything u's
+// current role grants (nobody administers someone above them) and, for a
+// new role, everything it grants; and the change does not remove the last
+// enabled administrator.
+func (s *Service) checkAdministrable(ctx context.Context, tx crm.IdentityTx, p *crm.Principal, u *crm.User, in crm.UserInput) error {
+	cur, err := s.roleDef(ctx, tx, u.Role)
+	if err != nil {
+		return err
+	}
+	if ok, what := s.pol.Holds(p, cur); !ok && p.UserID != u.ID {
+		return &crm.Error{Code: crm.EFORBIDDEN, Message: "this user's role grants what you do not hold: " + what}
+	}
+	demoted := in.Role != nil && *in.Role != u.Role
+	if demoted {
+		if _, err := s.checkGrant(ctx, tx, p, "role", *in.Role); err != nil {
+			return err
+		}
+	}
+	disabled := in.Disabled != nil && *in.Disabled && !u.Disabled
+	if u.Role == crm.RoleAdmin && !u.Disabled && (demoted || disabled) {
+		n, err := tx.CountActiveAdmins(ctx)
+		if err != nil {
+			return err
+		}
+		if n <= 1 {
+			field := "role"
+			if !demoted {
+				field = "disabled"
+			}
+			return &crm.Error{Code: crm.ECONFLICT, Message: "this is the last administrator: make another one first",
+				Fields: map[string]string{field: "the last administrator"}}
+		}
+	}
+	return nil
 }

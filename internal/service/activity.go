@@ -108,13 +108,13 @@ func (s *Service) checkLinks(ctx context.Context, tx crm.RecordTx, p *crm.Princi
 // CreateActivity implements crm.ActivityService.
 func (s *Service) CreateActivity(ctx context.Context, p *crm.Principal, in crm.ActivityInput) (*crm.Activity, error) {
 	a := &crm.Activity{}
-	if err := s.require(p, policy.WriteClients); err != nil {
+	if err := s.require(p, policy.On("activity", policy.Create)); err != nil {
 		return nil, err
 	} else if err := s.applyActivity(a, in, true); err != nil {
 		return nil, err
 	}
-	return createRecord(ctx, s, p, activityOps, a, func(tx crm.RecordTx, now time.Time) (err error) {
-		if a.OwnerID, a.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0, nil); err != nil {
+	return createRecord(ctx, s, p, activityOps, a, in, func(tx crm.RecordTx, now time.Time) (err error) {
+		if a.OwnerID, a.TeamID, err = s.ownerFor(ctx, tx, p, "activity", 0, in.OwnerID, 0, nil); err != nil {
 			return err
 		}
 		if err := s.checkLinks(ctx, tx, p, in.ContactID, in.CompanyID, in.DealID); err != nil {
@@ -130,11 +130,11 @@ func (s *Service) CreateActivity(ctx context.Context, p *crm.Principal, in crm.A
 
 // UpdateActivity implements crm.ActivityService.
 func (s *Service) UpdateActivity(ctx context.Context, p *crm.Principal, id int64, in crm.ActivityInput, ifVersion int64) (*crm.Activity, error) {
-	return updateRecord(ctx, s, p, activityOps, id, ifVersion, func(tx crm.RecordTx, a *crm.Activity) (err error) {
+	return updateRecord(ctx, s, p, activityOps, id, ifVersion, in, func(tx crm.RecordTx, a *crm.Activity) (err error) {
 		if err := s.applyActivity(a, in, false); err != nil {
 			return err
 		}
-		if a.OwnerID, a.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, a.OwnerID, a.TeamID); err != nil {
+		if a.OwnerID, a.TeamID, err = s.ownerFor(ctx, tx, p, "activity", a.ID, in.OwnerID, a.OwnerID, a.TeamID); err != nil {
 			return err
 		}
 		return s.checkLinks(ctx, tx, p, in.ContactID, in.CompanyID, in.DealID)

@@ -33,6 +33,10 @@ func (s *Service) FindCompanies(ctx context.Context, p *crm.Principal, f crm.Com
 	f.Name = strings.ToLower(strings.TrimSpace(f.Name))
 	f.Domain = strings.ToLower(strings.TrimSpace(f.Domain))
 	f.Tag = strings.ToLower(strings.TrimSpace(f.Tag))
+	if err := s.fieldFilters(p, "company", map[string]bool{"domain": f.Domain != ""}); err != nil {
+		return nil, err
+	}
+	f.NoSearch = s.unsearchable(p, "company", "domain")
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
 	}
@@ -76,13 +80,13 @@ func (s *Service) applyCompany(c *crm.Company, in crm.CompanyInput, create bool)
 // CreateCompany implements crm.CompanyService.
 func (s *Service) CreateCompany(ctx context.Context, p *crm.Principal, in crm.CompanyInput) (*crm.Company, error) {
 	c := &crm.Company{}
-	if err := s.require(p, policy.WriteClients); err != nil {
+	if err := s.require(p, policy.On("company", policy.Create)); err != nil {
 		return nil, err
 	} else if err := s.applyCompany(c, in, true); err != nil {
 		return nil, err
 	}
-	return createRecord(ctx, s, p, companyOps, c, func(tx crm.RecordTx, now time.Time) (err error) {
-		if c.OwnerID, c.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0, nil); err != nil {
+	return createRecord(ctx, s, p, companyOps, c, in, func(tx crm.RecordTx, now time.Time) (err error) {
+		if c.OwnerID, c.TeamID, err = s.ownerFor(ctx, tx, p, "company", 0, in.OwnerID, 0, nil); err != nil {
 			return err
 		}
 		c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
@@ -92,11 +96,11 @@ func (s *Service) CreateCompany(ctx context.Context, p *crm.Principal, in crm.Co
 
 // UpdateCompany implements crm.CompanyService.
 func (s *Service) UpdateCompany(ctx context.Context, p *crm.Principal, id int64, in crm.CompanyInput, ifVersion int64) (*crm.Company, error) {
-	return updateRecord(ctx, s, p, companyOps, id, ifVersion, func(tx crm.RecordTx, c *crm.Company) (err error) {
+	return updateRecord(ctx, s, p, companyOps, id, ifVersion, in, func(tx crm.RecordTx, c *crm.Company) (err error) {
 		if err := s.applyCompany(c, in, false); err != nil {
 			return err
 		}
-		c.OwnerID, c.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, c.OwnerID, c.TeamID)
+		c.OwnerID, c.TeamID, err = s.ownerFor(ctx, tx, p, "company", c.ID, in.OwnerID, c.OwnerID, c.TeamID)
 		return err
 	})
 }

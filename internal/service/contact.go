@@ -31,6 +31,10 @@ func (s *Service) FindContactByID(ctx context.Context, p *crm.Principal, id int6
 func (s *Service) FindContacts(ctx context.Context, p *crm.Principal, f crm.ContactFilter, o crm.ListOptions) (*crm.Page[*crm.Contact], error) {
 	var err error
 	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
+	if err := s.fieldFilters(p, "contact", map[string]bool{"email": f.Email != "", "phone": f.Phone != ""}); err != nil {
+		return nil, err
+	}
+	f.NoSearch = s.unsearchable(p, "contact", "email", "phone")
 	if f.Phone != "" {
 		v := validate.New()
 		if f.Phone = v.Phone("phone", f.Phone, s.phoneRegion); v.Err() != nil {
@@ -136,13 +140,13 @@ func unknownRef(field, entity string, err error) error {
 // CreateContact implements crm.ContactService.
 func (s *Service) CreateContact(ctx context.Context, p *crm.Principal, in crm.ContactInput) (*crm.Contact, error) {
 	c := &crm.Contact{}
-	if err := s.require(p, policy.WriteClients); err != nil {
+	if err := s.require(p, policy.On("contact", policy.Create)); err != nil {
 		return nil, err
 	} else if err := s.applyContact(c, in, true); err != nil {
 		return nil, err
 	}
-	return createRecord(ctx, s, p, contactOps, c, func(tx crm.RecordTx, now time.Time) (err error) {
-		if c.OwnerID, c.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0, nil); err != nil {
+	return createRecord(ctx, s, p, contactOps, c, in, func(tx crm.RecordTx, now time.Time) (err error) {
+		if c.OwnerID, c.TeamID, err = s.ownerFor(ctx, tx, p, "contact", 0, in.OwnerID, 0, nil); err != nil {
 			return err
 		}
 		if err := s.checkCompany(ctx, tx, p, "company_id", c.CompanyID); err != nil {
@@ -155,12 +159,12 @@ func (s *Service) CreateContact(ctx context.Context, p *crm.Principal, in crm.Co
 
 // UpdateContact implements crm.ContactService.
 func (s *Service) UpdateContact(ctx context.Context, p *crm.Principal, id int64, in crm.ContactInput, ifVersion int64) (*crm.Contact, error) {
-	return updateRecord(ctx, s, p, contactOps, id, ifVersion, func(tx crm.RecordTx, c *crm.Contact) (err error) {
+	return updateRecord(ctx, s, p, contactOps, id, ifVersion, in, func(tx crm.RecordTx, c *crm.Contact) (err error) {
 		oldCompany := c.CompanyID
 		if err := s.applyContact(c, in, false); err != nil {
 			return err
 		}
-		if c.OwnerID, c.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, c.OwnerID, c.TeamID); err != nil {
+		if c.OwnerID, c.TeamID, err = s.ownerFor(ctx, tx, p, "contact", c.ID, in.OwnerID, c.OwnerID, c.TeamID); err != nil {
 			return err
 		}
 		if in.CompanyID.Valid && (oldCompany == nil || *oldCompany != *c.CompanyID) {
@@ -202,6 +206,7 @@ func (s *Service) FindTimeline(ctx context.Context, p *crm.Principal, contactID 
 
 var consentOps = ops[*crm.Consent]{
 	entity: "consent",
+	partOf: "contact",
 	id:     func(c *crm.Consent) int64 { return c.ID },
 	insert: func(ctx context.Context, tx crm.RecordTx, c *crm.Consent) error { return tx.InsertConsent(ctx, c) },
 }
@@ -223,7 +228,7 @@ func (s *Service) FindConsents(ctx context.Context, p *crm.Principal, contactID 
 
 // RecordConsent implements crm.ContactService.
 func (s *Service) RecordConsent(ctx context.Context, p *crm.Principal, contactID int64, in crm.ConsentInput) (*crm.Consent, error) {
-	if err := s.require(p, policy.WriteClients); err != nil {
+	if err := s.require(p, policy.On("contact", policy.Update)); err != nil {
 		return nil, err
 	}
 	if p.UserID == 0 {
@@ -241,7 +246,7 @@ func (s *Service) RecordConsent(ctx context.Context, p *crm.Principal, contactID
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	return createRecord(ctx, s, p, consentOps, c, func(tx crm.RecordTx, now time.Time) error {
+	return createRecord(ctx, s, p, consentOps, c, nil, func(tx crm.RecordTx, now time.Time) error {
 		// A consent is recorded by whoever may change the contact.
 		if _, err := lookupWritable(ctx, s, tx, p, contactOps, contactID); err != nil {
 			return err

@@ -148,13 +148,13 @@ func (s *Service) checkDealRefs(ctx context.Context, tx crm.RecordTx, p *crm.Pri
 // CreateDeal implements crm.DealService.
 func (s *Service) CreateDeal(ctx context.Context, p *crm.Principal, in crm.DealInput) (*crm.Deal, error) {
 	d := &crm.Deal{}
-	if err := s.require(p, policy.WriteClients); err != nil {
+	if err := s.require(p, policy.On("deal", policy.Create)); err != nil {
 		return nil, err
 	} else if err := s.applyDeal(d, in, true); err != nil {
 		return nil, err
 	}
-	return createRecord(ctx, s, p, dealOps, d, func(tx crm.RecordTx, now time.Time) (err error) {
-		if d.OwnerID, d.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0, nil); err != nil {
+	return createRecord(ctx, s, p, dealOps, d, in, func(tx crm.RecordTx, now time.Time) (err error) {
+		if d.OwnerID, d.TeamID, err = s.ownerFor(ctx, tx, p, "deal", 0, in.OwnerID, 0, nil); err != nil {
 			return err
 		}
 		if err := s.resolveStage(ctx, tx, d, in.StageID != nil); err != nil {
@@ -170,7 +170,7 @@ func (s *Service) CreateDeal(ctx context.Context, p *crm.Principal, in crm.DealI
 
 // UpdateDeal implements crm.DealService.
 func (s *Service) UpdateDeal(ctx context.Context, p *crm.Principal, id int64, in crm.DealInput, ifVersion int64) (*crm.Deal, error) {
-	return updateRecord(ctx, s, p, dealOps, id, ifVersion, func(tx crm.RecordTx, d *crm.Deal) (err error) {
+	return updateRecord(ctx, s, p, dealOps, id, ifVersion, in, func(tx crm.RecordTx, d *crm.Deal) (err error) {
 		if err := s.applyDeal(d, in, false); err != nil {
 			return err
 		}
@@ -179,7 +179,7 @@ func (s *Service) UpdateDeal(ctx context.Context, p *crm.Principal, id int64, in
 				return err
 			}
 		}
-		if d.OwnerID, d.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, d.OwnerID, d.TeamID); err != nil {
+		if d.OwnerID, d.TeamID, err = s.ownerFor(ctx, tx, p, "deal", d.ID, in.OwnerID, d.OwnerID, d.TeamID); err != nil {
 			return err
 		}
 		var contactID, companyID *int64
@@ -205,7 +205,7 @@ func (s *Service) RestoreDeal(ctx context.Context, p *crm.Principal, id int64) (
 
 // FindPipelines implements crm.DealService.
 func (s *Service) FindPipelines(ctx context.Context, p *crm.Principal) ([]*crm.Pipeline, error) {
-	if err := s.require(p, policy.ReadClients); err != nil {
+	if err := s.require(p, policy.On("deal", policy.Read)); err != nil {
 		return nil, err
 	}
 	var out []*crm.Pipeline

@@ -84,11 +84,13 @@ func store[T any](ctx context.Context, s *Service, tx crm.RecordTx, o ops[T], v 
 	return s.hooks.Open(ctx, tx, o.entity, v)
 }
 
-// deliver redacts the records a response returns to p and reports them to
-// Subject; the response is refused when either fails.
+// deliver applies p's field policy to the records a response returns to p
+// (redact.go), passes them to the Redact hook and reports them to Subject;
+// the response is refused when either fails.
 func deliver[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], action string, recs ...T) error {
 	ids := make([]int64, len(recs))
 	for i, r := range recs {
+		s.redact(p, o.entity, r)
 		if err := s.hooks.Redact(ctx, p, o.entity, r); err != nil {
 			return err
 		}

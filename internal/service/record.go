@@ -19,15 +19,30 @@ type ops[T any] struct {
 	insert func(ctx context.Context, tx crm.RecordTx, v T) error
 	update func(ctx context.Context, tx crm.RecordTx, v T) error
 	stamp  func(v T) (version *int64, updated *time.Time, deleted **time.Time)
-	// canWrite, when set, narrows the write scope further for records the
-	// scope selects (a task's assignee sees the task but may not change it).
-	canWrite func(s crm.Scope, v T) bool
+	// writeScope, when set, replaces the policy's write scope (a task's
+	// assignee may change its status alone).
+	writeScope func(s *Service, p *crm.Principal) crm.Scope
+	// partOf, when set, is the entity whose verbs govern this one: a
+	// consent is read with its contact and recorded by whoever may change
+	// the contact.
+	partOf string
+}
+
+// verb is the action of v on o's records, for the policy.
+func (o ops[T]) verb(v policy.Verb) policy.Action {
+	if o.partOf != "" {
+		if v == policy.Create {
+			v = policy.Update
+		}
+		return policy.On(o.partOf, v)
+	}
+	return policy.On(o.entity, v)
 }
 
 // findRecord reads one record under the principal's read scope.
 func findRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], id int64) (T, error) {
 	var v T
-	if err := s.require(p, policy.ReadClients); err != nil {
+	if err := s.require(p, o.verb(policy.Read)); err != nil {
 		return v, err
 	}
 	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
@@ -48,12 +63,19 @@ func findRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[
 // when it cannot see it, EFORBIDDEN when it can see but not change it.
 func lookupWritable[T any](ctx context.Context, s *Service, tx crm.RecordTx, p *crm.Principal, o ops[T], id int64) (T, error) {
 	sc := s.pol.WriteScope(p, o.entity)
-	v, err := readByID(ctx, s, tx, o, sc, id, false)
-	if err != nil {
-		return v, s.writable(ctx, p, o.entity, err, func(sc crm.Scope) error { _, err := o.byID(ctx, tx, sc, id, false); return err })
+	if o.writeScope != nil {
+		sc = o.writeScope(s, p)
 	}
-	if o.canWrite != nil && !o.canWrite(sc, v) {
-		return v, forbidden()
+	return lookupIn(ctx, s, tx, p, o, sc, id, false)
+}
+
+// lookupIn loads a record of o in scope sc (live, or with deleted only a
+// soft-deleted one): ENOTFOUND when the principal cannot see it either,
+// EFORBIDDEN when it can see it but sc does not hold it.
+func lookupIn[T any](ctx context.Context, s *Service, tx crm.RecordTx, p *crm.Principal, o ops[T], sc crm.Scope, id int64, deleted bool) (T, error) {
+	v, err := readByID(ctx, s, tx, o, sc, id, deleted)
+	if err != nil {
+		return v, s.writable(ctx, p, o.entity, err, func(sc crm.Scope) error { _, err := o.byID(ctx, tx, sc, id, deleted); return err })
 	}
 	return v, nil
 }
@@ -63,7 +85,14 @@ func lookupWritable[T any](ctx context.Context, s *Service, tx crm.RecordTx, p *
 // caller that gave no version never sees a conflict it did not ask about:
 // when a concurrent writer wins the race (PostgreSQL runs writers
 // concurrently; SQLite queues them), the change is read again and reapplied.
-func updateRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], id, ifVersion int64, apply func(tx crm.RecordTx, v T) error) (T, error) {
+func updateRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], id, ifVersion int64, in any, apply func(tx crm.RecordTx, v T) error) (T, error) {
+	if err := s.require(p, o.verb(policy.Update)); err != nil {
+		var zero T
+		return zero, err
+	} else if err := s.editable(p, o.entity, in); err != nil {
+		var zero T
+		return zero, err
+	}
 	for attempt := 0; ; attempt++ {
 		v, err := updateOnce(ctx, s, p, o, id, ifVersion, apply)
 		if ifVersion != 0 || attempt == 4 || crm.ErrorCode(err) != crm.EPRECONDITION {
@@ -81,9 +110,6 @@ func updateRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o op
 
 func updateOnce[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], id, ifVersion int64, apply func(tx crm.RecordTx, v T) error) (T, error) {
 	var v T
-	if err := s.require(p, policy.WriteClients); err != nil {
-		return v, err
-	}
 	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
 		if v, err = lookupWritable(ctx, s, tx, p, o, id); err != nil {
 			return err
@@ -107,13 +133,14 @@ func updateOnce[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[
 }
 
 // deleteRecord soft-deletes a record; it stays restorable for
-// crm.DeleteGracePeriod, after which PurgeDeleted removes it.
+// crm.DeleteGracePeriod, after which PurgeDeleted removes it. Deleting is
+// for whoever controls the record (policy.ControlScope).
 func deleteRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], id int64) error {
-	if err := s.require(p, policy.DeleteClients); err != nil {
+	if err := s.require(p, o.verb(policy.Delete)); err != nil {
 		return err
 	}
 	return s.store.Write(ctx, func(tx crm.Tx) error {
-		v, err := lookupWritable(ctx, s, tx, p, o, id)
+		v, err := lookupIn(ctx, s, tx, p, o, s.pol.ControlScope(p, o.entity, policy.Delete), id, false)
 		if err != nil {
 			return err
 		}
@@ -128,16 +155,13 @@ func deleteRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o op
 // restoreRecord undoes a soft delete.
 func restoreRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], id int64) (T, error) {
 	var v T
-	if err := s.require(p, policy.DeleteClients); err != nil {
+	if err := s.require(p, o.verb(policy.Delete)); err != nil {
 		return v, err
 	}
 	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
-		sc := s.pol.WriteScope(p, o.entity)
+		sc := s.pol.ControlScope(p, o.entity, policy.Delete)
 		if v, err = readByID(ctx, s, tx, o, sc, id, true); err != nil {
 			return err
-		}
-		if o.canWrite != nil && !o.canWrite(sc, v) {
-			return forbidden()
 		}
 		version, updated, deleted := o.stamp(v)
 		*version++
@@ -154,11 +178,14 @@ func restoreRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o o
 	return v, nil
 }
 
-// createRecord inserts the new record v after prepare has validated its
-// references and set its owner and times (now is the transaction's).
-func createRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], v T, prepare func(tx crm.RecordTx, now time.Time) error) (T, error) {
+// createRecord inserts the new record v, made from the input in, after
+// prepare has validated its references and set its owner and times (now
+// is the transaction's).
+func createRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], v T, in any, prepare func(tx crm.RecordTx, now time.Time) error) (T, error) {
 	var zero T
-	if err := s.require(p, policy.WriteClients); err != nil {
+	if err := s.require(p, o.verb(policy.Create)); err != nil {
+		return zero, err
+	} else if err := s.editable(p, o.entity, in); err != nil {
 		return zero, err
 	}
 	err := s.store.Write(ctx, func(tx crm.Tx) error {
@@ -180,7 +207,10 @@ func createRecord[T any](ctx context.Context, s *Service, p *crm.Principal, o op
 // under the read scope (the write scope for the deleted-records bin).
 func listRecords[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], defaultSort string, deleted bool, lo crm.ListOptions,
 	list func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]T, string, error)) (*crm.Page[T], error) {
-	if err := s.require(p, policy.ReadClients); err != nil {
+	if err := s.require(p, o.verb(policy.Read)); err != nil {
+		return nil, err
+	}
+	if err := s.sortable(p, o.entity, lo); err != nil {
 		return nil, err
 	}
 	var err error
@@ -193,10 +223,11 @@ func listRecords[T any](ctx context.Context, s *Service, p *crm.Principal, o ops
 	}
 	scope := s.pol.ReadScope(p, o.entity)
 	if deleted {
-		if !s.pol.Can(p, policy.DeleteClients) {
+		// The bin shows what the caller could restore.
+		if !s.pol.Can(p, o.verb(policy.Delete)) {
 			return nil, forbidden()
 		}
-		scope = s.pol.WriteScope(p, o.entity)
+		scope = s.pol.ControlScope(p, o.entity, policy.Delete)
 	}
 	var next string
 	items, err := readOpened(ctx, s, p, o, func(tx crm.RecordTx) (items []T, err error) {
@@ -215,7 +246,7 @@ func listRecords[T any](ctx context.Context, s *Service, p *crm.Principal, o ops
 // readRecords reads the records read returns (all of them: a record's
 // consents) under the principal's read scope.
 func readRecords[T any](ctx context.Context, s *Service, p *crm.Principal, o ops[T], read func(tx crm.RecordTx, sc crm.Scope) ([]T, error)) ([]T, error) {
-	if err := s.require(p, policy.ReadClients); err != nil {
+	if err := s.require(p, o.verb(policy.Read)); err != nil {
 		return nil, err
 	}
 	scope := s.pol.ReadScope(p, o.entity)

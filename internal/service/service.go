@@ -11,8 +11,10 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/policy"
@@ -27,6 +29,15 @@ type Options struct {
 	// Hooks are the layers every client record passes (hooks.go);
 	// default NoHooks.
 	Hooks Hooks
+
+	// Events records the security events of the record service (shares,
+	// reveals) inside their transaction (crm.EventSink); nil: the log alone.
+	Events crm.EventSink
+	// StepUpWindow is how long a re-authentication allows sharing and
+	// revealing (AUTH-4); default policy.DefaultStepUpWindow. Now is the
+	// clock it is judged by; default time.Now.
+	StepUpWindow time.Duration
+	Now          func() time.Time
 }
 
 // Service implements crm.ContactService, crm.CompanyService,
@@ -38,6 +49,9 @@ type Service struct {
 	phoneRegion string
 	cursors     cursorKeys
 	hooks       Hooks
+	events      crm.EventSink
+	stepUp      time.Duration
+	now         func() time.Time
 }
 
 var (
@@ -50,7 +64,11 @@ var (
 
 // New returns a Service over store.
 func New(store crm.Store, o Options) *Service {
-	s := &Service{store: store, pol: o.Policy, log: o.Logger, phoneRegion: strings.ToUpper(o.PhoneRegion), hooks: o.Hooks}
+	s := &Service{store: store, pol: o.Policy, log: o.Logger, phoneRegion: strings.ToUpper(o.PhoneRegion), hooks: o.Hooks,
+		events: o.Events, stepUp: o.StepUpWindow, now: o.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -73,6 +91,42 @@ func forbidden() error {
 // require is the policy's check of p for a (policy.Policy.Require).
 func (s *Service) require(p *crm.Principal, a policy.Action) error { return s.pol.Require(p, a) }
 
+// requireStepUp is the step-up guard of sharing and revealing (AUTH-4).
+func (s *Service) requireStepUp(p *crm.Principal) error {
+	return policy.RequireStepUp(p, s.now(), s.stepUp)
+}
+
+// writeEvents runs fn in one write transaction in which fn may emit
+// events (through emit, into the sink, inside the transaction); once it
+// has committed they go to the log.
+func (s *Service) writeEvents(ctx context.Context, fn func(tx crm.Tx, emit func(crm.Event) error) error) error {
+	var events []crm.Event
+	err := s.store.Write(ctx, func(tx crm.Tx) error {
+		events = events[:0]
+		return fn(tx, func(e crm.Event) error {
+			if s.events != nil {
+				if err := s.events.Emit(ctx, tx, e); err != nil {
+					return fmt.Errorf("service: recording the %s event: %w", e.Type, err)
+				}
+			}
+			events = append(events, e)
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "security event", e.Attrs()...)
+	}
+	return nil
+}
+
+// event is an event of p's acting on a record.
+func event(p *crm.Principal, typ, entity string, id int64) crm.Event {
+	return crm.Event{Type: typ, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Entity: entity, RecordID: id}
+}
+
 // writable resolves the failure of a lookup under the write scope: a record
 // the principal can read but not change is EFORBIDDEN, anything else stays
 // ENOTFOUND so that existence does not leak.
@@ -86,11 +140,14 @@ func (s *Service) writable(ctx context.Context, p *crm.Principal, entity string,
 	return err
 }
 
-// ownerFor decides the owner of a new record or a change of owner, and the
-// team that comes with it (ACL-2): a record's team is its owner's team,
-// taken when the record is made or changes owner; otherwise it keeps
-// currentTeam.
-func (s *Service) ownerFor(ctx context.Context, tx crm.RecordTx, p *crm.Principal, requested *int64, current int64, currentTeam *int64) (int64, *int64, error) {
+// ownerFor decides the owner of a new record of entity or a change of
+// owner of record id, and the team that comes with it (ACL-2): a record's
+// team is its owner's team, taken when the record is made or changes
+// owner; otherwise it keeps currentTeam. Giving a record to someone else
+// is the Transfer verb, on a record the principal controls
+// (policy.ControlScope): a share or a team default lets one change a
+// record, never give it away.
+func (s *Service) ownerFor(ctx context.Context, tx crm.RecordTx, p *crm.Principal, entity string, id int64, requested *int64, current int64, currentTeam *int64) (int64, *int64, error) {
 	if requested == nil {
 		if current != 0 {
 			return current, currentTeam, nil
@@ -109,8 +166,16 @@ func (s *Service) ownerFor(ctx context.Context, tx crm.RecordTx, p *crm.Principa
 	// Creating a record for oneself needs no special right; giving a record
 	// to someone else, or changing the owner of an existing one, does.
 	changes := (current == 0 && *requested != p.UserID) || (current != 0 && *requested != current)
-	if changes && !s.pol.Can(p, policy.AssignOwner) {
-		return 0, nil, &crm.Error{Code: crm.EFORBIDDEN, Message: "you may not assign records to other users", Fields: map[string]string{"owner_id": "not allowed"}}
+	notAllowed := &crm.Error{Code: crm.EFORBIDDEN, Message: "you may not assign records to other users", Fields: map[string]string{"owner_id": "not allowed"}}
+	if changes && !s.pol.Can(p, policy.On(entity, policy.Transfer)) {
+		return 0, nil, notAllowed
+	}
+	if changes && current != 0 {
+		if _, err := s.inScope(ctx, tx, entity, s.pol.ControlScope(p, entity, policy.Transfer), id); crm.ErrorCode(err) == crm.ENOTFOUND {
+			return 0, nil, notAllowed
+		} else if err != nil {
+			return 0, nil, err
+		}
 	}
 	u, err := tx.UserByID(ctx, *requested)
 	if err != nil || u.Disabled {
@@ -120,6 +185,70 @@ func (s *Service) ownerFor(ctx context.Context, tx crm.RecordTx, p *crm.Principa
 		return u.ID, currentTeam, nil
 	}
 	return u.ID, u.TeamID, nil
+}
+
+// inScope checks that the live record id of entity is in sc and returns
+// its owner; ENOTFOUND otherwise. It reads for the check alone and returns
+// nothing of the record to anyone.
+func (s *Service) inScope(ctx context.Context, tx crm.RecordTx, entity string, sc crm.Scope, id int64) (owner int64, err error) {
+	switch entity {
+	case "contact":
+		var v *crm.Contact
+		if v, err = tx.ContactByID(ctx, sc, id, false); err == nil {
+			owner = v.OwnerID
+		}
+	case "company":
+		var v *crm.Company
+		if v, err = tx.CompanyByID(ctx, sc, id, false); err == nil {
+			owner = v.OwnerID
+		}
+	case "deal":
+		var v *crm.Deal
+		if v, err = tx.DealByID(ctx, sc, id, false); err == nil {
+			owner = v.OwnerID
+		}
+	case "activity":
+		var v *crm.Activity
+		if v, err = tx.ActivityByID(ctx, sc, id, false); err == nil {
+			owner = v.OwnerID
+		}
+	case "task":
+		var v *crm.Task
+		if v, err = tx.TaskByID(ctx, sc, id, false); err == nil {
+			owner = v.OwnerID
+		}
+	default:
+		err = crm.Errorf(crm.EINTERNAL, "unknown entity %q", entity)
+	}
+	return owner, err
+}
+
+// controlled checks that p controls the live record id of entity for verb
+// (policy.ControlScope) and returns its owner: ENOTFOUND when p cannot
+// even see it, EFORBIDDEN when p sees but does not control it.
+func (s *Service) controlled(ctx context.Context, tx crm.RecordTx, p *crm.Principal, entity string, verb policy.Verb, id int64) (int64, error) {
+	owner, err := s.inScope(ctx, tx, entity, s.pol.ControlScope(p, entity, verb), id)
+	if err != nil {
+		return 0, s.writable(ctx, p, entity, err, func(sc crm.Scope) error { _, err := s.inScope(ctx, tx, entity, sc, id); return err })
+	}
+	return owner, nil
+}
+
+// editable refuses an input that sets a field of entity the principal may
+// not edit (ACL-3): hidden, masked or read-only for its role. Every such
+// field is named, with a 400, before anything is written.
+func (s *Service) editable(p *crm.Principal, entity string, in any) error {
+	levels := s.pol.FieldLevels(p, entity)
+	if levels == nil {
+		return nil
+	}
+	errs := crm.FieldErrors{}
+	for _, f := range crm.GivenFields(in) {
+		if _, ok := levels[f]; ok {
+			errs.Add(f, "you may not change this field")
+		}
+	}
+	return errs.Err()
 }
 
 // listQuery turns the API's list options into a store query for entity.

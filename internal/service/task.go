@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -20,22 +19,17 @@ var taskOps = ops[*crm.Task]{
 	},
 	update: func(ctx context.Context, tx crm.RecordTx, t *crm.Task) error { return tx.UpdateTask(ctx, t) },
 	stamp:  func(t *crm.Task) (*int64, *time.Time, **time.Time) { return &t.Version, &t.UpdatedAt, &t.DeletedAt },
-	// The store's task scope includes the assignee, who may read the task
-	// but change only its status (see UpdateTask); the rest is the owner's
-	// and their team's managers'.
-	canWrite: func(s crm.Scope, t *crm.Task) bool { return s.All || t.OwnerID == s.OwnerID || inTeams(s, t.TeamID) },
 }
 
-// inTeams reports whether team is one of the scope's teams.
-func inTeams(s crm.Scope, team *int64) bool {
-	return team != nil && s.OwnerID != 0 && slices.Contains(s.Teams, *team)
-}
-
-// taskStatusOps is taskOps for an assignee changing only the status.
+// taskStatusOps is taskOps for an assignee changing only the status: the
+// write scope plus the tasks assigned to the principal. Everything else
+// of a task is its owner's and their team's managers'.
 var taskStatusOps = func() ops[*crm.Task] {
 	o := taskOps
-	o.canWrite = func(s crm.Scope, t *crm.Task) bool {
-		return s.All || t.OwnerID == s.OwnerID || inTeams(s, t.TeamID) || t.AssigneeID == s.OwnerID
+	o.writeScope = func(s *Service, p *crm.Principal) crm.Scope {
+		sc := s.pol.WriteScope(p, "task")
+		sc.Assignee = !sc.All && sc.OwnerID != 0
+		return sc
 	}
 	return o
 }()
@@ -121,13 +115,13 @@ func (s *Service) checkAssignee(ctx context.Context, tx crm.RecordTx, t *crm.Tas
 // CreateTask implements crm.TaskService.
 func (s *Service) CreateTask(ctx context.Context, p *crm.Principal, in crm.TaskInput) (*crm.Task, error) {
 	t := &crm.Task{}
-	if err := s.require(p, policy.WriteClients); err != nil {
+	if err := s.require(p, policy.On("task", policy.Create)); err != nil {
 		return nil, err
 	} else if err := s.applyTask(t, in, true); err != nil {
 		return nil, err
 	}
-	return createRecord(ctx, s, p, taskOps, t, func(tx crm.RecordTx, now time.Time) (err error) {
-		if t.OwnerID, t.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, 0, nil); err != nil {
+	return createRecord(ctx, s, p, taskOps, t, in, func(tx crm.RecordTx, now time.Time) (err error) {
+		if t.OwnerID, t.TeamID, err = s.ownerFor(ctx, tx, p, "task", 0, in.OwnerID, 0, nil); err != nil {
 			return err
 		}
 		if err := s.checkAssignee(ctx, tx, t, in.AssigneeID != nil); err != nil {
@@ -147,11 +141,11 @@ func (s *Service) UpdateTask(ctx context.Context, p *crm.Principal, id int64, in
 	if statusOnly(in) {
 		o = taskStatusOps
 	}
-	return updateRecord(ctx, s, p, o, id, ifVersion, func(tx crm.RecordTx, t *crm.Task) (err error) {
+	return updateRecord(ctx, s, p, o, id, ifVersion, in, func(tx crm.RecordTx, t *crm.Task) (err error) {
 		if err := s.applyTask(t, in, false); err != nil {
 			return err
 		}
-		if t.OwnerID, t.TeamID, err = s.ownerFor(ctx, tx, p, in.OwnerID, t.OwnerID, t.TeamID); err != nil {
+		if t.OwnerID, t.TeamID, err = s.ownerFor(ctx, tx, p, "task", t.ID, in.OwnerID, t.OwnerID, t.TeamID); err != nil {
 			return err
 		}
 		if err := s.checkAssignee(ctx, tx, t, in.AssigneeID != nil); err != nil {

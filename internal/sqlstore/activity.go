@@ -11,10 +11,6 @@ const activityCols = `id, type, subject, body, occurred_at, duration_min, contac
 	deal_id, owner_id, team_id, version, created_at, updated_at, deleted_at`
 
 var (
-	sqlActivityByID = Statement(`SELECT ` + activityCols + ` FROM activities
-		WHERE id = ? AND deleted_at IS NULL AND (? OR owner_id = ?)`)
-	sqlDeletedActivityByID = Statement(`SELECT ` + activityCols + ` FROM activities
-		WHERE id = ? AND deleted_at IS NOT NULL AND (? OR owner_id = ?)`)
 	sqlInsertActivity = Statement(`INSERT INTO activities (type, subject, subject_lc, body, occurred_at,
 		duration_min, contact_id, company_id, deal_id, owner_id, team_id, version, created_at, updated_at,
 		deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -49,11 +45,7 @@ func (t Tx) ActivityByID(ctx context.Context, s crm.Scope, id int64, deleted boo
 	if !s.All && s.OwnerID == 0 {
 		return nil, crm.NotFound("activity")
 	}
-	query := sqlActivityByID
-	if deleted {
-		query = sqlDeletedActivityByID
-	}
-	query, args := byID(t.C, query, s, id, 1)
+	query, args := byIDSQL(t.C, "activity", activityCols, deleted), byIDArgs(t.C, "activity", s, id, Micros(t.C.Now()))
 	a, err := scanActivity(t.C.QueryRow(ctx, query, args...))
 	if err != nil {
 		return nil, t.C.RowError(err, "activity by id", "activity")
@@ -65,7 +57,7 @@ func (t Tx) ActivityByID(ctx context.Context, s crm.Scope, id int64, deleted boo
 // of the subject.
 func (t Tx) Activities(ctx context.Context, s crm.Scope, f crm.ActivityFilter, q crm.ListQuery) ([]*crm.Activity, string, error) {
 	var w where
-	if !w.scope(t.C, s, "owner_id = ?", 1) {
+	if !w.scope(t.C, t.shared(ctx, "activity", s), "activity", Micros(t.C.Now())) {
 		return []*crm.Activity{}, "", nil
 	}
 	w.deleted(f.Deleted)

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -11,10 +12,6 @@ const companyCols = `id, name, domain, industry, phone, address, notes, tags,
 	owner_id, team_id, version, created_at, updated_at, deleted_at`
 
 var (
-	sqlCompanyByID = Statement(`SELECT ` + companyCols + ` FROM companies
-		WHERE id = ? AND deleted_at IS NULL AND (? OR owner_id = ?)`)
-	sqlDeletedCompanyByID = Statement(`SELECT ` + companyCols + ` FROM companies
-		WHERE id = ? AND deleted_at IS NOT NULL AND (? OR owner_id = ?)`)
 	sqlInsertCompany = Statement(`INSERT INTO companies (name, name_lc, domain, domain_lc, industry,
 		phone, address, notes, tags, owner_id, team_id, version, created_at, updated_at, deleted_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -52,11 +49,7 @@ func (t Tx) CompanyByID(ctx context.Context, s crm.Scope, id int64, deleted bool
 	if !s.All && s.OwnerID == 0 {
 		return nil, crm.NotFound("company")
 	}
-	query := sqlCompanyByID
-	if deleted {
-		query = sqlDeletedCompanyByID
-	}
-	query, args := byID(t.C, query, s, id, 1)
+	query, args := byIDSQL(t.C, "company", companyCols, deleted), byIDArgs(t.C, "company", s, id, Micros(t.C.Now()))
 	c, err := scanCompany(t.C.QueryRow(ctx, query, args...))
 	if err != nil {
 		return nil, t.C.RowError(err, "company by id", "company")
@@ -68,7 +61,7 @@ func (t Tx) CompanyByID(ctx context.Context, s crm.Scope, id int64, deleted bool
 // exactly but case-insensitively; Q is a prefix of the name or the domain.
 func (t Tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q crm.ListQuery) ([]*crm.Company, string, error) {
 	var w where
-	if !w.scope(t.C, s, "owner_id = ?", 1) {
+	if !w.scope(t.C, t.shared(ctx, "company", s), "company", Micros(t.C.Now())) {
 		return []*crm.Company{}, "", nil
 	}
 	w.deleted(f.Deleted)
@@ -82,7 +75,9 @@ func (t Tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q c
 	if q := searchText(f.Q); q != "" {
 		var o anyOf
 		o.prefix("name_lc", q)
-		o.prefix("domain_lc", q)
+		if !slices.Contains(f.NoSearch, "domain") {
+			o.prefix("domain_lc", q)
+		}
 		o.addTo(&w)
 	}
 	l, err := buildList(t.C, "companies", "companies", companyCols, &w, q)

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,10 +15,6 @@ const contactCols = `id, first_name, last_name, email, phone, company_id, title,
 	owner_id, team_id, version, created_at, updated_at, deleted_at`
 
 var (
-	sqlContactByID = Statement(`SELECT ` + contactCols + ` FROM contacts
-		WHERE id = ? AND deleted_at IS NULL AND (? OR owner_id = ?)`)
-	sqlDeletedContactByID = Statement(`SELECT ` + contactCols + ` FROM contacts
-		WHERE id = ? AND deleted_at IS NOT NULL AND (? OR owner_id = ?)`)
 	sqlInsertContact = Statement(`INSERT INTO contacts (first_name, last_name, first_name_lc, last_name_lc,
 		email, phone, company_id, title, address, birthday, notes, tags, pref_channel,
 		pref_language, do_not_contact, owner_id, team_id, version, created_at, updated_at, deleted_at)
@@ -55,11 +52,7 @@ func (t Tx) ContactByID(ctx context.Context, s crm.Scope, id int64, deleted bool
 	if !s.All && s.OwnerID == 0 {
 		return nil, crm.NotFound("contact")
 	}
-	query := sqlContactByID
-	if deleted {
-		query = sqlDeletedContactByID
-	}
-	query, args := byID(t.C, query, s, id, 1)
+	query, args := byIDSQL(t.C, "contact", contactCols, deleted), byIDArgs(t.C, "contact", s, id, Micros(t.C.Now()))
 	c, err := scanContact(t.C.QueryRow(ctx, query, args...))
 	if err != nil {
 		return nil, t.C.RowError(err, "contact by id", "contact")
@@ -70,7 +63,7 @@ func (t Tx) ContactByID(ctx context.Context, s crm.Scope, id int64, deleted bool
 // Contacts lists the contacts visible in s that match f.
 func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q crm.ListQuery) ([]*crm.Contact, string, error) {
 	var w where
-	if !w.scope(t.C, s, "owner_id = ?", 1) {
+	if !w.scope(t.C, t.shared(ctx, "contact", s), "contact", Micros(t.C.Now())) {
 		return []*crm.Contact{}, "", nil
 	}
 	w.deleted(f.Deleted)
@@ -82,12 +75,12 @@ func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q cr
 	if text := searchText(f.Q); text != "" {
 		companies := s
 		if f.CompanyScope != nil {
-			companies = *f.CompanyScope
+			companies = t.shared(ctx, "company", *f.CompanyScope)
 		}
-		if !s.All && len(s.Teams) == 0 && !companies.All && companies.OwnerID == s.OwnerID && len(companies.Teams) == 0 {
+		if ownerOnly(s) && ownerOnly(companies) && companies.OwnerID == s.OwnerID {
 			ownerSearch(t.C, &w, text, s.OwnerID, f, q)
 		} else {
-			contactSearch(t.C, &w, text, companies)
+			contactSearch(t.C, &w, text, companies, f.NoSearch, Micros(t.C.Now()))
 		}
 	}
 	l, err := buildList(t.C, "contacts", "contacts", contactCols, &w, q)
@@ -102,19 +95,21 @@ func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q cr
 // company's name; or, as two words, the first and last names in either
 // order. Every alternative is a range on an indexed column. companies is
 // the scope of the companies whose names may match.
-func contactSearch(d Dialect, w *where, q string, companies crm.Scope) {
+func contactSearch(d Dialect, w *where, q string, companies crm.Scope, noSearch []string, now int64) {
 	var o anyOf
 	o.prefix("first_name_lc", q)
 	o.prefix("last_name_lc", q)
-	o.prefix("email", q)
-	if digits := strings.TrimPrefix(q, "+"); digits != "" && strings.Trim(digits, "0123456789") == "" {
+	if !slices.Contains(noSearch, "email") {
+		o.prefix("email", q)
+	}
+	if digits := strings.TrimPrefix(q, "+"); digits != "" && strings.Trim(digits, "0123456789") == "" && !slices.Contains(noSearch, "phone") {
 		o.prefix("phone", "+"+digits)
 	}
 	// Only companies the principal may see: otherwise a search would
 	// reveal the names of hidden companies one letter at a time.
 	cond, args := prefix("name_lc", q)
 	var sw where
-	if sw.scope(d, companies, "owner_id = ?", 1) {
+	if sw.scope(d, companies, "company", now) {
 		if len(sw.conds) > 0 {
 			cond += " AND " + sw.conds[0]
 			args = append(args, sw.args...)
@@ -129,6 +124,12 @@ func contactSearch(d Dialect, w *where, q string, companies crm.Scope) {
 		}
 	}
 	o.addTo(w)
+}
+
+// ownerOnly reports whether s is one user's own records and nothing more:
+// no teams, no shares.
+func ownerOnly(s crm.Scope) bool {
+	return !s.All && s.OwnerID != 0 && len(s.Teams) == 0 && !s.Shared && !s.Assignee
 }
 
 // ownerSearch is contactSearch for the contacts of one owner (a sales
@@ -163,8 +164,10 @@ func ownerSearch(d Dialect, w *where, q string, owner int64, f crm.ContactFilter
 	}
 	addPrefix("last_name_lc", q)
 	addPrefix("first_name_lc", q)
-	addPrefix("email", q)
-	if digits := strings.TrimPrefix(q, "+"); digits != "" && strings.Trim(digits, "0123456789") == "" {
+	if !slices.Contains(f.NoSearch, "email") {
+		addPrefix("email", q)
+	}
+	if digits := strings.TrimPrefix(q, "+"); digits != "" && strings.Trim(digits, "0123456789") == "" && !slices.Contains(f.NoSearch, "phone") {
 		addPrefix("phone", "+"+digits)
 	}
 	cond, cargs := prefix("name_lc", q)

@@ -11,10 +11,6 @@ const dealCols = `id, title, pipeline_id, stage_id, amount_minor, currency, expe
 	contact_id, company_id, notes, tags, owner_id, team_id, version, created_at, updated_at, deleted_at`
 
 var (
-	sqlDealByID = Statement(`SELECT ` + dealCols + ` FROM deals
-		WHERE id = ? AND deleted_at IS NULL AND (? OR owner_id = ?)`)
-	sqlDeletedDealByID = Statement(`SELECT ` + dealCols + ` FROM deals
-		WHERE id = ? AND deleted_at IS NOT NULL AND (? OR owner_id = ?)`)
 	sqlInsertDeal = Statement(`INSERT INTO deals (title, title_lc, pipeline_id, stage_id, amount_minor,
 		currency, expected_close, contact_id, company_id, notes, tags, owner_id, team_id, version,
 		created_at, updated_at, deleted_at)
@@ -60,11 +56,7 @@ func (t Tx) DealByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (
 	if !s.All && s.OwnerID == 0 {
 		return nil, crm.NotFound("deal")
 	}
-	query := sqlDealByID
-	if deleted {
-		query = sqlDeletedDealByID
-	}
-	query, args := byID(t.C, query, s, id, 1)
+	query, args := byIDSQL(t.C, "deal", dealCols, deleted), byIDArgs(t.C, "deal", s, id, Micros(t.C.Now()))
 	d, err := scanDeal(t.C.QueryRow(ctx, query, args...))
 	if err != nil {
 		return nil, t.C.RowError(err, "deal by id", "deal")
@@ -76,7 +68,7 @@ func (t Tx) DealByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (
 // title.
 func (t Tx) Deals(ctx context.Context, s crm.Scope, f crm.DealFilter, q crm.ListQuery) ([]*crm.Deal, string, error) {
 	var w where
-	if !w.scope(t.C, s, "owner_id = ?", 1) {
+	if !w.scope(t.C, t.shared(ctx, "deal", s), "deal", Micros(t.C.Now())) {
 		return []*crm.Deal{}, "", nil
 	}
 	w.deleted(f.Deleted)

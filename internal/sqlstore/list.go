@@ -23,47 +23,6 @@ func (w *where) and(cond string, args ...any) {
 	w.args = append(w.args, args...)
 }
 
-// scope adds the visibility predicate and reports whether anything can be
-// visible at all: the zero Scope sees nothing. cond has nargs placeholders,
-// each bound to the owner's id; a manager's scope (s.Teams) adds the
-// records of their teams.
-func (w *where) scope(d Dialect, s crm.Scope, cond string, nargs int) bool {
-	switch {
-	case s.All:
-		return true
-	case s.OwnerID == 0:
-		return false
-	}
-	args := make([]any, nargs, nargs+1)
-	for i := range args {
-		args[i] = s.OwnerID
-	}
-	if len(s.Teams) > 0 {
-		tc, ta := d.InIDs("team_id", s.Teams)
-		cond = "(" + cond + " OR " + tc + ")"
-		args = append(args, ta)
-	}
-	w.and(cond, args...)
-	return true
-}
-
-// byID returns the read by id of query, whose WHERE clause ends with the
-// scope's "(? OR owner_id = ? …)" (owners placeholders bound to the owner),
-// and its arguments; a manager's scope adds OR team_id IN their teams.
-func byID(d Dialect, query string, s crm.Scope, id int64, owners int) (string, []any) {
-	args := make([]any, 2, 3+owners)
-	args[0], args[1] = id, s.All
-	for range owners {
-		args = append(args, s.OwnerID)
-	}
-	if len(s.Teams) > 0 && !s.All && s.OwnerID != 0 {
-		tc, ta := d.InIDs("team_id", s.Teams)
-		query = strings.TrimSuffix(query, ")") + " OR " + tc + ")"
-		args = append(args, ta)
-	}
-	return query, args
-}
-
 // deleted selects live rows, or only the soft-deleted ones.
 func (w *where) deleted(deleted bool) {
 	if deleted {

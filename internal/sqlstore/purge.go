@@ -13,6 +13,11 @@ import (
 // lose the reference (ON DELETE SET NULL); a purged contact's consents go
 // with it (ON DELETE CASCADE), and triggers drop the tag rows.
 var sqlPurge = []struct{ what, query string }{
+	{"shares", Statement(`DELETE FROM shares WHERE (entity = 'activity' AND record_id IN (SELECT id FROM activities WHERE deleted_at IS NOT NULL AND deleted_at < ?))
+		OR (entity = 'task' AND record_id IN (SELECT id FROM tasks WHERE deleted_at IS NOT NULL AND deleted_at < ?))
+		OR (entity = 'deal' AND record_id IN (SELECT id FROM deals WHERE deleted_at IS NOT NULL AND deleted_at < ?))
+		OR (entity = 'contact' AND record_id IN (SELECT id FROM contacts WHERE deleted_at IS NOT NULL AND deleted_at < ?))
+		OR (entity = 'company' AND record_id IN (SELECT id FROM companies WHERE deleted_at IS NOT NULL AND deleted_at < ?))`)},
 	{"activities", Statement(`DELETE FROM activities WHERE deleted_at IS NOT NULL AND deleted_at < ?`)},
 	{"tasks", Statement(`DELETE FROM tasks WHERE deleted_at IS NOT NULL AND deleted_at < ?`)},
 	{"deals", Statement(`DELETE FROM deals WHERE deleted_at IS NOT NULL AND deleted_at < ?`)},
@@ -21,18 +26,30 @@ var sqlPurge = []struct{ what, query string }{
 }
 
 // PurgeDeleted hard-deletes the records soft-deleted before the given time
-// and returns how many it removed (consents and tags not counted). On
+// and returns how many it removed (consents, tags and shares not counted),
+// with the shares of those records and those expired before then. On
 // PostgreSQL a record restored meanwhile by a concurrent transaction is
 // left alone: READ COMMITTED re-checks the condition on the row it waited
 // for.
 func (t Tx) PurgeDeleted(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	for _, p := range sqlPurge {
-		n, err := t.C.Exec(ctx, p.query, Micros(before))
+		args := []any{Micros(before)}
+		if p.what == "shares" {
+			// The shares of the records about to go, and those that
+			// expired as long ago as the bin keeps records (below).
+			args = []any{Micros(before), Micros(before), Micros(before), Micros(before), Micros(before)}
+		}
+		n, err := t.C.Exec(ctx, p.query, args...)
 		if err != nil {
 			return total, t.C.DBError(err, "purge "+p.what, p.what, "")
 		}
-		total += n
+		if p.what != "shares" {
+			total += n
+		}
+	}
+	if _, err := t.C.Exec(ctx, sqlPurgeShares, Micros(before)); err != nil {
+		return total, t.C.DBError(err, "purge shares", "share", "")
 	}
 	return total, nil
 }

@@ -163,7 +163,7 @@ func Statement(query string) string {
 // (the tag insert), for the SQLite store to prepare on its writer at start.
 func Statements(d Dialect) []string {
 	from, _ := d.Values(nil)
-	return append(append([]string(nil), statements...), sqlInsertTags(from))
+	return append(append(append([]string(nil), statements...), sqlInsertTags(from)), byIDStatements(d)...)
 }
 
 // Rebind returns query with its ? placeholders numbered $1, $2, … for

@@ -12,10 +12,6 @@ const taskCols = `id, title, description, due_at, status, assignee_id, contact_i
 
 // A task is visible to its owner and to its assignee.
 var (
-	sqlTaskByID = Statement(`SELECT ` + taskCols + ` FROM tasks
-		WHERE id = ? AND deleted_at IS NULL AND (? OR owner_id = ? OR assignee_id = ?)`)
-	sqlDeletedTaskByID = Statement(`SELECT ` + taskCols + ` FROM tasks
-		WHERE id = ? AND deleted_at IS NOT NULL AND (? OR owner_id = ? OR assignee_id = ?)`)
 	sqlInsertTask = Statement(`INSERT INTO tasks (title, title_lc, description, due_at, status,
 		assignee_id, contact_id, company_id, deal_id, owner_id, team_id, version, created_at, updated_at,
 		deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -55,11 +51,7 @@ func (t Tx) TaskByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (
 	if !s.All && s.OwnerID == 0 {
 		return nil, crm.NotFound("task")
 	}
-	query := sqlTaskByID
-	if deleted {
-		query = sqlDeletedTaskByID
-	}
-	query, args := byID(t.C, query, s, id, 2)
+	query, args := byIDSQL(t.C, "task", taskCols, deleted), byIDArgs(t.C, "task", s, id, Micros(t.C.Now()))
 	task, err := scanTask(t.C.QueryRow(ctx, query, args...))
 	if err != nil {
 		return nil, t.C.RowError(err, "task by id", "task")
@@ -71,7 +63,7 @@ func (t Tx) TaskByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (
 // a prefix of the title. Tasks without a due time sort after all others.
 func (t Tx) Tasks(ctx context.Context, s crm.Scope, f crm.TaskFilter, q crm.ListQuery) ([]*crm.Task, string, error) {
 	var w where
-	if !w.scope(t.C, s, "(owner_id = ? OR assignee_id = ?)", 2) {
+	if !w.scope(t.C, t.shared(ctx, "task", s), "task", Micros(t.C.Now())) {
 		return []*crm.Task{}, "", nil
 	}
 	w.deleted(f.Deleted)

@@ -214,3 +214,19 @@ func (t Tx) LockTeams(ctx context.Context) error {
 func (t Tx) SetSeesTeams(ctx context.Context, userID int64, teams []int64) error {
 	return t.updateOne(ctx, "set sees teams", "user", "", sqlSetSees, sqlkit.EncodeIDs(teams), userID)
 }
+
+// TeamExists reports whether there is a team id. Inside a write on
+// PostgreSQL it share-locks the team row, so that a delete of the team
+// waits for this transaction (whose share it then cascades to).
+func (t Tx) TeamExists(ctx context.Context, id int64) (bool, error) {
+	var one int
+	err := t.C.QueryRow(ctx, sqlTeamRow+t.C.Lock("FOR SHARE"), id).Scan(&one)
+	if err == nil {
+		return true, nil
+	} else if err = t.C.RowError(err, "team exists", "team"); crm.ErrorCode(err) == crm.ENOTFOUND {
+		return false, nil
+	}
+	return false, err
+}
+
+var sqlTeamRow = Statement(`SELECT 1 FROM teams WHERE id = ?`)

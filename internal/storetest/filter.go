@@ -185,20 +185,26 @@ func testTaskFilters(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{all, crm.TaskFilter{DealID: deal}, []int64{t2}},
 		{all, crm.TaskFilter{OwnerID: f.alice}, []int64{t1, t2}},
 		{all, crm.TaskFilter{Status: crm.TaskCancelled}, nil},
-		{crm.Scope{OwnerID: f.bob}, crm.TaskFilter{}, []int64{t2, t3}},
-		{crm.Scope{OwnerID: f.bob}, crm.TaskFilter{OwnerID: f.alice}, []int64{t2}},
+		{crm.Scope{OwnerID: f.bob, Assignee: true}, crm.TaskFilter{}, []int64{t2, t3}},
+		{crm.Scope{OwnerID: f.bob, Assignee: true}, crm.TaskFilter{OwnerID: f.alice}, []int64{t2}},
+		{crm.Scope{OwnerID: f.bob}, crm.TaskFilter{}, []int64{t3}},
 	}, crm.Tx.Tasks)
 }
 
-// testTaskAssigneeScope checks that a task is visible to its assignee.
+// testTaskAssigneeScope checks that a task is visible to its assignee
+// when the scope says so (Assignee: the read scope of tasks), and not
+// otherwise (the write scope).
 func testTaskAssigneeScope(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	f := newFixture(t, newStore)
 	task := taskKind.make(f, f.alice, 0)
 	task.AssigneeID = f.bob
 	id := taskKind.mustInsert(t, f, task).ID
 	carol := insertUser(t, f.st, "carol@example.com").ID
+	if _, err := taskKind.get(t, f, crm.Scope{OwnerID: f.bob}, id, false); crm.ErrorCode(err) != crm.ENOTFOUND {
+		t.Errorf("TaskByID by the assignee without Assignee: %v, want not found", err)
+	}
 	for _, who := range []int64{f.alice, f.bob} {
-		s := crm.Scope{OwnerID: who}
+		s := crm.Scope{OwnerID: who, Assignee: true}
 		got, err := taskKind.get(t, f, s, id, false)
 		if err != nil {
 			t.Fatalf("TaskByID(scope %d): %v", who, err)
@@ -206,9 +212,9 @@ func testTaskAssigneeScope(t *testing.T, newStore func(t *testing.T) crm.Store) 
 		wantEqual(t, "task seen by owner or assignee", got, task)
 		wantEqual(t, "tasks seen by owner or assignee", taskKind.ids(t, f, s, false), []int64{id})
 	}
-	_, err := taskKind.get(t, f, crm.Scope{OwnerID: carol}, id, false)
+	_, err := taskKind.get(t, f, crm.Scope{OwnerID: carol, Assignee: true}, id, false)
 	wantCode(t, "TaskByID by neither owner nor assignee", err, crm.ENOTFOUND)
-	wantEqual(t, "tasks of neither owner nor assignee", taskKind.ids(t, f, crm.Scope{OwnerID: carol}, false), []int64{})
+	wantEqual(t, "tasks of neither owner nor assignee", taskKind.ids(t, f, crm.Scope{OwnerID: carol, Assignee: true}, false), []int64{})
 }
 
 // testContactFieldUpdates changes one field of a contact at a time and

@@ -83,3 +83,39 @@ func WantField(t testing.TB, err error, field string) {
 		t.Fatalf("fields: got %v, want %q named", crm.ErrorFields(err), field)
 	}
 }
+
+// Principal returns a session principal for the user with that email as
+// the identity service resolves one on a request: with the user's role
+// definition (built-in or custom), team and managed teams, fully signed
+// in just now.
+func (f *Fixture) Principal(t testing.TB, email string) *crm.Principal {
+	t.Helper()
+	ctx := context.Background()
+	sys := crm.SystemPrincipal()
+	u, err := f.Identity.FindUserByEmail(ctx, sys, email)
+	if err != nil {
+		t.Fatalf("principal %s: %v", email, err)
+	}
+	def, err := f.Identity.FindRole(ctx, sys, u.Role)
+	if err != nil {
+		t.Fatalf("principal %s: role %s: %v", email, u.Role, err)
+	}
+	p := &crm.Principal{Kind: crm.KindSession, UserID: u.ID, Role: u.Role, Email: u.Email, Name: u.Name,
+		AAL: crm.AAL2, SteppedUpAt: f.Now().UTC(), Def: def.Compile(), Teams: u.SeesTeams}
+	if u.TeamID != nil {
+		p.TeamID = *u.TeamID
+	}
+	return p
+}
+
+// AddUser creates a user with role (built-in or custom) and returns it.
+func (f *Fixture) AddUser(t testing.TB, name string, role crm.Role) *crm.User {
+	t.Helper()
+	email, pw := name+"@example.com", Password
+	u, err := f.Identity.CreateUser(context.Background(), crm.SystemPrincipal(), crm.UserInput{Email: &email, Role: &role, Password: &pw})
+	if err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+	f.Users[name] = u
+	return u
+}

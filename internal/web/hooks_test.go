@@ -121,37 +121,43 @@ func TestOneReadPath(t *testing.T) {
 		n++
 		return fmt.Sprintf("Mrk%03dx", n)
 	}
-	co, err := s.svc.CreateCompany(ctx, alice, crm.CompanyInput{Name: ptr(mark("company"))})
+	// Each record also carries a marker in its protected field (address,
+	// notes, body, description), which the reveal steps below unmask.
+	hidden := map[string]string{}
+	co, err := s.svc.CreateCompany(ctx, alice, crm.CompanyInput{Name: ptr(mark("company")), Address: ptr(mark("company"))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	markers[co.Name] = rec{"company", co.ID}
+	markers[co.Name], markers[co.Address], hidden["companies"] = rec{"company", co.ID}, rec{"company", co.ID}, co.Address
 	c, err := s.svc.CreateContact(ctx, alice, crm.ContactInput{FirstName: ptr("Ann"), LastName: ptr(mark("contact")),
-		CompanyID: crm.Value(co.ID)})
+		CompanyID: crm.Value(co.ID), Address: ptr(mark("contact"))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	markers[c.LastName] = rec{"contact", c.ID}
-	a, err := s.svc.CreateActivity(ctx, alice, crm.ActivityInput{Type: ptr("note"), Subject: ptr(mark("activity")), ContactID: crm.Value(c.ID)})
+	markers[c.LastName], markers[c.Address], hidden["contacts"] = rec{"contact", c.ID}, rec{"contact", c.ID}, c.Address
+	a, err := s.svc.CreateActivity(ctx, alice, crm.ActivityInput{Type: ptr("note"), Subject: ptr(mark("activity")), ContactID: crm.Value(c.ID),
+		Body: ptr(mark("activity"))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	markers[a.Subject] = rec{"activity", a.ID}
+	markers[a.Subject], markers[a.Body], hidden["activities"] = rec{"activity", a.ID}, rec{"activity", a.ID}, a.Body
 	pls, err := s.svc.FindPipelines(ctx, alice)
 	if err != nil || len(pls) == 0 {
 		t.Fatal(err)
 	}
 	stage := pls[0].Stages[0].ID
-	d, err := s.svc.CreateDeal(ctx, alice, crm.DealInput{Title: ptr(mark("deal")), StageID: &stage, ContactID: crm.Value(c.ID)})
+	d, err := s.svc.CreateDeal(ctx, alice, crm.DealInput{Title: ptr(mark("deal")), StageID: &stage, ContactID: crm.Value(c.ID),
+		Notes: ptr(mark("deal"))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	markers[d.Title] = rec{"deal", d.ID}
-	tk, err := s.svc.CreateTask(ctx, alice, crm.TaskInput{Title: ptr(mark("task")), ContactID: crm.Value(c.ID)})
+	markers[d.Title], markers[d.Notes], hidden["deals"] = rec{"deal", d.ID}, rec{"deal", d.ID}, d.Notes
+	tk, err := s.svc.CreateTask(ctx, alice, crm.TaskInput{Title: ptr(mark("task")), ContactID: crm.Value(c.ID),
+		Description: ptr(mark("task"))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	markers[tk.Title] = rec{"task", tk.ID}
+	markers[tk.Title], markers[tk.Description], hidden["tasks"] = rec{"task", tk.ID}, rec{"task", tk.ID}, tk.Description
 	cs, err := s.svc.RecordConsent(ctx, alice, c.ID, crm.ConsentInput{Purpose: ptr("newsletter"), Granted: ptr(true), Source: ptr(mark("consent"))})
 	if err != nil {
 		t.Fatal(err)
@@ -208,13 +214,58 @@ func TestOneReadPath(t *testing.T) {
 
 	csrf := s.send(t, "GET", "/account/security", cookie, nil).csrf(t)
 	ids := map[string]int64{"contacts": c.ID, "companies": co.ID, "deals": d.ID, "activities": a.ID, "tasks": tk.ID}
+	entities := map[string]string{"contacts": "contact", "companies": "company", "deals": "deal", "activities": "activity", "tasks": "task"}
 	type step struct {
 		method, path, pattern string
 		body                  any
 		ui                    bool
 		want                  []string // markers the response must show (proof it returns data)
+		// session sends the request with that session (API routes that
+		// need a step-up); noRecord marks a route that returns none of a
+		// record's data (shares); unmasked a reveal, which returns one
+		// value on purpose without Redact.
+		session  string
+		noRecord bool
+		unmasked bool
 	}
 	var steps []step
+
+	// Shares and reveals (ACL-2, ACL-3). A fresh sign-in counts as a
+	// step-up. Mia's custom role sees every protected field that holds a
+	// marker masked; alice shares each record with her, and she reveals it.
+	_, err = s.idn.CreateRole(ctx, crm.SystemPrincipal(), crm.RoleInput{Name: ptr("masker"), Permissions: &[]string{
+		"contacts.read", "companies.read", "deals.read", "activities.read", "tasks.read"}, Fields: &map[string]crm.FieldLevel{
+		"contact.address": crm.FieldMasked, "company.address": crm.FieldMasked, "deal.notes": crm.FieldMasked,
+		"activity.body": crm.FieldMasked, "task.description": crm.FieldMasked}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	miaEmail, miaPassword, maskerRole := "mia@example.com", sitePassword, crm.Role("masker")
+	mia, err := s.idn.CreateUser(ctx, crm.SystemPrincipal(), crm.UserInput{Email: &miaEmail, Role: &maskerRole, Password: &miaPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, miaCookie := s.login(t, "mia")
+	for ent, id := range ids {
+		if _, _, err := s.svc.ShareRecord(ctx, alice, entities[ent], id, crm.ShareInput{UserID: &mia.ID}); err != nil {
+			t.Fatal(err)
+		}
+		sh, _, err := s.svc.ShareRecord(ctx, alice, entities[ent], id, crm.ShareInput{UserID: &s.users["sam"].ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		base, rid := "/api/v1/"+ent, fmt.Sprint(id)
+		steps = append(steps,
+			step{method: "GET", path: base + "/" + rid + "/shares", pattern: "GET " + base + "/{id}/shares", session: cookie, noRecord: true},
+			step{method: "POST", path: base + "/" + rid + "/shares", pattern: "POST " + base + "/{id}/shares", session: cookie, noRecord: true,
+				body: fmt.Sprintf(`{"user_id":%d,"access":"write"}`, s.users["bob"].ID)},
+			step{method: "DELETE", path: base + "/" + rid + "/shares/" + fmt.Sprint(sh.ID), pattern: "DELETE " + base + "/{id}/shares/{share_id}",
+				session: cookie, noRecord: true},
+			step{method: "POST", path: base + "/" + rid + "/reveal", pattern: "POST " + base + "/{id}/reveal", session: miaCookie, unmasked: true,
+				body: `{"field":"` + map[string]string{"contacts": "address", "companies": "address", "deals": "notes", "activities": "body", "tasks": "description"}[ent] + `"}`,
+				want: []string{hidden[ent]}},
+		)
+	}
 	for _, ent := range []string{"contacts", "companies", "deals", "activities", "tasks"} {
 		base := "/api/v1/" + ent
 		id, sp := fmt.Sprint(ids[ent]), fmt.Sprint(spare[ent])
@@ -227,30 +278,30 @@ func TestOneReadPath(t *testing.T) {
 			"companies": `{"name":"` + created + `"}`, "deals": `{"title":"` + created + `","stage_id":` + fmt.Sprint(stage) + `}`,
 			"activities": `{"type":"email","subject":"` + created + `","company_id":` + fmt.Sprint(co.ID) + `}`, "tasks": `{"title":"` + created + `"}`}[ent]
 		steps = append(steps,
-			step{"GET", base, "GET " + base, nil, false, nil},
-			step{"GET", base + "/" + id, "GET " + base + "/{id}", nil, false, nil},
-			step{"POST", base, "POST " + base, create, false, []string{created}},
-			step{"PATCH", base + "/" + id, "PATCH " + base + "/{id}", patch, false, nil},
-			step{"DELETE", base + "/" + sp, "DELETE " + base + "/{id}", nil, false, nil},
-			step{"GET", base + "?deleted=true", "", nil, false, nil},
-			step{"POST", base + "/" + sp + "/restore", "POST " + base + "/{id}/restore", nil, false, nil},
+			step{"GET", base, "GET " + base, nil, false, nil, "", false, false},
+			step{"GET", base + "/" + id, "GET " + base + "/{id}", nil, false, nil, "", false, false},
+			step{"POST", base, "POST " + base, create, false, []string{created}, "", false, false},
+			step{"PATCH", base + "/" + id, "PATCH " + base + "/{id}", patch, false, nil, "", false, false},
+			step{"DELETE", base + "/" + sp, "DELETE " + base + "/{id}", nil, false, nil, "", false, false},
+			step{"GET", base + "?deleted=true", "", nil, false, nil, "", false, false},
+			step{"POST", base + "/" + sp + "/restore", "POST " + base + "/{id}/restore", nil, false, nil, "", false, false},
 		)
 	}
 	cid := fmt.Sprint(c.ID)
 	steps = append(steps,
-		step{"GET", "/api/v1/contacts/" + cid + "/timeline", "GET /api/v1/contacts/{id}/timeline", nil, false, []string{a.Subject}},
-		step{"GET", "/api/v1/contacts/" + cid + "/consents", "GET /api/v1/contacts/{id}/consents", nil, false, []string{cs.Source}},
-		step{"POST", "/api/v1/contacts/" + cid + "/consents", "POST /api/v1/contacts/{id}/consents", `{"purpose":"calls","granted":false,"source":"` + mark("consent") + `"}`, false, nil},
-		step{"GET", "/contacts", "GET /contacts", nil, true, nil},
-		step{"GET", "/contacts?q=ann", "", nil, true, nil},
-		step{"GET", "/contacts/new", "GET /contacts/new", nil, true, []string{co.Name}},
-		step{"GET", "/contacts/" + cid, "GET /contacts/{id}", nil, true, []string{a.Subject}},
-		step{"GET", "/contacts/" + cid + "/edit", "GET /contacts/{id}/edit", nil, true, nil},
-		step{"GET", "/contacts/" + cid + "/delete", "GET /contacts/{id}/delete", nil, true, nil},
-		step{"POST", "/contacts", "POST /contacts", url.Values{"csrf": {csrf}, "first_name": {"Di"}, "last_name": {mark("contact")}}, true, nil},
-		step{"POST", "/contacts/" + cid + "/activities", "POST /contacts/{id}/activities", url.Values{"csrf": {csrf}, "type": {"note"}, "subject": {mark("activity")}}, true, nil},
-		step{"POST", "/contacts/" + cid, "POST /contacts/{id}", url.Values{"csrf": {csrf}, "version": {"0"}, "first_name": {"Ann"}, "last_name": {mark("contact")}}, true, nil},
-		step{"POST", "/contacts/" + fmt.Sprint(spare["contacts"]) + "/delete", "POST /contacts/{id}/delete", url.Values{"csrf": {csrf}}, true, nil},
+		step{"GET", "/api/v1/contacts/" + cid + "/timeline", "GET /api/v1/contacts/{id}/timeline", nil, false, []string{a.Subject}, "", false, false},
+		step{"GET", "/api/v1/contacts/" + cid + "/consents", "GET /api/v1/contacts/{id}/consents", nil, false, []string{cs.Source}, "", false, false},
+		step{"POST", "/api/v1/contacts/" + cid + "/consents", "POST /api/v1/contacts/{id}/consents", `{"purpose":"calls","granted":false,"source":"` + mark("consent") + `"}`, false, nil, "", false, false},
+		step{"GET", "/contacts", "GET /contacts", nil, true, nil, "", false, false},
+		step{"GET", "/contacts?q=ann", "", nil, true, nil, "", false, false},
+		step{"GET", "/contacts/new", "GET /contacts/new", nil, true, []string{co.Name}, "", false, false},
+		step{"GET", "/contacts/" + cid, "GET /contacts/{id}", nil, true, []string{a.Subject}, "", false, false},
+		step{"GET", "/contacts/" + cid + "/edit", "GET /contacts/{id}/edit", nil, true, nil, "", false, false},
+		step{"GET", "/contacts/" + cid + "/delete", "GET /contacts/{id}/delete", nil, true, nil, "", false, false},
+		step{"POST", "/contacts", "POST /contacts", url.Values{"csrf": {csrf}, "first_name": {"Di"}, "last_name": {mark("contact")}}, true, nil, "", false, false},
+		step{"POST", "/contacts/" + cid + "/activities", "POST /contacts/{id}/activities", url.Values{"csrf": {csrf}, "type": {"note"}, "subject": {mark("activity")}}, true, nil, "", false, false},
+		step{"POST", "/contacts/" + cid, "POST /contacts/{id}", url.Values{"csrf": {csrf}, "version": {"0"}, "first_name": {"Ann"}, "last_name": {mark("contact")}}, true, nil, "", false, false},
+		step{"POST", "/contacts/" + fmt.Sprint(spare["contacts"]) + "/delete", "POST /contacts/{id}/delete", url.Values{"csrf": {csrf}}, true, nil, "", false, false},
 	)
 
 	markerRE := regexp.MustCompile(`Mrk\d{3}x`)
@@ -267,9 +318,12 @@ func TestOneReadPath(t *testing.T) {
 		}
 		hooks.reset()
 		var r reply
-		if st.ui {
+		switch {
+		case st.ui:
 			r = s.send(t, st.method, st.path, cookie, st.body)
-		} else {
+		case st.session != "":
+			r = s.send(t, st.method, st.path, st.session, st.body)
+		default:
 			r = s.send(t, st.method, st.path, "", st.body, bearer...)
 		}
 		if r.status >= 400 {
@@ -316,7 +370,10 @@ func TestOneReadPath(t *testing.T) {
 			}
 		}
 		shown := markerRE.FindAllString(r.body, -1)
-		if len(shown) == 0 && r.status == http.StatusOK && st.method == "GET" {
+		if st.noRecord && len(shown) > 0 {
+			t.Errorf("%s %s: shows record data %v", st.method, st.path, shown)
+		}
+		if len(shown) == 0 && r.status == http.StatusOK && st.method == "GET" && !st.noRecord {
 			t.Errorf("%s %s: the response shows no record: the step proves nothing", st.method, st.path)
 		}
 		for _, m := range shown {
@@ -325,7 +382,11 @@ func TestOneReadPath(t *testing.T) {
 				t.Errorf("%s %s: unknown marker %s", st.method, st.path, m)
 				continue
 			}
-			for _, hook := range []string{"open", "redact", "subject"} {
+			want := []string{"open", "redact", "subject"}
+			if st.unmasked {
+				want = []string{"open", "subject"}
+			}
+			for _, hook := range want {
 				if !hooks.saw(rc.entity, rc.id, hook) {
 					t.Errorf("%s %s: %s %d (%s) reached the response without %s", st.method, st.path, rc.entity, rc.id, m, hook)
 				}

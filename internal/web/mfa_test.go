@@ -64,7 +64,7 @@ func newMFASiteWith(t *testing.T, th auth.Throttle, opts func(*service.Options))
 	s.svc = service.New(db, o)
 	s.idn = identity.New(db, identity.Options{Logger: slog.New(slog.DiscardHandler), Clock: s.clock, Throttle: th,
 		Hasher: testkit.Hasher()})
-	for name, role := range map[string]crm.Role{"admin": crm.RoleAdmin, "alice": crm.RoleSales, "bob": crm.RoleSales} {
+	for name, role := range map[string]crm.Role{"admin": crm.RoleAdmin, "alice": crm.RoleSales, "bob": crm.RoleSales, "sam": crm.RoleSupport} {
 		email, pw := name+"@example.com", sitePassword
 		u, err := s.idn.CreateUser(ctx, crm.SystemPrincipal(), crm.UserInput{Email: &email, Role: &role, Password: &pw})
 		if err != nil {
@@ -689,7 +689,7 @@ func TestStaffDirectory(t *testing.T) {
 	keys := func(t *testing.T, body string) []map[string]any {
 		t.Helper()
 		var list struct{ Items []map[string]any }
-		if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Items) != 3 {
+		if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Items) != len(s.users) {
 			t.Fatalf("user list %q: %v", body, err)
 		}
 		return list.Items

@@ -16,7 +16,7 @@ func (s *Server) routes() http.Handler {
 	a, u := s.api, s.ui
 
 	api.Register(a, mux, api.Resource[*crm.Contact, crm.ContactInput, crm.ContactFilter]{
-		Name: "contacts", Filters: []string{"email", "phone", "company_id", "owner_id", "tag"},
+		Name: "contacts", Entity: "contact", Filters: []string{"email", "phone", "company_id", "owner_id", "tag"},
 		Filter: func(q *httpx.Query, deleted bool) crm.ContactFilter {
 			return crm.ContactFilter{Email: q.Str("email"), Phone: q.Str("phone"), CompanyID: q.ID("company_id"),
 				OwnerID: q.ID("owner_id"), Tag: q.Str("tag"), Q: q.Str("q"), Deleted: deleted}
@@ -26,7 +26,7 @@ func (s *Server) routes() http.Handler {
 		ID: func(c *crm.Contact) int64 { return c.ID }, Version: func(c *crm.Contact) int64 { return c.Version },
 	})
 	api.Register(a, mux, api.Resource[*crm.Company, crm.CompanyInput, crm.CompanyFilter]{
-		Name: "companies", Filters: []string{"name", "domain", "owner_id", "tag"},
+		Name: "companies", Entity: "company", Filters: []string{"name", "domain", "owner_id", "tag"},
 		Filter: func(q *httpx.Query, deleted bool) crm.CompanyFilter {
 			return crm.CompanyFilter{Name: q.Str("name"), Domain: q.Str("domain"), OwnerID: q.ID("owner_id"),
 				Tag: q.Str("tag"), Q: q.Str("q"), Deleted: deleted}
@@ -36,7 +36,7 @@ func (s *Server) routes() http.Handler {
 		ID: func(c *crm.Company) int64 { return c.ID }, Version: func(c *crm.Company) int64 { return c.Version },
 	})
 	api.Register(a, mux, api.Resource[*crm.Deal, crm.DealInput, crm.DealFilter]{
-		Name: "deals", Filters: []string{"pipeline_id", "stage_id", "contact_id", "company_id", "owner_id", "tag"},
+		Name: "deals", Entity: "deal", Filters: []string{"pipeline_id", "stage_id", "contact_id", "company_id", "owner_id", "tag"},
 		Filter: func(q *httpx.Query, deleted bool) crm.DealFilter {
 			return crm.DealFilter{PipelineID: q.ID("pipeline_id"), StageID: q.ID("stage_id"), ContactID: q.ID("contact_id"),
 				CompanyID: q.ID("company_id"), OwnerID: q.ID("owner_id"), Tag: q.Str("tag"), Q: q.Str("q"), Deleted: deleted}
@@ -46,7 +46,7 @@ func (s *Server) routes() http.Handler {
 		ID: func(d *crm.Deal) int64 { return d.ID }, Version: func(d *crm.Deal) int64 { return d.Version },
 	})
 	api.Register(a, mux, api.Resource[*crm.Activity, crm.ActivityInput, crm.ActivityFilter]{
-		Name: "activities", Filters: []string{"type", "contact_id", "company_id", "deal_id", "owner_id"},
+		Name: "activities", Entity: "activity", Filters: []string{"type", "contact_id", "company_id", "deal_id", "owner_id"},
 		Filter: func(q *httpx.Query, deleted bool) crm.ActivityFilter {
 			return crm.ActivityFilter{Type: q.Str("type"), ContactID: q.ID("contact_id"), CompanyID: q.ID("company_id"),
 				DealID: q.ID("deal_id"), OwnerID: q.ID("owner_id"), Q: q.Str("q"), Deleted: deleted}
@@ -56,7 +56,7 @@ func (s *Server) routes() http.Handler {
 		ID: func(a *crm.Activity) int64 { return a.ID }, Version: func(a *crm.Activity) int64 { return a.Version },
 	})
 	api.Register(a, mux, api.Resource[*crm.Task, crm.TaskInput, crm.TaskFilter]{
-		Name: "tasks", Filters: []string{"status", "assignee_id", "contact_id", "company_id", "deal_id", "owner_id"},
+		Name: "tasks", Entity: "task", Filters: []string{"status", "assignee_id", "contact_id", "company_id", "deal_id", "owner_id"},
 		Filter: func(q *httpx.Query, deleted bool) crm.TaskFilter {
 			return crm.TaskFilter{Status: q.Str("status"), AssigneeID: q.ID("assignee_id"), ContactID: q.ID("contact_id"),
 				CompanyID: q.ID("company_id"), DealID: q.ID("deal_id"), OwnerID: q.ID("owner_id"), Q: q.Str("q"), Deleted: deleted}
@@ -100,6 +100,13 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/users/{id}/tokens", a.Auth(a.UserTokens))
 	mux.Handle("POST /api/v1/users/{id}/unlock", a.Auth(a.UnlockUser))
 	mux.Handle("POST /api/v1/users/{id}/enrolment-link", a.Auth(a.IssueEnrolmentLink))
+
+	// Roles (ACL-1): api/role.go.
+	mux.Handle("GET /api/v1/roles", a.Auth(a.Roles))
+	mux.Handle("POST /api/v1/roles", a.Auth(a.CreateRole))
+	mux.Handle("GET /api/v1/roles/{name}", a.Auth(a.Role))
+	mux.Handle("PATCH /api/v1/roles/{name}", a.Auth(a.UpdateRole))
+	mux.Handle("DELETE /api/v1/roles/{name}", a.Auth(a.DeleteRole))
 
 	// Teams and their members (ACL-2): api/team.go.
 	mux.Handle("GET /api/v1/teams", a.Auth(a.Teams))

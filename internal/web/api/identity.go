@@ -21,11 +21,21 @@ type meBody struct {
 	// the caller sees and edits as their manager (ACL-2).
 	TeamID       int64   `json:"team_id,omitempty"`
 	ManagedTeams []int64 `json:"managed_teams,omitempty"`
+	// Permissions and Fields are the caller's role (ACL-1, ACL-3): the
+	// actions it grants and the fields it does not see in full or edit.
+	Permissions []string                             `json:"permissions"`
+	Fields      map[string]map[string]crm.FieldLevel `json:"fields,omitempty"`
 }
 
 func (a *API) Me(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
-	httpx.WriteJSON(w, http.StatusOK, meBody{UserID: p.UserID, Email: p.Email, Name: p.Name, Role: p.Role,
-		Language: p.Language, Via: string(p.Kind), Scope: p.Scope, TeamID: p.TeamID, ManagedTeams: p.Teams})
+	body := meBody{UserID: p.UserID, Email: p.Email, Name: p.Name, Role: p.Role,
+		Language: p.Language, Via: string(p.Kind), Scope: p.Scope, TeamID: p.TeamID, ManagedTeams: p.Teams,
+		Permissions: []string{}}
+	if d := p.Def; d != nil {
+		body.Permissions = d.Permissions
+	}
+	body.Fields = a.records.FieldLevels(p)
+	httpx.WriteJSON(w, http.StatusOK, body)
 	return nil
 }
 

@@ -170,6 +170,10 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"DealPage", crm.Page[*crm.Deal]{}, true},
 		{"ActivityPage", crm.Page[*crm.Activity]{}, true},
 		{"TaskPage", crm.Page[*crm.Task]{}, true},
+		{"RoleDef", crm.RoleDef{}, true},
+		{"RoleInput", crm.RoleInput{}, false},
+		{"Share", crm.Share{}, true},
+		{"ShareInput", crm.ShareInput{}, false},
 	}
 	for _, x := range types {
 		ref := doc.Components.Schemas[x.schema]

@@ -14,6 +14,7 @@ import (
 // delete and restore, with the same status codes and ETag handling.
 type Resource[T any, In any, F any] struct {
 	Name    string   // collection path segment, e.g. "contacts"
+	Entity  string   // its records' entity, e.g. "contact" (shares, reveal)
 	Filters []string // accepted filter parameters besides httpx.ListParams
 	Filter  func(q *httpx.Query, deleted bool) F
 	Find    func(ctx context.Context, p *crm.Principal, id int64) (T, error)
@@ -31,10 +32,13 @@ type Mux interface {
 	Handle(pattern string, h http.Handler)
 }
 
-// Register adds the collection's six routes to mux; the web package's
-// routes.go calls it for each collection, with the rest of the route table.
+// Register adds the collection's routes to mux: list, create, get, update,
+// delete, restore, and its records' shares and reveal (share.go); the web
+// package's routes.go calls it for each collection, with the rest of the
+// route table.
 func Register[T any, In any, F any](a *API, mux Mux, res Resource[T, In, F]) {
 	base := "/api/v1/" + res.Name
+	registerShares(a, mux, base, res.Entity)
 	mux.Handle("GET "+base, a.AuthQuery(func(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
 		q, err := httpx.ParseQuery(r, append(res.Filters, httpx.ListParams...)...)
 		if err != nil {

@@ -94,7 +94,7 @@ func jsonSelfCheck() bool {
 	c := &crm.Contact{ID: 1, FirstName: tricky, LastName: tricky, Email: tricky, Phone: tricky,
 		CompanyID: &company, Title: tricky, Address: tricky, Birthday: tricky, Notes: tricky,
 		Tags: []string{tricky, ""}, Preferences: crm.Preferences{Channel: tricky, Language: tricky, DoNotContact: true},
-		OwnerID: 2, Version: 3, CreatedAt: at, UpdatedAt: at.UTC(), DeletedAt: &at}
+		OwnerID: 2, Version: 3, CreatedAt: at, UpdatedAt: at.UTC(), DeletedAt: &at, Masked: []string{tricky, "phone"}}
 	for _, v := range []any{c, &crm.Page[*crm.Contact]{Items: []*crm.Contact{c, {}, nil}, NextCursor: tricky}} {
 		var want bytes.Buffer
 		enc := json.NewEncoder(&want)
@@ -255,6 +255,17 @@ func appendContactJSON(dst []byte, c *crm.Contact) ([]byte, bool) {
 		if dst, ok = appendJSONTime(dst, *c.DeletedAt); !ok {
 			return dst, false
 		}
+	}
+	// omitempty on a slice omits nil and empty alike.
+	if len(c.Masked) > 0 {
+		dst = append(dst, `,"masked":[`...)
+		for i, f := range c.Masked {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, f)
+		}
+		dst = append(dst, ']')
 	}
 	return append(dst, '}'), true
 }

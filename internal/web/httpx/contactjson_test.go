@@ -295,6 +295,15 @@ func randomContact(r *rand.Rand) *crm.Contact {
 			c.Tags = append(c.Tags, randomString(r))
 		}
 	}
+	switch r.IntN(3) {
+	case 0: // nil
+	case 1:
+		c.Masked = []string{}
+	default:
+		for range 1 + r.IntN(3) {
+			c.Masked = append(c.Masked, randomString(r))
+		}
+	}
 	return c
 }
 
@@ -405,6 +414,7 @@ func TestContactJSONFields(t *testing.T) {
 			`CreatedAt time.Time json:"created_at"`,
 			`UpdatedAt time.Time json:"updated_at"`,
 			`DeletedAt *time.Time json:"deleted_at,omitempty"`,
+			`Masked []string json:"masked,omitempty"`,
 		}},
 		{reflect.TypeFor[crm.Preferences](), []string{
 			`Channel string json:"channel,omitempty"`,

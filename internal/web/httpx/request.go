@@ -16,6 +16,12 @@ type Records interface {
 	crm.DealService
 	crm.ActivityService
 	crm.TaskService
+	crm.ShareService  // shares of records (ACL-2)
+	crm.RevealService // one masked value, after step-up (ACL-3)
+	// FieldLevels returns, per entity, the fields the principal may not
+	// edit and what it may do with them (hidden, masked, read): what a
+	// page shows and offers to change (ACL-3).
+	FieldLevels(p *crm.Principal) map[string]map[string]crm.FieldLevel
 }
 
 // Identity is what the HTTP edge needs of the identity service: sign-in,
@@ -26,6 +32,7 @@ type Identity interface {
 	crm.MFAService      // second factors, step-up, session administration
 	crm.PasskeyService  // passkeys and security keys
 	crm.TeamService     // teams and their members
+	crm.RoleService     // built-in and custom roles
 	// SetupPending reports whether the first admin has yet to be created.
 	SetupPending(ctx context.Context) (bool, error)
 	// CompleteSetup creates the first admin with the printed setup code.

@@ -57,7 +57,7 @@ func (u *UI) renderContact(w http.ResponseWriter, r *http.Request, p *crm.Princi
 	}
 	owners, companies := u.names(r, p, []*crm.Contact{c})
 	pg := contactPage{C: c, Name: displayName(c), Owner: owners[c.OwnerID], Timeline: tl.Items, Types: crm.ActivityTypes,
-		CanWrite: policy.Allowed(p, policy.WriteClients), CanDelete: policy.Allowed(p, policy.DeleteClients)}
+		CanWrite: policy.Allowed(p, policy.On("contact", policy.Update)), CanDelete: policy.Allowed(p, policy.On("contact", policy.Delete))}
 	if c.CompanyID != nil {
 		pg.Company = companies[*c.CompanyID]
 	}

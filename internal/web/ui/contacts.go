@@ -98,7 +98,7 @@ func (u *UI) Contacts(w http.ResponseWriter, r *http.Request, p *crm.Principal) 
 	if key, ok := contactNotices[q.Str("notice")]; ok {
 		v.Notice = v.T(key)
 	}
-	pg := contactsPage{Q: q.Str("q"), Tag: q.Str("tag"), CanWrite: policy.Allowed(p, policy.WriteClients)}
+	pg := contactsPage{Q: q.Str("q"), Tag: q.Str("tag"), CanWrite: policy.Allowed(p, policy.On("contact", policy.Create))}
 	pg.Filtered = pg.Q != "" || pg.Tag != ""
 	sort := q.Str("sort")
 	current := sort

@@ -1,0 +1,119 @@
+package sqlstore
+
+import (
+	"strings"
+
+	"github.com/custos-crm/custos/internal/crm"
+)
+
+// A crm.Scope as SQL (ACL-2, ACL-4): the records a principal may see or
+// change are a predicate of the query itself, so that no list, count or
+// cursor ever holds a record outside it. A record is in a scope when
+//
+//   - the scope is All, or
+//   - the user owns it (or, for tasks with Assignee, is its assignee), or
+//   - it belongs to one of the scope's Teams, or
+//   - with Shared, a share of it names the user or one of ShareTeams and
+//     has not expired (with ShareWrite, a share that allows changes).
+
+// tables names each entity's table.
+var tables = map[string]string{
+	"contact": "contacts", "company": "companies", "deal": "deals", "activity": "activities", "task": "tasks",
+}
+
+// shareCond is the condition that a share of the row of table (an entity
+// of that table) grants the scope's user or teams access: the correlated
+// form, for a read by id and for the rows of a list.
+func shareCond(d Dialect, entity string) string {
+	teams, _ := d.InIDs("sh.team_id", nil)
+	return "EXISTS (SELECT 1 FROM shares sh WHERE sh.entity = '" + entity + "' AND sh.record_id = " +
+		tables[entity] + ".id AND (sh.user_id = ? OR " + teams + ") AND (sh.expires_at IS NULL OR sh.expires_at > ?)" +
+		" AND (? OR sh.access = 'write'))"
+}
+
+// shareArgs are the arguments of shareCond.
+func shareArgs(d Dialect, s crm.Scope, now int64) []any {
+	_, teams := d.InIDs("sh.team_id", s.ShareTeams)
+	return []any{s.OwnerID, teams, now, !s.ShareWrite}
+}
+
+// byIDSQL is the read of one live (or, with deleted, soft-deleted) row of
+// entity by id in any scope: one text per entity and dialect, whatever the
+// scope, so that it is prepared once. Its arguments are byIDArgs's.
+func byIDSQL(d Dialect, entity, cols string, deleted bool) string {
+	var b strings.Builder
+	b.WriteString("SELECT " + cols + " FROM " + tables[entity] + " WHERE id = ? AND deleted_at IS ")
+	if deleted {
+		b.WriteString("NOT ")
+	}
+	teams, _ := d.InIDs("team_id", nil)
+	b.WriteString("NULL AND (? OR owner_id = ? OR ")
+	if entity == "task" {
+		b.WriteString("(? AND assignee_id = ?) OR ")
+	}
+	b.WriteString(teams + " OR (? AND " + shareCond(d, entity) + "))")
+	return b.String()
+}
+
+// byIDArgs are the arguments of byIDSQL for id in s at the time now
+// (unix microseconds).
+func byIDArgs(d Dialect, entity string, s crm.Scope, id, now int64) []any {
+	args := make([]any, 0, 11)
+	args = append(args, id, s.All, s.OwnerID)
+	if entity == "task" {
+		args = append(args, s.Assignee, s.OwnerID)
+	}
+	_, teams := d.InIDs("team_id", s.Teams)
+	args = append(args, teams, s.Shared)
+	return append(args, shareArgs(d, s, now)...)
+}
+
+// byIDStatements are the reads by id of every entity, for a dialect's
+// store to prepare up front (Statements).
+func byIDStatements(d Dialect) []string {
+	var out []string
+	for entity, cols := range entityCols {
+		out = append(out, byIDSQL(d, entity, cols, false), byIDSQL(d, entity, cols, true))
+	}
+	return out
+}
+
+// entityCols are the columns each entity's scan reads.
+var entityCols = map[string]string{
+	"contact": contactCols, "company": companyCols, "deal": dealCols, "activity": activityCols, "task": taskCols,
+}
+
+// scope adds the visibility predicate of s over rows of entity and reports
+// whether anything can be visible at all: the zero Scope sees nothing. Only
+// the parts s uses are in the text, so that a user who manages no team
+// and holds no share runs the plain owner predicate, which the owner
+// indexes serve.
+func (w *where) scope(d Dialect, s crm.Scope, entity string, now int64) bool {
+	switch {
+	case s.All:
+		return true
+	case s.OwnerID == 0:
+		return false
+	}
+	conds := []string{"owner_id = ?"}
+	args := []any{s.OwnerID}
+	if s.Assignee && entity == "task" {
+		conds = append(conds, "assignee_id = ?")
+		args = append(args, s.OwnerID)
+	}
+	if len(s.Teams) > 0 {
+		tc, ta := d.InIDs("team_id", s.Teams)
+		conds = append(conds, tc)
+		args = append(args, ta)
+	}
+	if s.Shared {
+		conds = append(conds, shareCond(d, entity))
+		args = append(args, shareArgs(d, s, now)...)
+	}
+	if len(conds) == 1 {
+		w.and(conds[0], args...)
+	} else {
+		w.and("("+strings.Join(conds, " OR ")+")", args...)
+	}
+	return true
+}

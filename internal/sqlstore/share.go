@@ -1,0 +1,120 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/custos-crm/custos/internal/crm"
+)
+
+// Shares of client records (ACL-2). A share names one user or one team;
+// a record has at most one share per grantee (unique indexes), which
+// PutShare replaces.
+
+const shareCols = `id, entity, record_id, user_id, team_id, access, expires_at, created_by, created_at`
+
+var (
+	sqlSharesOf = Statement(`SELECT ` + shareCols + ` FROM shares
+		WHERE entity = ? AND record_id = ? ORDER BY id`)
+	sqlShareOfUser = Statement(`SELECT id FROM shares
+		WHERE entity = ? AND record_id = ? AND user_id = ?`)
+	sqlShareOfTeam = Statement(`SELECT id FROM shares
+		WHERE entity = ? AND record_id = ? AND team_id = ?`)
+	sqlInsertShare = Statement(`INSERT INTO shares (entity, record_id, user_id, team_id, access,
+		expires_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	sqlUpdateShare = Statement(`UPDATE shares SET access = ?, expires_at = ?, created_by = ?, created_at = ?
+		WHERE id = ?`)
+	sqlDeleteShare = Statement(`DELETE FROM shares WHERE id = ? AND entity = ? AND record_id = ?`)
+	sqlPurgeShares = Statement(`DELETE FROM shares WHERE expires_at IS NOT NULL AND expires_at < ?`)
+)
+
+// scanShare scans one row of shareCols; expired is judged at now.
+func scanShare(sc Row, now int64) (*crm.Share, error) {
+	var (
+		sh        crm.Share
+		createdBy *int64
+		expires   *int64
+		created   int64
+	)
+	if err := sc.Scan(&sh.ID, &sh.Entity, &sh.RecordID, &sh.UserID, &sh.TeamID, &sh.Access, &expires, &createdBy, &created); err != nil {
+		return nil, err
+	}
+	if createdBy != nil {
+		sh.CreatedBy = *createdBy
+	}
+	sh.ExpiresAt, sh.CreatedAt = TimePtr(expires), FromMicros(created)
+	sh.Expired = expires != nil && *expires <= now
+	return &sh, nil
+}
+
+// SharesOf returns the shares of a record, by id. The caller has checked
+// that the record is visible.
+func (t Tx) SharesOf(ctx context.Context, entity string, recordID int64) ([]*crm.Share, error) {
+	rows, err := t.C.Query(ctx, sqlSharesOf, entity, recordID)
+	if err != nil {
+		return nil, t.C.DBError(err, "shares", "share", "")
+	}
+	defer rows.Close()
+	now := Micros(t.C.Now())
+	list := []*crm.Share{}
+	for rows.Next() {
+		sh, err := scanShare(rows, now)
+		if err != nil {
+			return nil, t.C.RowError(err, "scan share", "share")
+		}
+		list = append(list, sh)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.C.RowError(err, "shares", "share")
+	}
+	return list, nil
+}
+
+// PutShare stores sh as the share of its record with its grantee,
+// replacing one that exists (its id is kept), and sets sh.ID; created
+// reports whether it is new.
+func (t Tx) PutShare(ctx context.Context, sh *crm.Share) (created bool, err error) {
+	query, grantee := sqlShareOfUser, sh.UserID
+	if sh.TeamID != nil {
+		query, grantee = sqlShareOfTeam, sh.TeamID
+	}
+	var id int64
+	err = t.C.QueryRow(ctx, query+t.C.Lock("FOR UPDATE"), sh.Entity, sh.RecordID, NullID(grantee)).Scan(&id)
+	if err == nil {
+		sh.ID = id
+		return false, t.updateOne(ctx, "update share", "share", "", sqlUpdateShare,
+			string(sh.Access), NullMicros(sh.ExpiresAt), NullZero(sh.CreatedBy), Micros(sh.CreatedAt), id)
+	} else if err = t.C.RowError(err, "share", "share"); crm.ErrorCode(err) != crm.ENOTFOUND {
+		return false, err
+	}
+	id, err = t.C.Insert(ctx, sqlInsertShare, sh.Entity, sh.RecordID, NullID(sh.UserID), NullID(sh.TeamID),
+		string(sh.Access), NullMicros(sh.ExpiresAt), NullZero(sh.CreatedBy), Micros(sh.CreatedAt))
+	if err != nil {
+		return false, t.C.DBError(err, "insert share", "share", "")
+	}
+	sh.ID = id
+	return true, nil
+}
+
+// DeleteShare removes the share id of the record. ENOTFOUND if the
+// record has no such share.
+func (t Tx) DeleteShare(ctx context.Context, entity string, recordID, id int64) error {
+	return t.updateOne(ctx, "delete share", "share", "", sqlDeleteShare, id, entity, recordID)
+}
+
+// shared returns s without its shares when no unexpired share of entity
+// names its user or teams: the common case, whose lists then run on the
+// owner and team indexes alone. One index probe decides.
+func (t Tx) shared(ctx context.Context, entity string, s crm.Scope) crm.Scope {
+	if !s.Shared || s.All || s.OwnerID == 0 {
+		return s
+	}
+	teams, teamsArg := t.C.InIDs("team_id", s.ShareTeams)
+	query := "SELECT 1 FROM shares WHERE entity = ? AND (user_id = ? OR " + teams +
+		") AND (expires_at IS NULL OR expires_at > ?) LIMIT 1"
+	var one int
+	err := t.C.QueryRow(ctx, query, entity, s.OwnerID, teamsArg, Micros(t.C.Now())).Scan(&one)
+	if err != nil && crm.ErrorCode(t.C.RowError(err, "shares", "share")) == crm.ENOTFOUND {
+		s.Shared = false
+	}
+	return s
+}
