@@ -1,0 +1,199 @@
+package identity_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/identity"
+)
+
+// TestCustomRole (ACL-1): a custom role is made by an administrator, given
+// to a user, and its permissions and field policies hold for that user from
+// their next request, API token included; changing the role changes them.
+func TestCustomRole(t *testing.T) {
+	f := newFixture(t, identity.Options{})
+	ctx := context.Background()
+	admin := f.as("admin")
+	d, err := f.svc.CreateRole(ctx, admin, crm.RoleInput{Name: ptr("agent"), Label: ptr("Call-centre agent"),
+		Permissions: &[]string{"contacts.update", "contacts.read", "contacts.read"},
+		Fields:      &map[string]crm.FieldLevel{"contact.email": crm.FieldMasked}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.Permissions, []string{"contacts.read", "contacts.update"}) || d.Version != 1 || d.MFA {
+		t.Errorf("created %+v", d)
+	}
+	role := crm.Role("agent")
+	u := f.kit.AddUser(t, "agent1", role)
+	tok, err := f.svc.CreateToken(ctx, crm.SystemPrincipal(), u.ID, "t", crm.ScopeWrite, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.svc.AuthenticateToken(ctx, tok.Secret, "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Def == nil || p.Def.Name != role || !p.Def.Has("contacts.update") || p.Def.Has("contacts.create") {
+		t.Fatalf("the token's principal has role %+v", p.Def)
+	}
+	c, err := f.records.CreateContact(ctx, f.as("admin"), crm.ContactInput{LastName: ptr("X"), Email: ptr("x@example.com"),
+		OwnerID: &u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.records.FindContactByID(ctx, p, c.ID)
+	if err != nil || got.Email != "x***@example.com" {
+		t.Fatalf("the agent reads %+v %v", got, err)
+	}
+	_, err = f.records.CreateContact(ctx, p, crm.ContactInput{LastName: ptr("Y")})
+	wantCode(t, err, crm.EFORBIDDEN)
+
+	// Widened: the same token can create on its next request; the email
+	// is no longer masked.
+	if _, err := f.svc.UpdateRole(ctx, admin, role, crm.RoleInput{Permissions: &[]string{"contacts.read", "contacts.create", "contacts.update"},
+		Fields: &map[string]crm.FieldLevel{}}, 1); err != nil {
+		t.Fatal(err)
+	}
+	p, err = f.svc.AuthenticateToken(ctx, tok.Secret, "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.records.CreateContact(ctx, p, crm.ContactInput{LastName: ptr("Y")}); err != nil {
+		t.Errorf("after widening: %v", err)
+	}
+	if got, _ := f.records.FindContactByID(ctx, p, c.ID); got == nil || got.Email != "x@example.com" {
+		t.Errorf("after unmasking: %+v", got)
+	}
+	// A stale version is refused.
+	_, err = f.svc.UpdateRole(ctx, admin, role, crm.RoleInput{Label: ptr("x")}, 1)
+	wantCode(t, err, crm.EPRECONDITION)
+
+	// In use: not deleted; free: deleted.
+	wantCode(t, f.svc.DeleteRole(ctx, admin, role), crm.ECONFLICT)
+	if _, err := f.svc.UpdateUser(ctx, admin, u.ID, crm.UserInput{Role: ptr(crm.RoleSales)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.DeleteRole(ctx, admin, role); err != nil {
+		t.Fatalf("delete a role no one holds: %v", err)
+	}
+	_, err = f.svc.FindRole(ctx, admin, role)
+	wantCode(t, err, crm.ENOTFOUND)
+}
+
+// TestRoleRules: the inputs and principals role administration refuses
+// (ACL-1; ASVS v5.0.0-8.2.1).
+func TestRoleRules(t *testing.T) {
+	f := newFixture(t, identity.Options{})
+	ctx := context.Background()
+	admin := f.as("admin")
+	for _, tc := range []struct {
+		name  string
+		in    crm.RoleInput
+		field string
+	}{
+		{"no name", crm.RoleInput{Permissions: &[]string{}}, "name"},
+		{"a built-in name", crm.RoleInput{Name: ptr("sales"), Permissions: &[]string{}}, "name"},
+		{"a bad name", crm.RoleInput{Name: ptr("Root Admin"), Permissions: &[]string{}}, "name"},
+		{"no permissions", crm.RoleInput{Name: ptr("x1")}, "permissions"},
+		{"an unknown action", crm.RoleInput{Name: ptr("x2"), Permissions: &[]string{"contacts.fly"}}, "permissions"},
+		{"an unknown field", crm.RoleInput{Name: ptr("x3"), Permissions: &[]string{}, Fields: &map[string]crm.FieldLevel{"contact.shoe": crm.FieldRead}}, "fields.contact.shoe"},
+		{"a name hidden", crm.RoleInput{Name: ptr("x4"), Permissions: &[]string{}, Fields: &map[string]crm.FieldLevel{"contact.last_name": crm.FieldHidden}}, "fields.contact.last_name"},
+	} {
+		_, err := f.svc.CreateRole(ctx, admin, tc.in)
+		wantField(t, err, tc.field)
+	}
+	// Not an administrator; an administrator without a recent step-up; a token.
+	_, err := f.svc.CreateRole(ctx, f.as("manager"), crm.RoleInput{Name: ptr("y"), Permissions: &[]string{}})
+	wantCode(t, err, crm.EFORBIDDEN)
+	stale := f.as("admin")
+	stale.SteppedUpAt = time.Now().Add(-time.Hour)
+	_, err = f.svc.CreateRole(ctx, stale, crm.RoleInput{Name: ptr("y"), Permissions: &[]string{}})
+	wantCode(t, err, crm.ESTEPUPREQUIRED)
+	// Built-in roles stay as they are.
+	_, err = f.svc.UpdateRole(ctx, admin, crm.RoleSupport, crm.RoleInput{Permissions: &[]string{}}, 0)
+	wantCode(t, err, crm.EFORBIDDEN)
+	wantCode(t, f.svc.DeleteRole(ctx, admin, crm.RoleAdmin), crm.EFORBIDDEN)
+	// A role that manages users requires a second factor, whatever it says.
+	d, err := f.svc.CreateRole(ctx, admin, crm.RoleInput{Name: ptr("useradmin"), Permissions: &[]string{"users.manage", "users.read"}, MFA: ptr(false)})
+	if err != nil || !d.MFA {
+		t.Fatalf("a user-administration role without MFA: %+v %v", d, err)
+	}
+	if mfa, err := f.svc.RoleRequiresMFA(ctx, "useradmin"); err != nil || !mfa {
+		t.Errorf("RoleRequiresMFA(useradmin) = %v %v", mfa, err)
+	}
+	// The roles list: the built-in six first.
+	list, err := f.svc.FindRoles(ctx, f.as("alice"))
+	if err != nil || len(list) != 7 || list[0].Name != crm.RoleAdmin || !list[0].MFA || list[6].Name != "useradmin" {
+		t.Errorf("roles %v %v", list, err)
+	}
+	_, err = f.svc.FindRoles(ctx, nil)
+	wantCode(t, err, crm.EUNAUTHENTICATED)
+}
+
+// TestNoGrantBeyondHeld (ACL-1; ASVS v5.0.0-8.2.1, 8.3.3): a user
+// administrator whose role holds less than an admin's can grant no more
+// than they hold, administer nobody above them, and change no role of
+// their own.
+func TestNoGrantBeyondHeld(t *testing.T) {
+	f := newFixture(t, identity.Options{})
+	ctx := context.Background()
+	admin := f.as("admin")
+	if _, err := f.svc.CreateRole(ctx, admin, crm.RoleInput{Name: ptr("hr"), Permissions: &[]string{"users.manage", "users.read", "contacts.read"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.kit.AddUser(t, "hr1", "hr")
+	hr := f.kit.Principal(t, "hr1@example.com")
+	// Granting more than held, as a role or through a role.
+	_, err := f.svc.CreateRole(ctx, hr, crm.RoleInput{Name: ptr("bigger"), Permissions: &[]string{"contacts.read", "contacts.update"}})
+	wantCode(t, err, crm.EFORBIDDEN)
+	if crm.ErrorFields(err)["permissions"] == "" {
+		t.Errorf("the refusal names no field: %v", err)
+	}
+	_, err = f.svc.UpdateUser(ctx, hr, f.users["support"].ID, crm.UserInput{Role: ptr(crm.RoleAdmin)})
+	wantCode(t, err, crm.EFORBIDDEN)
+	_, err = f.svc.InviteUser(ctx, hr, "new@example.com", crm.RoleManager, "New")
+	wantCode(t, err, crm.EFORBIDDEN)
+	// Administering someone above: disabling the admin.
+	_, err = f.svc.UpdateUser(ctx, hr, f.users["admin"].ID, crm.UserInput{Disabled: ptr(true)})
+	wantCode(t, err, crm.EFORBIDDEN)
+	// Their own role.
+	_, err = f.svc.UpdateUser(ctx, hr, f.users["hr1"].ID, crm.UserInput{Role: ptr(crm.RoleAdmin)})
+	wantField(t, err, "role")
+	_, err = f.svc.UpdateUser(ctx, admin, f.users["admin"].ID, crm.UserInput{Role: ptr(crm.RoleSales)})
+	wantField(t, err, "role")
+	// What they hold they may grant: a role with less.
+	if _, err := f.svc.CreateRole(ctx, hr, crm.RoleInput{Name: ptr("viewer"), Permissions: &[]string{"contacts.read"}}); err != nil {
+		t.Errorf("granting less than held: %v", err)
+	}
+	for name, u := range f.users {
+		got, _ := f.svc.FindUserByID(ctx, admin, u.ID)
+		if got.Role != u.Role || got.Disabled {
+			t.Errorf("%s changed: %s disabled=%v", name, got.Role, got.Disabled)
+		}
+	}
+}
+
+// TestLastAdmin (ACL-1): the last enabled administrator can be neither
+// demoted nor disabled, by anyone; with two, one can.
+func TestLastAdmin(t *testing.T) {
+	f := newFixture(t, identity.Options{})
+	ctx := context.Background()
+	sys := crm.SystemPrincipal()
+	id := f.users["admin"].ID
+	_, err := f.svc.UpdateUser(ctx, sys, id, crm.UserInput{Role: ptr(crm.RoleManager)})
+	wantCode(t, err, crm.ECONFLICT)
+	_, err = f.svc.UpdateUser(ctx, sys, id, crm.UserInput{Disabled: ptr(true)})
+	wantCode(t, err, crm.ECONFLICT)
+	second := f.kit.AddUser(t, "admin2", crm.RoleAdmin)
+	if _, err := f.svc.UpdateUser(ctx, f.kit.Principal(t, "admin2@example.com"), id, crm.UserInput{Role: ptr(crm.RoleManager)}); err != nil {
+		t.Fatalf("demote one of two admins: %v", err)
+	}
+	_, err = f.svc.UpdateUser(ctx, sys, second.ID, crm.UserInput{Disabled: ptr(true)})
+	wantCode(t, err, crm.ECONFLICT)
+	if u, _ := f.svc.FindUserByID(ctx, sys, second.ID); u.Disabled || u.Role != crm.RoleAdmin {
+		t.Errorf("the last admin changed: %+v", u)
+	}
+}
