@@ -88,10 +88,13 @@ const userHelp = `Manage users.
   custos user list
   custos user set-password --email E --password-stdin   (ends the user's sessions, revokes their API tokens)
   custos user disable --email E                          (ends the user's sessions, revokes their API tokens)
+  custos user set-role --email E --role R                (ends the user's sessions, revokes their API tokens)
   custos user unlock --email E                           (lifts a lockout after failed sign-ins)
   custos user enrol-link --email E                       (prints a one-time link to set up a second factor)
 
-Roles: admin, manager, sales, support, auditor, readonly. A role that
+Roles: admin, manager, sales, support, auditor, readonly, or a custom role
+(custom roles: custos role). The last enabled administrator can be neither
+disabled nor given another role. A role that
 requires a second factor (--mfa-roles; admin always) cannot enrol one with
 the password alone: "user add" prints the new user's one-time enrolment
 link, and "user enrol-link" a new one for a user who has lost every factor.
@@ -107,7 +110,7 @@ func runUser(ctx context.Context, e env, args []string) error {
 	}
 	fs, load := newFlags(e, "user "+sub, "[flags]", userHelp, "data", "db", "db-insecure", "config", "log-level", "log-format", "argon2-memory", "argon2-time", "argon2-threads")
 	email := fs.String("email", "", "the user's email address")
-	role := fs.String("role", "", "role: admin, manager, sales, support, auditor, readonly")
+	role := fs.String("role", "", "role: admin, manager, sales, support, auditor, readonly, or a custom role's name")
 	name := fs.String("name", "", "display name (default: the email)")
 	lang := fs.String("language", "en", "interface language: en or ru")
 	stdinPw := fs.Bool("password-stdin", false, "read the password from standard input")
@@ -193,7 +196,7 @@ func runUser(ctx context.Context, e env, args []string) error {
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, u.Role, status, last)
 		}
 		return tw.Flush()
-	case "set-password", "disable":
+	case "set-password", "disable", "set-role":
 		if err := needEmail(); err != nil {
 			return err
 		}
@@ -202,10 +205,17 @@ func runUser(ctx context.Context, e env, args []string) error {
 			return cliError(err)
 		}
 		in := crm.UserInput{}
-		if sub == "disable" {
+		switch sub {
+		case "disable":
 			t := true
 			in.Disabled = &t
-		} else {
+		case "set-role":
+			if *role == "" {
+				return usageError{"--role is required"}
+			}
+			r := crm.Role(*role)
+			in.Role = &r
+		default:
 			if !*stdinPw {
 				return usageError{"pass the password on standard input with --password-stdin"}
 			}

@@ -67,8 +67,9 @@ func commands() []command {
 	return []command{
 		{"serve", "run the CRM server (web UI and REST API over HTTPS)", runServe},
 		{"migrate", "apply database migrations, or show the schema version", runMigrate},
-		{"user", "manage users: add, list, set-password, disable", runUser},
+		{"user", "manage users: add, list, set-password, set-role, disable, unlock, enrol-link", runUser},
 		{"team", "teams and their members: list, add, set, remove, add-member, remove-member", runTeam},
+		{"role", "built-in and custom roles: list, show, add, set, remove", runRole},
 		{"token", "API tokens: create, list, revoke", runToken},
 		{"version", "print the version and build information", runVersion},
 		{"bench", "measure throughput and latency on a seeded throw-away server (docs/performance.md)", runBench},
@@ -207,7 +208,7 @@ func newServices(c *config.Config, db crm.Store, log *slog.Logger, more ...func(
 		f(&o)
 	}
 	return services{
-		records:  service.New(db, service.Options{Policy: pol, Logger: log, PhoneRegion: c.PhoneRegion}),
+		records:  service.New(db, service.Options{Policy: pol, Logger: log, PhoneRegion: c.PhoneRegion, StepUpWindow: c.StepUpWindow}),
 		identity: identity.New(db, o),
 	}
 }

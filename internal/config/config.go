@@ -126,7 +126,7 @@ var options = []option{
 	{"argon2-threads", "argon2id lanes", "2", integer(func(c *Config) *int { return &c.Argon2Threads })},
 	{"hash-workers", "password hashes computed at once (more wait; a flood gets 429); each uses argon2-threads cores and argon2-memory", "1", integer(func(c *Config) *int { return &c.HashWorkers })},
 	{"mfa-roles", "roles that must use a second factor, comma-separated (admin always does)", "admin,manager", str(func(c *Config) *string { return &c.MFARoles })},
-	{"step-up-window", "how long a re-authentication allows sensitive actions (user administration, tokens, second factors)", "5m", duration(func(c *Config) *time.Duration { return &c.StepUpWindow })},
+	{"step-up-window", "how long a re-authentication allows sensitive actions (user, role and team administration, tokens, second factors, shares, revealing masked values)", "5m", duration(func(c *Config) *time.Duration { return &c.StepUpWindow })},
 	{"lockout-threshold", "failed passwords or codes within --lockout-duration that lock an account (1 to 100)", "10", integer(func(c *Config) *int { return &c.LockoutThreshold })},
 	{"lockout-duration", "the account window: older failures stop counting, and a lock ends when its oldest failure is this old (an administrator can unlock sooner)", "15m", duration(func(c *Config) *time.Duration { return &c.LockoutDuration })},
 	{"ip-failure-limit", "failed passwords or codes from one client address within --ip-failure-window that block it", "50", integer(func(c *Config) *int { return &c.IPFailureLimit })},

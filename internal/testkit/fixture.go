@@ -41,6 +41,9 @@ func NewFixture(t testing.TB, ro service.Options, io identity.Options) *Fixture 
 	if ro.Logger == nil {
 		ro.Logger = io.Logger
 	}
+	if ro.Now == nil {
+		ro.Now = io.Clock
+	}
 	f := &Fixture{Records: service.New(db, ro), Identity: identity.New(db, io), Store: db, Users: map[string]*crm.User{}, Now: io.Clock}
 	if f.Now == nil {
 		f.Now = time.Now

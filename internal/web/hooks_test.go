@@ -246,6 +246,9 @@ func TestOneReadPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, miaCookie := s.login(t, "mia")
+	miaCSRF := s.send(t, "GET", "/account/security", miaCookie, nil).csrf(t)
+	steps = append(steps, step{method: "POST", path: "/contacts/" + fmt.Sprint(c.ID) + "/reveal", pattern: "POST /contacts/{id}/reveal",
+		body: url.Values{"csrf": {miaCSRF}, "field": {"address"}}, session: miaCookie, unmasked: true, want: []string{c.Address}})
 	for ent, id := range ids {
 		if _, _, err := s.svc.ShareRecord(ctx, alice, entities[ent], id, crm.ShareInput{UserID: &mia.ID}); err != nil {
 			t.Fatal(err)

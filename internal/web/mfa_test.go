@@ -57,7 +57,7 @@ func newMFASiteWith(t *testing.T, th auth.Throttle, opts func(*service.Options))
 	ctx := context.Background()
 	db := testkit.SQLite(t)
 	s := &mfaSite{store: db, users: map[string]*crm.User{}, now: time.Now().UTC().Truncate(30 * time.Second).Add(5 * time.Second)}
-	o := service.Options{Logger: slog.New(slog.DiscardHandler)}
+	o := service.Options{Logger: slog.New(slog.DiscardHandler), Now: s.clock}
 	if opts != nil {
 		opts(&o)
 	}

@@ -162,6 +162,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /contacts/{id}/delete", u.Page(u.ConfirmDeleteContact))
 	mux.Handle("POST /contacts/{id}/delete", u.Page(u.DeleteContact))
 	mux.Handle("POST /contacts/{id}/activities", u.Page(u.LogActivity))
+	mux.Handle("POST /contacts/{id}/reveal", u.Page(u.RevealContact))
 
 	// Second factors, step-up and the security page: ui/mfa.go, ui/security.go, ui/stepup.go.
 	mux.Handle("GET /mfa", u.HalfPage(u.MFAForm))

@@ -184,3 +184,7 @@ func TestStepUpRedirect(t *testing.T) {
 	w = do(t, srv, "POST", "/account/security/recovery-codes", url.Values{"csrf": {sess.CSRFToken}, "return": {"https://evil.example/"}}, withCookie(secret))
 	wantRedirect(t, w, "/stepup?next=%2Faccount%2Fsecurity")
 }
+
+// FieldLevels: the fake's callers edit every field (the real rules are
+// tested against the real service).
+func (f *fakeServices) FieldLevels(p *crm.Principal) map[string]map[string]crm.FieldLevel { return nil }

@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -19,12 +20,54 @@ type contactPage struct {
 	Name      string
 	Company   string
 	Owner     string
+	Details   []detailRow
 	Timeline  []*crm.Activity
 	OlderURL  string
 	NewestURL string
 	Types     []string
 	CanWrite  bool
 	CanDelete bool
+}
+
+// detailRow is one personal field of the details list, as the caller may
+// see it (ACL-3): its value, masked with a reveal button, or hidden.
+type detailRow struct {
+	Field    string // the field's name, for the reveal form
+	Label    string // its message key
+	Value    string // as the caller sees it
+	Link     string // "mailto" or "tel": a link, for a value shown in full
+	Pre      bool   // may span lines
+	Masked   bool   // shown masked: offer the reveal
+	Hidden   bool   // hidden from the caller's role
+	Revealed bool   // unmasked by a reveal in this response
+}
+
+// contactDetails are the rows of c's personal fields for v's caller;
+// revealed holds a value the caller has just unmasked.
+func contactDetails(v *view, c *crm.Contact, revealed map[string]string) []detailRow {
+	rows := []detailRow{
+		{Field: "email", Label: "field.email", Value: c.Email},
+		{Field: "phone", Label: "field.phone", Value: c.Phone},
+		{Field: "title", Label: "field.title", Value: c.Title},
+		{Field: "address", Label: "field.address", Value: c.Address, Pre: true},
+		{Field: "birthday", Label: "field.birthday", Value: c.Birthday},
+	}
+	for i := range rows {
+		r := &rows[i]
+		switch crm.FieldLevel(v.Level("contact", r.Field)) {
+		case crm.FieldHidden:
+			r.Hidden, r.Value = true, ""
+		case crm.FieldMasked:
+			r.Masked = slices.Contains(c.Masked, r.Field)
+		}
+		if val, ok := revealed[r.Field]; ok {
+			r.Value, r.Masked, r.Revealed = val, false, true
+		}
+		if !r.Masked && !r.Hidden && r.Value != "" {
+			r.Link = map[string]string{"email": "mailto", "phone": "tel"}[r.Field]
+		}
+	}
+	return rows
 }
 
 func (u *UI) Contact(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
@@ -41,12 +84,37 @@ func (u *UI) Contact(w http.ResponseWriter, r *http.Request, p *crm.Principal) e
 		v.Notice = v.T(key)
 	}
 	v.Form.Set("type", crm.ActivityNote)
-	return u.renderContact(w, r, p, v, id, q.Str("cursor"), http.StatusOK)
+	return u.renderContact(w, r, p, v, id, q.Str("cursor"), http.StatusOK, nil)
 }
 
-// renderContact renders the detail page; the activity form shows v.Form
-// and v.Errors.
-func (u *UI) renderContact(w http.ResponseWriter, r *http.Request, p *crm.Principal, v *view, id int64, cursor string, status int) error {
+// RevealContact shows the contact page with one masked field unmasked
+// (ACL-3), after a step-up: without a recent one the browser goes to the
+// step-up page and back to the contact, where the user asks again. The
+// service records the reveal before it answers.
+func (u *UI) RevealContact(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	id, err := httpx.PathID(r, "record")
+	if err != nil {
+		return err
+	}
+	field := r.PostForm.Get("field")
+	value, err := u.records.RevealField(r.Context(), p, "contact", id, field)
+	self := "/contacts/" + strconv.FormatInt(id, 10)
+	if crm.ErrorCode(err) == crm.ESTEPUPREQUIRED {
+		http.Redirect(w, r, "/stepup?"+url.Values{"next": {self}}.Encode(), http.StatusSeeOther)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	v := u.newView(r, p, "")
+	v.Notice = v.T("contact.revealed")
+	v.Form.Set("type", crm.ActivityNote)
+	w.Header().Set("Cache-Control", "no-store")
+	return u.renderContact(w, r, p, v, id, "", http.StatusOK, map[string]string{field: value})
+}
+
+// renderContact renders the detail page, with the values of revealed
+// unmasked; the activity form shows v.Form and v.Errors.
+func (u *UI) renderContact(w http.ResponseWriter, r *http.Request, p *crm.Principal, v *view, id int64, cursor string, status int, revealed map[string]string) error {
 	c, err := u.records.FindContactByID(r.Context(), p, id)
 	if err != nil {
 		return err
@@ -57,6 +125,7 @@ func (u *UI) renderContact(w http.ResponseWriter, r *http.Request, p *crm.Princi
 	}
 	owners, companies := u.names(r, p, []*crm.Contact{c})
 	pg := contactPage{C: c, Name: displayName(c), Owner: owners[c.OwnerID], Timeline: tl.Items, Types: crm.ActivityTypes,
+		Details:  contactDetails(v, c, revealed),
 		CanWrite: policy.Allowed(p, policy.On("contact", policy.Update)), CanDelete: policy.Allowed(p, policy.On("contact", policy.Delete))}
 	if c.CompanyID != nil {
 		pg.Company = companies[*c.CompanyID]
@@ -92,7 +161,7 @@ func (u *UI) LogActivity(w http.ResponseWriter, r *http.Request, p *crm.Principa
 		v := u.newView(r, p, "")
 		v.Form = url.Values{"type": {typ}, "subject": {subject}, "body": {body}}
 		v.setFieldErrors(err)
-		return u.renderContact(w, r, p, v, id, "", http.StatusBadRequest)
+		return u.renderContact(w, r, p, v, id, "", http.StatusBadRequest, nil)
 	} else if err != nil {
 		return err
 	}

@@ -58,28 +58,56 @@ func contactValues(c *crm.Contact) url.Values {
 // field is set, so an emptied input clears the stored value. Only the
 // form's own fields reach the service (ASVS v5.0.0-15.3.3, no mass
 // assignment): owner, version and timestamps are not settable here.
-func contactInput(f url.Values) (crm.ContactInput, error) {
-	str := func(k string) *string { v := f.Get(k); return &v }
+//
+// The fields the caller may not change (ACL-3: masked, hidden or read-only
+// for its role; editable says which it may) have no input in the form
+// and are left out of the input, so a save never touches them; a value
+// for them in a crafted submission is ignored.
+func contactInput(f url.Values, editable func(field string) bool) (crm.ContactInput, error) {
+	str := func(k string) *string {
+		if !editable(k) {
+			return nil
+		}
+		v := f.Get(k)
+		return &v
+	}
 	fe := crm.FieldErrors{}
 	in := crm.ContactInput{FirstName: str("first_name"), LastName: str("last_name"), Email: str("email"),
 		Phone: str("phone"), Title: str("title"), Address: str("address"), Birthday: str("birthday"), Notes: str("notes")}
-	if company := strings.TrimSpace(f.Get("company_id")); company == "" {
+	if !editable("company_id") {
+		// left alone
+	} else if company := strings.TrimSpace(f.Get("company_id")); company == "" {
 		in.CompanyID = crm.Null[int64]()
 	} else if n, err := strconv.ParseInt(company, 10, 64); err != nil || n <= 0 {
 		fe.Add("company_id", "must be a positive id")
 	} else {
 		in.CompanyID = crm.Value(n)
 	}
-	tags := []string{}
-	for _, t := range strings.Split(f.Get("tags"), ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			tags = append(tags, t)
+	if editable("tags") {
+		tags := []string{}
+		for _, t := range strings.Split(f.Get("tags"), ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				tags = append(tags, t)
+			}
 		}
+		in.Tags = &tags
 	}
-	in.Tags = &tags
-	dnc := f.Get("do_not_contact") != ""
-	in.Preferences = &crm.PreferencesInput{Channel: str("channel"), Language: str("language"), DoNotContact: &dnc}
+	if editable("preferences") {
+		dnc := f.Get("do_not_contact") != ""
+		in.Preferences = &crm.PreferencesInput{Channel: str("channel"), Language: str("language"), DoNotContact: &dnc}
+	}
 	return in, fe.Err()
+}
+
+// contactEditable is contactInput's editable for the caller of v.
+func contactEditable(v *view) func(string) bool {
+	return func(field string) bool {
+		switch field {
+		case "channel", "language":
+			field = "preferences"
+		}
+		return v.Editable("contact", field)
+	}
 }
 
 // formValues keeps only the contact form's own fields of a submission, so
@@ -120,6 +148,11 @@ func (u *UI) companyOptions(r *http.Request, p *crm.Principal, current string) [
 // renderContactForm renders the create or edit form with v.Form.
 func (u *UI) renderContactForm(w http.ResponseWriter, r *http.Request, p *crm.Principal, v *view, pg contactFormPage, status int) {
 	pg.Companies = u.companyOptions(r, p, v.Form.Get("company_id"))
+	for _, c := range pg.Companies {
+		if c.ID == v.Form.Get("company_id") {
+			v.Form.Set("company_name", c.Name) // shown when the company is locked
+		}
+	}
 	pg.Channels = crm.Channels
 	if pg.IsNew {
 		v.Title = v.T("form.new_title")
@@ -161,7 +194,7 @@ func (u *UI) NewContact(w http.ResponseWriter, r *http.Request, p *crm.Principal
 
 func (u *UI) CreateContact(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
 	pg := contactFormPage{IsNew: true}
-	in, err := contactInput(r.PostForm)
+	in, err := contactInput(r.PostForm, contactEditable(u.newView(r, p, "")))
 	if err != nil {
 		return u.formFailure(w, r, p, pg, err)
 	}
@@ -200,7 +233,7 @@ func (u *UI) UpdateContact(w http.ResponseWriter, r *http.Request, p *crm.Princi
 		return crm.Errorf(crm.EINVALID, "the form is missing the record version; reload the page")
 	}
 	pg := contactFormPage{ID: id, Version: version}
-	in, err := contactInput(r.PostForm)
+	in, err := contactInput(r.PostForm, contactEditable(u.newView(r, p, "")))
 	if err != nil {
 		return u.formFailure(w, r, p, pg, err)
 	}

@@ -37,6 +37,10 @@ type view struct {
 	Errors    map[string]string // field → reason, from crm.ErrorFields
 	RequestID string
 	Page      any
+	// levels are the caller's levels of the fields it may not edit, per
+	// entity (ACL-3), for the pages to show them masked, hidden or
+	// read-only.
+	levels map[string]map[string]crm.FieldLevel
 }
 
 // newView prepares the data common to all pages. The language is the
@@ -51,8 +55,25 @@ func (u *UI) newView(r *http.Request, p *crm.Principal, titleKey string) *view {
 	if sess := httpx.SessionOf(r); sess != nil {
 		v.CSRF = sess.CSRFToken
 	}
+	if p != nil && p.Pending == crm.MFANone && p.UserID != 0 {
+		v.levels = u.records.FieldLevels(p)
+	}
 	v.Title = v.T(titleKey)
 	return v
+}
+
+// Level is the caller's level of a field of entity: "hidden", "masked",
+// "read" or "edit" (ACL-3).
+func (v *view) Level(entity, field string) string {
+	if l, ok := v.levels[entity][field]; ok {
+		return string(l)
+	}
+	return string(crm.FieldEdit)
+}
+
+// Editable reports whether the caller may change a field of entity.
+func (v *view) Editable(entity, field string) bool {
+	return v.Level(entity, field) == string(crm.FieldEdit)
 }
 
 // T translates a message key into the page's language.
@@ -86,10 +107,17 @@ func (v *view) Val(field string) string { return v.Form.Get(field) }
 // Is reports whether a form field holds value (for options and radios).
 func (v *view) Is(field, value string) bool { return v.Form.Get(field) == value }
 
-// RoleLabel is the signed-in user's role, translated.
+// RoleLabel is the signed-in user's role, translated; a custom role's
+// label (or name).
 func (v *view) RoleLabel() string {
 	if v.User == nil {
 		return ""
+	}
+	if !v.User.Role.Valid() {
+		if d := v.User.Def; d != nil && d.Label != "" {
+			return d.Label
+		}
+		return string(v.User.Role)
 	}
 	return v.T("role." + string(v.User.Role))
 }

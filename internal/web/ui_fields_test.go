@@ -1,0 +1,94 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-crm/custos/internal/auth"
+	"github.com/custos-crm/custos/internal/crm"
+)
+
+// TestUIMaskedFields (ACL-3; ASVS v5.0.0-8.2.3, 14.2.6): the contact page
+// and the edit form show a support agent the phone masked, with a reveal
+// button and without a tel: link; the form has no input for it and a
+// crafted value for it is ignored; the reveal shows the value after a
+// step-up, and sends a stale session to the step-up page first.
+func TestUIMaskedFields(t *testing.T) {
+	s := newMFASite(t, auth.Throttle{IPLimit: 1000, AccountLimit: 100})
+	ctx := context.Background()
+	_, aliceCookie := s.login(t, "alice")
+	alice, _, err := s.idn.Authenticate(ctx, aliceCookie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.svc.CreateContact(ctx, alice, crm.ContactInput{FirstName: ptr("Ivan"), LastName: ptr("Petrov"),
+		Phone: ptr("+7 916 555-12-34"), Email: ptr("ivan@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.svc.ShareRecord(ctx, alice, "contact", c.ID, crm.ShareInput{UserID: &s.users["sam"].ID, Access: ptr("write")}); err != nil {
+		t.Fatal(err)
+	}
+	page := fmt.Sprintf("/contacts/%d", c.ID)
+
+	// The owner sees the phone in full, as a link.
+	if r := s.send(t, "GET", page, aliceCookie, nil); !strings.Contains(text(r), `href="tel:+79165551234"`) || strings.Contains(r.body, "/reveal") {
+		t.Errorf("the owner's page: %d, tel link or reveal form wrong", r.status)
+	}
+	_, sam := s.login(t, "sam")
+	r := s.send(t, "GET", page, sam, nil)
+	if r.status != 200 {
+		t.Fatalf("support's page: %d", r.status)
+	}
+	for _, want := range []string{"+7 *** ***-12-34", `action="/contacts/` + fmt.Sprint(c.ID) + `/reveal"`, `name="field" value="phone"`, "ivan@example.com"} {
+		if !strings.Contains(text(r), want) {
+			t.Errorf("support's page lacks %q", want)
+		}
+	}
+	for _, leak := range []string{"5551234", "916555", "tel:+7"} {
+		if strings.Contains(text(r), leak) {
+			t.Errorf("support's page shows %q", leak)
+		}
+	}
+	// The edit form: no phone input; the value shown masked.
+	form := s.send(t, "GET", page+"/edit", sam, nil)
+	if strings.Contains(form.body, `name="phone"`) || !strings.Contains(text(form), "+7 *** ***-12-34") {
+		t.Errorf("the edit form offers the phone or does not show it masked")
+	}
+	// A crafted submission with a phone changes the rest and not the phone.
+	csrf := form.csrf(t)
+	cur, _ := s.svc.FindContactByID(ctx, alice, c.ID)
+	res := s.send(t, "POST", page, sam, url.Values{"csrf": {csrf}, "version": {fmt.Sprint(cur.Version)},
+		"first_name": {"Ivan"}, "last_name": {"Petrov"}, "email": {"ivan@example.com"}, "title": {"CEO"}, "phone": {"+7 900 000-00-00"}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("support's save: %d %.300s", res.status, res.body)
+	}
+	if got, _ := s.svc.FindContactByID(ctx, alice, c.ID); got.Phone != "+79165551234" || got.Title != "CEO" {
+		t.Errorf("after support's save: phone %q title %q", got.Phone, got.Title)
+	}
+
+	// Reveal: fresh from sign-in, the value is shown and not cached.
+	rv := s.send(t, "POST", page+"/reveal", sam, url.Values{"csrf": {csrf}, "field": {"phone"}})
+	if rv.status != 200 || !strings.Contains(text(rv), `href="tel:+79165551234"`) || !strings.Contains(rv.header.Get("Cache-Control"), "no-store") {
+		t.Errorf("reveal: %d, cache %q", rv.status, rv.header.Get("Cache-Control"))
+	}
+	// Without CSRF it is refused.
+	if r := s.send(t, "POST", page+"/reveal", sam, url.Values{"field": {"phone"}}); r.status != http.StatusForbidden {
+		t.Errorf("reveal without CSRF: %d", r.status)
+	}
+	// Ten minutes later the step-up is stale: to the step-up page and back.
+	s.advance(10 * time.Minute)
+	r = s.send(t, "POST", page+"/reveal", sam, url.Values{"csrf": {csrf}, "field": {"phone"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/stepup?next="+url.QueryEscape(page) || strings.Contains(r.body, "5551234") {
+		t.Errorf("a stale reveal: %d to %q", r.status, r.header.Get("Location"))
+	}
+}
+
+// text is a page's body with its HTML character references decoded.
+func text(r reply) string { return html.UnescapeString(r.body) }
