@@ -36,7 +36,9 @@ const DemoDomain = "demo.custos.test"
 type Result struct {
 	Skipped    bool // demo data was already present; nothing was written
 	Users      int
+	Roles      int // custom roles
 	Teams      int
+	Shares     int
 	Companies  int
 	Contacts   int
 	Deals      int
@@ -63,6 +65,24 @@ var demoUsers = []demoUser{
 	{"Михаил", "Кузнецов", crm.RoleSupport, "ru"},
 	{"Oliver", "Bennett", crm.RoleAuditor, "en"},
 	{"Ольга", "Новикова", crm.RoleReadOnly, "ru"},
+	{"Алексей", "Морозов", internRole, "ru"},
+}
+
+// internRole is the demo's custom role (ACL-1, ACL-3): a trainee in the
+// Moscow office who reads what is shared with them, logs calls and works
+// tasks, and sees a client's email and phone masked and their address,
+// birthday and notes not at all.
+const internRole crm.Role = "intern"
+
+var internDef = crm.RoleInput{
+	Name:  ptr(string(internRole)),
+	Label: ptr("Стажёр (Intern)"),
+	Permissions: &[]string{"contacts.read", "companies.read", "deals.read", "activities.read", "activities.create",
+		"tasks.read", "tasks.update"},
+	Fields: &map[string]crm.FieldLevel{
+		"contact.email": crm.FieldMasked, "contact.phone": crm.FieldMasked, "contact.address": crm.FieldHidden,
+		"contact.birthday": crm.FieldHidden, "contact.notes": crm.FieldHidden, "deal.notes": crm.FieldHidden,
+	},
 }
 
 // Seed fills the store behind svc and idn with the demo data set, unless a demo user
@@ -93,28 +113,31 @@ func Seed(ctx context.Context, svc *service.Service, idn *identity.Service, out 
 	if err := s.createUsers(out, loginURL); err != nil {
 		return s.res, err
 	}
-	steps := []func() error{s.createTeams, s.createCompanies, s.createContacts, s.createDeals, s.createActivities, s.createTasks}
+	steps := []func() error{s.createTeams, s.createCompanies, s.createContacts, s.createDeals, s.createActivities, s.createTasks, s.createShares}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return s.res, err
 		}
 	}
 	r := s.res
-	fmt.Fprintf(out, "\nSeeded %d teams, %d companies, %d contacts (%d consent records), %d deals, %d activities and %d tasks.\n",
-		r.Teams, r.Companies, r.Contacts, r.Consents, r.Deals, r.Activities, r.Tasks)
+	fmt.Fprintf(out, "\nSeeded %d teams, %d companies, %d contacts (%d consent records), %d deals, %d activities, %d tasks and %d shares.\n",
+		r.Teams, r.Companies, r.Contacts, r.Consents, r.Deals, r.Activities, r.Tasks, r.Shares)
+	fmt.Fprintln(out, "Each account sees its own view: sales reps their own clients (their manager their teams'), the support")
+	fmt.Fprintln(out, "agent and the intern what is shared with them, with phones masked (the intern's emails too), the")
+	fmt.Fprintln(out, "read-only role everything with contact details masked, the auditor no client data (docs/access-control.md).")
 	return r, nil
 }
 
 // demoTeams are the demo's teams (ACL-2): the manager heads sales, with a
 // team below it in each office, and the support team. Members are given by
-// their index in seeder.sales, -1 for the support agent.
+// their index in seeder.sales, -1 for the support agent, -2 for the intern.
 var demoTeams = []struct {
 	name, parent string
 	managed      bool
 	members      []int
 }{
 	{"Продажи", "", true, nil},
-	{"Москва", "Продажи", false, []int{0, 2}},
+	{"Москва", "Продажи", false, []int{0, 2, -2}},
 	{"London", "Продажи", false, []int{1}},
 	{"Поддержка", "", true, []int{-1}},
 }
@@ -140,8 +163,11 @@ func (s *seeder) createTeams() error {
 		s.res.Teams++
 		for _, m := range dt.members {
 			user := s.support
-			if m >= 0 {
+			switch {
+			case m >= 0:
 				user = s.sales[m]
+			case m == -2:
+				user = s.intern
 			}
 			if _, err := s.idn.AddTeamMember(s.ctx, s.sys, tm.ID, user); err != nil {
 				return fmt.Errorf("demo: add a member to team %s: %w", dt.name, err)
@@ -191,6 +217,10 @@ func (s *seeder) createUsers(out io.Writer, loginURL string) error {
 		email, role, password, enrol string
 	}
 	var accounts []account
+	if _, err := s.idn.CreateRole(s.ctx, s.sys, internDef); err != nil {
+		return fmt.Errorf("demo: create role %s: %w", internRole, err)
+	}
+	s.res.Roles++
 	for _, du := range demoUsers {
 		pw, err := newPassword()
 		if err != nil {
@@ -221,6 +251,8 @@ func (s *seeder) createUsers(out io.Writer, loginURL string) error {
 			s.sales = append(s.sales, u.ID)
 		case crm.RoleSupport:
 			s.support = u.ID
+		case internRole:
+			s.intern = u.ID
 		}
 	}
 
@@ -243,4 +275,69 @@ func (s *seeder) createUsers(out io.Writer, loginURL string) error {
 		}
 	}
 	return nil
+}
+
+// createShares shares some of the sales reps' contacts (ACL-2): a dozen
+// with the support agent (a third of them for writing, one for a week
+// only), ten of the Moscow office's with the intern, and three of the
+// London office's with the whole Moscow team.
+func (s *seeder) createShares() error {
+	moscow, london := []*contactRec{}, []*contactRec{}
+	for _, c := range s.contacts {
+		switch c.owner {
+		case s.sales[0], s.sales[2]:
+			moscow = append(moscow, c)
+		case s.sales[1]:
+			london = append(london, c)
+		}
+	}
+	team, err := s.teamID("Москва")
+	if err != nil {
+		return err
+	}
+	week := s.g.now.Add(7 * 24 * time.Hour)
+	share := func(c *contactRec, in crm.ShareInput) error {
+		if _, _, err := s.svc.ShareRecord(s.ctx, s.sys, "contact", c.id, in); err != nil {
+			return fmt.Errorf("demo: share contact %d: %w", c.id, err)
+		}
+		s.res.Shares++
+		return nil
+	}
+	for i, c := range append(moscow[:min(8, len(moscow))], london[:min(4, len(london))]...) {
+		in := crm.ShareInput{UserID: &s.support}
+		if i%3 == 2 {
+			in.Access = ptr(string(crm.ShareWrite))
+		}
+		if i == 0 {
+			in.ExpiresAt = crm.Value(week)
+		}
+		if err := share(c, in); err != nil {
+			return err
+		}
+	}
+	for _, c := range moscow[min(8, len(moscow)):min(18, len(moscow))] {
+		if err := share(c, crm.ShareInput{UserID: &s.intern}); err != nil {
+			return err
+		}
+	}
+	for _, c := range london[min(4, len(london)):min(7, len(london))] {
+		if err := share(c, crm.ShareInput{TeamID: &team}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// teamID returns the id of the demo team called name.
+func (s *seeder) teamID(name string) (int64, error) {
+	teams, err := s.idn.FindTeams(s.ctx, s.sys)
+	if err != nil {
+		return 0, fmt.Errorf("demo: list teams: %w", err)
+	}
+	for _, t := range teams {
+		if t.Name == name {
+			return t.ID, nil
+		}
+	}
+	return 0, fmt.Errorf("demo: no team %q", name)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -378,4 +379,94 @@ func TestDeterministic(t *testing.T) {
 			t.Fatal("generator is not deterministic")
 		}
 	}
+}
+
+// TestDemoViews (issue 11, "done means"): the demo's accounts see visibly
+// different views of the same data: the support agent and the intern the
+// contacts shared with them, phones (and for the intern emails) masked and
+// notes hidden; a sales rep their own clients in full; their manager the
+// teams'; the read-only role everything masked; the auditor nothing.
+func TestDemoViews(t *testing.T) {
+	ctx := context.Background()
+	svc, idn, _ := newServices(t)
+	sys := crm.SystemPrincipal()
+	var out bytes.Buffer
+	res, err := Seed(ctx, svc, idn, &out, testLoginURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Roles != 1 || res.Shares < 20 {
+		t.Errorf("seeded %d custom roles and %d shares", res.Roles, res.Shares)
+	}
+	users, err := idn.FindUsers(ctx, sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := func(role crm.Role) *crm.Principal {
+		for _, u := range users {
+			if u.Role != role {
+				continue
+			}
+			def, err := idn.FindRole(ctx, sys, u.Role)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := &crm.Principal{Kind: crm.KindSession, UserID: u.ID, Role: u.Role, Def: def.Compile(), Teams: u.SeesTeams,
+				AAL: crm.AAL2, SteppedUpAt: time.Now()}
+			if u.TeamID != nil {
+				p.TeamID = *u.TeamID
+			}
+			return p
+		}
+		t.Fatalf("no demo user with role %s", role)
+		return nil
+	}
+	contacts := func(p *crm.Principal) []*crm.Contact {
+		return all(t, func(o crm.ListOptions) (*crm.Page[*crm.Contact], error) {
+			return svc.FindContacts(ctx, p, crm.ContactFilter{}, o)
+		})
+	}
+	everyone := contacts(sys)
+	support, intern := contacts(as(crm.RoleSupport)), contacts(as(internRole))
+	if len(intern) < 10 || len(intern) >= len(everyone)/4 {
+		t.Errorf("the intern sees %d of %d contacts", len(intern), len(everyone))
+	}
+	masked := func(list []*crm.Contact, field string) (n int) {
+		for _, c := range list {
+			if slices.Contains(c.Masked, field) {
+				n++
+			}
+		}
+		return n
+	}
+	if masked(support, "phone") == 0 || masked(intern, "phone") == 0 || masked(intern, "email") == 0 {
+		t.Errorf("masks: support phones %d, intern phones %d and emails %d", masked(support, "phone"), masked(intern, "phone"), masked(intern, "email"))
+	}
+	for _, c := range intern {
+		if c.Notes != "" || c.Address != "" || c.Birthday != "" {
+			t.Errorf("the intern sees a hidden field of contact %d", c.ID)
+		}
+	}
+	// A contact shared with support is shown to its owner in full.
+	var shared *crm.Contact
+	for _, c := range support {
+		if slices.Contains(c.Masked, "phone") && c.OwnerID != as(crm.RoleSupport).UserID {
+			shared = c
+			break
+		}
+	}
+	if shared == nil {
+		t.Fatal("support sees no masked phone of someone else's contact")
+	}
+	owner := &crm.Principal{Kind: crm.KindSession, UserID: shared.OwnerID, Role: crm.RoleSales}
+	full, err := svc.FindContactByID(ctx, owner, shared.ID)
+	if err != nil || len(full.Masked) != 0 || !strings.HasSuffix(full.Phone, shared.Phone[len(shared.Phone)-2:]) || full.Phone == shared.Phone {
+		t.Errorf("the owner's view of %d: %+v %v (support sees %q)", shared.ID, full, err, shared.Phone)
+	}
+	manager, reader := contacts(as(crm.RoleManager)), contacts(as(crm.RoleReadOnly))
+	if len(manager) <= len(support) || len(reader) != len(everyone) || masked(reader, "email") == 0 {
+		t.Errorf("manager sees %d, reader %d (%d masked emails) of %d", len(manager), len(reader), masked(reader, "email"), len(everyone))
+	}
+	_, err = svc.FindContacts(ctx, as(crm.RoleAuditor), crm.ContactFilter{}, crm.ListOptions{})
+	testkit.WantCode(t, err, crm.EFORBIDDEN)
 }

@@ -62,6 +62,7 @@ type seeder struct {
 	manager int64
 	sales   []int64
 	support int64
+	intern  int64
 
 	companies []*companyRec
 	contacts  []*contactRec
