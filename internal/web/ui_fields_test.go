@@ -92,3 +92,30 @@ func TestUIMaskedFields(t *testing.T) {
 
 // text is a page's body with its HTML character references decoded.
 func text(r reply) string { return html.UnescapeString(r.body) }
+
+// TestUIAuditorHome (ACL-1): the auditor, who reads no client data, lands
+// on the security page after signing in, not on a 403; the API still
+// refuses it every client record.
+func TestUIAuditorHome(t *testing.T) {
+	s := newMFASite(t, auth.Throttle{IPLimit: 1000, AccountLimit: 100})
+	email, pw, role := "olga@example.com", sitePassword, crm.RoleAuditor
+	if _, err := s.idn.CreateUser(context.Background(), crm.SystemPrincipal(), crm.UserInput{Email: &email, Role: &role, Password: &pw}); err != nil {
+		t.Fatal(err)
+	}
+	_, cookie := s.login(t, "olga")
+	for _, path := range []string{"/", "/contacts"} {
+		r := s.send(t, "GET", path, cookie, nil)
+		if path == "/" {
+			r = s.send(t, "GET", r.header.Get("Location"), cookie, nil)
+		}
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/account/security" {
+			t.Errorf("GET %s as the auditor: %d to %q", path, r.status, r.header.Get("Location"))
+		}
+	}
+	if r := s.send(t, "GET", "/account/security", cookie, nil); r.status != 200 {
+		t.Errorf("the auditor's security page: %d", r.status)
+	}
+	if r := s.send(t, "GET", "/contacts/1", cookie, nil); r.status != http.StatusForbidden {
+		t.Errorf("a contact page as the auditor: %d", r.status)
+	}
+}

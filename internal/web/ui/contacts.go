@@ -89,6 +89,13 @@ func displayName(c *crm.Contact) string {
 }
 
 func (u *UI) Contacts(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	// The list is every signed-in user's home page; a role that reads no
+	// client data (the auditor) is sent to the security page instead of a
+	// 403 (ACL-1).
+	if !policy.Allowed(p, policy.On("contact", policy.Read)) && p.Pending == crm.MFANone {
+		http.Redirect(w, r, "/account/security", http.StatusSeeOther)
+		return nil
+	}
 	q, err := httpx.ParseQuery(r, "q", "tag", "sort", "cursor", "notice")
 	if err != nil {
 		return err
