@@ -35,14 +35,17 @@ func (s *Service) InviteUser(ctx context.Context, p *crm.Principal, email string
 	}
 	secret, t := newOneTime(crm.PurposeInvite)
 	t.Email, t.Role, t.Name, t.CreatedBy = email, role, name, p.UserID
+	roleLabel := ""
 	err := s.write(ctx, func(tx *wtx) error {
 		// Nobody invites into a role with more than they hold (ACL-1).
 		if err := tx.LockRoles(ctx); err != nil {
 			return err
 		}
-		if _, err := s.checkGrant(ctx, tx, p, "role", role); err != nil {
+		d, err := s.checkGrant(ctx, tx, p, "role", role)
+		if err != nil {
 			return err
 		}
+		roleLabel = d.Label
 		if _, err := tx.UserByEmail(ctx, email); err == nil {
 			return &crm.Error{Code: crm.ECONFLICT, Message: "this address already belongs to a user",
 				Fields: map[string]string{"email": "already a user"}}
@@ -73,7 +76,12 @@ func (s *Service) InviteUser(ctx context.Context, p *crm.Principal, email string
 	if actor == "" {
 		actor = "Custos"
 	}
-	if err := s.send(ctx, mail.KindInvite, lang, email, mail.Data{Actor: actor, Role: i18n.Lookup(lang, "role."+string(role)),
+	if role.Valid() {
+		roleLabel = i18n.Lookup(lang, "role."+string(role))
+	} else if roleLabel == "" {
+		roleLabel = string(role) // a custom role without a label
+	}
+	if err := s.send(ctx, mail.KindInvite, lang, email, mail.Data{Actor: actor, Role: roleLabel,
 		Link: s.link("/invite/", secret), ValidFor: crm.InviteTTL}); err != nil {
 		// Not sent: the admin sees "internal error" with a request id, the
 		// log has the cause, and inviting again replaces this invitation.

@@ -3,6 +3,7 @@ package identity_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,5 +196,32 @@ func TestLastAdmin(t *testing.T) {
 	wantCode(t, err, crm.ECONFLICT)
 	if u, _ := f.svc.FindUserByID(ctx, sys, second.ID); u.Disabled || u.Role != crm.RoleAdmin {
 		t.Errorf("the last admin changed: %+v", u)
+	}
+}
+
+// TestInviteToCustomRole (ACL-1, AUTH-8): an invitation into a custom role
+// names its label in the mail and gives the role on acceptance; the role
+// cannot be deleted while the invitation is pending; an unknown role is
+// refused before anything is sent.
+func TestInviteToCustomRole(t *testing.T) {
+	f := newMailFixture(t)
+	ctx := context.Background()
+	admin := f.as("admin")
+	if _, err := f.svc.CreateRole(ctx, admin, crm.RoleInput{Name: ptr("intern"), Label: ptr("Trainee"), Permissions: &[]string{"contacts.read"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.InviteUser(ctx, admin, "ghost@example.com", "nosuchrole", "")
+	wantField(t, err, "role")
+	if _, err := f.svc.InviteUser(ctx, admin, "trainee@example.com", "intern", "T"); err != nil {
+		t.Fatal(err)
+	}
+	m := f.mail(t, 1)
+	if !strings.Contains(m.Body, "Trainee") || strings.Contains(m.Body, "role.intern") {
+		t.Errorf("the invitation names the role as:\n%s", m.Body)
+	}
+	wantCode(t, f.svc.DeleteRole(ctx, admin, "intern"), crm.ECONFLICT)
+	u, _, err := f.svc.AcceptInvitation(ctx, tokenOf(t, m, "/invite/"), "", testPassword, "en")
+	if err != nil || u.Role != "intern" {
+		t.Fatalf("accepted: %+v %v", u, err)
 	}
 }
