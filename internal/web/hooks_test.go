@@ -246,6 +246,15 @@ func TestOneReadPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, miaCookie := s.login(t, "mia")
+	uiShare, _, err := s.svc.ShareRecord(ctx, alice, "contact", c.ID, crm.ShareInput{TeamID: nil, UserID: &s.users["admin"].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps = append(steps,
+		step{method: "POST", path: "/contacts/" + fmt.Sprint(c.ID) + "/shares", pattern: "POST /contacts/{id}/shares", ui: true, noRecord: true,
+			body: url.Values{"csrf": {csrf}, "grantee": {fmt.Sprintf("u:%d", s.users["bob"].ID)}, "access": {"read"}}},
+		step{method: "POST", path: fmt.Sprintf("/contacts/%d/shares/%d/revoke", c.ID, uiShare.ID), pattern: "POST /contacts/{id}/shares/{share_id}/revoke",
+			ui: true, noRecord: true, body: url.Values{"csrf": {csrf}}})
 	miaCSRF := s.send(t, "GET", "/account/security", miaCookie, nil).csrf(t)
 	steps = append(steps, step{method: "POST", path: "/contacts/" + fmt.Sprint(c.ID) + "/reveal", pattern: "POST /contacts/{id}/reveal",
 		body: url.Values{"csrf": {miaCSRF}, "field": {"address"}}, session: miaCookie, unmasked: true, want: []string{c.Address}})

@@ -163,6 +163,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /contacts/{id}/delete", u.Page(u.DeleteContact))
 	mux.Handle("POST /contacts/{id}/activities", u.Page(u.LogActivity))
 	mux.Handle("POST /contacts/{id}/reveal", u.Page(u.RevealContact))
+	mux.Handle("POST /contacts/{id}/shares", u.Page(u.ShareContact))
+	mux.Handle("POST /contacts/{id}/shares/{share_id}/revoke", u.Page(u.RevokeContactShare))
 
 	// Second factors, step-up and the security page: ui/mfa.go, ui/security.go, ui/stepup.go.
 	mux.Handle("GET /mfa", u.HalfPage(u.MFAForm))

@@ -119,3 +119,68 @@ func TestUIAuditorHome(t *testing.T) {
 		t.Errorf("a contact page as the auditor: %d", r.status)
 	}
 }
+
+// TestUISharing (ACL-2): the owner shares a contact from its page, the
+// colleague then sees it, the card lists the share, revoking ends it; a
+// stale session is sent to the step-up page first; the colleague, who does
+// not control the contact, is refused a share of it.
+func TestUISharing(t *testing.T) {
+	s := newMFASite(t, auth.Throttle{IPLimit: 1000, AccountLimit: 100})
+	ctx := context.Background()
+	_, aliceCookie := s.login(t, "alice")
+	alice, _, err := s.idn.Authenticate(ctx, aliceCookie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.svc.CreateContact(ctx, alice, crm.ContactInput{LastName: ptr("Соколова")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := fmt.Sprintf("/contacts/%d", c.ID)
+	_, bobCookie := s.login(t, "bob")
+	if r := s.send(t, "GET", page, bobCookie, nil); r.status != http.StatusNotFound {
+		t.Fatalf("bob before the share: %d", r.status)
+	}
+	own := s.send(t, "GET", page, aliceCookie, nil)
+	if !strings.Contains(own.body, `action="/contacts/`+fmt.Sprint(c.ID)+`/shares"`) {
+		t.Fatalf("the owner's page has no share form: %s", own.body)
+	}
+	csrf := own.csrf(t)
+	bob := fmt.Sprintf("u:%d", s.users["bob"].ID)
+	r := s.send(t, "POST", page+"/shares", aliceCookie, url.Values{"csrf": {csrf}, "grantee": {bob}, "access": {"write"}})
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), page+"?notice=shared") {
+		t.Fatalf("share: %d %q", r.status, r.header.Get("Location"))
+	}
+	seen := s.send(t, "GET", page, bobCookie, nil)
+	if seen.status != 200 || !strings.Contains(text(seen), "Соколова") {
+		t.Fatalf("bob after the share: %d", seen.status)
+	}
+	// Bob sees the card but may not share it on (he does not control it).
+	bobCSRF := seen.csrf(t)
+	if r := s.send(t, "POST", page+"/shares", bobCookie, url.Values{"csrf": {bobCSRF}, "grantee": {fmt.Sprintf("u:%d", s.users["sam"].ID)}, "access": {"read"}}); r.status != http.StatusForbidden {
+		t.Errorf("bob shares alice's contact: %d", r.status)
+	}
+	shares, err := s.svc.FindShares(ctx, alice, "contact", c.ID)
+	if err != nil || len(shares) != 1 || shares[0].Access != crm.ShareWrite {
+		t.Fatalf("shares: %+v %v", shares, err)
+	}
+	// Ten minutes on, revoking asks for a step-up first.
+	s.advance(10 * time.Minute)
+	revoke := fmt.Sprintf("%s/shares/%d/revoke", page, shares[0].ID)
+	r = s.send(t, "POST", revoke, aliceCookie, url.Values{"csrf": {csrf}})
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/stepup?next=") {
+		t.Errorf("a stale revoke: %d %q", r.status, r.header.Get("Location"))
+	}
+	if left, _ := s.svc.FindShares(ctx, alice, "contact", c.ID); len(left) != 1 {
+		t.Errorf("a revoke without step-up removed the share")
+	}
+	// Signed in afresh, the revoke goes through and bob loses the contact.
+	_, aliceCookie = s.login(t, "alice")
+	csrf = s.send(t, "GET", page, aliceCookie, nil).csrf(t)
+	if r := s.send(t, "POST", revoke, aliceCookie, url.Values{"csrf": {csrf}}); r.status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", r.status)
+	}
+	if r := s.send(t, "GET", page, bobCookie, nil); r.status != http.StatusNotFound {
+		t.Errorf("bob after the revoke: %d", r.status)
+	}
+}

@@ -188,3 +188,13 @@ func TestStepUpRedirect(t *testing.T) {
 // FieldLevels: the fake's callers edit every field (the real rules are
 // tested against the real service).
 func (f *fakeServices) FieldLevels(p *crm.Principal) map[string]map[string]crm.FieldLevel { return nil }
+
+// FindShares: the fake's contacts are shared with no one.
+func (f *fakeServices) FindShares(ctx context.Context, p *crm.Principal, entity string, id int64) ([]*crm.Share, error) {
+	return []*crm.Share{}, nil
+}
+
+// FindTeams: the fake has no teams.
+func (f *fakeServices) FindTeams(ctx context.Context, p *crm.Principal) ([]*crm.Team, error) {
+	return []*crm.Team{}, nil
+}

@@ -21,6 +21,7 @@ type contactPage struct {
 	Company   string
 	Owner     string
 	Details   []detailRow
+	Sharing   *shareCard // nil: no card
 	Timeline  []*crm.Activity
 	OlderURL  string
 	NewestURL string
@@ -125,7 +126,7 @@ func (u *UI) renderContact(w http.ResponseWriter, r *http.Request, p *crm.Princi
 	}
 	owners, companies := u.names(r, p, []*crm.Contact{c})
 	pg := contactPage{C: c, Name: displayName(c), Owner: owners[c.OwnerID], Timeline: tl.Items, Types: crm.ActivityTypes,
-		Details:  contactDetails(v, c, revealed),
+		Details: contactDetails(v, c, revealed), Sharing: u.contactShares(r, p, c),
 		CanWrite: policy.Allowed(p, policy.On("contact", policy.Update)), CanDelete: policy.Allowed(p, policy.On("contact", policy.Delete))}
 	if c.CompanyID != nil {
 		pg.Company = companies[*c.CompanyID]

@@ -68,6 +68,8 @@ var contactNotices = map[string]string{
 	"updated":  "contacts.updated",
 	"deleted":  "contacts.deleted",
 	"activity": "activity.logged",
+	"shared":   "share.done",
+	"unshared": "share.revoked",
 }
 
 // contactsURL builds a link to the list that keeps the current filters.
