@@ -103,6 +103,9 @@ func (s *Service) IssueEnrolmentLink(ctx context.Context, p *crm.Principal, user
 	var u *crm.User
 	var secret string
 	err := s.write(ctx, func(tx *wtx) (err error) {
+		if err := s.requireAbove(ctx, tx, p, userID); err != nil {
+			return err
+		}
 		if u, err = tx.UserByID(ctx, userID); err != nil {
 			return err
 		}

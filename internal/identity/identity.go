@@ -384,7 +384,7 @@ func (s *Service) FindUserTokens(ctx context.Context, p *crm.Principal, userID i
 	}
 	var out []*crm.Token
 	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
-		if _, err := tx.UserByID(ctx, userID); err != nil {
+		if err := s.requireAbove(ctx, tx, p, userID); err != nil {
 			return err
 		}
 		out, err = tx.Tokens(ctx, userID)

@@ -121,9 +121,22 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, name, password, l
 	u.PasswordHash = hash
 	enrol := ""
 	err = s.write(ctx, func(tx *wtx) error {
+		// Serialised with role changes: the role of the invitation must
+		// still exist when the user who gets it is made (ACL-1).
+		if err := tx.LockRoles(ctx); err != nil {
+			return err
+		}
 		used, err := s.useToken(ctx, tx, crm.PurposeInvite, token)
 		if err != nil {
 			return err
+		}
+		if !used.Role.Valid() {
+			if _, err := tx.RoleByName(ctx, used.Role); crm.ErrorCode(err) == crm.ENOTFOUND {
+				return &crm.Error{Code: crm.ECONFLICT, Message: "the role of this invitation no longer exists: ask for a new invitation",
+					Fields: map[string]string{"token": "role gone"}}
+			} else if err != nil {
+				return err
+			}
 		}
 		u.Email, u.Role = used.Email, used.Role
 		u.CreatedAt, u.UpdatedAt = tx.Now(), tx.Now()

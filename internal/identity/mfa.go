@@ -535,7 +535,7 @@ func (s *Service) RevokeUserSessions(ctx context.Context, p *crm.Principal, user
 		except = p.SessionID
 	}
 	return s.write(ctx, func(tx *wtx) error {
-		if _, err := tx.UserByID(ctx, userID); err != nil {
+		if err := s.requireAbove(ctx, tx, p, userID); err != nil {
 			return err
 		}
 		if err := tx.DeleteUserSessions(ctx, userID, except); err != nil {

@@ -2,6 +2,8 @@ package identity
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -229,13 +231,20 @@ func (s *Service) UpdateRole(ctx context.Context, p *crm.Principal, name crm.Rol
 		return nil, crm.Invalid("name", "a role cannot be renamed: make a new one and move its users")
 	}
 	var d *crm.RoleDef
+	type promoted struct {
+		u    *crm.User
+		link string
+	}
+	var holders []promoted
 	err := s.write(ctx, func(tx *wtx) (err error) {
+		holders = holders[:0]
 		if err := tx.LockRoles(ctx); err != nil {
 			return err
 		}
 		if d, err = tx.RoleByName(ctx, name); err != nil {
 			return err
 		}
+		wasMFA := d.MFA
 		if ifVersion != 0 && ifVersion != d.Version {
 			return crm.Errorf(crm.EPRECONDITION, "the role was changed by someone else; reload it and apply your change again")
 		}
@@ -258,10 +267,58 @@ func (s *Service) UpdateRole(ctx context.Context, p *crm.Principal, name crm.Rol
 		if err := tx.UpdateRole(ctx, d); err != nil {
 			return err
 		}
-		return tx.emit(Event{Type: "role.update", ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: roleDetail(d)})
+		if err := tx.emit(Event{Type: "role.update", ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID, Detail: roleDetail(d)}); err != nil {
+			return err
+		}
+		if wasMFA || !d.MFA {
+			return nil
+		}
+		// The role now requires a second factor: as for a user promoted
+		// into such a role (UpdateUser), the factors its users set up
+		// when the password alone could add one are removed, their
+		// sessions and tokens end, and each enrols anew through a link
+		// mailed to them.
+		ids, err := tx.RoleUserIDs(ctx, name)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			u, err := tx.UserByID(ctx, id)
+			if err != nil {
+				return err
+			}
+			if u.Disabled {
+				continue
+			}
+			if err := resetFactors(ctx, tx, u.ID, tx.Now()); err != nil {
+				return err
+			}
+			if _, err := endCredentials(ctx, tx, u.ID, tx.Now()); err != nil {
+				return err
+			}
+			link, err := s.newEnrolLink(ctx, tx, u.ID, p.UserID)
+			if err != nil {
+				return err
+			}
+			holders = append(holders, promoted{u, link})
+			if err := tx.emit(Event{Type: "enrol.link", UserID: u.ID, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID,
+				Detail: "role " + string(name) + " now requires a second factor; sessions ended"}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	var mailErr error
+	for _, h := range holders {
+		if err := s.sendEnrolLink(ctx, p, h.u, h.link); err != nil {
+			mailErr = errors.Join(mailErr, fmt.Errorf("enrolment link of user %d: %w", h.u.ID, err))
+		}
+	}
+	if mailErr != nil {
+		return nil, mailErr
 	}
 	return d, nil
 }
@@ -325,4 +382,47 @@ func validRoleName(v *validate.Fields, field string, role *crm.Role) {
 	if role == nil || (!role.Valid() && !crm.ValidRoleName(string(*role))) {
 		v.Add(field, "must be admin, manager, sales, support, auditor, readonly or a custom role")
 	}
+}
+
+// requireAbove checks, inside tx, that p holds everything the role of the
+// user id grants (ACL-1: nobody administers someone above them): ending
+// their sessions, reading or revoking their tokens, unlocking them or
+// handing them an enrolment link is for whoever holds at least their role.
+// An administrator acting on themselves passes.
+func (s *Service) requireAbove(ctx context.Context, tx crm.IdentityTx, p *crm.Principal, id int64) error {
+	u, err := tx.UserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if p.UserID == u.ID {
+		return nil
+	}
+	d, err := s.roleDef(ctx, tx, u.Role)
+	if err != nil {
+		return err
+	}
+	if ok, what := s.pol.Holds(p, d); !ok {
+		return &crm.Error{Code: crm.EFORBIDDEN, Message: "this user's role grants what you do not hold: " + what}
+	}
+	return nil
+}
+
+// requireTeamAdmin is the guard of team changes: user administration with
+// a recent step-up, and every record of every entity in the caller's own
+// reach (view_all and modify_all). A team change decides who manages whose
+// records, so only someone who may see and change them all may make it; a
+// custom role that administers users without client data cannot make
+// anyone, itself included, the manager of a team (ACL-1, ACL-2).
+func (s *Service) requireTeamAdmin(p *crm.Principal) error {
+	if err := s.requireAdmin(p); err != nil {
+		return err
+	}
+	for _, e := range policy.EntityOrder {
+		for _, v := range []policy.Verb{policy.ViewAll, policy.ModifyAll} {
+			if !s.pol.Can(p, policy.On(e, v)) {
+				return crm.Errorf(crm.EFORBIDDEN, "team changes need every client record in reach (%s)", policy.On(e, v))
+			}
+		}
+	}
+	return nil
 }

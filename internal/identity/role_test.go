@@ -225,3 +225,75 @@ func TestInviteToCustomRole(t *testing.T) {
 		t.Fatalf("accepted: %+v %v", u, err)
 	}
 }
+
+// TestUserAdminWithoutClientData (ACL-1, ACL-2): a custom role that
+// administers users but holds no client data cannot widen anyone's record
+// scope through teams, nor act on the sessions, tokens, lock or enrolment
+// of someone above it.
+func TestUserAdminWithoutClientData(t *testing.T) {
+	f := newFixture(t, identity.Options{})
+	ctx := context.Background()
+	if _, err := f.svc.CreateRole(ctx, f.as("admin"), crm.RoleInput{Name: ptr("hr"), Permissions: &[]string{"users.manage", "users.read", "tokens.own"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.kit.AddUser(t, "hr1", "hr")
+	hr := f.kit.Principal(t, "hr1@example.com")
+	_, err := f.svc.CreateTeam(ctx, hr, crm.TeamInput{Name: ptr("Sales"), ManagerID: crm.Value(f.users["bob"].ID)})
+	wantCode(t, err, crm.EFORBIDDEN)
+	tm, err := f.svc.CreateTeam(ctx, f.as("admin"), crm.TeamInput{Name: ptr("Sales")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.UpdateTeam(ctx, hr, tm.ID, crm.TeamInput{ManagerID: crm.Value(f.users["bob"].ID)}, 0)
+	wantCode(t, err, crm.EFORBIDDEN)
+	_, err = f.svc.AddTeamMember(ctx, hr, tm.ID, f.users["alice"].ID)
+	wantCode(t, err, crm.EFORBIDDEN)
+	admin := f.users["admin"].ID
+	wantCode(t, f.svc.RevokeUserSessions(ctx, hr, admin), crm.EFORBIDDEN)
+	wantCode(t, f.svc.UnlockUser(ctx, hr, admin), crm.EFORBIDDEN)
+	_, err = f.svc.FindUserTokens(ctx, hr, admin)
+	wantCode(t, err, crm.EFORBIDDEN)
+	_, err = f.svc.IssueEnrolmentLink(ctx, hr, admin)
+	wantCode(t, err, crm.EFORBIDDEN)
+	// On someone with less than hr holds, it works.
+	if err := f.svc.RevokeUserSessions(ctx, hr, f.users["auditor"].ID); err != nil {
+		t.Errorf("hr ends the auditor's sessions: %v", err)
+	}
+}
+
+// TestRoleNowRequiresMFA (AUTH-2, ACL-1): when a custom role starts to
+// require a second factor, a factor its users set up with the password
+// alone is removed and their sessions end: each enrols anew through an
+// enrolment link, as a user promoted into such a role does.
+func TestRoleNowRequiresMFA(t *testing.T) {
+	f := newMailFixture(t)
+	ctx := context.Background()
+	admin := f.as("admin")
+	if _, err := f.svc.CreateRole(ctx, admin, crm.RoleInput{Name: ptr("helper"), Permissions: &[]string{"contacts.read"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.UpdateUser(ctx, admin, f.users["alice"].ID, crm.UserInput{Role: ptr(crm.Role("helper"))}); err != nil {
+		t.Fatal(err)
+	}
+	// With only her password, someone signs in and sets up a TOTP.
+	p, secret := f.signIn(t, "alice@example.com")
+	f.confirmTOTP(t, p)
+	if _, err := f.svc.UpdateRole(ctx, admin, "helper", crm.RoleInput{MFA: ptr(true)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Authenticate(ctx, secret); crm.ErrorCode(err) != crm.EUNAUTHENTICATED {
+		t.Errorf("her session outlived the role's change: %v", err)
+	}
+	st, err := f.svc.MFAStatus(ctx, f.as("alice"))
+	if err != nil || st.TOTP {
+		t.Errorf("the factor set up with the password alone survived: %+v %v", st, err)
+	}
+	f.svc.WaitMail()
+	found := false
+	for _, m := range f.smtp.Messages() {
+		found = found || (len(m.To) == 1 && m.To[0] == "alice@example.com" && strings.Contains(m.Link(), "/enrol/"))
+	}
+	if !found {
+		t.Error("no enrolment link was mailed to her")
+	}
+}

@@ -12,8 +12,10 @@ import (
 
 // Teams and their hierarchy (ACL-2). Every staff member may read the
 // teams, as they read the staff directory; every change needs the
-// users.write permission and a recent step-up (AUTH-4), is refused whole
-// when any field is wrong, and is a security event in its transaction.
+// users.manage permission with every client record in reach (view_all and
+// modify_all on every entity: requireTeamAdmin) and a recent step-up
+// (AUTH-4), is refused whole when any field is wrong, and is a security
+// event in its transaction.
 //
 // What a manager sees is kept on the user rows (users.sees_teams): after
 // every change, in the same transaction, recomputeSees walks the tree and
@@ -48,7 +50,7 @@ func (s *Service) FindTeam(ctx context.Context, p *crm.Principal, id int64) (*cr
 
 // CreateTeam implements crm.TeamService.
 func (s *Service) CreateTeam(ctx context.Context, p *crm.Principal, in crm.TeamInput) (*crm.Team, error) {
-	if err := s.requireAdmin(p); err != nil {
+	if err := s.requireTeamAdmin(p); err != nil {
 		return nil, err
 	}
 	v := validate.New()
@@ -91,7 +93,7 @@ func (s *Service) CreateTeam(ctx context.Context, p *crm.Principal, in crm.TeamI
 
 // UpdateTeam implements crm.TeamService.
 func (s *Service) UpdateTeam(ctx context.Context, p *crm.Principal, id int64, in crm.TeamInput, ifVersion int64) (*crm.Team, error) {
-	if err := s.requireAdmin(p); err != nil {
+	if err := s.requireTeamAdmin(p); err != nil {
 		return nil, err
 	}
 	v := validate.New()
@@ -192,7 +194,7 @@ func below(teams []*crm.Team, id, root int64) bool {
 
 // DeleteTeam implements crm.TeamService.
 func (s *Service) DeleteTeam(ctx context.Context, p *crm.Principal, id int64) error {
-	if err := s.requireAdmin(p); err != nil {
+	if err := s.requireTeamAdmin(p); err != nil {
 		return err
 	}
 	return s.write(ctx, func(tx *wtx) error {
@@ -240,7 +242,7 @@ func (s *Service) RemoveTeamMember(ctx context.Context, p *crm.Principal, teamID
 }
 
 func (s *Service) changeMember(ctx context.Context, p *crm.Principal, teamID, userID int64, add bool) (*crm.Team, error) {
-	if err := s.requireAdmin(p); err != nil {
+	if err := s.requireTeamAdmin(p); err != nil {
 		return nil, err
 	}
 	var tm *crm.Team

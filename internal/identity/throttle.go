@@ -206,7 +206,7 @@ func (s *Service) UnlockUser(ctx context.Context, p *crm.Principal, userID int64
 		return err
 	}
 	return s.write(ctx, func(tx *wtx) error {
-		if _, err := tx.UserByID(ctx, userID); err != nil {
+		if err := s.requireAbove(ctx, tx, p, userID); err != nil {
 			return err
 		}
 		if err := tx.SetUserLock(ctx, userID, nil); err != nil {

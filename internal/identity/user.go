@@ -303,8 +303,11 @@ func (s *Service) UpdateUser(ctx context.Context, p *crm.Principal, id int64, in
 			}
 		}
 		ev := Event{Type: "user.update", UserID: id, ActorID: p.UserID, IP: p.IP, RequestID: p.RequestID}
+		if oldRole != u.Role {
+			ev.Detail = "role " + string(oldRole) + " to " + string(u.Role) + "; "
+		}
 		if endSessions {
-			ev.Detail = "sessions ended, " + itoa(revoked) + " tokens revoked"
+			ev.Detail += "sessions ended, " + itoa(revoked) + " tokens revoked"
 		}
 		if err := tx.emit(ev); err != nil {
 			return err

@@ -86,41 +86,45 @@ func Birthday(date string) string {
 
 var (
 	cityPrefix = regexp.MustCompile(`^(г\.|г |город |city of )`)
-	postalTail = regexp.MustCompile(`^([A-Z]{2} )?[0-9][0-9 -]{3,9}$`)
+	// streetMark starts or ends the parts of an address that are finer
+	// than a city: a street, a house, a flat, an office.
+	streetMark     = regexp.MustCompile(`(?i)^(ул\.|улица|пр\.|пр-т|проспект|пер\.|переулок|ш\.|шоссе|б-р|бульвар|наб\.|пл\.|площадь|д\.|дом|к\.|корп|стр\.|кв\.|оф\.|apt|apartment|flat|suite|unit|floor|room|po box)|(?i)(street|st\.?|road|rd\.?|avenue|ave\.?|lane|ln\.?|drive|dr\.?|court|ct\.?|place|pl\.?|square|way|boulevard|blvd\.?|terrace|close|house|building)$`)
+	cyrillicStreet = regexp.MustCompile(`(?i)(^|\s)(ул\.|д\.|кв\.|пр-т|пер\.)`)
 )
 
-// Address masks an address to its city: "г. Москва, ул. Ленина, д. 5, кв.
-// 10" is "***, г. Москва"; "12 Baker Street, London" is "***, London";
-// "100 Main St, Apt 3, Springfield, IL 62701" is "***, Springfield". An
-// address of one part gives "***".
+// Address masks an address to its city, and to nothing when it cannot
+// tell which part is the city: "г. Москва, ул. Ленина, д. 5, кв. 10" and
+// "Москва, ул. Ленина, д. 5, кв. 10" give "***, г. Москва" and "***,
+// Москва"; "12 Baker Street, London" and "221B Baker Street, London, NW1
+// 6XE" give "***, London"; "100 Main St, Apt 3, Springfield, IL 62701"
+// gives "***, Springfield". A part is a city when it has letters, no
+// digits and no mark of a street, house or flat; in a Russian address the
+// city comes first, in the others last. A house number, a flat or a
+// postcode never passes.
 func Address(addr string) string {
 	addr = strings.TrimSpace(addr)
 	if addr == "" {
 		return ""
 	}
 	parts := strings.Split(addr, ",")
-	for i := range parts {
-		parts[i] = strings.TrimSpace(parts[i])
-	}
+	var cities []string
 	for _, p := range parts {
-		if cityPrefix.MatchString(strings.ToLower(p)) {
+		p = strings.TrimSpace(p)
+		if cityPrefix.MatchString(strings.ToLower(p)) && strings.IndexFunc(p, unicode.IsDigit) < 0 {
 			return Hidden + ", " + p
 		}
-	}
-	if len(parts) < 2 {
-		return Hidden
-	}
-	city := parts[len(parts)-1]
-	if postalTail.MatchString(city) || city == "" {
-		city = parts[len(parts)-2]
-		if len(parts) < 3 {
-			return Hidden
+		if p == "" || strings.IndexFunc(p, unicode.IsDigit) >= 0 || strings.IndexFunc(p, unicode.IsLetter) < 0 || streetMark.MatchString(p) {
+			continue
 		}
+		cities = append(cities, p)
 	}
-	if strings.IndexFunc(city, unicode.IsLetter) < 0 {
+	if len(parts) < 2 || len(cities) == 0 {
 		return Hidden
 	}
-	return Hidden + ", " + city
+	if cyrillicStreet.MatchString(addr) {
+		return Hidden + ", " + cities[0]
+	}
+	return Hidden + ", " + cities[len(cities)-1]
 }
 
 // Text masks free text to its first letter: "Head of Sales" is "H***".

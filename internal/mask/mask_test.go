@@ -27,8 +27,13 @@ func TestMasks(t *testing.T) {
 		{Address, "г. Москва, ул. Ленина, д. 5, кв. 10", "***, г. Москва"},
 		{Address, "12 Baker Street, London", "***, London"},
 		{Address, "100 Main St, Apt 3, Springfield, IL 62701", "***, Springfield"},
+		{Address, "Москва, ул. Ленина, д. 5, кв. 10", "***, Москва"},
+		{Address, "221B Baker Street, London, NW1 6XE", "***, London"},
+		{Address, "Flat 2, Rose Court, Baker Street, London", "***, London"},
+		{Address, "ул. Ленина, д. 5, кв. 10", Hidden},
 		{Address, "Somewhere only", Hidden},
 		{Address, "1, 2", Hidden},
+		{Address, "Baker Street, 221B", Hidden},
 		{Text, "Head of Sales", "H***"},
 		{Text, "  ", ""},
 	} {

@@ -131,7 +131,11 @@ func (s *Service) CreateActivity(ctx context.Context, p *crm.Principal, in crm.A
 // UpdateActivity implements crm.ActivityService.
 func (s *Service) UpdateActivity(ctx context.Context, p *crm.Principal, id int64, in crm.ActivityInput, ifVersion int64) (*crm.Activity, error) {
 	return updateRecord(ctx, s, p, activityOps, id, ifVersion, in, func(tx crm.RecordTx, a *crm.Activity) (err error) {
+		oldLinks := links{contact: a.ContactID, company: a.CompanyID, deal: a.DealID}
 		if err := s.applyActivity(a, in, false); err != nil {
+			return err
+		}
+		if err := s.keepHiddenLinks(ctx, tx, p, oldLinks, in.ContactID, in.CompanyID, in.DealID); err != nil {
 			return err
 		}
 		if a.OwnerID, a.TeamID, err = s.ownerFor(ctx, tx, p, "activity", a.ID, in.OwnerID, a.OwnerID, a.TeamID); err != nil {
@@ -149,4 +153,34 @@ func (s *Service) DeleteActivity(ctx context.Context, p *crm.Principal, id int64
 // RestoreActivity implements crm.ActivityService.
 func (s *Service) RestoreActivity(ctx context.Context, p *crm.Principal, id int64) (*crm.Activity, error) {
 	return restoreRecord(ctx, s, p, activityOps, id)
+}
+
+// links are a record's references to a contact, a company and a deal.
+type links struct{ contact, company, deal *int64 }
+
+// keepHiddenLinks refuses an update that changes or clears a reference
+// whose current target the principal cannot read: one who may change a
+// record through a share must not unlink it from a client they cannot see
+// (and so cannot judge), nor learn by the error whether it exists. Each
+// such field is named, with a 403.
+func (s *Service) keepHiddenLinks(ctx context.Context, tx crm.RecordTx, p *crm.Principal, old links, contactID, companyID, dealID crm.Nullable[int64]) error {
+	errs := map[string]string{}
+	for _, l := range []struct {
+		field, entity string
+		old           *int64
+		in            crm.Nullable[int64]
+	}{{"contact_id", "contact", old.contact, contactID}, {"company_id", "company", old.company, companyID}, {"deal_id", "deal", old.deal, dealID}} {
+		if !l.in.Set || l.old == nil || (l.in.Valid && l.in.V == *l.old) {
+			continue
+		}
+		if _, err := s.inScope(ctx, tx, l.entity, s.pol.ReadScope(p, l.entity), *l.old); crm.ErrorCode(err) == crm.ENOTFOUND {
+			errs[l.field] = "linked to a record you cannot see"
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		return &crm.Error{Code: crm.EFORBIDDEN, Message: "you may not change a link to a record you cannot see", Fields: errs}
+	}
+	return nil
 }

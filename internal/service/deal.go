@@ -171,7 +171,11 @@ func (s *Service) CreateDeal(ctx context.Context, p *crm.Principal, in crm.DealI
 // UpdateDeal implements crm.DealService.
 func (s *Service) UpdateDeal(ctx context.Context, p *crm.Principal, id int64, in crm.DealInput, ifVersion int64) (*crm.Deal, error) {
 	return updateRecord(ctx, s, p, dealOps, id, ifVersion, in, func(tx crm.RecordTx, d *crm.Deal) (err error) {
+		oldLinks := links{contact: d.ContactID, company: d.CompanyID}
 		if err := s.applyDeal(d, in, false); err != nil {
+			return err
+		}
+		if err := s.keepHiddenLinks(ctx, tx, p, oldLinks, in.ContactID, in.CompanyID, crm.Nullable[int64]{}); err != nil {
 			return err
 		}
 		if in.StageID != nil || in.PipelineID != nil {

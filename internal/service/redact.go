@@ -37,9 +37,10 @@ func protect(levels map[string]crm.FieldLevel, field string, v *string, masked *
 		if *v == "" {
 			return
 		}
-		if *v = maskers[field](*v); *v != "" {
-			*masked = append(*masked, field)
-		}
+		// Free text has no useful mask: it is absent, and named in masked,
+		// so that the caller knows there is a value to reveal.
+		*v = maskers[field](*v)
+		*masked = append(*masked, field)
 	}
 }
 
@@ -128,6 +129,18 @@ func (s *Service) FieldLevels(p *crm.Principal) map[string]map[string]crm.FieldL
 	for _, e := range policy.EntityOrder {
 		if lv := s.pol.FieldLevels(p, e); lv != nil {
 			out[e] = lv
+		}
+	}
+	return out
+}
+
+// Permissions returns the actions p may perform: its role's, narrowed by
+// an API token's scope (what /api/v1/me shows).
+func (s *Service) Permissions(p *crm.Principal) []string {
+	out := []string{}
+	for _, a := range policy.Actions() {
+		if s.pol.Can(p, a) {
+			out = append(out, string(a))
 		}
 	}
 	return out

@@ -114,8 +114,16 @@ func (s *Service) ShareRecord(ctx context.Context, p *crm.Principal, entity stri
 		if err != nil {
 			return err
 		}
-		if len(shares) >= maxSharesPerRecord {
-			return crm.Errorf(crm.ECONFLICT, "the record has %d shares, the most it may have: share it with a team instead", len(shares))
+		live, replaces := 0, false
+		for _, x := range shares {
+			if !x.Expired {
+				live++
+			}
+			replaces = replaces || (sh.UserID != nil && x.UserID != nil && *x.UserID == *sh.UserID) ||
+				(sh.TeamID != nil && x.TeamID != nil && *x.TeamID == *sh.TeamID)
+		}
+		if live >= maxSharesPerRecord && !replaces {
+			return crm.Errorf(crm.ECONFLICT, "the record has %d shares, the most it may have: share it with a team instead", live)
 		}
 		sh.CreatedAt = tx.Now()
 		if created, err = tx.PutShare(ctx, sh); err != nil {

@@ -311,3 +311,79 @@ func TestShareWithTeam(t *testing.T) {
 		}
 	}
 }
+
+// TestShareIsNotPassedOn (ACL-2): a write sharee of a task cannot give it
+// to someone else (which would let them read it) nor to themselves (to
+// keep it after the share ends); the task's owner can.
+func TestShareIsNotPassedOn(t *testing.T) {
+	f := newFixture(t, service.Options{})
+	ctx := context.Background()
+	alice := f.as("alice")
+	tk, err := f.svc.CreateTask(ctx, alice, crm.TaskInput{Title: ptr("Call back"), Description: ptr("about the contract")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, _, err := f.svc.ShareRecord(ctx, alice, "task", tk.ID, crm.ShareInput{UserID: &f.users["support"].ID, Access: ptr("write")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup := f.as("support")
+	for _, to := range []int64{f.users["bob"].ID, f.users["support"].ID} {
+		_, err := f.svc.UpdateTask(ctx, sup, tk.ID, crm.TaskInput{AssigneeID: &to}, 0)
+		wantCode(t, err, crm.EFORBIDDEN)
+		if crm.ErrorFields(err)["assignee_id"] == "" {
+			t.Errorf("the refusal names no field: %v", err)
+		}
+	}
+	if _, err := f.svc.UpdateTask(ctx, sup, tk.ID, crm.TaskInput{Status: ptr(crm.TaskDone)}, 0); err != nil {
+		t.Errorf("the sharee's status change: %v", err)
+	}
+	_, err = f.svc.FindTaskByID(ctx, f.as("bob"), tk.ID)
+	wantCode(t, err, crm.ENOTFOUND)
+	if err := f.svc.RevokeShare(ctx, alice, "task", tk.ID, sh.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.FindTaskByID(ctx, sup, tk.ID)
+	wantCode(t, err, crm.ENOTFOUND)
+	if _, err := f.svc.UpdateTask(ctx, alice, tk.ID, crm.TaskInput{AssigneeID: &f.users["bob"].ID}, 0); err != nil {
+		t.Errorf("the owner assigns the task: %v", err)
+	}
+}
+
+// TestHiddenLinkKept (ACL-2, ACL-4): a write sharee of a contact cannot
+// unlink it from a company they cannot see, nor tell by the answer whether
+// that company exists; other changes go through and keep the link.
+func TestHiddenLinkKept(t *testing.T) {
+	f := newFixture(t, service.Options{})
+	ctx := context.Background()
+	alice, bob := f.as("alice"), f.as("bob")
+	co, err := f.svc.CreateCompany(ctx, alice, crm.CompanyInput{Name: ptr("Secret Holdings")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.svc.CreateContact(ctx, alice, crm.ContactInput{LastName: ptr("Linked"), CompanyID: crm.Value(co.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.ShareRecord(ctx, alice, "contact", c.ID, crm.ShareInput{UserID: &f.users["bob"].ID, Access: ptr("write")}); err != nil {
+		t.Fatal(err)
+	}
+	mine, err := f.svc.CreateCompany(ctx, bob, crm.CompanyInput{Name: ptr("Bob's")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []crm.ContactInput{{CompanyID: crm.Null[int64]()}, {CompanyID: crm.Value(mine.ID)}} {
+		_, err := f.svc.UpdateContact(ctx, bob, c.ID, in, 0)
+		wantCode(t, err, crm.EFORBIDDEN)
+		if crm.ErrorFields(err)["company_id"] == "" {
+			t.Errorf("the refusal names no field: %v", err)
+		}
+	}
+	if _, err := f.svc.UpdateContact(ctx, bob, c.ID, crm.ContactInput{Title: ptr("CFO"), CompanyID: crm.Value(co.ID)}, 0); err != nil {
+		t.Errorf("a change that keeps the link: %v", err)
+	}
+	got, err := f.svc.FindContactByID(ctx, alice, c.ID)
+	if err != nil || got.CompanyID == nil || *got.CompanyID != co.ID || got.Title != "CFO" {
+		t.Errorf("after bob's changes: %+v %v", got, err)
+	}
+}

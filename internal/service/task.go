@@ -142,7 +142,23 @@ func (s *Service) UpdateTask(ctx context.Context, p *crm.Principal, id int64, in
 		o = taskStatusOps
 	}
 	return updateRecord(ctx, s, p, o, id, ifVersion, in, func(tx crm.RecordTx, t *crm.Task) (err error) {
+		if in.AssigneeID != nil && *in.AssigneeID != t.AssigneeID {
+			// Giving a task to someone gives them the task to read: that
+			// is for whoever controls it, never for a sharee or a
+			// team-default writer (who could pass it on, or keep it after
+			// their share ends).
+			if _, err := s.inScope(ctx, tx, "task", s.pol.ControlScope(p, "task", policy.Update), t.ID); crm.ErrorCode(err) == crm.ENOTFOUND {
+				return &crm.Error{Code: crm.EFORBIDDEN, Message: "only the task's owner and their managers may give it to someone",
+					Fields: map[string]string{"assignee_id": "not allowed"}}
+			} else if err != nil {
+				return err
+			}
+		}
+		oldLinks := links{contact: t.ContactID, company: t.CompanyID, deal: t.DealID}
 		if err := s.applyTask(t, in, false); err != nil {
+			return err
+		}
+		if err := s.keepHiddenLinks(ctx, tx, p, oldLinks, in.ContactID, in.CompanyID, in.DealID); err != nil {
 			return err
 		}
 		if t.OwnerID, t.TeamID, err = s.ownerFor(ctx, tx, p, "task", t.ID, in.OwnerID, t.OwnerID, t.TeamID); err != nil {

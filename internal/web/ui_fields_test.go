@@ -2,10 +2,12 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +184,71 @@ func TestUISharing(t *testing.T) {
 	}
 	if r := s.send(t, "GET", page, bobCookie, nil); r.status != http.StatusNotFound {
 		t.Errorf("bob after the revoke: %d", r.status)
+	}
+}
+
+// TestUIHiddenCompanyKept (ACL-4): a write sharee's edit form shows the
+// contact's company, which they cannot see, as locked, and saving it keeps
+// the link.
+func TestUIHiddenCompanyKept(t *testing.T) {
+	s := newMFASite(t, auth.Throttle{IPLimit: 1000, AccountLimit: 100})
+	ctx := context.Background()
+	_, aliceCookie := s.login(t, "alice")
+	alice, _, err := s.idn.Authenticate(ctx, aliceCookie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	co, err := s.svc.CreateCompany(ctx, alice, crm.CompanyInput{Name: ptr("Secret Holdings")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.svc.CreateContact(ctx, alice, crm.ContactInput{LastName: ptr("Linked"), CompanyID: crm.Value(co.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.svc.ShareRecord(ctx, alice, "contact", c.ID, crm.ShareInput{UserID: &s.users["bob"].ID, Access: ptr("write")}); err != nil {
+		t.Fatal(err)
+	}
+	_, bob := s.login(t, "bob")
+	page := fmt.Sprintf("/contacts/%d", c.ID)
+	form := s.send(t, "GET", page+"/edit", bob, nil)
+	if strings.Contains(form.body, `name="company_id"`) || !strings.Contains(form.body, `name="company_locked"`) || strings.Contains(form.body, "Secret Holdings") {
+		t.Errorf("bob's form offers or names the hidden company")
+	}
+	r := s.send(t, "POST", page, bob, url.Values{"csrf": {form.csrf(t)}, "version": {fmt.Sprint(c.Version)}, "company_locked": {"1"},
+		"first_name": {""}, "last_name": {"Linked"}, "title": {"CFO"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("bob's save: %d %.300s", r.status, r.body)
+	}
+	got, _ := s.svc.FindContactByID(ctx, alice, c.ID)
+	if got.CompanyID == nil || *got.CompanyID != co.ID || got.Title != "CFO" {
+		t.Errorf("after bob's save: company %v title %q", got.CompanyID, got.Title)
+	}
+}
+
+// TestMePermissions (ACL-1, ACL-3): /api/v1/me tells a caller what it may
+// do: a read token the read actions of its user's role only; a support
+// agent which fields it sees masked.
+func TestMePermissions(t *testing.T) {
+	s := newMFASite(t, auth.Throttle{IPLimit: 1000, AccountLimit: 100})
+	ctx := context.Background()
+	tok, err := s.idn.CreateToken(ctx, crm.SystemPrincipal(), s.users["alice"].ID, "ro", crm.ScopeRead, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var me struct {
+		Permissions []string
+		Fields      map[string]map[string]string
+	}
+	r := s.send(t, "GET", "/api/v1/me", "", nil, "Authorization", "Bearer "+tok.Secret)
+	if err := json.Unmarshal([]byte(r.body), &me); err != nil || !slices.Contains(me.Permissions, "contacts.read") ||
+		slices.Contains(me.Permissions, "contacts.update") || slices.Contains(me.Permissions, "contacts.share") {
+		t.Errorf("a read token's permissions: %v %v", me.Permissions, err)
+	}
+	_, sam := s.login(t, "sam")
+	me.Permissions, me.Fields = nil, nil
+	r = s.send(t, "GET", "/api/v1/me", sam, nil)
+	if err := json.Unmarshal([]byte(r.body), &me); err != nil || me.Fields["contact"]["phone"] != "masked" || !slices.Contains(me.Permissions, "contacts.update") {
+		t.Errorf("support's /me: %s", r.body)
 	}
 }

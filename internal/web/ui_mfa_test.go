@@ -198,3 +198,6 @@ func (f *fakeServices) FindShares(ctx context.Context, p *crm.Principal, entity 
 func (f *fakeServices) FindTeams(ctx context.Context, p *crm.Principal) ([]*crm.Team, error) {
 	return []*crm.Team{}, nil
 }
+
+// Permissions: the fake's callers may do nothing the tests rely on.
+func (f *fakeServices) Permissions(p *crm.Principal) []string { return []string{} }

@@ -21,8 +21,9 @@ type meBody struct {
 	// the caller sees and edits as their manager (ACL-2).
 	TeamID       int64   `json:"team_id,omitempty"`
 	ManagedTeams []int64 `json:"managed_teams,omitempty"`
-	// Permissions and Fields are the caller's role (ACL-1, ACL-3): the
-	// actions it grants and the fields it does not see in full or edit.
+	// Permissions and Fields are what the caller may do (ACL-1, ACL-3):
+	// the actions of its role that its token's scope allows, and the
+	// fields it does not see in full or edit.
 	Permissions []string                             `json:"permissions"`
 	Fields      map[string]map[string]crm.FieldLevel `json:"fields,omitempty"`
 }
@@ -30,10 +31,7 @@ type meBody struct {
 func (a *API) Me(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
 	body := meBody{UserID: p.UserID, Email: p.Email, Name: p.Name, Role: p.Role,
 		Language: p.Language, Via: string(p.Kind), Scope: p.Scope, TeamID: p.TeamID, ManagedTeams: p.Teams,
-		Permissions: []string{}}
-	if d := p.Def; d != nil {
-		body.Permissions = d.Permissions
-	}
+		Permissions: a.records.Permissions(p)}
 	body.Fields = a.records.FieldLevels(p)
 	httpx.WriteJSON(w, http.StatusOK, body)
 	return nil

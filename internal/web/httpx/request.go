@@ -22,6 +22,9 @@ type Records interface {
 	// edit and what it may do with them (hidden, masked, read): what a
 	// page shows and offers to change (ACL-3).
 	FieldLevels(p *crm.Principal) map[string]map[string]crm.FieldLevel
+	// Permissions returns the actions the principal may perform: its
+	// role's, narrowed by an API token's scope.
+	Permissions(p *crm.Principal) []string
 }
 
 // Identity is what the HTTP edge needs of the identity service: sign-in,

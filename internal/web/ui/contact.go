@@ -21,6 +21,7 @@ type contactPage struct {
 	Company   string
 	Owner     string
 	Details   []detailRow
+	Notes     detailRow
 	Sharing   *shareCard // nil: no card
 	Timeline  []*crm.Activity
 	OlderURL  string
@@ -52,6 +53,7 @@ func contactDetails(v *view, c *crm.Contact, revealed map[string]string) []detai
 		{Field: "title", Label: "field.title", Value: c.Title},
 		{Field: "address", Label: "field.address", Value: c.Address, Pre: true},
 		{Field: "birthday", Label: "field.birthday", Value: c.Birthday},
+		{Field: "notes", Label: "field.notes", Value: c.Notes, Pre: true},
 	}
 	for i := range rows {
 		r := &rows[i]
@@ -126,11 +128,13 @@ func (u *UI) renderContact(w http.ResponseWriter, r *http.Request, p *crm.Princi
 	}
 	owners, companies := u.names(r, p, []*crm.Contact{c})
 	pg := contactPage{C: c, Name: displayName(c), Owner: owners[c.OwnerID], Timeline: tl.Items, Types: crm.ActivityTypes,
-		Details: contactDetails(v, c, revealed), Sharing: u.contactShares(r, p, c),
+		Sharing:  u.contactShares(r, p, c),
 		CanWrite: policy.Allowed(p, policy.On("contact", policy.Update)), CanDelete: policy.Allowed(p, policy.On("contact", policy.Delete))}
 	if c.CompanyID != nil {
 		pg.Company = companies[*c.CompanyID]
 	}
+	rows := contactDetails(v, c, revealed)
+	pg.Details, pg.Notes = rows[:len(rows)-1], rows[len(rows)-1]
 	self := "/contacts/" + strconv.FormatInt(c.ID, 10)
 	if tl.NextCursor != "" {
 		pg.OlderURL = self + "?" + url.Values{"cursor": {tl.NextCursor}}.Encode() + "#timeline"

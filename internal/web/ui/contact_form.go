@@ -29,6 +29,9 @@ type contactFormPage struct {
 	Companies []companyOption
 	Channels  []string
 	Stale     bool
+	// CompanyLocked: the contact's company is one the caller cannot see;
+	// the form keeps the link as it is (the service refuses to change it).
+	CompanyLocked bool
 }
 
 // contactValues are a stored contact's fields as form values.
@@ -74,7 +77,7 @@ func contactInput(f url.Values, editable func(field string) bool) (crm.ContactIn
 	fe := crm.FieldErrors{}
 	in := crm.ContactInput{FirstName: str("first_name"), LastName: str("last_name"), Email: str("email"),
 		Phone: str("phone"), Title: str("title"), Address: str("address"), Birthday: str("birthday"), Notes: str("notes")}
-	if !editable("company_id") {
+	if !editable("company_id") || f.Get("company_locked") != "" {
 		// left alone
 	} else if company := strings.TrimSpace(f.Get("company_id")); company == "" {
 		in.CompanyID = crm.Null[int64]()
@@ -148,9 +151,11 @@ func (u *UI) companyOptions(r *http.Request, p *crm.Principal, current string) [
 // renderContactForm renders the create or edit form with v.Form.
 func (u *UI) renderContactForm(w http.ResponseWriter, r *http.Request, p *crm.Principal, v *view, pg contactFormPage, status int) {
 	pg.Companies = u.companyOptions(r, p, v.Form.Get("company_id"))
+	pg.CompanyLocked = v.Form.Get("company_id") != ""
 	for _, c := range pg.Companies {
 		if c.ID == v.Form.Get("company_id") {
 			v.Form.Set("company_name", c.Name) // shown when the company is locked
+			pg.CompanyLocked = false
 		}
 	}
 	pg.Channels = crm.Channels
