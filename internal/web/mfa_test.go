@@ -54,16 +54,25 @@ func newMFASite(t *testing.T, th auth.Throttle) *mfaSite {
 // by opts.
 func newMFASiteWith(t *testing.T, th auth.Throttle, opts func(*service.Options)) *mfaSite {
 	t.Helper()
+	return newSiteOn(t, testkit.SQLite(t), th, opts, nil)
+}
+
+// newSiteOn is newMFASiteWith over the store db (SQLite or PostgreSQL),
+// with the identity service's options changed by idOpts.
+func newSiteOn(t *testing.T, db crm.Store, th auth.Throttle, opts func(*service.Options), idOpts func(*identity.Options)) *mfaSite {
+	t.Helper()
 	ctx := context.Background()
-	db := testkit.SQLite(t)
 	s := &mfaSite{store: db, users: map[string]*crm.User{}, now: time.Now().UTC().Truncate(30 * time.Second).Add(5 * time.Second)}
 	o := service.Options{Logger: slog.New(slog.DiscardHandler)}
 	if opts != nil {
 		opts(&o)
 	}
 	s.svc = service.New(db, o)
-	s.idn = identity.New(db, identity.Options{Logger: slog.New(slog.DiscardHandler), Clock: s.clock, Throttle: th,
-		Hasher: testkit.Hasher()})
+	io := identity.Options{Logger: slog.New(slog.DiscardHandler), Clock: s.clock, Throttle: th, Hasher: testkit.Hasher()}
+	if idOpts != nil {
+		idOpts(&io)
+	}
+	s.idn = identity.New(db, io)
 	for name, role := range map[string]crm.Role{"admin": crm.RoleAdmin, "alice": crm.RoleSales, "bob": crm.RoleSales, "sam": crm.RoleSupport} {
 		email, pw := name+"@example.com", sitePassword
 		u, err := s.idn.CreateUser(ctx, crm.SystemPrincipal(), crm.UserInput{Email: &email, Role: &role, Password: &pw})
