@@ -34,9 +34,9 @@ import (
 // for exactly the records the caller may read, and a refused write for
 // leaving the record as it was. A route without an entry fails the test.
 func TestAccessMatrix(t *testing.T) {
-	onBackends(t, func(t *testing.T, db crm.Store) {
+	onBackends(t, func(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		start := time.Now()
-		w := newWorld(t, db)
+		w := newWorld(t, newStore(t))
 		built := time.Since(start)
 		entries := matrixEntries()
 		routes := w.s.web.Routes()

@@ -27,10 +27,14 @@ import (
 // and not from package policy, says what each caller may do.
 
 // onBackends runs f on SQLite, and on PostgreSQL when CUSTOS_TEST_POSTGRES
-// names a server (the PostgreSQL subtest skips, saying so, otherwise).
-func onBackends(t *testing.T, f func(t *testing.T, db crm.Store)) {
-	t.Run("sqlite", func(t *testing.T) { f(t, testkit.SQLite(t)) })
-	t.Run("postgres", func(t *testing.T) { f(t, postgrestest.New(t)) })
+// names a server (the PostgreSQL subtest skips, saying so, otherwise);
+// newStore makes a fresh, migrated store of the backend.
+func onBackends(t *testing.T, f func(t *testing.T, newStore func(t *testing.T) crm.Store)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, func(t *testing.T) crm.Store { return testkit.SQLite(t) }) })
+	t.Run("postgres", func(t *testing.T) {
+		postgrestest.BaseDSN(t) // skips without a server
+		f(t, func(t *testing.T) crm.Store { return postgrestest.New(t) })
+	})
 }
 
 // The oracle: the rules as the product states them (docs/access-control.md
@@ -196,6 +200,9 @@ type world struct {
 	callers  []*caller
 	seq      int
 	sessions map[int64]string // a session's public id by user (otherSession)
+	// newStore makes another store of the backend (attacks that need a
+	// server of their own).
+	newStore func(t *testing.T) crm.Store
 }
 
 // next returns a number unique in the world.
@@ -375,45 +382,72 @@ func (w *world) timeline(id int64) []int64 {
 
 // Building the world.
 
+// newTestSite is the site of the matrix and the attacks over db: a
+// throttle that lets a few hundred sign-ins through, the record service
+// on the site's clock (step-ups are judged by it, as the identity service
+// judges them), the cheapest real argon2id; opts changes the record
+// service's options further.
+func newTestSite(t *testing.T, db crm.Store, opts func(*service.Options)) *mfaSite {
+	t.Helper()
+	var s *mfaSite
+	s = newSiteOn(t, db, auth.Throttle{IPLimit: 1000000, AccountLimit: 100, BackoffAfter: 100}, func(o *service.Options) {
+		o.Now = func() time.Time { return s.clock() }
+		if opts != nil {
+			opts(o)
+		}
+	}, func(o *identity.Options) {
+		// Some hundred users sign in: real argon2id, at the smallest
+		// cost it allows (1 MiB, one pass).
+		o.Hasher = auth.NewHasher(auth.Params{Memory: 1024, Time: 1, Threads: 1}, 4)
+	})
+	return s
+}
+
+// siteWorld is a world over s without groups, for attacks that build
+// their own people and records.
+func siteWorld(s *mfaSite) *world {
+	return &world{s: s, ctx: context.Background(), teams: map[int64]*wteam{}, team: map[int64]int64{},
+		recs: map[string]map[int64]*wrec{}, grp: map[crm.Role]*group{}, sessions: map[int64]string{}}
+}
+
 // newWorld builds the site on db and the fixture: per built-in role a
 // group of teams, users and records, and the callers.
 func newWorld(t *testing.T, db crm.Store) *world {
 	t.Helper()
-	var s *mfaSite
-	s = newSiteOn(t, db, auth.Throttle{IPLimit: 1000000, AccountLimit: 100, BackoffAfter: 100}, func(o *service.Options) {
-		// The record service judges step-ups by the site's clock, as
-		// the identity service does.
-		o.Now = func() time.Time { return s.clock() }
-	}, func(o *identity.Options) {
-		// The matrix signs in some hundred users: real argon2id, at
-		// the smallest cost it allows (1 MiB, one pass).
-		o.Hasher = auth.NewHasher(auth.Params{Memory: 1024, Time: 1, Threads: 1}, 4)
-	})
-	w := &world{s: s, ctx: context.Background(), teams: map[int64]*wteam{}, team: map[int64]int64{},
-		recs: map[string]map[int64]*wrec{}, grp: map[crm.Role]*group{}, sessions: map[int64]string{}}
+	s := newTestSite(t, db, nil)
+	w := siteWorld(s)
 	pls, err := s.svc.FindPipelines(w.ctx, crm.SystemPrincipal())
 	if err != nil || len(pls) == 0 || len(pls[0].Stages) == 0 {
 		t.Fatalf("pipelines: %v", err)
 	}
 	w.stage = pls[0].Stages[0].ID
-	// The groups at once: they share nothing but the store.
+	build := func(t *testing.T, role crm.Role) {
+		g := w.buildGroup(t, role)
+		w.mu.Lock()
+		w.grp[role] = g
+		w.mu.Unlock()
+		w.signIn(t, g)
+	}
+	// The groups at once (they share nothing but the store), each in a
+	// subtest of its own; a -run filter that leaves those out gets them
+	// built one after the other.
+	ran := make([]bool, len(crm.Roles))
 	var wg sync.WaitGroup
-	for _, role := range crm.Roles {
+	for i, role := range crm.Roles {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t.Run("fixture "+string(role), func(t *testing.T) {
-				g := w.buildGroup(t, role)
-				w.mu.Lock()
-				w.grp[role] = g
-				w.mu.Unlock()
-				w.signIn(t, g)
-			})
+			t.Run("fixture "+string(role), func(t *testing.T) { ran[i] = true; build(t, role) })
 		}()
 	}
 	wg.Wait()
 	if t.Failed() {
 		t.FailNow()
+	}
+	for i, role := range crm.Roles {
+		if !ran[i] {
+			build(t, role)
+		}
 	}
 	slices.SortFunc(w.callers, func(a, b *caller) int { return strings.Compare(a.name, b.name) })
 	return w
@@ -732,16 +766,16 @@ func (w *world) signIn(t *testing.T, g *group) {
 	}
 }
 
-// signInAs signs u in through the pages: with the password, and for the
-// roles that require a second factor (admin, manager) through an
-// enrolment link and a new authenticator app. It returns the app's key
+// signInAs signs u in through the pages: with the password, and when its
+// role requires a second factor (admin, manager, a custom role that
+// administers users) through an enrolment link and a new authenticator
+// app. It returns the app's key
 // and recovery codes (none for a password alone) and the session cookie.
 func (w *world) signInAs(t *testing.T, u *crm.User) (key string, codes []string, cookie string) {
 	t.Helper()
 	name := strings.TrimSuffix(u.Email, "@example.com")
-	if u.Role != crm.RoleAdmin && u.Role != crm.RoleManager {
-		_, cookie = w.s.login(t, name)
-		return "", nil, cookie
+	if r, c := w.s.login(t, name); !strings.HasPrefix(r.header.Get("Location"), "/mfa") {
+		return "", nil, c
 	}
 	link, err := w.s.idn.IssueEnrolmentLink(w.ctx, crm.SystemPrincipal(), u.ID)
 	if err != nil {

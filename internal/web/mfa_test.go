@@ -130,6 +130,16 @@ func (r reply) csrf(t *testing.T) string {
 // headers.
 func (s *mfaSite) send(t *testing.T, method, path, cookie string, body any, hdr ...string) reply {
 	t.Helper()
+	r, err := s.try(method, path, cookie, body, hdr...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// try is send for a goroutine of its own: it returns the failure to
+// make the request instead of ending the test.
+func (s *mfaSite) try(method, path, cookie string, body any, hdr ...string) (reply, error) {
 	var rd io.Reader
 	ctype := ""
 	switch b := body.(type) {
@@ -140,7 +150,7 @@ func (s *mfaSite) send(t *testing.T, method, path, cookie string, body any, hdr 
 	}
 	req, err := http.NewRequest(method, s.srv.URL+path, rd)
 	if err != nil {
-		t.Fatal(err)
+		return reply{}, err
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
@@ -154,11 +164,11 @@ func (s *mfaSite) send(t *testing.T, method, path, cookie string, body any, hdr 
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := client.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return reply{}, err
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return reply{status: res.StatusCode, header: res.Header, body: string(b)}
+	return reply{status: res.StatusCode, header: res.Header, body: string(b)}, nil
 }
 
 // login posts the login form and returns the reply and the new cookie.
