@@ -109,14 +109,17 @@ var (
 // entry is the matrix's row of one route.
 type entry struct {
 	write bool // runs in the write phase
-	// rec is set for a route on one record: the cell of each relation.
-	rec *recEntry
+	// rec is set for a route on one record: the cell of each relation;
+	// more are further requests on the route, each a cell per relation.
+	rec  *recEntry
+	more []*recEntry
 	// role is set for every other route: one cell per caller.
 	role func(t *testing.T, w *world, c *caller) (want, reply, error)
 }
 
 // recEntry is a route on one record of entity.
 type recEntry struct {
+	variant string // names a request of entry.more in messages
 	entity  string
 	ui      bool
 	change  bool // a success changes the record: it runs on a fresh copy
@@ -145,7 +148,16 @@ func (w *world) runEntry(t *testing.T, c *caller, route string, e entry) int {
 		}
 		return 1
 	}
-	re := e.rec
+	n := 0
+	for _, re := range append([]*recEntry{e.rec}, e.more...) {
+		n += w.runRecordCells(t, c, route, re)
+	}
+	return n
+}
+
+// runRecordCells runs the cells of re, one per relation, for one caller.
+func (w *world) runRecordCells(t *testing.T, c *caller, route string, re *recEntry) int {
+	t.Helper()
 	n := 0
 	recs := c.recs[re.entity]
 	if re.deleted {
@@ -170,7 +182,7 @@ func (w *world) runEntry(t *testing.T, c *caller, route string, e entry) int {
 		}
 		got := re.do(t, w, c, r)
 		n++
-		where := fmt.Sprintf("%s as %s on the %s record (%s %d)", route, c.name, rel, r.entity, r.id)
+		where := fmt.Sprintf("%s%s as %s on the %s record (%s %d)", route, re.variant, c.name, rel, r.entity, r.id)
 		if !judge(t, w, route, c, r, got, verdict(wt, got), where) {
 			continue
 		}
@@ -334,6 +346,17 @@ func wantControl(w *world, c *caller, r *wrec, verb string, status int) want {
 	return ok(status)
 }
 
+// wantTransfer: a change of owner is a change of the record (update, on a
+// record the caller may change: 403 or 404 as for any change) and the
+// transfer verb on a record the caller controls (403 naming owner_id).
+func wantTransfer(w *world, c *caller, r *wrec) want {
+	wt := wantUpdate(w, c, r, nil, http.StatusOK)
+	if wt.status == http.StatusOK && !w.controls(c, r, "transfer") {
+		return want{status: http.StatusForbidden, code: crm.EFORBIDDEN, field: "owner_id"}
+	}
+	return wt
+}
+
 // wantRestore: a deleted record is read by nobody; whoever controls it may
 // restore it, and for everyone else it does not exist.
 func wantRestore(w *world, c *caller, r *wrec) want {
@@ -417,6 +440,24 @@ func recordEntries(m map[string]entry, entity string) {
 			}
 			return checkRecordBody(c, r, got.body)
 		}}}
+	// A transfer is a change of owner_id (the transfer verb), on a record
+	// the caller controls; the record's team follows its new owner.
+	patch := m["PATCH "+base+"/{id}"]
+	patch.more = append(patch.more, &recEntry{variant: " (transfer)", entity: entity, change: true, want: wantTransfer,
+		do: func(t *testing.T, w *world, c *caller, r *wrec) reply {
+			return w.send(t, c, "PATCH", recPath(r, ""), fmt.Sprintf(`{"owner_id":%d}`, c.g.grantee.ID))
+		},
+		check: func(t *testing.T, w *world, c *caller, r *wrec, got reply) error {
+			var b struct {
+				OwnerID int64  `json:"owner_id"`
+				TeamID  *int64 `json:"team_id"`
+			}
+			if err := json.Unmarshal([]byte(got.body), &b); err != nil || b.OwnerID != c.g.grantee.ID || b.TeamID != nil {
+				return fmt.Errorf("after the transfer to a user without a team: %s", got.body)
+			}
+			return nil
+		}})
+	m["PATCH "+base+"/{id}"] = patch
 	m["DELETE "+base+"/{id}"] = entry{write: true, rec: &recEntry{entity: entity, change: true,
 		want: func(w *world, c *caller, r *wrec) want { return wantControl(w, c, r, "delete", http.StatusNoContent) },
 		do: func(t *testing.T, w *world, c *caller, r *wrec) reply {
