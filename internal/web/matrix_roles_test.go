@@ -536,7 +536,12 @@ func roleEntries(m map[string]entry) {
 			for _, id := range shown {
 				if !slices.Contains(visible, id) {
 					err = fmt.Errorf("the list shows contact %d, which the caller may not read", id)
+				} else if r := w.rec("contact", id); r != nil && err == nil {
+					err = noLeak(c, r, got.body)
 				}
+			}
+			if name := c.g.company.raw["name"]; err == nil && !w.reads(c, c.g.company) && strings.Contains(got.body, name) {
+				err = fmt.Errorf("the list shows the name of company %s, which the caller may not read", name)
 			}
 			if err == nil && len(shown) != min(len(visible), 50) {
 				err = fmt.Errorf("the first page shows %d contacts of %d visible", len(shown), len(visible))

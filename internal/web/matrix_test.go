@@ -575,6 +575,30 @@ func checkPage(c *caller, r *wrec, body string) error {
 	return nil
 }
 
+// companyShown checks a page about the group's contacts: the name of
+// their company appears where the caller reads the company, and never
+// where it does not (ACL-2: a contact shows nothing of a company the
+// caller may not see).
+func companyShown(w *world, c *caller, body string) error {
+	name := c.g.company.raw["name"]
+	if shown := strings.Contains(body, name); shown != w.reads(c, c.g.company) {
+		return fmt.Errorf("the page shows the company name %s: %v, the caller reads the company: %v", name, shown, !shown)
+	}
+	return nil
+}
+
+// noLeak checks a page that lists r: no value r's fields hold that the
+// caller sees masked or not at all.
+func noLeak(c *caller, r *wrec, body string) error {
+	text := html.UnescapeString(body)
+	for _, f := range protectedFields[r.entity] {
+		if c.level(r.entity, f) != "shown" && strings.Contains(text, r.raw[f]) {
+			return fmt.Errorf("the page shows the %s %s %q of %s %d", c.level(r.entity, f), f, r.raw[f], r.entity, r.id)
+		}
+	}
+	return nil
+}
+
 // contactEntries are the routes of contacts only: the timeline and the
 // consents, and the UI's contact pages.
 func contactEntries(m map[string]entry) {
@@ -631,6 +655,9 @@ func contactEntries(m map[string]entry) {
 				if err := checkPage(c, a, got.body); err != nil {
 					return fmt.Errorf("activity %d: %v", id, err)
 				}
+			}
+			if err := companyShown(w, c, got.body); err != nil {
+				return err
 			}
 			return checkPage(c, r, got.body)
 		}}}

@@ -585,9 +585,9 @@ func (w *world) makeRecord(t *testing.T, g *group, entity, rel string, owner int
 		}
 	case "company":
 		r.raw = map[string]string{"domain": fmt.Sprintf("co%d.example.com", n), "phone": fmt.Sprintf("+7495%07d", 1000000+n),
-			"address": fmt.Sprintf("Lenina %d, Kazan", n), "notes": fmt.Sprintf("company note %d", n)}
+			"address": fmt.Sprintf("Lenina %d, Kazan", n), "notes": fmt.Sprintf("company note %d", n), "name": fmt.Sprintf("Firm%05d", n)}
 		var v *crm.Company
-		if v, err = w.s.svc.CreateCompany(ctx, sys, crm.CompanyInput{Name: ptr(fmt.Sprintf("Firm%05d", n)), Domain: ptr(r.raw["domain"]),
+		if v, err = w.s.svc.CreateCompany(ctx, sys, crm.CompanyInput{Name: ptr(r.raw["name"]), Domain: ptr(r.raw["domain"]),
 			Phone: ptr(r.raw["phone"]), Address: ptr(r.raw["address"]), Notes: ptr(r.raw["notes"]), OwnerID: &owner}); err == nil {
 			r.id = v.ID
 		}
