@@ -43,10 +43,10 @@ type ShareInput struct {
 	ExpiresAt Nullable[time.Time] `json:"expires_at"`
 }
 
-// ShareService shares client records. Listing needs read access to the
-// record; sharing and revoking need the entity's share verb on a record
-// the principal controls (owns, or manages through a team, or any with
-// modify_all) and a recent step-up, and each is a security event.
+// ShareService shares client records. Listing a record's shares is for
+// whoever controls it (owns it, manages its team, or holds modify_all);
+// sharing and revoking need the entity's share verb on such a record and
+// a recent step-up, and each is a security event.
 type ShareService interface {
 	// FindShares lists the record's shares, expired ones included.
 	FindShares(ctx context.Context, p *Principal, entity string, recordID int64) ([]*Share, error)

@@ -135,13 +135,13 @@ func (s *Service) UpdateActivity(ctx context.Context, p *crm.Principal, id int64
 		if err := s.applyActivity(a, in, false); err != nil {
 			return err
 		}
-		if err := s.keepHiddenLinks(ctx, tx, p, oldLinks, in.ContactID, in.CompanyID, in.DealID); err != nil {
-			return err
-		}
 		if a.OwnerID, a.TeamID, err = s.ownerFor(ctx, tx, p, "activity", a.ID, in.OwnerID, a.OwnerID, a.TeamID); err != nil {
 			return err
 		}
-		return s.checkLinks(ctx, tx, p, in.ContactID, in.CompanyID, in.DealID)
+		if err := s.checkLinks(ctx, tx, p, in.ContactID, in.CompanyID, in.DealID); err != nil {
+			return err
+		}
+		return s.keepHiddenLinks(ctx, tx, p, oldLinks, in.ContactID, in.CompanyID, in.DealID)
 	})
 }
 

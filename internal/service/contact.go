@@ -164,16 +164,15 @@ func (s *Service) UpdateContact(ctx context.Context, p *crm.Principal, id int64,
 		if err := s.applyContact(c, in, false); err != nil {
 			return err
 		}
-		if err := s.keepHiddenLinks(ctx, tx, p, links{company: oldCompany}, crm.Nullable[int64]{}, in.CompanyID, crm.Nullable[int64]{}); err != nil {
-			return err
-		}
 		if c.OwnerID, c.TeamID, err = s.ownerFor(ctx, tx, p, "contact", c.ID, in.OwnerID, c.OwnerID, c.TeamID); err != nil {
 			return err
 		}
 		if in.CompanyID.Valid && (oldCompany == nil || *oldCompany != *c.CompanyID) {
-			return s.checkCompany(ctx, tx, p, "company_id", c.CompanyID)
+			if err := s.checkCompany(ctx, tx, p, "company_id", c.CompanyID); err != nil {
+				return err
+			}
 		}
-		return nil
+		return s.keepHiddenLinks(ctx, tx, p, links{company: oldCompany}, crm.Nullable[int64]{}, in.CompanyID, crm.Nullable[int64]{})
 	})
 }
 

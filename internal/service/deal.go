@@ -175,9 +175,6 @@ func (s *Service) UpdateDeal(ctx context.Context, p *crm.Principal, id int64, in
 		if err := s.applyDeal(d, in, false); err != nil {
 			return err
 		}
-		if err := s.keepHiddenLinks(ctx, tx, p, oldLinks, in.ContactID, in.CompanyID, crm.Nullable[int64]{}); err != nil {
-			return err
-		}
 		if in.StageID != nil || in.PipelineID != nil {
 			if err := s.resolveStage(ctx, tx, d, in.StageID != nil); err != nil {
 				return err
@@ -193,7 +190,10 @@ func (s *Service) UpdateDeal(ctx context.Context, p *crm.Principal, id int64, in
 		if in.CompanyID.Valid {
 			companyID = d.CompanyID
 		}
-		return s.checkDealRefs(ctx, tx, p, contactID, companyID)
+		if err := s.checkDealRefs(ctx, tx, p, contactID, companyID); err != nil {
+			return err
+		}
+		return s.keepHiddenLinks(ctx, tx, p, oldLinks, in.ContactID, in.CompanyID, crm.Nullable[int64]{})
 	})
 }
 

@@ -309,3 +309,35 @@ func str(p *string) string {
 	}
 	return *p
 }
+
+// CheckRecord reports whether p may do verb ("read", "update", "delete",
+// "transfer", "share") to the live record id of entity, without returning
+// it: nil; EFORBIDDEN when p's role lacks the verb, or p may read the
+// record but not do verb to it; ENOTFOUND when p may not read it. The UI
+// asks it before it shows the form of a verb.
+func (s *Service) CheckRecord(ctx context.Context, p *crm.Principal, entity string, id int64, verb string) error {
+	if err := checkEntity(entity); err != nil {
+		return err
+	}
+	v := policy.Verb(verb)
+	if err := s.require(p, policy.On(entity, v)); err != nil {
+		return err
+	}
+	var sc crm.Scope
+	switch v {
+	case policy.Read:
+		sc = s.pol.ReadScope(p, entity)
+	case policy.Update:
+		sc = s.pol.WriteScope(p, entity)
+	case policy.Delete, policy.Transfer, policy.Share:
+		sc = s.pol.ControlScope(p, entity, v)
+	default:
+		return crm.Errorf(crm.EINTERNAL, "CheckRecord: unknown verb %q", verb)
+	}
+	return s.store.Read(ctx, func(tx crm.Tx) error {
+		if _, err := s.inScope(ctx, tx, entity, sc, id); err != nil {
+			return s.writable(ctx, p, entity, err, func(sc crm.Scope) error { _, err := s.inScope(ctx, tx, entity, sc, id); return err })
+		}
+		return nil
+	})
+}

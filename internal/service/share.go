@@ -40,7 +40,10 @@ func (s *Service) FindShares(ctx context.Context, p *crm.Principal, entity strin
 	}
 	var out []*crm.Share
 	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
-		if _, err = s.inScope(ctx, tx, entity, s.pol.ReadScope(p, entity), recordID); err != nil {
+		// Who else has access to a record is for whoever controls it: a
+		// sharee does not learn the others (403), and one who cannot see
+		// the record does not learn it exists (404).
+		if _, err = s.controlled(ctx, tx, p, entity, policy.Read, recordID); err != nil {
 			return err
 		}
 		out, err = tx.SharesOf(ctx, entity, recordID)

@@ -158,16 +158,16 @@ func (s *Service) UpdateTask(ctx context.Context, p *crm.Principal, id int64, in
 		if err := s.applyTask(t, in, false); err != nil {
 			return err
 		}
-		if err := s.keepHiddenLinks(ctx, tx, p, oldLinks, in.ContactID, in.CompanyID, in.DealID); err != nil {
-			return err
-		}
 		if t.OwnerID, t.TeamID, err = s.ownerFor(ctx, tx, p, "task", t.ID, in.OwnerID, t.OwnerID, t.TeamID); err != nil {
 			return err
 		}
 		if err := s.checkAssignee(ctx, tx, t, in.AssigneeID != nil); err != nil {
 			return err
 		}
-		return s.checkLinks(ctx, tx, p, in.ContactID, in.CompanyID, in.DealID)
+		if err := s.checkLinks(ctx, tx, p, in.ContactID, in.CompanyID, in.DealID); err != nil {
+			return err
+		}
+		return s.keepHiddenLinks(ctx, tx, p, oldLinks, in.ContactID, in.CompanyID, in.DealID)
 	})
 }
 

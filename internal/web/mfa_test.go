@@ -54,16 +54,25 @@ func newMFASite(t *testing.T, th auth.Throttle) *mfaSite {
 // by opts.
 func newMFASiteWith(t *testing.T, th auth.Throttle, opts func(*service.Options)) *mfaSite {
 	t.Helper()
+	return newSiteOn(t, testkit.SQLite(t), th, opts, nil)
+}
+
+// newSiteOn is newMFASiteWith over the store db (SQLite or PostgreSQL),
+// with the identity service's options changed by idOpts.
+func newSiteOn(t *testing.T, db crm.Store, th auth.Throttle, opts func(*service.Options), idOpts func(*identity.Options)) *mfaSite {
+	t.Helper()
 	ctx := context.Background()
-	db := testkit.SQLite(t)
 	s := &mfaSite{store: db, users: map[string]*crm.User{}, now: time.Now().UTC().Truncate(30 * time.Second).Add(5 * time.Second)}
 	o := service.Options{Logger: slog.New(slog.DiscardHandler), Now: s.clock}
 	if opts != nil {
 		opts(&o)
 	}
 	s.svc = service.New(db, o)
-	s.idn = identity.New(db, identity.Options{Logger: slog.New(slog.DiscardHandler), Clock: s.clock, Throttle: th,
-		Hasher: testkit.Hasher()})
+	io := identity.Options{Logger: slog.New(slog.DiscardHandler), Clock: s.clock, Throttle: th, Hasher: testkit.Hasher()}
+	if idOpts != nil {
+		idOpts(&io)
+	}
+	s.idn = identity.New(db, io)
 	for name, role := range map[string]crm.Role{"admin": crm.RoleAdmin, "alice": crm.RoleSales, "bob": crm.RoleSales, "sam": crm.RoleSupport} {
 		email, pw := name+"@example.com", sitePassword
 		u, err := s.idn.CreateUser(ctx, crm.SystemPrincipal(), crm.UserInput{Email: &email, Role: &role, Password: &pw})
@@ -121,6 +130,16 @@ func (r reply) csrf(t *testing.T) string {
 // headers.
 func (s *mfaSite) send(t *testing.T, method, path, cookie string, body any, hdr ...string) reply {
 	t.Helper()
+	r, err := s.try(method, path, cookie, body, hdr...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// try is send for a goroutine of its own: it returns the failure to
+// make the request instead of ending the test.
+func (s *mfaSite) try(method, path, cookie string, body any, hdr ...string) (reply, error) {
 	var rd io.Reader
 	ctype := ""
 	switch b := body.(type) {
@@ -131,7 +150,7 @@ func (s *mfaSite) send(t *testing.T, method, path, cookie string, body any, hdr 
 	}
 	req, err := http.NewRequest(method, s.srv.URL+path, rd)
 	if err != nil {
-		t.Fatal(err)
+		return reply{}, err
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
@@ -145,11 +164,11 @@ func (s *mfaSite) send(t *testing.T, method, path, cookie string, body any, hdr 
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := client.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return reply{}, err
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return reply{status: res.StatusCode, header: res.Header, body: string(b)}
+	return reply{status: res.StatusCode, header: res.Header, body: string(b)}, nil
 }
 
 // login posts the login form and returns the reply and the new cookie.

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -48,7 +50,106 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if dec.More() {
 		return crm.Errorf(crm.EINVALID, "malformed JSON: data after the object")
 	}
+	// encoding/json matched the keys under Unicode case folding: "TITLE"
+	// and "laſt_name" were written to title and last_name. A proxy or a
+	// filter in front that reads keys exactly would see another request
+	// (ASVS v5.0.0-1.5.3, attack 26): only exact names are accepted.
+	var tree any
+	if err := json.Unmarshal(body, &tree); err != nil {
+		return crm.Errorf(crm.EINVALID, "malformed JSON")
+	}
+	return exactKeys(tree, reflect.TypeOf(dst))
+}
+
+// exactKeys checks that every key of every object in v names a field of
+// the matching struct of t by its exact JSON name. It stops at types that
+// decode themselves (json.Unmarshaler: times, crm.Nullable of a scalar).
+func exactKeys(v any, t reflect.Type) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return nil // a type error, reported by the decoder
+		}
+		fields := jsonNames(t)
+		for k, x := range obj {
+			ft, ok := fields[k]
+			if !ok {
+				return crm.Invalid(k, "unknown field")
+			}
+			if err := exactKeys(x, ft); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if list, ok := v.([]any); ok {
+			for _, x := range list {
+				if err := exactKeys(x, t.Elem()); err != nil {
+					return err
+				}
+			}
+		}
+	case reflect.Map:
+		if obj, ok := v.(map[string]any); ok {
+			for _, x := range obj {
+				if err := exactKeys(x, t.Elem()); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	return nil
+}
+
+var (
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	jsonNamesCache  sync.Map // reflect.Type → map[string]reflect.Type
+)
+
+// jsonNames returns the JSON names of struct type t's fields, with their
+// types, as encoding/json names them (the tag's name, or the Go name).
+func jsonNames(t reflect.Type) map[string]reflect.Type {
+	if m, ok := jsonNamesCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous && f.Tag.Get("json") == "" {
+			// An untagged embedded struct's fields are the outer one's.
+			et := f.Type
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if et.Kind() == reflect.Struct {
+				for k, v := range jsonNames(et) {
+					if _, ok := m[k]; !ok {
+						m[k] = v
+					}
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = f.Name
+		}
+		m[name] = f.Type
+	}
+	jsonNamesCache.Store(t, m)
+	return m
 }
 
 // jsonError turns a decoding error into a field error.

@@ -25,6 +25,9 @@ type Records interface {
 	// Permissions returns the actions the principal may perform: its
 	// role's, narrowed by an API token's scope.
 	Permissions(p *crm.Principal) []string
+	// CheckRecord reports whether the principal may do verb to a record
+	// (nil, EFORBIDDEN or ENOTFOUND), for a page that offers the verb.
+	CheckRecord(ctx context.Context, p *crm.Principal, entity string, id int64, verb string) error
 }
 
 // Identity is what the HTTP edge needs of the identity service: sign-in,

@@ -20,6 +20,10 @@ func (u *UI) ConfirmDeleteContact(w http.ResponseWriter, r *http.Request, p *crm
 	if err != nil {
 		return err
 	}
+	// The confirmation is for whoever may delete the contact (ACL-4).
+	if err := u.records.CheckRecord(r.Context(), p, "contact", id, "delete"); err != nil {
+		return err
+	}
 	c, err := u.records.FindContactByID(r.Context(), p, id)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/policy"
 	"github.com/custos-crm/custos/internal/web/httpx"
 )
 
@@ -192,6 +193,9 @@ func (u *UI) formFailure(w http.ResponseWriter, r *http.Request, p *crm.Principa
 }
 
 func (u *UI) NewContact(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	if !policy.Allowed(p, policy.On("contact", policy.Create)) {
+		return crm.Errorf(crm.EFORBIDDEN, "you are not allowed to do this")
+	}
 	v := u.newView(r, p, "")
 	u.renderContactForm(w, r, p, v, contactFormPage{IsNew: true}, http.StatusOK)
 	return nil
@@ -214,6 +218,10 @@ func (u *UI) CreateContact(w http.ResponseWriter, r *http.Request, p *crm.Princi
 func (u *UI) EditContact(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
 	id, err := httpx.PathID(r, "record")
 	if err != nil {
+		return err
+	}
+	// The form is for whoever may change the contact (ACL-4).
+	if err := u.records.CheckRecord(r.Context(), p, "contact", id, "update"); err != nil {
 		return err
 	}
 	c, err := u.records.FindContactByID(r.Context(), p, id)

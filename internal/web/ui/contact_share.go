@@ -43,7 +43,9 @@ type shareCard struct {
 // the shares hides the card rather than the page.
 func (u *UI) contactShares(r *http.Request, p *crm.Principal, c *crm.Contact) *shareCard {
 	shares, err := u.records.FindShares(r.Context(), p, "contact", c.ID)
-	if err != nil {
+	if crm.ErrorCode(err) == crm.EFORBIDDEN {
+		return nil // a sharee's page: the shares are the controller's
+	} else if err != nil {
 		httpx.LogError(u.log, r, err)
 		return nil
 	}
