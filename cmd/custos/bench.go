@@ -46,7 +46,9 @@ every response is checked and failures are counted as errors.
 It prints, per shape, each scenario's req/s and latency on Custos and on
 the floor, their ratio, and the targets of issue 17 as ratios (reads ≥ 0.5
 of the floor, writes ≥ 0.4, p99 ≤ 2× the floor's + 5 ms; peak RSS ≤ 300
-MiB at 100,000 contacts), marking each miss; --json writes the same with
+MiB at 100,000 contacts), marking each miss, and beside the req/s of get,
+list, email and prefix the absolute rates issue 11 names for this machine
+kind (figures to read them against, never judged); --json writes the same with
 the commit and settings, and --compare prints the ratios against an
 earlier --json file. The exit status is 1 when any request failed; timings
 never fail the command.

@@ -33,7 +33,7 @@ func TestBench(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"req/s", "floor/s", "ratio", "get contact by id", "list 50 by -created_at", "mixed",
-		"peak RSS", "seeding", "shape one-owner"} {
+		"peak RSS", "seeding", "shape one-owner", "figure (issue 11)", "3000/s: "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}

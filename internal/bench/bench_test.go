@@ -94,7 +94,7 @@ func TestReport(t *testing.T) {
 		Host: ThisHost(), Settings: Settings{Target: "in-process", Store: "sqlite", Sizes: SizesFor(1000, 4), Clients: 4, DurationS: 1, Rounds: 2},
 		Shapes: []Shape{{Name: "spread", Sizes: SizesFor(1000, 4), Memory: &Memory{PeakRSS: 100 << 20, Source: "test"}}},
 		Scenarios: []Result{
-			{Shape: "spread", Name: "get", Title: "get contact by id", Requests: 9000, RPS: 9000, P99: 12, Goal: readGoal, Floor: fl(10000, 4), Ratio: 0.9},
+			{Shape: "spread", Name: "get", Title: "get contact by id", Requests: 9000, RPS: 9000, P99: 12, Goal: withFigure(readGoal, getFigure), Floor: fl(10000, 4), Ratio: 0.9},
 			{Shape: "spread", Name: "list:-created_at", Title: "list 50 by -created_at", Requests: 100, RPS: 100, P99: 40, Goal: readGoal, Floor: fl(1000, 10), Ratio: 0.1},
 			{Shape: "spread", Name: "create", Title: "create contact", Requests: 100, RPS: 450, P99: 30, Goal: writeGoal, Floor: fl(1000, 10), Ratio: 0.45},
 			{Shape: "spread", Name: "login", Title: "login (password)", Skipped: "no password"},
@@ -116,14 +116,15 @@ func TestReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Commit != r.Commit || len(back.Scenarios) != 4 || back.Scenarios[1].Goal != r.Scenarios[1].Goal ||
+	if back.Commit != r.Commit || len(back.Scenarios) != 4 || back.Scenarios[0].Goal.Figure != getFigure || back.Scenarios[1].Goal != r.Scenarios[1].Goal ||
 		back.Scenarios[1].Floor == nil || back.Scenarios[1].Floor.RPS != 1000 || back.Scenarios[1].Ratio != 0.1 {
 		t.Errorf("round trip: %+v", back)
 	}
 	var out bytes.Buffer
 	r.WriteTable(&out)
 	for _, want := range []string{"0123456789ab (modified)", "shape spread", "≥0.5× p99≤13.0ms ok", "MISS (req/s, p99)",
-		"≥0.4× p99≤25.0ms MISS (p99)", "0.90", "10000", "skipped: no password", "100.0 MiB", "not judged below 100,000"} {
+		"≥0.4× p99≤25.0ms MISS (p99)", "0.90", "10000", "skipped: no password", "100.0 MiB", "not judged below 100,000",
+		"8000/s: 1.12×"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
