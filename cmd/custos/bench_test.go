@@ -23,17 +23,19 @@ func TestBench(t *testing.T) {
 	report := filepath.Join(dir, "bench.json")
 	rep, out := runBenchReport(t, dir, "--contacts", "1000", "--owners", "4", "--duration", "300ms", "--warmup", "100ms",
 		"--rounds", "1", "--clients", "4")
-	checkBothServers(t, rep, []string{"spread", "one-owner"})
-	if len(rep.Shapes) != 2 || rep.Shapes[1].Sizes.Owners != 1 || rep.Shapes[0].Sizes.Owners != 4 {
-		t.Fatalf("shapes %+v, want spread (4 owners) and one-owner", rep.Shapes)
+	checkBothServers(t, rep, []string{"spread", "one-owner", "org"})
+	if len(rep.Shapes) != 3 || rep.Shapes[0].Sizes.Owners != 4 || rep.Shapes[1].Sizes.Owners != 1 || rep.Shapes[2].Sizes.Teams != 4 {
+		t.Fatalf("shapes %+v, want spread (4 owners), one-owner and org (4 teams)", rep.Shapes)
 	}
 	for _, sh := range rep.Shapes {
 		if sh.Sizes.Contacts != 1000 || sh.Sizes.Activities != 3000 || sh.Seeding == nil || sh.Memory == nil || sh.DataDir == nil {
 			t.Errorf("shape %+v: want sizes, seeding, memory and data directory", sh)
 		}
 	}
+	checkOrgShape(t, rep.Shapes[2])
 	for _, want := range []string{"req/s", "floor/s", "ratio", "get contact by id", "list 50 by -created_at", "mixed",
-		"peak RSS", "seeding", "shape one-owner", "figure (issue 11)", "3000/s: "} {
+		"peak RSS", "seeding", "shape one-owner", "shape org: 36 owners; 40 users in 4 teams, 50 shares",
+		"figure (issue 11)", "3000/s: ", "through shares"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}
@@ -54,6 +56,22 @@ func TestBench(t *testing.T) {
 	if !strings.Contains(out.String(), "compared with") || !strings.Contains(out.String(), "ratio old") ||
 		!strings.Contains(out.String(), "update one field") {
 		t.Errorf("compare output:\n%s", out.String())
+	}
+}
+
+// checkOrgShape checks that the org shape was seeded as it claims: its
+// sizes, and the reps each holding unexpired shares.
+func checkOrgShape(t *testing.T, sh bench.Shape) {
+	t.Helper()
+	z, c := sh.Sizes, sh.Callers
+	want := bench.OrgSizes(z.Contacts, z.Teams)
+	switch {
+	case sh.Name != "org" || z != want || z.Users != 10*z.Teams || z.Shares != z.Contacts/20:
+		t.Errorf("org shape %q: sizes %+v, want %+v", sh.Name, z, want)
+	case c == nil:
+		t.Errorf("org shape: no callers in the report")
+	case c.Reps == 0 || c.RepSharedMin < 1 || c.RepOwnMean < 1:
+		t.Errorf("org shape: reps %+v; want reps who own contacts and each read some through shares", c)
 	}
 }
 
@@ -98,8 +116,8 @@ func checkBothServers(t *testing.T, rep *bench.Report, shapes []string) {
 	}
 }
 
-// TestBenchPostgres runs the short bench on PostgreSQL: both shapes, each in
-// a schema of its own, and the floor on a copy of the seeded tables.
+// TestBenchPostgres runs the short bench on PostgreSQL: every shape, each
+// in a schema of its own, and the floor on a copy of the seeded tables.
 func TestBenchPostgres(t *testing.T) {
 	dsn := os.Getenv("CUSTOS_TEST_POSTGRES")
 	if dsn == "" || testing.Short() {
@@ -110,7 +128,8 @@ func TestBenchPostgres(t *testing.T) {
 	// completed (a zero row, which checkBothServers rightly refuses).
 	rep, _ := runBenchReport(t, t.TempDir(), "--db", dsn, "--contacts", "600", "--owners", "3", "--duration", "500ms", "--warmup", "100ms",
 		"--rounds", "1", "--clients", "3")
-	checkBothServers(t, rep, []string{"spread", "one-owner"})
+	checkBothServers(t, rep, []string{"spread", "one-owner", "org"})
+	checkOrgShape(t, rep.Shapes[2])
 }
 
 // runBench runs `custos bench` with args, its data and its JSON report
@@ -137,6 +156,8 @@ func TestBenchUsage(t *testing.T) {
 		{"bench", "--clients", "0"},
 		{"bench", "--token", "cst_x"},
 		{"bench", "--contacts", "3", "--owners", "4"},
+		{"bench", "--shapes", "spread,nonsense"},
+		{"bench", "--shapes", "org", "--contacts", "100", "--owners", "20"},
 	} {
 		var out bytes.Buffer
 		err := run(context.Background(), args, testEnv(t.TempDir()), strings.NewReader(""), &out, &out)

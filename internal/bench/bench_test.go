@@ -81,9 +81,53 @@ func TestPeople(t *testing.T) {
 func TestSizesFor(t *testing.T) {
 	t.Parallel()
 	s := SizesFor(DefaultContacts, 20)
-	want := Sizes{Contacts: 100_000, Companies: 10_000, Deals: 50_000, Activities: 300_000, Owners: 20, Teams: 5}
+	want := Sizes{Contacts: 100_000, Companies: 10_000, Deals: 50_000, Activities: 300_000, Owners: 20}
 	if s != want || s.Rows() != 460_000 {
 		t.Errorf("SizesFor(100000, 20) = %+v, want %+v", s, want)
+	}
+	// The org shape of issue 11: 200 users in 20 teams (180 of them sales
+	// users who own the records, 20 managers), 5,000 shares.
+	s = OrgSizes(DefaultContacts, 20)
+	want = Sizes{Contacts: 100_000, Companies: 10_000, Deals: 50_000, Activities: 300_000, Owners: 180, Teams: 20, Users: 200, Shares: 5000}
+	if s != want || s.Rows() != 465_000 {
+		t.Errorf("OrgSizes(100000, 20) = %+v, want %+v", s, want)
+	}
+	// Three levels need three teams at least.
+	if s := OrgSizes(1000, 1); s.Teams != 3 || s.Users != 30 || s.Owners != 27 || s.Shares != 50 {
+		t.Errorf("OrgSizes(1000, 1) = %+v, want 3 teams, 30 users, 27 owners, 50 shares", s)
+	}
+}
+
+func TestFloorVisibility(t *testing.T) {
+	t.Parallel()
+	// A sales user in the shapes without teams or shares: the owner's
+	// index range, as before the org shape.
+	vis, args := visibility(FloorCaller{UserID: 7}, false)
+	if vis != "owner_id = ?" || !slices.Equal(args, []any{int64(7)}) {
+		t.Errorf("owner: %q %v", vis, args)
+	}
+	// A manager of two teams who may hold shares, as with their own team.
+	mgr := FloorCaller{UserID: 7, TeamID: 1, Teams: []int64{2, 3}, ShareTeams: []int64{2, 3, 1}, Shared: true}
+	vis, args = visibility(mgr, false)
+	want := "(owner_id = ? OR team_id IN (?, ?) OR id IN (SELECT record_id FROM shares WHERE entity = 'contact'" +
+		" AND (user_id = ? OR team_id IN (?, ?, ?)) AND (expires_at IS NULL OR expires_at > ?)))"
+	if vis != want || !slices.Equal(args, []any{int64(7), int64(2), int64(3), int64(7), int64(2), int64(3), int64(1)}) {
+		t.Errorf("manager:\n%s\nwant\n%s\nargs %v", vis, want, args)
+	}
+	// On PostgreSQL the shared ids are an array, which its planner can
+	// OR with the owner's index.
+	vis, _ = visibility(mgr, true)
+	want = "(owner_id = ? OR team_id IN (?, ?) OR id = ANY (ARRAY(SELECT record_id FROM shares WHERE entity = 'contact'" +
+		" AND (user_id = ? OR team_id IN (?, ?, ?)) AND (expires_at IS NULL OR expires_at > ?))))"
+	if vis != want {
+		t.Errorf("manager on PostgreSQL:\n%s\nwant\n%s", vis, want)
+	}
+	c := &floorCaller{FloorCaller: FloorCaller{UserID: 7, Shared: true}, visArgs: []any{int64(7)}}
+	if got := c.args("x"); len(got) != 3 || got[0] != int64(7) || got[2] != "x" {
+		t.Errorf("args with the time that ends a share: %v", got)
+	}
+	if (&Owner{TeamID: 1, Teams: []int64{1, 2}}).ShareTeams()[1] != 2 || len((&Owner{TeamID: 4, Teams: []int64{1}}).ShareTeams()) != 2 {
+		t.Error("ShareTeams: want the managed teams and the user's own, once")
 	}
 }
 

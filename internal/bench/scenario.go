@@ -55,7 +55,8 @@ var listSorts = []string{"last_name", "-last_name", "first_name", "-first_name",
 	"created_at", "-created_at", "updated_at", "-updated_at"}
 
 // scenarios are the rows, in the order they run: reads first, on the data
-// as seeded; then the writes; then logins; then the mixed profile.
+// as seeded; then the writes; then logins; then the mixed profile. Their
+// clients act as the reps of the data set.
 var scenarios = func() []scenario {
 	out := []scenario{{"get", "get contact by id", withFigure(readGoal, getFigure), opGet}}
 	for _, s := range listSorts {
@@ -81,30 +82,39 @@ func ScenarioNames() []string {
 	return out
 }
 
-// worker is one concurrent client. It acts as one owner, with that owner's
-// token, on that owner's contacts.
+// worker is one concurrent client. It acts as one user, with that user's
+// token, on the contacts that user may see.
 type worker struct {
 	ctx    context.Context
 	t      *Target
 	d      *Dataset
-	owner  *Owner
+	user   *Owner
 	rng    *mrand.Rand
 	buf    bytes.Buffer
 	id     int
 	n      int    // contacts created, for unique addresses
-	cursor string // the list scenario pages through the owner's contacts
+	cursor string // the list scenario pages through the contacts the user sees
 	sort   string // in this order
 }
 
-// seq returns a random contact of the worker's owner.
-func (w *worker) seq() int32 { return w.owner.Seqs[w.rng.IntN(len(w.owner.Seqs))] }
+// seq returns a random contact the worker's user may read.
+func (w *worker) seq() int32 {
+	reads := w.user.reads()
+	return reads[w.rng.IntN(len(reads))]
+}
+
+// writeSeq returns a random contact the worker's user may change.
+func (w *worker) writeSeq() int32 {
+	writes := w.user.writes()
+	return writes[w.rng.IntN(len(writes))]
+}
 
 func (w *worker) send(method, path string, body []byte) (response, error) {
 	ct := ""
 	if body != nil {
 		ct = "application/json"
 	}
-	return w.t.do(w.ctx, method, path, w.owner.Token, ct, body, &w.buf)
+	return w.t.do(w.ctx, method, path, w.user.Token, ct, body, &w.buf)
 }
 
 // checkError describes a response that failed its check, with the API's
@@ -170,7 +180,7 @@ func opList(w *worker, sort string) error {
 			next = string(rest[:j])
 		}
 	}
-	// A full page, or the last one; the owner has contacts.
+	// A full page, or the last one; the user sees contacts.
 	if r.status != http.StatusOK || n == 0 || n > 50 || (next != "" && n != 50) {
 		w.cursor = ""
 		return checkError("list contacts", r, http.StatusOK)
@@ -192,8 +202,8 @@ func opEmail(w *worker) error {
 }
 
 // opPrefix searches for the first two to four letters of the last name of
-// one of the owner's contacts, as someone typing into the search box, so at
-// least that contact must be found.
+// one of the contacts the user sees, as someone typing into the search
+// box, so at least that contact must be found.
 func opPrefix(w *worker) error {
 	last := []rune(strings.ToLower(w.d.lastName(w.seq())))
 	q := string(last[:min(len(last), 2+w.rng.IntN(3))])
@@ -254,7 +264,7 @@ func opCreate(w *worker) error {
 }
 
 func opUpdate(w *worker) error {
-	id := w.d.ContactIDs[w.seq()]
+	id := w.d.ContactIDs[w.writeSeq()]
 	title, _ := json.Marshal(titles[w.rng.IntN(len(titles))])
 	r, err := w.send(http.MethodPatch, "/api/v1/contacts/"+itoa(id), []byte(`{"title":`+string(title)+`}`))
 	if err != nil {
@@ -267,7 +277,7 @@ func opUpdate(w *worker) error {
 }
 
 func opActivity(w *worker) error {
-	id := w.d.ContactIDs[w.seq()]
+	id := w.d.ContactIDs[w.writeSeq()]
 	typ := activityTypes[w.rng.IntN(len(activityTypes))]
 	subject, _ := json.Marshal(subjects[typ][w.rng.IntN(len(subjects[typ]))])
 	body := `{"type":"` + typ + `","subject":` + string(subject) + `,"contact_id":` + itoa(id) +
@@ -288,7 +298,7 @@ var errNoLogin = errors.New("no login credentials (with --url, give --login-emai
 // opLogin signs in through the browser's login form, as people do: a 303
 // to the app and a session cookie.
 func opLogin(w *worker) error {
-	form := url.Values{"email": {w.owner.Email}, "password": {w.d.Password}}
+	form := url.Values{"email": {w.user.Email}, "password": {w.d.Password}}
 	r, err := w.t.do(w.ctx, http.MethodPost, "/login", "", "application/x-www-form-urlencoded", []byte(form.Encode()), &w.buf)
 	if err != nil {
 		return err
