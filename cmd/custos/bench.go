@@ -42,7 +42,8 @@ audit, encryption or validation, one prepared query per request, the same
 driver, pragmas, TLS settings and JSON shapes, on a copy of the seeded
 data (so that its writes never touch the server's). --clients workers,
 each acting as one sales user with that user's API token (in the org shape
-a rep of a leaf team holding shares), drive real HTTPS
+a rep of a leaf team holding shares; the manager:… scenarios act as the
+top-level manager, who sees every team's records), drive real HTTPS
 requests with keep-alive. Every scenario runs --rounds times against the
 floor and then Custos, each for --warmup and then a measured --duration;
 every response is checked and failures are counted as errors.

@@ -98,6 +98,37 @@ func TestSizesFor(t *testing.T) {
 	}
 }
 
+func TestScenarioNames(t *testing.T) {
+	t.Parallel()
+	names := ScenarioNames()
+	// The rep's ids are those of the reports before the org shape, so
+	// that --compare still matches them.
+	for _, want := range []string{"get", "list:last_name", "list:-updated_at", "email", "prefix", "timeline", "create", "update",
+		"activity", "login", "mixed", "manager:get", "manager:list:last_name", "manager:list:-last_name",
+		"manager:list:created_at", "manager:list:-updated_at", "manager:email", "manager:prefix"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("no scenario %q in %v", want, names)
+		}
+	}
+	var lists, figures int
+	for _, sc := range scenarios {
+		if strings.HasPrefix(sc.name, "manager:") != (sc.caller == manager) {
+			t.Errorf("%s: caller %v", sc.name, sc.caller)
+		}
+		if strings.Contains(sc.name, "list:") {
+			lists++
+		}
+		if sc.goal.Figure > 0 {
+			figures++
+		}
+	}
+	// Every sort in both directions, for both callers; a figure for each
+	// caller's get, lists, email and prefix.
+	if lists != 2*len(listSorts) || len(listSorts) != 10 || figures != 2*(len(listSorts)+3) {
+		t.Errorf("%d list scenarios of %d sorts, %d figures", lists, len(listSorts), figures)
+	}
+}
+
 func TestFloorVisibility(t *testing.T) {
 	t.Parallel()
 	// A sales user in the shapes without teams or shares: the owner's

@@ -50,8 +50,9 @@
 // change), so that every read crosses the access predicate the store
 // builds into its WHERE clause, the most common and the most expensive
 // case, and so that, over all clients, ids are spread across the whole
-// data set rather than a hot few. An admin token would skip the predicate
-// (Scope All) and flatter the numbers.
+// data set rather than a hot few. The manager scenarios (org.go) act as
+// the top-level manager, whose predicate names every team. An admin token
+// would skip the predicate (Scope All) and flatter the numbers.
 //
 // # Measuring
 //

@@ -20,8 +20,10 @@ import (
 // contacts to users (the reps below) and to teams, to read or to write,
 // three in ten until a time, a third of those already past.
 //
-// The clients act as the reps, sales users of the leaf teams, who see
-// their own contacts and those shared with them or with their team.
+// The clients act as two kinds of caller: the reps, sales users of the
+// leaf teams, who see their own contacts and those shared with them or
+// with their team; and the top-level manager, who sees every record of
+// every team through the hierarchy (nearly all of them).
 
 // Shares per contact, and the proportions of the shares.
 const (
@@ -146,7 +148,7 @@ func (s *seeder) teams(acc Accounts) error {
 	if len(o.reps) == 0 {
 		return fmt.Errorf("bench: no sales user in a leaf team (%d sales users, %d teams)", len(s.d.Owners), n)
 	}
-	s.d.Reps = o.reps
+	s.d.Reps, s.d.Managers = o.reps, o.managers[:1]
 	return nil
 }
 
@@ -219,12 +221,13 @@ func (s *seeder) share(tx crm.Tx, i int) error {
 	return nil
 }
 
-// visibility computes what the reps of the org shape may read and
+// visibility computes what the callers of the org shape may read and
 // change, as the store's scope does: a rep reads their own contacts and
 // those of their unexpired shares (with the user, or with their team) and
-// changes their own and those of their unexpired write shares. The
-// clients pick their ids there, so that every answer of both servers is a
-// 200 with that record.
+// changes their own and those of their unexpired write shares; the
+// top-level manager reads every contact of the teams they see and those
+// shared with one of them. The clients pick their ids there, so that
+// every answer of both servers is a 200 with that record.
 func (s *seeder) visibility() {
 	o := s.org
 	reaches := func(u *Owner, sh seededShare) bool {
@@ -243,6 +246,21 @@ func (s *seeder) visibility() {
 		r.Reads = append(slices.Clip(r.Seqs), sortedKeys(reads)...)
 		r.Writes = append(slices.Clip(r.Seqs), sortedKeys(writes)...)
 	}
+	for _, m := range s.d.Managers {
+		seen := map[int32]bool{}
+		for _, sh := range o.shares {
+			if reaches(m, sh) {
+				seen[sh.seq] = true
+			}
+		}
+		m.Reads = []int32{}
+		for seq, owner := range s.contactOwner {
+			if t := o.ownerTeam[owner]; seen[int32(seq)] || (t != 0 && slices.Contains(m.Teams, t)) {
+				m.Reads = append(m.Reads, int32(seq))
+			}
+		}
+		m.Writes = m.Reads
+	}
 }
 
 func sortedKeys(m map[int32]bool) []int32 {
@@ -255,19 +273,23 @@ func sortedKeys(m map[int32]bool) []int32 {
 }
 
 // Callers summarises whom the clients act as and what those users see,
-// for the report: the reps, the contacts each owns and those shared with
-// them.
+// for the report: the reps (the rep scenarios' callers), the contacts each
+// owns and those shared with them, and the managers and the contacts they
+// see (manager scenarios).
 type Callers struct {
 	Reps          int     `json:"reps"`
 	RepOwnMean    float64 `json:"rep_own_contacts_mean"`
 	RepSharedMean float64 `json:"rep_shared_contacts_mean,omitempty"` // readable through an unexpired share
 	RepSharedMin  int     `json:"rep_shared_contacts_min,omitempty"`
+	Managers      int     `json:"managers,omitempty"`
+	ManagerTeams  int     `json:"manager_teams,omitempty"`
+	ManagerSees   int     `json:"manager_sees_contacts,omitempty"`
 }
 
 // Callers returns the summary of d's callers.
 func (d *Dataset) Callers() *Callers {
 	reps := d.reps()
-	c := &Callers{Reps: len(reps)}
+	c := &Callers{Reps: len(reps), Managers: len(d.Managers)}
 	if len(reps) > 0 {
 		own, shared := 0, 0
 		c.RepSharedMin = -1
@@ -279,6 +301,9 @@ func (d *Dataset) Callers() *Callers {
 			}
 		}
 		c.RepOwnMean, c.RepSharedMean = float64(own)/float64(len(reps)), float64(shared)/float64(len(reps))
+	}
+	if len(d.Managers) > 0 {
+		c.ManagerTeams, c.ManagerSees = len(d.Managers[0].Teams), len(d.Managers[0].reads())
 	}
 	return c
 }

@@ -157,6 +157,10 @@ func (r *Report) WriteTable(w io.Writer) {
 			if c.RepSharedMean > 0 {
 				fmt.Fprintf(w, " and reading %.0f more through shares (at least %d)", c.RepSharedMean, c.RepSharedMin)
 			}
+			if c.Managers > 0 {
+				fmt.Fprintf(w, "; the manager:… rows as the top-level manager, who sees %d of %d contacts through %d teams",
+					c.ManagerSees, sh.Sizes.Contacts, c.ManagerTeams)
+			}
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintf(w, row, "scenario", "req/s", "p50", "p99", "floor/s", "fl p99", "ratio", "errors", "RSS", "target (issue 17)", "figure (issue 11)")

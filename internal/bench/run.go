@@ -106,7 +106,7 @@ func Run(ctx context.Context, t *Target, d *Dataset, o Options) ([]Result, error
 			return nil, fmt.Errorf("bench: unknown scenario %q (known: %v)", name, ScenarioNames())
 		}
 	}
-	for _, ow := range d.reps() {
+	for _, ow := range append(slices.Clip(d.reps()), d.Managers...) {
 		if len(ow.reads()) == 0 || len(ow.writes()) == 0 {
 			return nil, fmt.Errorf("bench: %s sees no contacts", ow.Email)
 		}
@@ -119,6 +119,9 @@ func Run(ctx context.Context, t *Target, d *Dataset, o Options) ([]Result, error
 	for i, sc := range scenarios {
 		if len(o.Scenarios) > 0 && !slices.Contains(o.Scenarios, sc.name) {
 			continue
+		}
+		if len(d.callers(sc.caller)) == 0 {
+			continue // a shape without a manager
 		}
 		res := runRounds(ctx, t, d, o, uint64(i), sc)
 		if err := ctx.Err(); err != nil {
@@ -263,7 +266,7 @@ func runScenario(ctx context.Context, t *Target, d *Dataset, o Options, index ui
 	for i := range o.Clients {
 		tl := &tally{}
 		tallies[i] = tl
-		users := d.reps()
+		users := d.callers(sc.caller)
 		w := &worker{t: t, d: d, user: users[i%len(users)], id: i,
 			rng: mrand.New(mrand.NewPCG(o.Seed^index, uint64(i)))}
 		wg.Go(func() {

@@ -15,11 +15,25 @@ import (
 
 // scenario is one row of the report: one kind of request, repeated.
 type scenario struct {
-	name  string // short id, for --scenarios and the JSON file
-	title string // the row's label
-	goal  Goal
-	op    func(w *worker) error
+	name   string // short id, for --scenarios and the JSON file
+	title  string // the row's label
+	goal   Goal
+	caller caller // whom the clients act as
+	op     func(w *worker) error
 }
+
+// caller is the kind of user a scenario's clients act as.
+type caller int
+
+const (
+	// rep: a sales user, on their own records and those shared with them
+	// (client i as the rep i mod reps). The ids without a prefix.
+	rep caller = iota
+	// manager: the top-level manager of the org shape, on the records of
+	// every team below them (every client). The ids "manager:…"; a data
+	// set without a manager does not run them.
+	manager
+)
 
 // Goal is a scenario's target, as a ratio to the no-security floor
 // measured in the same run (issue 17; zero: none): Custos's req/s at least
@@ -54,23 +68,30 @@ func withFigure(g Goal, f float64) Goal { g.Figure = f; return g }
 var listSorts = []string{"last_name", "-last_name", "first_name", "-first_name", "email", "-email",
 	"created_at", "-created_at", "updated_at", "-updated_at"}
 
-// scenarios are the rows, in the order they run: reads first, on the data
-// as seeded; then the writes; then logins; then the mixed profile. Their
-// clients act as the reps of the data set.
+// scenarios are the rows, in the order they run: the rep's reads first,
+// on the data as seeded; then the manager's reads; then the writes; then
+// logins; then the mixed profile.
 var scenarios = func() []scenario {
-	out := []scenario{{"get", "get contact by id", withFigure(readGoal, getFigure), opGet}}
-	for _, s := range listSorts {
-		out = append(out, scenario{"list:" + s, "list 50 by " + s, withFigure(readGoal, listFigure), func(w *worker) error { return opList(w, s) }})
+	reads := func(c caller, prefix, label string) []scenario {
+		out := []scenario{{prefix + "get", label + "get contact by id", withFigure(readGoal, getFigure), c, opGet}}
+		for _, s := range listSorts {
+			out = append(out, scenario{prefix + "list:" + s, label + "list 50 by " + s, withFigure(readGoal, listFigure), c,
+				func(w *worker) error { return opList(w, s) }})
+		}
+		out = append(out,
+			scenario{prefix + "email", label + "exact search by email", withFigure(readGoal, emailFigure), c, opEmail},
+			scenario{prefix + "prefix", label + "name prefix search", withFigure(readGoal, prefixFigure), c, opPrefix})
+		return out
 	}
+	out := reads(rep, "", "")
+	out = append(out, scenario{"timeline", "contact timeline", readGoal, rep, opTimeline})
+	out = append(out, reads(manager, "manager:", "manager: ")...)
 	return append(out,
-		scenario{"email", "exact search by email", withFigure(readGoal, emailFigure), opEmail},
-		scenario{"prefix", "name prefix search", withFigure(readGoal, prefixFigure), opPrefix},
-		scenario{"timeline", "contact timeline", readGoal, opTimeline},
-		scenario{"create", "create contact", writeGoal, opCreate},
-		scenario{"update", "update one field", writeGoal, opUpdate},
-		scenario{"activity", "create activity", Goal{}, opActivity},
-		scenario{"login", "login (password)", Goal{}, opLogin},
-		scenario{"mixed", "mixed 80/15/5", Goal{}, opMixed})
+		scenario{"create", "create contact", writeGoal, rep, opCreate},
+		scenario{"update", "update one field", writeGoal, rep, opUpdate},
+		scenario{"activity", "create activity", Goal{}, rep, opActivity},
+		scenario{"login", "login (password)", Goal{}, rep, opLogin},
+		scenario{"mixed", "mixed 80/15/5", Goal{}, rep, opMixed})
 }()
 
 // ScenarioNames returns the scenario ids in the order they run.

@@ -51,7 +51,8 @@ func SizesFor(contacts, owners int) Sizes {
 func (s Sizes) Rows() int { return s.Companies + s.Contacts + s.Deals + s.Activities + s.Shares }
 
 // Owner is a user of the data set the clients act as, with its token: a
-// sales user who owns records (Seqs).
+// sales user who owns records (Seqs), or in the org shape a manager, who
+// owns none and sees the records of their teams.
 type Owner struct {
 	UserID int64
 	Email  string
@@ -61,8 +62,8 @@ type Owner struct {
 	Seqs   []int32 // sequence numbers of the contacts it owns
 	// Reads and Writes are the contacts the read and the write scenarios
 	// pick from, when the user may see or change more than its own: a
-	// rep's own and those shared with it (for writing, by a write share).
-	// Nil: Seqs.
+	// rep's own and those shared with it (for writing, by a write share),
+	// a manager's those of their teams. Nil: Seqs.
 	Reads, Writes []int32
 }
 
@@ -102,7 +103,10 @@ type Dataset struct {
 	// Reps are the callers of the rep scenarios (the ids without a
 	// prefix); nil: Owners. In the org shape, the sales users of the leaf
 	// teams, each holding shares.
-	Reps       []*Owner
+	Reps []*Owner
+	// Managers are the callers of the manager scenarios (manager:…); none:
+	// they are not run. In the org shape, the manager of the top team.
+	Managers   []*Owner
 	ContactIDs []int64 // by sequence number
 
 	// emails and lastNames are set instead of Seed for a data set found on
@@ -118,11 +122,19 @@ func (d *Dataset) reps() []*Owner {
 	return d.Owners
 }
 
-// Actors returns every user a client may act as, each once: the owners
-// and the reps.
+// callers returns the users the clients of a scenario act as.
+func (d *Dataset) callers(c caller) []*Owner {
+	if c == manager {
+		return d.Managers
+	}
+	return d.reps()
+}
+
+// Actors returns every user a client may act as, each once: the owners,
+// the reps and the managers.
 func (d *Dataset) Actors() []*Owner {
 	var out []*Owner
-	for _, list := range [][]*Owner{d.Owners, d.Reps} {
+	for _, list := range [][]*Owner{d.Owners, d.Reps, d.Managers} {
 		for _, o := range list {
 			if !slices.Contains(out, o) {
 				out = append(out, o)
