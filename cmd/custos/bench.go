@@ -31,14 +31,19 @@ measured in the same run (issues 3 and 17; docs/performance.md).
 By default it seeds, for each data shape of --shapes in turn, a throw-away
 data directory (100,000 contacts, 10,000 companies, 50,000 deals, 300,000
 activities; --contacts scales them all): "spread" spreads them over
---owners sales users, "one-owner" gives them all to one. It starts a real
+--owners sales users, "one-owner" gives them all to one, "org" spreads them
+over the sales users of --owners teams three levels deep (ten users a
+team, each team with a manager: 200 users in 20 teams by default) and
+shares one contact in 20 with users and teams. It starts a real
 server on it exactly as "serve" does (TLS with the self-signed certificate,
 all middleware, the real service and store) on 127.0.0.1, and beside it
 the floor: a plain net/http server with no authentication, access check,
 audit, encryption or validation, one prepared query per request, the same
 driver, pragmas, TLS settings and JSON shapes, on a copy of the seeded
 data (so that its writes never touch the server's). --clients workers,
-each acting as one sales user with that user's API token, drive real HTTPS
+each acting as one sales user with that user's API token (in the org shape
+a rep of a leaf team holding shares; the manager:… scenarios act as the
+top-level manager, who sees every team's records), drive real HTTPS
 requests with keep-alive. Every scenario runs --rounds times against the
 floor and then Custos, each for --warmup and then a measured --duration;
 every response is checked and failures are counted as errors.
@@ -46,7 +51,9 @@ every response is checked and failures are counted as errors.
 It prints, per shape, each scenario's req/s and latency on Custos and on
 the floor, their ratio, and the targets of issue 17 as ratios (reads ≥ 0.5
 of the floor, writes ≥ 0.4, p99 ≤ 2× the floor's + 5 ms; peak RSS ≤ 300
-MiB at 100,000 contacts), marking each miss; --json writes the same with
+MiB at 100,000 contacts), marking each miss, and beside the req/s of get,
+list, email and prefix the absolute rates issue 11 names for this machine
+kind (figures to read them against, never judged); --json writes the same with
 the commit and settings, and --compare prints the ratios against an
 earlier --json file. The exit status is 1 when any request failed; timings
 never fail the command.
@@ -71,12 +78,12 @@ var benchServerOptions = []string{"db", "config", "log-level", "log-format", "ph
 func runBench(ctx context.Context, e env, args []string) error {
 	fs, load := newFlags(e, "bench", "[flags]", benchHelp, benchServerOptions...)
 	contacts := fs.Int("contacts", bench.DefaultContacts, "contacts to seed; companies (1/10), deals (1/2) and activities (3×) scale with it")
-	owners := fs.Int("owners", 20, "sales users the records are spread over (teams: one per four owners)")
+	owners := fs.Int("owners", 20, "sales users the records are spread over (spread); teams of ten users each (org)")
 	clients := fs.Int("clients", 32, "concurrent clients, each with its own keep-alive connection")
 	duration := fs.Duration("duration", 5*time.Second, "measured time per scenario, server and round")
 	warmup := fs.Duration("warmup", time.Second, "unmeasured time before each measurement")
 	rounds := fs.Int("rounds", 2, "rounds per scenario, each measuring the floor then Custos")
-	shapes := fs.String("shapes", "spread,one-owner", "data shapes to seed and measure in turn: spread (--owners owners) and one-owner (one sales user owns every contact)")
+	shapes := fs.String("shapes", strings.Join(benchShapes, ","), "data shapes to seed and measure in turn: spread (--owners owners), one-owner (one sales user owns every contact) and org (--owners teams of ten users three levels deep, with shares)")
 	noFloor := fs.Bool("no-floor", false, "do not start the no-security floor (no ratios)")
 	only := fs.String("scenarios", "", "comma-separated scenarios to run (default all: "+strings.Join(bench.ScenarioNames(), ",")+")")
 	jsonOut := fs.String("json", "", "write the results, commit and settings to this JSON file")
@@ -108,8 +115,8 @@ func runBench(ctx context.Context, e env, args []string) error {
 	o := bench.Options{Clients: *clients, Duration: *duration, Warmup: *warmup, Seed: *seed, Progress: e.stderr, Rounds: *rounds}
 	shapeList := strings.Split(*shapes, ",")
 	for _, sh := range shapeList {
-		if sh != "spread" && sh != "one-owner" {
-			return usageError{fmt.Sprintf("unknown shape %q; known: spread,one-owner", sh)}
+		if !slices.Contains(benchShapes, sh) {
+			return usageError{fmt.Sprintf("unknown shape %q; known: %s", sh, strings.Join(benchShapes, ","))}
 		}
 	}
 	if *only != "" {
@@ -122,6 +129,8 @@ func runBench(ctx context.Context, e env, args []string) error {
 		return usageError{"--clients must be at least 1, --duration positive and --warmup not negative"}
 	case *targetURL == "" && (*owners < 1 || *contacts < *owners):
 		return usageError{"--owners must be at least 1 and --contacts at least --owners"}
+	case *targetURL == "" && slices.Contains(shapeList, "org") && *contacts < bench.OrgSizes(*contacts, *owners).Owners:
+		return usageError{fmt.Sprintf("the org shape needs --contacts of at least %d: one per sales user", bench.OrgSizes(*contacts, *owners).Owners)}
 	case *targetURL != "" && *token == "":
 		return usageError{"--url needs --token"}
 	case *targetURL == "" && (*token != "" || *caCert != "" || *loginEmail != "" || *stdinPw || *serverPID != 0):
@@ -180,12 +189,15 @@ func runBench(ctx context.Context, e env, args []string) error {
 	} else {
 		rep.Settings.ShapeNames = shapeList
 		for _, sh := range shapeList {
-			n := *owners
-			if sh == "one-owner" {
-				n = 1
+			sizes := bench.SizesFor(*contacts, *owners)
+			switch sh {
+			case "one-owner":
+				sizes = bench.SizesFor(*contacts, 1)
+			case "org":
+				sizes = bench.OrgSizes(*contacts, *owners)
 			}
 			o.Shape = sh
-			res, err := benchLocal(ctx, e, rep, o, prof, c, local{sizes: bench.SizesFor(*contacts, n), seed: *seed, dir: *dir, keep: *keep,
+			res, err := benchLocal(ctx, e, rep, o, prof, c, local{sizes: sizes, seed: *seed, dir: *dir, keep: *keep,
 				serverLog: *serverLog, http2: *http2, shape: sh, floor: !*noFloor})
 			results = append(results, res...)
 			if runErr = err; err != nil {
@@ -223,6 +235,9 @@ func runBench(ctx context.Context, e env, args []string) error {
 	}
 	return nil
 }
+
+// benchShapes are the data shapes, in the order a run measures them.
+var benchShapes = []string{"spread", "one-owner", "org"}
 
 // local are the settings of a run against an in-process server.
 type local struct {
@@ -271,6 +286,9 @@ func benchLocal(ctx context.Context, e env, rep *bench.Report, o bench.Options, 
 
 	fmt.Fprintf(e.stderr, "seeding %d contacts, %d companies, %d deals and %d activities over %d owners into %s\n",
 		l.sizes.Contacts, l.sizes.Companies, l.sizes.Deals, l.sizes.Activities, l.sizes.Owners, data)
+	if l.sizes.Teams > 0 {
+		fmt.Fprintf(e.stderr, "with %d users in %d teams and %d shares\n", l.sizes.Users, l.sizes.Teams, l.sizes.Shares)
+	}
 	d, err := benchSeed(ctx, e, &sc, l, &shape)
 	if err != nil {
 		return nil, err
@@ -350,6 +368,7 @@ func benchSeed(ctx context.Context, e env, c *config.Config, l local, shape *ben
 		return nil, err
 	}
 	shape.Seeding = bench.NewSeeding(st, l.sizes.Rows())
+	shape.Callers = d.Callers()
 	return d, nil
 }
 

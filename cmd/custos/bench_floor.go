@@ -19,9 +19,10 @@ import (
 	"github.com/custos-crm/custos/internal/tlsconf"
 )
 
-// floorTables are the tables the floor reads and writes; it gets its own
-// copy of them, so that its writes never touch the data Custos serves.
-var floorTables = []string{"contacts", "activities"}
+// floorTables are the tables the floor reads and writes, and the teams
+// and shares its lists read; it gets its own copy of them, so that its
+// writes never touch the data Custos serves.
+var floorTables = []string{"contacts", "activities", "teams", "shares"}
 
 // startFloor copies the seeded data for the floor (the SQLite file with
 // VACUUM INTO, or the floor's tables into a schema of their own on
@@ -62,11 +63,12 @@ func startFloor(ctx context.Context, c *config.Config, d *bench.Dataset) (string
 		}
 		drop()
 	}
-	owners := map[string]int64{}
-	for _, o := range d.Owners {
-		owners[o.Token] = o.UserID
+	callers := map[string]bench.FloorCaller{}
+	for _, o := range d.Actors() {
+		callers[o.Token] = bench.FloorCaller{UserID: o.UserID, TeamID: o.TeamID, Teams: o.Teams,
+			ShareTeams: o.ShareTeams(), Shared: d.Shares > 0}
 	}
-	f, err := bench.NewFloor(ctx, read, write, c.DB != "", owners)
+	f, err := bench.NewFloor(ctx, read, write, c.DB != "", callers)
 	if err != nil {
 		closeAll()
 		return "", nil, err

@@ -23,17 +23,19 @@ func TestBench(t *testing.T) {
 	report := filepath.Join(dir, "bench.json")
 	rep, out := runBenchReport(t, dir, "--contacts", "1000", "--owners", "4", "--duration", "300ms", "--warmup", "100ms",
 		"--rounds", "1", "--clients", "4")
-	checkBothServers(t, rep, []string{"spread", "one-owner"})
-	if len(rep.Shapes) != 2 || rep.Shapes[1].Sizes.Owners != 1 || rep.Shapes[0].Sizes.Owners != 4 {
-		t.Fatalf("shapes %+v, want spread (4 owners) and one-owner", rep.Shapes)
+	checkBothServers(t, rep, []string{"spread", "one-owner", "org"})
+	if len(rep.Shapes) != 3 || rep.Shapes[0].Sizes.Owners != 4 || rep.Shapes[1].Sizes.Owners != 1 || rep.Shapes[2].Sizes.Teams != 4 {
+		t.Fatalf("shapes %+v, want spread (4 owners), one-owner and org (4 teams)", rep.Shapes)
 	}
 	for _, sh := range rep.Shapes {
 		if sh.Sizes.Contacts != 1000 || sh.Sizes.Activities != 3000 || sh.Seeding == nil || sh.Memory == nil || sh.DataDir == nil {
 			t.Errorf("shape %+v: want sizes, seeding, memory and data directory", sh)
 		}
 	}
+	checkOrgShape(t, rep.Shapes[2])
 	for _, want := range []string{"req/s", "floor/s", "ratio", "get contact by id", "list 50 by -created_at", "mixed",
-		"peak RSS", "seeding", "shape one-owner"} {
+		"peak RSS", "seeding", "shape one-owner", "shape org: 36 owners; 40 users in 4 teams, 50 shares",
+		"manager: list 50 by -updated_at", "manager: name prefix search", "figure (issue 11)", "3000/s: ", "top-level manager"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}
@@ -57,10 +59,30 @@ func TestBench(t *testing.T) {
 	}
 }
 
+// checkOrgShape checks that the org shape was seeded as it claims: teams
+// three levels deep, the reps each holding unexpired shares, and the
+// top-level manager seeing every team and most, not all, contacts.
+func checkOrgShape(t *testing.T, sh bench.Shape) {
+	t.Helper()
+	z, c := sh.Sizes, sh.Callers
+	want := bench.OrgSizes(z.Contacts, z.Teams)
+	switch {
+	case sh.Name != "org" || z != want || z.Users != 10*z.Teams || z.Shares != z.Contacts/20:
+		t.Errorf("org shape %q: sizes %+v, want %+v", sh.Name, z, want)
+	case c == nil:
+		t.Errorf("org shape: no callers in the report")
+	case c.Reps == 0 || c.RepSharedMin < 1 || c.RepOwnMean < 1:
+		t.Errorf("org shape: reps %+v; want reps who own contacts and each read some through shares", c)
+	case c.Managers != 1 || c.ManagerTeams != z.Teams || c.ManagerSees < z.Contacts/2 || c.ManagerSees >= z.Contacts:
+		t.Errorf("org shape: manager %+v; want one who sees all %d teams and most of the %d contacts, not all", c, z.Teams, z.Contacts)
+	}
+}
+
 // checkBothServers checks that every scenario of every shape ran on Custos
 // and on the floor (but login, which the floor has not) with requests and
 // without errors: every response passed the client's checks, which look
-// at the JSON of each answer.
+// at the JSON of each answer. The manager's scenarios run in the org shape
+// only, where there is a manager.
 func checkBothServers(t *testing.T, rep *bench.Report, shapes []string) {
 	t.Helper()
 	for _, sh := range shapes {
@@ -92,14 +114,18 @@ func checkBothServers(t *testing.T, rep *bench.Report, shapes []string) {
 					sh, r.Name, f.Skipped, f.Requests, f.Errors, f.ErrorSamples, r.Ratio)
 			}
 		}
-		if !slices.Equal(names, bench.ScenarioNames()) {
-			t.Errorf("%s: scenarios in the report: %v, want %v", sh, names, bench.ScenarioNames())
+		want := bench.ScenarioNames()
+		if sh != "org" {
+			want = slices.DeleteFunc(want, func(n string) bool { return strings.HasPrefix(n, "manager:") })
+		}
+		if !slices.Equal(names, want) {
+			t.Errorf("%s: scenarios in the report: %v, want %v", sh, names, want)
 		}
 	}
 }
 
-// TestBenchPostgres runs the short bench on PostgreSQL: both shapes, each in
-// a schema of its own, and the floor on a copy of the seeded tables.
+// TestBenchPostgres runs the short bench on PostgreSQL: every shape, each
+// in a schema of its own, and the floor on a copy of the seeded tables.
 func TestBenchPostgres(t *testing.T) {
 	dsn := os.Getenv("CUSTOS_TEST_POSTGRES")
 	if dsn == "" || testing.Short() {
@@ -110,7 +136,8 @@ func TestBenchPostgres(t *testing.T) {
 	// completed (a zero row, which checkBothServers rightly refuses).
 	rep, _ := runBenchReport(t, t.TempDir(), "--db", dsn, "--contacts", "600", "--owners", "3", "--duration", "500ms", "--warmup", "100ms",
 		"--rounds", "1", "--clients", "3")
-	checkBothServers(t, rep, []string{"spread", "one-owner"})
+	checkBothServers(t, rep, []string{"spread", "one-owner", "org"})
+	checkOrgShape(t, rep.Shapes[2])
 }
 
 // runBench runs `custos bench` with args, its data and its JSON report
@@ -137,6 +164,8 @@ func TestBenchUsage(t *testing.T) {
 		{"bench", "--clients", "0"},
 		{"bench", "--token", "cst_x"},
 		{"bench", "--contacts", "3", "--owners", "4"},
+		{"bench", "--shapes", "spread,nonsense"},
+		{"bench", "--shapes", "org", "--contacts", "100", "--owners", "20"},
 	} {
 		var out bytes.Buffer
 		err := run(context.Background(), args, testEnv(t.TempDir()), strings.NewReader(""), &out, &out)

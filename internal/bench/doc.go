@@ -15,17 +15,21 @@
 //
 // # Seeding
 //
-// Seed fills an empty store in two ways. Users and their API tokens go
-// through the service (crm.IdentityService), so passwords are hashed and
-// tokens stored as hashes exactly as in production, and every request of the
-// run authenticates with a real bearer token through the real middleware.
-// Client records (companies, contacts, deals, activities) are written through
-// the store's fast path, crm.Store.Write with thousands of inserts per
-// transaction, bypassing validation, access checks and (later) encryption
-// and audit. This is the one place in Custos allowed to do so, and only
-// because seeding 460,000 rows one service call and one transaction at a time
-// would take longer than the measurement. The scenarios that write (create,
-// update, activity) go through the whole stack.
+// Seed fills an empty store in two ways. Users, their API tokens and, in
+// the org shape, the teams and their members go through the service
+// (crm.IdentityService), so passwords are hashed, tokens stored as hashes
+// and what each manager sees computed exactly as in production, and every
+// request of the run authenticates with a real bearer token through the
+// real middleware. Client records (companies, contacts, deals, activities)
+// and the shares of the org shape are written through the store's fast
+// path, crm.Store.Write with thousands of inserts per transaction,
+// bypassing validation, access checks, the step-up that sharing needs and
+// (later) encryption and audit; each record gets its owner's team, as the
+// service would give it. This is the one place in Custos allowed to do so,
+// and only because seeding 460,000 rows one service call and one
+// transaction at a time would take longer than the measurement. The
+// scenarios that write (create, update, activity) go through the whole
+// stack.
 //
 // Names are drawn from Russian and English first names and surnames, at
 // random over the whole data set, so that name-prefix search meets the
@@ -38,13 +42,17 @@
 // # Who reads what
 //
 // With the default private record visibility a sales user sees only the
-// records they own. Each client works as one of the sales users (client i as
-// owner i mod owners) and picks its ids at random among that owner's
-// records, so that every read crosses the access predicate the store builds
-// into its WHERE clause, the most common and the most expensive case, and so
-// that, over all clients, ids are spread across the whole data set rather
-// than a hot few. An admin token would skip the predicate (Scope All) and
-// flatter the numbers.
+// records they own and those shared with them. Each client of the rep
+// scenarios works as one of the sales users (client i as rep i mod reps:
+// every owner in the spread shape, the one owner in the one-owner shape,
+// the sales users of the leaf teams in the org shape) and picks its ids at
+// random among the contacts that user may see (for the writes, may
+// change), so that every read crosses the access predicate the store
+// builds into its WHERE clause, the most common and the most expensive
+// case, and so that, over all clients, ids are spread across the whole
+// data set rather than a hot few. The manager scenarios (org.go) act as
+// the top-level manager, whose predicate names every team. An admin token
+// would skip the predicate (Scope All) and flatter the numbers.
 //
 // # Measuring
 //

@@ -28,6 +28,16 @@ import (
 // response: an owner's list is a keyset page on the sort key. It serves
 // only the bench's requests (a patch sets the title, say), never the
 // product, and has no login (the login row has no floor).
+//
+// Whose records a list or search shows is what a plain application
+// would put in its WHERE clause: the owner's alone (owner_id = ?), or,
+// for a user who manages teams or may hold shares (the org shape),
+// owner_id = ? OR team_id IN (the teams) OR id IN (the contacts shared
+// with the user or one of their teams, unexpired, from the shares table
+// of its copy), each list size its own prepared statement. On PostgreSQL
+// the shared ids are id = ANY (ARRAY(…)), as a PostgreSQL application
+// writes it (and the store's dialect does): an IN subquery inside an OR
+// is only a filter there, which walks the whole sort index for a rep.
 
 // contactColumns are the columns the floor reads of a contact.
 const contactColumns = `id, first_name, last_name, email, phone, company_id, title, address,
@@ -45,41 +55,123 @@ var FloorSorts = map[string]string{"last_name": "last_name_lc", "first_name": "f
 type Floor struct {
 	read, write *sql.DB
 	pg          bool
-	owners      map[string]int64 // bearer token to owner id
+	callers     map[string]*floorCaller // by bearer token
 	stmts       map[string]*sql.Stmt
+}
+
+// FloorCaller is what the floor knows of the user of a bearer token: whose
+// records its lists show, as Custos's principal carries it from the
+// token's user row. The floor keeps it in a map and checks nothing.
+type FloorCaller struct {
+	UserID int64
+	TeamID int64   // the user's team (0: none), which the records they create take
+	Teams  []int64 // the teams whose records the user sees: those they manage and every team below them
+	// ShareTeams are the teams whose shares reach the user; with Shared
+	// the lists and searches add the contacts shared with the user or one
+	// of them (the data set has shares).
+	ShareTeams []int64
+	Shared     bool
+}
+
+// floorCaller is a FloorCaller with its visibility condition.
+type floorCaller struct {
+	FloorCaller
+	vis     string // the key of its statements: the condition's text
+	visArgs []any  // its arguments, but for the time that ends a share
+}
+
+// visibility returns the condition that a contact is one c may see, in
+// the form a plain application would write it (for PostgreSQL with pg),
+// and its arguments (but the time that ends a share, which comes last).
+func visibility(c FloorCaller, pg bool) (string, []any) {
+	if len(c.Teams) == 0 && !c.Shared {
+		return "owner_id = ?", []any{c.UserID}
+	}
+	args := []any{c.UserID}
+	var b strings.Builder
+	b.WriteString("(owner_id = ?")
+	if len(c.Teams) > 0 {
+		b.WriteString(" OR team_id IN (" + marks(len(c.Teams)) + ")")
+		for _, t := range c.Teams {
+			args = append(args, t)
+		}
+	}
+	if c.Shared {
+		if pg {
+			b.WriteString(" OR id = ANY (ARRAY(")
+		} else {
+			b.WriteString(" OR id IN (")
+		}
+		b.WriteString("SELECT record_id FROM shares WHERE entity = 'contact' AND (user_id = ?")
+		args = append(args, c.UserID)
+		if len(c.ShareTeams) > 0 {
+			b.WriteString(" OR team_id IN (" + marks(len(c.ShareTeams)) + ")")
+			for _, t := range c.ShareTeams {
+				args = append(args, t)
+			}
+		}
+		b.WriteString(") AND (expires_at IS NULL OR expires_at > ?))")
+		if pg {
+			b.WriteString(")")
+		}
+	}
+	b.WriteString(")")
+	return b.String(), args
+}
+
+// marks returns n placeholders separated by commas.
+func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// args returns the arguments of c's visibility condition followed by more.
+func (c *floorCaller) args(more ...any) []any {
+	out := append(make([]any, 0, len(c.visArgs)+1+len(more)), c.visArgs...)
+	if c.Shared {
+		out = append(out, nowMicros().UnixMicro())
+	}
+	return append(out, more...)
 }
 
 // NewFloor prepares the floor's statements on read (a pool of readers) and
 // write (one writer; it may be read), in PostgreSQL's placeholders when pg
-// is set. owners maps each bearer token to its owner's id.
-func NewFloor(ctx context.Context, read, write *sql.DB, pg bool, owners map[string]int64) (*Floor, error) {
-	f := &Floor{read: read, write: write, pg: pg, owners: owners, stmts: map[string]*sql.Stmt{}}
+// is set. callers maps each bearer token to its user.
+func NewFloor(ctx context.Context, read, write *sql.DB, pg bool, callers map[string]FloorCaller) (*Floor, error) {
+	f := &Floor{read: read, write: write, pg: pg, callers: map[string]*floorCaller{}, stmts: map[string]*sql.Stmt{}}
 	live := " AND deleted_at IS NULL"
 	qs := map[string]string{
-		"get":   `SELECT ` + contactColumns + ` FROM contacts WHERE id = ?` + live,
-		"email": `SELECT ` + contactColumns + ` FROM contacts WHERE owner_id = ? AND email = ?` + live + ` ORDER BY last_name_lc, id LIMIT 50`,
-		"prefix": `SELECT ` + contactColumns + ` FROM contacts WHERE owner_id = ?` + live +
-			` AND ((last_name_lc >= ? AND last_name_lc < ?) OR (first_name_lc >= ? AND first_name_lc < ?) OR (email >= ? AND email < ?))` +
-			` ORDER BY last_name_lc, id LIMIT 50`,
+		"get":      `SELECT ` + contactColumns + ` FROM contacts WHERE id = ?` + live,
 		"timeline": `SELECT ` + activityColumns + ` FROM activities WHERE contact_id = ?` + live + ` ORDER BY occurred_at DESC, id DESC LIMIT 50`,
 		"create": `INSERT INTO contacts (first_name, last_name, first_name_lc, last_name_lc, email, phone, title, tags,
-			pref_channel, pref_language, owner_id, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
+			pref_channel, pref_language, owner_id, team_id, version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
 		"update": `UPDATE contacts SET title = ?, version = version + 1, updated_at = ? WHERE id = ?` + live +
 			` RETURNING ` + contactColumns,
 		"activity": `INSERT INTO activities (type, subject, subject_lc, occurred_at, duration_min, contact_id, owner_id,
-			version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
+			team_id, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
 	}
-	for key, col := range FloorSorts {
-		for _, desc := range []bool{false, true} {
-			dir, cmp, name := "", ">", key
-			if desc {
-				dir, cmp, name = " DESC", "<", "-"+key
+	// The statements of lists and searches, one set per visibility
+	// condition (the owner's alone in the shapes without teams and
+	// shares: the statements of before the org shape).
+	for token, c := range callers {
+		vis, args := visibility(c, pg)
+		f.callers[token] = &floorCaller{FloorCaller: c, vis: vis, visArgs: args}
+		if _, done := qs[vis+" email"]; done {
+			continue
+		}
+		qs[vis+" email"] = `SELECT ` + contactColumns + ` FROM contacts WHERE ` + vis + ` AND email = ?` + live + ` ORDER BY last_name_lc, id LIMIT 50`
+		qs[vis+" prefix"] = `SELECT ` + contactColumns + ` FROM contacts WHERE ` + vis + live +
+			` AND ((last_name_lc >= ? AND last_name_lc < ?) OR (first_name_lc >= ? AND first_name_lc < ?) OR (email >= ? AND email < ?))` +
+			` ORDER BY last_name_lc, id LIMIT 50`
+		for key, col := range FloorSorts {
+			for _, desc := range []bool{false, true} {
+				dir, cmp, name := "", ">", key
+				if desc {
+					dir, cmp, name = " DESC", "<", "-"+key
+				}
+				base := `SELECT ` + contactColumns + ` FROM contacts WHERE ` + vis + live
+				order := ` ORDER BY ` + col + dir + `, id` + dir + ` LIMIT 51`
+				qs[vis+" list "+name] = base + order
+				qs[vis+" list "+name+" next"] = base + ` AND (` + col + `, id) ` + cmp + ` (?, ?)` + order
 			}
-			base := `SELECT ` + contactColumns + ` FROM contacts WHERE owner_id = ?` + live
-			order := ` ORDER BY ` + col + dir + `, id` + dir + ` LIMIT 51`
-			qs["list "+name] = base + order
-			qs["list "+name+" next"] = base + ` AND (` + col + `, id) ` + cmp + ` (?, ?)` + order
 		}
 	}
 	for name, q := range qs {
@@ -147,9 +239,9 @@ func ServeFloor(h http.Handler, tlsConf *tls.Config) (string, func(), error) {
 	return "https://" + ln.Addr().String(), func() { srv.Close() }, nil
 }
 
-func (f *Floor) owner(r *http.Request) (int64, bool) {
-	id, ok := f.owners[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
-	return id, ok
+func (f *Floor) caller(r *http.Request) (*floorCaller, bool) {
+	c, ok := f.callers[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+	return c, ok
 }
 
 func writeFloor(w http.ResponseWriter, status int, v any) {
@@ -220,7 +312,7 @@ func floorCursor(c *crm.Contact, sort string) string {
 }
 
 func (f *Floor) list(w http.ResponseWriter, r *http.Request) {
-	owner, ok := f.owner(r)
+	c, ok := f.caller(r)
 	if !ok {
 		http.Error(w, `{"error":{"code":"unauthenticated"}}`, http.StatusUnauthorized)
 		return
@@ -232,17 +324,17 @@ func (f *Floor) list(w http.ResponseWriter, r *http.Request) {
 	limit := 50
 	switch {
 	case q.Get("email") != "":
-		rows, err = f.stmts["email"].QueryContext(r.Context(), owner, q.Get("email"))
+		rows, err = f.stmts[c.vis+" email"].QueryContext(r.Context(), c.args(q.Get("email"))...)
 	case q.Get("q") != "":
 		lo := strings.ToLower(q.Get("q"))
 		hi := lo + "\U0010FFFF"
-		rows, err = f.stmts["prefix"].QueryContext(r.Context(), owner, lo, hi, lo, hi, lo, hi)
+		rows, err = f.stmts[c.vis+" prefix"].QueryContext(r.Context(), c.args(lo, hi, lo, hi, lo, hi)...)
 	default:
 		if sort == "" {
 			sort = "last_name"
 		}
 		col, known := FloorSorts[strings.TrimPrefix(sort, "-")]
-		st := f.stmts["list "+sort]
+		st := f.stmts[c.vis+" list "+sort]
 		if !known || st == nil {
 			http.Error(w, `{"error":{"code":"invalid"}}`, http.StatusBadRequest)
 			return
@@ -255,9 +347,9 @@ func (f *Floor) list(w http.ResponseWriter, r *http.Request) {
 			if col == "created_at" || col == "updated_at" {
 				k, _ = strconv.ParseInt(key, 10, 64)
 			}
-			rows, err = f.stmts["list "+sort+" next"].QueryContext(r.Context(), owner, k, id)
+			rows, err = f.stmts[c.vis+" list "+sort+" next"].QueryContext(r.Context(), c.args(k, id)...)
 		} else {
-			rows, err = st.QueryContext(r.Context(), owner)
+			rows, err = st.QueryContext(r.Context(), c.args()...)
 		}
 	}
 	if err != nil {
@@ -321,8 +413,17 @@ func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) 
 
 func nowMicros() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
+// team returns the caller's team for a new record (nil: none).
+func (c *floorCaller) team() *int64 {
+	if c.TeamID == 0 {
+		return nil
+	}
+	t := c.TeamID
+	return &t
+}
+
 func (f *Floor) create(w http.ResponseWriter, r *http.Request) {
-	owner, ok := f.owner(r)
+	caller, ok := f.caller(r)
 	var in newContact
 	if !ok || json.NewDecoder(r.Body).Decode(&in) != nil {
 		http.Error(w, `{"error":{"code":"invalid"}}`, http.StatusBadRequest)
@@ -334,11 +435,11 @@ func (f *Floor) create(w http.ResponseWriter, r *http.Request) {
 	tags, _ := json.Marshal(in.Tags)
 	now := nowMicros()
 	c := &crm.Contact{FirstName: in.FirstName, LastName: in.LastName, Email: in.Email, Phone: in.Phone, Title: in.Title,
-		Tags: in.Tags, OwnerID: owner, Version: 1, CreatedAt: now, UpdatedAt: now,
+		Tags: in.Tags, OwnerID: caller.UserID, TeamID: caller.team(), Version: 1, CreatedAt: now, UpdatedAt: now,
 		Preferences: crm.Preferences{Channel: in.Preferences["channel"], Language: in.Preferences["language"]}}
 	err := f.stmts["create"].QueryRowContext(r.Context(), c.FirstName, c.LastName, strings.ToLower(c.FirstName),
 		strings.ToLower(c.LastName), c.Email, c.Phone, c.Title, string(tags), c.Preferences.Channel, c.Preferences.Language,
-		owner, now.UnixMicro(), now.UnixMicro()).Scan(&c.ID)
+		caller.UserID, c.TeamID, now.UnixMicro(), now.UnixMicro()).Scan(&c.ID)
 	if err != nil {
 		floorError(w, err)
 		return
@@ -364,7 +465,7 @@ func (f *Floor) update(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Floor) activity(w http.ResponseWriter, r *http.Request) {
-	owner, ok := f.owner(r)
+	caller, ok := f.caller(r)
 	var in struct {
 		Type        string `json:"type"`
 		Subject     string `json:"subject"`
@@ -377,9 +478,9 @@ func (f *Floor) activity(w http.ResponseWriter, r *http.Request) {
 	}
 	now := nowMicros()
 	a := &crm.Activity{Type: in.Type, Subject: in.Subject, OccurredAt: now, DurationMin: in.DurationMin,
-		ContactID: &in.ContactID, OwnerID: owner, Version: 1, CreatedAt: now, UpdatedAt: now}
+		ContactID: &in.ContactID, OwnerID: caller.UserID, TeamID: caller.team(), Version: 1, CreatedAt: now, UpdatedAt: now}
 	err := f.stmts["activity"].QueryRowContext(r.Context(), a.Type, a.Subject, strings.ToLower(a.Subject), now.UnixMicro(),
-		a.DurationMin, in.ContactID, owner, now.UnixMicro(), now.UnixMicro()).Scan(&a.ID)
+		a.DurationMin, in.ContactID, caller.UserID, a.TeamID, now.UnixMicro(), now.UnixMicro()).Scan(&a.ID)
 	if err != nil {
 		floorError(w, err)
 		return

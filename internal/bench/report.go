@@ -31,6 +31,7 @@ type Shape struct {
 	Name    string   `json:"name"`
 	Sizes   Sizes    `json:"sizes"`
 	Seeding *Seeding `json:"seeding,omitempty"`
+	Callers *Callers `json:"callers,omitempty"`
 	Memory  *Memory  `json:"memory,omitempty"`
 	DataDir *DataDir `json:"data_dir,omitempty"`
 }
@@ -119,6 +120,16 @@ func goalText(r Result) string {
 	return strings.TrimSpace(strings.Join(parts, " ") + " " + verdict)
 }
 
+// figureText renders the figure of issue 11 and the req/s measured as a
+// share of it, which the run does not judge: the figure is of one kind of
+// machine, quiet, with 100,000 contacts.
+func figureText(r Result) string {
+	if r.Goal.Figure == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f/s: %.2f×", r.Goal.Figure, r.RPS/r.Goal.Figure)
+}
+
 // WriteTable prints the report for people: per shape, each scenario's
 // req/s and latency on Custos and on the floor, and their ratio.
 func (r *Report) WriteTable(w io.Writer) {
@@ -128,22 +139,37 @@ func (r *Report) WriteTable(w io.Writer) {
 		s.Target, s.Store, s.Sizes.Contacts, s.Sizes.Companies, s.Sizes.Deals, s.Sizes.Activities)
 	fmt.Fprintf(w, "%d clients, %s per scenario and server after %s of warm-up, %d round(s) alternating floor and Custos\n", s.Clients,
 		time.Duration(s.DurationS*float64(time.Second)), time.Duration(s.WarmupS*float64(time.Second)), max(s.Rounds, 1))
-	const row = "%-24s %8s %7s %7s %8s %7s %6s %6s %5s  %s\n"
+	const row = "%-32s %8s %7s %7s %8s %7s %6s %6s %5s  %-28s %s\n"
 	shapes := r.Shapes
 	if len(shapes) == 0 {
 		shapes = []Shape{{}}
 	}
 	for _, sh := range shapes {
 		if sh.Name != "" {
-			fmt.Fprintf(w, "\nshape %s: %d owners\n", sh.Name, sh.Sizes.Owners)
+			fmt.Fprintf(w, "\nshape %s: %d owners", sh.Name, sh.Sizes.Owners)
+			if z := sh.Sizes; z.Teams > 0 {
+				fmt.Fprintf(w, "; %d users in %d teams, %d shares", z.Users, z.Teams, z.Shares)
+			}
+			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, row, "scenario", "req/s", "p50", "p99", "floor/s", "fl p99", "ratio", "errors", "RSS", "target (issue 17)")
+		if c := sh.Callers; c != nil {
+			fmt.Fprintf(w, "the clients act as %d rep(s), owning %.0f contacts each on average", c.Reps, c.RepOwnMean)
+			if c.RepSharedMean > 0 {
+				fmt.Fprintf(w, " and reading %.0f more through shares (at least %d)", c.RepSharedMean, c.RepSharedMin)
+			}
+			if c.Managers > 0 {
+				fmt.Fprintf(w, "; the manager:… rows as the top-level manager, who sees %d of %d contacts through %d teams",
+					c.ManagerSees, sh.Sizes.Contacts, c.ManagerTeams)
+			}
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, row, "scenario", "req/s", "p50", "p99", "floor/s", "fl p99", "ratio", "errors", "RSS", "target (issue 17)", "figure (issue 11)")
 		for _, x := range r.Scenarios {
 			if x.Shape != sh.Name {
 				continue
 			}
 			if x.Skipped != "" {
-				fmt.Fprintf(w, row, x.Title, "-", "-", "-", "-", "-", "-", "-", "-", "skipped: "+x.Skipped)
+				fmt.Fprintf(w, row, x.Title, "-", "-", "-", "-", "-", "-", "-", "-", "skipped: "+x.Skipped, "")
 				continue
 			}
 			frps, fp99, rat, errs := "-", "-", "-", fmt.Sprint(x.Errors)
@@ -155,7 +181,7 @@ func (r *Report) WriteTable(w io.Writer) {
 			if x.PeakRSS > 0 {
 				rss = fmt.Sprintf("%.0fM", float64(x.PeakRSS)/(1<<20))
 			}
-			fmt.Fprintf(w, row, x.Title, fmt.Sprintf("%.0f", x.RPS), msec(x.P50), msec(x.P99), frps, fp99, rat, errs, rss, goalText(x))
+			fmt.Fprintf(w, row, x.Title, fmt.Sprintf("%.0f", x.RPS), msec(x.P50), msec(x.P99), frps, fp99, rat, errs, rss, goalText(x), figureText(x))
 		}
 		if m := sh.Memory; m != nil {
 			verdict := "ok"
@@ -233,7 +259,7 @@ func Compare(w io.Writer, old, cur *Report) {
 	if old.Settings.Sizes.Contacts != cur.Settings.Sizes.Contacts || old.Settings.Clients != cur.Settings.Clients || old.Host.CPUs != cur.Host.CPUs {
 		fmt.Fprintln(w, "(note: the data set, clients or CPUs differ between the runs)")
 	}
-	const row = "%-10s %-24s %9s %9s %7s %9s %9s %7s\n"
+	const row = "%-10s %-32s %9s %9s %7s %9s %9s %7s\n"
 	fmt.Fprintf(w, row, "shape", "scenario", "ratio old", "ratio new", "moved", "req/s old", "req/s new", "moved")
 	two := func(v float64) string {
 		if v == 0 {

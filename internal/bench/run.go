@@ -33,7 +33,8 @@ type Options struct {
 	// (at least once), and the result carries the floor's and the ratios.
 	Floor  *Target
 	Rounds int
-	// Shape names the data set in the results ("twenty", "one-owner").
+	// Shape names the data set in the results ("spread", "one-owner",
+	// "org").
 	Shape string
 }
 
@@ -105,9 +106,9 @@ func Run(ctx context.Context, t *Target, d *Dataset, o Options) ([]Result, error
 			return nil, fmt.Errorf("bench: unknown scenario %q (known: %v)", name, ScenarioNames())
 		}
 	}
-	for _, ow := range d.Owners {
-		if len(ow.Seqs) == 0 {
-			return nil, fmt.Errorf("bench: owner %s has no contacts", ow.Email)
+	for _, ow := range append(slices.Clip(d.reps()), d.Managers...) {
+		if len(ow.reads()) == 0 || len(ow.writes()) == 0 {
+			return nil, fmt.Errorf("bench: %s sees no contacts", ow.Email)
 		}
 	}
 	progress := o.Progress
@@ -119,14 +120,17 @@ func Run(ctx context.Context, t *Target, d *Dataset, o Options) ([]Result, error
 		if len(o.Scenarios) > 0 && !slices.Contains(o.Scenarios, sc.name) {
 			continue
 		}
+		if len(d.callers(sc.caller)) == 0 {
+			continue // a shape without a manager
+		}
 		res := runRounds(ctx, t, d, o, uint64(i), sc)
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
 		if res.Skipped != "" {
-			fmt.Fprintf(progress, "%-22s skipped: %s", sc.title, res.Skipped)
+			fmt.Fprintf(progress, "%-32s skipped: %s", sc.title, res.Skipped)
 		} else {
-			fmt.Fprintf(progress, "%-22s %9.1f req/s  p99 %7.1f ms  %d errors", sc.title, res.RPS, res.P99, res.Errors)
+			fmt.Fprintf(progress, "%-32s %9.1f req/s  p99 %7.1f ms  %d errors", sc.title, res.RPS, res.P99, res.Errors)
 			if f := res.Floor; f != nil && f.Skipped == "" {
 				fmt.Fprintf(progress, "  floor %9.1f req/s  p99 %7.1f ms  %d errors  ratio %.2f", f.RPS, f.P99, f.Errors, res.Ratio)
 			}
@@ -153,7 +157,7 @@ func runRounds(ctx context.Context, t *Target, d *Dataset, o Options, index uint
 	if sc.name == "login" && d.Password == "" {
 		return Result{Name: sc.name, Title: sc.title, Goal: sc.goal, Shape: o.Shape, Skipped: errNoLogin.Error()}
 	}
-	if sc.name == "login" && len(d.Owners) == 1 && o.Clients > 1 && o.Shape == "one-owner" {
+	if sc.name == "login" && len(d.reps()) == 1 && o.Clients > 1 && o.Shape == "one-owner" {
 		// Every client would sign in to one account, which the
 		// per-account throttle rightly answers with 429.
 		return Result{Name: sc.name, Title: sc.title, Goal: sc.goal, Shape: o.Shape, Skipped: "one account: its login throttle would answer"}
@@ -262,7 +266,8 @@ func runScenario(ctx context.Context, t *Target, d *Dataset, o Options, index ui
 	for i := range o.Clients {
 		tl := &tally{}
 		tallies[i] = tl
-		w := &worker{t: t, d: d, owner: d.Owners[i%len(d.Owners)], id: i,
+		users := d.callers(sc.caller)
+		w := &worker{t: t, d: d, user: users[i%len(users)], id: i,
 			rng: mrand.New(mrand.NewPCG(o.Seed^index, uint64(i)))}
 		wg.Go(func() {
 			// The labels tell the client's work from the server's in a

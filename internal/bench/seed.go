@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -17,9 +18,9 @@ import (
 // DefaultContacts is the size of the default data set (issue 3).
 const DefaultContacts = 100_000
 
-// Sizes are the record counts of a data set. Teams do not exist in Custos
-// yet: owners are only spread over them (owner i is in team i mod Teams), so
-// that the data set is ready for team visibility when it comes.
+// Sizes are the record counts of a data set. Owners are the sales users
+// who own the records; Teams, Users and Shares are only seeded in the org
+// shape (OrgSizes): zero otherwise.
 type Sizes struct {
 	Contacts   int `json:"contacts"`
 	Companies  int `json:"companies"`
@@ -27,11 +28,15 @@ type Sizes struct {
 	Activities int `json:"activities"`
 	Owners     int `json:"owners"`
 	Teams      int `json:"teams"`
+	// Users are the staff of the org shape: the sales users (Owners) and
+	// one manager per team, the administrator aside.
+	Users  int `json:"users,omitempty"`
+	Shares int `json:"shares,omitempty"`
 }
 
 // SizesFor scales the default data set (100,000 contacts, 10,000 companies,
-// 50,000 deals and 300,000 activities over 20 owners in 5 teams) to the
-// given number of contacts and owners.
+// 50,000 deals and 300,000 activities over 20 owners) to the given number
+// of contacts and owners.
 func SizesFor(contacts, owners int) Sizes {
 	return Sizes{
 		Contacts:   contacts,
@@ -39,20 +44,52 @@ func SizesFor(contacts, owners int) Sizes {
 		Deals:      contacts / 2,
 		Activities: contacts * 3,
 		Owners:     owners,
-		Teams:      max(1, owners/4),
 	}
 }
 
-// Rows is the number of client records.
-func (s Sizes) Rows() int { return s.Companies + s.Contacts + s.Deals + s.Activities }
+// Rows is the number of client records and shares.
+func (s Sizes) Rows() int { return s.Companies + s.Contacts + s.Deals + s.Activities + s.Shares }
 
-// Owner is a sales user of the data set, and the contacts its clients work on.
+// Owner is a user of the data set the clients act as, with its token: a
+// sales user who owns records (Seqs), or in the org shape a manager, who
+// owns none and sees the records of their teams.
 type Owner struct {
 	UserID int64
 	Email  string
-	Team   int
 	Token  string  // a write-scope API token
+	TeamID int64   // the team the user is a member of (0: none)
+	Teams  []int64 // the teams the user manages and every team below them
 	Seqs   []int32 // sequence numbers of the contacts it owns
+	// Reads and Writes are the contacts the read and the write scenarios
+	// pick from, when the user may see or change more than its own: a
+	// rep's own and those shared with it (for writing, by a write share),
+	// a manager's those of their teams. Nil: Seqs.
+	Reads, Writes []int32
+}
+
+// reads returns the contacts the read scenarios pick from.
+func (o *Owner) reads() []int32 {
+	if o.Reads != nil {
+		return o.Reads
+	}
+	return o.Seqs
+}
+
+// writes returns the contacts the write scenarios pick from.
+func (o *Owner) writes() []int32 {
+	if o.Writes != nil {
+		return o.Writes
+	}
+	return o.Seqs
+}
+
+// ShareTeams are the teams whose shares reach the user: the ones they
+// manage and their own.
+func (o *Owner) ShareTeams() []int64 {
+	if o.TeamID == 0 || slices.Contains(o.Teams, o.TeamID) {
+		return o.Teams
+	}
+	return append(slices.Clip(o.Teams), o.TeamID)
 }
 
 // Dataset is what the clients know of the data: the owners, their tokens
@@ -60,14 +97,51 @@ type Owner struct {
 // sequence number (see personOf) rather than kept.
 type Dataset struct {
 	Sizes
-	Seed       uint64
-	Password   string // every seeded user's password, for the login scenario
-	Owners     []*Owner
+	Seed     uint64
+	Password string   // every seeded user's password, for the login scenario
+	Owners   []*Owner // the sales users who own the records
+	// Reps are the callers of the rep scenarios (the ids without a
+	// prefix); nil: Owners. In the org shape, the sales users of the leaf
+	// teams, each holding shares.
+	Reps []*Owner
+	// Managers are the callers of the manager scenarios (manager:…); none:
+	// they are not run. In the org shape, the manager of the top team.
+	Managers   []*Owner
 	ContactIDs []int64 // by sequence number
 
 	// emails and lastNames are set instead of Seed for a data set found on
 	// a running server (Discover).
 	emails, lastNames []string
+}
+
+// reps returns the callers of the rep scenarios.
+func (d *Dataset) reps() []*Owner {
+	if d.Reps != nil {
+		return d.Reps
+	}
+	return d.Owners
+}
+
+// callers returns the users the clients of a scenario act as.
+func (d *Dataset) callers(c caller) []*Owner {
+	if c == manager {
+		return d.Managers
+	}
+	return d.reps()
+}
+
+// Actors returns every user a client may act as, each once: the owners,
+// the reps and the managers.
+func (d *Dataset) Actors() []*Owner {
+	var out []*Owner
+	for _, list := range [][]*Owner{d.Owners, d.Reps, d.Managers} {
+		for _, o := range list {
+			if !slices.Contains(out, o) {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
 }
 
 // email returns the address of contact seq.
@@ -88,15 +162,17 @@ func (d *Dataset) lastName(seq int32) string {
 
 // SeedStats tells how long seeding took.
 type SeedStats struct {
-	Users   time.Duration // users and tokens, through the service (password hashing)
-	Records time.Duration // client records, through the store
+	Users   time.Duration // users, tokens and teams, through the service (password hashing)
+	Records time.Duration // client records and shares, through the store
 }
 
-// Accounts is what seeding needs of the service layer: users and tokens are
-// made exactly as in production.
+// Accounts is what seeding needs of the service layer: users, tokens and
+// teams are made exactly as in production.
 type Accounts interface {
 	CreateUser(ctx context.Context, p *crm.Principal, in crm.UserInput) (*crm.User, error)
 	CreateToken(ctx context.Context, p *crm.Principal, userID int64, name string, scope crm.TokenScope, ttl time.Duration) (*crm.NewToken, error)
+	CreateTeam(ctx context.Context, p *crm.Principal, in crm.TeamInput) (*crm.Team, error)
+	AddTeamMember(ctx context.Context, p *crm.Principal, teamID, userID int64) (*crm.Team, error)
 }
 
 // batchSize is the number of records per seeding transaction.
@@ -119,6 +195,8 @@ type seeder struct {
 	ownerCompanies [][]int64 // company ids by owner index
 	contactOwner   []int32   // owner index by contact sequence number
 	contactCompany []int64   // company id (0: none) by contact sequence number
+
+	org *org // the teams and shares of the org shape; nil in the others
 }
 
 // Seed fills an empty store with a data set of the given sizes, made
@@ -144,6 +222,11 @@ func Seed(ctx context.Context, store crm.Store, acc Accounts, sizes Sizes, seed 
 	if err := s.users(acc); err != nil {
 		return nil, nil, err
 	}
+	if sizes.Teams > 0 {
+		if err := s.teams(acc); err != nil {
+			return nil, nil, err
+		}
+	}
 	st.Users = time.Since(start)
 
 	start = time.Now()
@@ -160,12 +243,19 @@ func Seed(ctx context.Context, store crm.Store, acc Accounts, sizes Sizes, seed 
 		{"contacts", sizes.Contacts, s.contact},
 		{"deals", sizes.Deals, s.deal},
 		{"activities", sizes.Activities, s.activity},
+		{"shares", sizes.Shares, s.share},
 	} {
+		if step.n == 0 {
+			continue
+		}
 		if err := s.batches(step.what, step.n, step.fn); err != nil {
 			return nil, nil, err
 		}
 	}
 	s.bar.done()
+	if s.org != nil {
+		s.visibility()
+	}
 	// A bulk load leaves the planner without statistics until autovacuum
 	// gets round to it (PostgreSQL), so refresh them, as an operator
 	// would after an import. Without it, PostgreSQL planned a contact's
@@ -179,19 +269,25 @@ func Seed(ctx context.Context, store crm.Store, acc Accounts, sizes Sizes, seed 
 	return s.d, &st, nil
 }
 
-// users creates the owners (sales users), each with a write-scope token, and
-// one admin, through the service. Password hashing dominates, so they are
+// users creates the owners (sales users), each with a write-scope token,
+// in the org shape one manager per team, each with a token too, and one
+// admin, through the service. Password hashing dominates, so they are
 // created concurrently; the service's hash pool bounds the work.
 func (s *seeder) users(acc Accounts) error {
 	sys := crm.SystemPrincipal()
-	s.d.Owners = make([]*Owner, s.sizes.Owners)
-	errs := make([]error, s.sizes.Owners+1)
+	sales, managers := s.sizes.Owners, s.sizes.Teams
+	s.d.Owners = make([]*Owner, sales)
+	mgrs := make([]*Owner, managers)
+	errs := make([]error, sales+managers+1)
 	var wg sync.WaitGroup
-	for i := range s.sizes.Owners + 1 {
+	for i := range sales + managers + 1 {
 		wg.Go(func() {
 			role, email := crm.RoleSales, fmt.Sprintf("sales%02d@bench.example", i+1)
-			if i == s.sizes.Owners {
+			switch {
+			case i == sales+managers:
 				role, email = crm.RoleAdmin, "admin@bench.example"
+			case i >= sales:
+				role, email = crm.RoleManager, fmt.Sprintf("manager%02d@bench.example", i-sales+1)
 			}
 			p := personOf(s.d.Seed^0x57AFF, i)
 			name, lang := p.first+" "+p.last, "en"
@@ -203,7 +299,7 @@ func (s *seeder) users(acc Accounts) error {
 				errs[i] = fmt.Errorf("bench: create user %s: %w", email, err)
 				return
 			}
-			if i == s.sizes.Owners {
+			if i == sales+managers {
 				return // the admin is there as in any organisation; no client acts as it
 			}
 			t, err := acc.CreateToken(s.ctx, sys, u.ID, "bench", crm.ScopeWrite, tokenTTL)
@@ -211,11 +307,19 @@ func (s *seeder) users(acc Accounts) error {
 				errs[i] = fmt.Errorf("bench: create token for %s: %w", email, err)
 				return
 			}
-			s.d.Owners[i] = &Owner{UserID: u.ID, Email: email, Team: i % s.sizes.Teams, Token: t.Secret}
+			o := &Owner{UserID: u.ID, Email: email, Token: t.Secret}
+			if i < sales {
+				s.d.Owners[i] = o
+			} else {
+				mgrs[i-sales] = o
+			}
 		})
 	}
-	s.bar.note(fmt.Sprintf("creating %d users and API tokens through the service (argon2id)", s.sizes.Owners+1))
+	s.bar.note(fmt.Sprintf("creating %d users and API tokens through the service (argon2id)", sales+managers+1))
 	wg.Wait()
+	if managers > 0 {
+		s.org = &org{managers: mgrs}
+	}
 	return errors.Join(errs...)
 }
 
@@ -298,7 +402,7 @@ func (s *seeder) company(tx crm.Tx, i int) error {
 		s.ownerCompanies = make([][]int64, s.sizes.Owners)
 	}
 	owner := s.rng.IntN(s.sizes.Owners)
-	c := &crm.Company{Tags: s.tags(), OwnerID: s.d.Owners[owner].UserID, Version: 1}
+	c := &crm.Company{Tags: s.tags(), OwnerID: s.d.Owners[owner].UserID, TeamID: s.teamOf(owner), Version: 1}
 	kind := s.rng.IntN(len(industries))
 	if s.rng.IntN(100) < 60 {
 		root := s.pick(ruCompanyRoots)
@@ -332,7 +436,7 @@ func (s *seeder) contact(tx crm.Tx, seq int) error {
 	}
 	p := personOf(s.d.Seed, seq)
 	c := &crm.Contact{FirstName: p.first, LastName: p.last, Email: p.email, Tags: s.tags(),
-		OwnerID: s.d.Owners[owner].UserID, Version: 1}
+		OwnerID: s.d.Owners[owner].UserID, TeamID: s.teamOf(owner), Version: 1}
 	if own := s.ownerCompanies[owner]; len(own) > 0 && s.rng.IntN(100) < 75 {
 		id := own[s.rng.IntN(len(own))]
 		c.CompanyID = &id
@@ -370,7 +474,7 @@ func (s *seeder) deal(tx crm.Tx, i int) error {
 	contact := s.d.ContactIDs[seq]
 	d := &crm.Deal{Title: s.pick(products) + " " + strconv.Itoa(2024+s.rng.IntN(3)), PipelineID: st.PipelineID, StageID: st.ID,
 		AmountMinor: (1 + s.rng.Int64N(50_000)) * 10_000, Currency: []string{"RUB", "RUB", "RUB", "EUR", "USD"}[s.rng.IntN(5)],
-		ContactID: &contact, OwnerID: s.d.Owners[owner].UserID, Version: 1, Tags: []string{}}
+		ContactID: &contact, OwnerID: s.d.Owners[owner].UserID, TeamID: s.teamOf(int(owner)), Version: 1, Tags: []string{}}
 	if c := s.contactCompany[seq]; c != 0 {
 		d.CompanyID = &c
 	}
@@ -386,7 +490,7 @@ func (s *seeder) activity(tx crm.Tx, i int) error {
 	typ := s.pick(activityTypes)
 	contact := s.d.ContactIDs[seq]
 	a := &crm.Activity{Type: typ, Subject: s.pick(subjects[typ]), OccurredAt: s.at(i, s.sizes.Activities),
-		ContactID: &contact, OwnerID: s.d.Owners[s.contactOwner[seq]].UserID, Version: 1}
+		ContactID: &contact, OwnerID: s.d.Owners[s.contactOwner[seq]].UserID, TeamID: s.teamOf(int(s.contactOwner[seq])), Version: 1}
 	if c := s.contactCompany[seq]; c != 0 && s.rng.IntN(2) == 0 {
 		a.CompanyID = &c
 	}
