@@ -1,11 +1,13 @@
 package sqlite_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/sqlite"
@@ -156,4 +158,53 @@ func rawDB(t *testing.T, dir string) *sql.DB {
 // BenchmarkStore runs the store benchmarks (storetest.Bench).
 func BenchmarkStore(b *testing.B) {
 	storetest.Bench(b, func(tb testing.TB) crm.Store { return open(tb, tb.TempDir()) })
+}
+
+// TestOptimizeDropsSamples: Optimize keeps the statistics (sqlite_stat1)
+// and drops STAT4's samples, with which SQLite re-prepares a statement for
+// every new value bound to an indexed column (PRF-1, docs/performance.md).
+func TestOptimizeDropsSamples(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := open(t, dir)
+	owner := &crm.User{Email: "o@example.com", Role: crm.RoleSales, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	err := db.Write(ctx, func(tx crm.Tx) error {
+		if err := tx.InsertUser(ctx, owner); err != nil {
+			return err
+		}
+		for i := range 500 {
+			c := &crm.Contact{LastName: fmt.Sprint("N", i%7), Email: fmt.Sprintf("p%d@x.com", i), OwnerID: owner.ID,
+				Version: 1, CreatedAt: tx.Now(), UpdatedAt: tx.Now(), Tags: []string{}}
+			if err := tx.InsertContact(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec("ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+	count := func(table string) (n int) {
+		if err := raw.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if count("sqlite_stat4") == 0 {
+		t.Skip("this SQLite keeps no STAT4 samples")
+	}
+	if err := db.Optimize(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, m := count("sqlite_stat4"), count("sqlite_stat1"); n != 0 || m == 0 {
+		t.Errorf("after Optimize: %d samples, %d statistics rows; want 0 and some", n, m)
+	}
 }
