@@ -41,15 +41,27 @@ var Protected = map[string][]string{
 // field of a role that may not update is read). The system principal
 // edits everything.
 func (pol Policy) Field(p *crm.Principal, entity, field string) crm.FieldLevel {
-	if p != nil && p.Kind == crm.KindSystem {
+	return fieldLevel(p, entity, field, pol.ceiling(p, entity))
+}
+
+// ceiling is the most p may do with any field of entity: hidden without
+// read, edit with create or update, read otherwise; the system edits all.
+func (pol Policy) ceiling(p *crm.Principal, entity string) crm.FieldLevel {
+	switch {
+	case p != nil && p.Kind == crm.KindSystem:
+		return crm.FieldEdit
+	case !pol.Can(p, On(entity, Read)):
+		return crm.FieldHidden
+	case pol.Can(p, On(entity, Update)) || pol.Can(p, On(entity, Create)):
 		return crm.FieldEdit
 	}
-	if !pol.Can(p, On(entity, Read)) {
-		return crm.FieldHidden
-	}
-	ceiling := crm.FieldRead
-	if pol.Can(p, On(entity, Update)) || pol.Can(p, On(entity, Create)) {
-		ceiling = crm.FieldEdit
+	return crm.FieldRead
+}
+
+// fieldLevel is Field under a ceiling already known.
+func fieldLevel(p *crm.Principal, entity, field string, ceiling crm.FieldLevel) crm.FieldLevel {
+	if ceiling == crm.FieldHidden || (p != nil && p.Kind == crm.KindSystem) {
+		return ceiling
 	}
 	level, ok := Def(p).Fields[entity+"."+field]
 	if !ok || level.Rank() > ceiling.Rank() {
@@ -65,11 +77,16 @@ func (pol Policy) Field(p *crm.Principal, entity, field string) crm.FieldLevel {
 
 // FieldLevels returns p's level of every field of entity that is not
 // editable: what Redact hides and masks, and what a write may not set.
-// Nil when p edits every field.
+// Nil when p edits every field. Every record a response returns asks it:
+// a role that may edit and names no field of the entity answers at once.
 func (pol Policy) FieldLevels(p *crm.Principal, entity string) map[string]crm.FieldLevel {
+	ceiling := pol.ceiling(p, entity)
+	if ceiling == crm.FieldEdit && !namesFields(Def(p), entity) {
+		return nil
+	}
 	var out map[string]crm.FieldLevel
 	for _, f := range Fields[entity] {
-		if l := pol.Field(p, entity, f); l != crm.FieldEdit {
+		if l := fieldLevel(p, entity, f, ceiling); l != crm.FieldEdit {
 			if out == nil {
 				out = map[string]crm.FieldLevel{}
 			}
@@ -77,6 +94,19 @@ func (pol Policy) FieldLevels(p *crm.Principal, entity string) map[string]crm.Fi
 		}
 	}
 	return out
+}
+
+// namesFields reports whether d's field policy names a field of entity.
+func namesFields(d *crm.RoleDef, entity string) bool {
+	if d == nil {
+		return false
+	}
+	for key := range d.Fields {
+		if e, _, ok := cutKey(key); ok && e == entity {
+			return true
+		}
+	}
+	return false
 }
 
 // Holds reports whether p holds everything def grants (ACL-1: nobody

@@ -56,13 +56,29 @@ const (
 var AdminActions = []Action{ManagePipeline, ManageUsers, ReadUsers, ManageTokens}
 
 // On is the action of verb on entity ("contact", "company", "deal",
-// "activity", "task"): On("contact", Read) is "contacts.read".
+// "activity", "task"): On("contact", Read) is "contacts.read". Every
+// request asks it, so the actions of the known entities are made once.
 func On(entity string, v Verb) Action {
+	if a, ok := actionTable[entity][v]; ok {
+		return a
+	}
 	if plural, ok := Entities[entity]; ok {
 		entity = plural
 	}
 	return Action(entity + "." + string(v))
 }
+
+// actionTable holds On's answers for the entities and verbs.
+var actionTable = func() map[string]map[Verb]Action {
+	m := map[string]map[Verb]Action{}
+	for entity, plural := range Entities {
+		m[entity] = map[Verb]Action{}
+		for _, v := range Verbs {
+			m[entity][v] = Action(plural + "." + string(v))
+		}
+	}
+	return m
+}()
 
 // EntityOrder lists the client-record entities in display order.
 var EntityOrder = []string{"contact", "company", "deal", "activity", "task"}
