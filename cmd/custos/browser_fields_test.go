@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,21 +14,8 @@ import (
 // phone input in the edit form, and reveals it with the button; no page
 // breaks the Content-Security-Policy.
 func TestBrowserMaskedPhone(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("browser test skipped: %s not found (apt-get install -y chromium)", chromiumPath)
-	}
-	dir := t.TempDir()
 	const pw = "a long and unusual passphrase"
-	runCLI(t, dir, pw+"\n", "user", "add", "--email", "owner@example.com", "--role", "sales", "--password-stdin")
-	runCLI(t, dir, pw+"\n", "user", "add", "--email", "agent@example.com", "--role", "support", "--password-stdin")
-	s := startServer(t, dir)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", s.log.String())
-		}
-	})
-	base := localhostURL(t, s.url)
-	b := newBrowser(t, serverCert(t, dir))
+	base, b := browserSite(t, pw, "owner@example.com", "sales", "agent@example.com", "support")
 
 	// The owner makes the contact and shares it with the agent: a fresh
 	// sign-in is a step-up.

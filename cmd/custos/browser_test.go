@@ -598,21 +598,8 @@ func serverCert(t *testing.T, dataDir string) *x509.Certificate {
 // replayed assertion, an assertion for a stale challenge, another user's
 // passkey, and a cloned key whose counter went backwards (flagged).
 func TestBrowserPasskeys(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("browser test skipped: %s not found (apt-get install -y chromium)", chromiumPath)
-	}
-	dir := t.TempDir()
 	const pw = "a long and unusual passphrase"
-	runCLI(t, dir, pw+"\n", "user", "add", "--email", "alice@example.com", "--role", "sales", "--password-stdin")
-	runCLI(t, dir, pw+"\n", "user", "add", "--email", "bob@example.com", "--role", "sales", "--password-stdin")
-	s := startServer(t, dir)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", s.log.String())
-		}
-	})
-	base := localhostURL(t, s.url)
-	b := newBrowser(t, serverCert(t, dir))
+	base, b := browserSite(t, pw, "alice@example.com", "sales", "bob@example.com", "sales")
 	authA := b.addAuthenticator(t)
 
 	// 1. Alice signs in with her password (no factor yet: a full, freshly
@@ -737,4 +724,27 @@ func TestBrowserPasskeys(t *testing.T) {
 	} else if s != "" {
 		t.Logf("browser messages (the refusals above are expected):\n%s", s)
 	}
+}
+
+// browserSite starts a server with the users given (email, role, …; each
+// with the password pw) and a browser that trusts it, and returns the
+// server's base URL as https://localhost:PORT and the browser. It skips
+// the test when Chromium is not installed; the server's log is printed if
+// the test fails.
+func browserSite(t *testing.T, pw string, users ...string) (string, *browser) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("browser test skipped: %s not found (apt-get install -y chromium)", chromiumPath)
+	}
+	dir := t.TempDir()
+	for i := 0; i+1 < len(users); i += 2 {
+		runCLI(t, dir, pw+"\n", "user", "add", "--email", users[i], "--role", users[i+1], "--password-stdin")
+	}
+	s := startServer(t, dir)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.log.String())
+		}
+	})
+	return localhostURL(t, s.url), newBrowser(t, serverCert(t, dir))
 }

@@ -24,11 +24,7 @@ import (
 func TestUIMaskedFields(t *testing.T) {
 	s := newMFASite(t, auth.Throttle{IPLimit: 1000, AccountLimit: 100})
 	ctx := context.Background()
-	_, aliceCookie := s.login(t, "alice")
-	alice, _, err := s.idn.Authenticate(ctx, aliceCookie)
-	if err != nil {
-		t.Fatal(err)
-	}
+	aliceCookie, alice := s.signedIn(t, "alice")
 	c, err := s.svc.CreateContact(ctx, alice, crm.ContactInput{FirstName: ptr("Ivan"), LastName: ptr("Petrov"),
 		Phone: ptr("+7 916 555-12-34"), Email: ptr("ivan@example.com")})
 	if err != nil {
@@ -129,11 +125,7 @@ func TestUIAuditorHome(t *testing.T) {
 func TestUISharing(t *testing.T) {
 	s := newMFASite(t, auth.Throttle{IPLimit: 1000, AccountLimit: 100})
 	ctx := context.Background()
-	_, aliceCookie := s.login(t, "alice")
-	alice, _, err := s.idn.Authenticate(ctx, aliceCookie)
-	if err != nil {
-		t.Fatal(err)
-	}
+	aliceCookie, alice := s.signedIn(t, "alice")
 	c, err := s.svc.CreateContact(ctx, alice, crm.ContactInput{LastName: ptr("Соколова")})
 	if err != nil {
 		t.Fatal(err)
@@ -193,11 +185,7 @@ func TestUISharing(t *testing.T) {
 func TestUIHiddenCompanyKept(t *testing.T) {
 	s := newMFASite(t, auth.Throttle{IPLimit: 1000, AccountLimit: 100})
 	ctx := context.Background()
-	_, aliceCookie := s.login(t, "alice")
-	alice, _, err := s.idn.Authenticate(ctx, aliceCookie)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, alice := s.signedIn(t, "alice")
 	co, err := s.svc.CreateCompany(ctx, alice, crm.CompanyInput{Name: ptr("Secret Holdings")})
 	if err != nil {
 		t.Fatal(err)
@@ -251,4 +239,16 @@ func TestMePermissions(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.body), &me); err != nil || me.Fields["contact"]["phone"] != "masked" || !slices.Contains(me.Permissions, "contacts.update") {
 		t.Errorf("support's /me: %s", r.body)
 	}
+}
+
+// signedIn signs name in and returns the session's cookie and the
+// principal it authenticates as.
+func (s *mfaSite) signedIn(t *testing.T, name string) (string, *crm.Principal) {
+	t.Helper()
+	_, cookie := s.login(t, name)
+	p, _, err := s.idn.Authenticate(context.Background(), cookie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cookie, p
 }
