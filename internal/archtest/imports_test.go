@@ -33,6 +33,8 @@ var allowed = map[string][]string{
 	"internal/policy":                {"internal/crm"},
 	"internal/validate":              {"internal/crm"},
 	"internal/mask":                  {},
+	"internal/vault":                 {},
+	"internal/vault/transittest":     {},
 	"internal/sqlkit":                {"internal/crm"},
 	"internal/sqlstore":              {"internal/crm", "internal/sqlkit"},
 	"internal/sqlite":                {"internal/crm", "internal/schema", "internal/sqlstore"},
