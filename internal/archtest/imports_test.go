@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"internal/mask":                  {},
 	"internal/vault":                 {},
 	"internal/vault/transittest":     {},
+	"internal/memindex":              {},
 	"internal/sqlkit":                {"internal/crm"},
 	"internal/sqlstore":              {"internal/crm", "internal/sqlkit"},
 	"internal/sqlite":                {"internal/crm", "internal/schema", "internal/sqlstore"},

@@ -1,0 +1,247 @@
+package memindex
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var schema = Schema{Sorts: []string{"last_name", "email", "created_at"}, Trees: []string{"last_name", "email"}}
+
+var words = []string{"ivanov", "ivanova", "petrov", "sidorov", "smith", "smythe", "orlov", "kuznetsov", "popov", "volkov"}
+
+// fill puts n random records into a fresh index and returns them.
+func fill(t testing.TB, rnd *rand.Rand, n int) (*Index, map[int64]Rec) {
+	t.Helper()
+	x := New(schema)
+	model := map[int64]Rec{}
+	for id := int64(1); id <= int64(n); id++ {
+		r := random(rnd, id)
+		x.Put(r)
+		model[id] = r
+	}
+	return x, model
+}
+
+func random(rnd *rand.Rand, id int64) Rec {
+	last := words[rnd.IntN(len(words))]
+	email := fmt.Sprintf("%s%d@example.com", words[rnd.IntN(len(words))], rnd.IntN(50))
+	r := Rec{
+		ID: id, Owner: 1 + rnd.Int64N(6), Company: rnd.Int64N(8),
+		Keys:  []string{last, email, fmt.Sprintf("%08d", rnd.IntN(1000))},
+		Terms: []string{last, email},
+	}
+	if rnd.IntN(3) > 0 {
+		r.Team = 1 + rnd.Int64N(3)
+	}
+	if rnd.IntN(4) == 0 {
+		r.Assignee = 1 + rnd.Int64N(6)
+	}
+	if rnd.IntN(5) == 0 {
+		r.Tags = []string{"vip"}
+	}
+	r.Deleted = rnd.IntN(10) == 0
+	return r
+}
+
+// expect computes, apart from the index, every record of s and q in order.
+func expect(model map[int64]Rec, s Scope, q Query) []int64 {
+	i := slices.Index(schema.Sorts, q.Sort)
+	var out []Rec
+	for _, r := range model {
+		in := s.All || (s.Owner != 0 && (r.Owner == s.Owner || s.Assignee && r.Assignee == s.Owner ||
+			slices.Contains(s.Shared, r.ID) || r.Team != 0 && slices.Contains(s.Teams, r.Team)))
+		match := q.Prefix == "" || slices.ContainsFunc(r.Terms, func(t string) bool { return strings.HasPrefix(t, q.Prefix) })
+		if !in || !match || r.Deleted != q.Deleted || q.Owner != 0 && r.Owner != q.Owner ||
+			q.Company != 0 && r.Company != q.Company || q.Tag != "" && !slices.Contains(r.Tags, q.Tag) {
+			continue
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b Rec) int {
+		c := strings.Compare(a.Keys[i], b.Keys[i])
+		if c == 0 {
+			c = int(a.ID - b.ID)
+		}
+		if q.Desc {
+			c = -c
+		}
+		return c
+	})
+	ids := make([]int64, len(out))
+	for j, r := range out {
+		ids[j] = r.ID
+	}
+	return ids
+}
+
+// pages reads every page of s and q, and checks that no page but the last
+// says it is the last and that the last says so.
+func pages(t *testing.T, x *Index, s Scope, q Query) []int64 {
+	t.Helper()
+	var ids []int64
+	for n := 0; ; n++ {
+		if n > 10000 {
+			t.Fatal("paging does not end")
+		}
+		hits, more, err := x.Page(s, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hits {
+			ids = append(ids, h.ID)
+		}
+		if !more {
+			return ids
+		}
+		if len(hits) == 0 {
+			t.Fatalf("an empty page says more follow: %+v %+v", s, q)
+		}
+		last := hits[len(hits)-1]
+		q.After = &Cursor{Key: last.Key, ID: last.ID}
+	}
+}
+
+func scopes() map[string]Scope {
+	return map[string]Scope{
+		"all":          {All: true},
+		"owner":        {Owner: 2},
+		"manager":      {Owner: 3, Teams: []int64{1, 2}},
+		"assignee":     {Owner: 4, Assignee: true},
+		"shared":       {Owner: 5, Shared: []int64{3, 17, 44, 250, 999}},
+		"nobody":       {},
+		"owner-nobody": {Owner: 99},
+	}
+}
+
+func queries() map[string]Query {
+	return map[string]Query{
+		"name":           {Sort: "last_name", Limit: 7},
+		"name-desc":      {Sort: "last_name", Desc: true, Limit: 7},
+		"email":          {Sort: "email", Limit: 50},
+		"no-tree":        {Sort: "created_at", Limit: 9},
+		"no-tree-desc":   {Sort: "created_at", Desc: true, Limit: 9},
+		"prefix":         {Sort: "last_name", Prefix: "smi", Limit: 5},
+		"prefix-many":    {Sort: "email", Prefix: "iv", Limit: 11},
+		"prefix-none":    {Sort: "email", Prefix: "zz", Limit: 11},
+		"prefix-desc":    {Sort: "last_name", Desc: true, Prefix: "ivanov", Limit: 4},
+		"bin":            {Sort: "last_name", Deleted: true, Limit: 6},
+		"owner-filter":   {Sort: "last_name", Owner: 2, Limit: 8},
+		"company":        {Sort: "email", Company: 3, Limit: 3},
+		"tag":            {Sort: "last_name", Tag: "vip", Limit: 10},
+		"tag-prefix":     {Sort: "email", Tag: "vip", Prefix: "p", Limit: 10},
+		"company-prefix": {Sort: "last_name", Company: 5, Prefix: "s", Limit: 2},
+		// Matches too many to list and too rare to find by walking: the
+		// walk gives up at its budget and the candidates are ordered.
+		"rare": {Sort: "last_name", Tag: "vip", Prefix: "smy", Limit: 40},
+	}
+}
+
+// Every page of every query in every scope is what the records computed
+// apart from the index say: nothing out of scope, nothing missed, nothing
+// twice, in order — on a small set and on one past the walk's thresholds.
+func TestPageMatchesModel(t *testing.T) {
+	for _, n := range []int{300, 3 * walkBudget} {
+		rnd := rand.New(rand.NewPCG(uint64(n), 7))
+		x, model := fill(t, rnd, n)
+		for sn, s := range scopes() {
+			for qn, q := range queries() {
+				if n > 1000 {
+					q.Limit *= 10 // fewer pages of the same walk
+				}
+				t.Run(fmt.Sprintf("%d/%s/%s", n, sn, qn), func(t *testing.T) {
+					got, want := pages(t, x, s, q), expect(model, s, q)
+					if !slices.Equal(got, want) {
+						t.Fatalf("got %d ids %v…, want %d %v…", len(got), head(got), len(want), head(want))
+					}
+				})
+			}
+		}
+	}
+}
+
+func head(ids []int64) []int64 { return ids[:min(len(ids), 12)] }
+
+// Updates and deletions leave no trace of the record as it was: a record
+// moved to another owner leaves the old owner's pages, a renamed one is no
+// longer found by its old name, a deleted one leaves its owner's list for
+// the bin, a removed one is gone everywhere.
+func TestPutReplacesAndDeleteRemoves(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	x, model := fill(t, rnd, 500)
+	for id := int64(1); id <= 500; id += 3 {
+		r := random(rnd, id)
+		x.Put(r)
+		model[id] = r
+	}
+	for id := int64(2); id <= 500; id += 7 {
+		x.Delete(id)
+		delete(model, id)
+	}
+	if x.Len() != len(model) {
+		t.Fatalf("Len %d, want %d", x.Len(), len(model))
+	}
+	for sn, s := range scopes() {
+		for qn, q := range queries() {
+			got, want := pages(t, x, s, q), expect(model, s, q)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s/%s: got %v…, want %v…", sn, qn, head(got), head(want))
+			}
+		}
+	}
+	// The old terms of a renamed record no longer find it.
+	x.Put(Rec{ID: 1, Owner: 1, Keys: []string{"zeta", "zeta@example.com", "0"}, Terms: []string{"zeta"}})
+	hits, _, _ := x.Page(Scope{All: true}, Query{Sort: "last_name", Prefix: "zeta", Limit: 5})
+	if len(hits) != 1 || hits[0].ID != 1 {
+		t.Fatalf("renamed record: %v", hits)
+	}
+	x.Put(Rec{ID: 1, Owner: 1, Keys: []string{"omega", "o@example.com", "0"}, Terms: []string{"omega"}})
+	if hits, _, _ := x.Page(Scope{All: true}, Query{Sort: "last_name", Prefix: "zeta", Limit: 5}); len(hits) != 0 {
+		t.Fatalf("a record is found by the name it had: %v", hits)
+	}
+	if got, ok := x.Get(1); !ok || got.Keys[0] != "omega" {
+		t.Fatalf("Get after Put: %+v %v", got, ok)
+	}
+}
+
+// A request the index cannot answer is refused, not answered wrongly.
+func TestPageRefusesBadQueries(t *testing.T) {
+	x := New(schema)
+	if _, _, err := x.Page(Scope{All: true}, Query{Sort: "phone", Limit: 5}); err == nil {
+		t.Fatal("an unknown sort was accepted")
+	}
+	if _, _, err := x.Page(Scope{All: true}, Query{Sort: "email"}); err == nil {
+		t.Fatal("a page without a limit was accepted")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a record of the wrong shape was accepted")
+		}
+	}()
+	x.Put(Rec{ID: 1, Keys: []string{"a"}})
+}
+
+// Concurrent readers and writers (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	x, _ := fill(t, rnd, 1000)
+	done := make(chan bool)
+	for w := range 4 {
+		go func() {
+			r := rand.New(rand.NewPCG(uint64(w), 9))
+			for range 500 {
+				if w%2 == 0 {
+					x.Put(random(r, 1+r.Int64N(1200)))
+				} else {
+					_, _, _ = x.Page(Scope{Owner: 2, Teams: []int64{1}}, Query{Sort: "last_name", Prefix: "s", Limit: 20})
+				}
+			}
+			done <- true
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}
