@@ -1,21 +1,21 @@
 // Package memindex sorts and searches records by values the store holds
-// only encrypted (ENC-4). With field encryption on, the database keeps a
+// only encrypted (ENC-4). With field encryption, the database keeps a
 // contact's names and email as ciphertexts: it can neither order by them
 // nor match a prefix of them. Each instance of Custos therefore keeps, per
 // entity, an index in memory of every record's decrypted sort keys and
 // search terms, with what scopes and filters need (owner, team, assignee,
-// company, tags, deletion); the store keeps it current (a change sequence,
-// docs/encryption.md). A list page is answered here as ids in order; the
-// rows are then read by id.
+// links, tags, deletion); the service keeps it current from the store's
+// change sequence (docs/encryption.md). A list page is answered here as
+// ids in order; the rows are then read by id, in scope, from the store.
 //
 // A page costs the same whatever the caller's scope (PRF-3): as the SQL
 // lists do (sqlstore's merge), a scope is a union of parts — the owner's
 // records, each team's, the tasks assigned to the owner, the records
 // shared with them — and each part has its own ordered tree per sort, so a
 // page is the first limit+1 entries after the cursor of each part's tree,
-// merged. A search of a prefix takes the matching records from the terms
-// index when they are few, and otherwise walks the parts' order testing
-// each record, which then finds a page quickly because matches are many.
+// merged. A search takes the matching records from the terms index when
+// they are few, and otherwise walks the parts' order testing each record,
+// which then finds a page quickly because matches are many.
 //
 // What memory holds is plaintext: the index lives in the server's process
 // only, is never written to disk, and is rebuilt from the store at start.
@@ -23,11 +23,19 @@ package memindex
 
 import (
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/google/btree"
 )
+
+// Term is one search term of a record: a normalised word of a field (a
+// word of a name, an email, a phone's digits). Field is the position of
+// the field in Schema.Fields, so that a search can leave out the fields a
+// caller may not read.
+type Term struct {
+	Field uint8
+	Text  string
+}
 
 // Rec is one record as the index holds it.
 type Rec struct {
@@ -35,30 +43,37 @@ type Rec struct {
 	Owner    int64
 	Team     int64 // 0: none
 	Assignee int64 // tasks; 0: none
-	Company  int64 // 0: none
-	Tags     []string
 	Deleted  bool
-	// Keys are the record's sort keys, in the order of Schema.Sorts; a
-	// key compares as a string (timestamps and numbers are encoded so that
-	// their strings order as they do, by the caller).
-	Keys []string
-	// Terms are the normalised search terms (words of names, an email, a
-	// phone's digits) a prefix of which finds the record.
-	Terms []string
+	// Attrs are the values of the record's filter attributes (a company
+	// id, a stage id, a status code), in the order of Schema.Attrs; 0 is
+	// none.
+	Attrs []int64
+	Tags  []string
+	// Keys are the record's sort keys, in the order of Schema.Sorts; a key
+	// compares as a string (the caller encodes timestamps and numbers so
+	// that their strings order as they do).
+	Keys  []string
+	Terms []Term
 }
 
-// Schema says which sort keys an index holds and which of them have
-// ordered trees (the others order only the few records a filter or search
-// leaves).
+// Schema names an index's sort keys, filter attributes and search fields.
 type Schema struct {
 	Sorts []string // the sort fields, in the order of Rec.Keys
-	Trees []string // those served by ordered trees
+	// Trees are the sorts served by ordered trees; the others order only
+	// the records a filter or search leaves.
+	Trees []string
+	Attrs []string // the filter attributes, in the order of Rec.Attrs
+	// Lookup are the attributes whose records are found by value (a
+	// company's contacts), so that a filter on them is a small set.
+	Lookup []string
+	Fields []string // the search fields a Term.Field names
 }
 
 // Index is one entity's index. It is safe for concurrent use.
 type Index struct {
 	schema Schema
-	tree   map[int]bool // sort index → has trees
+	tree   []bool // per sort: has trees
+	lookup []bool // per attribute: has a map
 
 	mu       sync.RWMutex
 	recs     map[int64]*Rec
@@ -67,18 +82,18 @@ type Index struct {
 	owner    []map[int64]*btree.BTreeG[*Rec] // per sort, per owner: live
 	team     []map[int64]*btree.BTreeG[*Rec]
 	assignee []map[int64]*btree.BTreeG[*Rec]
-	company  map[int64]map[int64]*Rec
+	byAttr   []map[int64]map[int64]*Rec // per attribute with lookup, per value
 	tag      map[string]map[int64]*Rec
-	terms    *btree.BTreeG[term]
+	terms    *btree.BTreeG[termRef]
 }
 
-// term is one entry of the terms index.
-type term struct {
+// termRef is one entry of the terms index.
+type termRef struct {
 	text string
 	rec  *Rec
 }
 
-func lessTerm(a, b term) bool {
+func lessTerm(a, b termRef) bool {
 	if a.text != b.text {
 		return a.text < b.text
 	}
@@ -89,9 +104,9 @@ const degree = 32
 
 // New returns an empty index of schema.
 func New(schema Schema) *Index {
-	x := &Index{schema: schema, tree: map[int]bool{}, recs: map[int64]*Rec{},
-		company: map[int64]map[int64]*Rec{}, tag: map[string]map[int64]*Rec{}, terms: btree.NewG(degree, lessTerm)}
+	x := &Index{schema: schema, recs: map[int64]*Rec{}, tag: map[string]map[int64]*Rec{}, terms: btree.NewG(degree, lessTerm)}
 	n := len(schema.Sorts)
+	x.tree = make([]bool, n)
 	x.all, x.gone = make([]*btree.BTreeG[*Rec], n), make([]*btree.BTreeG[*Rec], n)
 	x.owner, x.team, x.assignee = make([]map[int64]*btree.BTreeG[*Rec], n), make([]map[int64]*btree.BTreeG[*Rec], n), make([]map[int64]*btree.BTreeG[*Rec], n)
 	for i, s := range schema.Sorts {
@@ -101,6 +116,14 @@ func New(schema Schema) *Index {
 		x.tree[i] = true
 		x.all[i], x.gone[i] = btree.NewG(degree, less(i)), btree.NewG(degree, less(i))
 		x.owner[i], x.team[i], x.assignee[i] = map[int64]*btree.BTreeG[*Rec]{}, map[int64]*btree.BTreeG[*Rec]{}, map[int64]*btree.BTreeG[*Rec]{}
+	}
+	x.lookup = make([]bool, len(schema.Attrs))
+	x.byAttr = make([]map[int64]map[int64]*Rec, len(schema.Attrs))
+	for i, a := range schema.Attrs {
+		if slices.Contains(schema.Lookup, a) {
+			x.lookup[i] = true
+			x.byAttr[i] = map[int64]map[int64]*Rec{}
+		}
 	}
 	return x
 }
@@ -115,8 +138,17 @@ func less(i int) btree.LessFunc[*Rec] {
 	}
 }
 
-// sortIndex is the position of sort field name, -1 if unknown.
-func (x *Index) sortIndex(name string) int { return slices.Index(x.schema.Sorts, name) }
+// Schema returns the index's schema.
+func (x *Index) Schema() Schema { return x.schema }
+
+// Sort returns the position of sort field name, -1 if unknown.
+func (x *Index) Sort(name string) int { return slices.Index(x.schema.Sorts, name) }
+
+// Attr returns the position of attribute name, -1 if unknown.
+func (x *Index) Attr(name string) int { return slices.Index(x.schema.Attrs, name) }
+
+// Field returns the position of search field name, -1 if unknown.
+func (x *Index) Field(name string) int { return slices.Index(x.schema.Fields, name) }
 
 // Len is the number of records held.
 func (x *Index) Len() int {
@@ -136,10 +168,11 @@ func (x *Index) Get(id int64) (Rec, bool) {
 	return *r, true
 }
 
-// Put adds r, or replaces the record of its id.
+// Put adds r, or replaces the record of its id. It panics on a record
+// whose keys or attributes do not match the schema: a programming error.
 func (x *Index) Put(r Rec) {
-	if len(r.Keys) != len(x.schema.Sorts) {
-		panic("memindex: a record's keys do not match the schema")
+	if len(r.Keys) != len(x.schema.Sorts) || len(r.Attrs) != len(x.schema.Attrs) {
+		panic("memindex: a record does not match the schema")
 	}
 	rec := &r
 	x.mu.Lock()
@@ -170,6 +203,22 @@ func treeOf(m map[int64]*btree.BTreeG[*Rec], key int64, i int, create bool) *btr
 	return t
 }
 
+func addTo[K comparable](m map[K]map[int64]*Rec, k K, r *Rec) {
+	if m[k] == nil {
+		m[k] = map[int64]*Rec{}
+	}
+	m[k][r.ID] = r
+}
+
+func dropFrom[K comparable](m map[K]map[int64]*Rec, k K, r *Rec) {
+	if s := m[k]; s != nil {
+		delete(s, r.ID)
+		if len(s) == 0 {
+			delete(m, k)
+		}
+	}
+}
+
 // link adds r to every structure. x.mu is held.
 func (x *Index) link(r *Rec) {
 	for i := range x.schema.Sorts {
@@ -189,21 +238,17 @@ func (x *Index) link(r *Rec) {
 			treeOf(x.assignee[i], r.Assignee, i, true).ReplaceOrInsert(r)
 		}
 	}
-	if r.Company != 0 {
-		if x.company[r.Company] == nil {
-			x.company[r.Company] = map[int64]*Rec{}
+	for i, v := range r.Attrs {
+		if x.lookup[i] && v != 0 {
+			addTo(x.byAttr[i], v, r)
 		}
-		x.company[r.Company][r.ID] = r
 	}
 	for _, t := range r.Tags {
-		if x.tag[t] == nil {
-			x.tag[t] = map[int64]*Rec{}
-		}
-		x.tag[t][r.ID] = r
+		addTo(x.tag, t, r)
 	}
 	for _, t := range r.Terms {
-		if t != "" {
-			x.terms.ReplaceOrInsert(term{t, r})
+		if t.Text != "" {
+			x.terms.ReplaceOrInsert(termRef{t.Text, r})
 		}
 	}
 }
@@ -235,31 +280,15 @@ func (x *Index) unlink(r *Rec) {
 			drop(x.assignee[i], r.Assignee)
 		}
 	}
-	if m := x.company[r.Company]; m != nil {
-		delete(m, r.ID)
-		if len(m) == 0 {
-			delete(x.company, r.Company)
+	for i, v := range r.Attrs {
+		if x.lookup[i] && v != 0 {
+			dropFrom(x.byAttr[i], v, r)
 		}
 	}
 	for _, t := range r.Tags {
-		if m := x.tag[t]; m != nil {
-			delete(m, r.ID)
-			if len(m) == 0 {
-				delete(x.tag, t)
-			}
-		}
+		dropFrom(x.tag, t, r)
 	}
 	for _, t := range r.Terms {
-		x.terms.Delete(term{t, r})
+		x.terms.Delete(termRef{t.Text, r})
 	}
-}
-
-// hasPrefix reports whether a term of r starts with p.
-func hasPrefix(r *Rec, p string) bool {
-	for _, t := range r.Terms {
-		if strings.HasPrefix(t, p) {
-			return true
-		}
-	}
-	return false
 }

@@ -8,7 +8,18 @@ import (
 	"testing"
 )
 
-var schema = Schema{Sorts: []string{"last_name", "email", "created_at"}, Trees: []string{"last_name", "email"}}
+var schema = Schema{
+	Sorts:  []string{"last_name", "email", "created_at"},
+	Trees:  []string{"last_name", "email"},
+	Attrs:  []string{"company", "stage"},
+	Lookup: []string{"company"},
+	Fields: []string{"name", "email"},
+}
+
+const (
+	company = 0
+	stage   = 1
+)
 
 var words = []string{"ivanov", "ivanova", "petrov", "sidorov", "smith", "smythe", "orlov", "kuznetsov", "popov", "volkov"}
 
@@ -29,9 +40,9 @@ func random(rnd *rand.Rand, id int64) Rec {
 	last := words[rnd.IntN(len(words))]
 	email := fmt.Sprintf("%s%d@example.com", words[rnd.IntN(len(words))], rnd.IntN(50))
 	r := Rec{
-		ID: id, Owner: 1 + rnd.Int64N(6), Company: rnd.Int64N(8),
+		ID: id, Owner: 1 + rnd.Int64N(6), Attrs: []int64{rnd.Int64N(8), rnd.Int64N(3)},
 		Keys:  []string{last, email, fmt.Sprintf("%08d", rnd.IntN(1000))},
-		Terms: []string{last, email},
+		Terms: []Term{{0, last}, {1, email}},
 	}
 	if rnd.IntN(3) > 0 {
 		r.Team = 1 + rnd.Int64N(3)
@@ -53,9 +64,27 @@ func expect(model map[int64]Rec, s Scope, q Query) []int64 {
 	for _, r := range model {
 		in := s.All || (s.Owner != 0 && (r.Owner == s.Owner || s.Assignee && r.Assignee == s.Owner ||
 			slices.Contains(s.Shared, r.ID) || r.Team != 0 && slices.Contains(s.Teams, r.Team)))
-		match := q.Prefix == "" || slices.ContainsFunc(r.Terms, func(t string) bool { return strings.HasPrefix(t, q.Prefix) })
+		match := true
+		for _, w := range q.Words {
+			m := slices.ContainsFunc(r.Terms, func(t Term) bool {
+				return strings.HasPrefix(t.Text, w.Text) && !slices.Contains(q.Skip, t.Field)
+			})
+			if !m && w.Attr >= 0 && slices.Contains(w.In, r.Attrs[w.Attr]) {
+				m = true
+			}
+			match = match && m
+		}
+		for _, t := range q.Exact {
+			match = match && slices.Contains(r.Terms, t)
+		}
+		for _, e := range q.Eq {
+			match = match && r.Attrs[e.Attr] == e.Value
+		}
+		if q.IDs != nil && !slices.Contains(q.IDs, r.ID) {
+			match = false
+		}
 		if !in || !match || r.Deleted != q.Deleted || q.Owner != 0 && r.Owner != q.Owner ||
-			q.Company != 0 && r.Company != q.Company || q.Tag != "" && !slices.Contains(r.Tags, q.Tag) {
+			q.Tag != "" && !slices.Contains(r.Tags, q.Tag) {
 			continue
 		}
 		out = append(out, r)
@@ -116,6 +145,8 @@ func scopes() map[string]Scope {
 	}
 }
 
+func word(text string) []Word { return []Word{{Text: text, Attr: -1}} }
+
 func queries() map[string]Query {
 	return map[string]Query{
 		"name":           {Sort: "last_name", Limit: 7},
@@ -123,19 +154,31 @@ func queries() map[string]Query {
 		"email":          {Sort: "email", Limit: 50},
 		"no-tree":        {Sort: "created_at", Limit: 9},
 		"no-tree-desc":   {Sort: "created_at", Desc: true, Limit: 9},
-		"prefix":         {Sort: "last_name", Prefix: "smi", Limit: 5},
-		"prefix-many":    {Sort: "email", Prefix: "iv", Limit: 11},
-		"prefix-none":    {Sort: "email", Prefix: "zz", Limit: 11},
-		"prefix-desc":    {Sort: "last_name", Desc: true, Prefix: "ivanov", Limit: 4},
-		"bin":            {Sort: "last_name", Deleted: true, Limit: 6},
-		"owner-filter":   {Sort: "last_name", Owner: 2, Limit: 8},
-		"company":        {Sort: "email", Company: 3, Limit: 3},
-		"tag":            {Sort: "last_name", Tag: "vip", Limit: 10},
-		"tag-prefix":     {Sort: "email", Tag: "vip", Prefix: "p", Limit: 10},
-		"company-prefix": {Sort: "last_name", Company: 5, Prefix: "s", Limit: 2},
+		"prefix":         {Sort: "last_name", Words: word("smi"), Limit: 5},
+		"prefix-many":    {Sort: "email", Words: word("iv"), Limit: 11},
+		"prefix-none":    {Sort: "email", Words: word("zz"), Limit: 11},
+		"prefix-desc":    {Sort: "last_name", Desc: true, Words: word("ivanov"), Limit: 4},
+		"prefix-no-tree": {Sort: "created_at", Words: word("p"), Limit: 13},
+		"two-words":      {Sort: "last_name", Words: []Word{{Text: "ivanov", Attr: -1}, {Text: "petrov", Attr: -1}}, Limit: 6},
+		// A caller who may not read emails finds nobody by an email's start.
+		"skip-email": {Sort: "last_name", Words: word("smythe1"), Skip: []uint8{1}, Limit: 6},
+		"skip-name":  {Sort: "email", Words: word("orl"), Skip: []uint8{0}, Limit: 6},
+		// A word matches a record's name, or its company's (In).
+		"word-or-company": {Sort: "last_name", Words: []Word{{Text: "volk", Attr: company, In: []int64{2, 5}}}, Limit: 8},
+		"exact":           {Sort: "last_name", Exact: []Term{{1, "popov7@example.com"}}, Limit: 3},
+		"exact-field":     {Sort: "last_name", Exact: []Term{{0, "popov7@example.com"}}, Limit: 3},
+		"ids":             {Sort: "email", IDs: []int64{5, 6, 7, 100, 101, 2000, 9999}, Limit: 2},
+		"bin":             {Sort: "last_name", Deleted: true, Limit: 6},
+		"owner-filter":    {Sort: "last_name", Owner: 2, Limit: 8},
+		"company":         {Sort: "email", Eq: []Eq{{company, 3}}, Limit: 3},
+		"stage":           {Sort: "last_name", Eq: []Eq{{stage, 1}}, Limit: 30},
+		"company-stage":   {Sort: "last_name", Eq: []Eq{{company, 3}, {stage, 2}}, Limit: 30},
+		"tag":             {Sort: "last_name", Tag: "vip", Limit: 10},
+		"tag-prefix":      {Sort: "email", Tag: "vip", Words: word("p"), Limit: 10},
+		"company-prefix":  {Sort: "last_name", Eq: []Eq{{company, 5}}, Words: word("s"), Limit: 2},
 		// Matches too many to list and too rare to find by walking: the
 		// walk gives up at its budget and the candidates are ordered.
-		"rare": {Sort: "last_name", Tag: "vip", Prefix: "smy", Limit: 40},
+		"rare": {Sort: "last_name", Tag: "vip", Words: word("smy"), Limit: 40},
 	}
 }
 
@@ -192,13 +235,13 @@ func TestPutReplacesAndDeleteRemoves(t *testing.T) {
 		}
 	}
 	// The old terms of a renamed record no longer find it.
-	x.Put(Rec{ID: 1, Owner: 1, Keys: []string{"zeta", "zeta@example.com", "0"}, Terms: []string{"zeta"}})
-	hits, _, _ := x.Page(Scope{All: true}, Query{Sort: "last_name", Prefix: "zeta", Limit: 5})
+	x.Put(Rec{ID: 1, Owner: 1, Attrs: []int64{0, 0}, Keys: []string{"zeta", "zeta@example.com", "0"}, Terms: []Term{{0, "zeta"}}})
+	hits, _, _ := x.Page(Scope{All: true}, Query{Sort: "last_name", Words: word("zeta"), Limit: 5})
 	if len(hits) != 1 || hits[0].ID != 1 {
 		t.Fatalf("renamed record: %v", hits)
 	}
-	x.Put(Rec{ID: 1, Owner: 1, Keys: []string{"omega", "o@example.com", "0"}, Terms: []string{"omega"}})
-	if hits, _, _ := x.Page(Scope{All: true}, Query{Sort: "last_name", Prefix: "zeta", Limit: 5}); len(hits) != 0 {
+	x.Put(Rec{ID: 1, Owner: 1, Attrs: []int64{0, 0}, Keys: []string{"omega", "o@example.com", "0"}, Terms: []Term{{0, "omega"}}})
+	if hits, _, _ := x.Page(Scope{All: true}, Query{Sort: "last_name", Words: word("zeta"), Limit: 5}); len(hits) != 0 {
 		t.Fatalf("a record is found by the name it had: %v", hits)
 	}
 	if got, ok := x.Get(1); !ok || got.Keys[0] != "omega" {
@@ -215,12 +258,15 @@ func TestPageRefusesBadQueries(t *testing.T) {
 	if _, _, err := x.Page(Scope{All: true}, Query{Sort: "email"}); err == nil {
 		t.Fatal("a page without a limit was accepted")
 	}
+	if _, _, err := x.Page(Scope{All: true}, Query{Sort: "email", Limit: 1, Eq: []Eq{{7, 1}}}); err == nil {
+		t.Fatal("an unknown attribute was accepted")
+	}
 	defer func() {
 		if recover() == nil {
 			t.Fatal("a record of the wrong shape was accepted")
 		}
 	}()
-	x.Put(Rec{ID: 1, Keys: []string{"a"}})
+	x.Put(Rec{ID: 1, Keys: []string{"a"}, Attrs: []int64{0, 0}})
 }
 
 // Concurrent readers and writers (run with -race).
@@ -235,7 +281,7 @@ func TestConcurrentUse(t *testing.T) {
 				if w%2 == 0 {
 					x.Put(random(r, 1+r.Int64N(1200)))
 				} else {
-					_, _, _ = x.Page(Scope{Owner: 2, Teams: []int64{1}}, Query{Sort: "last_name", Prefix: "s", Limit: 20})
+					_, _, _ = x.Page(Scope{Owner: 2, Teams: []int64{1}}, Query{Sort: "last_name", Words: word("s"), Limit: 20})
 				}
 			}
 			done <- true

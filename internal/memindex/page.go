@@ -10,8 +10,8 @@ import (
 
 // Scope is what a caller may see, as the index tests it: everything, or
 // the records of an owner, of teams, assigned to the owner (tasks), and
-// the live records shared with the caller (the store names them: shares
-// and their expiry live there).
+// the records shared with the caller (the store names them: shares and
+// their expiry live there).
 type Scope struct {
 	All      bool
 	Owner    int64
@@ -26,17 +26,40 @@ type Cursor struct {
 	ID  int64
 }
 
+// Word is one word of a search: a record matches when a term of a field
+// the search may look at starts with Text or, when Attr is an attribute's
+// position, when the record's value of it is one of In (a contact whose
+// company's name matches). Attr is -1 when unused.
+type Word struct {
+	Text string
+	Attr int
+	In   []int64
+}
+
+// Eq is an attribute filter: the attribute at position Attr equals Value.
+type Eq struct {
+	Attr  int
+	Value int64
+}
+
 // Query is the request of one page.
 type Query struct {
-	Sort    string
-	Desc    bool
-	After   *Cursor
-	Limit   int
-	Prefix  string // a normalised search prefix; "" for none
-	Deleted bool   // the deleted records (the bin) instead of the live ones
-	Owner   int64  // only this owner's records
-	Company int64  // only this company's
-	Tag     string // only those with this tag
+	Sort  string
+	Desc  bool
+	After *Cursor
+	Limit int
+	// Words must each match the record (AND).
+	Words []Word
+	// Skip are the fields the words must not match: those the caller may
+	// not read (ACL-3).
+	Skip []uint8
+	// Exact are terms the record must hold as they are (an email filter).
+	Exact   []Term
+	Deleted bool // the deleted records (the bin) instead of the live ones
+	Owner   int64
+	Eq      []Eq
+	IDs     []int64 // only these records, when not nil
+	Tag     string
 }
 
 // Hit is one record of a page: its id and its sort key.
@@ -50,50 +73,112 @@ type Hit struct {
 const smallSet = 2048
 
 // walkBudget bounds the records a page's walk of the trees tests before
-// it falls back to the candidates of its search.
+// it falls back to ordering every candidate.
 const walkBudget = 4 * smallSet
 
-// Page returns the ids of up to q.Limit records in scope s matching q, in
-// the order of q.Sort after q.After, and whether more follow.
+// match is a query made ready to test records.
+type match struct {
+	q      Query
+	sort   int
+	shared map[int64]bool
+	ids    map[int64]bool
+	in     []map[int64]bool // per word: the attribute values that match
+}
+
+// Page returns up to q.Limit records in scope s matching q, in the order
+// of q.Sort after q.After, and whether more follow.
 func (x *Index) Page(s Scope, q Query) ([]Hit, bool, error) {
-	i := x.sortIndex(q.Sort)
-	if i < 0 {
+	m := match{q: q, sort: x.Sort(q.Sort), shared: set(s.Shared)}
+	if m.sort < 0 {
 		return nil, false, fmt.Errorf("memindex: no sort %q", q.Sort)
 	}
 	if q.Limit <= 0 {
 		return nil, false, fmt.Errorf("memindex: a page needs a limit")
 	}
+	for _, e := range q.Eq {
+		if e.Attr < 0 || e.Attr >= len(x.schema.Attrs) {
+			return nil, false, fmt.Errorf("memindex: no attribute %d", e.Attr)
+		}
+	}
+	for _, w := range q.Words {
+		if w.Attr >= len(x.schema.Attrs) {
+			return nil, false, fmt.Errorf("memindex: no attribute %d", w.Attr)
+		}
+		m.in = append(m.in, set(w.In))
+	}
+	if q.IDs != nil {
+		m.ids = set(q.IDs)
+	}
+	keep := func(r *Rec) bool { return m.keeps(r) && s.holds(r, m.shared) }
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	shared := map[int64]bool{}
-	for _, id := range s.Shared {
-		shared[id] = true
-	}
-	keep := func(r *Rec) bool {
-		switch {
-		case r.Deleted != q.Deleted,
-			q.Owner != 0 && r.Owner != q.Owner,
-			q.Company != 0 && r.Company != q.Company,
-			q.Tag != "" && !slices.Contains(r.Tags, q.Tag),
-			q.Prefix != "" && !hasPrefix(r, q.Prefix):
-			return false
+	if c := x.candidates(&m, smallSet); c != nil || !x.tree[m.sort] {
+		if c == nil {
+			c = values(x.recs)
 		}
-		return s.holds(r, shared)
+		return pageOf(c, keep, m.sort, q)
 	}
-	if set := x.candidates(q, i); set != nil {
-		return x.pageOf(set, keep, i, q), more(set, keep, i, q), nil
-	}
-	hits, complete := x.walk(s, q, i, keep)
+	hits, complete := x.walk(s, q, m.sort, keep)
 	if !complete {
-		// The walk met too few matches within its budget: the matches are
-		// rare, so take every candidate and order those.
-		set := x.fallback(q)
-		return x.pageOf(set, keep, i, q), more(set, keep, i, q), nil
+		// Matches are too rare for the walk to find a page within its
+		// budget: order every candidate instead.
+		c := x.candidates(&m, -1)
+		if c == nil {
+			c = values(x.recs)
+		}
+		return pageOf(c, keep, m.sort, q)
 	}
 	if len(hits) > q.Limit {
 		return hits[:q.Limit], true, nil
 	}
 	return hits, false, nil
+}
+
+func set(ids []int64) map[int64]bool {
+	m := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+// keeps reports whether r matches the query's filters and words.
+func (m *match) keeps(r *Rec) bool {
+	q := &m.q
+	switch {
+	case r.Deleted != q.Deleted,
+		q.Owner != 0 && r.Owner != q.Owner,
+		m.ids != nil && !m.ids[r.ID],
+		q.Tag != "" && !slices.Contains(r.Tags, q.Tag):
+		return false
+	}
+	for _, e := range q.Eq {
+		if r.Attrs[e.Attr] != e.Value {
+			return false
+		}
+	}
+	for _, t := range q.Exact {
+		if !slices.Contains(r.Terms, t) {
+			return false
+		}
+	}
+	for i, w := range q.Words {
+		if !hasPrefix(r, w.Text, q.Skip) && (w.Attr < 0 || !m.in[i][r.Attrs[w.Attr]]) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasPrefix reports whether a term of r outside the fields skip starts
+// with p.
+func hasPrefix(r *Rec, p string, skip []uint8) bool {
+	for _, t := range r.Terms {
+		if strings.HasPrefix(t.Text, p) && !slices.Contains(skip, t.Field) {
+			return true
+		}
+	}
+	return false
 }
 
 // holds reports whether r is in s (shared: the ids of s.Shared).
@@ -109,38 +194,78 @@ func (s Scope) holds(r *Rec, shared map[int64]bool) bool {
 	return r.Team != 0 && slices.Contains(s.Teams, r.Team)
 }
 
-// candidates returns a small set that holds every record the query can
-// return, or nil when there is none and the trees must be walked: the
-// company's records, the matches of a prefix or the records of a tag when
-// they are few, or all records for a sort without trees. x.mu is held.
-func (x *Index) candidates(q Query, i int) []*Rec {
-	switch {
-	case q.Company != 0:
-		return values(x.company[q.Company])
-	case q.Prefix != "":
-		if set := x.prefixSet(q.Prefix, smallSet); set != nil {
-			return set
+// candidates returns the smallest set of records known to hold every
+// record the query can return — the listed ids, an attribute's or a tag's
+// records, an exact term's, a word's matches — provided it has at most
+// max records (max < 0: any size); nil when there is none. x.mu is held.
+func (x *Index) candidates(m *match, max int) []*Rec {
+	var best []*Rec
+	found := false
+	consider := func(c []*Rec, ok bool) {
+		if ok && (max < 0 || len(c) <= max) && (!found || len(c) < len(best)) {
+			best, found = c, true
 		}
 	}
-	if q.Tag != "" && len(x.tag[q.Tag]) <= smallSet {
-		return values(x.tag[q.Tag])
+	q := &m.q
+	if q.IDs != nil {
+		var c []*Rec
+		for id := range m.ids {
+			if r := x.recs[id]; r != nil {
+				c = append(c, r)
+			}
+		}
+		consider(c, true)
 	}
-	if !x.tree[i] {
-		return values(x.recs)
+	for _, e := range q.Eq {
+		if x.lookup[e.Attr] {
+			consider(values(x.byAttr[e.Attr][e.Value]), true)
+		}
 	}
-	return nil
+	for _, t := range q.Exact {
+		consider(x.termSet(t.Text, true, nil, -1), true)
+	}
+	if q.Tag != "" {
+		consider(values(x.tag[q.Tag]), true)
+	}
+	for i, w := range q.Words {
+		limit := max
+		if found && (limit < 0 || len(best) < limit) {
+			limit = len(best) // a larger set would not be taken
+		}
+		c := x.termSet(w.Text, false, q.Skip, limit)
+		if c == nil {
+			continue
+		}
+		if w.Attr >= 0 && x.lookup[w.Attr] {
+			seen := set(ids(c))
+			for v := range m.in[i] {
+				for _, r := range x.byAttr[w.Attr][v] {
+					if !seen[r.ID] {
+						seen[r.ID] = true
+						c = append(c, r)
+					}
+				}
+			}
+		} else if w.Attr >= 0 && len(m.in[i]) > 0 {
+			continue // no map to find the attribute's records by
+		}
+		consider(c, true)
+	}
+	if !found {
+		return nil
+	}
+	if best == nil {
+		best = []*Rec{}
+	}
+	return best
 }
 
-// fallback returns every candidate of q, however many: a prefix's
-// matches, a tag's records, or every record. x.mu is held.
-func (x *Index) fallback(q Query) []*Rec {
-	switch {
-	case q.Prefix != "":
-		return x.prefixSet(q.Prefix, -1)
-	case q.Tag != "":
-		return values(x.tag[q.Tag])
+func ids(recs []*Rec) []int64 {
+	out := make([]int64, len(recs))
+	for i, r := range recs {
+		out[i] = r.ID
 	}
-	return values(x.recs)
+	return out
 }
 
 func values(m map[int64]*Rec) []*Rec {
@@ -151,23 +276,25 @@ func values(m map[int64]*Rec) []*Rec {
 	return out
 }
 
-// prefixSet returns the records with a term starting with p, each once,
-// or nil when there are more than max (max < 0: no bound). x.mu is held.
-func (x *Index) prefixSet(p string, max int) []*Rec {
+// termSet returns the records with a term equal to p (exact) or starting
+// with it, outside the fields skip, each once; nil when there are more
+// than max (max < 0: no bound). x.mu is held.
+func (x *Index) termSet(p string, exact bool, skip []uint8, max int) []*Rec {
 	seen := map[int64]bool{}
 	out := []*Rec{}
 	over := false
-	x.terms.AscendGreaterOrEqual(term{text: p, rec: &Rec{}}, func(t term) bool {
-		if !strings.HasPrefix(t.text, p) {
+	x.terms.AscendGreaterOrEqual(termRef{text: p, rec: &Rec{}}, func(t termRef) bool {
+		if exact && t.text != p || !strings.HasPrefix(t.text, p) {
 			return false
 		}
-		if !seen[t.rec.ID] {
-			seen[t.rec.ID] = true
-			out = append(out, t.rec)
-			if max >= 0 && len(out) > max {
-				over = true
-				return false
-			}
+		if seen[t.rec.ID] || len(skip) > 0 && !hasPrefix(t.rec, p, skip) {
+			return true
+		}
+		seen[t.rec.ID] = true
+		out = append(out, t.rec)
+		if max >= 0 && len(out) > max {
+			over = true
+			return false
 		}
 		return true
 	})
@@ -185,6 +312,15 @@ func before(a, b *Rec, i int, desc bool) bool {
 	return (a.ID < b.ID) != desc
 }
 
+func sortRecs(recs []*Rec, i int, desc bool) {
+	slices.SortFunc(recs, func(a, b *Rec) int {
+		if before(a, b, i, desc) {
+			return -1
+		}
+		return 1
+	})
+}
+
 // afterCursor reports whether r comes after the cursor c.
 func afterCursor(r *Rec, c *Cursor, i int, desc bool) bool {
 	if c == nil {
@@ -196,34 +332,17 @@ func afterCursor(r *Rec, c *Cursor, i int, desc bool) bool {
 	return r.ID != c.ID && (r.ID > c.ID) != desc
 }
 
-// pageOf filters set, sorts it and returns the page after the cursor.
-func (x *Index) pageOf(set []*Rec, keep func(*Rec) bool, i int, q Query) []Hit {
+// pageOf filters set, orders it and returns the page after the cursor.
+func pageOf(set []*Rec, keep func(*Rec) bool, i int, q Query) ([]Hit, bool, error) {
 	var out []*Rec
 	for _, r := range set {
 		if keep(r) && afterCursor(r, q.After, i, q.Desc) {
 			out = append(out, r)
 		}
 	}
-	slices.SortFunc(out, func(a, b *Rec) int {
-		if before(a, b, i, q.Desc) {
-			return -1
-		}
-		return 1
-	})
-	return hits(out[:min(len(out), q.Limit)], i)
-}
-
-// more reports whether set holds more than a page after the cursor.
-func more(set []*Rec, keep func(*Rec) bool, i int, q Query) bool {
-	n := 0
-	for _, r := range set {
-		if keep(r) && afterCursor(r, q.After, i, q.Desc) {
-			if n++; n > q.Limit {
-				return true
-			}
-		}
-	}
-	return false
+	sortRecs(out, i, q.Desc)
+	more := len(out) > q.Limit
+	return hits(out[:min(len(out), q.Limit)], i), more, nil
 }
 
 func hits(recs []*Rec, i int) []Hit {
@@ -265,7 +384,6 @@ func (x *Index) walk(s Scope, q Query, i int, keep func(*Rec) bool) ([]Hit, bool
 	budget := walkBudget
 	seen := map[int64]bool{}
 	var found []*Rec
-	complete := true
 	for _, t := range parts {
 		if t == nil {
 			continue
@@ -273,7 +391,6 @@ func (x *Index) walk(s Scope, q Query, i int, keep func(*Rec) bool) ([]Hit, bool
 		n := 0
 		visit := func(r *Rec) bool {
 			if budget--; budget < 0 {
-				complete = false
 				return false
 			}
 			if !keep(r) {
@@ -286,7 +403,7 @@ func (x *Index) walk(s Scope, q Query, i int, keep func(*Rec) bool) ([]Hit, bool
 			n++
 			return n < want
 		}
-		pivot := &Rec{ID: 0, Keys: make([]string, len(x.schema.Sorts))}
+		pivot := &Rec{Keys: make([]string, len(x.schema.Sorts))}
 		switch {
 		case q.After == nil && !q.Desc:
 			t.Ascend(visit)
@@ -299,7 +416,7 @@ func (x *Index) walk(s Scope, q Query, i int, keep func(*Rec) bool) ([]Hit, bool
 			pivot.Keys[i], pivot.ID = q.After.Key, q.After.ID
 			t.DescendLessOrEqual(pivot, func(r *Rec) bool { return r.ID == q.After.ID && r.Keys[i] == q.After.Key || visit(r) })
 		}
-		if !complete {
+		if budget < 0 {
 			return nil, false
 		}
 	}
@@ -309,11 +426,6 @@ func (x *Index) walk(s Scope, q Query, i int, keep func(*Rec) bool) ([]Hit, bool
 			found = append(found, r)
 		}
 	}
-	slices.SortFunc(found, func(a, b *Rec) int {
-		if before(a, b, i, q.Desc) {
-			return -1
-		}
-		return 1
-	})
+	sortRecs(found, i, q.Desc)
 	return hits(found[:min(len(found), want)], i), true
 }
