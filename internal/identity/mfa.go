@@ -93,10 +93,6 @@ func mfaRequired() error {
 	return crm.Errorf(crm.EMFAREQUIRED, "complete the second sign-in step first")
 }
 
-func stepUpRequired() error {
-	return crm.Errorf(crm.ESTEPUPREQUIRED, "confirm it is you: re-authenticate to continue")
-}
-
 func badCode() error {
 	return &crm.Error{Code: crm.EINVALID, Message: "the code is wrong or was already used",
 		Fields: map[string]string{"code": "wrong or already used"}}

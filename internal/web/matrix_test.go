@@ -331,9 +331,6 @@ var updateBody = map[string]string{"contact": `{"title":"Dr"}`, "company": `{"in
 	"deal": `{"amount":"10.00"}`, "activity": `{"subject":"Called back"}`, "task": `{"title":"Call back"}`}
 var updateField = map[string]string{"contact": "title", "company": "industry", "deal": "amount", "activity": "subject", "task": "title"}
 
-// contactFormFields are the contact fields the UI's edit form sets: all.
-var contactFormFields = []string{"first_name", "last_name", "email", "phone", "company_id", "title", "address", "birthday", "notes", "tags", "preferences"}
-
 // matrixEntries is the matrix: an entry per route of the router.
 func matrixEntries() map[string]entry {
 	m := map[string]entry{}
