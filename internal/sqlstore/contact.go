@@ -110,9 +110,9 @@ func contactSearch(d Dialect, w *where, q string, companies crm.Scope, noSearch 
 	cond, args := prefix("name_lc", q)
 	var sw where
 	if sw.scope(d, companies, "company", now) {
-		if len(sw.conds) > 0 {
-			cond += " AND " + sw.conds[0]
-			args = append(args, sw.args...)
+		if sw.scoped {
+			cond += " AND " + sw.scopeCond
+			args = append(args, sw.scopeArgs...)
 		}
 		o.or(d.InSelect("company_id", "SELECT id FROM companies WHERE "+cond+" AND deleted_at IS NULL"), args...)
 	}

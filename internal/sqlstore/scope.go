@@ -83,11 +83,25 @@ var entityCols = map[string]string{
 	"contact": contactCols, "company": companyCols, "deal": dealCols, "activity": activityCols, "task": taskCols,
 }
 
-// scope adds the visibility predicate of s over rows of entity and reports
+// scopePart is one alternative of a scope: a condition on the rows of one
+// part (the user's own, one team's, the assigned, the shared), which a list
+// can read along an index in its sort order.
+type scopePart struct {
+	cond string
+	args []any
+}
+
+// maxTeamBranches is the most teams a list merges as branches of their own;
+// a manager of more teams reads them as one part, which is sorted (see
+// docs/performance.md). SQLite allows 500 terms in a compound select.
+const maxTeamBranches = 64
+
+// scope sets the visibility predicate of s over rows of entity and reports
 // whether anything can be visible at all: the zero Scope sees nothing. Only
 // the parts s uses are in the text, so that a user who manages no team
 // and holds no share runs the plain owner predicate, which the owner
-// indexes serve.
+// indexes serve. It keeps the parts apart as well, for a list to merge
+// (buildList).
 func (w *where) scope(d Dialect, s crm.Scope, entity string, now int64) bool {
 	switch {
 	case s.All:
@@ -95,25 +109,47 @@ func (w *where) scope(d Dialect, s crm.Scope, entity string, now int64) bool {
 	case s.OwnerID == 0:
 		return false
 	}
-	conds := []string{"owner_id = ?"}
-	args := []any{s.OwnerID}
+	w.scoped = true
+	parts := []scopePart{{"owner_id = ?", []any{s.OwnerID}}}
 	if s.Assignee && entity == "task" {
-		conds = append(conds, "assignee_id = ?")
-		args = append(args, s.OwnerID)
+		parts = append(parts, scopePart{"assignee_id = ?", []any{s.OwnerID}})
+	}
+	conds := make([]string, 0, 4)
+	var args []any
+	for _, p := range parts {
+		conds = append(conds, p.cond)
+		args = append(args, p.args...)
 	}
 	if len(s.Teams) > 0 {
 		tc, ta := d.InIDs("team_id", s.Teams)
 		conds = append(conds, tc)
 		args = append(args, ta)
+		if len(s.Teams) <= maxTeamBranches {
+			for _, team := range s.Teams {
+				parts = append(parts, scopePart{"team_id = ?", []any{team}})
+			}
+		} else {
+			parts = append(parts, scopePart{tc, []any{ta}})
+		}
 	}
 	if s.Shared {
 		conds = append(conds, shareCond(d, entity))
 		args = append(args, shareArgs(d, s, now)...)
+		// The user's shares and their teams' apart, each along its
+		// grantee index (shares_user, shares_team).
+		live := " AND (sh.expires_at IS NULL OR sh.expires_at > ?) AND (? OR sh.access = 'write'))"
+		sub := "id IN (SELECT sh.record_id FROM shares sh WHERE sh.entity = '" + entity + "' AND "
+		parts = append(parts, scopePart{sub + "sh.user_id = ?" + live, []any{s.OwnerID, now, !s.ShareWrite}})
+		if len(s.ShareTeams) > 0 {
+			teams, teamsArg := d.InIDs("sh.team_id", s.ShareTeams)
+			parts = append(parts, scopePart{sub + teams + live, []any{teamsArg, now, !s.ShareWrite}})
+		}
 	}
+	w.parts = parts
 	if len(conds) == 1 {
-		w.and(conds[0], args...)
+		w.scopeCond, w.scopeArgs = conds[0], args
 	} else {
-		w.and("("+strings.Join(conds, " OR ")+")", args...)
+		w.scopeCond, w.scopeArgs = "("+strings.Join(conds, " OR ")+")", args
 	}
 	return true
 }

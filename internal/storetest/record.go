@@ -46,6 +46,7 @@ func recordSuite[T any](k kind[T]) func(t *testing.T, newStore func(t *testing.T
 		t.Run("Precondition", func(t *testing.T) { t.Parallel(); testPrecondition(t, newFixture(t, newStore), k) })
 		t.Run("Scope", func(t *testing.T) { t.Parallel(); testScope(t, newFixture(t, newStore), k) })
 		t.Run("Sort", func(t *testing.T) { t.Parallel(); testSort(t, newFixture(t, newStore), k) })
+		t.Run("ScopedSort", func(t *testing.T) { t.Parallel(); testScopedSort(t, newFixture(t, newStore), k) }) // scoped.go
 		t.Run("InvalidCursor", func(t *testing.T) { t.Parallel(); testInvalidCursor(t, newFixture(t, newStore), k) })
 	}
 }
@@ -252,16 +253,22 @@ func testSort[T any](t *testing.T, f *fixture, k kind[T]) {
 // pageAll lists every live row through the cursors, checking the pages.
 func pageAll[T any](t *testing.T, f *fixture, k kind[T], field string, desc bool, limit int) []int64 {
 	t.Helper()
+	return pageAllIn(t, f, k, all, field, desc, limit)
+}
+
+// pageAllIn lists every live row of scope s through the cursors.
+func pageAllIn[T any](t *testing.T, f *fixture, k kind[T], s crm.Scope, field string, desc bool, limit int) []int64 {
+	t.Helper()
 	var ids []int64
 	var after *crm.Cursor
 	for page := 0; ; page++ {
-		if page > 20 {
-			t.Fatalf("sort %s: more than 20 pages", field)
+		if page > 30 {
+			t.Fatalf("sort %s: more than 30 pages", field)
 		}
 		q := crm.ListQuery{Limit: limit, Sort: field, Desc: desc, After: after}
 		var next string
 		rows := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) (rows []T, err error) {
-			rows, next, err = k.all(ctx, tx, all, false, q)
+			rows, next, err = k.all(ctx, tx, s, false, q)
 			return rows, err
 		})
 		if len(rows) > limit || len(rows) == 0 {
