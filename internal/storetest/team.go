@@ -136,6 +136,19 @@ func testTeamScope[T any](t *testing.T, f *fixture, k kind[T]) {
 	// Leaving Red: his Red records lose the team; Alice's stay.
 	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.SetUserTeam(ctx, f.bob, &red.ID, nil) })
 	wantEqual(t, k.what+" after bob leaves Red", k.ids(t, f, redManager, false), sortedIDs(aliceRed, carolOwn))
+
+	// A manager's recycle bin (a list with a filter besides the scope: one
+	// predicate, not the merge of buildList) holds their teams' deleted
+	// records and no other team's.
+	for _, id := range []int64{aliceRed, aliceBlue} {
+		r, err := k.get(t, f, all, id, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*k.meta(r).DeletedAt = ptr(at(9))
+		k.save(t, f, r, 9)
+	}
+	wantEqual(t, k.what+" deleted, seen by Red's manager", k.ids(t, f, redManager, true), []int64{aliceRed})
 }
 
 func sortedIDs(ids ...int64) []int64 {
