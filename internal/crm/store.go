@@ -75,6 +75,7 @@ type RecordTx interface {
 	// Now is the transaction's time, fixed once, in UTC with microsecond precision.
 	Now() time.Time
 	UserLookup
+	KeyTx
 
 	ContactByID(ctx context.Context, s Scope, id int64, deleted bool) (*Contact, error)
 	Contacts(ctx context.Context, s Scope, f ContactFilter, q ListQuery) ([]*Contact, string, error)

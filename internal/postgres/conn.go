@@ -79,6 +79,10 @@ func (conn) Seek(expr, op string, key any, id int64) (string, []any) {
 	return "(" + expr + ", id) " + op + " (?, ?)", []any{key, id}
 }
 
+func (conn) ReserveID(table string) (string, []any) {
+	return "SELECT nextval(pg_get_serial_sequence(?, 'id'))", []any{table}
+}
+
 func (conn) ChangedColumns() bool { return false }
 
 func (c conn) Writing() bool { return c.t.write }

@@ -77,6 +77,10 @@ func (conn) Seek(expr, op string, key any, id int64) (string, []any) {
 	return expr + " " + op + "= ? AND (" + expr + ", id) " + op + " (?, ?)", []any{key, key, id}
 }
 
+func (conn) ReserveID(table string) (string, []any) {
+	return "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0) + 1", []any{table}
+}
+
 func (conn) ChangedColumns() bool { return true }
 
 func (c conn) Writing() bool { return c.t.sqlTx != nil }

@@ -14,6 +14,7 @@ var (
 	sqlInsertActivity = Statement(`INSERT INTO activities (type, subject, subject_lc, body, occurred_at,
 		duration_min, contact_id, company_id, deal_id, owner_id, team_id, version, created_at, updated_at,
 		deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	sqlInsertActivityID = withID(sqlInsertActivity)
 	sqlUpdateActivity = Statement(`UPDATE activities SET type = ?, subject = ?, subject_lc = ?, body = ?,
 		occurred_at = ?, duration_min = ?, contact_id = ?, company_id = ?, deal_id = ?,
 		owner_id = ?, team_id = ?, version = ?, updated_at = ?, deleted_at = ?
@@ -85,7 +86,7 @@ func activityArgs(a *crm.Activity) []any {
 // InsertActivity stores a new activity and sets a.ID.
 func (t Tx) InsertActivity(ctx context.Context, a *crm.Activity) error {
 	args := append(activityArgs(a), Micros(a.CreatedAt), Micros(a.UpdatedAt), NullMicros(a.DeletedAt))
-	id, err := t.C.Insert(ctx, sqlInsertActivity, args...)
+	id, err := t.insertRecord(ctx, sqlInsertActivity, sqlInsertActivityID, a.ID, args...)
 	if err != nil {
 		return t.C.DBError(err, "insert activity", "activity", "")
 	}

@@ -15,6 +15,7 @@ var (
 	sqlInsertCompany = Statement(`INSERT INTO companies (name, name_lc, domain, domain_lc, industry,
 		phone, address, notes, tags, owner_id, team_id, version, created_at, updated_at, deleted_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	sqlInsertCompanyID = withID(sqlInsertCompany)
 	sqlUpdateCompany = Statement(`UPDATE companies SET name = ?, name_lc = ?, domain = ?,
 		domain_lc = ?, industry = ?, phone = ?, address = ?, notes = ?, tags = ?, owner_id = ?, team_id = ?,
 		version = ?, updated_at = ?, deleted_at = ?
@@ -95,7 +96,7 @@ func companyArgs(c *crm.Company) []any {
 // InsertCompany stores a new company and sets c.ID.
 func (t Tx) InsertCompany(ctx context.Context, c *crm.Company) error {
 	args := append(companyArgs(c), Micros(c.CreatedAt), Micros(c.UpdatedAt), NullMicros(c.DeletedAt))
-	id, err := t.C.Insert(ctx, sqlInsertCompany, args...)
+	id, err := t.insertRecord(ctx, sqlInsertCompany, sqlInsertCompanyID, c.ID, args...)
 	if err != nil {
 		return t.C.DBError(err, "insert company", "company", "")
 	}

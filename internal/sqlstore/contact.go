@@ -19,6 +19,7 @@ var (
 		email, phone, company_id, title, address, birthday, notes, tags, pref_channel,
 		pref_language, do_not_contact, owner_id, team_id, version, created_at, updated_at, deleted_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	sqlInsertContactID = withID(sqlInsertContact)
 )
 
 // scanContact scans the columns of contactCols, then extra.
@@ -239,7 +240,7 @@ func (t Tx) contactArgs(c *crm.Contact) []any {
 // InsertContact stores a new contact and sets c.ID.
 func (t Tx) InsertContact(ctx context.Context, c *crm.Contact) error {
 	args := append(t.contactArgs(c), Micros(c.CreatedAt), Micros(c.UpdatedAt), NullMicros(c.DeletedAt))
-	id, err := t.C.Insert(ctx, sqlInsertContact, args...)
+	id, err := t.insertRecord(ctx, sqlInsertContact, sqlInsertContactID, c.ID, args...)
 	if err != nil {
 		return t.C.DBError(err, "insert contact", "contact", "")
 	}
@@ -410,6 +411,7 @@ var (
 		WHERE contact_id = ? ORDER BY recorded_at DESC, id DESC`)
 	sqlInsertConsent = Statement(`INSERT INTO consents (contact_id, purpose, granted, source,
 		recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`)
+	sqlInsertConsentID = withID(sqlInsertConsent)
 )
 
 // ConsentsByContact returns the consent history of a contact, newest first.
@@ -439,7 +441,7 @@ func (t Tx) ConsentsByContact(ctx context.Context, contactID int64) ([]*crm.Cons
 // InsertConsent appends a consent record and sets c.ID. Consents are never
 // updated (a trigger refuses it).
 func (t Tx) InsertConsent(ctx context.Context, c *crm.Consent) error {
-	id, err := t.C.Insert(ctx, sqlInsertConsent, c.ContactID, c.Purpose, t.C.Bool(c.Granted),
+	id, err := t.insertRecord(ctx, sqlInsertConsent, sqlInsertConsentID, c.ID, c.ContactID, c.Purpose, t.C.Bool(c.Granted),
 		c.Source, c.RecordedBy, Micros(c.RecordedAt))
 	if err != nil {
 		return t.C.DBError(err, "insert consent", "consent", "")

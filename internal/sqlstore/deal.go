@@ -15,6 +15,7 @@ var (
 		currency, expected_close, contact_id, company_id, notes, tags, owner_id, team_id, version,
 		created_at, updated_at, deleted_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	sqlInsertDealID = withID(sqlInsertDeal)
 	sqlUpdateDeal = Statement(`UPDATE deals SET title = ?, title_lc = ?, pipeline_id = ?, stage_id = ?,
 		amount_minor = ?, currency = ?, expected_close = ?, contact_id = ?, company_id = ?,
 		notes = ?, tags = ?, owner_id = ?, team_id = ?, version = ?, updated_at = ?, deleted_at = ?
@@ -100,7 +101,7 @@ func dealArgs(d *crm.Deal) []any {
 // EINVALID.
 func (t Tx) InsertDeal(ctx context.Context, d *crm.Deal) error {
 	args := append(dealArgs(d), Micros(d.CreatedAt), Micros(d.UpdatedAt), NullMicros(d.DeletedAt))
-	id, err := t.C.Insert(ctx, sqlInsertDeal, args...)
+	id, err := t.insertRecord(ctx, sqlInsertDeal, sqlInsertDealID, d.ID, args...)
 	if err != nil {
 		return t.C.DBError(err, "insert deal", "deal", "")
 	}

@@ -90,6 +90,10 @@ type Dialect interface {
 	// Seek returns the condition of a keyset page after (key, id) in the
 	// order of expr, then id; op is ">" (ascending) or "<".
 	Seek(expr, op string, key any, id int64) (cond string, args []any)
+	// ReserveID returns the query of one new id of table that no row has
+	// had, and its arguments (SQLite: one past the AUTOINCREMENT sequence,
+	// inside the one write transaction; PostgreSQL: the table's sequence).
+	ReserveID(table string) (query string, args []any)
 	// ChangedColumns reports whether an UPDATE should name only the
 	// indexed columns whose values change (SQLite rewrites the index
 	// entries of every column its SET list names; PostgreSQL compares).

@@ -15,6 +15,7 @@ var (
 	sqlInsertTask = Statement(`INSERT INTO tasks (title, title_lc, description, due_at, status,
 		assignee_id, contact_id, company_id, deal_id, owner_id, team_id, version, created_at, updated_at,
 		deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	sqlInsertTaskID = withID(sqlInsertTask)
 	sqlUpdateTask = Statement(`UPDATE tasks SET title = ?, title_lc = ?, description = ?, due_at = ?,
 		status = ?, assignee_id = ?, contact_id = ?, company_id = ?, deal_id = ?, owner_id = ?, team_id = ?,
 		version = ?, updated_at = ?, deleted_at = ?
@@ -93,7 +94,7 @@ func taskArgs(t *crm.Task) []any {
 // InsertTask stores a new task and sets task.ID.
 func (t Tx) InsertTask(ctx context.Context, task *crm.Task) error {
 	args := append(taskArgs(task), Micros(task.CreatedAt), Micros(task.UpdatedAt), NullMicros(task.DeletedAt))
-	id, err := t.C.Insert(ctx, sqlInsertTask, args...)
+	id, err := t.insertRecord(ctx, sqlInsertTask, sqlInsertTaskID, task.ID, args...)
 	if err != nil {
 		return t.C.DBError(err, "insert task", "task", "")
 	}

@@ -64,6 +64,8 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"Tokens", testTokens},
 		{"Settings", testSettings},
 		{"Teams", testTeams}, // team.go
+		{"DataKeys", testDataKeys}, // keys.go
+		{"ReserveID", testReserveID},
 		// Multi-factor authentication and throttling: mfa.go.
 		{"TOTP", testTOTP},
 		{"RecoveryCodes", testRecoveryCodes},

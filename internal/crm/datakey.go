@@ -1,0 +1,44 @@
+package crm
+
+import (
+	"context"
+	"time"
+)
+
+// DataKey is a client's data key as the store keeps it (ENC-2): wrapped by
+// the key-encryption key of version KEKVersion, bound to its Subject
+// ("contact:7", "company:3", "deal:9": the record whose client it
+// encrypts). The store never holds it unwrapped.
+type DataKey struct {
+	ID         int64
+	Subject    string
+	KEKVersion int
+	Wrapped    []byte
+	CreatedAt  time.Time
+	RotatedAt  *time.Time
+}
+
+// KeyTx is the part of a transaction that keeps data keys and reserves
+// record ids, for field encryption (issue 12): a field is sealed under a
+// data key with its record's id bound in, so a new record's id is
+// reserved before its fields are sealed and written.
+type KeyTx interface {
+	// ReserveID returns a new id of entity's table ("contact", …) that no
+	// record has had; the record is then inserted with that ID set.
+	ReserveID(ctx context.Context, entity string) (int64, error)
+	// DataKeyOf returns the data key of subject; ENOTFOUND if it has none.
+	DataKeyOf(ctx context.Context, subject string) (*DataKey, error)
+	// DataKeysByID returns the data keys of ids that exist, in any order.
+	DataKeysByID(ctx context.Context, ids []int64) ([]*DataKey, error)
+	// InsertDataKey stores a new data key and sets k.ID; ECONFLICT when its
+	// subject has one already.
+	InsertDataKey(ctx context.Context, k *DataKey) error
+	// RewrapDataKey replaces the wrapped form of key id (a rotation):
+	// ENOTFOUND when it is gone.
+	RewrapDataKey(ctx context.Context, id int64, kekVersion int, wrapped []byte) error
+	// DataKeysBelow returns up to limit data keys wrapped under a version
+	// other than version, with ids above after, by id: a rotation's batch.
+	DataKeysBelow(ctx context.Context, version int, after int64, limit int) ([]*DataKey, error)
+	// DataKeyVersions counts the data keys per key-encryption key version.
+	DataKeyVersions(ctx context.Context) (map[int]int64, error)
+}

@@ -1,0 +1,16 @@
+-- 0015_data_keys: the data keys of field encryption (ENC-2, issue 12), as
+-- the postgres package's migration of the same number.
+--
+-- One row per client: its data key, wrapped by the key-encryption key of
+-- version kek_version, bound to its subject ("contact:7") by the wrap's
+-- associated data. The key never rests here unwrapped. Erasing a client
+-- deletes its row, and with it every field sealed under it.
+CREATE TABLE data_keys (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	subject     TEXT    NOT NULL UNIQUE,
+	kek_version INTEGER NOT NULL CHECK (kek_version > 0),
+	wrapped     BLOB    NOT NULL,
+	created_at  INTEGER NOT NULL,
+	rotated_at  INTEGER
+);
+CREATE INDEX data_keys_version ON data_keys (kek_version, id);

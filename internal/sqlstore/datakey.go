@@ -1,0 +1,157 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+
+	"github.com/custos-crm/custos/internal/crm"
+)
+
+// Data keys (crm.KeyTx, issue 12) and reserved record ids.
+
+var (
+	sqlDataKeyOf = Statement(`SELECT id, subject, kek_version, wrapped, created_at, rotated_at
+		FROM data_keys WHERE subject = ?`)
+	sqlInsertDataKey = Statement(`INSERT INTO data_keys (subject, kek_version, wrapped, created_at)
+		VALUES (?, ?, ?, ?)`)
+	sqlRewrapDataKey = Statement(`UPDATE data_keys SET kek_version = ?, wrapped = ?, rotated_at = ? WHERE id = ?`)
+	sqlDataKeysBelow = Statement(`SELECT id, subject, kek_version, wrapped, created_at, rotated_at
+		FROM data_keys WHERE kek_version <> ? AND id > ? ORDER BY id LIMIT ?`)
+	sqlDataKeyVersions = Statement(`SELECT kek_version, count(*) FROM data_keys GROUP BY kek_version`)
+)
+
+func scanDataKey(sc Row) (*crm.DataKey, error) {
+	var k crm.DataKey
+	var created int64
+	var rotated *int64
+	if err := sc.Scan(&k.ID, &k.Subject, &k.KEKVersion, &k.Wrapped, &created, &rotated); err != nil {
+		return nil, err
+	}
+	k.CreatedAt = FromMicros(created)
+	if rotated != nil {
+		t := FromMicros(*rotated)
+		k.RotatedAt = &t
+	}
+	return &k, nil
+}
+
+// ReserveID returns an id of entity's table no record has had (see
+// Dialect.ReserveID).
+func (t Tx) ReserveID(ctx context.Context, entity string) (int64, error) {
+	table, ok := tables[entity]
+	if !ok && entity == "consent" {
+		table, ok = "consents", true
+	}
+	if !ok {
+		return 0, crm.Errorf(crm.EINVALID, "no table for %q", entity)
+	}
+	query, args := t.C.ReserveID(table)
+	var id int64
+	if err := t.C.QueryRow(ctx, query, args...).Scan(&id); err != nil {
+		return 0, t.C.DBError(err, "reserve id", entity, "")
+	}
+	return id, nil
+}
+
+func (t Tx) DataKeyOf(ctx context.Context, subject string) (*crm.DataKey, error) {
+	k, err := scanDataKey(t.C.QueryRow(ctx, sqlDataKeyOf, subject))
+	if err != nil {
+		return nil, t.C.RowError(err, "data key", "data key")
+	}
+	return k, nil
+}
+
+func (t Tx) DataKeysByID(ctx context.Context, ids []int64) ([]*crm.DataKey, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cond, arg := t.C.InIDs("id", ids)
+	rows, err := t.C.Query(ctx, `SELECT id, subject, kek_version, wrapped, created_at, rotated_at
+		FROM data_keys WHERE `+cond, arg)
+	if err != nil {
+		return nil, t.C.DBError(err, "data keys", "data key", "")
+	}
+	return scanDataKeys(t.C, rows)
+}
+
+func scanDataKeys(c Conn, rows Rows) ([]*crm.DataKey, error) {
+	defer rows.Close()
+	var out []*crm.DataKey
+	for rows.Next() {
+		k, err := scanDataKey(rows)
+		if err != nil {
+			return nil, c.RowError(err, "scan data key", "data key")
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, c.RowError(err, "data keys", "data key")
+	}
+	return out, nil
+}
+
+func (t Tx) InsertDataKey(ctx context.Context, k *crm.DataKey) error {
+	id, err := t.C.Insert(ctx, sqlInsertDataKey, k.Subject, k.KEKVersion, k.Wrapped, Micros(k.CreatedAt))
+	if err != nil {
+		return t.C.DBError(err, "insert data key", "data key", "")
+	}
+	k.ID = id
+	return nil
+}
+
+func (t Tx) RewrapDataKey(ctx context.Context, id int64, kekVersion int, wrapped []byte) error {
+	n, err := t.C.Exec(ctx, sqlRewrapDataKey, kekVersion, wrapped, Micros(t.C.Now()), id)
+	if err != nil {
+		return t.C.DBError(err, "rewrap data key", "data key", "")
+	}
+	if n == 0 {
+		return crm.NotFound("data key")
+	}
+	return nil
+}
+
+func (t Tx) DataKeysBelow(ctx context.Context, version int, after int64, limit int) ([]*crm.DataKey, error) {
+	rows, err := t.C.Query(ctx, sqlDataKeysBelow, version, after, limit)
+	if err != nil {
+		return nil, t.C.DBError(err, "data keys to rewrap", "data key", "")
+	}
+	return scanDataKeys(t.C, rows)
+}
+
+func (t Tx) DataKeyVersions(ctx context.Context) (map[int]int64, error) {
+	rows, err := t.C.Query(ctx, sqlDataKeyVersions)
+	if err != nil {
+		return nil, t.C.DBError(err, "data key versions", "data key", "")
+	}
+	defer rows.Close()
+	out := map[int]int64{}
+	for rows.Next() {
+		var v int
+		var n int64
+		if err := rows.Scan(&v, &n); err != nil {
+			return nil, t.C.RowError(err, "data key versions", "data key")
+		}
+		out[v] = n
+	}
+	return out, rows.Err()
+}
+
+// withID returns the insert statement ins (INSERT INTO table (cols) VALUES
+// (…)) with the id column first, for a record whose id was reserved.
+func withID(ins string) string {
+	i := strings.Index(ins, "(")
+	j := strings.Index(ins, "VALUES (")
+	return Statement(ins[:i+1] + "id, " + ins[i+1:j] + "VALUES (?, " + ins[j+len("VALUES ("):])
+}
+
+// insertRecord inserts with ins, or with insID (its withID form) when the
+// record's id was reserved, and returns the id.
+func (t Tx) insertRecord(ctx context.Context, ins, insID string, id int64, args ...any) (int64, error) {
+	if id == 0 {
+		return t.C.Insert(ctx, ins, args...)
+	}
+	if _, err := t.C.Exec(ctx, insID, append([]any{id}, args...)...); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
