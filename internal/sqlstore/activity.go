@@ -15,7 +15,7 @@ var (
 		duration_min, contact_id, company_id, deal_id, owner_id, team_id, version, created_at, updated_at,
 		deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	sqlInsertActivityID = withID(sqlInsertActivity)
-	sqlUpdateActivity = Statement(`UPDATE activities SET type = ?, subject = ?, subject_lc = ?, body = ?,
+	sqlUpdateActivity   = Statement(`UPDATE activities SET type = ?, subject = ?, subject_lc = ?, body = ?,
 		occurred_at = ?, duration_min = ?, contact_id = ?, company_id = ?, deal_id = ?,
 		owner_id = ?, team_id = ?, version = ?, updated_at = ?, deleted_at = ?
 		WHERE id = ? AND version = ?`)

@@ -16,7 +16,7 @@ var (
 		phone, address, notes, tags, owner_id, team_id, version, created_at, updated_at, deleted_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	sqlInsertCompanyID = withID(sqlInsertCompany)
-	sqlUpdateCompany = Statement(`UPDATE companies SET name = ?, name_lc = ?, domain = ?,
+	sqlUpdateCompany   = Statement(`UPDATE companies SET name = ?, name_lc = ?, domain = ?,
 		domain_lc = ?, industry = ?, phone = ?, address = ?, notes = ?, tags = ?, owner_id = ?, team_id = ?,
 		version = ?, updated_at = ?, deleted_at = ?
 		WHERE id = ? AND version = ?`)

@@ -16,7 +16,7 @@ var (
 		created_at, updated_at, deleted_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	sqlInsertDealID = withID(sqlInsertDeal)
-	sqlUpdateDeal = Statement(`UPDATE deals SET title = ?, title_lc = ?, pipeline_id = ?, stage_id = ?,
+	sqlUpdateDeal   = Statement(`UPDATE deals SET title = ?, title_lc = ?, pipeline_id = ?, stage_id = ?,
 		amount_minor = ?, currency = ?, expected_close = ?, contact_id = ?, company_id = ?,
 		notes = ?, tags = ?, owner_id = ?, team_id = ?, version = ?, updated_at = ?, deleted_at = ?
 		WHERE id = ? AND version = ?`)

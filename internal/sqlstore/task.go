@@ -16,7 +16,7 @@ var (
 		assignee_id, contact_id, company_id, deal_id, owner_id, team_id, version, created_at, updated_at,
 		deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	sqlInsertTaskID = withID(sqlInsertTask)
-	sqlUpdateTask = Statement(`UPDATE tasks SET title = ?, title_lc = ?, description = ?, due_at = ?,
+	sqlUpdateTask   = Statement(`UPDATE tasks SET title = ?, title_lc = ?, description = ?, due_at = ?,
 		status = ?, assignee_id = ?, contact_id = ?, company_id = ?, deal_id = ?, owner_id = ?, team_id = ?,
 		version = ?, updated_at = ?, deleted_at = ?
 		WHERE id = ? AND version = ?`)

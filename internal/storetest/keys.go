@@ -54,7 +54,9 @@ func testDataKeys(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	var batch []int64
 	after := int64(0)
 	for {
-		ks := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]*crm.DataKey, error) { return tx.DataKeysBelow(ctx, 2, after, 2) })
+		ks := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]*crm.DataKey, error) {
+			return tx.DataKeysBelow(ctx, 2, after, 2)
+		})
 		if len(ks) == 0 {
 			break
 		}

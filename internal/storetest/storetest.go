@@ -63,7 +63,7 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"Sessions", testSessions},
 		{"Tokens", testTokens},
 		{"Settings", testSettings},
-		{"Teams", testTeams}, // team.go
+		{"Teams", testTeams},       // team.go
 		{"DataKeys", testDataKeys}, // keys.go
 		{"ReserveID", testReserveID},
 		// Multi-factor authentication and throttling: mfa.go.
