@@ -70,7 +70,7 @@ func openIdentity(ctx context.Context, e env, load func() (*config.Config, error
 	if err != nil {
 		return nil, nil, err
 	}
-	return newServices(c, db, newLogger(c, e.stderr)).identity, func() { db.Close() }, nil
+	return newServices(c, db, newLogger(c, e.stderr), nil).identity, func() { db.Close() }, nil
 }
 
 // readSecret reads one line from standard input.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/bench"
 	"github.com/custos-crm/custos/internal/config"
+	"github.com/custos-crm/custos/internal/seal"
 	"github.com/custos-crm/custos/internal/tlsconf"
 )
 
@@ -265,6 +266,10 @@ func benchLocal(ctx context.Context, e env, rep *bench.Report, o bench.Options, 
 	}
 	sc := *c
 	sc.DataDir = data
+	// The server seals every client's personal fields, and so does the
+	// seeding: a key-encryption key of this run, beside the data directory.
+	sc.KeyFile = data + ".kek"
+	defer os.Remove(sc.KeyFile)
 	rep.Settings.Target, rep.Settings.Store, rep.Settings.Sizes = "in-process", "sqlite (embedded)", l.sizes
 	if sc.DB != "" {
 		rep.Settings.Store = "postgresql " + config.RedactURL(sc.DB)
@@ -359,8 +364,13 @@ func benchSeed(ctx context.Context, e env, c *config.Config, l local, shape *ben
 	if err != nil {
 		return nil, err
 	}
-	svc := newServices(c, store, slog.New(slog.DiscardHandler))
-	d, st, err := bench.Seed(ctx, store, svc.identity, l.sizes, l.seed, e.stderr)
+	svc := newServices(c, store, slog.New(slog.DiscardHandler), nil)
+	kek, err := openKEK(ctx, c, func(string) string { return "" }, true)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	d, st, err := bench.Seed(ctx, store, svc.identity, seal.New(kek, seal.CacheSize), l.sizes, l.seed, e.stderr)
 	if cerr := store.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("bench: closing the seeded store: %w", cerr)
 	}
@@ -391,6 +401,9 @@ func startBenchServer(ctx context.Context, c *config.Config, logTo io.Writer) (s
 		"--argon2-threads", strconv.Itoa(c.Argon2Threads), "--hash-workers", strconv.Itoa(c.HashWorkers)}
 	if c.DB != "" {
 		args = append(args, "--db", c.DB)
+	}
+	if c.KeyFile != "" {
+		args = append(args, "--key-file", c.KeyFile)
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	pr, pw := io.Pipe()

@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 func testEnv(dataDir string) func(string) string {
 	vals := map[string]string{
 		"CUSTOS_DATA":           dataDir,
+		"CUSTOS_KEY_FILE":       dataDir + ".kek",
 		"CUSTOS_ARGON2_MEMORY":  "19456",
 		"CUSTOS_ARGON2_TIME":    "1",
 		"CUSTOS_ARGON2_THREADS": "1",
@@ -56,6 +58,7 @@ type server struct {
 	log    *testkit.Buffer // stderr: the structured log
 	client *http.Client
 	data   string
+	stop   func() // stops the server and waits for it
 }
 
 // startServer runs `custos serve` on a random port and returns a client
@@ -72,7 +75,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 		pw.Close()
 		done <- err
 	}()
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -83,6 +86,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 			t.Error("server did not stop")
 		}
 	})
+	t.Cleanup(stop)
 	re := regexp.MustCompile(`listening on (\S+)`)
 	sc := bufio.NewScanner(pr)
 	var base string
@@ -96,7 +100,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	if base == "" {
 		t.Fatalf("server did not start; output:\n%s", out.String())
 	}
-	s := &server{url: base, out: out, log: logs, data: dataDir}
+	s := &server{url: base, out: out, log: logs, data: dataDir, stop: stop}
 	if strings.HasPrefix(base, "https://") {
 		certFile, _ := tlsconf.Files(dataDir)
 		if i := slices.Index(extra, "--tls-cert"); i >= 0 {

@@ -20,8 +20,10 @@ import (
 	"github.com/custos-crm/custos/internal/identity"
 	"github.com/custos-crm/custos/internal/policy"
 	"github.com/custos-crm/custos/internal/postgres"
+	"github.com/custos-crm/custos/internal/seal"
 	"github.com/custos-crm/custos/internal/service"
 	"github.com/custos-crm/custos/internal/sqlite"
+	"github.com/custos-crm/custos/internal/vault"
 )
 
 func main() {
@@ -71,6 +73,7 @@ func commands() []command {
 		{"team", "teams and their members: list, add, set, remove, add-member, remove-member", runTeam},
 		{"role", "built-in and custom roles: list, show, add, set, remove", runRole},
 		{"token", "API tokens: create, list, revoke", runToken},
+		{"keys", "field-encryption keys: status, rotate", runKeys},
 		{"version", "print the version and build information", runVersion},
 		{"bench", "measure throughput and latency on a seeded throw-away server (docs/performance.md)", runBench},
 	}
@@ -186,7 +189,8 @@ type services struct {
 
 // newServices builds the service layer from the configuration; more adjust
 // the identity options (serve adds the mailer and passkeys).
-func newServices(c *config.Config, db crm.Store, log *slog.Logger, more ...func(*identity.Options)) services {
+// kek, when not nil, seals every client's personal fields (internal/seal).
+func newServices(c *config.Config, db crm.Store, log *slog.Logger, kek vault.KEK, more ...func(*identity.Options)) services {
 	pol, err := policy.ParseVisibility(c.RecordVisibility)
 	if err != nil {
 		panic("custos: a validated configuration has a bad record-visibility: " + err.Error())
@@ -207,8 +211,13 @@ func newServices(c *config.Config, db crm.Store, log *slog.Logger, more ...func(
 	for _, f := range more {
 		f(&o)
 	}
+	var hooks service.Hooks = service.NoHooks{}
+	if kek != nil {
+		hooks = service.WithSealing(hooks, seal.New(kek, seal.CacheSize))
+	}
 	return services{
-		records:  service.New(db, service.Options{Policy: pol, Logger: log, PhoneRegion: c.PhoneRegion, StepUpWindow: c.StepUpWindow}),
+		records: service.New(db, service.Options{Policy: pol, Logger: log, PhoneRegion: c.PhoneRegion, StepUpWindow: c.StepUpWindow,
+			Hooks: hooks}),
 		identity: identity.New(db, o),
 	}
 }

@@ -38,7 +38,7 @@ func TestUserUnlockCLI(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		_, _, _, err = newServices(c, db, slog.New(slog.DiscardHandler)).identity.Login(ctx, "s@example.com", password, "192.0.2.1", "")
+		_, _, _, err = newServices(c, db, slog.New(slog.DiscardHandler), nil).identity.Login(ctx, "s@example.com", password, "192.0.2.1", "")
 		return err
 	}
 	for range c.LockoutThreshold {

@@ -17,6 +17,8 @@ import (
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/demo"
 	"github.com/custos-crm/custos/internal/identity"
+	"github.com/custos-crm/custos/internal/seal"
+	"github.com/custos-crm/custos/internal/sqlite"
 	"github.com/custos-crm/custos/internal/tlsconf"
 	"github.com/custos-crm/custos/internal/web"
 )
@@ -58,11 +60,30 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	log.Info("starting custos", slog.Any("config", c.Redacted()))
 
+	// The key-encryption key before anything else: a wrong, missing or
+	// world-readable key refuses the start with nothing touched (ENC-3).
+	kek, err := startKEK(ctx, c, e.getenv)
+	if err != nil {
+		return err
+	}
+	if c.DB == "" {
+		if v, wrapped, found, err := sqlite.PeekDataKey(ctx, c.DataDir, seal.Canary); err != nil {
+			return err
+		} else if found {
+			if err := seal.Verify(ctx, kek, v, wrapped); err != nil {
+				return fmt.Errorf("keys: %s: %w", kek.Describe(), err)
+			}
+		}
+	}
 	db, err := openStore(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if err := seal.Check(ctx, db, kek); err != nil {
+		return fmt.Errorf("keys: %s: %w", kek.Describe(), err)
+	}
+	log.Info("field encryption on", slog.String("key-encryption key", kek.Describe()))
 
 	scheme := "https"
 	if c.InsecureHTTP {
@@ -80,7 +101,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	rp := newRelyingParty(c.BaseURL(base), base, log)
-	svc := newServices(c, db, log, func(o *identity.Options) {
+	svc := newServices(c, db, log, kek, func(o *identity.Options) {
 		o.Mailer, o.PublicURL, o.Passkeys = mailer, c.BaseURL(base), rp
 	})
 	defer svc.identity.WaitMail() // hand over reset mail still being sent before exit

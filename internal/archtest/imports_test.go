@@ -36,7 +36,7 @@ var allowed = map[string][]string{
 	"internal/vault":                 {},
 	"internal/vault/transittest":     {},
 	"internal/memindex":              {},
-	"internal/seal":                  {},
+	"internal/seal":                  {"internal/crm", "internal/vault"},
 	"internal/sqlkit":                {"internal/crm"},
 	"internal/sqlstore":              {"internal/crm", "internal/sqlkit"},
 	"internal/sqlite":                {"internal/crm", "internal/schema", "internal/sqlstore"},

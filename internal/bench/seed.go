@@ -197,13 +197,30 @@ type seeder struct {
 	contactCompany []int64   // company id (0: none) by contact sequence number
 
 	org *org // the teams and shares of the org shape; nil in the others
+
+	sealer Sealer // seals each record as the server's service would; nil: none
+}
+
+// Sealer seals a record's personal fields before the store writes it, as
+// the record service's Seal hook does (internal/seal), so that the server
+// reads the data as it would have written it.
+type Sealer interface {
+	Seal(ctx context.Context, tx crm.RecordTx, entity string, rec any) error
+}
+
+// seal passes rec to the sealer, if any.
+func (s *seeder) seal(tx crm.Tx, entity string, rec any) error {
+	if s.sealer == nil {
+		return nil
+	}
+	return s.sealer.Seal(s.ctx, tx, entity, rec)
 }
 
 // Seed fills an empty store with a data set of the given sizes, made
 // reproducibly from seed, and reports progress on w. Users and tokens go
 // through acc; client records through store.Write in batches (see the
 // package documentation for why).
-func Seed(ctx context.Context, store crm.Store, acc Accounts, sizes Sizes, seed uint64, w io.Writer) (*Dataset, *SeedStats, error) {
+func Seed(ctx context.Context, store crm.Store, acc Accounts, sealer Sealer, sizes Sizes, seed uint64, w io.Writer) (*Dataset, *SeedStats, error) {
 	if sizes.Owners < 1 || sizes.Contacts < sizes.Owners {
 		return nil, nil, fmt.Errorf("bench: need at least one owner and one contact per owner (got %d owners, %d contacts)", sizes.Owners, sizes.Contacts)
 	}
@@ -214,7 +231,7 @@ func Seed(ctx context.Context, store crm.Store, acc Accounts, sizes Sizes, seed 
 	if users > 0 {
 		return nil, nil, errors.New("bench: the store already has users; the bench seeds only an empty store")
 	}
-	s := &seeder{ctx: ctx, store: store, rng: mrand.New(mrand.NewPCG(seed, 0xC057_05BE)), sizes: sizes,
+	s := &seeder{ctx: ctx, store: store, sealer: sealer, rng: mrand.New(mrand.NewPCG(seed, 0xC057_05BE)), sizes: sizes,
 		now: time.Now().UTC().Truncate(time.Microsecond), bar: newProgress(w),
 		d: &Dataset{Sizes: sizes, Seed: seed, Password: rand.Text()}}
 	var st SeedStats
@@ -416,6 +433,9 @@ func (s *seeder) company(tx crm.Tx, i int) error {
 	c.Industry = industries[kind]
 	c.Phone = phoneOf(s.rng.IntN(1000))
 	c.CreatedAt, c.UpdatedAt = s.stamps(i, s.sizes.Companies)
+	if err := s.seal(tx, "company", c); err != nil {
+		return err
+	}
 	if err := tx.InsertCompany(s.ctx, c); err != nil {
 		return err
 	}
@@ -458,6 +478,9 @@ func (s *seeder) contact(tx crm.Tx, seq int) error {
 	c.Preferences.Channel = []string{"", "email", "phone", "messenger"}[s.rng.IntN(4)]
 	c.Preferences.DoNotContact = s.rng.IntN(100) < 3
 	c.CreatedAt, c.UpdatedAt = s.stamps(seq, s.sizes.Contacts)
+	if err := s.seal(tx, "contact", c); err != nil {
+		return err
+	}
 	if err := tx.InsertContact(s.ctx, c); err != nil {
 		return err
 	}
@@ -482,6 +505,9 @@ func (s *seeder) deal(tx crm.Tx, i int) error {
 		d.ExpectedClose = s.now.AddDate(0, s.rng.IntN(12)-3, s.rng.IntN(28)).Format(time.DateOnly)
 	}
 	d.CreatedAt, d.UpdatedAt = s.stamps(i, s.sizes.Deals)
+	if err := s.seal(tx, "deal", d); err != nil {
+		return err
+	}
 	return tx.InsertDeal(s.ctx, d)
 }
 
@@ -501,5 +527,8 @@ func (s *seeder) activity(tx crm.Tx, i int) error {
 		a.Body = "Discussed next steps; обсудили сроки и бюджет."
 	}
 	a.CreatedAt, a.UpdatedAt = a.OccurredAt, a.OccurredAt
+	if err := s.seal(tx, "activity", a); err != nil {
+		return err
+	}
 	return tx.InsertActivity(s.ctx, a)
 }

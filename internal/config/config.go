@@ -25,6 +25,11 @@ import (
 type Config struct {
 	DataDir          string        // embedded store and generated certificate
 	DB               string        // PostgreSQL URL; empty for the embedded store
+	KeyFile          string        // the key-encryption key file (ENC-3); empty: the default place
+	KMS              string        // "" (key file or CUSTOS_KEK) or "vault" (Vault's transit engine)
+	KMSVaultAddr     string        // Vault's address, for --kms vault
+	KMSVaultMount    string        // the transit engine's mount
+	KMSVaultKey      string        // the transit key's name
 	DBInsecure       bool          // allow a remote PostgreSQL without a verified TLS connection
 	ConfigFile       string        // optional JSON file with the same keys as the flags
 	Listen           string        // address to listen on
@@ -109,6 +114,11 @@ var options = []option{
 	{"data", "data directory for the embedded store, certificate and state", "./custos-data", str(func(c *Config) *string { return &c.DataDir })},
 	{"db", "PostgreSQL URL (postgres://user@host/db?sslmode=verify-full&sslrootcert=ca.pem); empty for the embedded store", "", str(func(c *Config) *string { return &c.DB })},
 	{"db-insecure", "allow a PostgreSQL server on another host without sslmode=verify-full (not recommended)", "false", boolean(func(c *Config) *bool { return &c.DBInsecure })},
+	{"key-file", "key-encryption key file (made at first start, mode 0600; default: under the user's config directory, named after the data directory or database, never inside the data directory); CUSTOS_KEK (a base64 key) takes its place", "", str(func(c *Config) *string { return &c.KeyFile })},
+	{"kms", "where the key-encryption key lives: empty for --key-file or CUSTOS_KEK, or vault for HashiCorp Vault's transit engine (token from VAULT_TOKEN)", "", str(func(c *Config) *string { return &c.KMS })},
+	{"kms-vault-addr", "Vault's address for --kms vault, e.g. https://vault.example.com:8200", "", str(func(c *Config) *string { return &c.KMSVaultAddr })},
+	{"kms-vault-mount", "the transit engine's mount for --kms vault", "transit", str(func(c *Config) *string { return &c.KMSVaultMount })},
+	{"kms-vault-key", "the transit key's name for --kms vault", "custos", str(func(c *Config) *string { return &c.KMSVaultKey })},
 	{"config", "optional JSON config file whose keys are these flag names", "", str(func(c *Config) *string { return &c.ConfigFile })},
 	{"listen", "address to serve on", "127.0.0.1:8443", str(func(c *Config) *string { return &c.Listen })},
 	{"tls-cert", "PEM certificate file (default: a self-signed certificate in the data directory)", "", str(func(c *Config) *string { return &c.TLSCert })},
@@ -280,6 +290,18 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data: must not be empty"))
+	}
+	switch c.KMS {
+	case "":
+	case "vault":
+		if c.KMSVaultAddr == "" || c.KMSVaultKey == "" || c.KMSVaultMount == "" {
+			errs = append(errs, errors.New("kms vault: kms-vault-addr, kms-vault-mount and kms-vault-key must be set"))
+		}
+		if c.KeyFile != "" {
+			errs = append(errs, errors.New("kms and key-file exclude each other"))
+		}
+	default:
+		errs = append(errs, errors.New("kms: must be empty or vault"))
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("listen: %q is not host:port", c.Listen))

@@ -30,8 +30,9 @@ type KeyTx interface {
 	DataKeyOf(ctx context.Context, subject string) (*DataKey, error)
 	// DataKeysByID returns the data keys of ids that exist, in any order.
 	DataKeysByID(ctx context.Context, ids []int64) ([]*DataKey, error)
-	// InsertDataKey stores a new data key and sets k.ID; ECONFLICT when its
-	// subject has one already.
+	// InsertDataKey stores a new data key under its ID, which its maker
+	// chooses at random (an id is never used twice, even by a write that
+	// rolled back); ECONFLICT when its subject (or its id) has one already.
 	InsertDataKey(ctx context.Context, k *DataKey) error
 	// RewrapDataKey replaces the wrapped form of key id (a rotation):
 	// ENOTFOUND when it is gone.

@@ -16,6 +16,7 @@ const (
 	ERATELIMITED     = "rate_limited"        // too many requests; retry later
 	EPRECONDITION    = "precondition_failed" // If-Match did not match the record's version
 	ETOOLARGE        = "too_large"           // the request body is over its limit
+	EINTEGRITY       = "integrity"           // a stored encrypted value does not open: altered, moved, or its client erased
 )
 
 // Error is the one error type that crosses package boundaries. Message is safe

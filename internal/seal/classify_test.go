@@ -1,6 +1,10 @@
 package seal
 
-import "testing"
+import (
+	"os"
+	"strings"
+	"testing"
+)
 
 // TestColumnsOnce: the classification names each column once, every client
 // table has its id plain, and the personal values the issue lists (ENC-2)
@@ -32,5 +36,34 @@ func TestColumnsOnce(t *testing.T) {
 	}
 	if _, ok := Of("contacts", "no_such_column"); ok {
 		t.Error("Of found a column that is not listed")
+	}
+}
+
+// TestClassificationDocumented: docs/data-classification.md lists every
+// column of Columns with its class, and nothing else.
+func TestClassificationDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/data-classification.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[[2]string]string{}
+	for _, line := range strings.Split(string(doc), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 6 || strings.TrimSpace(cells[1]) == "table" || strings.HasPrefix(strings.TrimSpace(cells[1]), "---") {
+			continue
+		}
+		documented[[2]string{strings.TrimSpace(cells[1]), strings.TrimSpace(cells[2])}] = strings.TrimSpace(cells[3])
+	}
+	for _, c := range Columns {
+		got, ok := documented[[2]string{c.Table, c.Name}]
+		if !ok {
+			t.Errorf("%s.%s is not in docs/data-classification.md", c.Table, c.Name)
+		} else if got != c.Class.String() {
+			t.Errorf("%s.%s: the doc says %q, the code %q", c.Table, c.Name, got, c.Class)
+		}
+		delete(documented, [2]string{c.Table, c.Name})
+	}
+	for k := range documented {
+		t.Errorf("docs/data-classification.md lists %s.%s, which the code does not", k[0], k[1])
 	}
 }

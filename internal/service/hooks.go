@@ -54,8 +54,52 @@ func (NoHooks) Redact(context.Context, *crm.Principal, string, any) error { retu
 
 func (NoHooks) Subject(context.Context, *crm.Principal, string, string, []int64) error { return nil }
 
+// Sealing is the field-encryption part of Hooks (internal/seal).
+type Sealing interface {
+	Seal(ctx context.Context, tx crm.RecordTx, entity string, rec any) error
+	Open(ctx context.Context, tx crm.RecordTx, entity string, rec any) error
+}
+
+// prefetcher is a Sealing that can load the keys of many records at once,
+// before they are opened one by one.
+type prefetcher interface {
+	Prefetch(ctx context.Context, tx crm.RecordTx, entity string, recs []any) error
+}
+
+// WithSealing returns h with its Seal and Open from sl.
+func WithSealing(h Hooks, sl Sealing) Hooks { return sealing{h, sl} }
+
+type sealing struct {
+	Hooks
+	sl Sealing
+}
+
+func (h sealing) Seal(ctx context.Context, tx crm.RecordTx, entity string, rec any) error {
+	return h.sl.Seal(ctx, tx, entity, rec)
+}
+
+func (h sealing) Open(ctx context.Context, tx crm.RecordTx, entity string, rec any) error {
+	return h.sl.Open(ctx, tx, entity, rec)
+}
+
+func (h sealing) Prefetch(ctx context.Context, tx crm.RecordTx, entity string, recs []any) error {
+	if p, ok := h.sl.(prefetcher); ok {
+		return p.Prefetch(ctx, tx, entity, recs)
+	}
+	return nil
+}
+
 // opened runs Open on records just read from the store.
 func opened[T any](ctx context.Context, s *Service, tx crm.RecordTx, o ops[T], recs ...T) error {
+	if p, ok := s.hooks.(prefetcher); ok && len(recs) > 1 {
+		all := make([]any, len(recs))
+		for i, r := range recs {
+			all[i] = r
+		}
+		if err := p.Prefetch(ctx, tx, o.entity, all); err != nil {
+			return err
+		}
+	}
 	for _, r := range recs {
 		if err := s.hooks.Open(ctx, tx, o.entity, r); err != nil {
 			return err

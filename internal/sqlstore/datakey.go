@@ -12,8 +12,8 @@ import (
 var (
 	sqlDataKeyOf = Statement(`SELECT id, subject, kek_version, wrapped, created_at, rotated_at
 		FROM data_keys WHERE subject = ?`)
-	sqlInsertDataKey = Statement(`INSERT INTO data_keys (subject, kek_version, wrapped, created_at)
-		VALUES (?, ?, ?, ?)`)
+	sqlInsertDataKey = Statement(`INSERT INTO data_keys (id, subject, kek_version, wrapped, created_at)
+		VALUES (?, ?, ?, ?, ?)`)
 	sqlRewrapDataKey = Statement(`UPDATE data_keys SET kek_version = ?, wrapped = ?, rotated_at = ? WHERE id = ?`)
 	sqlDataKeysBelow = Statement(`SELECT id, subject, kek_version, wrapped, created_at, rotated_at
 		FROM data_keys WHERE kek_version <> ? AND id > ? ORDER BY id LIMIT ?`)
@@ -91,11 +91,12 @@ func scanDataKeys(c Conn, rows Rows) ([]*crm.DataKey, error) {
 }
 
 func (t Tx) InsertDataKey(ctx context.Context, k *crm.DataKey) error {
-	id, err := t.C.Insert(ctx, sqlInsertDataKey, k.Subject, k.KEKVersion, k.Wrapped, Micros(k.CreatedAt))
-	if err != nil {
+	if k.ID <= 0 {
+		return crm.Invalid("id", "a data key's id is chosen by its maker")
+	}
+	if _, err := t.C.Exec(ctx, sqlInsertDataKey, k.ID, k.Subject, k.KEKVersion, k.Wrapped, Micros(k.CreatedAt)); err != nil {
 		return t.C.DBError(err, "insert data key", "data key", "")
 	}
-	k.ID = id
 	return nil
 }
 

@@ -16,7 +16,7 @@ func testDataKeys(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	var keys []*crm.DataKey
 	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error {
 		for i := range 5 {
-			k := &crm.DataKey{Subject: fmt.Sprintf("contact:%d", i+1), KEKVersion: 1 + i%2,
+			k := &crm.DataKey{ID: int64(1000 + i*7), Subject: fmt.Sprintf("contact:%d", i+1), KEKVersion: 1 + i%2,
 				Wrapped: []byte{byte(i), 0, 0xff}, CreatedAt: at(i)}
 			if err := tx.InsertDataKey(ctx, k); err != nil {
 				return err
@@ -26,9 +26,13 @@ func testDataKeys(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		return nil
 	})
 	err := write(t, f.st, func(ctx context.Context, tx crm.Tx) error {
-		return tx.InsertDataKey(ctx, &crm.DataKey{Subject: "contact:1", KEKVersion: 1, Wrapped: []byte{1}, CreatedAt: base})
+		return tx.InsertDataKey(ctx, &crm.DataKey{ID: 5, Subject: "contact:1", KEKVersion: 1, Wrapped: []byte{1}, CreatedAt: base})
 	})
 	wantCode(t, "a second key of a subject", err, crm.ECONFLICT)
+	err = write(t, f.st, func(ctx context.Context, tx crm.Tx) error {
+		return tx.InsertDataKey(ctx, &crm.DataKey{ID: 1000, Subject: "contact:77", KEKVersion: 1, Wrapped: []byte{1}, CreatedAt: base})
+	})
+	wantCode(t, "a key under a taken id", err, crm.ECONFLICT)
 
 	got := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) (*crm.DataKey, error) { return tx.DataKeyOf(ctx, "contact:3") })
 	if got.ID != keys[2].ID || got.KEKVersion != 1 || !slices.Equal(got.Wrapped, []byte{2, 0, 0xff}) || !got.CreatedAt.Equal(at(2)) || got.RotatedAt != nil {

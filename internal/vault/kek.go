@@ -56,6 +56,40 @@ type Local struct {
 	// the source cannot change (the environment).
 	save func(raw map[int][]byte, versions []Version) error
 	raw  map[int][]byte
+
+	// A key file is read again when it changes (another process rotated
+	// it: custos keys rotate beside a running server), checked at most
+	// every refreshEvery, and at once for a version this process lacks.
+	path    string
+	mod     time.Time
+	checked time.Time
+}
+
+// refreshEvery is how often a key file's change is looked for.
+const refreshEvery = 5 * time.Second
+
+// refresh reloads the key file if it changed since it was read; with
+// force, whenever it was last checked.
+func (l *Local) refresh(force bool) {
+	if l.path == "" {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if !force && now.Sub(l.checked) < refreshEvery {
+		return
+	}
+	l.checked = now
+	fi, err := os.Stat(l.path)
+	if err != nil || fi.ModTime().Equal(l.mod) {
+		return
+	}
+	fresh, err := KeyFile(l.path, false)
+	if err != nil {
+		return // a broken file is not taken; the versions in memory stay
+	}
+	l.keys, l.raw, l.versions, l.mod = fresh.keys, fresh.raw, fresh.versions, fresh.mod
 }
 
 var _ KEK = (*Local)(nil)
@@ -105,6 +139,7 @@ func wrapAAD(aad []byte, version int) []byte {
 
 // Wrap implements KEK.
 func (l *Local) Wrap(_ context.Context, dek, aad []byte) ([]byte, int, error) {
+	l.refresh(false)
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	v := l.current()
@@ -121,6 +156,12 @@ func (l *Local) Unwrap(_ context.Context, wrapped []byte, version int, aad []byt
 	l.mu.RLock()
 	aead, ok := l.keys[version]
 	l.mu.RUnlock()
+	if !ok {
+		l.refresh(true)
+		l.mu.RLock()
+		aead, ok = l.keys[version]
+		l.mu.RUnlock()
+	}
 	if !ok {
 		return nil, fmt.Errorf("vault: %s has no version %d of the key-encryption key", l.desc, version)
 	}
@@ -169,11 +210,17 @@ func (l *Local) Rotate(_ context.Context) (int, error) {
 		return 0, err
 	}
 	l.raw, l.versions, l.keys[n] = raw, versions, aead
+	if l.path != "" {
+		if fi, err := os.Stat(l.path); err == nil {
+			l.mod = fi.ModTime()
+		}
+	}
 	return n, nil
 }
 
 // Versions implements KEK.
 func (l *Local) Versions(context.Context) ([]Version, error) {
+	l.refresh(false)
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	return slices.Clone(l.versions), nil
@@ -239,6 +286,10 @@ func KeyFile(path string, create bool) (*Local, error) {
 		return nil, err
 	}
 	l.save = func(raw map[int][]byte, versions []Version) error { return writeKeyFile(path, raw, versions, false) }
+	l.path, l.checked = path, time.Now()
+	if fi, err := os.Stat(path); err == nil {
+		l.mod = fi.ModTime()
+	}
 	return l, nil
 }
 

@@ -1,12 +1,12 @@
 -- 0015_data_keys: the data keys of field encryption (ENC-2, issue 12), as
 -- the sqlite package's migration of the same number.
 --
--- One row per client: its data key, wrapped by the key-encryption key of
+-- One row per client: its data key (under a random id, never reused), wrapped by the key-encryption key of
 -- version kek_version, bound to its subject ("contact:7") by the wrap's
 -- associated data. The key never rests here unwrapped. Erasing a client
 -- deletes its row, and with it every field sealed under it.
 CREATE TABLE data_keys (
-	id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	id          BIGINT  PRIMARY KEY,
 	subject     TEXT    COLLATE "C" NOT NULL UNIQUE,
 	kek_version INTEGER NOT NULL CHECK (kek_version > 0),
 	wrapped     BYTEA    NOT NULL,

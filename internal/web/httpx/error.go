@@ -46,7 +46,7 @@ type ErrorBody struct {
 // LogError logs an internal error with the request id; the client only
 // sees "internal error" and the id.
 func LogError(log *slog.Logger, r *http.Request, err error) {
-	if crm.ErrorCode(err) == crm.EINTERNAL {
+	if code := crm.ErrorCode(err); code == crm.EINTERNAL || code == crm.EINTEGRITY {
 		log.ErrorContext(r.Context(), "internal error", slog.String("request_id", RequestID(r)),
 			slog.String("method", r.Method), slog.String("path", LogPath(r)), slog.Any("error", err))
 	}
@@ -59,7 +59,7 @@ func WriteAPIError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err
 	body.Error.Code = crm.ErrorCode(err)
 	body.Error.Message = crm.ErrorMessage(err)
 	body.Error.Fields = crm.ErrorFields(err)
-	if body.Error.Code == crm.EINTERNAL {
+	if body.Error.Code == crm.EINTERNAL || body.Error.Code == crm.EINTEGRITY {
 		body.Error.RequestID = RequestID(r)
 	}
 	status := StatusOf(body.Error.Code)

@@ -1,0 +1,398 @@
+// Package seal is field encryption at rest (issue 12, ENC-2): the Seal and
+// Open layers of the record service. Every personal field a record holds
+// is sealed under its client's data key just before the store writes it,
+// and opened just after the store reads it, inside the transaction; no
+// other code sees a sealed value or a plaintext on its way to disk.
+//
+// A client is a contact (with its activities, tasks and consents), a
+// company (with the activities and tasks that name it and no contact), or
+// a deal; each has one data key, made at its first write, wrapped by the
+// key-encryption key and kept in the store by subject ("contact:7"). The
+// sealed value binds table, record id, field and data key (vault.Where),
+// so a value copied to another record or field does not open.
+package seal
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/vault"
+)
+
+// Sealer seals and opens the personal fields of client records.
+type Sealer struct {
+	kek   vault.KEK
+	cache *vault.Cache
+}
+
+// CacheSize is how many unwrapped data keys a Sealer keeps by default.
+const CacheSize = 16384
+
+// New returns a Sealer wrapping data keys with kek and keeping up to
+// cacheSize of them unwrapped in memory (zeroed when evicted).
+func New(kek vault.KEK, cacheSize int) *Sealer {
+	return &Sealer{kek: kek, cache: vault.NewCache(cacheSize)}
+}
+
+// field is one sealed field of a record.
+type field struct {
+	name string
+	p    *string
+}
+
+// sealed returns the table, id, subject and sealed fields of rec; ok is
+// false for a record with nothing to seal.
+//
+// Phase one seals the personal fields no list sorts or searches on; the
+// names, email, phone and subjects follow with the in-memory index of
+// ENC-4 (docs/encryption.md, "What is sealed").
+func sealed(entity string, rec any) (table string, id int64, subject string, fs []field, ok bool) {
+	switch r := rec.(type) {
+	case *crm.Contact:
+		return "contacts", r.ID, "contact:" + strconv.FormatInt(r.ID, 10), []field{
+			{"title", &r.Title}, {"address", &r.Address}, {"birthday", &r.Birthday}, {"notes", &r.Notes}}, true
+	case *crm.Company:
+		return "companies", r.ID, "company:" + strconv.FormatInt(r.ID, 10), []field{{"notes", &r.Notes}}, true
+	case *crm.Deal:
+		return "deals", r.ID, "deal:" + strconv.FormatInt(r.ID, 10), []field{{"notes", &r.Notes}}, true
+	case *crm.Activity:
+		return "activities", r.ID, clientOf("activity", r.ID, r.ContactID, r.CompanyID), []field{{"body", &r.Body}}, true
+	case *crm.Task:
+		return "tasks", r.ID, clientOf("task", r.ID, r.ContactID, r.CompanyID), []field{{"description", &r.Description}}, true
+	case *crm.Consent:
+		return "consents", r.ID, "contact:" + strconv.FormatInt(r.ContactID, 10), []field{{"source", &r.Source}}, true
+	}
+	return "", 0, "", nil, false
+}
+
+// clientOf is the subject of an activity or task: its contact's, else its
+// company's, else its own.
+func clientOf(entity string, id int64, contact, company *int64) string {
+	switch {
+	case contact != nil:
+		return "contact:" + strconv.FormatInt(*contact, 10)
+	case company != nil:
+		return "company:" + strconv.FormatInt(*company, 10)
+	}
+	return entity + ":" + strconv.FormatInt(id, 10)
+}
+
+// Seal encrypts rec's personal fields in place under its client's data
+// key, reserving the id of a new record first (its id is in every sealed
+// value).
+func (s *Sealer) Seal(ctx context.Context, tx crm.RecordTx, entity string, rec any) error {
+	if _, id, _, _, ok := sealed(entity, rec); ok && id == 0 {
+		newID, err := tx.ReserveID(ctx, entity)
+		if err != nil {
+			return err
+		}
+		setID(rec, newID)
+	}
+	table, id, subject, fs, ok := sealed(entity, rec)
+	if !ok {
+		return nil
+	}
+	var key *vault.DataKey
+	for _, f := range fs {
+		if *f.p == "" {
+			continue
+		}
+		if key == nil {
+			var err error
+			if key, err = s.keyFor(ctx, tx, subject); err != nil {
+				return err
+			}
+		}
+		v, err := key.Seal(vault.Where{Table: table, ID: id, Field: f.name}, *f.p)
+		if err != nil {
+			return fmt.Errorf("seal: %s %d %s: %w", entity, id, f.name, err)
+		}
+		*f.p = v
+	}
+	return nil
+}
+
+func setID(rec any, id int64) {
+	switch r := rec.(type) {
+	case *crm.Contact:
+		r.ID = id
+	case *crm.Company:
+		r.ID = id
+	case *crm.Deal:
+		r.ID = id
+	case *crm.Activity:
+		r.ID = id
+	case *crm.Task:
+		r.ID = id
+	case *crm.Consent:
+		r.ID = id
+	}
+}
+
+// Open decrypts rec's sealed fields in place. A field that does not open
+// is EINTEGRITY naming the record and the field, never its value. A field
+// stored before encryption (no sealed prefix) is returned as it is; the
+// upgrade pass seals those.
+func (s *Sealer) Open(ctx context.Context, tx crm.RecordTx, entity string, rec any) error {
+	table, id, _, fs, ok := sealed(entity, rec)
+	if !ok {
+		return nil
+	}
+	for _, f := range fs {
+		if !vault.Sealed(*f.p) {
+			continue
+		}
+		bad := func() error {
+			return &crm.Error{Code: crm.EINTEGRITY, Message: fmt.Sprintf(
+				"%s %d: the encrypted field %s does not open: it was altered or moved, or its client was erased", entity, id, f.name)}
+		}
+		kid, ok := vault.KeyOf(*f.p)
+		if !ok {
+			return bad()
+		}
+		key, err := s.key(ctx, tx, kid)
+		if errors.Is(err, vault.ErrIntegrity) || crm.ErrorCode(err) == crm.ENOTFOUND {
+			return bad()
+		} else if err != nil {
+			return err
+		}
+		v, err := key.Open(vault.Where{Table: table, ID: id, Field: f.name}, *f.p)
+		if err != nil {
+			return bad()
+		}
+		*f.p = v
+	}
+	return nil
+}
+
+// Prefetch loads, in one read, the data keys of recs' sealed fields that
+// the cache does not hold: a page of fifty contacts has fifty clients.
+func (s *Sealer) Prefetch(ctx context.Context, tx crm.RecordTx, entity string, recs []any) error {
+	var missing []int64
+	seen := map[uint64]bool{}
+	for _, rec := range recs {
+		_, _, _, fs, ok := sealed(entity, rec)
+		if !ok {
+			return nil
+		}
+		for _, f := range fs {
+			if kid, ok := vault.KeyOf(*f.p); ok && !seen[kid] {
+				seen[kid] = true
+				if s.cache.Get(kid) == nil {
+					missing = append(missing, int64(kid))
+				}
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	keys, err := tx.DataKeysByID(ctx, missing)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if _, err := s.unwrap(ctx, k); err != nil && !errors.Is(err, vault.ErrIntegrity) {
+			return err
+		}
+	}
+	return nil
+}
+
+// key returns the unwrapped data key id, from the cache or the store.
+func (s *Sealer) key(ctx context.Context, tx crm.RecordTx, id uint64) (*vault.DataKey, error) {
+	if k := s.cache.Get(id); k != nil {
+		return k, nil
+	}
+	ks, err := tx.DataKeysByID(ctx, []int64{int64(id)})
+	if err != nil {
+		return nil, err
+	}
+	if len(ks) == 0 {
+		return nil, crm.NotFound("data key")
+	}
+	return s.unwrap(ctx, ks[0])
+}
+
+// unwrap unwraps a stored data key into the cache.
+func (s *Sealer) unwrap(ctx context.Context, k *crm.DataKey) (*vault.DataKey, error) {
+	raw, err := s.kek.Unwrap(ctx, k.Wrapped, k.KEKVersion, wrapAAD(k.Subject))
+	if err != nil {
+		return nil, err
+	}
+	return s.cache.Put(uint64(k.ID), raw)
+}
+
+// wrapAAD binds a wrapped data key to its subject (the KEK adds its own
+// context and version).
+func wrapAAD(subject string) []byte { return []byte(subject) }
+
+// keyFor returns the data key of subject, making it on the client's first
+// write. The subject's key id is read from the store on every write (one
+// read by a unique index): a key made by a write that then rolls back
+// must never be used by a later one.
+func (s *Sealer) keyFor(ctx context.Context, tx crm.RecordTx, subject string) (*vault.DataKey, error) {
+	stored, err := tx.DataKeyOf(ctx, subject)
+	switch {
+	case err == nil:
+		if k := s.cache.Get(uint64(stored.ID)); k != nil {
+			return k, nil
+		}
+		return s.unwrap(ctx, stored)
+	case crm.ErrorCode(err) != crm.ENOTFOUND:
+		return nil, err
+	}
+	raw := make([]byte, vault.KeySize)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	wrapped, version, err := s.kek.Wrap(ctx, raw, wrapAAD(subject))
+	if err != nil {
+		clear(raw)
+		return nil, err
+	}
+	// Data key ids are random, so that an id is never used twice even
+	// when the write that made a key rolls back: the cache may then hold
+	// a key no stored value names, and nothing else.
+	dk := &crm.DataKey{ID: randomID(), Subject: subject, KEKVersion: version, Wrapped: wrapped, CreatedAt: tx.Now()}
+	if err := tx.InsertDataKey(ctx, dk); err != nil {
+		clear(raw)
+		return nil, err
+	}
+	return s.cache.Put(uint64(dk.ID), raw)
+}
+
+// randomID is a random positive 63-bit id.
+func randomID() int64 {
+	var b [8]byte
+	for {
+		if _, err := rand.Read(b[:]); err != nil {
+			panic(err) // crypto/rand does not fail (Go 1.24+)
+		}
+		if id := int64(binary.BigEndian.Uint64(b[:]) >> 1); id > 0 {
+			return id
+		}
+	}
+}
+
+// Rewrap re-wraps every data key of st that is not under version with
+// kek's current version, batch keys per write, so that a server on the
+// same store keeps serving; progress is told the keys of each batch. A
+// run cut short leaves the rest under their old version: the next run
+// finishes them (ENC-3). It returns how many keys it re-wrapped.
+func Rewrap(ctx context.Context, st crm.Store, kek vault.KEK, version, batch int, progress func(int)) (int, error) {
+	total := 0
+	after := int64(0)
+	for {
+		var last int64
+		var done int
+		err := st.Write(ctx, func(tx crm.Tx) error {
+			last, done = after, 0
+			ks, err := tx.DataKeysBelow(ctx, version, after, batch)
+			if err != nil {
+				return err
+			}
+			for _, k := range ks {
+				raw, err := kek.Unwrap(ctx, k.Wrapped, k.KEKVersion, wrapAAD(k.Subject))
+				if err != nil {
+					return fmt.Errorf("data key %d (%s): %w", k.ID, k.Subject, err)
+				}
+				wrapped, v, err := kek.Wrap(ctx, raw, wrapAAD(k.Subject))
+				clear(raw)
+				if err != nil {
+					return err
+				}
+				if v != version {
+					return fmt.Errorf("the current key-encryption key version is %d, not %d: rotate again", v, version)
+				}
+				if err := tx.RewrapDataKey(ctx, k.ID, v, wrapped); err != nil && crm.ErrorCode(err) != crm.ENOTFOUND {
+					return err
+				}
+				last = k.ID
+				done++
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		if done == 0 {
+			return total, nil
+		}
+		total += done
+		after = last
+		if progress != nil {
+			progress(done)
+		}
+	}
+}
+
+// Canary is the subject of the data key that proves, at every start, that
+// the key-encryption key is the one this database's keys are wrapped by.
+const Canary = "custos:canary"
+
+// ErrWrongKEK is the refusal to start with a key-encryption key that does
+// not unwrap this database's data keys.
+var ErrWrongKEK = errors.New("seal: the key-encryption key does not open this database's data keys: it is the wrong key, or the wrong version of it")
+
+// Verify reports whether kek unwraps the canary data key wrapped under
+// version: ErrWrongKEK when it does not.
+func Verify(ctx context.Context, kek vault.KEK, version int, wrapped []byte) error {
+	raw, err := kek.Unwrap(ctx, wrapped, version, wrapAAD(Canary))
+	if err != nil {
+		return fmt.Errorf("%w (%v)", ErrWrongKEK, err)
+	}
+	clear(raw)
+	return nil
+}
+
+// Check proves that kek opens st's data keys: it unwraps the canary data
+// key, made at the first start. ErrWrongKEK when it does not open.
+func Check(ctx context.Context, st crm.Store, kek vault.KEK) error {
+	var stored *crm.DataKey
+	err := st.Read(ctx, func(tx crm.Tx) error {
+		var err error
+		stored, err = tx.DataKeyOf(ctx, Canary)
+		return err
+	})
+	switch {
+	case err == nil:
+		return Verify(ctx, kek, stored.KEKVersion, stored.Wrapped)
+	case crm.ErrorCode(err) != crm.ENOTFOUND:
+		return err
+	}
+	return st.Write(ctx, func(tx crm.Tx) error {
+		if _, err := tx.DataKeyOf(ctx, Canary); err == nil {
+			return nil // another instance made it
+		}
+		raw := make([]byte, vault.KeySize)
+		if _, err := rand.Read(raw); err != nil {
+			return err
+		}
+		wrapped, v, err := kek.Wrap(ctx, raw, wrapAAD(Canary))
+		clear(raw)
+		if err != nil {
+			return err
+		}
+		return tx.InsertDataKey(ctx, &crm.DataKey{ID: randomID(), Subject: Canary, KEKVersion: v, Wrapped: wrapped, CreatedAt: tx.Now()})
+	})
+}
+
+// Keys reports whether st holds any data key: a store that does, started
+// without its key file, is refused rather than given a new key.
+func Keys(ctx context.Context, st crm.Store) (int64, error) {
+	var n int64
+	err := st.Read(ctx, func(tx crm.Tx) error {
+		counts, err := tx.DataKeyVersions(ctx)
+		for _, c := range counts {
+			n += c
+		}
+		return err
+	})
+	return n, err
+}
