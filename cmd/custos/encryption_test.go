@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/custos-crm/custos/internal/postgres/postgrestest"
 	"github.com/custos-crm/custos/internal/sqlite"
 	"github.com/custos-crm/custos/internal/vault"
 )
@@ -301,5 +304,92 @@ func TestKeyFileRefusals(t *testing.T) {
 	after, _ := os.Stat(dbFile)
 	if !after.ModTime().Equal(before.ModTime()) || after.Size() != before.Size() {
 		t.Error("a refused start touched the database file")
+	}
+}
+
+// TestKeysRotateWhileWriting (ENC-3): custos keys rotate adds a version and
+// re-wraps every data key while clients keep creating and reading
+// contacts through the running server; afterwards (and after --resume for
+// the keys the server made under the old version meanwhile) every data key
+// is under the new version and every contact reads back as written. On
+// the embedded store, and on PostgreSQL when CUSTOS_TEST_POSTGRES is set.
+func TestKeysRotateWhileWriting(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testKeysRotate(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		dsn, _ := postgrestest.Schema(t)
+		testKeysRotate(t, []string{"--db", dsn})
+	})
+}
+
+func testKeysRotate(t *testing.T, db []string) {
+	dir := t.TempDir()
+	runCLI(t, dir, "a long and unusual passphrase\n", append([]string{"user", "add", "--email", "rep@example.com", "--role", "sales", "--password-stdin"}, db...)...)
+	token := strings.TrimSpace(runCLI(t, dir, "", append([]string{"token", "create", "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"}, db...)...))
+	s := startServer(t, dir, db...)
+	written := map[int64]string{}
+	var mu sync.Mutex
+	create := func(i int) {
+		var c struct {
+			ID int64 `json:"id"`
+		}
+		notes := fmt.Sprintf("notes of contact %d", i)
+		wantStatus(t, s.api(t, token, "POST", "/api/v1/contacts", map[string]any{"last_name": fmt.Sprint("Client", i), "notes": notes}, &c), http.StatusCreated)
+		mu.Lock()
+		written[c.ID] = notes
+		mu.Unlock()
+	}
+	for i := range 60 {
+		create(i)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 1000; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			create(i)
+		}
+	}()
+	out := runCLI(t, dir, "", append([]string{"keys", "rotate", "--batch", "7"}, db...)...)
+	close(stop)
+	wg.Wait()
+	if !strings.Contains(out, "under version 2") {
+		t.Fatalf("keys rotate: %q", out)
+	}
+	runCLI(t, dir, "", append([]string{"keys", "rotate", "--resume"}, db...)...)
+	status := runCLI(t, dir, "", append([]string{"keys", "status"}, db...)...)
+	lines := strings.Split(status, "\n")
+	var v1, v2 string
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) >= 2 && f[0] == "1" {
+			v1 = f[len(f)-1]
+		}
+		if len(f) >= 2 && f[0] == "2" {
+			v2 = f[len(f)-1]
+		}
+	}
+	mu.Lock()
+	n := len(written)
+	mu.Unlock()
+	if v1 != "0" || v2 == "" || v2 == "0" {
+		t.Fatalf("after the rotation, status:\n%s", status)
+	}
+	if count, _ := strconv.Atoi(v2); count < n+1 { // every contact's key and the canary
+		t.Errorf("version 2 wraps %d keys, want at least %d:\n%s", count, n+1, status)
+	}
+	for id, notes := range written {
+		var c struct {
+			Notes string `json:"notes"`
+		}
+		wantStatus(t, s.api(t, token, "GET", fmt.Sprintf("/api/v1/contacts/%d", id), nil, &c), http.StatusOK)
+		if c.Notes != notes {
+			t.Fatalf("contact %d reads %q after the rotation, want %q", id, c.Notes, notes)
+		}
 	}
 }

@@ -22,7 +22,8 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	runCLI(t, dirA, "a long and unusual passphrase\n", "user", "add", "--db", dsn, "--email", "rep@example.com", "--role", "sales", "--password-stdin")
 	token := strings.TrimSpace(runCLI(t, dirA, "", "token", "create", "--db", dsn, "--email", "rep@example.com", "--scope", "write"))
 	a := startServer(t, dirA, "--db", dsn, "--log-level", "info")
-	b := startServer(t, dirB, "--db", dsn, "--log-level", "info")
+	// Every instance holds the same key-encryption key (docs/encryption.md).
+	b := startServer(t, dirB, "--db", dsn, "--log-level", "info", "--key-file", dirA+".kek")
 
 	// A change through A is seen through B, with the same token.
 	var c struct {
