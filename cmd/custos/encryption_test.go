@@ -8,13 +8,16 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/postgres/postgrestest"
 	"github.com/custos-crm/custos/internal/sqlite"
 	"github.com/custos-crm/custos/internal/vault"
@@ -27,7 +30,7 @@ import (
 // sealedMarkers are the values the test writes into every sealed field.
 var sealedMarkers = map[string]string{
 	"contact title": "TitleMarkQ7x", "contact address": "AddrMarkQ7x", "contact notes": "NotesMarkQ7x",
-	"company notes": "CoNotesMarkQ7x", "deal notes": "DealNotesMarkQ7x", "activity body": "BodyMarkQ7x",
+	"company notes": "CoNotesMarkQ7x", "company address": "CoAddrMarkQ7x", "company phone": "+74951239876", "deal notes": "DealNotesMarkQ7x", "activity body": "BodyMarkQ7x",
 	"task description": "DescMarkQ7x", "consent source": "SourceMarkQ7x",
 }
 
@@ -96,7 +99,8 @@ func newSealedWorld(t *testing.T) *sealedWorld {
 		wantStatus(t, w.s.api(t, token, "POST", path, body, &rec), http.StatusCreated)
 		return rec.ID
 	}
-	w.company = create("/api/v1/companies", map[string]any{"name": "Acme", "notes": sealedMarkers["company notes"]})
+	w.company = create("/api/v1/companies", map[string]any{"name": "Acme", "notes": sealedMarkers["company notes"],
+		"address": sealedMarkers["company address"], "phone": sealedMarkers["company phone"]})
 	w.contact = create("/api/v1/contacts", map[string]any{"first_name": "PlainMarkQ7x", "last_name": "Smith",
 		"title": sealedMarkers["contact title"], "address": sealedMarkers["contact address"], "notes": sealedMarkers["contact notes"],
 		"birthday": "1931-07-13", "company_id": w.company})
@@ -390,6 +394,145 @@ func testKeysRotate(t *testing.T, db []string) {
 		wantStatus(t, s.api(t, token, "GET", fmt.Sprintf("/api/v1/contacts/%d", id), nil, &c), http.StatusOK)
 		if c.Notes != notes {
 			t.Fatalf("contact %d reads %q after the rotation, want %q", id, c.Notes, notes)
+		}
+	}
+}
+
+// TestUpgradeSealsOlderRows (issue 12, item 7): rows a version before field
+// encryption stored in plain text are sealed by the server in the
+// background, /readyz says so until done, the API reads them as written,
+// and afterwards no marker is left in the data files (freed space is
+// zeroed, the WAL checkpointed); a value then put back in plain text is
+// refused as tampering.
+func TestUpgradeSealsOlderRows(t *testing.T) {
+	dir := t.TempDir()
+	runCLI(t, dir, "a long and unusual passphrase\n", "user", "add", "--email", "rep@example.com", "--role", "sales", "--password-stdin")
+	token := strings.TrimSpace(runCLI(t, dir, "", "token", "create", "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"))
+	markers := map[string]string{"notes": "OldNotesMarkQ9z", "title": "OldTitleMarkQ9z", "body": "OldBodyMarkQ9z", "source": "OldSourceMarkQ9z"}
+
+	// The rows as an older version wrote them: straight through the store.
+	db, err := sqlite.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var contactID int64
+	err = db.Write(context.Background(), func(tx crm.Tx) error {
+		now := tx.Now()
+		c := &crm.Contact{LastName: "Older", Title: markers["title"], Notes: markers["notes"], OwnerID: 1, Version: 1, CreatedAt: now, UpdatedAt: now, Tags: []string{}}
+		if err := tx.InsertContact(context.Background(), c); err != nil {
+			return err
+		}
+		contactID = c.ID
+		a := &crm.Activity{Type: "note", Subject: "Old", Body: markers["body"], OccurredAt: now, ContactID: &c.ID, OwnerID: 1, Version: 1, CreatedAt: now, UpdatedAt: now}
+		if err := tx.InsertActivity(context.Background(), a); err != nil {
+			return err
+		}
+		return tx.InsertConsent(context.Background(), &crm.Consent{ContactID: c.ID, Purpose: "calls", Granted: true, Source: markers["source"], RecordedBy: 1, RecordedAt: now})
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s := startServer(t, dir)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var ready map[string]string
+		s.api(t, "", "GET", "/readyz", nil, &ready)
+		if ready["encryption"] == "on" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz still says %v; log:\n%s", ready, s.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var c struct{ Title, Notes string }
+	wantStatus(t, s.api(t, token, "GET", fmt.Sprintf("/api/v1/contacts/%d", contactID), nil, &c), http.StatusOK)
+	if c.Title != markers["title"] || c.Notes != markers["notes"] {
+		t.Fatalf("after the upgrade the contact reads %+v", c)
+	}
+	s.stop()
+	if found := scanFiles(t, dir, markers); len(found) > 0 {
+		t.Fatalf("plain text left in the data files after the upgrade: %v", found)
+	}
+
+	raw, err := sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec("UPDATE contacts SET notes = 'put back in plain text' WHERE id = ?", contactID); err != nil {
+		t.Fatal(err)
+	}
+	s = startServer(t, dir)
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	res := s.api(t, token, "GET", fmt.Sprintf("/api/v1/contacts/%d", contactID), nil, &e)
+	if res.StatusCode != http.StatusInternalServerError || e.Error.Code != "integrity" {
+		t.Fatalf("a plain value after the upgrade: %d %+v", res.StatusCode, e.Error)
+	}
+}
+
+// TestLogsHoldNoPersonalValues (ENC-6): a server at log level debug is
+// driven through sign-in failures, every client record with a marker in
+// each personal field, searches and filters by them, validation failures
+// that echo them, reads of missing records and an integrity failure; its
+// whole log then holds none of the markers, in plain text, hex or base64.
+func TestLogsHoldNoPersonalValues(t *testing.T) {
+	dir := t.TempDir()
+	runCLI(t, dir, "a long and unusual passphrase\n", "user", "add", "--email", "rep@example.com", "--role", "sales", "--password-stdin")
+	token := strings.TrimSpace(runCLI(t, dir, "", "token", "create", "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"))
+	s := startServer(t, dir, "--log-level", "debug")
+	m := map[string]string{
+		"first name": "FirstLogMarkQ3", "last name": "LastLogMarkQ3", "email": "emaillogmarkq3@example.com",
+		"phone": "+79161234567", "title": "TitleLogMarkQ3", "address": "AddrLogMarkQ3", "notes": "NotesLogMarkQ3",
+		"company": "CompanyLogMarkQ3", "body": "BodyLogMarkQ3", "task": "TaskLogMarkQ3", "source": "SourceLogMarkQ3",
+		"bad email": "BadEmailLogMarkQ3@@", "password": "PasswordLogMarkQ3 and more",
+		"unknown user": "nobodylogmarkq3@example.com", "query": "QueryLogMarkQ3",
+	}
+	var c struct {
+		ID int64 `json:"id"`
+	}
+	wantStatus(t, s.api(t, token, "POST", "/api/v1/companies", map[string]any{"name": m["company"]}, &c), http.StatusCreated)
+	wantStatus(t, s.api(t, token, "POST", "/api/v1/contacts", map[string]any{"first_name": m["first name"], "last_name": m["last name"],
+		"email": m["email"], "phone": m["phone"], "title": m["title"], "address": m["address"], "notes": m["notes"]}, &c), http.StatusCreated)
+	wantStatus(t, s.api(t, token, "POST", "/api/v1/activities", map[string]any{"type": "note", "subject": "x", "contact_id": c.ID, "body": m["body"]}, nil), http.StatusCreated)
+	wantStatus(t, s.api(t, token, "POST", "/api/v1/tasks", map[string]any{"title": m["task"], "contact_id": c.ID}, nil), http.StatusCreated)
+	wantStatus(t, s.api(t, token, "POST", fmt.Sprintf("/api/v1/contacts/%d/consents", c.ID), map[string]any{"purpose": "calls", "granted": true, "source": m["source"]}, nil), http.StatusCreated)
+	wantStatus(t, s.api(t, token, "POST", "/api/v1/contacts", map[string]any{"last_name": "X", "email": m["bad email"], "notes": m["notes"]}, nil), http.StatusBadRequest)
+	for _, q := range []string{"?q=" + m["query"], "?email=" + m["email"], "?phone=%2B79161234567", "?q=" + m["last name"]} {
+		wantStatus(t, s.api(t, token, "GET", "/api/v1/contacts"+q, nil, nil), http.StatusOK)
+	}
+	wantStatus(t, s.api(t, token, "GET", "/api/v1/contacts?sort="+m["query"], nil, nil), http.StatusBadRequest)
+	wantStatus(t, s.api(t, token, "GET", "/api/v1/contacts/999999", nil, nil), http.StatusNotFound)
+	for _, email := range []string{"rep@example.com", m["unknown user"]} {
+		form := url.Values{"email": {email}, "password": {m["password"]}}
+		req, _ := http.NewRequest("POST", s.url+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", s.url)
+		res, err := s.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a wrong password: %d", res.StatusCode)
+		}
+	}
+	wantStatus(t, s.api(t, "cst_"+m["query"], "GET", "/api/v1/contacts", nil, nil), http.StatusUnauthorized)
+
+	if !strings.Contains(s.log.String(), "level=DEBUG") && !strings.Contains(s.log.String(), "level=INFO") {
+		t.Fatalf("the log is empty; the scan would prove nothing:\n%s", s.log.String())
+	}
+	logs := s.log.String()
+	for name, marker := range m {
+		for _, enc := range encodings(marker) {
+			if strings.Contains(logs, enc) {
+				t.Errorf("the log holds the %s (%q as %q)", name, marker, enc)
+				break
+			}
 		}
 	}
 }

@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -303,3 +305,82 @@ func storedKeys(ctx context.Context, c *config.Config) (int64, error) {
 
 // dataKeysVersion is the schema version that made the data_keys table.
 const dataKeysVersion = 15
+
+// startUpgrade seals, in the background, the personal fields a version
+// before field encryption stored in plain text (issue 12, item 7), unless
+// an earlier run finished; the returned function is /readyz's report of
+// it.
+func startUpgrade(ctx context.Context, db crm.Store, sealer *seal.Sealer, log *slog.Logger) func() map[string]string {
+	var state atomic.Value
+	state.Store("")
+	done := ""
+	err := db.Read(ctx, func(tx crm.Tx) error {
+		var err error
+		done, err = tx.Setting(ctx, seal.SettingSealed)
+		return err
+	})
+	if err == nil && done == "done" {
+		sealer.Strict(true)
+		return func() map[string]string { return map[string]string{"encryption": "on"} }
+	}
+	state.Store("sealing the records written before field encryption")
+	go func() {
+		var sealed atomic.Int64
+		n, err := sealer.Upgrade(ctx, db, func(entity string, k int) {
+			if total := sealed.Add(int64(k)); total%10000 < int64(k) {
+				log.Info("field encryption: sealing older records", slog.Int64("records", total))
+			}
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("field encryption: the upgrade stopped; it resumes at the next start", slog.Any("error", err))
+				state.Store("upgrade stopped: see the log; it resumes at the next start")
+			}
+			return
+		}
+		if n > 0 {
+			log.Info("field encryption: every older record sealed", slog.Int("records", n))
+		}
+		state.Store("")
+	}()
+	return func() map[string]string {
+		if s := state.Load().(string); s != "" {
+			return map[string]string{"encryption": s}
+		}
+		return map[string]string{"encryption": "on"}
+	}
+}
+
+// verifyBeforeOpen checks the key against the canary data key before the
+// store is opened and migrated, so that a wrong key leaves the database as
+// it was: on the embedded store through a read-only connection, on
+// PostgreSQL through a pool that runs no migration.
+func verifyBeforeOpen(ctx context.Context, c *config.Config, kek vault.KEK) error {
+	if c.DB == "" {
+		v, wrapped, found, err := sqlite.PeekDataKey(ctx, c.DataDir, seal.Canary)
+		if err != nil || !found {
+			return err
+		}
+		return seal.Verify(ctx, kek, v, wrapped)
+	}
+	db, err := openDB(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if cur, _, err := db.SchemaVersion(ctx); err != nil || cur < dataKeysVersion {
+		return err
+	}
+	var stored *crm.DataKey
+	err = db.Read(ctx, func(tx crm.Tx) error {
+		var err error
+		stored, err = tx.DataKeyOf(ctx, seal.Canary)
+		return err
+	})
+	if crm.ErrorCode(err) == crm.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return seal.Verify(ctx, kek, stored.KEKVersion, stored.Wrapped)
+}

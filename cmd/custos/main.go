@@ -185,6 +185,7 @@ func openStore(ctx context.Context, c *config.Config) (database, error) {
 type services struct {
 	records  *service.Service
 	identity *identity.Service
+	sealer   *seal.Sealer // nil without a key-encryption key
 }
 
 // newServices builds the service layer from the configuration; more adjust
@@ -212,10 +213,13 @@ func newServices(c *config.Config, db crm.Store, log *slog.Logger, kek vault.KEK
 		f(&o)
 	}
 	var hooks service.Hooks = service.NoHooks{}
+	var sealer *seal.Sealer
 	if kek != nil {
-		hooks = service.WithSealing(hooks, seal.New(kek, seal.CacheSize))
+		sealer = seal.New(kek, seal.CacheSize)
+		hooks = service.WithSealing(hooks, sealer)
 	}
 	return services{
+		sealer: sealer,
 		records: service.New(db, service.Options{Policy: pol, Logger: log, PhoneRegion: c.PhoneRegion, StepUpWindow: c.StepUpWindow,
 			Hooks: hooks}),
 		identity: identity.New(db, o),

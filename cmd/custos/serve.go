@@ -18,7 +18,6 @@ import (
 	"github.com/custos-crm/custos/internal/demo"
 	"github.com/custos-crm/custos/internal/identity"
 	"github.com/custos-crm/custos/internal/seal"
-	"github.com/custos-crm/custos/internal/sqlite"
 	"github.com/custos-crm/custos/internal/tlsconf"
 	"github.com/custos-crm/custos/internal/web"
 )
@@ -66,14 +65,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if c.DB == "" {
-		if v, wrapped, found, err := sqlite.PeekDataKey(ctx, c.DataDir, seal.Canary); err != nil {
-			return err
-		} else if found {
-			if err := seal.Verify(ctx, kek, v, wrapped); err != nil {
-				return fmt.Errorf("keys: %s: %w", kek.Describe(), err)
-			}
-		}
+	if err := verifyBeforeOpen(ctx, c, kek); err != nil {
+		return fmt.Errorf("keys: %s: %w", kek.Describe(), err)
 	}
 	db, err := openStore(ctx, c)
 	if err != nil {
@@ -120,9 +113,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 			"  (valid 24 hours; or run: custos user add --email you@example.com --role admin --password-stdin)\n\n", base, code)
 	}
 
+	upgrade := startUpgrade(ctx, db, svc.sealer, log)
 	srv := httpServer(web.New(svc.records, svc.identity, web.Options{Logger: log, HSTS: true, Ready: func(ctx context.Context) error {
 		return db.Read(ctx, func(tx crm.Tx) error { _, err := tx.CountUsers(ctx); return err })
-	}}), log)
+	}, Status: upgrade}), log)
 	if !c.InsecureHTTP {
 		certFile, keyFile := c.TLSCert, c.TLSKey
 		if certFile == "" {

@@ -42,4 +42,10 @@ type KeyTx interface {
 	DataKeysBelow(ctx context.Context, version int, after int64, limit int) ([]*DataKey, error)
 	// DataKeyVersions counts the data keys per key-encryption key version.
 	DataKeyVersions(ctx context.Context) (map[int]int64, error)
+	// SealFields replaces personal fields of one record of entity
+	// ("contact", …, "consent") stored in plain text by their sealed form,
+	// if each still holds its old value (the upgrade pass of rows written
+	// before field encryption: a concurrent update wins). fields maps a
+	// column to its old and new values; it reports whether it wrote.
+	SealFields(ctx context.Context, entity string, id int64, fields map[string][2]string) (bool, error)
 }

@@ -19,6 +19,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/vault"
@@ -26,8 +28,9 @@ import (
 
 // Sealer seals and opens the personal fields of client records.
 type Sealer struct {
-	kek   vault.KEK
-	cache *vault.Cache
+	kek    vault.KEK
+	cache  *vault.Cache
+	strict atomic.Bool // plain values in sealed fields are refused (Upgrade)
 }
 
 // CacheSize is how many unwrapped data keys a Sealer keeps by default.
@@ -57,7 +60,8 @@ func sealed(entity string, rec any) (table string, id int64, subject string, fs 
 		return "contacts", r.ID, "contact:" + strconv.FormatInt(r.ID, 10), []field{
 			{"title", &r.Title}, {"address", &r.Address}, {"birthday", &r.Birthday}, {"notes", &r.Notes}}, true
 	case *crm.Company:
-		return "companies", r.ID, "company:" + strconv.FormatInt(r.ID, 10), []field{{"notes", &r.Notes}}, true
+		return "companies", r.ID, "company:" + strconv.FormatInt(r.ID, 10), []field{
+			{"phone", &r.Phone}, {"address", &r.Address}, {"notes", &r.Notes}}, true
 	case *crm.Deal:
 		return "deals", r.ID, "deal:" + strconv.FormatInt(r.ID, 10), []field{{"notes", &r.Notes}}, true
 	case *crm.Activity:
@@ -144,12 +148,15 @@ func (s *Sealer) Open(ctx context.Context, tx crm.RecordTx, entity string, rec a
 		return nil
 	}
 	for _, f := range fs {
-		if !vault.Sealed(*f.p) {
-			continue
-		}
 		bad := func() error {
 			return &crm.Error{Code: crm.EINTEGRITY, Message: fmt.Sprintf(
 				"%s %d: the encrypted field %s does not open: it was altered or moved, or its client was erased", entity, id, f.name)}
+		}
+		if !vault.Sealed(*f.p) {
+			if *f.p != "" && s.strict.Load() {
+				return bad()
+			}
+			continue
 		}
 		kid, ok := vault.KeyOf(*f.p)
 		if !ok {
@@ -286,6 +293,53 @@ func randomID() int64 {
 // run cut short leaves the rest under their old version: the next run
 // finishes them (ENC-3). It returns how many keys it re-wrapped.
 func Rewrap(ctx context.Context, st crm.Store, kek vault.KEK, version, batch int, progress func(int)) (int, error) {
+	// Data key ids are random: a key a server makes under the old version
+	// while a pass runs may fall behind its cursor. Passes repeat until
+	// none is left, and a server still wrapping under the old version
+	// after several (another instance with the old key file) is reported.
+	total := 0
+	for pass := 0; ; pass++ {
+		n, err := rewrapPass(ctx, st, kek, version, batch, progress)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		var left int64
+		err = st.Read(ctx, func(tx crm.Tx) error {
+			counts, err := tx.DataKeyVersions(ctx)
+			for v, c := range counts {
+				if v != version {
+					left += c
+				}
+			}
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		if left == 0 {
+			return total, nil
+		}
+		if pass >= rewrapPasses {
+			return total, fmt.Errorf("%d data keys are still wrapped under an older version after %d passes: an instance still wraps under the old key (copy the new key file to every instance), then resume", left, pass+1)
+		}
+		select {
+		case <-ctx.Done():
+			return total, ctx.Err()
+		case <-time.After(rewrapPause):
+		}
+	}
+}
+
+// rewrapPasses and rewrapPause bound the passes of Rewrap: a server reads a
+// changed key file within 5 seconds.
+const (
+	rewrapPasses = 8
+	rewrapPause  = 2 * time.Second
+)
+
+// rewrapPass re-wraps, in id order, the data keys not under version.
+func rewrapPass(ctx context.Context, st crm.Store, kek vault.KEK, version, batch int, progress func(int)) (int, error) {
 	total := 0
 	after := int64(0)
 	for {
@@ -367,8 +421,22 @@ func Check(ctx context.Context, st crm.Store, kek vault.KEK) error {
 		return err
 	}
 	return st.Write(ctx, func(tx crm.Tx) error {
-		if _, err := tx.DataKeyOf(ctx, Canary); err == nil {
-			return nil // another instance made it
+		if stored, err := tx.DataKeyOf(ctx, Canary); err == nil {
+			// Another instance made it meanwhile: it must open under
+			// this key too, or the two would wrap under different keys.
+			return Verify(ctx, kek, stored.KEKVersion, stored.Wrapped)
+		}
+		// No canary but data keys (a database of the first step, a
+		// partial restore, a deleted row): one of them must open, or any
+		// key would be taken as the right one.
+		if some, err := tx.DataKeysBelow(ctx, 0, 0, 1); err != nil {
+			return err
+		} else if len(some) == 1 {
+			raw, err := kek.Unwrap(ctx, some[0].Wrapped, some[0].KEKVersion, wrapAAD(some[0].Subject))
+			if err != nil {
+				return fmt.Errorf("%w (%v)", ErrWrongKEK, err)
+			}
+			clear(raw)
 		}
 		raw := make([]byte, vault.KeySize)
 		if _, err := rand.Read(raw); err != nil {

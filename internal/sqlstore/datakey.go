@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -155,4 +156,50 @@ func (t Tx) insertRecord(ctx context.Context, ins, insID string, id int64, args 
 		return 0, err
 	}
 	return id, nil
+}
+
+// sealable are the columns SealFields may write, per entity: the personal
+// text columns of each record table.
+var sealable = map[string]map[string]bool{
+	"contact":  {"title": true, "address": true, "birthday": true, "notes": true},
+	"company":  {"phone": true, "address": true, "notes": true},
+	"deal":     {"notes": true},
+	"activity": {"body": true},
+	"task":     {"description": true},
+	"consent":  {"source": true},
+}
+
+// SealFields implements crm.KeyTx: one UPDATE whose WHERE compares every
+// field with its old value, so that a record changed meanwhile is left as
+// its writer left it.
+func (t Tx) SealFields(ctx context.Context, entity string, id int64, fields map[string][2]string) (bool, error) {
+	table, ok := tables[entity]
+	if entity == "consent" {
+		table, ok = "consents", true
+	}
+	if !ok || len(fields) == 0 {
+		return false, crm.Errorf(crm.EINVALID, "seal fields: no such record kind %q", entity)
+	}
+	cols := make([]string, 0, len(fields))
+	for col := range fields {
+		if !sealable[entity][col] {
+			return false, crm.Errorf(crm.EINVALID, "seal fields: %s has no personal column %q", entity, col)
+		}
+		cols = append(cols, col)
+	}
+	slices.Sort(cols)
+	var set, where []string
+	var setArgs, whereArgs []any
+	for _, col := range cols {
+		set = append(set, col+" = ?")
+		setArgs = append(setArgs, fields[col][1])
+		where = append(where, col+" = ?")
+		whereArgs = append(whereArgs, fields[col][0])
+	}
+	query := "UPDATE " + table + " SET " + strings.Join(set, ", ") + " WHERE id = ? AND " + strings.Join(where, " AND ")
+	n, err := t.C.Exec(ctx, query, append(append(setArgs, id), whereArgs...)...)
+	if err != nil {
+		return false, t.C.DBError(err, "seal fields", entity, "")
+	}
+	return n == 1, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -86,10 +88,24 @@ func (l *Local) refresh(force bool) {
 		return
 	}
 	fresh, err := KeyFile(l.path, false)
-	if err != nil {
-		return // a broken file is not taken; the versions in memory stay
+	if err != nil || !extends(fresh.raw, l.raw) {
+		// A broken file, or one that drops a version or changes a key
+		// (another deployment's, a stale copy), is not taken: the
+		// versions in memory stay, and keys wrapped under them open.
+		return
 	}
 	l.keys, l.raw, l.versions, l.mod = fresh.keys, fresh.raw, fresh.versions, fresh.mod
+}
+
+// extends reports whether the versions of next hold every version of prev
+// with the same key: a rotation adds versions, nothing else changes.
+func extends(next, prev map[int][]byte) bool {
+	for n, k := range prev {
+		if nk, ok := next[n]; !ok || subtle.ConstantTimeCompare(nk, k) != 1 {
+			return false
+		}
+	}
+	return true
 }
 
 var _ KEK = (*Local)(nil)
@@ -182,6 +198,24 @@ func (l *Local) Rotate(_ context.Context) (int, error) {
 	defer l.mu.Unlock()
 	if l.save == nil {
 		return 0, fmt.Errorf("vault: %s cannot rotate itself: add a version to it and restart", l.desc)
+	}
+	if l.path != "" {
+		// One rotation at a time over the file, from what it holds now:
+		// two at once would both add the same version number.
+		unlock, err := lockFile(l.path + ".lock")
+		if err != nil {
+			return 0, err
+		}
+		defer unlock()
+		fresh, err := KeyFile(l.path, false)
+		if err != nil {
+			return 0, err
+		}
+		if !extends(fresh.raw, l.raw) {
+			return 0, fmt.Errorf("vault: %s changed beyond a rotation since it was read: refusing to rotate", l.path)
+		}
+		l.keys, l.raw, l.versions = fresh.keys, fresh.raw, fresh.versions
+		_ = os.Remove(l.path + ".new") // left by a rotation that crashed
 	}
 	key := make([]byte, KeySize)
 	if _, err := rand.Read(key); err != nil {
@@ -363,7 +397,39 @@ func writeKeyFile(path string, raw map[int][]byte, versions []Version, exclusive
 			return fmt.Errorf("vault: write the key file: %w", err)
 		}
 	}
+	// The directory entry is made durable too, before any key is wrapped
+	// under the new version: a power cut must not bring back the old file.
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir flushes a directory's entries to disk.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("vault: sync the key file's directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("vault: sync the key file's directory: %w", err)
+	}
 	return nil
+}
+
+// lockFile takes an exclusive advisory lock on path (made 0600 if
+// missing) and returns its release.
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("vault: lock the key file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("vault: lock the key file: %w", err)
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
 }
 
 // ParseKEK returns the KEK of an environment variable's value: one

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -37,6 +39,14 @@ func NewTransit(addr, mount, key, token string, client *http.Client) (*Transit, 
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("vault: %q is not a Vault address (https://host:8200)", addr)
 	}
+	// The token and every data key cross this connection: plain HTTP only
+	// to the same machine.
+	if u.Scheme == "http" {
+		ip := net.ParseIP(u.Hostname())
+		if u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return nil, fmt.Errorf("vault: %s: Vault must be reached over https (plain http only on loopback)", addr)
+		}
+	}
 	if key == "" || token == "" {
 		return nil, fmt.Errorf("vault: a transit key needs its name and a token")
 	}
@@ -44,10 +54,23 @@ func NewTransit(addr, mount, key, token string, client *http.Client) (*Transit, 
 		mount = "transit"
 	}
 	if client == nil {
-		client = http.DefaultClient
+		client = &http.Client{}
 	}
+	// A redirect would carry the token to wherever it points: none is
+	// followed.
+	c := *client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	client = &c
 	return &Transit{addr: strings.TrimRight(addr, "/"), mount: strings.Trim(mount, "/"), key: key, token: token, client: client}, nil
 }
+
+// transitRefusal is a response of Vault other than 2xx.
+type transitRefusal struct {
+	status int
+	msg    string
+}
+
+func (e *transitRefusal) Error() string { return e.msg }
 
 // Describe implements KEK.
 func (t *Transit) Describe() string {
@@ -84,7 +107,7 @@ func (t *Transit) call(ctx context.Context, method, path string, in, out any) er
 	if res.StatusCode/100 != 2 {
 		var e struct{ Errors []string }
 		_ = json.Unmarshal(raw, &e)
-		return fmt.Errorf("vault: transit %s: %s %s", path, res.Status, strings.Join(e.Errors, "; "))
+		return &transitRefusal{status: res.StatusCode, msg: fmt.Sprintf("vault: transit %s: %s %s", path, res.Status, strings.Join(e.Errors, "; "))}
 	}
 	if out == nil {
 		return nil
@@ -140,8 +163,13 @@ func (t *Transit) Unwrap(ctx context.Context, wrapped []byte, version int, aad [
 	}
 	err := t.call(ctx, http.MethodPost, "decrypt/"+url.PathEscape(t.key), map[string]string{
 		"ciphertext": string(wrapped), "associated_data": base64.StdEncoding.EncodeToString(aad)}, &out)
-	if err != nil {
+	var refused *transitRefusal
+	if errors.As(err, &refused) && refused.status == http.StatusBadRequest {
+		// Vault's answer to a ciphertext that does not open under the
+		// key and associated data: tampering, not an outage.
 		return nil, fmt.Errorf("%w: %v", ErrIntegrity, err)
+	} else if err != nil {
+		return nil, err
 	}
 	dek, err := base64.StdEncoding.DecodeString(out.Plaintext)
 	if err != nil {

@@ -26,7 +26,15 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	body := map[string]string{"status": "ready"}
+	if s.opts.Status != nil {
+		for k, v := range s.opts.Status() {
+			if k != "status" {
+				body[k] = v
+			}
+		}
+	}
+	httpx.WriteJSON(w, http.StatusOK, body)
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {

@@ -35,6 +35,9 @@ type Options struct {
 	HSTS bool
 	// Ready reports whether the server can take traffic (the database answers).
 	Ready func(ctx context.Context) error
+	// Status adds what the operator should know to /readyz's answer (the
+	// field-encryption upgrade in progress); nothing secret or personal.
+	Status func() map[string]string
 	// Version is shown by /healthz for monitoring.
 	Version string
 }

@@ -14,3 +14,15 @@ CREATE TABLE data_keys (
 	rotated_at  INTEGER
 );
 CREATE INDEX data_keys_version ON data_keys (kek_version, id);
+
+-- Consents stay append-only, with one exception: the upgrade pass may
+-- replace a source an older version stored in plain text by its sealed
+-- form, changing nothing else.
+DROP TRIGGER consents_no_update;
+CREATE TRIGGER consents_no_update BEFORE UPDATE ON consents
+WHEN NOT (NEW.id = OLD.id AND NEW.contact_id = OLD.contact_id AND NEW.purpose = OLD.purpose
+	AND NEW.granted = OLD.granted AND NEW.recorded_by = OLD.recorded_by AND NEW.recorded_at = OLD.recorded_at
+	AND substr(OLD.source, 1, 3) <> 'e1:' AND substr(NEW.source, 1, 3) = 'e1:')
+BEGIN
+	SELECT RAISE(ABORT, 'consents are append-only');
+END;

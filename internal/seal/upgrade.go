@@ -1,0 +1,173 @@
+package seal
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/vault"
+)
+
+// The upgrade pass (issue 12, item 7): a database written before field
+// encryption holds its clients' personal fields in plain text. Upgrade
+// seals them online, a page of records per write, while the server
+// serves; a run cut short is resumed by the next (it seals what is still
+// plain). When a pass finds nothing left it records so, and from then on
+// Open refuses a plain value where a sealed one belongs: a value put back
+// in plain text by someone with write access to the database is tampering.
+
+// SettingSealed is the setting the upgrade pass sets when every personal
+// field is sealed.
+const SettingSealed = "encryption.sealed"
+
+// Strict makes Open refuse plain values in sealed fields.
+func (s *Sealer) Strict(on bool) { s.strict.Store(on) }
+
+// Upgrade seals every personal field still in plain text and returns how
+// many records it changed; progress is told each page's count. When it
+// completes it sets SettingSealed and makes s strict.
+func (s *Sealer) Upgrade(ctx context.Context, st crm.Store, progress func(entity string, sealed int)) (int, error) {
+	total := 0
+	for _, entity := range []string{"company", "contact", "deal", "activity", "task"} {
+		for _, deleted := range []bool{false, true} {
+			var after *crm.Cursor
+			for {
+				var page []any
+				var next string
+				var changed int
+				err := st.Write(ctx, func(tx crm.Tx) error {
+					var err error
+					changed = 0
+					page, next, err = listAll(ctx, tx, entity, deleted, after)
+					if err != nil {
+						return err
+					}
+					for _, rec := range page {
+						n, err := s.upgradeOne(ctx, tx, entity, rec)
+						if err != nil {
+							return err
+						}
+						changed += n
+						if c, ok := rec.(*crm.Contact); ok {
+							consents, err := tx.ConsentsByContact(ctx, c.ID)
+							if err != nil {
+								return err
+							}
+							for _, cs := range consents {
+								n, err := s.upgradeOne(ctx, tx, "consent", cs)
+								if err != nil {
+									return err
+								}
+								changed += n
+							}
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					return total, fmt.Errorf("seal: upgrade of %ss: %w", entity, err)
+				}
+				total += changed
+				if progress != nil && changed > 0 {
+					progress(entity, changed)
+				}
+				if next == "" {
+					break
+				}
+				c, err := crm.DecodeCursor(next, "created_at")
+				if err != nil {
+					return total, err
+				}
+				after = c
+			}
+		}
+	}
+	err := st.Write(ctx, func(tx crm.Tx) error { return tx.SetSetting(ctx, SettingSealed, "done") })
+	if err != nil {
+		return total, err
+	}
+	s.Strict(true)
+	return total, nil
+}
+
+// upgradeOne seals rec's plain personal fields in the store and reports 1
+// if it wrote.
+func (s *Sealer) upgradeOne(ctx context.Context, tx crm.RecordTx, entity string, rec any) (int, error) {
+	_, id, _, fs, ok := sealed(entity, rec)
+	if !ok {
+		return 0, nil
+	}
+	old := map[string]string{}
+	for _, f := range fs {
+		if *f.p != "" && !vault.Sealed(*f.p) {
+			old[f.name] = *f.p
+		}
+	}
+	if len(old) == 0 {
+		return 0, nil
+	}
+	// Only the plain fields are sealed; those already sealed stay as they
+	// are (opening and sealing them again would change nothing stored).
+	for _, f := range fs {
+		if _, plain := old[f.name]; !plain {
+			*f.p = ""
+		}
+	}
+	if err := s.Seal(ctx, tx, entity, rec); err != nil {
+		return 0, err
+	}
+	fields := map[string][2]string{}
+	for _, f := range fs {
+		if v, plain := old[f.name]; plain {
+			fields[f.name] = [2]string{v, *f.p}
+		}
+	}
+	wrote, err := tx.SealFields(ctx, entity, id, fields)
+	if err != nil || !wrote {
+		return 0, err
+	}
+	return 1, nil
+}
+
+// listAll lists a page of entity's live or deleted records in every scope,
+// by creation.
+func listAll(ctx context.Context, tx crm.Tx, entity string, deleted bool, after *crm.Cursor) ([]any, string, error) {
+	all := crm.Scope{All: true}
+	q := crm.ListQuery{Limit: crm.MaxLimit, Sort: "created_at", After: after}
+	var out []any
+	var next string
+	var err error
+	switch entity {
+	case "contact":
+		var rs []*crm.Contact
+		rs, next, err = tx.Contacts(ctx, all, crm.ContactFilter{Deleted: deleted}, q)
+		for _, r := range rs {
+			out = append(out, r)
+		}
+	case "company":
+		var rs []*crm.Company
+		rs, next, err = tx.Companies(ctx, all, crm.CompanyFilter{Deleted: deleted}, q)
+		for _, r := range rs {
+			out = append(out, r)
+		}
+	case "deal":
+		var rs []*crm.Deal
+		rs, next, err = tx.Deals(ctx, all, crm.DealFilter{Deleted: deleted}, q)
+		for _, r := range rs {
+			out = append(out, r)
+		}
+	case "activity":
+		var rs []*crm.Activity
+		rs, next, err = tx.Activities(ctx, all, crm.ActivityFilter{Deleted: deleted}, q)
+		for _, r := range rs {
+			out = append(out, r)
+		}
+	case "task":
+		var rs []*crm.Task
+		rs, next, err = tx.Tasks(ctx, all, crm.TaskFilter{Deleted: deleted}, q)
+		for _, r := range rs {
+			out = append(out, r)
+		}
+	}
+	return out, next, err
+}
