@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/postgres"
 	"github.com/custos-crm/custos/internal/postgres/postgrestest"
 	"github.com/custos-crm/custos/internal/sqlstore"
@@ -77,4 +78,13 @@ func pgSortsScope(table string, n pgNode, sorting bool) string {
 		}
 	}
 	return ""
+}
+
+// TestScopedSortManyShares: as the SQLite store's test of the same name.
+func TestScopedSortManyShares(t *testing.T) {
+	postgrestest.BaseDSN(t)
+	old := sqlstore.ManyShares.Load()
+	sqlstore.ManyShares.Store(0)
+	t.Cleanup(func() { sqlstore.ManyShares.Store(old) })
+	storetest.RunScopedSorts(t, func(t *testing.T) crm.Store { return postgrestest.New(t) })
 }

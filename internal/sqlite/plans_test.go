@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/sqlite"
 	"github.com/custos-crm/custos/internal/sqlstore"
 	"github.com/custos-crm/custos/internal/storetest"
@@ -89,4 +90,14 @@ func sortsScope(table string, nodes []node) string {
 		}
 	}
 	return ""
+}
+
+// TestScopedSortManyShares pages through scopes of every part with the
+// shared part read along the sort index (sqlstore.ManyShares at 0: as for
+// a principal with thousands of shares), against the order computed apart.
+func TestScopedSortManyShares(t *testing.T) {
+	old := sqlstore.ManyShares.Load()
+	sqlstore.ManyShares.Store(0)
+	t.Cleanup(func() { sqlstore.ManyShares.Store(old) })
+	storetest.RunScopedSorts(t, func(t *testing.T) crm.Store { return open(t, t.TempDir()) })
 }

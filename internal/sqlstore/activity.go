@@ -58,7 +58,7 @@ func (t Tx) ActivityByID(ctx context.Context, s crm.Scope, id int64, deleted boo
 // of the subject.
 func (t Tx) Activities(ctx context.Context, s crm.Scope, f crm.ActivityFilter, q crm.ListQuery) ([]*crm.Activity, string, error) {
 	var w where
-	if !w.scope(t.C, t.shared(ctx, "activity", s), "activity", Micros(t.C.Now())) {
+	if !t.scoped(ctx, &w, "activity", s) {
 		return []*crm.Activity{}, "", nil
 	}
 	w.deleted(f.Deleted)

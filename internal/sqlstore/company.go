@@ -62,7 +62,7 @@ func (t Tx) CompanyByID(ctx context.Context, s crm.Scope, id int64, deleted bool
 // exactly but case-insensitively; Q is a prefix of the name or the domain.
 func (t Tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q crm.ListQuery) ([]*crm.Company, string, error) {
 	var w where
-	if !w.scope(t.C, t.shared(ctx, "company", s), "company", Micros(t.C.Now())) {
+	if !t.scoped(ctx, &w, "company", s) {
 		return []*crm.Company{}, "", nil
 	}
 	w.deleted(f.Deleted)

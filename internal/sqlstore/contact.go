@@ -64,7 +64,7 @@ func (t Tx) ContactByID(ctx context.Context, s crm.Scope, id int64, deleted bool
 // Contacts lists the contacts visible in s that match f.
 func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q crm.ListQuery) ([]*crm.Contact, string, error) {
 	var w where
-	if !w.scope(t.C, t.shared(ctx, "contact", s), "contact", Micros(t.C.Now())) {
+	if !t.scoped(ctx, &w, "contact", s) {
 		return []*crm.Contact{}, "", nil
 	}
 	w.deleted(f.Deleted)
@@ -79,7 +79,13 @@ func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q cr
 			companies = t.shared(ctx, "company", *f.CompanyScope)
 		}
 		if ownerOnly(s) && ownerOnly(companies) && companies.OwnerID == s.OwnerID {
-			ownerSearch(t.C, &w, text, s.OwnerID, f, q)
+			ownerSearch(t.C, &w, text, s.OwnerID, f, q, nil)
+		} else if ownerWithShares(s) && companies.OwnerID == s.OwnerID {
+			// A rep with shares: the owner's index ranges, and the few
+			// contacts shared with them (cost: the matches of the rep's
+			// own contacts and of their shares, never of the whole table).
+			ownerSearch(t.C, &w, text, s.OwnerID, f, q, &sharedSearch{
+				contacts: shareSubquery(t.C, s, "contact", Micros(t.C.Now())), companies: companies, now: Micros(t.C.Now())})
 		} else {
 			contactSearch(t.C, &w, text, companies, f.NoSearch, Micros(t.C.Now()))
 		}
@@ -133,6 +139,30 @@ func ownerOnly(s crm.Scope) bool {
 	return !s.All && s.OwnerID != 0 && len(s.Teams) == 0 && !s.Shared && !s.Assignee
 }
 
+// ownerWithShares reports whether s is one user's own records and those
+// shared with them (or their teams): a rep's scope in an organisation.
+func ownerWithShares(s crm.Scope) bool {
+	return !s.All && s.OwnerID != 0 && len(s.Teams) == 0 && s.Shared && !s.Assignee
+}
+
+// sharedSearch extends ownerSearch to a rep's shares: contacts is the
+// condition selecting the contacts shared with the rep, companies the
+// scope of the companies whose names may match.
+type sharedSearch struct {
+	contacts  scopePart
+	companies crm.Scope
+	now       int64 // the transaction's time, for share expiry
+}
+
+// shareSubquery is the condition that a row of entity is shared with s's
+// user or one of their share teams (unexpired, and for writing if s asks).
+func shareSubquery(d Dialect, s crm.Scope, entity string, now int64) scopePart {
+	live := " AND (sh.expires_at IS NULL OR sh.expires_at > ?) AND (? OR sh.access = 'write')"
+	teams, teamsArg := d.InIDs("sh.team_id", s.ShareTeams)
+	return scopePart{cond: "id IN (SELECT sh.record_id FROM shares sh WHERE sh.entity = '" + entity +
+		"' AND (sh.user_id = ? OR " + teams + ")" + live + ")", args: []any{s.OwnerID, teamsArg, now, !s.ShareWrite}}
+}
+
 // ownerSearch is contactSearch for the contacts of one owner (a sales
 // user's scope, the common case): the matching ids as a UNION ALL of short
 // ranges of the owner-leading indexes of migration 0006, one per
@@ -145,7 +175,7 @@ func ownerOnly(s crm.Scope) bool {
 //
 // The company alternative stays restricted to the owner's own companies:
 // a search must never match companies the principal cannot see.
-func ownerSearch(d Dialect, w *where, q string, owner int64, f crm.ContactFilter, lq crm.ListQuery) {
+func ownerSearch(d Dialect, w *where, q string, owner int64, f crm.ContactFilter, lq crm.ListQuery, shared *sharedSearch) {
 	type branch struct {
 		from string // the table (and index) and WHERE clause
 		args []any
@@ -172,17 +202,34 @@ func ownerSearch(d Dialect, w *where, q string, owner int64, f crm.ContactFilter
 		addPrefix("phone", "+"+digits)
 	}
 	cond, cargs := prefix("name_lc", q)
+	companyScope := "owner_id = ?"
+	companyArgs := []any{owner}
+	if shared != nil {
+		var sw where
+		if sw.scope(d, shared.companies, "company", shared.now) && sw.scoped {
+			companyScope, companyArgs = sw.scopeCond, sw.scopeArgs
+		}
+	}
 	// Without the hint, SQLite walks the owner's contacts in last-name
 	// order (no sort, but a table read per contact) until it has a page.
 	add(d.IndexedBy("contacts_owner_company"), d.InSelect("company_id",
-		"SELECT id FROM companies WHERE owner_id = ? AND "+cond+" AND deleted_at IS NULL"),
-		append([]any{owner}, cargs...)...)
+		"SELECT id FROM companies WHERE "+companyScope+" AND "+cond+" AND deleted_at IS NULL"),
+		append(slices.Clip(companyArgs), cargs...)...)
 	if words := strings.Fields(q); len(words) == 2 {
 		for _, pair := range [][2]string{{words[0], words[1]}, {words[1], words[0]}} {
 			first, fargs := prefix("first_name_lc", pair[0])
 			last, largs := prefix("last_name_lc", pair[1])
 			add("", first+" AND "+last, append(fargs, largs...)...)
 		}
+	}
+
+	if shared != nil {
+		// The contacts shared with the rep, read by id, that match in
+		// any of contactSearch's ways.
+		var sw where
+		contactSearch(d, &sw, q, shared.companies, f.NoSearch, shared.now)
+		branches = append(branches, branch{from: "contacts WHERE " + shared.contacts.cond + live + sw.conds[0],
+			args: append(slices.Clip(shared.contacts.args), sw.args...)})
 	}
 
 	sort := lq.Sort

@@ -69,7 +69,7 @@ func (t Tx) DealByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (
 // title.
 func (t Tx) Deals(ctx context.Context, s crm.Scope, f crm.DealFilter, q crm.ListQuery) ([]*crm.Deal, string, error) {
 	var w where
-	if !w.scope(t.C, t.shared(ctx, "deal", s), "deal", Micros(t.C.Now())) {
+	if !t.scoped(ctx, &w, "deal", s) {
 		return []*crm.Deal{}, "", nil
 	}
 	w.deleted(f.Deleted)

@@ -28,6 +28,8 @@ type where struct {
 	parts     []scopePart // the scope as alternatives
 	live      bool        // only live rows
 	filtered  bool        // a condition other than the scope and liveness
+
+	manyShares bool // read the shared part along the sort index (Tx.scoped)
 }
 
 func (w *where) and(cond string, args ...any) {
@@ -205,7 +207,11 @@ func buildList(d Dialect, list, table, cols string, w *where, q crm.ListQuery) (
 			if i > 0 {
 				m.WriteString(" UNION ")
 			}
-			m.WriteString("SELECT * FROM (SELECT id, " + col.Expr + " AS k FROM " + table + " WHERE " + p.cond + tailRest + tail + ") AS b" + strconv.Itoa(i))
+			hint := ""
+			if index := scopeIndexes[table][p.lead][name]; index != "" {
+				hint = d.IndexedBy(index)
+			}
+			m.WriteString("SELECT * FROM (SELECT id, " + col.Expr + " AS k FROM " + table + hint + " WHERE " + p.cond + tailRest + tail + ") AS b" + strconv.Itoa(i))
 			args = append(append(append(args, p.args...), restArgs...), limit+1)
 		}
 		m.WriteString(") AS m ORDER BY k " + dir + ", id " + dir + " LIMIT ?")

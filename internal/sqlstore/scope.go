@@ -89,6 +89,48 @@ var entityCols = map[string]string{
 type scopePart struct {
 	cond string
 	args []any
+	lead string // "owner", "team", "assignee" or "sort" (the sort's own index): what to read it along; "" for shares by id
+}
+
+// scopeIndexes names, per table, part and sort field, the index that reads
+// a part in sort order (migrations 0001, 0006, 0011 and 0014). A merged
+// list names it (SQLite's INDEXED BY): with its statistics SQLite may
+// otherwise walk the sort index of the whole table and test each row's
+// team, which costs the page size times the number of teams per branch.
+var scopeIndexes = map[string]map[string]map[string]string{
+	"contacts": {
+		"sort": {"last_name": "contacts_last_name", "first_name": "contacts_first_name", "email": "contacts_email",
+			"created_at": "contacts_created", "updated_at": "contacts_updated"},
+		"owner": {"last_name": "contacts_owner", "first_name": "contacts_owner_first_sort", "email": "contacts_owner_email_sort",
+			"created_at": "contacts_owner_created", "updated_at": "contacts_owner_updated"},
+		"team": {"last_name": "contacts_team", "first_name": "contacts_team_first", "email": "contacts_team_email",
+			"created_at": "contacts_team_created", "updated_at": "contacts_team_updated"},
+	},
+	"companies": {
+		"sort":  {"name": "companies_name", "created_at": "companies_created", "updated_at": "companies_updated"},
+		"owner": {"name": "companies_owner", "created_at": "companies_owner_created", "updated_at": "companies_owner_updated"},
+		"team":  {"name": "companies_team", "created_at": "companies_team_created", "updated_at": "companies_team_updated"},
+	},
+	"deals": {
+		"sort": {"created_at": "deals_created", "title": "deals_title", "expected_close": "deals_expected_close",
+			"amount": "deals_amount", "updated_at": "deals_updated"},
+		"owner": {"created_at": "deals_owner", "title": "deals_owner_title", "expected_close": "deals_owner_close",
+			"amount": "deals_owner_amount", "updated_at": "deals_owner_updated"},
+		"team": {"created_at": "deals_team_created", "title": "deals_team_title", "expected_close": "deals_team_close",
+			"amount": "deals_team_amount", "updated_at": "deals_team_updated"},
+	},
+	"activities": {
+		"sort":  {"occurred_at": "activities_occurred", "created_at": "activities_created", "updated_at": "activities_updated"},
+		"owner": {"occurred_at": "activities_owner", "created_at": "activities_owner_created", "updated_at": "activities_owner_updated"},
+		"team":  {"occurred_at": "activities_team_occurred", "created_at": "activities_team_created", "updated_at": "activities_team_updated"},
+	},
+	"tasks": {
+		"sort":  {"due_at": "tasks_due", "created_at": "tasks_created", "updated_at": "tasks_updated", "title": "tasks_title"},
+		"owner": {"due_at": "tasks_owner", "created_at": "tasks_owner_created", "updated_at": "tasks_owner_updated", "title": "tasks_owner_title"},
+		"assignee": {"due_at": "tasks_assignee", "created_at": "tasks_assignee_created", "updated_at": "tasks_assignee_updated",
+			"title": "tasks_assignee_title"},
+		"team": {"due_at": "tasks_team_due", "created_at": "tasks_team_created", "updated_at": "tasks_team_updated", "title": "tasks_team_title"},
+	},
 }
 
 // maxTeamBranches is the most teams a list merges as branches of their own;
@@ -110,9 +152,9 @@ func (w *where) scope(d Dialect, s crm.Scope, entity string, now int64) bool {
 		return false
 	}
 	w.scoped = true
-	parts := []scopePart{{"owner_id = ?", []any{s.OwnerID}}}
+	parts := []scopePart{{"owner_id = ?", []any{s.OwnerID}, "owner"}}
 	if s.Assignee && entity == "task" {
-		parts = append(parts, scopePart{"assignee_id = ?", []any{s.OwnerID}})
+		parts = append(parts, scopePart{"assignee_id = ?", []any{s.OwnerID}, "assignee"})
 	}
 	conds := make([]string, 0, 4)
 	var args []any
@@ -126,23 +168,35 @@ func (w *where) scope(d Dialect, s crm.Scope, entity string, now int64) bool {
 		args = append(args, ta)
 		if len(s.Teams) <= maxTeamBranches {
 			for _, team := range s.Teams {
-				parts = append(parts, scopePart{"team_id = ?", []any{team}})
+				parts = append(parts, scopePart{"team_id = ?", []any{team}, "team"})
 			}
 		} else {
-			parts = append(parts, scopePart{tc, []any{ta}})
+			parts = append(parts, scopePart{tc, []any{ta}, ""})
 		}
 	}
 	if s.Shared {
 		conds = append(conds, shareCond(d, entity))
 		args = append(args, shareArgs(d, s, now)...)
+		if w.manyShares {
+			// Many shares: one part read along the sort index, each
+			// record tested for a share by its record index.
+			parts = append(parts, scopePart{shareCond(d, entity), shareArgs(d, s, now), "sort"})
+			w.parts = parts
+			if len(conds) == 1 {
+				w.scopeCond, w.scopeArgs = conds[0], args
+			} else {
+				w.scopeCond, w.scopeArgs = "("+strings.Join(conds, " OR ")+")", args
+			}
+			return true
+		}
 		// The user's shares and their teams' apart, each along its
 		// grantee index (shares_user, shares_team).
 		live := " AND (sh.expires_at IS NULL OR sh.expires_at > ?) AND (? OR sh.access = 'write'))"
 		sub := "id IN (SELECT sh.record_id FROM shares sh WHERE sh.entity = '" + entity + "' AND "
-		parts = append(parts, scopePart{sub + "sh.user_id = ?" + live, []any{s.OwnerID, now, !s.ShareWrite}})
+		parts = append(parts, scopePart{sub + "sh.user_id = ?" + live, []any{s.OwnerID, now, !s.ShareWrite}, ""})
 		if len(s.ShareTeams) > 0 {
 			teams, teamsArg := d.InIDs("sh.team_id", s.ShareTeams)
-			parts = append(parts, scopePart{sub + teams + live, []any{teamsArg, now, !s.ShareWrite}})
+			parts = append(parts, scopePart{sub + teams + live, []any{teamsArg, now, !s.ShareWrite}, ""})
 		}
 	}
 	w.parts = parts

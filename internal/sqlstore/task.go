@@ -64,7 +64,7 @@ func (t Tx) TaskByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (
 // a prefix of the title. Tasks without a due time sort after all others.
 func (t Tx) Tasks(ctx context.Context, s crm.Scope, f crm.TaskFilter, q crm.ListQuery) ([]*crm.Task, string, error) {
 	var w where
-	if !w.scope(t.C, t.shared(ctx, "task", s), "task", Micros(t.C.Now())) {
+	if !t.scoped(ctx, &w, "task", s) {
 		return []*crm.Task{}, "", nil
 	}
 	w.deleted(f.Deleted)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,4 +134,80 @@ func testOwnerSearch(t *testing.T, newStore func(t *testing.T) crm.Store) {
 			}
 		}
 	}
+}
+
+// testRepSharesSearch: a rep's search (their own contacts and those shared
+// with them or their team; sqlstore reads it as the owner's index ranges
+// plus the shared contacts by id) finds exactly the visible matches, by
+// any field contactSearch matches, whatever the sort, and never a contact
+// of another owner that is not shared, shared with someone else, or whose
+// share expired; page by page by last name the same.
+func testRepSharesSearch(t *testing.T, newStore func(t *testing.T) crm.Store) {
+	f := newFixture(t, newStore)
+	red := insertTeam(t, f.st, "Red", nil)
+	carol := insertUser(t, f.st, "carol@example.com").ID
+	acme := newCompany(t, f, f.bob, "Ivory Works").ID
+	mk := func(owner int64, first, last string, company *int64) int64 {
+		return newContact(t, f, owner, func(c *crm.Contact) {
+			c.FirstName, c.LastName, c.Email, c.Phone, c.CompanyID = first, last, strings.ToLower(first+"."+last)+"@x.test", "", company
+		}).ID
+	}
+	own1 := mk(f.alice, "Ivan", "Petrov", nil)
+	own2 := mk(f.alice, "Anna", "Ivanova", nil)
+	mk(f.alice, "Zoe", "Quinn", nil)
+	sharedUser := mk(f.bob, "Ivo", "Bauer", nil)
+	sharedTeam := mk(f.bob, "Olga", "Ivleva", nil)
+	sharedCompany := mk(f.bob, "Max", "Zorn", &acme)
+	mk(f.bob, "Ivan", "Hidden", nil)
+	expired := mk(f.bob, "Iva", "Late", nil)
+	otherShare := mk(f.bob, "Ivy", "Carols", nil)
+	share := func(id int64, user, team *int64, expires *time.Time) {
+		mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error {
+			_, err := tx.PutShare(ctx, &crm.Share{Entity: "contact", RecordID: id, UserID: user, TeamID: team,
+				Access: crm.ShareRead, ExpiresAt: expires, CreatedBy: f.bob, CreatedAt: base})
+			return err
+		})
+	}
+	share(sharedUser, &f.alice, nil, nil)
+	share(sharedTeam, nil, &red.ID, nil)
+	share(sharedCompany, &f.alice, nil, nil)
+	share(expired, &f.alice, nil, ptr(time.Now().Add(-time.Second)))
+	share(otherShare, &carol, nil, nil)
+	rep := crm.Scope{OwnerID: f.alice, Shared: true, ShareTeams: []int64{red.ID}}
+	q := func(s string) crm.ContactFilter {
+		return crm.ContactFilter{Q: s, CompanyScope: &crm.Scope{OwnerID: f.alice}}
+	}
+	checkFilters(t, f, contactKind, []filterCase[crm.ContactFilter]{
+		{rep, q("iv"), []int64{own1, own2, sharedUser, sharedTeam}},
+		{rep, q("ivan"), []int64{own1, own2}},
+		{rep, q("olga.ivleva@"), []int64{sharedTeam}},
+		{rep, q("max zorn"), []int64{sharedCompany}},
+		{rep, q("late"), nil},
+		{rep, q("carols"), nil},
+		{rep, q("hidden"), nil},
+		// The name of a company the rep may not see matches nothing.
+		{rep, q("ivory"), nil},
+	}, crm.Tx.Contacts)
+	// By last name, a page at a time: the merged branches keep the order.
+	var got []int64
+	var after *crm.Cursor
+	for range 10 {
+		var next string
+		rows := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) (rows []*crm.Contact, err error) {
+			rows, next, err = tx.Contacts(ctx, rep, q("iv"), crm.ListQuery{Limit: 1, Sort: "last_name", After: after})
+			return rows, err
+		})
+		for _, r := range rows {
+			got = append(got, r.ID)
+		}
+		if next == "" {
+			break
+		}
+		c, err := crm.DecodeCursor(next, "last_name")
+		if err != nil {
+			t.Fatal(err)
+		}
+		after = c
+	}
+	wantEqual(t, "a rep's search by last name, a page at a time", got, []int64{sharedUser, own2, sharedTeam, own1})
 }

@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"TaskAssigneeScope", testTaskAssigneeScope},
 		{"ContactSearch", testContactSearch},
 		{"OwnerSearch", testOwnerSearch}, // ownersearch.go
+		{"RepSharesSearch", testRepSharesSearch},
 		{"OtherSearch", testOtherSearch},
 		{"TextOrder", testTextOrder},
 		{"Tags", testTags},

@@ -45,3 +45,16 @@ CREATE INDEX tasks_team_title ON tasks (team_id, title_lc, id) WHERE deleted_at 
 CREATE INDEX tasks_assignee_created ON tasks (assignee_id, created_at, id) WHERE deleted_at IS NULL;
 CREATE INDEX tasks_assignee_updated ON tasks (assignee_id, updated_at, id) WHERE deleted_at IS NULL;
 CREATE INDEX tasks_assignee_title ON tasks (assignee_id, title_lc, id) WHERE deleted_at IS NULL;
+
+-- The sort indexes of names and email over live records only, as those of
+-- the other sorts are: a list reading the records shared with a principal
+-- along them (thousands of shares) then tells a live record from a
+-- deleted one inside the index, without reading its row.
+DROP INDEX contacts_last_name;
+DROP INDEX contacts_first_name;
+DROP INDEX contacts_email;
+DROP INDEX companies_name;
+CREATE INDEX contacts_last_name ON contacts (last_name_lc, id) WHERE deleted_at IS NULL;
+CREATE INDEX contacts_first_name ON contacts (first_name_lc, id) WHERE deleted_at IS NULL;
+CREATE INDEX contacts_email ON contacts (email, id) WHERE deleted_at IS NULL;
+CREATE INDEX companies_name ON companies (name_lc, id) WHERE deleted_at IS NULL;
