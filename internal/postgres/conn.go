@@ -73,6 +73,8 @@ func (conn) Values(vals []string) (string, any) { return "unnest(?::text[]) AS v
 
 func (conn) IndexedBy(string) string { return "" }
 
+func (conn) NotIndexed() string { return "" }
+
 // Seek is the row comparison, which PostgreSQL turns into one index range
 // on (sort column, id).
 func (conn) Seek(expr, op string, key any, id int64) (string, []any) {

@@ -70,6 +70,8 @@ func (conn) Values(vals []string) (string, any) { return "json_each(?)", jsonLis
 
 func (conn) IndexedBy(index string) string { return " INDEXED BY " + index }
 
+func (conn) NotIndexed() string { return " NOT INDEXED" }
+
 // Seek's first, redundant condition is a plain range on the sort column,
 // which SQLite uses on an index where it would not use the row value
 // comparison alone (on expressions, notably).

@@ -228,7 +228,9 @@ func ownerSearch(d Dialect, w *where, q string, owner int64, f crm.ContactFilter
 		// any of contactSearch's ways.
 		var sw where
 		contactSearch(d, &sw, q, shared.companies, f.NoSearch, shared.now)
-		branches = append(branches, branch{from: "contacts WHERE " + shared.contacts.cond + live + sw.conds[0],
+		// By id only: along the last-name index SQLite would walk every
+		// contact in order and test each for a share.
+		branches = append(branches, branch{from: "contacts" + d.NotIndexed() + " WHERE " + shared.contacts.cond + live + sw.conds[0],
 			args: append(slices.Clip(shared.contacts.args), sw.args...)})
 	}
 

@@ -87,6 +87,10 @@ type Dialect interface {
 	// IndexedBy returns the clause after a table name that makes the
 	// backend read it through index, "" where the planner needs no hint.
 	IndexedBy(index string) string
+	// NotIndexed returns the clause after a table name that makes the
+	// backend read it by primary key only (SQLite: NOT INDEXED), "" where
+	// the planner needs no hint.
+	NotIndexed() string
 	// Seek returns the condition of a keyset page after (key, id) in the
 	// order of expr, then id; op is ">" (ascending) or "<".
 	Seek(expr, op string, key any, id int64) (cond string, args []any)
