@@ -83,11 +83,18 @@ func (k *DataKey) Seal(w Where, plaintext string) (string, error) {
 // KeyOf returns the id of the data key a sealed value names, and false
 // for a value that is not sealed (empty, or plaintext).
 func KeyOf(sealed string) (uint64, bool) {
-	raw, ok := decode(sealed)
-	if !ok {
+	// The version byte and the key id are the first 9 bytes: the first 12
+	// characters of the base64, decoded alone (a page of fifty contacts
+	// asks this of every field before opening any).
+	body, ok := strings.CutPrefix(sealed, Prefix)
+	if !ok || base64.RawURLEncoding.DecodedLen(len(body)) < headerLen+16 {
 		return 0, false
 	}
-	return binary.BigEndian.Uint64(raw[1:9]), true
+	var head [9]byte
+	if n, err := base64.RawURLEncoding.Decode(head[:], []byte(body[:12])); err != nil || n != 9 || head[0] != formatV1 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(head[1:9]), true
 }
 
 // Sealed reports whether a stored value is in the sealed format.
