@@ -221,16 +221,7 @@ func keysRotate(ctx context.Context, e env, db crm.Store, kek vault.KEK, batch i
 			current = v.N
 		}
 	}
-	var total int64
-	err = db.Read(ctx, func(tx crm.Tx) error {
-		counts, err := tx.DataKeyVersions(ctx)
-		for v, n := range counts {
-			if v != current {
-				total += n
-			}
-		}
-		return err
-	})
+	total, err := seal.NotUnder(ctx, db, current)
 	if err != nil {
 		return cliError(err)
 	}

@@ -304,16 +304,7 @@ func Rewrap(ctx context.Context, st crm.Store, kek vault.KEK, version, batch int
 		if err != nil {
 			return total, err
 		}
-		var left int64
-		err = st.Read(ctx, func(tx crm.Tx) error {
-			counts, err := tx.DataKeyVersions(ctx)
-			for v, c := range counts {
-				if v != version {
-					left += c
-				}
-			}
-			return err
-		})
+		left, err := NotUnder(ctx, st, version)
 		if err != nil {
 			return total, err
 		}
@@ -329,6 +320,22 @@ func Rewrap(ctx context.Context, st crm.Store, kek vault.KEK, version, batch int
 		case <-time.After(rewrapPause):
 		}
 	}
+}
+
+// NotUnder counts the data keys of st wrapped under another version than
+// version: what a rotation to it has left to do.
+func NotUnder(ctx context.Context, st crm.Store, version int) (int64, error) {
+	var left int64
+	err := st.Read(ctx, func(tx crm.Tx) error {
+		counts, err := tx.DataKeyVersions(ctx)
+		for v, c := range counts {
+			if v != version {
+				left += c
+			}
+		}
+		return err
+	})
+	return left, err
 }
 
 // rewrapPasses and rewrapPause bound the passes of Rewrap: a server reads a

@@ -181,12 +181,7 @@ func (w *where) scope(d Dialect, s crm.Scope, entity string, now int64) bool {
 			// Many shares: one part read along the sort index, each
 			// record tested for a share by its record index.
 			parts = append(parts, scopePart{shareCond(d, entity), shareArgs(d, s, now), "sort"})
-			w.parts = parts
-			if len(conds) == 1 {
-				w.scopeCond, w.scopeArgs = conds[0], args
-			} else {
-				w.scopeCond, w.scopeArgs = "("+strings.Join(conds, " OR ")+")", args
-			}
+			w.setScope(parts, conds, args)
 			return true
 		}
 		// The user's shares and their teams' apart, each along its
@@ -199,11 +194,17 @@ func (w *where) scope(d Dialect, s crm.Scope, entity string, now int64) bool {
 			parts = append(parts, scopePart{sub + teams + live, []any{teamsArg, now, !s.ShareWrite}, ""})
 		}
 	}
+	w.setScope(parts, conds, args)
+	return true
+}
+
+// setScope keeps the scope as its parts and as one condition, the OR of
+// conds.
+func (w *where) setScope(parts []scopePart, conds []string, args []any) {
 	w.parts = parts
 	if len(conds) == 1 {
 		w.scopeCond, w.scopeArgs = conds[0], args
 	} else {
 		w.scopeCond, w.scopeArgs = "("+strings.Join(conds, " OR ")+")", args
 	}
-	return true
 }
