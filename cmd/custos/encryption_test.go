@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -534,5 +535,48 @@ func TestLogsHoldNoPersonalValues(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestPostgresDumpHoldsNoSealedValue (ENC-2): on PostgreSQL, a full
+// pg_dump of the database holds none of the markers of the sealed fields,
+// as plain text, hex or base64, and does hold a field that is not sealed
+// yet (which proves the dump has the rows). It skips without
+// CUSTOS_TEST_POSTGRES or pg_dump.
+func TestPostgresDumpHoldsNoSealedValue(t *testing.T) {
+	dsn, schema := postgrestest.Schema(t)
+	pgDump, err := exec.LookPath("pg_dump")
+	if err != nil {
+		t.Skip("pg_dump is not installed")
+	}
+	dir := t.TempDir()
+	runCLI(t, dir, "a long and unusual passphrase\n", "user", "add", "--db", dsn, "--email", "rep@example.com", "--role", "sales", "--password-stdin")
+	token := strings.TrimSpace(runCLI(t, dir, "", "token", "create", "--db", dsn, "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"))
+	s := startServer(t, dir, "--db", dsn)
+	var c struct {
+		ID int64 `json:"id"`
+	}
+	wantStatus(t, s.api(t, token, "POST", "/api/v1/contacts", map[string]any{"first_name": "PlainMarkQ7x", "last_name": "Smith",
+		"title": sealedMarkers["contact title"], "address": sealedMarkers["contact address"], "notes": sealedMarkers["contact notes"]}, &c), http.StatusCreated)
+	wantStatus(t, s.api(t, token, "POST", "/api/v1/activities", map[string]any{"type": "note", "subject": "Met", "contact_id": c.ID,
+		"body": sealedMarkers["activity body"]}, nil), http.StatusCreated)
+	wantStatus(t, s.api(t, token, "PATCH", fmt.Sprintf("/api/v1/contacts/%d", c.ID), map[string]any{"notes": "NewNotesMarkQ7x"}, nil), http.StatusOK)
+	out, err := exec.Command(pgDump, "--no-owner", "--schema", schema, "--dbname", os.Getenv(postgrestest.EnvDSN)).Output()
+	if err != nil {
+		t.Fatalf("pg_dump: %v", err)
+	}
+	dump := filepath.Join(t.TempDir(), "dump")
+	if err := os.WriteFile(dump, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if found := scanFiles(t, filepath.Dir(dump), map[string]string{"first name": "PlainMarkQ7x"}); len(found) == 0 {
+		t.Fatal("the dump lacks a plain field the server wrote: the scan proves nothing")
+	}
+	markers := map[string]string{"new notes": "NewNotesMarkQ7x"}
+	for _, k := range []string{"contact title", "contact address", "contact notes", "activity body"} {
+		markers[k] = sealedMarkers[k]
+	}
+	if found := scanFiles(t, filepath.Dir(dump), markers); len(found) > 0 {
+		t.Fatalf("sealed fields found in pg_dump: %v", found)
 	}
 }
