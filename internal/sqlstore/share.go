@@ -129,11 +129,16 @@ func (t Tx) sharedCount(ctx context.Context, entity string, s crm.Scope, limit i
 	if !s.Shared || s.All || s.OwnerID == 0 {
 		return s, 0
 	}
+	// The user's shares and their teams' counted apart, each along its
+	// grantee index (shares_user, shares_team): ORed, they would be read
+	// from every share of the entity.
 	teams, teamsArg := t.C.InIDs("team_id", s.ShareTeams)
-	query := "SELECT count(*) FROM (SELECT 1 FROM shares WHERE entity = ? AND (user_id = ? OR " + teams +
-		") AND (expires_at IS NULL OR expires_at > ?) LIMIT ?) AS s"
+	live := " AND (expires_at IS NULL OR expires_at > ?) LIMIT ?) AS s)"
+	query := "SELECT (SELECT count(*) FROM (SELECT 1 FROM shares WHERE user_id = ? AND entity = ?" + live +
+		" + (SELECT count(*) FROM (SELECT 1 FROM shares WHERE " + teams + " AND entity = ?" + live
+	now := Micros(t.C.Now())
 	var n int
-	if err := t.C.QueryRow(ctx, query, entity, s.OwnerID, teamsArg, Micros(t.C.Now()), limit).Scan(&n); err != nil || n == 0 {
+	if err := t.C.QueryRow(ctx, query, s.OwnerID, entity, now, limit, teamsArg, entity, now, limit).Scan(&n); err != nil || n == 0 {
 		// An error leaves the shares in the scope: the list's own
 		// predicate then decides, and reports the error if it recurs.
 		if err == nil {
