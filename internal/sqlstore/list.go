@@ -29,7 +29,12 @@ type where struct {
 	live      bool        // only live rows
 	filtered  bool        // a condition other than the scope and liveness
 
-	manyShares bool // read the shared part along the sort index (Tx.scoped)
+	// The shared part read along the sort index, for a principal with
+	// many shares: parts[shareFrom:] are the shared parts by id (0: none);
+	// manyShares counts the shares when a merge asks (Tx.scoped).
+	shareWalk  scopePart
+	shareFrom  int
+	manyShares func() bool
 }
 
 func (w *where) and(cond string, args ...any) {
@@ -192,6 +197,10 @@ func buildList(d Dialect, list, table, cols string, w *where, q crm.ListQuery) (
 	b.WriteString("SELECT " + cols + ", " + col.Expr + " FROM " + table)
 	var args []any
 	if w.scoped && len(w.parts) > 1 && w.live && !w.filtered {
+		parts := w.parts
+		if w.shareFrom > 0 && w.manyShares != nil && w.manyShares() {
+			parts = append(slices.Clip(parts[:w.shareFrom]), w.shareWalk)
+		}
 		rest, restArgs := w.conds, w.args
 		if seek != "" {
 			rest = append(slices.Clip(rest), seek)
@@ -203,7 +212,7 @@ func buildList(d Dialect, list, table, cols string, w *where, q crm.ListQuery) (
 		}
 		var m strings.Builder
 		m.WriteString("SELECT id FROM (")
-		for i, p := range w.parts {
+		for i, p := range parts {
 			if i > 0 {
 				m.WriteString(" UNION ")
 			}

@@ -177,13 +177,11 @@ func (w *where) scope(d Dialect, s crm.Scope, entity string, now int64) bool {
 	if s.Shared {
 		conds = append(conds, shareCond(d, entity))
 		args = append(args, shareArgs(d, s, now)...)
-		if w.manyShares {
-			// Many shares: one part read along the sort index, each
-			// record tested for a share by its record index.
-			parts = append(parts, scopePart{shareCond(d, entity), shareArgs(d, s, now), "sort"})
-			w.setScope(parts, conds, args)
-			return true
-		}
+		// With many shares (decided by buildList, only for a merged
+		// list), one part read along the sort index instead, each record
+		// tested for a share by its record index.
+		w.shareWalk = scopePart{shareCond(d, entity), shareArgs(d, s, now), "sort"}
+		w.shareFrom = len(parts)
 		// The user's shares and their teams' apart, each along its
 		// grantee index (shares_user, shares_team).
 		live := " AND (sh.expires_at IS NULL OR sh.expires_at > ?) AND (? OR sh.access = 'write'))"

@@ -152,8 +152,14 @@ func (t Tx) sharedCount(ctx context.Context, entity string, s crm.Scope, limit i
 // way their number makes cheaper (ManyShares), and reports whether
 // anything can be visible.
 func (t Tx) scoped(ctx context.Context, w *where, entity string, s crm.Scope) bool {
-	many := int(ManyShares.Load())
-	s, n := t.sharedCount(ctx, entity, s, many+1)
-	w.manyShares = n > many
+	shared := s
+	s = t.shared(ctx, entity, s)
+	// Counted only for a merged list: a filtered list finds its few rows
+	// by its filter's index and checks their shares one by one.
+	w.manyShares = func() bool {
+		many := int(ManyShares.Load())
+		_, n := t.sharedCount(ctx, entity, shared, many+1)
+		return n > many
+	}
 	return w.scope(t.C, s, entity, Micros(t.C.Now()))
 }
