@@ -270,7 +270,9 @@ func TestKeyFileRefusals(t *testing.T) {
 			return base(k)
 		}
 		var out bytes.Buffer
-		ctx, cancel := context.WithCancel(context.Background())
+		// A refused start returns at once; a start that is not refused
+		// serves until this ends, and returns nil.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		return run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), getenv, strings.NewReader(""), &out, &out)
 	}
