@@ -354,7 +354,7 @@ func Table() [][4]string {
 // secrets today; secret-bearing settings will be shown as set or unset.
 func (c *Config) Redacted() map[string]any {
 	return map[string]any{
-		"data": c.DataDir, "db": RedactURL(c.DB), "listen": c.Listen, "tls-cert": c.TLSCert != "", "insecure-http": c.InsecureHTTP,
+		"data": c.DataDir, "db": RedactURL(c.DB), "key-file": c.KeyFile, "kms": c.KMS, "listen": c.Listen, "tls-cert": c.TLSCert != "", "insecure-http": c.InsecureHTTP,
 		"demo": c.Demo, "log-level": c.LogLevel, "record-visibility": c.RecordVisibility,
 		"session-idle": c.SessionIdle.String(), "session-absolute": c.SessionAbsolute.String(),
 		"smtp-host": c.SMTPHost, "smtp-port": c.SMTPPort, "smtp-tls": c.SMTPTLS, "smtp-user": c.SMTPUser,
