@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-crm/custos/internal/config"
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/postgres/postgrestest"
 	"github.com/custos-crm/custos/internal/sqlite"
@@ -335,21 +337,37 @@ func testKeysRotate(t *testing.T, db []string) {
 	s := startServer(t, dir, db...)
 	written := map[int64]string{}
 	var mu sync.Mutex
-	create := func(i int) {
+	// create may run on another goroutine: it reports, never fails the test.
+	create := func(i int) error {
+		notes := fmt.Sprintf("notes of contact %d", i)
+		body, _ := json.Marshal(map[string]any{"last_name": fmt.Sprint("Client", i), "notes": notes})
+		req, _ := http.NewRequest("POST", s.url+"/api/v1/contacts", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := s.client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
 		var c struct {
 			ID int64 `json:"id"`
 		}
-		notes := fmt.Sprintf("notes of contact %d", i)
-		wantStatus(t, s.api(t, token, "POST", "/api/v1/contacts", map[string]any{"last_name": fmt.Sprint("Client", i), "notes": notes}, &c), http.StatusCreated)
+		if err := json.NewDecoder(res.Body).Decode(&c); err != nil || res.StatusCode != http.StatusCreated {
+			return fmt.Errorf("create %d: %d %v", i, res.StatusCode, err)
+		}
 		mu.Lock()
 		written[c.ID] = notes
 		mu.Unlock()
+		return nil
 	}
 	for i := range 60 {
-		create(i)
+		if err := create(i); err != nil {
+			t.Fatal(err)
+		}
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	var writeErr error
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -359,12 +377,18 @@ func testKeysRotate(t *testing.T, db []string) {
 				return
 			default:
 			}
-			create(i)
+			if err := create(i); err != nil {
+				writeErr = err
+				return
+			}
 		}
 	}()
 	out := runCLI(t, dir, "", append([]string{"keys", "rotate", "--batch", "7"}, db...)...)
 	close(stop)
 	wg.Wait()
+	if writeErr != nil {
+		t.Fatalf("a write during the rotation: %v", writeErr)
+	}
 	if !strings.Contains(out, "under version 2") {
 		t.Fatalf("keys rotate: %q", out)
 	}
@@ -580,5 +604,35 @@ func TestPostgresDumpHoldsNoSealedValue(t *testing.T) {
 	}
 	if found := scanFiles(t, filepath.Dir(dump), markers); len(found) > 0 {
 		t.Fatalf("sealed fields found in pg_dump: %v", found)
+	}
+}
+
+// TestDefaultKeyFilePlace (ENC-3): without --key-file the key file lives
+// under the user's configuration directory, named after the data
+// directory, never inside it; two data directories get two files; with no
+// home at all there is no default and the error says what to set.
+func TestDefaultKeyFilePlace(t *testing.T) {
+	home := t.TempDir()
+	env := func(k string) string {
+		if k == "HOME" {
+			return home
+		}
+		return ""
+	}
+	data := filepath.Join(t.TempDir(), "custos-data")
+	a, err := keyFilePath(&config.Config{DataDir: data}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(a, filepath.Join(home, ".config", "custos", "keys")+string(filepath.Separator)) ||
+		!strings.HasPrefix(filepath.Base(a), "custos-data-") || inside(a, data) {
+		t.Errorf("default key file %s", a)
+	}
+	b, _ := keyFilePath(&config.Config{DataDir: data + "2"}, env)
+	if a == b {
+		t.Errorf("two data directories share the key file %s", a)
+	}
+	if _, err := keyFilePath(&config.Config{DataDir: data}, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "--key-file") {
+		t.Errorf("no home: %v", err)
 	}
 }

@@ -48,30 +48,30 @@ type field struct {
 	p    *string
 }
 
-// sealed returns the table, id, subject and sealed fields of rec; ok is
-// false for a record with nothing to seal.
+// sealed returns the table, a pointer to the id, the subject and the
+// sealed fields of rec; ok is false for a record with nothing to seal.
 //
 // Phase one seals the personal fields no list sorts or searches on; the
 // names, email, phone and subjects follow with the in-memory index of
 // ENC-4 (docs/encryption.md, "What is sealed").
-func sealed(entity string, rec any) (table string, id int64, subject string, fs []field, ok bool) {
+func sealed(entity string, rec any) (table string, id *int64, subject string, fs []field, ok bool) {
 	switch r := rec.(type) {
 	case *crm.Contact:
-		return "contacts", r.ID, "contact:" + strconv.FormatInt(r.ID, 10), []field{
+		return "contacts", &r.ID, "contact:" + strconv.FormatInt(r.ID, 10), []field{
 			{"title", &r.Title}, {"address", &r.Address}, {"birthday", &r.Birthday}, {"notes", &r.Notes}}, true
 	case *crm.Company:
-		return "companies", r.ID, "company:" + strconv.FormatInt(r.ID, 10), []field{
+		return "companies", &r.ID, "company:" + strconv.FormatInt(r.ID, 10), []field{
 			{"phone", &r.Phone}, {"address", &r.Address}, {"notes", &r.Notes}}, true
 	case *crm.Deal:
-		return "deals", r.ID, "deal:" + strconv.FormatInt(r.ID, 10), []field{{"notes", &r.Notes}}, true
+		return "deals", &r.ID, "deal:" + strconv.FormatInt(r.ID, 10), []field{{"notes", &r.Notes}}, true
 	case *crm.Activity:
-		return "activities", r.ID, clientOf("activity", r.ID, r.ContactID, r.CompanyID), []field{{"body", &r.Body}}, true
+		return "activities", &r.ID, clientOf("activity", r.ID, r.ContactID, r.CompanyID), []field{{"body", &r.Body}}, true
 	case *crm.Task:
-		return "tasks", r.ID, clientOf("task", r.ID, r.ContactID, r.CompanyID), []field{{"description", &r.Description}}, true
+		return "tasks", &r.ID, clientOf("task", r.ID, r.ContactID, r.CompanyID), []field{{"description", &r.Description}}, true
 	case *crm.Consent:
-		return "consents", r.ID, "contact:" + strconv.FormatInt(r.ContactID, 10), []field{{"source", &r.Source}}, true
+		return "consents", &r.ID, "contact:" + strconv.FormatInt(r.ContactID, 10), []field{{"source", &r.Source}}, true
 	}
-	return "", 0, "", nil, false
+	return "", nil, "", nil, false
 }
 
 // clientOf is the subject of an activity or task: its contact's, else its
@@ -90,17 +90,20 @@ func clientOf(entity string, id int64, contact, company *int64) string {
 // key, reserving the id of a new record first (its id is in every sealed
 // value).
 func (s *Sealer) Seal(ctx context.Context, tx crm.RecordTx, entity string, rec any) error {
-	if _, id, _, _, ok := sealed(entity, rec); ok && id == 0 {
+	_, idp, _, _, ok := sealed(entity, rec)
+	if !ok {
+		return nil
+	}
+	if *idp == 0 {
 		newID, err := tx.ReserveID(ctx, entity)
 		if err != nil {
 			return err
 		}
-		setID(rec, newID)
+		*idp = newID
 	}
-	table, id, subject, fs, ok := sealed(entity, rec)
-	if !ok {
-		return nil
-	}
+	// Read again: a new record's subject names its reserved id.
+	table, idp, subject, fs, _ := sealed(entity, rec)
+	id := *idp
 	var key *vault.DataKey
 	for _, f := range fs {
 		if *f.p == "" {
@@ -121,32 +124,16 @@ func (s *Sealer) Seal(ctx context.Context, tx crm.RecordTx, entity string, rec a
 	return nil
 }
 
-func setID(rec any, id int64) {
-	switch r := rec.(type) {
-	case *crm.Contact:
-		r.ID = id
-	case *crm.Company:
-		r.ID = id
-	case *crm.Deal:
-		r.ID = id
-	case *crm.Activity:
-		r.ID = id
-	case *crm.Task:
-		r.ID = id
-	case *crm.Consent:
-		r.ID = id
-	}
-}
-
 // Open decrypts rec's sealed fields in place. A field that does not open
 // is EINTEGRITY naming the record and the field, never its value. A field
 // stored before encryption (no sealed prefix) is returned as it is; the
 // upgrade pass seals those.
 func (s *Sealer) Open(ctx context.Context, tx crm.RecordTx, entity string, rec any) error {
-	table, id, _, fs, ok := sealed(entity, rec)
+	table, idp, _, fs, ok := sealed(entity, rec)
 	if !ok {
 		return nil
 	}
+	id := *idp
 	for _, f := range fs {
 		bad := func() error {
 			return &crm.Error{Code: crm.EINTEGRITY, Message: fmt.Sprintf(

@@ -93,10 +93,11 @@ func (s *Sealer) Upgrade(ctx context.Context, st crm.Store, progress func(entity
 // upgradeOne seals rec's plain personal fields in the store and reports 1
 // if it wrote.
 func (s *Sealer) upgradeOne(ctx context.Context, tx crm.RecordTx, entity string, rec any) (int, error) {
-	_, id, _, fs, ok := sealed(entity, rec)
+	_, idp, _, fs, ok := sealed(entity, rec)
 	if !ok {
 		return 0, nil
 	}
+	id := *idp
 	old := map[string]string{}
 	for _, f := range fs {
 		if *f.p != "" && !vault.Sealed(*f.p) {

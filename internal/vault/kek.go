@@ -76,9 +76,18 @@ func (l *Local) refresh(force bool) {
 	if l.path == "" {
 		return
 	}
+	now := time.Now()
+	if !force {
+		// Most calls fall between checks: they only read the time.
+		l.mu.RLock()
+		due := now.Sub(l.checked) >= refreshEvery
+		l.mu.RUnlock()
+		if !due {
+			return
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := time.Now()
 	if !force && now.Sub(l.checked) < refreshEvery {
 		return
 	}
