@@ -135,40 +135,26 @@ func (s *Sealer) upgradeOne(ctx context.Context, tx crm.RecordTx, entity string,
 func listAll(ctx context.Context, tx crm.Tx, entity string, deleted bool, after *crm.Cursor) ([]any, string, error) {
 	all := crm.Scope{All: true}
 	q := crm.ListQuery{Limit: crm.MaxLimit, Sort: "created_at", After: after}
-	var out []any
-	var next string
-	var err error
 	switch entity {
 	case "contact":
-		var rs []*crm.Contact
-		rs, next, err = tx.Contacts(ctx, all, crm.ContactFilter{Deleted: deleted}, q)
-		for _, r := range rs {
-			out = append(out, r)
-		}
+		return anys(tx.Contacts(ctx, all, crm.ContactFilter{Deleted: deleted}, q))
 	case "company":
-		var rs []*crm.Company
-		rs, next, err = tx.Companies(ctx, all, crm.CompanyFilter{Deleted: deleted}, q)
-		for _, r := range rs {
-			out = append(out, r)
-		}
+		return anys(tx.Companies(ctx, all, crm.CompanyFilter{Deleted: deleted}, q))
 	case "deal":
-		var rs []*crm.Deal
-		rs, next, err = tx.Deals(ctx, all, crm.DealFilter{Deleted: deleted}, q)
-		for _, r := range rs {
-			out = append(out, r)
-		}
+		return anys(tx.Deals(ctx, all, crm.DealFilter{Deleted: deleted}, q))
 	case "activity":
-		var rs []*crm.Activity
-		rs, next, err = tx.Activities(ctx, all, crm.ActivityFilter{Deleted: deleted}, q)
-		for _, r := range rs {
-			out = append(out, r)
-		}
+		return anys(tx.Activities(ctx, all, crm.ActivityFilter{Deleted: deleted}, q))
 	case "task":
-		var rs []*crm.Task
-		rs, next, err = tx.Tasks(ctx, all, crm.TaskFilter{Deleted: deleted}, q)
-		for _, r := range rs {
-			out = append(out, r)
-		}
+		return anys(tx.Tasks(ctx, all, crm.TaskFilter{Deleted: deleted}, q))
+	}
+	return nil, "", fmt.Errorf("seal: no list of %q", entity)
+}
+
+// anys passes on a page of records as values of any.
+func anys[T any](rs []T, next string, err error) ([]any, string, error) {
+	out := make([]any, len(rs))
+	for i, r := range rs {
+		out[i] = r
 	}
 	return out, next, err
 }
