@@ -40,6 +40,7 @@ type ListQuery struct {
 type Tx interface {
 	RecordTx
 	IdentityTx
+	EraseTx
 
 	// AcquireLease takes or renews the lease called name for holder until
 	// the given time, and reports whether holder now holds it. It succeeds

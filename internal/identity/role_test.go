@@ -233,7 +233,7 @@ func TestInviteToCustomRole(t *testing.T) {
 func TestUserAdminWithoutClientData(t *testing.T) {
 	f := newFixture(t, identity.Options{})
 	ctx := context.Background()
-	if _, err := f.svc.CreateRole(ctx, f.as("admin"), crm.RoleInput{Name: ptr("hr"), Permissions: &[]string{"users.manage", "users.read", "tokens.own"}}); err != nil {
+	if _, err := f.svc.CreateRole(ctx, f.as("admin"), crm.RoleInput{Name: ptr("hr"), Permissions: &[]string{"users.manage", "users.read", "tokens.own", "erasures.read"}}); err != nil {
 		t.Fatal(err)
 	}
 	f.kit.AddUser(t, "hr1", "hr")

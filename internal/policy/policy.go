@@ -50,10 +50,12 @@ const (
 	ManageUsers    Action = "users.manage"     // users, roles and teams; revoke others' sessions
 	ReadUsers      Action = "users.read"       // the staff directory and the roles
 	ManageTokens   Action = "tokens.own"       // create and revoke one's own API tokens
+	EraseClients   Action = "clients.erase"    // erase a contact or company for good (ENC-5), after a step-up
+	ReadErasures   Action = "erasures.read"    // the erasure ledger: which records were erased, when, by whom
 )
 
 // AdminActions lists the administrative actions in display order.
-var AdminActions = []Action{ManagePipeline, ManageUsers, ReadUsers, ManageTokens}
+var AdminActions = []Action{ManagePipeline, ManageUsers, ReadUsers, ManageTokens, EraseClients, ReadErasures}
 
 // On is the action of verb on entity ("contact", "company", "deal",
 // "activity", "task"): On("contact", Read) is "contacts.read". Every
@@ -116,11 +118,11 @@ func clientActions(verbs ...Verb) []Action {
 }
 
 var grants = map[crm.Role][]Action{
-	crm.RoleAdmin:    append(clientActions(Verbs...), ManagePipeline, ManageUsers, ReadUsers, ManageTokens),
+	crm.RoleAdmin:    append(clientActions(Verbs...), ManagePipeline, ManageUsers, ReadUsers, ManageTokens, EraseClients, ReadErasures),
 	crm.RoleManager:  append(clientActions(Read, Create, Update, Delete, Transfer, Share), ManagePipeline, ReadUsers, ManageTokens),
 	crm.RoleSales:    append(clientActions(Read, Create, Update, Delete, Share), ReadUsers, ManageTokens),
 	crm.RoleSupport:  append(clientActions(Read, Create, Update), ReadUsers, ManageTokens),
-	crm.RoleAuditor:  {ReadUsers, ManageTokens},
+	crm.RoleAuditor:  {ReadUsers, ManageTokens, ReadErasures},
 	crm.RoleReadOnly: append(clientActions(Read, ViewAll), ReadUsers, ManageTokens),
 }
 

@@ -17,16 +17,18 @@ import (
 func TestCanMatrix(t *testing.T) {
 	want := map[crm.Role]string{
 		//                 RCUDTSVM PArk
-		crm.RoleAdmin:    "RCUDTSVM PArk",
-		crm.RoleManager:  "RCUDTS-- P-rk",
-		crm.RoleSales:    "RCUD-S-- --rk",
-		crm.RoleSupport:  "RCU----- --rk",
-		crm.RoleAuditor:  "-------- --rk",
-		crm.RoleReadOnly: "R-----V- --rk",
+		crm.RoleAdmin:    "RCUDTSVM PArkEL",
+		crm.RoleManager:  "RCUDTS-- P-rk--",
+		crm.RoleSales:    "RCUD-S-- --rk--",
+		crm.RoleSupport:  "RCU----- --rk--",
+		crm.RoleAuditor:  "-------- --rk-L",
+		crm.RoleReadOnly: "R-----V- --rk--",
 	}
+	// An API token never erases a client nor reads the ledger: both need
+	// a browser session (erasing, its step-up).
 	tokenWant := map[crm.TokenScope]string{
-		crm.ScopeRead:  "R-----V- --r-",
-		crm.ScopeWrite: "RCUDT-VM --r-",
+		crm.ScopeRead:  "R-----V- --r---",
+		crm.ScopeWrite: "RCUDT-VM --r---",
 	}
 	actions := func(entity string) []Action {
 		var out []Action
@@ -34,7 +36,7 @@ func TestCanMatrix(t *testing.T) {
 			out = append(out, On(entity, v))
 		}
 		out = append(out, "")
-		return append(out, ManagePipeline, ManageUsers, ReadUsers, ManageTokens)
+		return append(out, ManagePipeline, ManageUsers, ReadUsers, ManageTokens, EraseClients, ReadErasures)
 	}
 	var pol Policy
 	for _, entity := range EntityOrder {

@@ -370,6 +370,34 @@ func TestConsentsAppendOnly(t *testing.T) {
 	}
 }
 
+// TestErasuresAppendOnly: the erasure ledger (ENC-5) cannot be changed,
+// deleted from or truncated, even by SQL written past the store.
+func TestErasuresAppendOnly(t *testing.T) {
+	db := postgrestest.New(t)
+	ctx := t.Context()
+	u := seedUser(t, db, "a@example.com")
+	c := &crm.Contact{FirstName: "A", OwnerID: u.ID, Version: 1}
+	err := db.Write(ctx, func(tx crm.Tx) error {
+		if err := tx.InsertContact(ctx, c); err != nil {
+			return err
+		}
+		_, err := tx.EraseClient(ctx, &crm.Erasure{Entity: "contact", RecordID: c.ID, ErasedBy: u.ID})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := postgres.Writer(db)
+	for _, stmt := range []string{`UPDATE erasures SET record_id = record_id + 1`, `DELETE FROM erasures`, `TRUNCATE erasures`} {
+		if _, err := raw.Exec(ctx, stmt); err == nil {
+			t.Errorf("%s succeeded on the erasure ledger", stmt)
+		}
+	}
+	if n := count(t, db, `SELECT count(*) FROM erasures`); n != 1 {
+		t.Errorf("ledger rows = %d, want 1", n)
+	}
+}
+
 // TestInvalidText checks that text PostgreSQL cannot store (NUL, invalid
 // UTF-8), which the service rejects before, is EINVALID here too, not an
 // internal error.

@@ -164,6 +164,10 @@ func (s *Sealer) Open(ctx context.Context, tx crm.RecordTx, entity string, rec a
 	return nil
 }
 
+// Forget drops the data key id from memory: its client was erased, and
+// the key no longer exists in the store.
+func (s *Sealer) Forget(id int64) { s.cache.Forget(uint64(id)) }
+
 // Prefetch loads, in one read, the data keys of recs' sealed fields that
 // the cache does not hold: a page of fifty contacts has fifty clients.
 func (s *Sealer) Prefetch(ctx context.Context, tx crm.RecordTx, entity string, recs []any) error {

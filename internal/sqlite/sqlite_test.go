@@ -144,6 +144,40 @@ func TestConsentsAppendOnly(t *testing.T) {
 	}
 }
 
+// TestErasuresAppendOnly: the erasure ledger (ENC-5) cannot be changed or
+// shortened, even by SQL written past the store: an erased client's entry
+// is what re-applies the erasure to an older backup.
+func TestErasuresAppendOnly(t *testing.T) {
+	dir := t.TempDir()
+	db := open(t, dir)
+	ctx := t.Context()
+	err := db.Write(ctx, func(tx crm.Tx) error {
+		u := &crm.User{Email: "a@example.com", Role: crm.RoleAdmin}
+		if err := tx.InsertUser(ctx, u); err != nil {
+			return err
+		}
+		c := &crm.Contact{FirstName: "A", OwnerID: u.ID, Version: 1}
+		if err := tx.InsertContact(ctx, c); err != nil {
+			return err
+		}
+		_, err := tx.EraseClient(ctx, &crm.Erasure{Entity: "contact", RecordID: c.ID, ErasedBy: u.ID})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := rawDB(t, dir)
+	for _, stmt := range []string{`UPDATE erasures SET record_id = record_id + 1`, `DELETE FROM erasures`} {
+		if _, err := raw.Exec(stmt); err == nil {
+			t.Errorf("%s succeeded on the erasure ledger", stmt)
+		}
+	}
+	var n int
+	if err := raw.QueryRow(`SELECT count(*) FROM erasures`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("ledger rows = %d, %v; want 1", n, err)
+	}
+}
+
 // rawDB opens the database file directly, for what the store does not offer.
 func rawDB(t *testing.T, dir string) *sql.DB {
 	t.Helper()

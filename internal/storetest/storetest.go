@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"Teams", testTeams},       // team.go
 		{"DataKeys", testDataKeys}, // keys.go
 		{"ReserveID", testReserveID},
+		{"Erasure", testErasure}, // erase.go
 		// Multi-factor authentication and throttling: mfa.go.
 		{"TOTP", testTOTP},
 		{"RecoveryCodes", testRecoveryCodes},

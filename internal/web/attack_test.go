@@ -723,7 +723,7 @@ func attackVerbTampering(t *testing.T, w *world) {
 	w.unchanged(t, "verb tampering", r, before)
 }
 
-// attackStaleStepUp: sharing, revealing and administering need a recent
+// attackStaleStepUp: sharing, revealing, erasing and administering need a recent
 // step-up (AUTH-4; ASVS v5.0.0-7.5.3): after the window (the clock moved
 // past it) each is 403 step_up_required and changes nothing; a new
 // step-up opens them again. It moves the world's clock.
@@ -746,6 +746,7 @@ func attackStaleStepUp(t *testing.T, w *world) {
 		{"create a role", admin, "POST", "/api/v1/roles", `{"name":"stale","permissions":["contacts.read"]}`},
 		{"create a team", admin, "POST", "/api/v1/teams", `{"name":"Stale"}`},
 		{"add a team member", admin, "PUT", fmt.Sprintf("/api/v1/teams/%d/members/%d", admin.g.a, victim.ID), ""},
+		{"erase a client", admin, "POST", recPath(own, "/erase"), ""},
 	} {
 		var body any
 		if x.body != "" {
@@ -757,7 +758,7 @@ func attackStaleStepUp(t *testing.T, w *world) {
 			t.Error("the refused reveal shows the phone")
 		}
 	}
-	w.unchanged(t, "the refused share and revocation", own, before)
+	w.unchanged(t, "the refused share, revocation and erasure", own, before)
 	if after, err := w.s.idn.FindUserByID(w.ctx, crm.SystemPrincipal(), victim.ID); err != nil || after.Role != crm.RoleSales || after.TeamID != nil {
 		t.Errorf("the refused user changes: %+v %v", after, err)
 	}

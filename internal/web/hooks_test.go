@@ -299,6 +299,30 @@ func TestOneReadPath(t *testing.T) {
 			step{"POST", base + "/" + sp + "/restore", "POST " + base + "/{id}/restore", nil, false, nil, "", false, false},
 		)
 	}
+	// Erasure (ENC-5) returns the ledger entry, no record data: a data
+	// protection officer's custom role erases a contact and a company
+	// made for it.
+	_, err = s.idn.CreateRole(ctx, crm.SystemPrincipal(), crm.RoleInput{Name: ptr("dpo"), Permissions: &[]string{
+		"contacts.read", "contacts.delete", "contacts.modify_all", "companies.read", "companies.delete", "companies.modify_all", "clients.erase"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dpoEmail, dpoRole := "dpo@example.com", crm.Role("dpo")
+	if _, err := s.idn.CreateUser(ctx, crm.SystemPrincipal(), crm.UserInput{Email: &dpoEmail, Role: &dpoRole, Password: &miaPassword}); err != nil {
+		t.Fatal(err)
+	}
+	_, dpoCookie := s.login(t, "dpo")
+	doomed, err := s.svc.CreateContact(ctx, alice, crm.ContactInput{FirstName: ptr("Ed"), LastName: ptr("Doomed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doomedCo, err := s.svc.CreateCompany(ctx, alice, crm.CompanyInput{Name: ptr("Doomed Ltd")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps = append(steps,
+		step{method: "POST", path: fmt.Sprintf("/api/v1/contacts/%d/erase", doomed.ID), pattern: "POST /api/v1/contacts/{id}/erase", session: dpoCookie, noRecord: true},
+		step{method: "POST", path: fmt.Sprintf("/api/v1/companies/%d/erase", doomedCo.ID), pattern: "POST /api/v1/companies/{id}/erase", session: dpoCookie, noRecord: true})
 	cid := fmt.Sprint(c.ID)
 	steps = append(steps,
 		step{"GET", "/api/v1/contacts/" + cid + "/timeline", "GET /api/v1/contacts/{id}/timeline", nil, false, []string{a.Subject}, "", false, false},

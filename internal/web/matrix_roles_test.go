@@ -175,6 +175,20 @@ func roleEntries(m map[string]entry) {
 			return wt, got, err
 		})
 	}
+	// The erasure ledger (ENC-5): ids and times, no personal data, for
+	// administrators and auditors, never through a token.
+	m["GET /api/v1/erasures"] = roleCell(false, func(t *testing.T, w *world, c *caller) (want, reply, error) {
+		wt := forbidden
+		if (c.role == crm.RoleAdmin || c.role == crm.RoleAuditor) && !c.token() {
+			wt = ok(http.StatusOK)
+		}
+		got := w.send(t, c, "GET", "/api/v1/erasures", nil)
+		var err error
+		if got.status == http.StatusOK && !strings.Contains(got.body, `"items":[`) {
+			err = fmt.Errorf("no list of entries: %.200s", got.body)
+		}
+		return wt, got, err
+	})
 	m["GET /api/v1/pipelines"] = roleCell(false, func(t *testing.T, w *world, c *caller) (want, reply, error) {
 		wt := ok(http.StatusOK)
 		if !c.may("read") {

@@ -326,6 +326,42 @@ func wantReveal(w *world, c *caller, r *wrec) want {
 	return ok(http.StatusOK)
 }
 
+// wantErase: erasing a client for good (ENC-5) is for administrators'
+// browser sessions alone (an API token never erases); an administrator
+// controls every record, live or in the bin.
+func wantErase(w *world, c *caller, r *wrec) want {
+	if c.role != crm.RoleAdmin || c.token() {
+		return forbidden
+	}
+	return ok(http.StatusOK)
+}
+
+// eraseEntries is the erase route of a client collection: a success
+// leaves nothing of the record, live or in the bin, and a ledger entry.
+func eraseEntries(m map[string]entry, base, entity string) {
+	erase := func(deleted bool) *recEntry {
+		variant := ""
+		if deleted {
+			variant = " (in the bin)"
+		}
+		return &recEntry{entity: entity, change: true, deleted: deleted, variant: variant, want: wantErase,
+			do: func(t *testing.T, w *world, c *caller, r *wrec) reply {
+				return w.send(t, c, "POST", recPath(r, "/erase"), nil)
+			},
+			check: func(t *testing.T, w *world, c *caller, r *wrec, got reply) error {
+				if snap := w.snapshot(t, r); snap != "gone" {
+					return fmt.Errorf("200, but the record is still there: %s", snap)
+				}
+				var e crm.Erasure
+				if err := json.Unmarshal([]byte(got.body), &e); err != nil || e.Entity != entity || e.RecordID != r.id || e.ErasedBy != c.user.ID {
+					return fmt.Errorf("the answer is not the ledger entry of %s %d: %s", entity, r.id, got.body)
+				}
+				return nil
+			}}
+	}
+	m["POST "+base+"/{id}/erase"] = entry{write: true, rec: erase(false), more: []*recEntry{erase(true)}}
+}
+
 // updateBody changes one field every role that may update may edit.
 var updateBody = map[string]string{"contact": `{"title":"Dr"}`, "company": `{"industry":"Retail"}`,
 	"deal": `{"amount":"10.00"}`, "activity": `{"subject":"Called back"}`, "task": `{"title":"Call back"}`}
@@ -459,6 +495,9 @@ func recordEntries(m map[string]entry, entity string) {
 			}
 			return nil
 		}}}
+	if entity == "contact" || entity == "company" {
+		eraseEntries(m, base, entity)
+	}
 	m["POST "+base+"/{id}/reveal"] = entry{rec: &recEntry{entity: entity, want: wantReveal,
 		do: func(t *testing.T, w *world, c *caller, r *wrec) reply {
 			return w.send(t, c, "POST", recPath(r, "/reveal"), `{"field":"`+revealField[entity]+`"}`)

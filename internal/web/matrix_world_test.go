@@ -831,6 +831,10 @@ func (w *world) snapshot(t *testing.T, r *wrec) string {
 				break
 			}
 		}
+		if crm.ErrorCode(err) == crm.ENOTFOUND {
+			out = "gone" // erased
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -69,6 +69,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/contacts/{id}/timeline", a.AuthQuery(a.Timeline))
 	mux.Handle("GET /api/v1/contacts/{id}/consents", a.Auth(a.Consents))
 	mux.Handle("POST /api/v1/contacts/{id}/consents", a.Auth(a.RecordConsent))
+	// The erasure ledger (ENC-5): api/erase.go; each collection of clients
+	// has its POST …/{id}/erase.
+	mux.Handle("GET /api/v1/erasures", a.AuthQuery(a.Erasures))
 	mux.Handle("GET /api/v1/pipelines", a.Auth(a.Pipelines))
 	mux.Handle("POST /api/v1/pipelines", a.Auth(a.CreatePipeline))
 

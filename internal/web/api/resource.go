@@ -39,6 +39,7 @@ type Mux interface {
 func Register[T any, In any, F any](a *API, mux Mux, res Resource[T, In, F]) {
 	base := "/api/v1/" + res.Name
 	registerShares(a, mux, base, res.Entity)
+	registerErase(a, mux, base, res.Entity)
 	mux.Handle("GET "+base, a.AuthQuery(func(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
 		q, err := httpx.ParseQuery(r, append(res.Filters, httpx.ListParams...)...)
 		if err != nil {

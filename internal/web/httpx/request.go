@@ -16,8 +16,9 @@ type Records interface {
 	crm.DealService
 	crm.ActivityService
 	crm.TaskService
-	crm.ShareService  // shares of records (ACL-2)
-	crm.RevealService // one masked value, after step-up (ACL-3)
+	crm.ShareService   // shares of records (ACL-2)
+	crm.RevealService  // one masked value, after step-up (ACL-3)
+	crm.ErasureService // erasing a client for good, after step-up (ENC-5)
 	// FieldLevels returns, per entity, the fields the principal may not
 	// edit and what it may do with them (hidden, masked, read): what a
 	// page shows and offers to change (ACL-3).
