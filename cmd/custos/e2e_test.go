@@ -479,3 +479,46 @@ func TestServeBrowserFlow(t *testing.T) {
 		t.Errorf("old session after logout: %v %v", res.StatusCode, err)
 	}
 }
+
+// login signs email in with a password alone (a role without a second
+// factor) and returns the session cookie; a fresh sign-in is a step-up.
+func (s *server) login(t *testing.T, email, password string) *http.Cookie {
+	t.Helper()
+	c := *s.client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	form := url.Values{"email": {email}, "password": {password}}
+	req, _ := http.NewRequest("POST", s.url+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	for _, ck := range res.Cookies() {
+		if ck.Name == "__Host-custos_session" && res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/contacts" {
+			return ck
+		}
+	}
+	t.Fatalf("login %s: %d to %q", email, res.StatusCode, res.Header.Get("Location"))
+	return nil
+}
+
+// session sends a request without a body in the session of cookie and
+// decodes the JSON response into out.
+func (s *server) session(t *testing.T, cookie *http.Cookie, method, path string, out any) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.url+path, nil)
+	req.AddCookie(cookie)
+	res, err := s.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if out != nil && res.StatusCode < 300 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: decoding %q: %v", method, path, raw, err)
+		}
+	}
+	return res
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/custos-crm/custos/internal/config"
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/postgres/postgrestest"
+	"github.com/custos-crm/custos/internal/seal"
 	"github.com/custos-crm/custos/internal/sqlite"
 	"github.com/custos-crm/custos/internal/vault"
 )
@@ -88,10 +89,13 @@ type sealedWorld struct {
 	contact, other, company int64
 }
 
-func newSealedWorld(t *testing.T) *sealedWorld {
+func newSealedWorld(t *testing.T, setup ...func(dir string)) *sealedWorld {
 	t.Helper()
 	dir := t.TempDir()
 	runCLI(t, dir, "a long and unusual passphrase\n", "user", "add", "--email", "rep@example.com", "--role", "sales", "--password-stdin")
+	for _, f := range setup {
+		f(dir)
+	}
 	token := strings.TrimSpace(runCLI(t, dir, "", "token", "create", "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"))
 	w := &sealedWorld{s: startServer(t, dir), token: token}
 	var rec struct {
@@ -248,6 +252,152 @@ func TestTamperedCiphertextRefused(t *testing.T) {
 	res := w.s.api(t, w.token, "GET", fmt.Sprintf("/api/v1/activities/%d", second.ID), nil, &e)
 	if res.StatusCode != http.StatusInternalServerError || e.Error.Code != "integrity" || !strings.Contains(e.Error.Message, fmt.Sprintf("activity %d", second.ID)) {
 		t.Errorf("another activity's body under the same key: %d %+v", res.StatusCode, e.Error)
+	}
+}
+
+// TestErasureShredsClient (ENC-5; SECURITY.md's restored-backup case): a
+// data protection officer's custom role erases a contact after a fresh
+// sign-in. Before, the contact's sealed values open with the deployment's
+// key file and store; after, the same values (as a copy of the files or
+// an older backup would hold them) no longer open, on a fresh sealer and
+// in the running server, whose memory dropped the key. The contact, its
+// activity, task and consent are gone from the API and from search; its
+// colleague is untouched; the ledger lists the erasure. A sales rep's
+// token cannot erase.
+func TestErasureShredsClient(t *testing.T) {
+	const pw = "a long and unusual passphrase"
+	w := newSealedWorld(t, func(dir string) {
+		runCLI(t, dir, "", "role", "add", "--name", "dpo", "--label", "Data protection officer",
+			"--permissions", "contacts.read, contacts.delete, contacts.modify_all, clients.erase, erasures.read")
+		runCLI(t, dir, pw+"\n", "user", "add", "--email", "dpo@example.com", "--role", "dpo", "--password-stdin")
+	})
+	dir := w.s.data
+	raw, err := sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	sealedOf := func(query string, id int64) string {
+		var v string
+		if err := raw.QueryRow(query, id).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if !vault.Sealed(v) {
+			t.Fatalf("%s: not sealed: %q", query, v)
+		}
+		return v
+	}
+	notes := sealedOf("SELECT notes FROM contacts WHERE id = ?", w.contact)
+	var actID, taskID, consentID int64
+	for q, p := range map[string]*int64{"SELECT id FROM activities WHERE contact_id = ?": &actID,
+		"SELECT id FROM tasks WHERE contact_id = ?": &taskID, "SELECT id FROM consents WHERE contact_id = ?": &consentID} {
+		if err := raw.QueryRow(q, w.contact).Scan(p); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	body := sealedOf("SELECT body FROM activities WHERE id = ?", actID)
+	source := sealedOf("SELECT source FROM consents WHERE id = ?", consentID)
+	// The row as an older backup holds it.
+	if _, err := raw.Exec("CREATE TABLE saved_contact AS SELECT * FROM contacts WHERE id = ?", w.contact); err != nil {
+		t.Fatal(err)
+	}
+	kek, err := vault.KeyFile(dir+".kek", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// opens tries the saved values with the deployment's key file and
+	// store, on a sealer of its own.
+	opens := func() error {
+		db, err := sqlite.Open(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		sl := seal.New(kek, 16)
+		return db.Read(context.Background(), func(tx crm.Tx) error {
+			for _, v := range []struct {
+				entity string
+				rec    any
+			}{
+				{"contact", &crm.Contact{ID: w.contact, Notes: notes}},
+				{"activity", &crm.Activity{ID: actID, ContactID: &w.contact, Body: body}},
+				{"consent", &crm.Consent{ID: consentID, ContactID: w.contact, Source: source}},
+			} {
+				if err := sl.Open(context.Background(), tx, v.entity, v.rec); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := opens(); err != nil {
+		t.Fatalf("before the erasure the saved values do not open: %v", err)
+	}
+
+	// A rep's token may not erase, even the rep's own contact.
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	erasePath := fmt.Sprintf("/api/v1/contacts/%d/erase", w.contact)
+	if res := w.s.api(t, w.token, "POST", erasePath, nil, &e); res.StatusCode != http.StatusForbidden || e.Error.Code != "forbidden" {
+		t.Fatalf("a rep's token erases: %d %+v", res.StatusCode, e)
+	}
+	cookie := w.s.login(t, "dpo@example.com", pw)
+	var erased crm.Erasure
+	if res := w.s.session(t, cookie, "POST", erasePath, &erased); res.StatusCode != http.StatusOK {
+		t.Fatalf("erase: %d", res.StatusCode)
+	}
+	// The contact, its activity, task and consent.
+	if erased.Entity != "contact" || erased.RecordID != w.contact || erased.Records != 4 {
+		t.Errorf("erasure = %+v", erased)
+	}
+	if res := w.s.session(t, cookie, "POST", erasePath, nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("a second erasure: %d", res.StatusCode)
+	}
+	for _, path := range []string{fmt.Sprintf("/api/v1/contacts/%d", w.contact), fmt.Sprintf("/api/v1/activities/%d", actID),
+		fmt.Sprintf("/api/v1/tasks/%d", taskID), fmt.Sprintf("/api/v1/contacts/%d/consents", w.contact)} {
+		if res := w.s.api(t, w.token, "GET", path, nil, nil); res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s after the erasure: %d", path, res.StatusCode)
+		}
+	}
+	var found struct{ Items []struct{ ID int64 } }
+	wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/contacts?q=PlainMarkQ7x", nil, &found), http.StatusOK)
+	if len(found.Items) != 0 {
+		t.Errorf("search finds the erased contact: %+v", found.Items)
+	}
+	var other struct{ Notes string }
+	wantStatus(t, w.s.api(t, w.token, "GET", fmt.Sprintf("/api/v1/contacts/%d", w.other), nil, &other), http.StatusOK)
+	if other.Notes != "the other's notes" {
+		t.Errorf("another contact after the erasure: %+v", other)
+	}
+	var ledger struct{ Items []crm.Erasure }
+	if res := w.s.session(t, cookie, "GET", "/api/v1/erasures", &ledger); res.StatusCode != http.StatusOK ||
+		len(ledger.Items) != 1 || ledger.Items[0].RecordID != w.contact || ledger.Items[0].ErasedBy == 0 {
+		t.Errorf("ledger: %d %+v", res.StatusCode, ledger)
+	}
+
+	// The old row put back, as a restore that ignored the ledger would:
+	// the running server no longer holds the key either.
+	if _, err := raw.Exec("INSERT INTO contacts SELECT * FROM saved_contact"); err != nil {
+		t.Fatal(err)
+	}
+	var refused struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	res := w.s.api(t, w.token, "GET", fmt.Sprintf("/api/v1/contacts/%d", w.contact), nil, &refused)
+	if res.StatusCode != http.StatusInternalServerError || refused.Error.Code != "integrity" || !strings.Contains(refused.Error.Message, "erased") {
+		t.Errorf("the erased contact's old row, put back: %d %+v", res.StatusCode, refused.Error)
+	}
+	if _, err := raw.Exec("DELETE FROM contacts WHERE id = ?", w.contact); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec("DROP TABLE saved_contact"); err != nil {
+		t.Fatal(err)
+	}
+	w.s.stop()
+	err = opens()
+	if crm.ErrorCode(err) != crm.EINTEGRITY || !strings.Contains(err.Error(), fmt.Sprintf("contact %d", w.contact)) {
+		t.Fatalf("after the erasure the saved values: %v; want an integrity error naming the contact", err)
 	}
 }
 
