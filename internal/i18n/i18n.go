@@ -181,6 +181,7 @@ var reasons = []struct {
 	{regexp.MustCompile(`^the setup code is wrong, expired or already used$`), "reason.setup_code"},
 	{regexp.MustCompile(`^already a user$`), "reason.already_user"},
 	{regexp.MustCompile(`^is already your address$`), "reason.same_email"},
+	{regexp.MustCompile(`^does not match the contact's name$`), "reason.erase_mismatch"},
 }
 
 // Reason translates a field validation reason from the service layer into

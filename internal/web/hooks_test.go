@@ -320,7 +320,17 @@ func TestOneReadPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	uiDoomedName := mark("contact")
+	uiDoomed, err := s.svc.CreateContact(ctx, alice, crm.ContactInput{FirstName: ptr("Di"), LastName: ptr(uiDoomedName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	markers[uiDoomedName] = rec{"contact", uiDoomed.ID}
+	dpoCSRF := s.send(t, "GET", "/account/security", dpoCookie, nil).csrf(t)
 	steps = append(steps,
+		step{method: "GET", path: fmt.Sprintf("/contacts/%d/erase", uiDoomed.ID), pattern: "GET /contacts/{id}/erase", ui: true, session: dpoCookie, want: []string{uiDoomedName}},
+		step{method: "POST", path: fmt.Sprintf("/contacts/%d/erase", uiDoomed.ID), pattern: "POST /contacts/{id}/erase", ui: true, session: dpoCookie,
+			body: url.Values{"csrf": {dpoCSRF}, "confirm": {"Di " + uiDoomedName}}},
 		step{method: "POST", path: fmt.Sprintf("/api/v1/contacts/%d/erase", doomed.ID), pattern: "POST /api/v1/contacts/{id}/erase", session: dpoCookie, noRecord: true},
 		step{method: "POST", path: fmt.Sprintf("/api/v1/companies/%d/erase", doomedCo.ID), pattern: "POST /api/v1/companies/{id}/erase", session: dpoCookie, noRecord: true})
 	cid := fmt.Sprint(c.ID)
@@ -355,6 +365,8 @@ func TestOneReadPath(t *testing.T) {
 		hooks.reset()
 		var r reply
 		switch {
+		case st.ui && st.session != "":
+			r = s.send(t, st.method, st.path, st.session, st.body)
 		case st.ui:
 			r = s.send(t, st.method, st.path, cookie, st.body)
 		case st.session != "":

@@ -670,6 +670,35 @@ func contactEntries(m map[string]entry) {
 		do: func(t *testing.T, w *world, c *caller, r *wrec) reply {
 			return w.send(t, c, "POST", fmt.Sprintf("/contacts/%d/delete", r.id), c.form())
 		}}}
+	// The page's erasure (ENC-5): for administrators, who control every
+	// contact; the form must carry the contact's name, typed again.
+	m["GET /contacts/{id}/erase"] = entry{rec: &recEntry{entity: "contact", ui: true, want: wantErase, do: page("/erase")}}
+	m["POST /contacts/{id}/erase"] = entry{write: true, rec: &recEntry{entity: "contact", ui: true, change: true,
+		want: func(w *world, c *caller, r *wrec) want {
+			wt := wantErase(w, c, r)
+			if wt.status == http.StatusOK {
+				wt = want{status: http.StatusSeeOther, loc: "/contacts?notice=erased"}
+			}
+			return wt
+		},
+		do: func(t *testing.T, w *world, c *caller, r *wrec) reply {
+			// A wrong name erases nothing (a token has no session: the
+			// page sends it to sign in).
+			wrong := w.send(t, c, "POST", fmt.Sprintf("/contacts/%d/erase", r.id), c.form("confirm", "someone else"))
+			if wantErase(w, c, r).status == http.StatusOK && wrong.status != http.StatusBadRequest {
+				t.Errorf("erase with a wrong name: %d", wrong.status)
+			}
+			if w.snapshot(t, r) == "gone" {
+				t.Errorf("erase with a wrong name: contact %d is gone", r.id)
+			}
+			return w.send(t, c, "POST", fmt.Sprintf("/contacts/%d/erase", r.id), c.form("confirm", w.contactName(t, r)))
+		},
+		check: func(t *testing.T, w *world, c *caller, r *wrec, got reply) error {
+			if snap := w.snapshot(t, r); snap != "gone" {
+				return fmt.Errorf("303, but the contact is still there: %s", snap)
+			}
+			return nil
+		}}}
 	// The page's reveal, sharing and revoking: the API's rules, answered
 	// with the page or a redirect to it.
 	m["POST /contacts/{id}/reveal"] = entry{rec: &recEntry{entity: "contact", ui: true, want: wantReveal,

@@ -867,6 +867,23 @@ func (w *world) snapshot(t *testing.T, r *wrec) string {
 	return out
 }
 
+// contactName is the name a contact's page shows (first and last).
+func (w *world) contactName(t *testing.T, r *wrec) string {
+	t.Helper()
+	var name string
+	err := w.s.store.Read(w.ctx, func(tx crm.Tx) error {
+		c, err := tx.ContactByID(w.ctx, crm.Scope{All: true}, r.id, r.deleted)
+		if err == nil {
+			name = strings.TrimSpace(c.FirstName + " " + c.LastName)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("contact %d: %v", r.id, err)
+	}
+	return name
+}
+
 func idText(p *int64) string {
 	if p == nil {
 		return "-"

@@ -164,6 +164,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /contacts/{id}/edit", u.Page(u.EditContact))
 	mux.Handle("GET /contacts/{id}/delete", u.Page(u.ConfirmDeleteContact))
 	mux.Handle("POST /contacts/{id}/delete", u.Page(u.DeleteContact))
+	mux.Handle("GET /contacts/{id}/erase", u.Page(u.ConfirmEraseContact))
+	mux.Handle("POST /contacts/{id}/erase", u.Page(u.EraseContact))
 	mux.Handle("POST /contacts/{id}/activities", u.Page(u.LogActivity))
 	mux.Handle("POST /contacts/{id}/reveal", u.Page(u.RevealContact))
 	mux.Handle("POST /contacts/{id}/shares", u.Page(u.ShareContact))

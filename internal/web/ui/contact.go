@@ -29,6 +29,7 @@ type contactPage struct {
 	Types     []string
 	CanWrite  bool
 	CanDelete bool
+	CanErase  bool // erase for good (ENC-5)
 }
 
 // detailRow is one personal field of the details list, as the caller may
@@ -129,7 +130,8 @@ func (u *UI) renderContact(w http.ResponseWriter, r *http.Request, p *crm.Princi
 	owners, companies := u.names(r, p, []*crm.Contact{c})
 	pg := contactPage{C: c, Name: displayName(c), Owner: owners[c.OwnerID], Timeline: tl.Items, Types: crm.ActivityTypes,
 		Sharing:  u.contactShares(r, p, c),
-		CanWrite: policy.Allowed(p, policy.On("contact", policy.Update)), CanDelete: policy.Allowed(p, policy.On("contact", policy.Delete))}
+		CanWrite: policy.Allowed(p, policy.On("contact", policy.Update)), CanDelete: policy.Allowed(p, policy.On("contact", policy.Delete)),
+		CanErase: policy.Allowed(p, policy.EraseClients) && policy.Allowed(p, policy.On("contact", policy.Delete))}
 	if c.CompanyID != nil {
 		pg.Company = companies[*c.CompanyID]
 	}

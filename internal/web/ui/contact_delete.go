@@ -2,8 +2,10 @@ package ui
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/policy"
 	"github.com/custos-crm/custos/internal/web/httpx"
 )
 
@@ -44,5 +46,69 @@ func (u *UI) DeleteContact(w http.ResponseWriter, r *http.Request, p *crm.Princi
 		return err
 	}
 	http.Redirect(w, r, "/contacts?notice=deleted", http.StatusSeeOther)
+	return nil
+}
+
+// The erasure of a contact for good (ENC-5): a confirmation page on which
+// the user types the contact's name, then the erase itself, which needs a
+// recent step-up (without one the browser goes to the step-up page and
+// back to this confirmation).
+
+// erasePage is the data of the erase confirmation.
+type erasePage struct {
+	ID   int64
+	Name string
+}
+
+// erasable loads the contact for the erase pages: for holders of the
+// erase permission who may delete it.
+func (u *UI) erasable(r *http.Request, p *crm.Principal, id int64) (*crm.Contact, error) {
+	if !policy.Allowed(p, policy.EraseClients) {
+		return nil, crm.Errorf(crm.EFORBIDDEN, "you are not allowed to do this")
+	}
+	if err := u.records.CheckRecord(r.Context(), p, "contact", id, "delete"); err != nil {
+		return nil, err
+	}
+	return u.records.FindContactByID(r.Context(), p, id)
+}
+
+func (u *UI) ConfirmEraseContact(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	id, err := httpx.PathID(r, "record")
+	if err != nil {
+		return err
+	}
+	c, err := u.erasable(r, p, id)
+	if err != nil {
+		return err
+	}
+	v := u.newView(r, p, "erase.title")
+	v.Nav = "contacts"
+	v.Page = erasePage{ID: c.ID, Name: displayName(c)}
+	u.render(w, r, http.StatusOK, "contact_erase", v)
+	return nil
+}
+
+func (u *UI) EraseContact(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	id, err := httpx.PathID(r, "record")
+	if err != nil {
+		return err
+	}
+	c, err := u.erasable(r, p, id)
+	if err != nil {
+		return err
+	}
+	name := displayName(c)
+	if !strings.EqualFold(strings.Join(strings.Fields(r.PostFormValue("confirm")), " "), strings.Join(strings.Fields(name), " ")) {
+		v := u.newView(r, p, "erase.title")
+		v.Nav = "contacts"
+		v.Page = erasePage{ID: c.ID, Name: name}
+		v.Errors["confirm"] = "does not match the contact's name"
+		u.render(w, r, http.StatusBadRequest, "contact_erase", v)
+		return nil
+	}
+	if _, err := u.records.EraseClient(r.Context(), p, "contact", id); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/contacts?notice=erased", http.StatusSeeOther)
 	return nil
 }

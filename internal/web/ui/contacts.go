@@ -67,6 +67,7 @@ var contactNotices = map[string]string{
 	"created":  "contacts.created",
 	"updated":  "contacts.updated",
 	"deleted":  "contacts.deleted",
+	"erased":   "contacts.erased",
 	"activity": "activity.logged",
 	"shared":   "share.done",
 	"unshared": "share.revoked",
