@@ -155,6 +155,11 @@ var Columns = []Column{
 	{"shares", "expires_at", Plain, ""},
 	{"shares", "created_by", Plain, ""},
 	{"shares", "created_at", Plain, ""},
+	{"erasures", "id", Plain, "the erasure ledger (ENC-5): no personal data"},
+	{"erasures", "entity", Plain, "contact or company"},
+	{"erasures", "record_id", Plain, ""},
+	{"erasures", "erased_at", Plain, ""},
+	{"erasures", "erased_by", Plain, "the user who erased"},
 }
 
 // Of returns the class of table.column, and false when the table does not
