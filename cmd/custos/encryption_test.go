@@ -170,6 +170,28 @@ func TestSealedFieldsRestEncrypted(t *testing.T) {
 	if found := scanFiles(t, w.s.data, markers); len(found) > 0 {
 		t.Fatalf("sealed fields found in the data files after an update and a delete: %v", found)
 	}
+
+	// The cursor key, made by the first page with a next one, rests
+	// wrapped by the key-encryption key (issue 12 item 1), and the cursor
+	// it sealed still opens.
+	var page struct {
+		NextCursor string `json:"next_cursor"`
+	}
+	wantStatus(t, w.s.api(t, w.token, "POST", "/api/v1/contacts", map[string]any{"last_name": "Third"}, nil), http.StatusCreated)
+	wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/contacts?limit=1", nil, &page), http.StatusOK)
+	if page.NextCursor == "" {
+		t.Fatal("no next page")
+	}
+	wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/contacts?limit=1&cursor="+url.QueryEscape(page.NextCursor), nil, nil), http.StatusOK)
+	raw, err := sql.Open("sqlite", filepath.Join(w.s.data, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var key string
+	if err := raw.QueryRow("SELECT value FROM settings WHERE key = 'cursor_key'").Scan(&key); err != nil || !strings.HasPrefix(key, "w1:") {
+		t.Errorf("the cursor key at rest: %.12q, %v", key, err)
+	}
 }
 
 // TestTamperedCiphertextRefused (ENC-2): one flipped byte of a sealed
@@ -585,7 +607,8 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	dir := t.TempDir()
 	runCLI(t, dir, "a long and unusual passphrase\n", "user", "add", "--email", "rep@example.com", "--role", "sales", "--password-stdin")
 	token := strings.TrimSpace(runCLI(t, dir, "", "token", "create", "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"))
-	markers := map[string]string{"notes": "OldNotesMarkQ9z", "title": "OldTitleMarkQ9z", "body": "OldBodyMarkQ9z", "source": "OldSourceMarkQ9z"}
+	markers := map[string]string{"notes": "OldNotesMarkQ9z", "title": "OldTitleMarkQ9z", "body": "OldBodyMarkQ9z", "source": "OldSourceMarkQ9z",
+		"seed": "OLDSEEDMARKQZZZZOLDSEEDMARKQZZZZ", "cursor key": "OldCursorKeyMarkQ9zOldCursorKeyM"}
 
 	// The rows as an older version wrote them: straight through the store.
 	db, err := sqlite.Open(context.Background(), dir)
@@ -604,7 +627,14 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 		if err := tx.InsertActivity(context.Background(), a); err != nil {
 			return err
 		}
-		return tx.InsertConsent(context.Background(), &crm.Consent{ContactID: c.ID, Purpose: "calls", Granted: true, Source: markers["source"], RecordedBy: 1, RecordedAt: now})
+		if err := tx.InsertConsent(context.Background(), &crm.Consent{ContactID: c.ID, Purpose: "calls", Granted: true, Source: markers["source"], RecordedBy: 1, RecordedAt: now}); err != nil {
+			return err
+		}
+		// The server's secrets as an older version kept them: in plain text.
+		if err := tx.PutTOTP(context.Background(), &crm.TOTP{UserID: 1, Secret: markers["seed"], CreatedAt: now}); err != nil {
+			return err
+		}
+		return tx.SetSetting(context.Background(), "cursor_key", hex.EncodeToString([]byte(markers["cursor key"])))
 	})
 	db.Close()
 	if err != nil {

@@ -232,7 +232,11 @@ func keysRotate(ctx context.Context, e env, db crm.Store, kek vault.KEK, batch i
 	if err != nil {
 		return fmt.Errorf("keys: re-wrapped %d data keys, then: %w (run custos keys rotate --resume to finish)", n, err)
 	}
-	fmt.Fprintf(e.stdout, "re-wrapped %d data keys under version %d\n", n, current)
+	secrets, err := seal.NewSecrets(kek).Upgrade(ctx, db, true)
+	if err != nil {
+		return fmt.Errorf("keys: re-wrapped %d data keys, then the server's secrets: %w (run custos keys rotate --resume to finish)", n, err)
+	}
+	fmt.Fprintf(e.stdout, "re-wrapped %d data keys and %d server secrets under version %d\n", n, secrets, current)
 	return nil
 }
 

@@ -185,7 +185,8 @@ func openStore(ctx context.Context, c *config.Config) (database, error) {
 type services struct {
 	records  *service.Service
 	identity *identity.Service
-	sealer   *seal.Sealer // nil without a key-encryption key
+	sealer   *seal.Sealer  // nil without a key-encryption key
+	secrets  *seal.Secrets // TOTP seeds and the cursor key wrapped; nil without a key-encryption key
 }
 
 // newServices builds the service layer from the configuration; more adjust
@@ -214,14 +215,18 @@ func newServices(c *config.Config, db crm.Store, log *slog.Logger, kek vault.KEK
 	}
 	var hooks service.Hooks = service.NoHooks{}
 	var sealer *seal.Sealer
+	var secrets *seal.Secrets
+	store := db
 	if kek != nil {
 		sealer = seal.New(kek, seal.CacheSize)
 		hooks = service.WithSealing(hooks, sealer)
+		secrets = seal.NewSecrets(kek)
+		store = secrets.Store(db)
 	}
 	return services{
-		sealer: sealer,
-		records: service.New(db, service.Options{Policy: pol, Logger: log, PhoneRegion: c.PhoneRegion, StepUpWindow: c.StepUpWindow,
+		sealer: sealer, secrets: secrets,
+		records: service.New(store, service.Options{Policy: pol, Logger: log, PhoneRegion: c.PhoneRegion, StepUpWindow: c.StepUpWindow,
 			Hooks: hooks}),
-		identity: identity.New(db, o),
+		identity: identity.New(store, o),
 	}
 }

@@ -240,6 +240,12 @@ type IdentityTx interface {
 	ConfirmTOTP(ctx context.Context, userID int64, at time.Time, step int64) error
 	// DeleteTOTP removes the user's TOTP. ENOTFOUND if none.
 	DeleteTOTP(ctx context.Context, userID int64) error
+	// TOTPsAfter returns up to limit TOTP rows, confirmed or pending, of
+	// users with ids above after, by user id.
+	TOTPsAfter(ctx context.Context, after int64, limit int) ([]*TOTP, error)
+	// ResealTOTP replaces the user's stored secret old by new if it is
+	// still old (a compare-and-set), and reports whether it did.
+	ResealTOTP(ctx context.Context, userID int64, old, new string) (bool, error)
 	// UseTOTPStep records step as the last accepted step of the user's
 	// confirmed TOTP if it is later than the stored one, in one conditional
 	// UPDATE, and reports whether it did. false is a replay: of concurrent

@@ -8,8 +8,9 @@ import (
 )
 
 // Second factors and throttling (migrations 0003 and 0008). The TOTP
-// secret is stored as it is, in a table of its own, until field encryption
-// (ENC-2) wraps it; recovery codes only as hashes.
+// secret is stored as the caller gives it, in a table of its own: wrapped
+// by the key-encryption key (seal.Secrets) before it comes here; recovery
+// codes only as hashes.
 //
 // Several instances check codes at once, so single use rests on atomic
 // statements: a TOTP step moves forward only by an UPDATE … WHERE
@@ -29,6 +30,9 @@ var (
 	sqlConfirmTOTP = Statement(`UPDATE totp SET confirmed_at = ?, last_step = ?
 		WHERE user_id = ? AND confirmed_at IS NULL`)
 	sqlDeleteTOTP = Statement(`DELETE FROM totp WHERE user_id = ?`)
+	sqlTOTPsAfter = Statement(`SELECT user_id, secret, created_at, confirmed_at, last_step
+		FROM totp WHERE user_id > ? ORDER BY user_id LIMIT ?`)
+	sqlResealTOTP = Statement(`UPDATE totp SET secret = ? WHERE user_id = ? AND secret = ?`)
 	// The compare-and-set that makes a TOTP code single use.
 	sqlUseTOTPStep = Statement(`UPDATE totp SET last_step = ?
 		WHERE user_id = ? AND confirmed_at IS NOT NULL AND last_step < ?`)
@@ -72,6 +76,43 @@ func (t Tx) TOTPByUser(ctx context.Context, userID int64) (*crm.TOTP, error) {
 	}
 	o.CreatedAt, o.ConfirmedAt = FromMicros(created), TimePtr(confirmed)
 	return &o, nil
+}
+
+// TOTPsAfter returns up to limit TOTP rows of users with ids above after,
+// by user id: the passes that wrap and re-wrap their secrets.
+func (t Tx) TOTPsAfter(ctx context.Context, after int64, limit int) ([]*crm.TOTP, error) {
+	rows, err := t.C.Query(ctx, sqlTOTPsAfter, after, limit)
+	if err != nil {
+		return nil, t.C.DBError(err, "totp rows", "totp", "")
+	}
+	defer rows.Close()
+	var out []*crm.TOTP
+	for rows.Next() {
+		var (
+			o         crm.TOTP
+			created   int64
+			confirmed *int64
+		)
+		if err := rows.Scan(&o.UserID, &o.Secret, &created, &confirmed, &o.LastStep); err != nil {
+			return nil, t.C.RowError(err, "scan totp", "totp")
+		}
+		o.CreatedAt, o.ConfirmedAt = FromMicros(created), TimePtr(confirmed)
+		out = append(out, &o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.C.RowError(err, "totp rows", "totp")
+	}
+	return out, nil
+}
+
+// ResealTOTP replaces the user's TOTP secret old by new (its wrapped form)
+// if it is still old, and reports whether it did.
+func (t Tx) ResealTOTP(ctx context.Context, userID int64, old, new string) (bool, error) {
+	ok, err := t.changed(ctx, sqlResealTOTP, new, userID, old)
+	if err != nil {
+		return false, t.C.DBError(err, "reseal totp", "totp", "")
+	}
+	return ok, nil
 }
 
 // PutTOTP stores a pending TOTP for the user, replacing any.
