@@ -816,3 +816,180 @@ func TestDefaultKeyFilePlace(t *testing.T) {
 		t.Errorf("no home: %v", err)
 	}
 }
+
+// TestKeysRotateClient (ENC-3: "one client's data key can be rotated
+// too"): custos keys rotate --client seals a contact's fields, its
+// activities', tasks' and consent's again under a new data key and
+// destroys the old one while a writer keeps adding activities to that
+// contact and changing its notes through the running server; afterwards
+// every value reads back as last written, another contact is untouched,
+// and (on the embedded store, whose files the test reads) a value saved
+// before the rotation no longer opens. On both stores.
+func TestKeysRotateClient(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testKeysRotateClient(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		dsn, _ := postgrestest.Schema(t)
+		testKeysRotateClient(t, []string{"--db", dsn})
+	})
+}
+
+func testKeysRotateClient(t *testing.T, db []string) {
+	dir := t.TempDir()
+	runCLI(t, dir, "a long and unusual passphrase\n", append([]string{"user", "add", "--email", "rep@example.com", "--role", "sales", "--password-stdin"}, db...)...)
+	token := strings.TrimSpace(runCLI(t, dir, "", append([]string{"token", "create", "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"}, db...)...))
+	s := startServer(t, dir, db...)
+	var rec struct {
+		ID int64 `json:"id"`
+	}
+	create := func(path string, body map[string]any) int64 {
+		rec.ID = 0
+		wantStatus(t, s.api(t, token, "POST", path, body, &rec), http.StatusCreated)
+		return rec.ID
+	}
+	contact := create("/api/v1/contacts", map[string]any{"last_name": "Rotated", "notes": "notes 0", "title": "Buyer"})
+	other := create("/api/v1/contacts", map[string]any{"last_name": "Other", "notes": "the other's notes"})
+	bodies := map[int64]string{}
+	for i := range 5 {
+		body := fmt.Sprintf("body %d", i)
+		bodies[create("/api/v1/activities", map[string]any{"type": "note", "subject": "Met", "contact_id": contact, "body": body})] = body
+	}
+	task := create("/api/v1/tasks", map[string]any{"title": "Call", "contact_id": contact, "description": "the task's words"})
+	create(fmt.Sprintf("/api/v1/contacts/%d/consents", contact), map[string]any{"purpose": "marketing", "granted": true, "source": "the web form"})
+
+	var saved string
+	var raw *sql.DB
+	if db == nil {
+		var err error
+		if raw, err = sql.Open("sqlite", filepath.Join(dir, sqlite.FileName)); err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		if err := raw.QueryRow("SELECT notes FROM contacts WHERE id = ?", contact).Scan(&saved); err != nil || !vault.Sealed(saved) {
+			t.Fatalf("notes at rest: %q %v", saved, err)
+		}
+	}
+
+	// The writer: new activities of the contact and new notes, each
+	// remembered once the server has answered.
+	var mu sync.Mutex
+	notes := "notes 0"
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var writeErr error
+	send := func(method, path string, body map[string]any) (int64, error) {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, s.url+path, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := s.client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer res.Body.Close()
+		var r struct {
+			ID int64 `json:"id"`
+		}
+		if res.StatusCode >= 300 || json.NewDecoder(res.Body).Decode(&r) != nil {
+			return 0, fmt.Errorf("%s %s: %d", method, path, res.StatusCode)
+		}
+		return r.ID, nil
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			body := fmt.Sprintf("body %d", 100+i)
+			id, err := send("POST", "/api/v1/activities", map[string]any{"type": "note", "subject": "Again", "contact_id": contact, "body": body})
+			if err != nil {
+				writeErr = err
+				return
+			}
+			n := fmt.Sprintf("notes %d", i)
+			if _, err := send("PATCH", fmt.Sprintf("/api/v1/contacts/%d", contact), map[string]any{"notes": n}); err != nil {
+				writeErr = err
+				return
+			}
+			mu.Lock()
+			bodies[id], notes = body, n
+			mu.Unlock()
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	out := runCLI(t, dir, "", append([]string{"keys", "rotate", "--client", fmt.Sprintf("contact:%d", contact)}, db...)...)
+	time.Sleep(50 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if writeErr != nil {
+		t.Fatalf("a write during the rotation: %v", writeErr)
+	}
+	if !strings.Contains(out, "sealed") || !strings.Contains(out, "the old one") {
+		t.Fatalf("keys rotate --client: %q", out)
+	}
+
+	var c struct{ Notes, Title string }
+	wantStatus(t, s.api(t, token, "GET", fmt.Sprintf("/api/v1/contacts/%d", contact), nil, &c), http.StatusOK)
+	if c.Notes != notes || c.Title != "Buyer" {
+		t.Errorf("the contact after the rotation: %+v, want notes %q", c, notes)
+	}
+	for id, body := range bodies {
+		var a struct{ Body string }
+		wantStatus(t, s.api(t, token, "GET", fmt.Sprintf("/api/v1/activities/%d", id), nil, &a), http.StatusOK)
+		if a.Body != body {
+			t.Errorf("activity %d reads %q, want %q", id, a.Body, body)
+		}
+	}
+	var tk struct{ Description string }
+	wantStatus(t, s.api(t, token, "GET", fmt.Sprintf("/api/v1/tasks/%d", task), nil, &tk), http.StatusOK)
+	var consents struct{ Items []struct{ Source string } }
+	wantStatus(t, s.api(t, token, "GET", fmt.Sprintf("/api/v1/contacts/%d/consents", contact), nil, &consents), http.StatusOK)
+	if tk.Description != "the task's words" || len(consents.Items) != 1 || consents.Items[0].Source != "the web form" {
+		t.Errorf("after the rotation: task %+v, consents %+v", tk, consents)
+	}
+	var o struct{ Notes string }
+	wantStatus(t, s.api(t, token, "GET", fmt.Sprintf("/api/v1/contacts/%d", other), nil, &o), http.StatusOK)
+	if o.Notes != "the other's notes" {
+		t.Errorf("another contact after the rotation: %+v", o)
+	}
+	for arg, want := range map[string]string{"contact:0": "must be contact:ID", "person:3": "must be contact:ID",
+		fmt.Sprintf("contact:%d", other+1000): "has no data key"} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), append([]string{"keys", "rotate", "--client", arg}, db...), testEnv(dir), strings.NewReader(""), &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("keys rotate --client %s: %v, want an error with %q", arg, err, want)
+		}
+	}
+
+	if raw == nil {
+		return
+	}
+	var now string
+	if err := raw.QueryRow("SELECT notes FROM contacts WHERE id = ?", contact).Scan(&now); err != nil {
+		t.Fatal(err)
+	}
+	oldKey, _ := vault.KeyOf(saved)
+	newKey, _ := vault.KeyOf(now)
+	if oldKey == newKey {
+		t.Fatalf("the notes are still under key %d", oldKey)
+	}
+	kek, err := vault.KeyFile(dir+".kek", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.stop()
+	st, err := sqlite.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	err = st.Read(context.Background(), func(tx crm.Tx) error {
+		return seal.New(kek, 16).Open(context.Background(), tx, "contact", &crm.Contact{ID: contact, Notes: saved})
+	})
+	if crm.ErrorCode(err) != crm.EINTEGRITY {
+		t.Errorf("a value saved before the rotation: %v; want it not to open", err)
+	}
+}

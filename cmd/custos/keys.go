@@ -114,7 +114,11 @@ transit engine (--kms vault).
   custos keys status                 the KEK's versions, their ages, and how many data keys each wraps
   custos keys rotate                 add a KEK version and re-wrap every data key under it, online, in
                                      batches; run it again after a crash to finish
-  custos keys rotate --resume        re-wrap what an earlier rotation left, without a new version`
+  custos keys rotate --resume        re-wrap what an earlier rotation left, without a new version
+  custos keys rotate --client contact:7
+                                     seal one client's fields again under a new data key and destroy
+                                     the old one (also company:ID, deal:ID, activity:ID, task:ID); the
+                                     KEK does not change`
 
 func runKeys(ctx context.Context, e env, args []string) error {
 	sub, args, err := subcommand(e, "keys", keysHelp, args)
@@ -125,6 +129,7 @@ func runKeys(ctx context.Context, e env, args []string) error {
 		"key-file", "kms", "kms-vault-addr", "kms-vault-mount", "kms-vault-key")
 	resume := fs.Bool("resume", false, "rotate: finish an earlier rotation without adding a version")
 	batch := fs.Int("batch", 500, "rotate: data keys re-wrapped per transaction")
+	client := fs.String("client", "", "rotate: one client's data key instead (contact:ID, company:ID, deal:ID, activity:ID or task:ID)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -147,6 +152,12 @@ func runKeys(ctx context.Context, e env, args []string) error {
 	case "rotate":
 		if *batch < 1 || *batch > 10000 {
 			return usageError{"--batch must be 1 to 10000"}
+		}
+		if *client != "" {
+			if *resume {
+				return usageError{"--client and --resume exclude each other"}
+			}
+			return keysRotateClient(ctx, e, db, kek, *client)
 		}
 		if !*resume {
 			v, err := kek.Rotate(ctx)
@@ -205,6 +216,20 @@ func ageOf(d time.Duration) string {
 		return fmt.Sprintf("%d hours", int(d.Hours()))
 	}
 	return "new"
+}
+
+// keysRotateClient seals one client's fields again under a new data key
+// (ENC-3), in one transaction, while the server serves.
+func keysRotateClient(ctx context.Context, e env, db crm.Store, kek vault.KEK, subject string) error {
+	if err := seal.Check(ctx, db, kek); err != nil {
+		return fmt.Errorf("keys: %s: %w", kek.Describe(), err)
+	}
+	n, oldKey, newKey, err := seal.New(kek, 16).RotateClient(ctx, db, subject)
+	if err != nil {
+		return cliError(err)
+	}
+	fmt.Fprintf(e.stdout, "%s: sealed %d records again under a new data key (%d); the old one (%d) is destroyed\n", subject, n, newKey, oldKey)
+	return nil
 }
 
 // keysRotate re-wraps every data key not under the current version, a

@@ -34,6 +34,9 @@ type KeyTx interface {
 	// chooses at random (an id is never used twice, even by a write that
 	// rolled back); ECONFLICT when its subject (or its id) has one already.
 	InsertDataKey(ctx context.Context, k *DataKey) error
+	// DeleteDataKey destroys the data key id (an erased client's, or one
+	// replaced by a rotation of the client's key): ENOTFOUND when gone.
+	DeleteDataKey(ctx context.Context, id int64) error
 	// RewrapDataKey replaces the wrapped form of key id (a rotation):
 	// ENOTFOUND when it is gone.
 	RewrapDataKey(ctx context.Context, id int64, kekVersion int, wrapped []byte) error

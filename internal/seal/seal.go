@@ -258,7 +258,19 @@ func (s *Sealer) keyFor(ctx context.Context, tx crm.RecordTx, subject string) (*
 	// when the write that made a key rolls back: the cache may then hold
 	// a key no stored value names, and nothing else.
 	dk := &crm.DataKey{ID: randomID(), Subject: subject, KEKVersion: version, Wrapped: wrapped, CreatedAt: tx.Now()}
-	if err := tx.InsertDataKey(ctx, dk); err != nil {
+	if err := tx.InsertDataKey(ctx, dk); crm.ErrorCode(err) == crm.ECONFLICT {
+		// Another transaction made the client's key meanwhile (two first
+		// writes at once, or a rotation of its key on PostgreSQL): use it.
+		clear(raw)
+		stored, err := tx.DataKeyOf(ctx, subject)
+		if err != nil {
+			return nil, err
+		}
+		if k := s.cache.Get(uint64(stored.ID)); k != nil {
+			return k, nil
+		}
+		return s.unwrap(ctx, stored)
+	} else if err != nil {
 		clear(raw)
 		return nil, err
 	}

@@ -13,12 +13,17 @@ import (
 var (
 	sqlDataKeyOf = Statement(`SELECT id, subject, kek_version, wrapped, created_at, rotated_at
 		FROM data_keys WHERE subject = ?`)
+	// ON CONFLICT DO NOTHING: a key made at the same moment by another
+	// transaction (two first writes of one client, or a rotation of its
+	// key) must not abort this one on PostgreSQL; the caller reads the
+	// stored key instead.
 	sqlInsertDataKey = Statement(`INSERT INTO data_keys (id, subject, kek_version, wrapped, created_at)
-		VALUES (?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
 	sqlRewrapDataKey = Statement(`UPDATE data_keys SET kek_version = ?, wrapped = ?, rotated_at = ? WHERE id = ?`)
 	sqlDataKeysBelow = Statement(`SELECT id, subject, kek_version, wrapped, created_at, rotated_at
 		FROM data_keys WHERE kek_version <> ? AND id > ? ORDER BY id LIMIT ?`)
 	sqlDataKeyVersions = Statement(`SELECT kek_version, count(*) FROM data_keys GROUP BY kek_version`)
+	sqlDeleteDataKey   = Statement(`DELETE FROM data_keys WHERE id = ?`)
 )
 
 func scanDataKey(sc Row) (*crm.DataKey, error) {
@@ -54,8 +59,11 @@ func (t Tx) ReserveID(ctx context.Context, entity string) (int64, error) {
 	return id, nil
 }
 
+// DataKeyOf reads subject's key; inside a write, with a share lock on
+// PostgreSQL, so that a rotation of the client's key (which deletes the
+// row) waits for the writes sealing under it, and they for it.
 func (t Tx) DataKeyOf(ctx context.Context, subject string) (*crm.DataKey, error) {
-	k, err := scanDataKey(t.C.QueryRow(ctx, sqlDataKeyOf, subject))
+	k, err := scanDataKey(t.C.QueryRow(ctx, sqlDataKeyOf+t.C.Lock("FOR SHARE"), subject))
 	if err != nil {
 		return nil, t.C.RowError(err, "data key", "data key")
 	}
@@ -95,8 +103,23 @@ func (t Tx) InsertDataKey(ctx context.Context, k *crm.DataKey) error {
 	if k.ID <= 0 {
 		return crm.Invalid("id", "a data key's id is chosen by its maker")
 	}
-	if _, err := t.C.Exec(ctx, sqlInsertDataKey, k.ID, k.Subject, k.KEKVersion, k.Wrapped, Micros(k.CreatedAt)); err != nil {
+	n, err := t.C.Exec(ctx, sqlInsertDataKey, k.ID, k.Subject, k.KEKVersion, k.Wrapped, Micros(k.CreatedAt))
+	if err != nil {
 		return t.C.DBError(err, "insert data key", "data key", "")
+	}
+	if n == 0 {
+		return &crm.Error{Code: crm.ECONFLICT, Message: "the client already has a data key", Fields: map[string]string{"subject": "taken"}}
+	}
+	return nil
+}
+
+func (t Tx) DeleteDataKey(ctx context.Context, id int64) error {
+	n, err := t.C.Exec(ctx, sqlDeleteDataKey, id)
+	if err != nil {
+		return t.C.DBError(err, "delete data key", "data key", "")
+	}
+	if n == 0 {
+		return crm.NotFound("data key")
 	}
 	return nil
 }

@@ -27,8 +27,7 @@ var (
 	sqlInsertErasure = Statement(`INSERT INTO erasures (entity, record_id, erased_at, erased_by) VALUES (?, ?, ?, ?)`)
 	sqlErasures      = Statement(`SELECT id, entity, record_id, erased_at, erased_by FROM erasures
 		WHERE id > ? ORDER BY id LIMIT ?`)
-	sqlErased        = Statement(`SELECT count(*) FROM erasures WHERE entity = ? AND record_id = ?`)
-	sqlDeleteDataKey = Statement(`DELETE FROM data_keys WHERE id = ?`)
+	sqlErased = Statement(`SELECT count(*) FROM erasures WHERE entity = ? AND record_id = ?`)
 )
 
 func (t Tx) EraseClient(ctx context.Context, e *crm.Erasure) (int64, error) {
@@ -79,8 +78,8 @@ func (t Tx) EraseClient(ctx context.Context, e *crm.Erasure) (int64, error) {
 	switch {
 	case err == nil:
 		keyID = k.ID
-		if _, err := t.C.Exec(ctx, sqlDeleteDataKey, k.ID); err != nil {
-			return 0, t.C.DBError(err, "erase: data key", "data key", "")
+		if err := t.DeleteDataKey(ctx, k.ID); err != nil {
+			return 0, err
 		}
 	case crm.ErrorCode(err) != crm.ENOTFOUND:
 		return 0, err

@@ -1,0 +1,241 @@
+package seal
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/vault"
+)
+
+// Rotating one client's data key (ENC-3): when a client's key may have
+// leaked (it was unwrapped on a machine that was then compromised, say),
+// every field sealed under it is sealed again under a new key, and the old
+// key is destroyed, in one transaction. A copy of the old ciphertexts (a
+// backup) no longer opens; nothing else of the client changes.
+//
+// On PostgreSQL, writers read a client's key with a share lock (DataKeyOf
+// in a write): the rotation's delete of the old key waits for those that
+// sealed with it to commit, and the writers that come after wait for the
+// rotation and then seal under the new key. The rotation reads the
+// client's records only once it holds the key's row, so it sees every
+// value sealed under the old key.
+
+// RotateClient seals every field of the client subject ("contact:7",
+// "company:3", "deal:9", "activity:4", "task:5") again under a new data
+// key and deletes the old one. It returns how many records it re-sealed
+// and the ids of the old and new keys. ENOTFOUND when the client has no
+// data key; EINVALID for a subject of no such form.
+func (s *Sealer) RotateClient(ctx context.Context, st crm.Store, subject string) (records int, oldKey, newKey int64, err error) {
+	kind, idText, _ := strings.Cut(subject, ":")
+	id, perr := strconv.ParseInt(idText, 10, 64)
+	if _, ok := subjectKinds[kind]; !ok || perr != nil || id <= 0 {
+		return 0, 0, 0, crm.Invalid("client", "must be contact:ID, company:ID, deal:ID, activity:ID or task:ID")
+	}
+	err = st.Write(ctx, func(tx crm.Tx) error {
+		records = 0
+		old, err := tx.DataKeyOf(ctx, subject)
+		if crm.ErrorCode(err) == crm.ENOTFOUND {
+			return crm.Errorf(crm.ENOTFOUND, "%s has no data key (nothing of it is sealed)", subject)
+		} else if err != nil {
+			return err
+		}
+		oldKey = old.ID
+		// The old key, unwrapped before its row goes: the records are
+		// opened with it after.
+		if _, err := s.key(ctx, tx, uint64(old.ID)); err != nil {
+			return err
+		}
+		if err := tx.DeleteDataKey(ctx, old.ID); err != nil {
+			return err
+		}
+		recs, err := clientRecords(ctx, tx, kind, id)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			n, err := s.reseal(ctx, tx, r.entity, r.rec, uint64(old.ID))
+			if err != nil {
+				return err
+			}
+			records += n
+		}
+		if k, err := tx.DataKeyOf(ctx, subject); err == nil {
+			newKey = k.ID
+		} else if crm.ErrorCode(err) != crm.ENOTFOUND {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	s.cache.Forget(uint64(oldKey))
+	return records, oldKey, newKey, nil
+}
+
+// subjectKinds are the kinds of client a data key's subject names.
+var subjectKinds = map[string]bool{"contact": true, "company": true, "deal": true, "activity": true, "task": true}
+
+// reseal opens rec's fields sealed under the key oldKey and seals them
+// again (under its client's current key, made on the first), writing them
+// with a compare-and-set; it reports 1 if it wrote.
+func (s *Sealer) reseal(ctx context.Context, tx crm.RecordTx, entity string, rec any, oldKey uint64) (int, error) {
+	_, idp, _, fs, ok := sealed(entity, rec)
+	if !ok {
+		return 0, nil
+	}
+	old := map[string]string{}
+	for _, f := range fs {
+		if k, ok := vault.KeyOf(*f.p); ok && vault.Sealed(*f.p) && k == oldKey {
+			old[f.name] = *f.p
+		}
+	}
+	if len(old) == 0 {
+		return 0, nil
+	}
+	if err := s.Open(ctx, tx, entity, rec); err != nil {
+		return 0, err
+	}
+	// Only the fields under the old key are sealed again.
+	for _, f := range fs {
+		if _, ok := old[f.name]; !ok {
+			*f.p = ""
+		}
+	}
+	if err := s.Seal(ctx, tx, entity, rec); err != nil {
+		return 0, err
+	}
+	fields := map[string][2]string{}
+	for _, f := range fs {
+		if v, ok := old[f.name]; ok {
+			fields[f.name] = [2]string{v, *f.p}
+		}
+	}
+	wrote, err := tx.SealFields(ctx, entity, *idp, fields)
+	if err != nil {
+		return 0, err
+	}
+	if !wrote {
+		return 0, fmt.Errorf("seal: %s %d changed during the rotation of its key", entity, *idp)
+	}
+	return 1, nil
+}
+
+// clientRecord is one record of a client, with its entity.
+type clientRecord struct {
+	entity string
+	rec    any
+}
+
+// clientRecords lists, live and deleted, the records whose fields a
+// client's key seals (clientOf): a contact with its activities, tasks and
+// consents; a company with its activities and tasks that name no contact;
+// a deal, an activity or a task alone.
+func clientRecords(ctx context.Context, tx crm.Tx, kind string, id int64) ([]clientRecord, error) {
+	all := crm.Scope{All: true}
+	var out []clientRecord
+	add := func(entity string, rec any, err error) error {
+		if crm.ErrorCode(err) == crm.ENOTFOUND {
+			return nil
+		}
+		if err == nil {
+			out = append(out, clientRecord{entity, rec})
+		}
+		return err
+	}
+	for _, deleted := range []bool{false, true} {
+		var err error
+		switch kind {
+		case "contact":
+			c, e := tx.ContactByID(ctx, all, id, deleted)
+			err = add("contact", c, e)
+		case "company":
+			c, e := tx.CompanyByID(ctx, all, id, deleted)
+			err = add("company", c, e)
+		case "deal":
+			d, e := tx.DealByID(ctx, all, id, deleted)
+			err = add("deal", d, e)
+		case "activity":
+			a, e := tx.ActivityByID(ctx, all, id, deleted)
+			if e == nil && (a.ContactID != nil || a.CompanyID != nil) {
+				continue // sealed under its client's key
+			}
+			err = add("activity", a, e)
+		case "task":
+			t, e := tx.TaskByID(ctx, all, id, deleted)
+			if e == nil && (t.ContactID != nil || t.CompanyID != nil) {
+				continue
+			}
+			err = add("task", t, e)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if kind != "contact" && kind != "company" {
+			continue
+		}
+		f := crm.ActivityFilter{Deleted: deleted}
+		tf := crm.TaskFilter{Deleted: deleted}
+		if kind == "contact" {
+			f.ContactID, tf.ContactID = id, id
+		} else {
+			f.CompanyID, tf.CompanyID = id, id
+		}
+		mine := func(contact *int64) bool { return kind == "contact" || contact == nil }
+		for after := (*crm.Cursor)(nil); ; {
+			page, next, err := tx.Activities(ctx, all, f, crm.ListQuery{Limit: crm.MaxLimit, Sort: "created_at", After: after})
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range page {
+				if mine(a.ContactID) {
+					out = append(out, clientRecord{"activity", a})
+				}
+			}
+			if after, err = nextCursor(next); err != nil || after == nil {
+				if err != nil {
+					return nil, err
+				}
+				break
+			}
+		}
+		for after := (*crm.Cursor)(nil); ; {
+			page, next, err := tx.Tasks(ctx, all, tf, crm.ListQuery{Limit: crm.MaxLimit, Sort: "created_at", After: after})
+			if err != nil {
+				return nil, err
+			}
+			for _, t := range page {
+				if mine(t.ContactID) {
+					out = append(out, clientRecord{"task", t})
+				}
+			}
+			if after, err = nextCursor(next); err != nil || after == nil {
+				if err != nil {
+					return nil, err
+				}
+				break
+			}
+		}
+	}
+	if kind == "contact" {
+		cs, err := tx.ConsentsByContact(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			out = append(out, clientRecord{"consent", c})
+		}
+	}
+	return out, nil
+}
+
+// nextCursor decodes a list's next cursor (nil on the last page).
+func nextCursor(next string) (*crm.Cursor, error) {
+	if next == "" {
+		return nil, nil
+	}
+	return crm.DecodeCursor(next, "created_at")
+}
