@@ -74,6 +74,21 @@ func sealed(entity string, rec any) (table string, id *int64, subject string, fs
 	return "", nil, "", nil, false
 }
 
+// SealedColumns lists, per entity ("contact", …, "consent"), the columns
+// Seal encrypts today: what the store's SealFields may write, and what
+// docs/data-classification.md marks sealed at rest (both tested).
+func SealedColumns() map[string][]string {
+	out := map[string][]string{}
+	for entity, rec := range map[string]any{"contact": &crm.Contact{}, "company": &crm.Company{}, "deal": &crm.Deal{},
+		"activity": &crm.Activity{}, "task": &crm.Task{}, "consent": &crm.Consent{}} {
+		_, _, _, fs, _ := sealed(entity, rec)
+		for _, f := range fs {
+			out[entity] = append(out[entity], f.name)
+		}
+	}
+	return out
+}
+
 // clientOf is the subject of an activity or task: its contact's, else its
 // company's, else its own.
 func clientOf(entity string, id int64, contact, company *int64) string {
