@@ -758,6 +758,12 @@ func attackStaleStepUp(t *testing.T, w *world) {
 			t.Error("the refused reveal shows the phone")
 		}
 	}
+	// The page's erase sends the browser to the step-up and back to the
+	// confirmation, and erases nothing.
+	page := w.send(t, admin, "POST", fmt.Sprintf("/contacts/%d/erase", own.id), admin.form("confirm", w.contactName(t, own)))
+	if want := "/stepup?next=" + url.QueryEscape(fmt.Sprintf("/contacts/%d/erase", own.id)); page.status != http.StatusSeeOther || page.header.Get("Location") != want {
+		t.Errorf("the page's erase after the step-up window: %d to %q, want %q", page.status, page.header.Get("Location"), want)
+	}
 	w.unchanged(t, "the refused share, revocation and erasure", own, before)
 	if after, err := w.s.idn.FindUserByID(w.ctx, crm.SystemPrincipal(), victim.ID); err != nil || after.Role != crm.RoleSales || after.TeamID != nil {
 		t.Errorf("the refused user changes: %+v %v", after, err)

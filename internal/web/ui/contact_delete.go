@@ -2,6 +2,8 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -106,7 +108,13 @@ func (u *UI) EraseContact(w http.ResponseWriter, r *http.Request, p *crm.Princip
 		u.render(w, r, http.StatusBadRequest, "contact_erase", v)
 		return nil
 	}
-	if _, err := u.records.EraseClient(r.Context(), p, "contact", id); err != nil {
+	_, err = u.records.EraseClient(r.Context(), p, "contact", id)
+	if crm.ErrorCode(err) == crm.ESTEPUPREQUIRED {
+		// Back to this confirmation after the step-up: a POST is not
+		// replayed, the user confirms again.
+		http.Redirect(w, r, "/stepup?"+url.Values{"next": {"/contacts/" + strconv.FormatInt(id, 10) + "/erase"}}.Encode(), http.StatusSeeOther)
+		return nil
+	} else if err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/contacts?notice=erased", http.StatusSeeOther)
