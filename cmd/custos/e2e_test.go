@@ -480,29 +480,6 @@ func TestServeBrowserFlow(t *testing.T) {
 	}
 }
 
-// login signs email in with a password alone (a role without a second
-// factor) and returns the session cookie; a fresh sign-in is a step-up.
-func (s *server) login(t *testing.T, email, password string) *http.Cookie {
-	t.Helper()
-	c := *s.client
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	form := url.Values{"email": {email}, "password": {password}}
-	req, _ := http.NewRequest("POST", s.url+"/login", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	for _, ck := range res.Cookies() {
-		if ck.Name == "__Host-custos_session" && res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/contacts" {
-			return ck
-		}
-	}
-	t.Fatalf("login %s: %d to %q", email, res.StatusCode, res.Header.Get("Location"))
-	return nil
-}
-
 // session sends a request without a body in the session of cookie and
 // decodes the JSON response into out.
 func (s *server) session(t *testing.T, cookie *http.Cookie, method, path string, out any) *http.Response {
@@ -521,4 +498,65 @@ func (s *server) session(t *testing.T, cookie *http.Cookie, method, path string,
 		}
 	}
 	return res
+}
+
+// enrolLogin signs a user whose role requires a second factor in through
+// their one-time enrolment link and the password, enrols TOTP through the
+// pages, and returns the full session's cookie (a fresh sign-in is a
+// step-up).
+func (s *server) enrolLogin(t *testing.T, link, password string) *http.Cookie {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := *s.client
+	c.Jar = jar
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	do := func(method, path string, form url.Values) string {
+		t.Helper()
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req, _ := http.NewRequest(method, s.url+path, body)
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode >= 400 {
+			t.Fatalf("%s %s: %d", method, path, res.StatusCode)
+		}
+		return string(b)
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	do("POST", u.Path, url.Values{"password": {password}})
+	csrfRE := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	csrf := csrfRE.FindStringSubmatch(do("GET", "/mfa/enrol", nil))
+	if csrf == nil {
+		t.Fatal("no CSRF token on the enrolment page")
+	}
+	do("POST", "/mfa/enrol", url.Values{"csrf": {csrf[1]}, "action": {"begin"}})
+	key := regexp.MustCompile(`<code class="secret">([A-Z2-7 ]+)</code>`).FindStringSubmatch(do("GET", "/mfa/enrol", nil))
+	if key == nil {
+		t.Fatal("no TOTP key on the enrolment page")
+	}
+	code, err := auth.TOTPCode(strings.ReplaceAll(key[1], " ", ""), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	do("POST", "/mfa/enrol", url.Values{"csrf": {csrf[1]}, "action": {"confirm"}, "code": {code}})
+	base, _ := url.Parse(s.url)
+	for _, ck := range jar.Cookies(base) {
+		if ck.Name == "__Host-custos_session" {
+			return ck
+		}
+	}
+	t.Fatal("no session after the enrolment")
+	return nil
 }

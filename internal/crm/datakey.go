@@ -34,6 +34,11 @@ type KeyTx interface {
 	// chooses at random (an id is never used twice, even by a write that
 	// rolled back); ECONFLICT when its subject (or its id) has one already.
 	InsertDataKey(ctx context.Context, k *DataKey) error
+	// LockDataKey is DataKeyOf taking the key's row for a change (on
+	// PostgreSQL, FOR UPDATE): writers sealing under it wait until the
+	// transaction ends. Erasure, purge and the rotation of one client's
+	// key take it before they read the client's records.
+	LockDataKey(ctx context.Context, subject string) (*DataKey, error)
 	// DeleteDataKey destroys the data key id (an erased client's, or one
 	// replaced by a rotation of the client's key): ENOTFOUND when gone.
 	DeleteDataKey(ctx context.Context, id int64) error

@@ -125,9 +125,10 @@ func (s *Service) checkRole(p *crm.Principal, d *crm.RoleDef) error {
 	if d.Permissions == nil {
 		d.Permissions = []string{}
 	}
-	// A role that administers users is an administrator's: it signs in
-	// with a second factor, whatever the input said.
-	if slices.Contains(d.Permissions, string(policy.ManageUsers)) {
+	// A role that administers users, or erases clients for good, is an
+	// administrator's: it signs in with a second factor, and steps up with
+	// it, whatever the input said.
+	if slices.Contains(d.Permissions, string(policy.ManageUsers)) || slices.Contains(d.Permissions, string(policy.EraseClients)) {
 		d.MFA = true
 	}
 	d.Compile()

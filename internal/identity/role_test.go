@@ -125,6 +125,14 @@ func TestRoleRules(t *testing.T) {
 	if mfa, err := f.svc.RoleRequiresMFA(ctx, "useradmin"); err != nil || !mfa {
 		t.Errorf("RoleRequiresMFA(useradmin) = %v %v", mfa, err)
 	}
+	// So does a role that erases clients for good (ENC-5).
+	dpo, err := f.svc.CreateRole(ctx, admin, crm.RoleInput{Name: ptr("dpo"), Permissions: &[]string{"contacts.read", "clients.erase"}, MFA: ptr(false)})
+	if err != nil || !dpo.MFA {
+		t.Fatalf("an erasing role without MFA: %+v %v", dpo, err)
+	}
+	if err := f.svc.DeleteRole(ctx, admin, "dpo"); err != nil {
+		t.Fatal(err)
+	}
 	// The roles list: the built-in six first.
 	list, err := f.svc.FindRoles(ctx, f.as("alice"))
 	if err != nil || len(list) != 7 || list[0].Name != crm.RoleAdmin || !list[0].MFA || list[6].Name != "useradmin" {

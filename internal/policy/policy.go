@@ -306,6 +306,19 @@ func Def(p *crm.Principal) *crm.RoleDef {
 	return builtins[p.Role]
 }
 
+// EraseActions are the actions erasing a client of entity ("contact" or
+// "company") takes (ENC-5): the erase permission, and deleting every record
+// of the entity, of activities and of tasks, whoever owns them (delete and
+// modify_all): an erase deletes the client with its activities and tasks,
+// which deleting one by one would need control of each for.
+func EraseActions(entity string) []Action {
+	out := []Action{EraseClients}
+	for _, e := range []string{entity, "activity", "task"} {
+		out = append(out, On(e, Delete), On(e, ModifyAll))
+	}
+	return out
+}
+
 // Allowed reports whether p may perform a at all: Policy.Can, for callers
 // that hold no Policy (the UI deciding which buttons to show; the service
 // checks every call again).

@@ -17,9 +17,9 @@ import (
 // backup) no longer opens; nothing else of the client changes.
 //
 // On PostgreSQL, writers read a client's key with a share lock (DataKeyOf
-// in a write): the rotation's delete of the old key waits for those that
-// sealed with it to commit, and the writers that come after wait for the
-// rotation and then seal under the new key. The rotation reads the
+// in a write), and the rotation takes it for a change first (LockDataKey):
+// it waits for those that sealed with it to commit, and the writers that
+// come after wait for the rotation and then seal under the new key. The rotation reads the
 // client's records only once it holds the key's row, so it sees every
 // value sealed under the old key.
 
@@ -36,7 +36,7 @@ func (s *Sealer) RotateClient(ctx context.Context, st crm.Store, subject string)
 	}
 	err = st.Write(ctx, func(tx crm.Tx) error {
 		records = 0
-		old, err := tx.DataKeyOf(ctx, subject)
+		old, err := tx.LockDataKey(ctx, subject)
 		if crm.ErrorCode(err) == crm.ENOTFOUND {
 			return crm.Errorf(crm.ENOTFOUND, "%s has no data key (nothing of it is sealed)", subject)
 		} else if err != nil {

@@ -197,6 +197,47 @@ func (s *Secrets) Upgrade(ctx context.Context, st crm.Store, rewrap bool) (int, 
 	return n, nil
 }
 
+// Versions counts the stored secrets per KEK version they are wrapped
+// under (0: plain), for keys status and to check a rotation; st is the
+// store itself, not Store's wrapper.
+func Versions(ctx context.Context, st crm.Store) (map[int]int, error) {
+	out := map[int]int{}
+	count := func(stored string) {
+		if stored == "" {
+			return
+		}
+		v := 0
+		if rest, ok := strings.CutPrefix(stored, wrappedPrefix); ok {
+			vs, _, _ := strings.Cut(rest, ":")
+			v, _ = strconv.Atoi(vs)
+		}
+		out[v]++
+	}
+	err := st.Read(ctx, func(tx crm.Tx) error {
+		for key := range secretSettings {
+			v, err := tx.Setting(ctx, key)
+			if err != nil {
+				return err
+			}
+			count(v)
+		}
+		for after := int64(0); ; {
+			page, err := tx.TOTPsAfter(ctx, after, 500)
+			if err != nil {
+				return err
+			}
+			for _, t := range page {
+				count(t.Secret)
+			}
+			if len(page) < 500 {
+				return nil
+			}
+			after = page[len(page)-1].UserID
+		}
+	})
+	return out, err
+}
+
 // Store returns st with the secrets wrapped on their way in and unwrapped
 // on their way out: TOTP seeds (TOTPByUser, PutTOTP) and secret settings.
 func (s *Secrets) Store(st crm.Store) crm.Store { return secretStore{st, s} }

@@ -159,4 +159,10 @@ func TestSecretsWrapped(t *testing.T) {
 	if v := setting(st, "cursor_key"); !strings.HasPrefix(v, prefix) {
 		t.Errorf("the cursor key after the rotation: %q", v[:8])
 	}
+	// What keys status and the rotation's check count.
+	put(st, users[1], "MFRGGZDFMZTWQ2LKMFRGGZDFMZTWQ2LK")
+	counts, err := seal.Versions(ctx, st)
+	if err != nil || counts[v] != 3 || counts[0] != 1 || len(counts) != 2 {
+		t.Errorf("Versions = %v, %v; want 3 under version %d and 1 plain", counts, err, v)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/policy"
@@ -23,6 +24,19 @@ func (h sealing) Forget(dataKey int64) {
 	}
 }
 
+// prepurger is a Sealing whose keys the purge of the recycle bin destroys
+// (seal.Sealer.BeforePurge).
+type prepurger interface {
+	BeforePurge(ctx context.Context, tx crm.Tx, before time.Time) ([]int64, error)
+}
+
+func (h sealing) BeforePurge(ctx context.Context, tx crm.Tx, before time.Time) ([]int64, error) {
+	if p, ok := h.sl.(prepurger); ok {
+		return p.BeforePurge(ctx, tx, before)
+	}
+	return nil, nil
+}
+
 // EraseClient implements crm.ErasureService (ENC-5, PRV-3). It takes the
 // clients.erase permission, control of the record (as deleting does:
 // policy.ControlScope; an administrator controls every record) and a
@@ -33,8 +47,10 @@ func (s *Service) EraseClient(ctx context.Context, p *crm.Principal, entity stri
 	if !slices.Contains(crm.ErasableEntities, entity) {
 		return nil, crm.Invalid("entity", "only a contact or a company can be erased")
 	}
-	if err := s.require(p, policy.EraseClients); err != nil {
-		return nil, err
+	for _, a := range policy.EraseActions(entity) {
+		if err := s.require(p, a); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.requireStepUp(p); err != nil {
 		return nil, err

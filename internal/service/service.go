@@ -294,12 +294,37 @@ func page[T any](items []T, next string) *crm.Page[T] {
 // PurgeDeleted removes the records whose grace period is over
 // (crm.DeleteGracePeriod). The server runs it periodically, with the
 // identity service's Purge.
+//
+// With field encryption the purge shreds as an erasure does (ENC-5): the
+// data keys of the clients it removes are destroyed in its transaction,
+// after the records they sealed that outlive their client are sealed again
+// under their new client's key.
 func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	var n int64
+	var keys []int64
 	err := s.store.Write(ctx, func(tx crm.Tx) (err error) {
-		n, err = tx.PurgeDeleted(ctx, tx.Now().Add(-crm.DeleteGracePeriod))
-		return err
+		before := tx.Now().Add(-crm.DeleteGracePeriod)
+		keys = nil
+		if p, ok := s.hooks.(prepurger); ok {
+			if keys, err = p.BeforePurge(ctx, tx, before); err != nil {
+				return err
+			}
+		}
+		if n, err = tx.PurgeDeleted(ctx, before); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := tx.DeleteDataKey(ctx, k); err != nil && crm.ErrorCode(err) != crm.ENOTFOUND {
+				return err
+			}
+		}
+		return nil
 	})
+	if f, ok := s.hooks.(forgetter); ok && err == nil {
+		for _, k := range keys {
+			f.Forget(k)
+		}
+	}
 	return n, err
 }
 

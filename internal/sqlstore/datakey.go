@@ -113,6 +113,14 @@ func (t Tx) InsertDataKey(ctx context.Context, k *crm.DataKey) error {
 	return nil
 }
 
+func (t Tx) LockDataKey(ctx context.Context, subject string) (*crm.DataKey, error) {
+	k, err := scanDataKey(t.C.QueryRow(ctx, sqlDataKeyOf+t.C.Lock("FOR UPDATE"), subject))
+	if err != nil {
+		return nil, t.C.RowError(err, "data key", "data key")
+	}
+	return k, nil
+}
+
 func (t Tx) DeleteDataKey(ctx context.Context, id int64) error {
 	n, err := t.C.Exec(ctx, sqlDeleteDataKey, id)
 	if err != nil {

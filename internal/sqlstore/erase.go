@@ -17,10 +17,10 @@ import (
 // eraseSQL is, per client entity, its table and the condition that an
 // activity or task row belongs to the client's data key.
 var eraseSQL = map[string]struct {
-	table, children string
+	table, children, link string
 }{
-	"contact": {"contacts", "contact_id = ?"},
-	"company": {"companies", "company_id = ? AND contact_id IS NULL"},
+	"contact": {"contacts", "contact_id = ?", "contact_id"},
+	"company": {"companies", "company_id = ? AND contact_id IS NULL", "company_id"},
 }
 
 var (
@@ -35,11 +35,33 @@ func (t Tx) EraseClient(ctx context.Context, e *crm.Erasure) (int64, error) {
 	if !ok {
 		return 0, crm.Invalid("entity", "only a contact or a company can be erased")
 	}
+	id := e.RecordID
+	subject := e.Entity + ":" + strconv.FormatInt(id, 10)
+	// The locks, on PostgreSQL, in the order writers take them: the data
+	// key (a writer sealing under it holds it shared), then the record,
+	// then the activities and tasks that name it, so that a write under
+	// way finishes first and one that comes after sees the client gone; an
+	// activity being unlinked from a contact of the company meanwhile is
+	// not left sealed under a destroyed key.
+	var keyID int64
+	k, err := t.LockDataKey(ctx, subject)
+	switch {
+	case err == nil:
+		keyID = k.ID
+	case crm.ErrorCode(err) != crm.ENOTFOUND:
+		return 0, err
+	}
 	var one int
-	if err := t.C.QueryRow(ctx, `SELECT 1 FROM `+q.table+` WHERE id = ?`+t.C.Lock("FOR UPDATE"), e.RecordID).Scan(&one); err != nil {
+	if err := t.C.QueryRow(ctx, `SELECT 1 FROM `+q.table+` WHERE id = ?`+t.C.Lock("FOR UPDATE"), id).Scan(&one); err != nil {
 		return 0, t.C.RowError(err, "erase", e.Entity)
 	}
-	id := e.RecordID
+	if lock := t.C.Lock("FOR UPDATE"); lock != "" {
+		for _, table := range []string{"activities", "tasks"} {
+			if _, err := t.C.Exec(ctx, `SELECT id FROM `+table+` WHERE `+q.link+` = ?`+lock, id); err != nil {
+				return 0, t.C.DBError(err, "erase: lock "+table, e.Entity, "")
+			}
+		}
+	}
 	steps := []struct {
 		what, query string
 		args        []any
@@ -73,16 +95,10 @@ func (t Tx) EraseClient(ctx context.Context, e *crm.Erasure) (int64, error) {
 			e.Records += n
 		}
 	}
-	var keyID int64
-	k, err := t.DataKeyOf(ctx, e.Entity+":"+strconv.FormatInt(id, 10))
-	switch {
-	case err == nil:
-		keyID = k.ID
-		if err := t.DeleteDataKey(ctx, k.ID); err != nil {
+	if keyID != 0 {
+		if err := t.DeleteDataKey(ctx, keyID); err != nil {
 			return 0, err
 		}
-	case crm.ErrorCode(err) != crm.ENOTFOUND:
-		return 0, err
 	}
 	e.ErasedAt = t.C.Now()
 	var by *int64

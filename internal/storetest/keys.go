@@ -40,6 +40,15 @@ func testDataKeys(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	}
 	_, err = read(t, f.st, func(ctx context.Context, tx crm.Tx) (*crm.DataKey, error) { return tx.DataKeyOf(ctx, "contact:99") })
 	wantCode(t, "the key of a subject without one", err, crm.ENOTFOUND)
+	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error {
+		k, err := tx.LockDataKey(ctx, "contact:3")
+		if err != nil || k.ID != keys[2].ID {
+			t.Errorf("LockDataKey = %+v, %v", k, err)
+		}
+		_, err = tx.LockDataKey(ctx, "contact:99")
+		wantCode(t, "locking the key of a subject without one", err, crm.ENOTFOUND)
+		return nil
+	})
 
 	byID := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]*crm.DataKey, error) {
 		return tx.DataKeysByID(ctx, []int64{keys[4].ID, keys[0].ID, 999999})

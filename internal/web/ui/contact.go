@@ -131,7 +131,7 @@ func (u *UI) renderContact(w http.ResponseWriter, r *http.Request, p *crm.Princi
 	pg := contactPage{C: c, Name: displayName(c), Owner: owners[c.OwnerID], Timeline: tl.Items, Types: crm.ActivityTypes,
 		Sharing:  u.contactShares(r, p, c),
 		CanWrite: policy.Allowed(p, policy.On("contact", policy.Update)), CanDelete: policy.Allowed(p, policy.On("contact", policy.Delete)),
-		CanErase: policy.Allowed(p, policy.EraseClients) && policy.Allowed(p, policy.On("contact", policy.Delete))}
+		CanErase: mayErase(p)}
 	if c.CompanyID != nil {
 		pg.Company = companies[*c.CompanyID]
 	}
