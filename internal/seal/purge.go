@@ -26,20 +26,13 @@ func (s *Sealer) BeforePurge(ctx context.Context, tx crm.Tx, before time.Time) (
 	gone := map[string]map[int64]bool{}
 	for _, entity := range []string{"contact", "company", "deal", "activity", "task"} {
 		gone[entity] = map[int64]bool{}
-		for after := (*crm.Cursor)(nil); ; {
-			page, next, err := listAll(ctx, tx, entity, true, after)
-			if err != nil {
-				return nil, err
-			}
-			for _, rec := range page {
-				if id, deletedAt := binned(rec); deletedAt != nil && deletedAt.Before(before) {
-					gone[entity][id] = true
-				}
-			}
-			if after, err = nextCursor(next); err != nil {
-				return nil, err
-			} else if after == nil {
-				break
+		bin, err := allPages(func(q crm.ListQuery) ([]any, string, error) { return listAll(ctx, tx, entity, true, q.After) })
+		if err != nil {
+			return nil, err
+		}
+		for _, rec := range bin {
+			if id, deletedAt := binned(rec); deletedAt != nil && deletedAt.Before(before) {
+				gone[entity][id] = true
 			}
 		}
 	}

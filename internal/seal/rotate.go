@@ -81,29 +81,41 @@ var subjectKinds = map[string]bool{"contact": true, "company": true, "deal": tru
 
 // reseal opens rec's fields sealed under the key oldKey and seals them
 // again (under its client's current key, made on the first), writing them
-// with a compare-and-set; it reports 1 if it wrote.
+// with a compare-and-set; it reports 1 if it wrote, and fails if the
+// record changed meanwhile (its writer sealed under the old key).
 func (s *Sealer) reseal(ctx context.Context, tx crm.RecordTx, entity string, rec any, oldKey uint64) (int, error) {
+	return s.sealAgain(ctx, tx, entity, rec, func(v string) bool {
+		k, ok := vault.KeyOf(v)
+		return ok && vault.Sealed(v) && k == oldKey
+	}, true)
+}
+
+// sealAgain seals the fields of rec whose stored value pick chooses (after
+// opening them) and writes them in place of those values, a
+// compare-and-set; it reports 1 if it wrote. When the record changed
+// meanwhile, it fails if must, and otherwise leaves it to its writer.
+func (s *Sealer) sealAgain(ctx context.Context, tx crm.RecordTx, entity string, rec any, pick func(stored string) bool, must bool) (int, error) {
 	_, idp, _, fs, ok := sealed(entity, rec)
 	if !ok {
 		return 0, nil
 	}
 	old := map[string]string{}
 	for _, f := range fs {
-		if k, ok := vault.KeyOf(*f.p); ok && vault.Sealed(*f.p) && k == oldKey {
+		if *f.p != "" && pick(*f.p) {
 			old[f.name] = *f.p
 		}
 	}
 	if len(old) == 0 {
 		return 0, nil
 	}
-	if err := s.Open(ctx, tx, entity, rec); err != nil {
-		return 0, err
-	}
-	// Only the fields under the old key are sealed again.
+	// Only the chosen fields are sealed again; the others stay as stored.
 	for _, f := range fs {
 		if _, ok := old[f.name]; !ok {
 			*f.p = ""
 		}
+	}
+	if err := s.Open(ctx, tx, entity, rec); err != nil {
+		return 0, err
 	}
 	if err := s.Seal(ctx, tx, entity, rec); err != nil {
 		return 0, err
@@ -115,11 +127,13 @@ func (s *Sealer) reseal(ctx context.Context, tx crm.RecordTx, entity string, rec
 		}
 	}
 	wrote, err := tx.SealFields(ctx, entity, *idp, fields)
-	if err != nil {
+	switch {
+	case err != nil:
 		return 0, err
-	}
-	if !wrote {
-		return 0, fmt.Errorf("seal: %s %d changed during the rotation of its key", entity, *idp)
+	case !wrote && must:
+		return 0, fmt.Errorf("seal: %s %d changed while its fields were sealed again", entity, *idp)
+	case !wrote:
+		return 0, nil
 	}
 	return 1, nil
 }
@@ -184,39 +198,25 @@ func clientRecords(ctx context.Context, tx crm.Tx, kind string, id int64) ([]cli
 		} else {
 			f.CompanyID, tf.CompanyID = id, id
 		}
+		// A company's key seals its activities and tasks that name no
+		// contact.
 		mine := func(contact *int64) bool { return kind == "contact" || contact == nil }
-		for after := (*crm.Cursor)(nil); ; {
-			page, next, err := tx.Activities(ctx, all, f, crm.ListQuery{Limit: crm.MaxLimit, Sort: "created_at", After: after})
-			if err != nil {
-				return nil, err
-			}
-			for _, a := range page {
-				if mine(a.ContactID) {
-					out = append(out, clientRecord{"activity", a})
-				}
-			}
-			if after, err = nextCursor(next); err != nil || after == nil {
-				if err != nil {
-					return nil, err
-				}
-				break
+		acts, err := allPages(func(q crm.ListQuery) ([]*crm.Activity, string, error) { return tx.Activities(ctx, all, f, q) })
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range acts {
+			if mine(a.ContactID) {
+				out = append(out, clientRecord{"activity", a})
 			}
 		}
-		for after := (*crm.Cursor)(nil); ; {
-			page, next, err := tx.Tasks(ctx, all, tf, crm.ListQuery{Limit: crm.MaxLimit, Sort: "created_at", After: after})
-			if err != nil {
-				return nil, err
-			}
-			for _, t := range page {
-				if mine(t.ContactID) {
-					out = append(out, clientRecord{"task", t})
-				}
-			}
-			if after, err = nextCursor(next); err != nil || after == nil {
-				if err != nil {
-					return nil, err
-				}
-				break
+		tasks, err := allPages(func(q crm.ListQuery) ([]*crm.Task, string, error) { return tx.Tasks(ctx, all, tf, q) })
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range tasks {
+			if mine(t.ContactID) {
+				out = append(out, clientRecord{"task", t})
 			}
 		}
 	}
@@ -230,6 +230,21 @@ func clientRecords(ctx context.Context, tx crm.Tx, kind string, id int64) ([]cli
 		}
 	}
 	return out, nil
+}
+
+// allPages reads every page of a list, by creation.
+func allPages[T any](list func(q crm.ListQuery) ([]T, string, error)) ([]T, error) {
+	var out []T
+	for after := (*crm.Cursor)(nil); ; {
+		page, next, err := list(crm.ListQuery{Limit: crm.MaxLimit, Sort: "created_at", After: after})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if after, err = nextCursor(next); err != nil || after == nil {
+			return out, err
+		}
+	}
 }
 
 // nextCursor decodes a list's next cursor (nil on the last page).

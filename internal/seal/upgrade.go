@@ -91,43 +91,10 @@ func (s *Sealer) Upgrade(ctx context.Context, st crm.Store, progress func(entity
 }
 
 // upgradeOne seals rec's plain personal fields in the store and reports 1
-// if it wrote.
+// if it wrote; a record changed meanwhile is left to its writer (who
+// sealed it).
 func (s *Sealer) upgradeOne(ctx context.Context, tx crm.RecordTx, entity string, rec any) (int, error) {
-	_, idp, _, fs, ok := sealed(entity, rec)
-	if !ok {
-		return 0, nil
-	}
-	id := *idp
-	old := map[string]string{}
-	for _, f := range fs {
-		if *f.p != "" && !vault.Sealed(*f.p) {
-			old[f.name] = *f.p
-		}
-	}
-	if len(old) == 0 {
-		return 0, nil
-	}
-	// Only the plain fields are sealed; those already sealed stay as they
-	// are (opening and sealing them again would change nothing stored).
-	for _, f := range fs {
-		if _, plain := old[f.name]; !plain {
-			*f.p = ""
-		}
-	}
-	if err := s.Seal(ctx, tx, entity, rec); err != nil {
-		return 0, err
-	}
-	fields := map[string][2]string{}
-	for _, f := range fs {
-		if v, plain := old[f.name]; plain {
-			fields[f.name] = [2]string{v, *f.p}
-		}
-	}
-	wrote, err := tx.SealFields(ctx, entity, id, fields)
-	if err != nil || !wrote {
-		return 0, err
-	}
-	return 1, nil
+	return s.sealAgain(ctx, tx, entity, rec, func(v string) bool { return !vault.Sealed(v) }, false)
 }
 
 // listAll lists a page of entity's live or deleted records in every scope,

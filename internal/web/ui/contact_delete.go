@@ -13,10 +13,21 @@ import (
 
 // The delete confirmation of a contact and the delete itself.
 
-// deletePage is the data of the delete confirmation.
-type deletePage struct {
+// confirmPage is the data of the delete and erase confirmations.
+type confirmPage struct {
 	ID   int64
 	Name string
+}
+
+// renderConfirm renders a confirmation page of contact c.
+func (u *UI) renderConfirm(w http.ResponseWriter, r *http.Request, p *crm.Principal, title, page string, c *crm.Contact, status int, errs map[string]string) {
+	v := u.newView(r, p, title)
+	v.Nav = "contacts"
+	v.Page = confirmPage{ID: c.ID, Name: displayName(c)}
+	for k, reason := range errs {
+		v.Errors[k] = reason
+	}
+	u.render(w, r, status, page, v)
 }
 
 func (u *UI) ConfirmDeleteContact(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
@@ -32,10 +43,7 @@ func (u *UI) ConfirmDeleteContact(w http.ResponseWriter, r *http.Request, p *crm
 	if err != nil {
 		return err
 	}
-	v := u.newView(r, p, "delete.title")
-	v.Nav = "contacts"
-	v.Page = deletePage{ID: c.ID, Name: displayName(c)}
-	u.render(w, r, http.StatusOK, "contact_delete", v)
+	u.renderConfirm(w, r, p, "delete.title", "contact_delete", c, http.StatusOK, nil)
 	return nil
 }
 
@@ -55,12 +63,6 @@ func (u *UI) DeleteContact(w http.ResponseWriter, r *http.Request, p *crm.Princi
 // the user types the contact's name, then the erase itself, which needs a
 // recent step-up (without one the browser goes to the step-up page and
 // back to this confirmation).
-
-// erasePage is the data of the erase confirmation.
-type erasePage struct {
-	ID   int64
-	Name string
-}
 
 // mayErase reports whether p holds every action erasing a contact takes.
 func mayErase(p *crm.Principal) bool {
@@ -93,10 +95,7 @@ func (u *UI) ConfirmEraseContact(w http.ResponseWriter, r *http.Request, p *crm.
 	if err != nil {
 		return err
 	}
-	v := u.newView(r, p, "erase.title")
-	v.Nav = "contacts"
-	v.Page = erasePage{ID: c.ID, Name: displayName(c)}
-	u.render(w, r, http.StatusOK, "contact_erase", v)
+	u.renderConfirm(w, r, p, "erase.title", "contact_erase", c, http.StatusOK, nil)
 	return nil
 }
 
@@ -109,13 +108,8 @@ func (u *UI) EraseContact(w http.ResponseWriter, r *http.Request, p *crm.Princip
 	if err != nil {
 		return err
 	}
-	name := displayName(c)
-	if !strings.EqualFold(strings.Join(strings.Fields(r.PostFormValue("confirm")), " "), strings.Join(strings.Fields(name), " ")) {
-		v := u.newView(r, p, "erase.title")
-		v.Nav = "contacts"
-		v.Page = erasePage{ID: c.ID, Name: name}
-		v.Errors["confirm"] = "does not match the contact's name"
-		u.render(w, r, http.StatusBadRequest, "contact_erase", v)
+	if !strings.EqualFold(strings.Join(strings.Fields(r.PostFormValue("confirm")), " "), strings.Join(strings.Fields(displayName(c)), " ")) {
+		u.renderConfirm(w, r, p, "erase.title", "contact_erase", c, http.StatusBadRequest, map[string]string{"confirm": "does not match the contact's name"})
 		return nil
 	}
 	_, err = u.records.EraseClient(r.Context(), p, "contact", id)
