@@ -278,33 +278,9 @@ func keysRotate(ctx context.Context, e env, db crm.Store, kek vault.KEK, batch i
 	if err != nil {
 		return fmt.Errorf("keys: re-wrapped %d data keys, then: %w (run custos keys rotate --resume to finish)", n, err)
 	}
-	// The server's own secrets, in passes as the data keys: a server that
-	// has not read the new key file yet may wrap one under the old
-	// version meanwhile.
-	secrets, left := 0, 0
-	for pass := 0; pass < 3; pass++ {
-		k, err := seal.NewSecrets(kek).Upgrade(ctx, db, true)
-		if err != nil {
-			return fmt.Errorf("keys: re-wrapped %d data keys, then the server's secrets: %w (run custos keys rotate --resume to finish)", n, err)
-		}
-		secrets += k
-		counts, err := seal.Versions(ctx, db)
-		if err != nil {
-			return cliError(err)
-		}
-		left = 0
-		for v, c := range counts {
-			if v != current {
-				left += c
-			}
-		}
-		if left == 0 {
-			break
-		}
-		time.Sleep(time.Duration(pass+1) * 3 * time.Second) // a server reads a changed key file within 5 s
-	}
-	if left > 0 {
-		return fmt.Errorf("keys: %d server secrets are still wrapped under an older version (is an instance running with an old copy of the key file?); run custos keys rotate --resume once every instance has the new one", left)
+	secrets, err := seal.NewSecrets(kek).Rotate(ctx, db, current)
+	if err != nil {
+		return fmt.Errorf("keys: re-wrapped %d data keys and %d server secrets, then: %w (run custos keys rotate --resume to finish)", n, secrets, err)
 	}
 	fmt.Fprintf(e.stdout, "re-wrapped %d data keys and %d server secrets under version %d\n", n, secrets, current)
 	return nil

@@ -100,7 +100,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	defer svc.identity.WaitMail() // hand over reset mail still being sent before exit
 	// The authenticator seeds and the cursor key a version before this
 	// one stored in plain text are wrapped before anyone signs in.
-	if n, err := svc.secrets.Upgrade(ctx, db, false); err != nil {
+	if n, err := svc.secrets.Upgrade(ctx, db, 0); err != nil {
 		return fmt.Errorf("keys: %w", err)
 	} else if n > 0 {
 		log.Info("field encryption: wrapped the server's secrets stored in plain text", slog.Int("secrets", n))

@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -17,6 +18,10 @@ type DataKey struct {
 	CreatedAt  time.Time
 	RotatedAt  *time.Time
 }
+
+// KeySubject names the data key of the record id of entity ("contact:7"):
+// a client's, or an activity's or task's that names no client.
+func KeySubject(entity string, id int64) string { return entity + ":" + strconv.FormatInt(id, 10) }
 
 // KeyTx is the part of a transaction that keeps data keys and reserves
 // record ids, for field encryption (issue 12): a field is sealed under a

@@ -125,6 +125,9 @@ type RecordTx interface {
 	// record has no such share.
 	DeleteShare(ctx context.Context, entity string, recordID, id int64) error
 
+	// DeletedBefore returns the ids of the records of entity ("contact",
+	// …) soft-deleted before the given time: what PurgeDeleted removes.
+	DeletedBefore(ctx context.Context, entity string, before time.Time) ([]int64, error)
 	// PurgeDeleted removes records soft-deleted before the given time, with
 	// their shares, and the shares that expired before it.
 	PurgeDeleted(ctx context.Context, before time.Time) (int64, error)

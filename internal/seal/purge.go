@@ -2,7 +2,6 @@ package seal
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -26,14 +25,12 @@ func (s *Sealer) BeforePurge(ctx context.Context, tx crm.Tx, before time.Time) (
 	gone := map[string]map[int64]bool{}
 	for _, entity := range []string{"contact", "company", "deal", "activity", "task"} {
 		gone[entity] = map[int64]bool{}
-		bin, err := allPages(func(q crm.ListQuery) ([]any, string, error) { return listAll(ctx, tx, entity, true, q.After) })
+		ids, err := tx.DeletedBefore(ctx, entity, before)
 		if err != nil {
 			return nil, err
 		}
-		for _, rec := range bin {
-			if id, deletedAt := binned(rec); deletedAt != nil && deletedAt.Before(before) {
-				gone[entity][id] = true
-			}
+		for _, id := range ids {
+			gone[entity][id] = true
 		}
 	}
 	var keys []int64
@@ -41,7 +38,7 @@ func (s *Sealer) BeforePurge(ctx context.Context, tx crm.Tx, before time.Time) (
 		for id := range ids {
 			// Taken for a change: a writer sealing under it meanwhile
 			// waits for the purge, then finds the client gone.
-			k, err := tx.LockDataKey(ctx, entity+":"+strconv.FormatInt(id, 10))
+			k, err := tx.LockDataKey(ctx, crm.KeySubject(entity, id))
 			if crm.ErrorCode(err) == crm.ENOTFOUND {
 				continue
 			} else if err != nil {
@@ -60,8 +57,8 @@ func (s *Sealer) BeforePurge(ctx context.Context, tx crm.Tx, before time.Time) (
 				if r.entity != "activity" && r.entity != "task" {
 					continue
 				}
-				rid, _ := binned(r.rec)
-				if gone[r.entity][rid] {
+				_, idp, _, _, _ := sealed(r.entity, r.rec)
+				if gone[r.entity][*idp] {
 					continue
 				}
 				// Its links after the purge decide its key.
@@ -79,23 +76,6 @@ func (s *Sealer) BeforePurge(ctx context.Context, tx crm.Tx, before time.Time) (
 		}
 	}
 	return keys, nil
-}
-
-// binned returns a record's id and deletion time.
-func binned(rec any) (int64, *time.Time) {
-	switch r := rec.(type) {
-	case *crm.Contact:
-		return r.ID, r.DeletedAt
-	case *crm.Company:
-		return r.ID, r.DeletedAt
-	case *crm.Deal:
-		return r.ID, r.DeletedAt
-	case *crm.Activity:
-		return r.ID, r.DeletedAt
-	case *crm.Task:
-		return r.ID, r.DeletedAt
-	}
-	return 0, nil
 }
 
 // links points at an activity's or task's contact and company.

@@ -19,9 +19,9 @@ import (
 // On PostgreSQL, writers read a client's key with a share lock (DataKeyOf
 // in a write), and the rotation takes it for a change first (LockDataKey):
 // it waits for those that sealed with it to commit, and the writers that
-// come after wait for the rotation and then seal under the new key. The rotation reads the
-// client's records only once it holds the key's row, so it sees every
-// value sealed under the old key.
+// come after wait for the rotation and then seal under the new key. The
+// rotation reads the client's records only once it holds the key's row,
+// so it sees every value sealed under the old key.
 
 // RotateClient seals every field of the client subject ("contact:7",
 // "company:3", "deal:9", "activity:4", "task:5") again under a new data

@@ -18,7 +18,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -57,19 +56,19 @@ type field struct {
 func sealed(entity string, rec any) (table string, id *int64, subject string, fs []field, ok bool) {
 	switch r := rec.(type) {
 	case *crm.Contact:
-		return "contacts", &r.ID, "contact:" + strconv.FormatInt(r.ID, 10), []field{
+		return "contacts", &r.ID, crm.KeySubject("contact", r.ID), []field{
 			{"title", &r.Title}, {"address", &r.Address}, {"birthday", &r.Birthday}, {"notes", &r.Notes}}, true
 	case *crm.Company:
-		return "companies", &r.ID, "company:" + strconv.FormatInt(r.ID, 10), []field{
+		return "companies", &r.ID, crm.KeySubject("company", r.ID), []field{
 			{"phone", &r.Phone}, {"address", &r.Address}, {"notes", &r.Notes}}, true
 	case *crm.Deal:
-		return "deals", &r.ID, "deal:" + strconv.FormatInt(r.ID, 10), []field{{"notes", &r.Notes}}, true
+		return "deals", &r.ID, crm.KeySubject("deal", r.ID), []field{{"notes", &r.Notes}}, true
 	case *crm.Activity:
 		return "activities", &r.ID, clientOf("activity", r.ID, r.ContactID, r.CompanyID), []field{{"body", &r.Body}}, true
 	case *crm.Task:
 		return "tasks", &r.ID, clientOf("task", r.ID, r.ContactID, r.CompanyID), []field{{"description", &r.Description}}, true
 	case *crm.Consent:
-		return "consents", &r.ID, "contact:" + strconv.FormatInt(r.ContactID, 10), []field{{"source", &r.Source}}, true
+		return "consents", &r.ID, crm.KeySubject("contact", r.ContactID), []field{{"source", &r.Source}}, true
 	}
 	return "", nil, "", nil, false
 }
@@ -94,11 +93,11 @@ func SealedColumns() map[string][]string {
 func clientOf(entity string, id int64, contact, company *int64) string {
 	switch {
 	case contact != nil:
-		return "contact:" + strconv.FormatInt(*contact, 10)
+		return crm.KeySubject("contact", *contact)
 	case company != nil:
-		return "company:" + strconv.FormatInt(*company, 10)
+		return crm.KeySubject("company", *company)
 	}
-	return entity + ":" + strconv.FormatInt(id, 10)
+	return crm.KeySubject(entity, id)
 }
 
 // Seal encrypts rec's personal fields in place under its client's data
@@ -312,25 +311,33 @@ func randomID() int64 {
 // finishes them (ENC-3). It returns how many keys it re-wrapped.
 func Rewrap(ctx context.Context, st crm.Store, kek vault.KEK, version, batch int, progress func(int)) (int, error) {
 	// Data key ids are random: a key a server makes under the old version
-	// while a pass runs may fall behind its cursor. Passes repeat until
-	// none is left, and a server still wrapping under the old version
-	// after several (another instance with the old key file) is reported.
+	// while a pass runs may fall behind its cursor.
+	return inPasses(ctx, "data keys",
+		func() (int, error) { return rewrapPass(ctx, st, kek, version, batch, progress) },
+		func() (int64, error) { return NotUnder(ctx, st, version) })
+}
+
+// inPasses runs pass until left counts nothing left to do, and reports
+// what a server still wrapping under the old version (another instance
+// with the old key file) leaves after several passes. It returns how much
+// the passes did.
+func inPasses(ctx context.Context, what string, pass func() (int, error), left func() (int64, error)) (int, error) {
 	total := 0
-	for pass := 0; ; pass++ {
-		n, err := rewrapPass(ctx, st, kek, version, batch, progress)
+	for i := 0; ; i++ {
+		n, err := pass()
 		total += n
 		if err != nil {
 			return total, err
 		}
-		left, err := NotUnder(ctx, st, version)
+		rest, err := left()
 		if err != nil {
 			return total, err
 		}
-		if left == 0 {
+		if rest == 0 {
 			return total, nil
 		}
-		if pass >= rewrapPasses {
-			return total, fmt.Errorf("%d data keys are still wrapped under an older version after %d passes: an instance still wraps under the old key (copy the new key file to every instance), then resume", left, pass+1)
+		if i >= rewrapPasses {
+			return total, fmt.Errorf("%d %s are still wrapped under an older version after %d passes: an instance still wraps under the old key (copy the new key file to every instance), then resume", rest, what, i+1)
 		}
 		select {
 		case <-ctx.Done():

@@ -88,15 +88,26 @@ func (s *Secrets) Unwrap(ctx context.Context, aad, stored string) (string, error
 	return string(raw), nil
 }
 
-// wrapped reports whether stored is in the wrapped form under version
-// (any version when version is 0).
-func wrapped(stored string, version int) bool {
+// versionOf is the KEK version a stored secret is wrapped under: 0 for a
+// plain one (or one of no known form).
+func versionOf(stored string) int {
 	rest, ok := strings.CutPrefix(stored, wrappedPrefix)
 	if !ok {
-		return false
+		return 0
 	}
 	vs, _, _ := strings.Cut(rest, ":")
-	return version == 0 || vs == strconv.Itoa(version)
+	v, _ := strconv.Atoi(vs)
+	return v
+}
+
+// rewrap opens a stored secret (plain or wrapped) and wraps it under the
+// current version.
+func (s *Secrets) rewrap(ctx context.Context, aad, stored string) (string, error) {
+	plain, err := s.Unwrap(ctx, aad, stored)
+	if err != nil {
+		return "", err
+	}
+	return s.Wrap(ctx, aad, plain)
 }
 
 // what names a secret for messages, without its owner's id.
@@ -111,39 +122,29 @@ func what(aad string) string {
 func totpAAD(userID int64) string { return "totp:" + strconv.FormatInt(userID, 10) }
 
 // Upgrade wraps, under the current KEK version, every secret stored in
-// plain text (by a version before this one) or, with rewrap, under an
-// older version (a rotation); then refuses plain values from then on. It
+// plain text (by a version before this one) and, when version is not 0,
+// every one wrapped under another version than version (a rotation, which
+// names the new current one); then refuses plain values from then on. It
 // returns how many secrets it wrote. It runs at start, before the server
-// serves, and from `custos keys rotate`.
-func (s *Secrets) Upgrade(ctx context.Context, st crm.Store, rewrap bool) (int, error) {
-	version := 0
-	if rewrap {
-		vs, err := s.kek.Versions(ctx)
-		if err != nil {
-			return 0, err
-		}
-		for _, v := range vs {
-			if v.Current {
-				version = v.N
-			}
-		}
+// serves (version 0), and from `custos keys rotate`. st is the store
+// itself, not Store's wrapper.
+func (s *Secrets) Upgrade(ctx context.Context, st crm.Store, version int) (int, error) {
+	// Stale: plain, or under another version than version.
+	stale := func(stored string) bool {
+		v := versionOf(stored)
+		return stored != "" && (v == 0 || (version != 0 && v != version))
 	}
-	stale := func(stored string) bool { return stored != "" && !wrapped(stored, version) }
 	n := 0
 	err := st.Write(ctx, func(tx crm.Tx) error {
 		for key := range secretSettings {
 			stored, err := tx.Setting(ctx, key)
-			if err != nil || !stale(stored) {
-				if err != nil {
-					return err
-				}
-				continue
-			}
-			plain, err := s.Unwrap(ctx, "setting:"+key, stored)
 			if err != nil {
 				return err
 			}
-			w, err := s.Wrap(ctx, "setting:"+key, plain)
+			if !stale(stored) {
+				continue
+			}
+			w, err := s.rewrap(ctx, "setting:"+key, stored)
 			if err != nil {
 				return err
 			}
@@ -167,13 +168,9 @@ func (s *Secrets) Upgrade(ctx context.Context, st crm.Store, rewrap bool) (int, 
 				if !stale(t.Secret) {
 					continue
 				}
-				plain, err := s.Unwrap(ctx, totpAAD(t.UserID), t.Secret)
+				w, err := s.rewrap(ctx, totpAAD(t.UserID), t.Secret)
 				if err != nil {
 					return fmt.Errorf("user %d: %w", t.UserID, err)
-				}
-				w, err := s.Wrap(ctx, totpAAD(t.UserID), plain)
-				if err != nil {
-					return err
 				}
 				ok, err := tx.ResealTOTP(ctx, t.UserID, t.Secret, w)
 				if err != nil {
@@ -197,21 +194,34 @@ func (s *Secrets) Upgrade(ctx context.Context, st crm.Store, rewrap bool) (int, 
 	return n, nil
 }
 
+// Rotate wraps every secret under version, the KEK's new current one, in
+// passes as Rewrap does the data keys: a server that has not read the new
+// key file yet may wrap one under the old version meanwhile. It returns
+// how many secrets it wrote.
+func (s *Secrets) Rotate(ctx context.Context, st crm.Store, version int) (int, error) {
+	return inPasses(ctx, "server secrets",
+		func() (int, error) { return s.Upgrade(ctx, st, version) },
+		func() (int64, error) {
+			counts, err := Versions(ctx, st)
+			var left int64
+			for v, c := range counts {
+				if v != version {
+					left += int64(c)
+				}
+			}
+			return left, err
+		})
+}
+
 // Versions counts the stored secrets per KEK version they are wrapped
 // under (0: plain), for keys status and to check a rotation; st is the
 // store itself, not Store's wrapper.
 func Versions(ctx context.Context, st crm.Store) (map[int]int, error) {
 	out := map[int]int{}
 	count := func(stored string) {
-		if stored == "" {
-			return
+		if stored != "" {
+			out[versionOf(stored)]++
 		}
-		v := 0
-		if rest, ok := strings.CutPrefix(stored, wrappedPrefix); ok {
-			vs, _, _ := strings.Cut(rest, ":")
-			v, _ = strconv.Atoi(vs)
-		}
-		out[v]++
 	}
 	err := st.Read(ctx, func(tx crm.Tx) error {
 		for key := range secretSettings {

@@ -117,7 +117,7 @@ func TestSecretsWrapped(t *testing.T) {
 	if got, err := get(dec, users[2]); err != nil || got != legacySeed {
 		t.Fatalf("a plain seed before the pass: %q %v", got, err)
 	}
-	n, err := sec.Upgrade(ctx, st, false)
+	n, err := sec.Upgrade(ctx, st, 0)
 	if err != nil || n != 2 {
 		t.Fatalf("Upgrade = %d, %v; want the legacy seed and the cursor key", n, err)
 	}
@@ -143,7 +143,7 @@ func TestSecretsWrapped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := sec.Upgrade(ctx, st, true); err != nil || n != 4 {
+	if n, err := sec.Upgrade(ctx, st, v); err != nil || n != 4 {
 		t.Fatalf("re-wrap = %d, %v; want three seeds and the cursor key", n, err)
 	}
 	prefix := "w1:" + string(rune('0'+v)) + ":"

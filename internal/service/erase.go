@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/policy"
@@ -12,35 +11,11 @@ import (
 
 var _ crm.ErasureService = (*Service)(nil)
 
-// forgetter is a Sealing that keeps unwrapped data keys in memory and can
-// drop one (an erased client's).
-type forgetter interface {
-	Forget(dataKey int64)
-}
-
-func (h sealing) Forget(dataKey int64) {
-	if f, ok := h.sl.(forgetter); ok {
-		f.Forget(dataKey)
-	}
-}
-
-// prepurger is a Sealing whose keys the purge of the recycle bin destroys
-// (seal.Sealer.BeforePurge).
-type prepurger interface {
-	BeforePurge(ctx context.Context, tx crm.Tx, before time.Time) ([]int64, error)
-}
-
-func (h sealing) BeforePurge(ctx context.Context, tx crm.Tx, before time.Time) ([]int64, error) {
-	if p, ok := h.sl.(prepurger); ok {
-		return p.BeforePurge(ctx, tx, before)
-	}
-	return nil, nil
-}
-
-// EraseClient implements crm.ErasureService (ENC-5, PRV-3). It takes the
-// clients.erase permission, control of the record (as deleting does:
-// policy.ControlScope; an administrator controls every record) and a
-// recent step-up. The record may be live or in the recycle bin. The rows,
+// EraseClient implements crm.ErasureService (ENC-5, PRV-3). It takes
+// policy.EraseActions (clients.erase, and delete with modify_all on the
+// client's entity, on activities and on tasks: the erase deletes the
+// client's activities and tasks whoever owns them), control of the record
+// and a recent step-up. The record may be live or in the recycle bin. The rows,
 // the data key and the ledger entry go in one transaction with the
 // client.erase event; then this instance drops the key from its memory.
 func (s *Service) EraseClient(ctx context.Context, p *crm.Principal, entity string, id int64) (*crm.Erasure, error) {
@@ -78,33 +53,21 @@ func (s *Service) EraseClient(ctx context.Context, p *crm.Principal, entity stri
 }
 
 // erasable checks that p controls the client entity id, live or in the
-// bin (controlled takes live records only): ENOTFOUND when p cannot see it at all, EFORBIDDEN when p sees but
-// does not control it. Only the record's existence is read (no hook).
+// bin (controlled takes live records only): ENOTFOUND when p cannot see it
+// at all, EFORBIDDEN when p sees but does not control it. It reads for the
+// check alone (recordIn), and returns nothing of the record.
 func (s *Service) erasable(ctx context.Context, tx crm.RecordTx, p *crm.Principal, entity string, id int64) error {
-	byID := func(sc crm.Scope, deleted bool) error {
-		var err error
-		switch entity {
-		case "contact":
-			_, err = contactOps.byID(ctx, tx, sc, id, deleted)
-		case "company":
-			_, err = companyOps.byID(ctx, tx, sc, id, deleted)
-		default:
-			err = crm.Errorf(crm.EINTERNAL, "unknown entity %q", entity)
-		}
-		return err
-	}
 	either := func(sc crm.Scope) error {
-		err := byID(sc, false)
+		_, err := recordIn(ctx, tx, entity, sc, id, false)
 		if crm.ErrorCode(err) == crm.ENOTFOUND {
-			err = byID(sc, true)
+			_, err = recordIn(ctx, tx, entity, sc, id, true)
 		}
 		return err
 	}
-	err := either(s.pol.ControlScope(p, entity, policy.Delete))
-	if crm.ErrorCode(err) == crm.ENOTFOUND && either(s.pol.ReadScope(p, entity)) == nil {
-		return forbidden()
+	if err := either(s.pol.ControlScope(p, entity, policy.Delete)); err != nil {
+		return s.writable(ctx, p, entity, err, either)
 	}
-	return err
+	return nil
 }
 
 // FindErasures implements crm.ErasureService: the ledger, for those who

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
 )
@@ -87,6 +88,31 @@ func (h sealing) Prefetch(ctx context.Context, tx crm.RecordTx, entity string, r
 		return p.Prefetch(ctx, tx, entity, recs)
 	}
 	return nil
+}
+
+// forgetter is a Sealing that keeps unwrapped data keys in memory and can
+// drop one (an erased client's).
+type forgetter interface {
+	Forget(dataKey int64)
+}
+
+func (h sealing) Forget(dataKey int64) {
+	if f, ok := h.sl.(forgetter); ok {
+		f.Forget(dataKey)
+	}
+}
+
+// prepurger is a Sealing whose keys the purge of the recycle bin destroys
+// (seal.Sealer.BeforePurge).
+type prepurger interface {
+	BeforePurge(ctx context.Context, tx crm.Tx, before time.Time) ([]int64, error)
+}
+
+func (h sealing) BeforePurge(ctx context.Context, tx crm.Tx, before time.Time) ([]int64, error) {
+	if p, ok := h.sl.(prepurger); ok {
+		return p.BeforePurge(ctx, tx, before)
+	}
+	return nil, nil
 }
 
 // opened runs Open on records just read from the store.

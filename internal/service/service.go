@@ -191,30 +191,36 @@ func (s *Service) ownerFor(ctx context.Context, tx crm.RecordTx, p *crm.Principa
 // its owner; ENOTFOUND otherwise. It reads for the check alone and returns
 // nothing of the record to anyone.
 func (s *Service) inScope(ctx context.Context, tx crm.RecordTx, entity string, sc crm.Scope, id int64) (owner int64, err error) {
+	return recordIn(ctx, tx, entity, sc, id, false)
+}
+
+// recordIn is inScope for a live record, or with deleted for one in the
+// recycle bin.
+func recordIn(ctx context.Context, tx crm.RecordTx, entity string, sc crm.Scope, id int64, deleted bool) (owner int64, err error) {
 	switch entity {
 	case "contact":
 		var v *crm.Contact
-		if v, err = tx.ContactByID(ctx, sc, id, false); err == nil {
+		if v, err = tx.ContactByID(ctx, sc, id, deleted); err == nil {
 			owner = v.OwnerID
 		}
 	case "company":
 		var v *crm.Company
-		if v, err = tx.CompanyByID(ctx, sc, id, false); err == nil {
+		if v, err = tx.CompanyByID(ctx, sc, id, deleted); err == nil {
 			owner = v.OwnerID
 		}
 	case "deal":
 		var v *crm.Deal
-		if v, err = tx.DealByID(ctx, sc, id, false); err == nil {
+		if v, err = tx.DealByID(ctx, sc, id, deleted); err == nil {
 			owner = v.OwnerID
 		}
 	case "activity":
 		var v *crm.Activity
-		if v, err = tx.ActivityByID(ctx, sc, id, false); err == nil {
+		if v, err = tx.ActivityByID(ctx, sc, id, deleted); err == nil {
 			owner = v.OwnerID
 		}
 	case "task":
 		var v *crm.Task
-		if v, err = tx.TaskByID(ctx, sc, id, false); err == nil {
+		if v, err = tx.TaskByID(ctx, sc, id, deleted); err == nil {
 			owner = v.OwnerID
 		}
 	default:

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/custos-crm/custos/internal/crm"
 )
@@ -36,7 +35,7 @@ func (t Tx) EraseClient(ctx context.Context, e *crm.Erasure) (int64, error) {
 		return 0, crm.Invalid("entity", "only a contact or a company can be erased")
 	}
 	id := e.RecordID
-	subject := e.Entity + ":" + strconv.FormatInt(id, 10)
+	subject := crm.KeySubject(e.Entity, id)
 	// The locks, on PostgreSQL, in the order writers take them: the data
 	// key (a writer sealing under it holds it shared), then the record,
 	// then the activities and tasks that name it, so that a write under
@@ -62,6 +61,13 @@ func (t Tx) EraseClient(ctx context.Context, e *crm.Erasure) (int64, error) {
 			}
 		}
 	}
+	if e.Entity == "contact" {
+		var consents int64
+		if err := t.C.QueryRow(ctx, `SELECT count(*) FROM consents WHERE contact_id = ?`, id).Scan(&consents); err != nil {
+			return 0, t.C.DBError(err, "erase: consents", "consent", "")
+		}
+		e.Records += consents // they go with the contact (ON DELETE CASCADE)
+	}
 	steps := []struct {
 		what, query string
 		args        []any
@@ -73,19 +79,8 @@ func (t Tx) EraseClient(ctx context.Context, e *crm.Erasure) (int64, error) {
 			[]any{e.Entity, id, id, id}, false},
 		{"activities", `DELETE FROM activities WHERE ` + q.children, []any{id}, true},
 		{"tasks", `DELETE FROM tasks WHERE ` + q.children, []any{id}, true},
+		{q.table, `DELETE FROM ` + q.table + ` WHERE id = ?`, []any{id}, true},
 	}
-	if e.Entity == "contact" {
-		var consents int64
-		if err := t.C.QueryRow(ctx, `SELECT count(*) FROM consents WHERE contact_id = ?`, id).Scan(&consents); err != nil {
-			return 0, t.C.DBError(err, "erase: consents", "consent", "")
-		}
-		e.Records += consents // they go with the contact (ON DELETE CASCADE)
-	}
-	steps = append(steps, struct {
-		what, query string
-		args        []any
-		count       bool
-	}{q.table, `DELETE FROM ` + q.table + ` WHERE id = ?`, []any{id}, true})
 	for _, s := range steps {
 		n, err := t.C.Exec(ctx, s.query, s.args...)
 		if err != nil {

@@ -54,6 +54,32 @@ func (t Tx) PurgeDeleted(ctx context.Context, before time.Time) (int64, error) {
 	return total, nil
 }
 
+// DeletedBefore returns the ids of the records of entity soft-deleted
+// before the given time: what PurgeDeleted would remove of it.
+func (t Tx) DeletedBefore(ctx context.Context, entity string, before time.Time) ([]int64, error) {
+	table, ok := tables[entity]
+	if !ok {
+		return nil, crm.Errorf(crm.EINVALID, "no table for %q", entity)
+	}
+	rows, err := t.C.Query(ctx, `SELECT id FROM `+table+` WHERE deleted_at IS NOT NULL AND deleted_at < ?`, Micros(before))
+	if err != nil {
+		return nil, t.C.DBError(err, "deleted before", entity, "")
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, t.C.RowError(err, "scan id", entity)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.C.RowError(err, "deleted before", entity)
+	}
+	return ids, nil
+}
+
 // Stale is the error of an update whose expected version is not stored.
 func Stale(what string) error {
 	return &crm.Error{Code: crm.EPRECONDITION, Message: what + " was changed by someone else; reload and try again"}

@@ -183,6 +183,12 @@ func testPurgeReferences(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	contactKind.save(t, f, ann, 1)
 	acme.DeletedAt = ptr(at(1))
 	companyKind.save(t, f, acme, 1)
+	for entity, want := range map[string][]int64{"contact": {ann.ID}, "company": {acme.ID}, "deal": nil} {
+		ids := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]int64, error) { return tx.DeletedBefore(ctx, entity, at(2)) })
+		wantEqual(t, "DeletedBefore("+entity+")", ids, want)
+		ids = mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]int64, error) { return tx.DeletedBefore(ctx, entity, at(1)) })
+		wantEqual(t, "DeletedBefore("+entity+") at the deletion", ids, []int64(nil))
+	}
 	var n int64
 	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) (err error) {
 		n, err = tx.PurgeDeleted(ctx, at(2))
