@@ -376,7 +376,7 @@ func benchSeed(ctx context.Context, e env, c *config.Config, l local, shape *ben
 		// Every record was sealed as it was written: there is nothing for
 		// the server's upgrade pass to do, as in a database this version
 		// made from the start.
-		err = store.Write(ctx, func(tx crm.Tx) error { return tx.SetSetting(ctx, seal.SettingSealed, "done") })
+		err = store.Write(ctx, func(tx crm.Tx) error { return tx.SetSetting(ctx, seal.SettingSealed, seal.SealedVersion) })
 	}
 	if cerr := store.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("bench: closing the seeded store: %w", cerr)

@@ -26,7 +26,8 @@ var floorTables = []string{"contacts", "activities", "teams", "shares"}
 
 // startFloor copies the seeded data for the floor (the SQLite file with
 // VACUUM INTO, or the floor's tables into a schema of their own on
-// PostgreSQL), starts the floor on it with the server's certificate and TLS
+// PostgreSQL), puts the contacts' sealed names, email and phone back in
+// plain text with their indexes (bench.PlainContacts), starts the floor on it with the server's certificate and TLS
 // settings, and returns its URL and a function that stops it and drops the
 // copy.
 func startFloor(ctx context.Context, c *config.Config, d *bench.Dataset) (string, func(), error) {
@@ -62,6 +63,10 @@ func startFloor(ctx context.Context, c *config.Config, d *bench.Dataset) (string
 			write.Close()
 		}
 		drop()
+	}
+	if err := bench.PlainContacts(ctx, write, c.DB != "", d); err != nil {
+		closeAll()
+		return "", nil, err
 	}
 	callers := map[string]bench.FloorCaller{}
 	for _, o := range d.Actors() {

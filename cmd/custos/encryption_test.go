@@ -37,7 +37,13 @@ var sealedMarkers = map[string]string{
 	"contact title": "TitleMarkQ7x", "contact address": "AddrMarkQ7x", "contact notes": "NotesMarkQ7x",
 	"company notes": "CoNotesMarkQ7x", "company address": "CoAddrMarkQ7x", "company phone": "+74951239876", "deal notes": "DealNotesMarkQ7x", "activity body": "BodyMarkQ7x",
 	"task description": "DescMarkQ7x", "consent source": "SourceMarkQ7x",
+	"contact first name": "FirstMarkQ7x", "contact last name": "LastMarkQ7x", "contact email": "emailmarkq7x@example.com",
+	"contact phone": "+74957771234",
 }
+
+// plainMarker is in a field not sealed yet (an activity's subject): the
+// scans find it, which proves they see what the server wrote.
+const plainMarker = "PlainSubjectMarkQ7x"
 
 // encodings are the forms a marker is looked for in: as it is, in hex and
 // in base64 at each of the three alignments.
@@ -109,12 +115,13 @@ func newSealedWorld(t *testing.T, setup ...func(dir string)) *sealedWorld {
 	}
 	w.company = create("/api/v1/companies", map[string]any{"name": "Acme", "notes": sealedMarkers["company notes"],
 		"address": sealedMarkers["company address"], "phone": sealedMarkers["company phone"]})
-	w.contact = create("/api/v1/contacts", map[string]any{"first_name": "PlainMarkQ7x", "last_name": "Smith",
+	w.contact = create("/api/v1/contacts", map[string]any{"first_name": sealedMarkers["contact first name"],
+		"last_name": sealedMarkers["contact last name"], "email": sealedMarkers["contact email"], "phone": sealedMarkers["contact phone"],
 		"title": sealedMarkers["contact title"], "address": sealedMarkers["contact address"], "notes": sealedMarkers["contact notes"],
 		"birthday": "1931-07-13", "company_id": w.company})
 	w.other = create("/api/v1/contacts", map[string]any{"last_name": "Jones", "notes": "the other's notes"})
 	create("/api/v1/deals", map[string]any{"title": "Licences", "pipeline_id": 1, "contact_id": w.contact, "notes": sealedMarkers["deal notes"]})
-	create("/api/v1/activities", map[string]any{"type": "note", "subject": "Met", "contact_id": w.contact, "body": sealedMarkers["activity body"]})
+	create("/api/v1/activities", map[string]any{"type": "note", "subject": plainMarker, "contact_id": w.contact, "body": sealedMarkers["activity body"]})
 	create("/api/v1/tasks", map[string]any{"title": "Call", "contact_id": w.contact, "description": sealedMarkers["task description"]})
 	create(fmt.Sprintf("/api/v1/contacts/%d/consents", w.contact), map[string]any{"purpose": "marketing", "granted": true, "source": sealedMarkers["consent source"]})
 	return w
@@ -124,16 +131,29 @@ func newSealedWorld(t *testing.T, setup ...func(dir string)) *sealedWorld {
 // a marker in every sealed field is found in no file of the data
 // directory (main file, WAL) as plain text, hex or base64, while the API
 // returns each as written; the same after an update and a delete. A field
-// not sealed yet (first names) is found, which proves the scan sees what
-// the server wrote.
+// not sealed yet (an activity's subject) is found, which proves the scan
+// sees what the server wrote. The email and phone rest as blind-index
+// tokens too, which do not hold them either.
 func TestSealedFieldsRestEncrypted(t *testing.T) {
 	w := newSealedWorld(t)
 	var c struct {
-		Title, Address, Notes, Birthday string
+		Title, Address, Notes, Birthday, Email, Phone string
+		FirstName                                     string `json:"first_name"`
+		LastName                                      string `json:"last_name"`
 	}
 	wantStatus(t, w.s.api(t, w.token, "GET", fmt.Sprintf("/api/v1/contacts/%d", w.contact), nil, &c), http.StatusOK)
-	if c.Title != sealedMarkers["contact title"] || c.Address != sealedMarkers["contact address"] || c.Notes != sealedMarkers["contact notes"] || c.Birthday != "1931-07-13" {
+	if c.Title != sealedMarkers["contact title"] || c.Address != sealedMarkers["contact address"] || c.Notes != sealedMarkers["contact notes"] || c.Birthday != "1931-07-13" ||
+		c.FirstName != sealedMarkers["contact first name"] || c.LastName != sealedMarkers["contact last name"] ||
+		c.Email != sealedMarkers["contact email"] || c.Phone != sealedMarkers["contact phone"] {
 		t.Fatalf("read back %+v", c)
+	}
+	// Found by its sealed fields, from the in-memory index.
+	for _, q := range []string{"q=lastmark", "q=firstmarkq7x", "q=495777", "email=EmailMarkQ7x%40example.com", "phone=%2B74957771234"} {
+		var found struct{ Items []struct{ ID int64 } }
+		wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/contacts?"+q, nil, &found), http.StatusOK)
+		if len(found.Items) != 1 || found.Items[0].ID != w.contact {
+			t.Errorf("GET /api/v1/contacts?%s = %+v, want the contact", q, found.Items)
+		}
 	}
 	var tl struct {
 		Items []struct {
@@ -154,7 +174,7 @@ func TestSealedFieldsRestEncrypted(t *testing.T) {
 		t.Fatalf("consents %+v", consents)
 	}
 
-	if found := scanFiles(t, w.s.data, map[string]string{"first name": "PlainMarkQ7x"}); len(found) == 0 {
+	if found := scanFiles(t, w.s.data, map[string]string{"activity subject": plainMarker}); len(found) == 0 {
 		t.Fatal("the scan does not find a plain field the server wrote: it proves nothing")
 	}
 	markers := map[string]string{"birthday": "1931-07-13"}
@@ -317,6 +337,15 @@ func TestErasureShredsClient(t *testing.T) {
 		return v
 	}
 	notes := sealedOf("SELECT notes FROM contacts WHERE id = ?", w.contact)
+	var emailToken string
+	if err := raw.QueryRow("SELECT email_token FROM contacts WHERE id = ?", w.contact).Scan(&emailToken); err != nil || emailToken == "" {
+		t.Fatalf("the contact's email token: %q %v", emailToken, err)
+	}
+	var before struct{ Items []struct{ ID int64 } }
+	wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/contacts?q=FirstMarkQ7x", nil, &before), http.StatusOK)
+	if len(before.Items) != 1 {
+		t.Fatalf("before the erasure the search finds %+v", before.Items)
+	}
 	var actID, taskID, consentID int64
 	for q, p := range map[string]*int64{"SELECT id FROM activities WHERE contact_id = ?": &actID,
 		"SELECT id FROM tasks WHERE contact_id = ?": &taskID, "SELECT id FROM consents WHERE contact_id = ?": &consentID} {
@@ -389,10 +418,16 @@ func TestErasureShredsClient(t *testing.T) {
 			t.Errorf("GET %s after the erasure: %d", path, res.StatusCode)
 		}
 	}
-	var found struct{ Items []struct{ ID int64 } }
-	wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/contacts?q=PlainMarkQ7x", nil, &found), http.StatusOK)
-	if len(found.Items) != 0 {
-		t.Errorf("search finds the erased contact: %+v", found.Items)
+	var tokens int
+	if err := raw.QueryRow("SELECT count(*) FROM contacts WHERE email_token = ?", emailToken).Scan(&tokens); err != nil || tokens != 0 {
+		t.Errorf("the erased contact's blind-index token is still stored: %d %v", tokens, err)
+	}
+	for _, q := range []string{"q=FirstMarkQ7x", "email=emailmarkq7x%40example.com"} {
+		var found struct{ Items []struct{ ID int64 } }
+		wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/contacts?"+q, nil, &found), http.StatusOK)
+		if len(found.Items) != 0 {
+			t.Errorf("%s finds the erased contact: %+v", q, found.Items)
+		}
 	}
 	var other struct{ Notes string }
 	wantStatus(t, w.s.api(t, w.token, "GET", fmt.Sprintf("/api/v1/contacts/%d", w.other), nil, &other), http.StatusOK)
@@ -615,6 +650,7 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	runCLI(t, dir, "a long and unusual passphrase\n", "user", "add", "--email", "rep@example.com", "--role", "sales", "--password-stdin")
 	token := strings.TrimSpace(runCLI(t, dir, "", "token", "create", "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"))
 	markers := map[string]string{"notes": "OldNotesMarkQ9z", "title": "OldTitleMarkQ9z", "body": "OldBodyMarkQ9z", "source": "OldSourceMarkQ9z",
+		"first name": "OldFirstMarkQ9z", "last name": "OldLastMarkQ9z", "email": "oldmarkq9z@example.com", "phone": "+74957770099",
 		"seed": "OLDSEEDMARKQZZZZOLDSEEDMARKQZZZZ", "cursor key": "OldCursorKeyMarkQ9zOldCursorKeyM"}
 
 	// The rows as an older version wrote them: straight through the store.
@@ -625,7 +661,8 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	var contactID int64
 	err = db.Write(context.Background(), func(tx crm.Tx) error {
 		now := tx.Now()
-		c := &crm.Contact{LastName: "Older", Title: markers["title"], Notes: markers["notes"], OwnerID: 1, Version: 1, CreatedAt: now, UpdatedAt: now, Tags: []string{}}
+		c := &crm.Contact{FirstName: markers["first name"], LastName: markers["last name"], Email: markers["email"], Phone: markers["phone"],
+			Title: markers["title"], Notes: markers["notes"], OwnerID: 1, Version: 1, CreatedAt: now, UpdatedAt: now, Tags: []string{}}
 		if err := tx.InsertContact(context.Background(), c); err != nil {
 			return err
 		}
@@ -666,6 +703,15 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	if c.Title != markers["title"] || c.Notes != markers["notes"] {
 		t.Fatalf("after the upgrade the contact reads %+v", c)
 	}
+	// Its names, email and phone are sealed and its tokens written: found
+	// by them, through the in-memory index and by token.
+	for _, q := range []string{"q=oldlastmark", "email=OldMarkQ9z%40example.com", "phone=%2B74957770099", "q=4957770099"} {
+		var found struct{ Items []struct{ ID int64 } }
+		wantStatus(t, s.api(t, token, "GET", "/api/v1/contacts?"+q, nil, &found), http.StatusOK)
+		if len(found.Items) != 1 || found.Items[0].ID != contactID {
+			t.Errorf("after the upgrade GET /api/v1/contacts?%s = %+v", q, found.Items)
+		}
+	}
 	s.stop()
 	if found := scanFiles(t, dir, markers); len(found) > 0 {
 		t.Fatalf("plain text left in the data files after the upgrade: %v", found)
@@ -676,6 +722,11 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
+	var emailToken, phoneToken string
+	if err := raw.QueryRow("SELECT email_token, phone_token FROM contacts WHERE id = ?", contactID).Scan(&emailToken, &phoneToken); err != nil ||
+		emailToken == "" || phoneToken == "" || emailToken == phoneToken {
+		t.Errorf("the upgraded contact's tokens: %q %q %v", emailToken, phoneToken, err)
+	}
 	if _, err := raw.Exec("UPDATE contacts SET notes = 'put back in plain text' WHERE id = ?", contactID); err != nil {
 		t.Fatal(err)
 	}
@@ -769,9 +820,10 @@ func TestPostgresDumpHoldsNoSealedValue(t *testing.T) {
 	var c struct {
 		ID int64 `json:"id"`
 	}
-	wantStatus(t, s.api(t, token, "POST", "/api/v1/contacts", map[string]any{"first_name": "PlainMarkQ7x", "last_name": "Smith",
+	wantStatus(t, s.api(t, token, "POST", "/api/v1/contacts", map[string]any{"first_name": sealedMarkers["contact first name"],
+		"last_name": sealedMarkers["contact last name"], "email": sealedMarkers["contact email"], "phone": sealedMarkers["contact phone"],
 		"title": sealedMarkers["contact title"], "address": sealedMarkers["contact address"], "notes": sealedMarkers["contact notes"]}, &c), http.StatusCreated)
-	wantStatus(t, s.api(t, token, "POST", "/api/v1/activities", map[string]any{"type": "note", "subject": "Met", "contact_id": c.ID,
+	wantStatus(t, s.api(t, token, "POST", "/api/v1/activities", map[string]any{"type": "note", "subject": plainMarker, "contact_id": c.ID,
 		"body": sealedMarkers["activity body"]}, nil), http.StatusCreated)
 	wantStatus(t, s.api(t, token, "PATCH", fmt.Sprintf("/api/v1/contacts/%d", c.ID), map[string]any{"notes": "NewNotesMarkQ7x"}, nil), http.StatusOK)
 	out, err := exec.Command(pgDump, "--no-owner", "--schema", schema, "--dbname", os.Getenv(postgrestest.EnvDSN)).Output()
@@ -782,11 +834,12 @@ func TestPostgresDumpHoldsNoSealedValue(t *testing.T) {
 	if err := os.WriteFile(dump, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if found := scanFiles(t, filepath.Dir(dump), map[string]string{"first name": "PlainMarkQ7x"}); len(found) == 0 {
+	if found := scanFiles(t, filepath.Dir(dump), map[string]string{"activity subject": plainMarker}); len(found) == 0 {
 		t.Fatal("the dump lacks a plain field the server wrote: the scan proves nothing")
 	}
 	markers := map[string]string{"new notes": "NewNotesMarkQ7x"}
-	for _, k := range []string{"contact title", "contact address", "contact notes", "activity body"} {
+	for _, k := range []string{"contact title", "contact address", "contact notes", "activity body",
+		"contact first name", "contact last name", "contact email", "contact phone"} {
 		markers[k] = sealedMarkers[k]
 	}
 	if found := scanFiles(t, filepath.Dir(dump), markers); len(found) > 0 {

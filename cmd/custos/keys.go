@@ -360,7 +360,7 @@ func startUpgrade(ctx context.Context, db crm.Store, sealer *seal.Sealer, log *s
 		done, err = tx.Setting(ctx, seal.SettingSealed)
 		return err
 	})
-	if err == nil && done == "done" {
+	if err == nil && done == seal.SealedVersion {
 		sealer.Strict(true)
 		return func() map[string]string { return map[string]string{"encryption": "on"} }
 	}

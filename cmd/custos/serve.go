@@ -121,6 +121,14 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 
 	upgrade := startUpgrade(ctx, db, svc.sealer, log)
+	// The in-memory index of contacts (ENC-4) before the first request:
+	// built here, the first list does not wait for it.
+	began := time.Now()
+	indexed, err := svc.records.WarmIndexes(ctx)
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	log.Info("contact index built", slog.Int("contacts", indexed), slog.Duration("took", time.Since(began).Round(time.Millisecond)))
 	srv := httpServer(web.New(svc.records, svc.identity, web.Options{Logger: log, HSTS: true, Ready: func(ctx context.Context) error {
 		return db.Read(ctx, func(tx crm.Tx) error { _, err := tx.CountUsers(ctx); return err })
 	}, Status: upgrade}), log)

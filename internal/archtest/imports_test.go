@@ -43,7 +43,7 @@ var allowed = map[string][]string{
 	"internal/postgres":              {"internal/crm", "internal/schema", "internal/sqlstore"},
 	"internal/postgres/postgrestest": {"internal/postgres"},
 	"internal/storetest":             {"internal/crm", "internal/schema"},
-	"internal/service":               {"internal/crm", "internal/mask", "internal/policy", "internal/validate"},
+	"internal/service":               {"internal/crm", "internal/mask", "internal/memindex", "internal/policy", "internal/validate"},
 	"internal/identity":              {"internal/auth", "internal/crm", "internal/i18n", "internal/mail", "internal/policy", "internal/validate"},
 	"internal/web":                   {"internal/crm", "internal/web/api", "internal/web/httpx", "internal/web/ui"},
 	"internal/web/httpx":             {"internal/crm"},

@@ -47,6 +47,9 @@ type CompanyFilter struct {
 	Tag     string
 	Q       string // prefix search over name and domain
 	Deleted bool
+	// AnyState lists live and deleted companies alike (the in-memory
+	// index reads them all); Deleted is then ignored.
+	AnyState bool
 	// NoSearch names the fields Q must not match ("domain"): those the
 	// caller may not read (ACL-3). The service sets it.
 	NoSearch []string

@@ -28,6 +28,12 @@ type Contact struct {
 	// Masked names the fields shown masked to this caller (ACL-3); a field
 	// hidden from it is absent.
 	Masked []string `json:"masked,omitempty"`
+	// EmailToken and PhoneToken are the blind indexes of the email and the
+	// phone (ENC-4): keyed hashes of the normalised values, made by the
+	// seal hook, stored so that the store finds a contact by an exact
+	// value without holding it. Never shown.
+	EmailToken string `json:"-"`
+	PhoneToken string `json:"-"`
 }
 
 // Preferences are a client's wishes about being contacted (CORE-1).
@@ -66,18 +72,31 @@ type PreferencesInput struct {
 }
 
 // ContactFilter selects contacts. Empty fields do not filter.
+//
+// The store holds names, email and phone sealed: it honours the ids,
+// company, owner, tag, state and token filters, and lists in created_at
+// or updated_at order; Email, Phone, Q, CompanyScope and NoSearch, and the
+// orders by name or email, are answered by the service's in-memory index.
 type ContactFilter struct {
 	Email     string
 	Phone     string
 	CompanyID int64
 	OwnerID   int64
 	Tag       string
-	Q         string // prefix search over name, email, phone and company name
+	Q         string // words over names, email, phone digits and company name
 	Deleted   bool   // list the deleted (restorable) contacts instead
+	// EmailToken and PhoneToken keep the contacts with these blind-index
+	// tokens (Contact.EmailToken): the store's exact filters.
+	EmailToken, PhoneToken string
 	// CompanyScope is the scope of the companies whose names Q matches
 	// (the companies the caller may read); nil means the contacts' scope.
 	// The service sets it; no request does.
 	CompanyScope *Scope
+	// IDs, when not nil, keeps only these contacts; with AnyState, live
+	// and deleted alike. The service reads the rows of a page its index
+	// found, and the index reads changed records, through them.
+	IDs      []int64
+	AnyState bool
 	// NoSearch names the fields Q must not match ("email", "phone"): those
 	// the caller may not read (ACL-3). The service sets it.
 	NoSearch []string

@@ -46,3 +46,9 @@ var SortFields = map[string][]string{
 	"activities": {"occurred_at", "created_at", "updated_at"},
 	"tasks":      {"due_at", "created_at", "updated_at", "title"},
 }
+
+// MemorySorts are the sort fields whose columns are sealed (ENC-4): the
+// service's in-memory index orders them; the store cannot.
+var MemorySorts = map[string]map[string]bool{
+	"contacts": {"last_name": true, "first_name": true, "email": true},
+}

@@ -41,6 +41,7 @@ type Tx interface {
 	RecordTx
 	IdentityTx
 	EraseTx
+	ChangeTx
 
 	// AcquireLease takes or renews the lease called name for holder until
 	// the given time, and reports whether holder now holds it. It succeeds
@@ -85,6 +86,10 @@ type RecordTx interface {
 	UpdateContact(ctx context.Context, c *Contact) error
 	ConsentsByContact(ctx context.Context, contactID int64) ([]*Consent, error)
 	InsertConsent(ctx context.Context, c *Consent) error
+
+	// SharedIDs returns the ids of the records of entity shared with s's
+	// user or share teams, unexpired; none when s has no shares.
+	SharedIDs(ctx context.Context, entity string, s Scope) ([]int64, error)
 
 	CompanyByID(ctx context.Context, s Scope, id int64, deleted bool) (*Company, error)
 	Companies(ctx context.Context, s Scope, f CompanyFilter, q ListQuery) ([]*Company, string, error)

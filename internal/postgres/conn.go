@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/sqlstore"
 
 	"github.com/jackc/pgx/v5"
@@ -86,6 +87,25 @@ func (conn) ReserveID(table string) (string, []any) {
 }
 
 func (conn) ChangedColumns() bool { return false }
+
+// Changes reads, besides the changes numbered after the mark, those of the
+// transactions the mark saw running, and the transactions running now: a
+// transaction that was not running when the mark was taken and commits
+// later draws its numbers after every number the mark saw (the identity
+// caches none). One statement: one snapshot.
+func (conn) Changes(after crm.ChangeMark, head bool) (string, []any) {
+	open := "SELECT 1, 0, '', x::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) AS x"
+	pruned := "SELECT 2, 0, '', through FROM changes_pruned"
+	if head {
+		return "SELECT 3, coalesce(max(seq), 0), '', 0 FROM changes UNION ALL " + open + " UNION ALL " + pruned, nil
+	}
+	openIDs := after.Open
+	if openIDs == nil {
+		openIDs = []int64{}
+	}
+	return "SELECT 0, seq, entity, record_id FROM changes WHERE seq > ? OR txid = ANY(?) UNION ALL " + open +
+		" UNION ALL " + pruned + " ORDER BY 1, 2", []any{after.Seq, openIDs}
+}
 
 func (c conn) Writing() bool { return c.t.write }
 

@@ -117,6 +117,11 @@ func (s *Sealer) sealAgain(ctx context.Context, tx crm.RecordTx, entity string, 
 	if err := s.Open(ctx, tx, entity, rec); err != nil {
 		return 0, err
 	}
+	var tokens [2]string // a contact's stored email and phone tokens
+	c, _ := rec.(*crm.Contact)
+	if c != nil {
+		tokens = [2]string{c.EmailToken, c.PhoneToken}
+	}
 	if err := s.Seal(ctx, tx, entity, rec); err != nil {
 		return 0, err
 	}
@@ -125,6 +130,14 @@ func (s *Sealer) sealAgain(ctx context.Context, tx crm.RecordTx, entity string, 
 		if v, ok := old[f.name]; ok {
 			fields[f.name] = [2]string{v, *f.p}
 		}
+	}
+	// The tokens of a value sealed here for the first time (the upgrade
+	// pass): a value sealed again has the token it had.
+	if _, ok := old["email"]; ok && c != nil && c.EmailToken != tokens[0] {
+		fields["email_token"] = [2]string{tokens[0], c.EmailToken}
+	}
+	if _, ok := old["phone"]; ok && c != nil && c.PhoneToken != tokens[1] {
+		fields["phone_token"] = [2]string{tokens[1], c.PhoneToken}
 	}
 	wrote, err := tx.SealFields(ctx, entity, *idp, fields)
 	switch {

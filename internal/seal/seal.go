@@ -30,6 +30,7 @@ type Sealer struct {
 	kek    vault.KEK
 	cache  *vault.Cache
 	strict atomic.Bool // plain values in sealed fields are refused (Upgrade)
+	tokens tokenIndex  // the blind index (tokens.go)
 }
 
 // CacheSize is how many unwrapped data keys a Sealer keeps by default.
@@ -50,13 +51,15 @@ type field struct {
 // sealed returns the table, a pointer to the id, the subject and the
 // sealed fields of rec; ok is false for a record with nothing to seal.
 //
-// Phase one seals the personal fields no list sorts or searches on; the
-// names, email, phone and subjects follow with the in-memory index of
-// ENC-4 (docs/encryption.md, "What is sealed").
+// A contact's names, email and phone are sealed too: its lists sort and
+// search from the service's in-memory index (ENC-4). Activity subjects,
+// deal and task titles and company names, which their lists still sort
+// and search in SQL, follow (docs/encryption.md, "What is sealed").
 func sealed(entity string, rec any) (table string, id *int64, subject string, fs []field, ok bool) {
 	switch r := rec.(type) {
 	case *crm.Contact:
 		return "contacts", &r.ID, crm.KeySubject("contact", r.ID), []field{
+			{"first_name", &r.FirstName}, {"last_name", &r.LastName}, {"email", &r.Email}, {"phone", &r.Phone},
 			{"title", &r.Title}, {"address", &r.Address}, {"birthday", &r.Birthday}, {"notes", &r.Notes}}, true
 	case *crm.Company:
 		return "companies", &r.ID, crm.KeySubject("company", r.ID), []field{
@@ -118,6 +121,11 @@ func (s *Sealer) Seal(ctx context.Context, tx crm.RecordTx, entity string, rec a
 	// Read again: a new record's subject names its reserved id.
 	table, idp, subject, fs, _ := sealed(entity, rec)
 	id := *idp
+	if c, ok := rec.(*crm.Contact); ok {
+		if err := s.setTokens(ctx, tx, c); err != nil {
+			return err
+		}
+	}
 	var key *vault.DataKey
 	for _, f := range fs {
 		if *f.p == "" {

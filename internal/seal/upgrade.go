@@ -16,9 +16,15 @@ import (
 // Open refuses a plain value where a sealed one belongs: a value put back
 // in plain text by someone with write access to the database is tampering.
 
-// SettingSealed is the setting the upgrade pass sets when every personal
-// field is sealed.
+// SettingSealed is the setting the upgrade pass sets to SealedVersion when
+// every personal field is sealed.
 const SettingSealed = "encryption.sealed"
+
+// SealedVersion names the set of sealed fields: when a version seals more
+// of them, it changes, and the upgrade pass runs again over every record
+// (sealing what is still plain) before Open turns strict. "done" was the
+// first set, before a contact's names, email and phone were sealed.
+const SealedVersion = "2"
 
 // Strict makes Open refuse plain values in sealed fields.
 func (s *Sealer) Strict(on bool) { s.strict.Store(on) }
@@ -82,7 +88,7 @@ func (s *Sealer) Upgrade(ctx context.Context, st crm.Store, progress func(entity
 			}
 		}
 	}
-	err := st.Write(ctx, func(tx crm.Tx) error { return tx.SetSetting(ctx, SettingSealed, "done") })
+	err := st.Write(ctx, func(tx crm.Tx) error { return tx.SetSetting(ctx, SettingSealed, SealedVersion) })
 	if err != nil {
 		return total, err
 	}

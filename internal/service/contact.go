@@ -2,10 +2,13 @@ package service
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/memindex"
 	"github.com/custos-crm/custos/internal/policy"
 	"github.com/custos-crm/custos/internal/validate"
 )
@@ -27,14 +30,17 @@ func (s *Service) FindContactByID(ctx context.Context, p *crm.Principal, id int6
 	return findRecord(ctx, s, p, contactOps, id)
 }
 
-// FindContacts implements crm.ContactService.
+// FindContacts implements crm.ContactService. Its lists are answered by
+// the in-memory index (index.go): the store holds names, email and phone
+// sealed.
 func (s *Service) FindContacts(ctx context.Context, p *crm.Principal, f crm.ContactFilter, o crm.ListOptions) (*crm.Page[*crm.Contact], error) {
+	began := time.Now()
 	var err error
 	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
 	if err := s.fieldFilters(p, "contact", map[string]bool{"email": f.Email != "", "phone": f.Phone != ""}); err != nil {
 		return nil, err
 	}
-	f.NoSearch = s.unsearchable(p, "contact", "email", "phone")
+	f.NoSearch = s.unsearchable(p, "contact", contactSchema.Fields...)
 	if f.Phone != "" {
 		v := validate.New()
 		if f.Phone = v.Phone("phone", f.Phone, s.phoneRegion); v.Err() != nil {
@@ -49,9 +55,111 @@ func (s *Service) FindContacts(ctx context.Context, p *crm.Principal, f crm.Cont
 	// otherwise it would tell the names of hidden companies letter by letter.
 	companies := s.pol.ReadScope(p, "company")
 	f.CompanyScope = &companies
+	if err := s.syncIndex(ctx, s.contacts, began); err != nil {
+		return nil, err
+	}
+	if f.Q != "" {
+		if err := s.syncIndex(ctx, s.companies, began); err != nil {
+			return nil, err
+		}
+	}
 	return listRecords(ctx, s, p, contactOps, "last_name", f.Deleted, o, func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]*crm.Contact, string, error) {
-		return tx.Contacts(ctx, sc, f, q)
+		return s.contactPage(ctx, tx, sc, f, q)
 	})
+}
+
+// contactPage is one page of contacts in scope sc matching f: the ids from
+// the index, then their rows, in scope, from the store.
+func (s *Service) contactPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope, f crm.ContactFilter, q crm.ListQuery) ([]*crm.Contact, string, error) {
+	iq := memindex.Query{Sort: q.Sort, Desc: q.Desc, Limit: q.Limit, Deleted: f.Deleted, Owner: f.OwnerID, Tag: f.Tag}
+	if c := q.After; c != nil {
+		key, ok := indexKey(q.Sort, c.Key)
+		if !ok || c.Sort != q.Sort || c.ID <= 0 || !utf8.ValidString(c.Key) {
+			return nil, "", crm.Invalid("cursor", "invalid")
+		}
+		iq.After = &memindex.Cursor{Key: key, ID: c.ID}
+	}
+	if f.CompanyID != 0 {
+		iq.Eq = append(iq.Eq, memindex.Eq{Attr: attrCompany, Value: f.CompanyID})
+	}
+	if f.Email != "" {
+		iq.Exact = append(iq.Exact, memindex.Term{Field: termEmail, Text: f.Email})
+	}
+	if f.Phone != "" {
+		iq.Exact = append(iq.Exact, memindex.Term{Field: termPhone, Text: strings.TrimPrefix(f.Phone, "+")})
+	}
+	for _, name := range f.NoSearch {
+		iq.Skip = append(iq.Skip, uint8(slices.Index(contactSchema.Fields, name)))
+	}
+	if f.Q != "" {
+		if digits, ok := phoneQuery(f.Q); ok {
+			iq.Words = []memindex.Word{{Text: digits, Attr: -1}}
+		} else {
+			for _, w := range strings.Fields(f.Q) {
+				ids, err := s.companiesNamed(ctx, tx, *f.CompanyScope, w)
+				if err != nil {
+					return nil, "", err
+				}
+				iq.Words = append(iq.Words, memindex.Word{Text: w, Attr: attrCompany, In: ids})
+			}
+		}
+	}
+	scope := memindex.Scope{All: sc.All, Owner: sc.OwnerID, Teams: sc.Teams}
+	var err error
+	if scope.Shared, err = tx.SharedIDs(ctx, "contact", sc); err != nil {
+		return nil, "", err
+	}
+	hits, more, err := s.contacts.x.Page(scope, iq)
+	if err != nil || len(hits) == 0 {
+		return []*crm.Contact{}, "", err
+	}
+	ids := make([]int64, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	rows, _, err := tx.Contacts(ctx, sc, crm.ContactFilter{IDs: ids, Deleted: f.Deleted}, crm.ListQuery{Sort: "created_at", Limit: len(ids)})
+	if err != nil {
+		return nil, "", err
+	}
+	byID := make(map[int64]*crm.Contact, len(rows))
+	for _, c := range rows {
+		byID[c.ID] = c
+	}
+	out := make([]*crm.Contact, 0, len(rows))
+	for _, id := range ids {
+		if c := byID[id]; c != nil {
+			out = append(out, c)
+		}
+	}
+	next := ""
+	if more {
+		last := hits[len(hits)-1]
+		next = crm.EncodeCursor(crm.Cursor{Sort: q.Sort, Key: cursorKey(q.Sort, last.Key), ID: last.ID})
+	}
+	return out, next, nil
+}
+
+// companiesNamed returns the ids of the live companies in scope sc with a
+// word of their name starting with w, up to maxCompanyMatches (in name
+// order): a contact search word matches the contacts of these companies.
+func (s *Service) companiesNamed(ctx context.Context, tx crm.RecordTx, sc crm.Scope, w string) ([]int64, error) {
+	scope := memindex.Scope{All: sc.All, Owner: sc.OwnerID, Teams: sc.Teams}
+	if !sc.All && sc.OwnerID == 0 {
+		return nil, nil
+	}
+	var err error
+	if scope.Shared, err = tx.SharedIDs(ctx, "company", sc); err != nil {
+		return nil, err
+	}
+	hits, _, err := s.companies.x.Page(scope, memindex.Query{Sort: "name", Limit: maxCompanyMatches, Words: []memindex.Word{{Text: w, Attr: -1}}})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	return ids, nil
 }
 
 // searchText validates a q parameter.

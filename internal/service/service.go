@@ -52,6 +52,8 @@ type Service struct {
 	events      crm.EventSink
 	stepUp      time.Duration
 	now         func() time.Time
+	contacts    *recordIndex // the in-memory indexes of contacts and companies (index.go)
+	companies   *recordIndex
 }
 
 var (
@@ -66,6 +68,7 @@ var (
 func New(store crm.Store, o Options) *Service {
 	s := &Service{store: store, pol: o.Policy, log: o.Logger, phoneRegion: strings.ToUpper(o.PhoneRegion), hooks: o.Hooks,
 		events: o.Events, stepUp: o.StepUpWindow, now: o.Now}
+	s.contacts, s.companies = s.newContactIndex(), newCompanyIndex()
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -297,9 +300,14 @@ func page[T any](items []T, next string) *crm.Page[T] {
 	return &crm.Page[T]{Items: items, NextCursor: next}
 }
 
+// ChangeRetention is how long the store keeps its change sequence: an
+// instance that has not read it for longer reads every record again.
+const ChangeRetention = 24 * time.Hour
+
 // PurgeDeleted removes the records whose grace period is over
-// (crm.DeleteGracePeriod). The server runs it periodically, with the
-// identity service's Purge.
+// (crm.DeleteGracePeriod), and the change sequence older than
+// ChangeRetention. The server runs it periodically, with the identity
+// service's Purge.
 //
 // With field encryption the purge shreds as an erasure does (ENC-5): the
 // data keys of the clients it removes are destroyed in its transaction,
@@ -317,6 +325,9 @@ func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 			}
 		}
 		if n, err = tx.PurgeDeleted(ctx, before); err != nil {
+			return err
+		}
+		if _, err := tx.PruneChanges(ctx, tx.Now().Add(-ChangeRetention)); err != nil {
 			return err
 		}
 		for _, k := range keys {

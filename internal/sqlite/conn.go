@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"time"
 
+	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/sqlstore"
 )
 
@@ -84,6 +85,15 @@ func (conn) ReserveID(table string) (string, []any) {
 }
 
 func (conn) ChangedColumns() bool { return true }
+
+// Changes: one writer commits in number order, so nothing is ever open.
+func (conn) Changes(after crm.ChangeMark, head bool) (string, []any) {
+	pruned := "SELECT 2, 0, '', through FROM changes_pruned"
+	if head {
+		return "SELECT 3, coalesce(max(seq), 0), '', 0 FROM changes UNION ALL " + pruned, nil
+	}
+	return "SELECT 0, seq, entity, record_id FROM changes WHERE seq > ? UNION ALL " + pruned + " ORDER BY 1, 2", []any{after.Seq}
+}
 
 func (c conn) Writing() bool { return c.t.sqlTx != nil }
 

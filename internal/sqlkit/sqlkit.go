@@ -35,12 +35,9 @@ const (
 )
 
 // SortCols maps each list's whitelisted sort fields (crm.SortFields) to its
-// columns.
+// columns, but for crm.MemorySorts.
 var SortCols = map[string]map[string]SortCol{
 	"contacts": {
-		"last_name":  {"last_name_lc", TextKey},
-		"first_name": {"first_name_lc", TextKey},
-		"email":      {"email", TextKey},
 		"created_at": {"created_at", IntKey},
 		"updated_at": {"updated_at", IntKey},
 	},

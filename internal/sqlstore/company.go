@@ -65,8 +65,10 @@ func (t Tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q c
 	if !t.scoped(ctx, &w, "company", s) {
 		return []*crm.Company{}, "", nil
 	}
-	w.deleted(f.Deleted)
-	if len(f.IDs) > 0 {
+	if !f.AnyState {
+		w.deleted(f.Deleted)
+	}
+	if f.IDs != nil {
 		w.and(t.C.InIDs("id", f.IDs))
 	}
 	eqText(&w, "name_lc", strings.ToLower(f.Name))

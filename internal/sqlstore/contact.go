@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,10 +10,10 @@ import (
 
 const contactCols = `id, first_name, last_name, email, phone, company_id, title, address,
 	birthday, notes, tags, pref_channel, pref_language, do_not_contact,
-	owner_id, team_id, version, created_at, updated_at, deleted_at`
+	owner_id, team_id, version, created_at, updated_at, deleted_at, email_token, phone_token`
 
 var (
-	sqlInsertContact = Statement(`INSERT INTO contacts (first_name, last_name, first_name_lc, last_name_lc,
+	sqlInsertContact = Statement(`INSERT INTO contacts (first_name, last_name, email_token, phone_token,
 		email, phone, company_id, title, address, birthday, notes, tags, pref_channel,
 		pref_language, do_not_contact, owner_id, team_id, version, created_at, updated_at, deleted_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -33,7 +31,7 @@ func scanContact(sc Row, extra ...any) (*crm.Contact, error) {
 	dest := []any{&c.ID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &companyID,
 		&c.Title, &c.Address, &c.Birthday, &c.Notes, &tags, &c.Preferences.Channel,
 		&c.Preferences.Language, &c.Preferences.DoNotContact, &c.OwnerID, &c.TeamID, &c.Version,
-		&created, &updated, &deletedAt}
+		&created, &updated, &deletedAt, &c.EmailToken, &c.PhoneToken}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -61,35 +59,26 @@ func (t Tx) ContactByID(ctx context.Context, s crm.Scope, id int64, deleted bool
 	return c, nil
 }
 
-// Contacts lists the contacts visible in s that match f.
+// Contacts lists the contacts visible in s that match f: its ids, company,
+// owner, tag, state and tokens (crm.ContactFilter says which filters and
+// orders are the service's).
 func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q crm.ListQuery) ([]*crm.Contact, string, error) {
 	var w where
 	if !t.scoped(ctx, &w, "contact", s) {
 		return []*crm.Contact{}, "", nil
 	}
-	w.deleted(f.Deleted)
-	eqText(&w, "email", strings.ToLower(f.Email))
-	eqText(&w, "phone", f.Phone)
+	if f.IDs != nil {
+		cond, arg := t.C.InIDs("id", f.IDs)
+		w.and(cond, arg)
+	}
+	if !f.AnyState {
+		w.deleted(f.Deleted)
+	}
+	eqText(&w, "email_token", f.EmailToken)
+	eqText(&w, "phone_token", f.PhoneToken)
 	eqInt(&w, "company_id", f.CompanyID)
 	eqInt(&w, "owner_id", f.OwnerID)
 	tagFilter(&w, TagContact, f.Tag)
-	if text := searchText(f.Q); text != "" {
-		companies := s
-		if f.CompanyScope != nil {
-			companies = t.shared(ctx, "company", *f.CompanyScope)
-		}
-		if ownerOnly(s) && ownerOnly(companies) && companies.OwnerID == s.OwnerID {
-			ownerSearch(t.C, &w, text, s.OwnerID, f, q, nil)
-		} else if ownerWithShares(s) && companies.OwnerID == s.OwnerID {
-			// A rep with shares: the owner's index ranges, and the few
-			// contacts shared with them (cost: the matches of the rep's
-			// own contacts and of their shares, never of the whole table).
-			ownerSearch(t.C, &w, text, s.OwnerID, f, q, &sharedSearch{
-				contacts: shareSubquery(t.C, s, "contact", Micros(t.C.Now())), companies: companies, now: Micros(t.C.Now())})
-		} else {
-			contactSearch(t.C, &w, text, companies, f.NoSearch, Micros(t.C.Now()))
-		}
-	}
 	l, err := buildList(t.C, "contacts", "contacts", contactCols, &w, q)
 	if err != nil {
 		return nil, "", err
@@ -97,190 +86,8 @@ func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q cr
 	return runList(ctx, t.C, l, "contact", scanContact, func(c *crm.Contact) int64 { return c.ID })
 }
 
-// contactSearch adds the prefix search: q (lower case) starts the first
-// name, the last name, the email, the phone (with or without its "+") or the
-// company's name; or, as two words, the first and last names in either
-// order. Every alternative is a range on an indexed column. companies is
-// the scope of the companies whose names may match.
-func contactSearch(d Dialect, w *where, q string, companies crm.Scope, noSearch []string, now int64) {
-	var o anyOf
-	o.prefix("first_name_lc", q)
-	o.prefix("last_name_lc", q)
-	if !slices.Contains(noSearch, "email") {
-		o.prefix("email", q)
-	}
-	if digits := strings.TrimPrefix(q, "+"); digits != "" && strings.Trim(digits, "0123456789") == "" && !slices.Contains(noSearch, "phone") {
-		o.prefix("phone", "+"+digits)
-	}
-	// Only companies the principal may see: otherwise a search would
-	// reveal the names of hidden companies one letter at a time.
-	cond, args := prefix("name_lc", q)
-	var sw where
-	if sw.scope(d, companies, "company", now) {
-		if sw.scoped {
-			cond += " AND " + sw.scopeCond
-			args = append(args, sw.scopeArgs...)
-		}
-		o.or(d.InSelect("company_id", "SELECT id FROM companies WHERE "+cond+" AND deleted_at IS NULL"), args...)
-	}
-	if words := strings.Fields(q); len(words) == 2 {
-		for _, pair := range [][2]string{{words[0], words[1]}, {words[1], words[0]}} {
-			first, fargs := prefix("first_name_lc", pair[0])
-			last, largs := prefix("last_name_lc", pair[1])
-			o.or("("+first+" AND "+last+")", append(fargs, largs...)...)
-		}
-	}
-	o.addTo(w)
-}
-
-// ownerOnly reports whether s is one user's own records and nothing more:
-// no teams, no shares.
-func ownerOnly(s crm.Scope) bool {
-	return !s.All && s.OwnerID != 0 && len(s.Teams) == 0 && !s.Shared && !s.Assignee
-}
-
-// ownerWithShares reports whether s is one user's own records and those
-// shared with them (or their teams): a rep's scope in an organisation.
-func ownerWithShares(s crm.Scope) bool {
-	return !s.All && s.OwnerID != 0 && len(s.Teams) == 0 && s.Shared && !s.Assignee
-}
-
-// sharedSearch extends ownerSearch to a rep's shares: contacts is the
-// condition selecting the contacts shared with the rep, companies the
-// scope of the companies whose names may match.
-type sharedSearch struct {
-	contacts  scopePart
-	companies crm.Scope
-	now       int64 // the transaction's time, for share expiry
-}
-
-// shareSubquery is the condition that a row of entity is shared with s's
-// user or one of their share teams (unexpired, and for writing if s asks).
-func shareSubquery(d Dialect, s crm.Scope, entity string, now int64) scopePart {
-	live := " AND (sh.expires_at IS NULL OR sh.expires_at > ?) AND (? OR sh.access = 'write')"
-	teams, teamsArg := d.InIDs("sh.team_id", s.ShareTeams)
-	return scopePart{cond: "id IN (SELECT sh.record_id FROM shares sh WHERE sh.entity = '" + entity +
-		"' AND (sh.user_id = ? OR " + teams + ")" + live + ")", args: []any{s.OwnerID, teamsArg, now, !s.ShareWrite}}
-}
-
-// ownerSearch is contactSearch for the contacts of one owner (a sales
-// user's scope, the common case): the matching ids as a UNION ALL of short
-// ranges of the owner-leading indexes of migration 0006, one per
-// alternative, instead of an OR that SQLite evaluates row by row along the
-// owner's whole sort index. The indexes end with deleted_at, so a branch
-// tells live from deleted contacts inside its index. When the list is
-// sorted by last name and has no other filter, each branch is also sorted
-// and limited inside its index (last_name_lc and id follow the searched
-// column), so only the page's rows are read from the table.
-//
-// The company alternative stays restricted to the owner's own companies:
-// a search must never match companies the principal cannot see.
-func ownerSearch(d Dialect, w *where, q string, owner int64, f crm.ContactFilter, lq crm.ListQuery, shared *sharedSearch) {
-	type branch struct {
-		from string // the table (and index) and WHERE clause
-		args []any
-	}
-	var branches []branch
-	live := " AND deleted_at IS NULL AND "
-	if f.Deleted {
-		live = " AND deleted_at IS NOT NULL AND "
-	}
-	add := func(index, cond string, cargs ...any) {
-		branches = append(branches, branch{from: "contacts" + index + " WHERE owner_id = ?" + live + cond,
-			args: append([]any{owner}, cargs...)})
-	}
-	addPrefix := func(col, p string) {
-		cond, pargs := prefix(col, p)
-		add("", cond, pargs...)
-	}
-	addPrefix("last_name_lc", q)
-	addPrefix("first_name_lc", q)
-	if !slices.Contains(f.NoSearch, "email") {
-		addPrefix("email", q)
-	}
-	if digits := strings.TrimPrefix(q, "+"); digits != "" && strings.Trim(digits, "0123456789") == "" && !slices.Contains(f.NoSearch, "phone") {
-		addPrefix("phone", "+"+digits)
-	}
-	cond, cargs := prefix("name_lc", q)
-	companyScope := "owner_id = ?"
-	companyArgs := []any{owner}
-	if shared != nil {
-		var sw where
-		if sw.scope(d, shared.companies, "company", shared.now) && sw.scoped {
-			companyScope, companyArgs = sw.scopeCond, sw.scopeArgs
-		}
-	}
-	// Without the hint, SQLite walks the owner's contacts in last-name
-	// order (no sort, but a table read per contact) until it has a page.
-	add(d.IndexedBy("contacts_owner_company"), d.InSelect("company_id",
-		"SELECT id FROM companies WHERE "+companyScope+" AND "+cond+" AND deleted_at IS NULL"),
-		append(slices.Clip(companyArgs), cargs...)...)
-	if words := strings.Fields(q); len(words) == 2 {
-		for _, pair := range [][2]string{{words[0], words[1]}, {words[1], words[0]}} {
-			first, fargs := prefix("first_name_lc", pair[0])
-			last, largs := prefix("last_name_lc", pair[1])
-			add("", first+" AND "+last, append(fargs, largs...)...)
-		}
-	}
-
-	if shared != nil {
-		// The contacts shared with the rep, read by id, that match in
-		// any of contactSearch's ways.
-		var sw where
-		contactSearch(d, &sw, q, shared.companies, f.NoSearch, shared.now)
-		// By id only: along the last-name index SQLite would walk every
-		// contact in order and test each for a share.
-		branches = append(branches, branch{from: "contacts" + d.NotIndexed() + " WHERE " + shared.contacts.cond + live + sw.conds[0],
-			args: append(slices.Clip(shared.contacts.args), sw.args...)})
-	}
-
-	sort := lq.Sort
-	if sort == "" {
-		sort = crm.SortFields["contacts"][0]
-	}
-	cursorOK := lq.After == nil || (lq.After.Sort == sort && lq.After.ID > 0 && validKey(lq.After.Key))
-	if sort != "last_name" || !cursorOK || f.Email != "" || f.Phone != "" || f.CompanyID != 0 ||
-		f.OwnerID != 0 || f.Tag != "" {
-		// Any order or filter: the matching ids, which the outer query
-		// filters, sorts and limits.
-		conds := make([]string, len(branches))
-		var args []any
-		for i, br := range branches {
-			conds[i] = br.from
-			args = append(args, br.args...)
-		}
-		w.and("id IN (SELECT id FROM "+strings.Join(conds, " UNION ALL SELECT id FROM ")+")", args...)
-		return
-	}
-	// Sorted by last name: the first limit+1 matches after the cursor of
-	// each branch, then of their union (UNION, not UNION ALL: a contact
-	// matching twice must count once against the limit).
-	limit := pageLimit(lq) + 1
-	op, dir := order(lq)
-	var cursor string
-	var curArgs []any
-	if c := lq.After; c != nil {
-		cursor, curArgs = d.Seek("last_name_lc", op, c.Key, c.ID)
-		cursor = " AND " + cursor
-	}
-	tail := " ORDER BY last_name_lc " + dir + ", id " + dir + " LIMIT ?"
-	var b strings.Builder
-	var args []any
-	b.WriteString("id IN (SELECT id FROM (")
-	for i, br := range branches {
-		if i > 0 {
-			b.WriteString(" UNION ")
-		}
-		b.WriteString("SELECT * FROM (SELECT id, last_name_lc FROM ")
-		b.WriteString(br.from + cursor + tail + ") AS b" + strconv.Itoa(i))
-		args = append(append(append(args, br.args...), curArgs...), limit)
-	}
-	b.WriteString(") AS m" + tail + ")")
-	w.and(b.String(), append(args, limit)...)
-}
-
 func (t Tx) contactArgs(c *crm.Contact) []any {
-	return []any{c.FirstName, c.LastName, strings.ToLower(c.FirstName), strings.ToLower(c.LastName),
+	return []any{c.FirstName, c.LastName, c.EmailToken, c.PhoneToken,
 		c.Email, c.Phone, NullID(c.CompanyID), c.Title, c.Address, c.Birthday, c.Notes,
 		EncodeTags(c.Tags), c.Preferences.Channel, c.Preferences.Language,
 		t.C.Bool(c.Preferences.DoNotContact), c.OwnerID, NullID(c.TeamID), c.Version}
@@ -301,7 +108,7 @@ func (t Tx) InsertContact(ctx context.Context, c *crm.Contact) error {
 }
 
 var sqlUpdateContact = Statement(`UPDATE contacts SET first_name = ?, last_name = ?,
-	first_name_lc = ?, last_name_lc = ?, email = ?, phone = ?, company_id = ?, title = ?,
+	email_token = ?, phone_token = ?, email = ?, phone = ?, company_id = ?, title = ?,
 	address = ?, birthday = ?, notes = ?, tags = ?, pref_channel = ?, pref_language = ?,
 	do_not_contact = ?, owner_id = ?, team_id = ?, version = ?, updated_at = ?, deleted_at = ?
 	WHERE id = ? AND version = ?`)
@@ -327,17 +134,16 @@ func (t Tx) UpdateContact(ctx context.Context, c *crm.Contact) error {
 
 // updateChangedContact is UpdateContact setting only the indexed columns
 // that changed: SQLite rewrites the entries of every index whose columns
-// an UPDATE's SET list names, changed or not, and contacts have thirteen
-// indexes. So it reads the stored values first (the row is in the cache:
+// an UPDATE's SET list names, changed or not. So it reads the stored values first (the row is in the cache:
 // the caller has just read it) and picks the statement of the changed
 // groups; the tag rows too are only rewritten when the tags changed (PRF-1).
 func (t Tx) updateChangedContact(ctx context.Context, c *crm.Contact) error {
 	var (
-		first, last, email, phone, tags string
-		company, team, deleted          *int64
-		owner, version                  int64
+		emailToken, phoneToken, tags string
+		company, team, deleted       *int64
+		owner, version               int64
 	)
-	err := t.C.QueryRow(ctx, sqlContactIndexed, c.ID).Scan(&first, &last, &email, &phone, &company, &owner, &team, &deleted, &tags, &version)
+	err := t.C.QueryRow(ctx, sqlContactIndexed, c.ID).Scan(&emailToken, &phoneToken, &company, &owner, &team, &deleted, &tags, &version)
 	if err != nil {
 		if err = t.C.RowError(err, "update contact", "contact"); crm.ErrorCode(err) == crm.ENOTFOUND {
 			return Stale("contact")
@@ -347,13 +153,10 @@ func (t Tx) updateChangedContact(ctx context.Context, c *crm.Contact) error {
 		return Stale("contact")
 	}
 	var mask int
-	if first != c.FirstName || last != c.LastName {
-		mask |= chgNames
-	}
-	if email != c.Email {
+	if emailToken != c.EmailToken {
 		mask |= chgEmail
 	}
-	if phone != c.Phone {
+	if phoneToken != c.PhoneToken {
 		mask |= chgPhone
 	}
 	if !sameID(company, c.CompanyID) {
@@ -382,16 +185,15 @@ func (t Tx) updateChangedContact(ctx context.Context, c *crm.Contact) error {
 // The groups of indexed contact columns UpdateContact sets only when they
 // changed, as bits of a mask.
 const (
-	chgNames   = 1 << iota // first_name, last_name and their lower-case forms
-	chgEmail               // email
-	chgPhone               // phone
+	chgEmail   = 1 << iota // email_token
+	chgPhone               // phone_token
 	chgCompany             // company_id
 	chgOwner               // owner_id and team_id (a record's team follows its owner)
 	chgDeleted             // deleted_at
 	chgGroups  = 1 << iota // the number of masks
 )
 
-var sqlContactIndexed = Statement(`SELECT first_name, last_name, email, phone, company_id,
+var sqlContactIndexed = Statement(`SELECT email_token, phone_token, company_id,
 	owner_id, team_id, deleted_at, tags, version FROM contacts WHERE id = ?`)
 
 // sqlUpdateChangedContact is the UPDATE of each mask, all prepared on the
@@ -412,6 +214,10 @@ var sqlUpdateChangedContact = func() (q [chgGroups]string) {
 // clause (id, then the expected version) follows them. boolean is
 // Dialect.Bool.
 func contactUpdateSet(c *crm.Contact, tags string, mask int, boolean func(bool) any, set func(col string, v any)) {
+	set("first_name", c.FirstName)
+	set("last_name", c.LastName)
+	set("email", c.Email)
+	set("phone", c.Phone)
 	set("title", c.Title)
 	set("address", c.Address)
 	set("birthday", c.Birthday)
@@ -422,17 +228,11 @@ func contactUpdateSet(c *crm.Contact, tags string, mask int, boolean func(bool) 
 	set("do_not_contact", boolean(c.Preferences.DoNotContact))
 	set("version", c.Version)
 	set("updated_at", Micros(c.UpdatedAt))
-	if mask&chgNames != 0 {
-		set("first_name", c.FirstName)
-		set("last_name", c.LastName)
-		set("first_name_lc", strings.ToLower(c.FirstName))
-		set("last_name_lc", strings.ToLower(c.LastName))
-	}
 	if mask&chgEmail != 0 {
-		set("email", c.Email)
+		set("email_token", c.EmailToken)
 	}
 	if mask&chgPhone != 0 {
-		set("phone", c.Phone)
+		set("phone_token", c.PhoneToken)
 	}
 	if mask&chgCompany != 0 {
 		set("company_id", NullID(c.CompanyID))

@@ -190,9 +190,10 @@ func (t Tx) insertRecord(ctx context.Context, ins, insID string, id int64, args 
 }
 
 // sealable are the columns SealFields may write, per entity: the personal
-// text columns of each record table.
+// text columns of each record table, and a contact's blind-index tokens.
 var sealable = map[string]map[string]bool{
-	"contact":  {"title": true, "address": true, "birthday": true, "notes": true},
+	"contact": {"first_name": true, "last_name": true, "email": true, "phone": true, "title": true, "address": true,
+		"birthday": true, "notes": true, "email_token": true, "phone_token": true},
 	"company":  {"phone": true, "address": true, "notes": true},
 	"deal":     {"notes": true},
 	"activity": {"body": true},

@@ -165,6 +165,9 @@ func buildList(d Dialect, list, table, cols string, w *where, q crm.ListQuery) (
 	name := q.Sort
 	if name == "" {
 		name = crm.SortFields[list][0]
+		if crm.MemorySorts[list][name] {
+			name = "created_at"
+		}
 	}
 	col, ok := sqlkit.SortCols[list][name]
 	if !ok {

@@ -163,3 +163,42 @@ func (t Tx) scoped(ctx context.Context, w *where, entity string, s crm.Scope) bo
 	}
 	return w.scope(t.C, s, entity, Micros(t.C.Now()))
 }
+
+// SharedIDs returns the ids of the records of entity shared with s's user
+// or one of its share teams, unexpired (with s.ShareWrite, for writing);
+// none when s has no shares. The service's index adds them to the
+// principal's own records.
+func (t Tx) SharedIDs(ctx context.Context, entity string, s crm.Scope) ([]int64, error) {
+	if !s.Shared || s.All || s.OwnerID == 0 {
+		return nil, nil
+	}
+	part := shareSubquery(t.C, s, entity, Micros(t.C.Now()))
+	// shareSubquery is "id IN (SELECT sh.record_id …)": its subquery alone.
+	query := "SELECT DISTINCT record_id FROM (" + part.cond[len("id IN ("):len(part.cond)-1] + ") AS s"
+	rows, err := t.C.Query(ctx, query, part.args...)
+	if err != nil {
+		return nil, t.C.DBError(err, "shared ids", "share", "")
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, t.C.DBError(err, "shared ids", "share", "")
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.C.DBError(err, "shared ids", "share", "")
+	}
+	return ids, nil
+}
+
+// shareSubquery is the condition that a row of entity is shared with s's
+// user or one of their share teams (unexpired, and for writing if s asks).
+func shareSubquery(d Dialect, s crm.Scope, entity string, now int64) scopePart {
+	live := " AND (sh.expires_at IS NULL OR sh.expires_at > ?) AND (? OR sh.access = 'write')"
+	teams, teamsArg := d.InIDs("sh.team_id", s.ShareTeams)
+	return scopePart{cond: "id IN (SELECT sh.record_id FROM shares sh WHERE sh.entity = '" + entity +
+		"' AND (sh.user_id = ? OR " + teams + ")" + live + ")", args: []any{s.OwnerID, teamsArg, now, !s.ShareWrite}}
+}

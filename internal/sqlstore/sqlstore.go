@@ -102,6 +102,12 @@ type Dialect interface {
 	// indexed columns whose values change (SQLite rewrites the index
 	// entries of every column its SET list names; PostgreSQL compares).
 	ChangedColumns() bool
+	// Changes returns the query of the change sequence (changes.go) after
+	// mark, or of its head, and its arguments. Its rows are (kind, seq,
+	// entity, record_id): kind 0 a change, 1 a transaction still running
+	// (record_id its id), 2 how far changes were pruned (record_id), 3 the
+	// highest (head only). All come from one snapshot.
+	Changes(after crm.ChangeMark, head bool) (query string, args []any)
 }
 
 // Tx is the part of crm.Tx written here, over C.

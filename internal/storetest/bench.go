@@ -10,13 +10,12 @@ import (
 )
 
 // Bench runs the store benchmarks against a store made by newStore: reads
-// by id, list pages, a search over all contacts, and the bench's prefix
-// scenario (a sales user's search, SeedOwners' data).
+// by id and list pages in creation order. (Contacts sorted and searched
+// by name are the service's in-memory index: internal/memindex's
+// benchmarks.)
 func Bench(b *testing.B, newStore func(tb testing.TB) crm.Store) {
 	b.Run("ContactByID", func(b *testing.B) { benchContactByID(b, newStore) })
 	b.Run("Contacts", func(b *testing.B) { benchContacts(b, newStore) })
-	b.Run("ContactSearch", func(b *testing.B) { benchContactSearch(b, newStore) })
-	b.Run("OwnerSearch", func(b *testing.B) { benchOwnerSearch(b, newStore) })
 }
 
 // seedOne fills db with n contacts of one sales owner and returns its id.
@@ -93,7 +92,7 @@ func benchContacts(b *testing.B, newStore func(tb testing.TB) crm.Store) {
 			for b.Loop() {
 				err := db.Read(ctx, func(tx crm.Tx) error {
 					rows, next, err := tx.Contacts(ctx, bc.scope, crm.ContactFilter{},
-						crm.ListQuery{Limit: 50, Sort: "last_name", After: after})
+						crm.ListQuery{Limit: 50, Sort: "created_at", After: after})
 					if err != nil {
 						return err
 					}
@@ -103,56 +102,13 @@ func benchContacts(b *testing.B, newStore func(tb testing.TB) crm.Store) {
 					// Walk the pages, starting over at the end.
 					after = nil
 					if next != "" {
-						after, err = crm.DecodeCursor(next, "last_name")
+						after, err = crm.DecodeCursor(next, "created_at")
 					}
 					return err
 				})
 				if err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
-	}
-}
-
-func benchContactSearch(b *testing.B, newStore func(tb testing.TB) crm.Store) {
-	db := newStore(b)
-	seedOne(b, db, 10000)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		err := db.Read(ctx, func(tx crm.Tx) error {
-			_, _, err := tx.Contacts(ctx, crm.Scope{All: true}, crm.ContactFilter{Q: "петров1"},
-				crm.ListQuery{Limit: 50, Sort: "last_name"})
-			return err
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// benchOwnerSearch is the bench's prefix scenario: a sales user's
-// name-prefix search, sorted by last name, 50 a page, over 20,000 contacts
-// of 20 owners.
-func benchOwnerSearch(b *testing.B, newStore func(tb testing.TB) crm.Store) {
-	db := newStore(b)
-	owners := SeedOwners(b, db, 20000, 20)
-	ctx := context.Background()
-	for _, q := range []string{"s", "iv", "smi", "петр", "company 1", "+44200", "anna smith"} {
-		b.Run(q, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				err := db.Read(ctx, func(tx crm.Tx) error {
-					_, _, err := tx.Contacts(ctx, crm.Scope{OwnerID: owners[i%len(owners)]}, crm.ContactFilter{Q: q},
-						crm.ListQuery{Limit: 50})
-					return err
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				i++
 			}
 		})
 	}

@@ -113,7 +113,7 @@ func seedPlans[T any](t *testing.T, f *fixture, k kind[T], rep int64, others, te
 func kindPlans[T any](t *testing.T, f *fixture, tracer Tracer, k kind[T], scope string, s crm.Scope) []Plan {
 	t.Helper()
 	var plans []Plan
-	for _, field := range crm.SortFields[k.list] {
+	for _, field := range storeSorts(k.list) {
 		var after *crm.Cursor
 		for page := range 2 {
 			name := fmt.Sprintf("%s, %s, by %s, page %d", k.list, scope, field, page+1)

@@ -224,7 +224,7 @@ func testSort[T any](t *testing.T, f *fixture, k kind[T]) {
 	*k.meta(gone).DeletedAt = ptr(at(1))
 	k.save(t, f, gone, 1)
 
-	for _, field := range crm.SortFields[k.list] {
+	for _, field := range storeSorts(k.list) {
 		for _, desc := range []bool{false, true} {
 			want := make([]int64, 0, len(rows))
 			sorted := slices.Clone(rows)
@@ -248,6 +248,19 @@ func testSort[T any](t *testing.T, f *fixture, k kind[T]) {
 			}
 		}
 	}
+}
+
+// storeSorts are the sorts of a list the store orders: the whitelisted
+// ones but those the service orders in memory (a contact's sealed names
+// and email).
+func storeSorts(list string) []string {
+	var out []string
+	for _, f := range crm.SortFields[list] {
+		if !crm.MemorySorts[list][f] {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // pageAll lists every live row through the cursors, checking the pages.

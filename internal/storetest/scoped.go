@@ -60,7 +60,7 @@ func testScopedSort[T any](t *testing.T, f *fixture, k kind[T]) {
 	if len(visible) < 10 {
 		t.Fatalf("fixture: %d visible rows", len(visible))
 	}
-	for _, field := range crm.SortFields[k.list] {
+	for _, field := range storeSorts(k.list) {
 		for _, desc := range []bool{false, true} {
 			sorted := slices.Clone(visible)
 			slices.SortFunc(sorted, func(a, b T) int {

@@ -6,62 +6,6 @@ import (
 	"github.com/custos-crm/custos/internal/crm"
 )
 
-// testContactSearch checks Q on contacts: a case-insensitive prefix of the
-// first or last name (Cyrillic too), the email, the phone with or without
-// "+", or the company's name; two words match first and last name in
-// either order. Nothing matches in the middle of a word.
-func testContactSearch(t *testing.T, newStore func(t *testing.T) crm.Store) {
-	f := newFixture(t, newStore)
-	acme := newCompany(t, f, f.alice, "Acme Widgets").ID
-	ivanov := newContact(t, f, f.alice, func(c *crm.Contact) {
-		c.FirstName, c.LastName, c.Email, c.Phone = "Пётр", "Иванов", "p.ivanov@mail.test", "+79161234567"
-	}).ID
-	anna := newContact(t, f, f.alice, func(c *crm.Contact) {
-		c.FirstName, c.LastName, c.Email, c.Phone, c.CompanyID = "Anna", "Smith", "anna@x.test", "+442071234567", &acme
-	}).ID
-	ivana := newContact(t, f, f.alice, func(c *crm.Contact) {
-		c.FirstName, c.LastName, c.Email, c.Phone = "Ivana", "Novak", "novak@x.test", "+420777000111"
-	}).ID
-	maria := newContact(t, f, f.bob, func(c *crm.Contact) {
-		c.FirstName, c.LastName, c.Email, c.Phone = "Мария", "Иванова", "maria@x.test", "+79031112233"
-	}).ID
-	gone := newContact(t, f, f.alice, func(c *crm.Contact) {
-		c.FirstName, c.LastName, c.Email, c.Phone = "Иван", "Удалов", "gone@x.test", "+79990000000"
-		c.DeletedAt = ptr(at(1))
-	}).ID
-
-	alice := crm.Scope{OwnerID: f.alice}
-	q := func(s string) crm.ContactFilter { return crm.ContactFilter{Q: s} }
-	checkFilters(t, f, contactKind, []filterCase[crm.ContactFilter]{
-		{all, q(""), []int64{ivanov, anna, ivana, maria}},
-		{all, q("Иван"), []int64{ivanov, maria}},
-		{all, q("иванов"), []int64{ivanov, maria}},
-		{all, q("ИВАНОВА"), []int64{maria}},
-		{all, q("  иван  "), []int64{ivanov, maria}},
-		{alice, q("иван"), []int64{ivanov}},
-		{all, q("пЁтр"), []int64{ivanov}},
-		{all, q("p.ivanov"), []int64{ivanov}},
-		{all, q("P.Ivanov@Mail.test"), []int64{ivanov}},
-		{all, q("+7916"), []int64{ivanov}},
-		{all, q("7916"), []int64{ivanov}},
-		{all, q("+7"), []int64{ivanov, maria}},
-		{all, q("916"), nil},
-		{all, q("acme"), []int64{anna}},
-		{all, q("ACME W"), []int64{anna}},
-		{all, q("widgets"), nil},
-		{all, q("Пётр Иван"), []int64{ivanov}},
-		{all, q("иванов пётр"), []int64{ivanov}},
-		{all, q("ann smi"), []int64{anna}},
-		{all, q("smith anna"), []int64{anna}},
-		{all, q("Пётр Smith"), nil},
-		{all, q("ivan"), []int64{ivana}},
-		{all, q("van"), nil},
-		{all, q("ov"), nil},
-		{all, q("zz"), nil},
-		{all, crm.ContactFilter{Q: "иван", Deleted: true}, []int64{gone}},
-	}, crm.Tx.Contacts)
-}
-
 // testOtherSearch checks Q on companies (name or domain), deals (title),
 // activities (subject) and tasks (title).
 func testOtherSearch(t *testing.T, newStore func(t *testing.T) crm.Store) {

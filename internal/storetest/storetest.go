@@ -48,9 +48,6 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"ActivityFilters", testActivityFilters},
 		{"TaskFilters", testTaskFilters},
 		{"TaskAssigneeScope", testTaskAssigneeScope},
-		{"ContactSearch", testContactSearch},
-		{"OwnerSearch", testOwnerSearch}, // ownersearch.go
-		{"RepSharesSearch", testRepSharesSearch},
 		{"OtherSearch", testOtherSearch},
 		{"TextOrder", testTextOrder},
 		{"Tags", testTags},
@@ -68,6 +65,8 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"DataKeys", testDataKeys}, // keys.go
 		{"ReserveID", testReserveID},
 		{"Erasure", testErasure}, // erase.go
+		{"Changes", testChanges}, // changes.go
+		{"IndexLookups", testIndexLookups},
 		// Multi-factor authentication and throttling: mfa.go.
 		{"TOTP", testTOTP},
 		{"RecoveryCodes", testRecoveryCodes},

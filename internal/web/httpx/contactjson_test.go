@@ -415,6 +415,8 @@ func TestContactJSONFields(t *testing.T) {
 			`UpdatedAt time.Time json:"updated_at"`,
 			`DeletedAt *time.Time json:"deleted_at,omitempty"`,
 			`Masked []string json:"masked,omitempty"`,
+			`EmailToken string json:"-"`,
+			`PhoneToken string json:"-"`,
 		}},
 		{reflect.TypeFor[crm.Preferences](), []string{
 			`Channel string json:"channel,omitempty"`,

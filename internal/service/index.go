@@ -1,0 +1,380 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/memindex"
+	"github.com/nyaruka/phonenumbers"
+)
+
+// The contact lists of ENC-4: sorted by name or email, searched by words
+// of the names, the email, the phone's digits and the company's name,
+// filtered by exact email and phone. The store holds names, email and
+// phone sealed, so it can neither sort nor match them: the service keeps
+// every contact's opened sort keys and search terms in memory
+// (internal/memindex), asks it for a page of ids, and reads those rows,
+// in the caller's scope again, from the store. The index follows the
+// store's change sequence (crm.ChangeTx) before each list, so a list sees
+// every write committed before it began, by this instance or any other.
+
+// contactSchema is the index of contacts. Every sort has ordered trees,
+// so a page costs the same whatever the caller's scope (PRF-3).
+var contactSchema = memindex.Schema{
+	Sorts:  crm.SortFields["contacts"],
+	Trees:  crm.SortFields["contacts"],
+	Attrs:  []string{"company_id"},
+	Lookup: []string{"company_id"},
+	Fields: []string{"first_name", "last_name", "email", "phone"},
+}
+
+// The positions of contactSchema's search fields and attribute.
+const (
+	termFirst uint8 = iota
+	termLast
+	termEmail
+	termPhone
+	attrCompany = 0
+)
+
+// intSorts are the sorts whose keys are numbers (cursor keys in decimal,
+// index keys zero-padded so that they order as strings).
+var intSorts = map[string]bool{"created_at": true, "updated_at": true}
+
+// maxCompanyMatches bounds the companies a search word may name: the
+// contacts of the first so many companies whose name starts with it match.
+const maxCompanyMatches = 10000
+
+// companySchema is the index of companies' names, which a contact search
+// word may start (the contacts of those companies match).
+var companySchema = memindex.Schema{
+	Sorts:  []string{"name"},
+	Fields: []string{"name"},
+}
+
+// recordIndex is one entity's index and how far it has read the store's
+// change sequence.
+type recordIndex struct {
+	entity string
+	x      *memindex.Index
+	// read returns the index records of one page of the entity's live or
+	// deleted records in creation order after q's cursor, or of those of
+	// ids in every state when ids is not nil (then deleted and q are
+	// unused), and the cursor of the next page.
+	read func(ctx context.Context, tx crm.RecordTx, ids []int64, deleted bool, q crm.ListQuery) ([]memindex.Rec, string, error)
+
+	mu     sync.Mutex // held while the change sequence is read and applied
+	mark   crm.ChangeMark
+	built  bool
+	synced time.Time // when the last completed read of the sequence began
+}
+
+func (s *Service) newContactIndex() *recordIndex {
+	return &recordIndex{entity: "contact", x: memindex.New(contactSchema),
+		read: func(ctx context.Context, tx crm.RecordTx, ids []int64, deleted bool, q crm.ListQuery) ([]memindex.Rec, string, error) {
+			f := crm.ContactFilter{Deleted: deleted}
+			if ids != nil {
+				f, q = crm.ContactFilter{IDs: ids, AnyState: true}, crm.ListQuery{Sort: "created_at", Limit: len(ids)}
+			}
+			rows, next, err := tx.Contacts(ctx, crm.Scope{All: true}, f, q)
+			if err != nil {
+				return nil, "", err
+			}
+			return s.contactRecs(ctx, tx, rows), next, nil
+		}}
+}
+
+func newCompanyIndex() *recordIndex {
+	return &recordIndex{entity: "company", x: memindex.New(companySchema),
+		read: func(ctx context.Context, tx crm.RecordTx, ids []int64, deleted bool, q crm.ListQuery) ([]memindex.Rec, string, error) {
+			f := crm.CompanyFilter{Deleted: deleted}
+			if ids != nil {
+				f, q = crm.CompanyFilter{IDs: ids, AnyState: true}, crm.ListQuery{Sort: "created_at", Limit: len(ids)}
+			}
+			rows, next, err := tx.Companies(ctx, crm.Scope{All: true}, f, q)
+			if err != nil {
+				return nil, "", err
+			}
+			recs := make([]memindex.Rec, len(rows))
+			for i, c := range rows {
+				recs[i] = companyRec(c)
+			}
+			return recs, next, nil
+		}}
+}
+
+// WarmIndexes builds the in-memory indexes now rather than at the first
+// list (serve calls it at start). It returns how many records they hold.
+func (s *Service) WarmIndexes(ctx context.Context) (int, error) {
+	n := 0
+	for _, ix := range []*recordIndex{s.contacts, s.companies} {
+		if err := s.syncIndex(ctx, ix, time.Now()); err != nil {
+			return 0, err
+		}
+		n += ix.x.Len()
+	}
+	return n, nil
+}
+
+// syncIndex brings ix up to date with every change committed before since:
+// when another caller's read of the change sequence began after since, it
+// has done the work.
+func (s *Service) syncIndex(ctx context.Context, ix *recordIndex, since time.Time) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.built && ix.synced.After(since) {
+		return nil
+	}
+	began := time.Now()
+	if !ix.built {
+		if err := s.buildIndex(ctx, ix); err != nil {
+			return err
+		}
+		ix.synced = began
+		return nil
+	}
+	var changes []crm.Change
+	var mark crm.ChangeMark
+	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
+		changes, mark, err = tx.Changes(ctx, ix.mark)
+		return err
+	})
+	if errors.Is(err, crm.ErrChangesGone) {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "index: the change sequence was pruned past this instance; reading every record again",
+			slog.String("entity", ix.entity))
+		ix.built = false
+		ix.x = memindex.New(ix.x.Schema())
+		if err := s.buildIndex(ctx, ix); err != nil {
+			return err
+		}
+		ix.synced = began
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	seen := map[int64]bool{}
+	var ids []int64
+	for _, c := range changes {
+		if c.Entity == ix.entity && !seen[c.ID] {
+			seen[c.ID] = true
+			ids = append(ids, c.ID)
+		}
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), crm.MaxLimit)
+		if err := s.indexRecords(ctx, ix, ids[:n]); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	ix.mark, ix.synced = mark, began
+	return nil
+}
+
+// buildIndex reads every record into ix: the head of the change sequence
+// first, so that what changes during the read is applied after it.
+func (s *Service) buildIndex(ctx context.Context, ix *recordIndex) error {
+	err := s.store.Read(ctx, func(tx crm.Tx) error {
+		mark, err := tx.ChangeHead(ctx)
+		if err != nil {
+			return err
+		}
+		ix.mark = mark
+		// The live records, then the deleted ones: each along its own
+		// index (the creation-time index holds only the live).
+		for _, deleted := range []bool{false, true} {
+			q := crm.ListQuery{Sort: "created_at", Limit: crm.MaxLimit}
+			for {
+				recs, next, err := ix.read(ctx, tx, nil, deleted, q)
+				if err != nil {
+					return err
+				}
+				for _, r := range recs {
+					ix.x.Put(r)
+				}
+				if next == "" {
+					break
+				}
+				if q.After, err = crm.DecodeCursor(next, "created_at"); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("index of %s records: %w", ix.entity, err)
+	}
+	ix.built = true
+	return nil
+}
+
+// indexRecords reads the records ids (at most a page) and puts them in
+// ix; those no longer stored (purged, erased) leave it.
+func (s *Service) indexRecords(ctx context.Context, ix *recordIndex, ids []int64) error {
+	return s.store.Read(ctx, func(tx crm.Tx) error {
+		recs, _, err := ix.read(ctx, tx, ids, false, crm.ListQuery{})
+		if err != nil {
+			return err
+		}
+		found := map[int64]bool{}
+		for _, r := range recs {
+			found[r.ID] = true
+			ix.x.Put(r)
+		}
+		for _, id := range ids {
+			if !found[id] {
+				ix.x.Delete(id)
+			}
+		}
+		return nil
+	})
+}
+
+// contactRecs opens rows and returns their index records. A contact that
+// does not open (a tampered value) is indexed without its sealed keys: it
+// stays in its lists, whose read then fails naming it, as a read of it
+// does.
+func (s *Service) contactRecs(ctx context.Context, tx crm.RecordTx, rows []*crm.Contact) []memindex.Rec {
+	if err := opened(ctx, s, tx, contactOps, rows...); err != nil {
+		for _, c := range rows {
+			if err := s.hooks.Open(ctx, tx, "contact", c); err != nil {
+				s.log.LogAttrs(ctx, slog.LevelWarn, "index: a contact does not open", slog.Int64("contact", c.ID),
+					slog.String("error", crm.ErrorMessage(err)))
+				c.FirstName, c.LastName, c.Email, c.Phone = "", "", "", ""
+			}
+		}
+	}
+	recs := make([]memindex.Rec, len(rows))
+	for i, c := range rows {
+		recs[i] = contactRec(c)
+	}
+	return recs
+}
+
+// companyRec is the index's record of a company: its name's words.
+func companyRec(c *crm.Company) memindex.Rec {
+	r := memindex.Rec{ID: c.ID, Owner: c.OwnerID, Deleted: c.DeletedAt != nil, Keys: []string{fold(c.Name)}}
+	if c.TeamID != nil {
+		r.Team = *c.TeamID
+	}
+	r.Terms = appendWords(r.Terms, 0, c.Name)
+	return r
+}
+
+// contactRec is the index's record of an opened contact.
+func contactRec(c *crm.Contact) memindex.Rec {
+	r := memindex.Rec{ID: c.ID, Owner: c.OwnerID, Deleted: c.DeletedAt != nil, Attrs: []int64{0}, Tags: c.Tags,
+		Keys: []string{fold(c.LastName), fold(c.FirstName), strings.ToLower(c.Email),
+			intKey(c.CreatedAt.UnixMicro()), intKey(c.UpdatedAt.UnixMicro())}}
+	if c.TeamID != nil {
+		r.Team = *c.TeamID
+	}
+	if c.CompanyID != nil {
+		r.Attrs[attrCompany] = *c.CompanyID
+	}
+	r.Terms = appendWords(r.Terms, termFirst, c.FirstName)
+	r.Terms = appendWords(r.Terms, termLast, c.LastName)
+	if e := strings.ToLower(c.Email); e != "" {
+		r.Terms = append(r.Terms, memindex.Term{Field: termEmail, Text: e})
+		if at := strings.LastIndexByte(e, '@'); at > 0 && at < len(e)-1 {
+			r.Terms = append(r.Terms, memindex.Term{Field: termEmail, Text: e[at+1:]})
+		}
+	}
+	for _, d := range phoneDigits(c.Phone) {
+		r.Terms = append(r.Terms, memindex.Term{Field: termPhone, Text: d})
+	}
+	return r
+}
+
+// fold is a name as it sorts and is searched: lower case.
+func fold(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// appendWords adds the terms of a name: the whole name, and each of its
+// words when it has several ("anna-maria" also as "anna" and "maria"), so
+// that a search finds a word inside a name.
+func appendWords(terms []memindex.Term, field uint8, name string) []memindex.Term {
+	whole := fold(name)
+	if whole == "" {
+		return terms
+	}
+	terms = append(terms, memindex.Term{Field: field, Text: whole})
+	words := strings.FieldsFunc(whole, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if len(words) == 1 && words[0] == whole {
+		return terms
+	}
+	for _, w := range words {
+		terms = append(terms, memindex.Term{Field: field, Text: w})
+	}
+	return terms
+}
+
+// phoneDigits are the search terms of a phone in E.164: its digits with
+// the country code, and without it (the national number), so that
+// "79165551234", "916555" and "+7 916 555" all find +79165551234.
+func phoneDigits(phone string) []string {
+	if phone == "" {
+		return nil
+	}
+	full := strings.TrimPrefix(phone, "+")
+	out := []string{full}
+	if n, err := phonenumbers.Parse(phone, ""); err == nil {
+		if national := phonenumbers.GetNationalSignificantNumber(n); national != "" && national != full {
+			out = append(out, national)
+		}
+	}
+	return out
+}
+
+// intKey is a number as an index key: zero-padded, so that keys order as
+// the numbers do (they are never negative).
+func intKey(n int64) string { return fmt.Sprintf("%019d", n) }
+
+// indexKey turns a cursor's key into the index's form; ok is false for a
+// key no page can have made.
+func indexKey(sort, key string) (string, bool) {
+	if !intSorts[sort] {
+		return key, true
+	}
+	n, err := strconv.ParseInt(key, 10, 64)
+	if err != nil || n < 0 {
+		return "", false
+	}
+	return intKey(n), true
+}
+
+// cursorKey is an index key as a cursor holds it (numbers in decimal, as
+// the store's lists write them).
+func cursorKey(sort, key string) string {
+	if !intSorts[sort] {
+		return key
+	}
+	n, _ := strconv.ParseInt(key, 10, 64)
+	return strconv.FormatInt(n, 10)
+}
+
+// phoneQuery reports whether q reads as part of a phone number (digits,
+// spaces, "+", "-", parentheses, dots, with a digit) and returns its
+// digits.
+func phoneQuery(q string) (string, bool) {
+	var b strings.Builder
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == ' ' || r == '+' || r == '-' || r == '(' || r == ')' || r == '.':
+		default:
+			return "", false
+		}
+	}
+	return b.String(), b.Len() > 0
+}

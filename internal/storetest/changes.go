@@ -1,0 +1,179 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/custos-crm/custos/internal/crm"
+)
+
+// The change sequence (crm.ChangeTx, ENC-4): every insert, update and
+// delete of a contact, whoever makes it, is a change after the head a
+// reader took; pruning past a reader's mark tells it so.
+
+func testChanges(t *testing.T, newStore func(t *testing.T) crm.Store) {
+	f := newFixture(t, newStore)
+	before := newContact(t, f, f.alice, func(*crm.Contact) {})
+	head := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) (crm.ChangeMark, error) { return tx.ChangeHead(ctx) })
+	if head.Seq == 0 {
+		t.Fatalf("ChangeHead after an insert = %+v, want a number", head)
+	}
+	changesAfter := func(mark crm.ChangeMark) ([]int64, crm.ChangeMark) {
+		t.Helper()
+		var ids []int64
+		var next crm.ChangeMark
+		mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) (any, error) {
+			ch, m, err := tx.Changes(ctx, mark)
+			for _, c := range ch {
+				if c.Entity != "contact" {
+					t.Errorf("change %+v: entity %q", c, c.Entity)
+				}
+				ids = append(ids, c.ID)
+			}
+			next = m
+			return nil, err
+		})
+		return ids, next
+	}
+	if ids, _ := changesAfter(head); len(ids) != 0 {
+		t.Fatalf("changes after the head with nothing written = %v", ids)
+	}
+	ann := newContact(t, f, f.alice, func(*crm.Contact) {})
+	ann.LastName, ann.Version = "Changed", ann.Version+1
+	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.UpdateContact(ctx, ann) })
+	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error {
+		_, err := tx.EraseClient(ctx, &crm.Erasure{Entity: "contact", RecordID: before.ID, ErasedAt: base, ErasedBy: f.alice})
+		return err
+	})
+	ids, mark := changesAfter(head)
+	if want := []int64{ann.ID, ann.ID, before.ID}; !slices.Equal(ids, want) {
+		t.Fatalf("changes after the head = %v, want insert, update, erase %v", ids, want)
+	}
+	if mark.Seq <= head.Seq {
+		t.Fatalf("mark after the changes = %+v, not past the head %+v", mark, head)
+	}
+	if again, _ := changesAfter(mark); len(again) != 0 {
+		t.Fatalf("changes after the new mark = %v, want none", again)
+	}
+
+	// A rolled-back write leaves no change.
+	_ = f.st.Write(t.Context(), func(tx crm.Tx) error {
+		c := contactKind.make(f, f.alice, 99)
+		if err := tx.InsertContact(t.Context(), c); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if again, _ := changesAfter(mark); len(again) != 0 {
+		t.Fatalf("changes after a rolled-back insert = %v, want none", again)
+	}
+
+	// Pruning: nothing recorded before the cut-off stays; a reader whose
+	// mark is older than what is left is told to read everything again.
+	var pruned int64
+	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) (err error) {
+		pruned, err = tx.PruneChanges(ctx, time.Now().Add(-time.Hour))
+		return err
+	})
+	if pruned != 0 {
+		t.Fatalf("PruneChanges an hour back removed %d fresh changes", pruned)
+	}
+	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) (err error) {
+		pruned, err = tx.PruneChanges(ctx, time.Now().Add(2*time.Second))
+		return err
+	})
+	if pruned < 4 {
+		t.Fatalf("PruneChanges of everything removed %d changes, want at least 4", pruned)
+	}
+	newContact(t, f, f.alice, func(*crm.Contact) {})
+	newContact(t, f, f.alice, func(*crm.Contact) {})
+	err := f.st.Read(t.Context(), func(tx crm.Tx) error {
+		_, _, err := tx.Changes(t.Context(), head)
+		return err
+	})
+	if !errors.Is(err, crm.ErrChangesGone) {
+		t.Fatalf("Changes after a pruned mark = %v, want ErrChangesGone", err)
+	}
+	// A reader that had read everything before the prune misses nothing
+	// (the prune removed only what it had read); it gets the new ones.
+	if ids, _ := changesAfter(mark); len(ids) != 2 {
+		t.Fatalf("changes after the last mark, past a prune = %v, want the two new contacts", ids)
+	}
+}
+
+// testIndexLookups: the shared ids, and the companies by id in any state,
+// which the service's in-memory indexes ask the store for.
+func testIndexLookups(t *testing.T, newStore func(t *testing.T) crm.Store) {
+	f := newFixture(t, newStore)
+	acme := newCompany(t, f, f.alice, "Acme Tools")
+	acorn := newCompany(t, f, f.bob, "Acorn")
+	newCompany(t, f, f.alice, "Beta")
+	gone := newCompany(t, f, f.alice, "Acme Gone")
+	gone.DeletedAt, gone.Version = ptr(base), gone.Version+1
+	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.UpdateCompany(ctx, gone) })
+	byIDs := func(f2 crm.CompanyFilter) []int64 {
+		t.Helper()
+		rows := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]*crm.Company, error) {
+			rows, _, err := tx.Companies(ctx, crm.Scope{All: true}, f2, crm.ListQuery{Sort: "created_at", Limit: 10})
+			return rows, err
+		})
+		var ids []int64
+		for _, c := range rows {
+			ids = append(ids, c.ID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	want := []int64{acme.ID, acorn.ID, gone.ID}
+	slices.Sort(want)
+	if ids := byIDs(crm.CompanyFilter{IDs: []int64{acme.ID, acorn.ID, gone.ID, 999999}, AnyState: true}); !slices.Equal(ids, want) {
+		t.Errorf("companies by id in any state = %v, want %v (the deleted one too)", ids, want)
+	}
+	if ids := byIDs(crm.CompanyFilter{IDs: []int64{acme.ID, gone.ID}}); !slices.Equal(ids, []int64{acme.ID}) {
+		t.Errorf("live companies by id = %v, want Acme only", ids)
+	}
+	if ids := byIDs(crm.CompanyFilter{IDs: []int64{}, AnyState: true}); len(ids) != 0 {
+		t.Errorf("companies of no ids = %v, want none", ids)
+	}
+
+	ann := newContact(t, f, f.alice, func(*crm.Contact) {})
+	bea := newContact(t, f, f.alice, func(*crm.Contact) {})
+	share := func(id int64, user, team int64, access crm.ShareAccess, expires *time.Time) {
+		t.Helper()
+		mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error {
+			sh := &crm.Share{Entity: "contact", RecordID: id, Access: access, ExpiresAt: expires, CreatedBy: f.alice, CreatedAt: base}
+			if user != 0 {
+				sh.UserID = &user
+			}
+			if team != 0 {
+				sh.TeamID = &team
+			}
+			_, err := tx.PutShare(ctx, sh)
+			return err
+		})
+	}
+	share(ann.ID, f.bob, 0, crm.ShareRead, nil)
+	share(bea.ID, f.bob, 0, crm.ShareWrite, ptr(time.Now().Add(-time.Hour)))
+	shared := func(s crm.Scope) []int64 {
+		t.Helper()
+		ids := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]int64, error) { return tx.SharedIDs(ctx, "contact", s) })
+		slices.Sort(ids)
+		return ids
+	}
+	bob := crm.Scope{OwnerID: f.bob, Shared: true}
+	if ids := shared(bob); !slices.Equal(ids, []int64{ann.ID}) {
+		t.Errorf("SharedIDs(bob) = %v, want ann's only (bea's share expired)", ids)
+	}
+	if ids := shared(crm.Scope{OwnerID: f.bob, Shared: true, ShareWrite: true}); len(ids) != 0 {
+		t.Errorf("SharedIDs(bob, for writing) = %v, want none (ann's is read-only)", ids)
+	}
+	if ids := shared(crm.Scope{OwnerID: f.bob}); ids != nil {
+		t.Errorf("SharedIDs(bob without shares) = %v, want none", ids)
+	}
+	if ids := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]int64, error) { return tx.SharedIDs(ctx, "company", bob) }); len(ids) != 0 {
+		t.Errorf("SharedIDs(bob, company) = %v, want none", ids)
+	}
+}
