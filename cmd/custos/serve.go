@@ -129,6 +129,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("index: %w", err)
 	}
 	log.Info("contact index built", slog.Int("contacts", indexed), slog.Duration("took", time.Since(began).Round(time.Millisecond)))
+	go svc.records.FollowChanges(ctx, followEvery)
 	srv := httpServer(web.New(svc.records, svc.identity, web.Options{Logger: log, HSTS: true, Ready: func(ctx context.Context) error {
 		return db.Read(ctx, func(tx crm.Tx) error { _, err := tx.CountUsers(ctx); return err })
 	}, Status: upgrade}), log)
@@ -179,6 +180,10 @@ func publicURL(scheme string, addr net.Addr) string {
 	}
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
+
+// followEvery is how often an instance reads the change sequence when no
+// list has (ENC-4: the in-memory index).
+const followEvery = 5 * time.Second
 
 // housekeepingEvery is how often the scheduled jobs run.
 const housekeepingEvery = time.Hour

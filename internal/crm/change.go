@@ -18,14 +18,19 @@ type Change struct {
 }
 
 // ChangeMark is how far a reader has read the change sequence: every
-// change up to Seq, except those of the transactions in Open. On
-// PostgreSQL a transaction draws its sequence number when it writes and
-// commits later, so a change with a lower number than one already read can
-// still appear; Open lists the transactions that were running when the
-// mark was taken (SQLite, with one writer, leaves it empty).
+// change up to Seq, except those of the transactions in Open and of those
+// numbered Xmax or above. On PostgreSQL a transaction draws its sequence
+// number when it writes and commits later, so a change with a lower number
+// than one already read can still appear: Open lists the transactions
+// that were running when the mark was taken, and Xmax is the first
+// transaction number the reader's snapshot did not know of (a transaction
+// that had its number but had not finished is in neither list when its
+// number is above every finished one's). SQLite, with one writer whose
+// changes commit in their order, leaves both empty.
 type ChangeMark struct {
 	Seq  int64
 	Open []int64
+	Xmax int64
 }
 
 // ChangeTx reads and prunes the change sequence.

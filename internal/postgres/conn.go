@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -94,7 +95,8 @@ func (conn) ChangedColumns() bool { return false }
 // later draws its numbers after every number the mark saw (the identity
 // caches none). One statement: one snapshot.
 func (conn) Changes(after crm.ChangeMark, head bool) (string, []any) {
-	open := "SELECT 1, 0, '', x::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) AS x"
+	open := "SELECT 1, 0, '', x::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) AS x" +
+		" UNION ALL SELECT 4, 0, '', pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
 	pruned := "SELECT 2, 0, '', through FROM changes_pruned"
 	if head {
 		return "SELECT 3, coalesce(max(seq), 0), '', 0 FROM changes UNION ALL " + open + " UNION ALL " + pruned, nil
@@ -103,8 +105,15 @@ func (conn) Changes(after crm.ChangeMark, head bool) (string, []any) {
 	if openIDs == nil {
 		openIDs = []int64{}
 	}
-	return "SELECT 0, seq, entity, record_id FROM changes WHERE seq > ? OR txid = ANY(?) UNION ALL " + open +
-		" UNION ALL " + pruned + " ORDER BY 1, 2", []any{after.Seq, openIDs}
+	xmax := after.Xmax
+	if xmax <= 0 {
+		xmax = math.MaxInt64
+	}
+	// The changes after the mark's number, and those of the transactions
+	// the mark's snapshot did not see finish: listed as running, or
+	// numbered at or above its xmax (which it does not list).
+	return "SELECT 0, seq, entity, record_id FROM changes WHERE seq > ? OR txid = ANY(?) OR txid >= ? UNION ALL " + open +
+		" UNION ALL " + pruned + " ORDER BY 1, 2", []any{after.Seq, openIDs, xmax}
 }
 
 func (c conn) Writing() bool { return c.t.write }

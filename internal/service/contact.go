@@ -2,7 +2,7 @@ package service
 
 import (
 	"context"
-	"slices"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -40,7 +40,7 @@ func (s *Service) FindContacts(ctx context.Context, p *crm.Principal, f crm.Cont
 	if err := s.fieldFilters(p, "contact", map[string]bool{"email": f.Email != "", "phone": f.Phone != ""}); err != nil {
 		return nil, err
 	}
-	f.NoSearch = s.unsearchable(p, "contact", contactSchema.Fields...)
+	f.NoSearch = s.unsearchable(p, "contact", "first_name", "last_name", "email", "phone")
 	if f.Phone != "" {
 		v := validate.New()
 		if f.Phone = v.Phone("phone", f.Phone, s.phoneRegion); v.Err() != nil {
@@ -50,6 +50,9 @@ func (s *Service) FindContacts(ctx context.Context, p *crm.Principal, f crm.Cont
 	f.Tag = strings.ToLower(strings.TrimSpace(f.Tag))
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
+	}
+	if len(strings.Fields(f.Q)) > maxSearchWords {
+		return nil, crm.Invalid("q", fmt.Sprintf("at most %d words", maxSearchWords))
 	}
 	// A search by company name matches only companies the caller may read:
 	// otherwise it would tell the names of hidden companies letter by letter.
@@ -89,16 +92,27 @@ func (s *Service) contactPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope
 		iq.Exact = append(iq.Exact, memindex.Term{Field: termPhone, Text: strings.TrimPrefix(f.Phone, "+")})
 	}
 	for _, name := range f.NoSearch {
-		iq.Skip = append(iq.Skip, uint8(slices.Index(contactSchema.Fields, name)))
+		iq.Skip = append(iq.Skip, searchedFields[name]...)
 	}
 	if f.Q != "" {
 		if digits, ok := phoneQuery(f.Q); ok {
 			iq.Words = []memindex.Word{{Text: digits, Attr: -1}}
 		} else {
+			companies, err := s.companyScope(ctx, tx, *f.CompanyScope)
+			if err != nil {
+				return nil, "", err
+			}
+			seen := map[string]bool{}
 			for _, w := range strings.Fields(f.Q) {
-				ids, err := s.companiesNamed(ctx, tx, *f.CompanyScope, w)
-				if err != nil {
-					return nil, "", err
+				if seen[w] {
+					continue
+				}
+				seen[w] = true
+				var ids []int64
+				if utf8.RuneCountInString(w) >= minCompanyWord {
+					if ids, err = s.companiesNamed(companies, w); err != nil {
+						return nil, "", err
+					}
 				}
 				iq.Words = append(iq.Words, memindex.Word{Text: w, Attr: attrCompany, In: ids})
 			}
@@ -109,7 +123,7 @@ func (s *Service) contactPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope
 	if scope.Shared, err = tx.SharedIDs(ctx, "contact", sc); err != nil {
 		return nil, "", err
 	}
-	hits, more, err := s.contacts.x.Page(scope, iq)
+	hits, more, err := s.contacts.x().Page(scope, iq)
 	if err != nil || len(hits) == 0 {
 		return []*crm.Contact{}, "", err
 	}
@@ -139,19 +153,28 @@ func (s *Service) contactPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope
 	return out, next, nil
 }
 
-// companiesNamed returns the ids of the live companies in scope sc with a
-// word of their name starting with w, up to maxCompanyMatches (in name
-// order): a contact search word matches the contacts of these companies.
-func (s *Service) companiesNamed(ctx context.Context, tx crm.RecordTx, sc crm.Scope, w string) ([]int64, error) {
-	scope := memindex.Scope{All: sc.All, Owner: sc.OwnerID, Teams: sc.Teams}
+// companyScope is the index's scope of the companies the caller may read
+// (sc); nil when they may read none.
+func (s *Service) companyScope(ctx context.Context, tx crm.RecordTx, sc crm.Scope) (*memindex.Scope, error) {
 	if !sc.All && sc.OwnerID == 0 {
 		return nil, nil
 	}
+	scope := &memindex.Scope{All: sc.All, Owner: sc.OwnerID, Teams: sc.Teams}
 	var err error
 	if scope.Shared, err = tx.SharedIDs(ctx, "company", sc); err != nil {
 		return nil, err
 	}
-	hits, _, err := s.companies.x.Page(scope, memindex.Query{Sort: "name", Limit: maxCompanyMatches, Words: []memindex.Word{{Text: w, Attr: -1}}})
+	return scope, nil
+}
+
+// companiesNamed returns the ids of the live companies in scope with a
+// word of their name starting with w, up to maxCompanyMatches (in name
+// order): a contact search word matches the contacts of these companies.
+func (s *Service) companiesNamed(scope *memindex.Scope, w string) ([]int64, error) {
+	if scope == nil {
+		return nil, nil
+	}
+	hits, _, err := s.companies.x().Page(*scope, memindex.Query{Sort: "name", Limit: maxCompanyMatches, Words: []memindex.Word{{Text: w, Attr: -1}}})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -33,30 +34,52 @@ var contactSchema = memindex.Schema{
 	Trees:  crm.SortFields["contacts"],
 	Attrs:  []string{"company_id"},
 	Lookup: []string{"company_id"},
-	Fields: []string{"first_name", "last_name", "email", "phone"},
+	Fields: []string{"first_name", "last_name", "email", "phone", "email_domain", "phone_national"},
 }
 
-// The positions of contactSchema's search fields and attribute.
+// The positions of contactSchema's search fields and attribute. The
+// email's domain and the phone's national number are fields of their own,
+// so that the exact filters match only the whole email and the whole
+// phone.
 const (
 	termFirst uint8 = iota
 	termLast
 	termEmail
 	termPhone
+	termEmailDomain
+	termPhoneNational
 	attrCompany = 0
 )
+
+// searchedFields are the contact fields a search reads, and the index
+// fields each one's terms are in.
+var searchedFields = map[string][]uint8{
+	"first_name": {termFirst},
+	"last_name":  {termLast},
+	"email":      {termEmail, termEmailDomain},
+	"phone":      {termPhone, termPhoneNational},
+}
 
 // intSorts are the sorts whose keys are numbers (cursor keys in decimal,
 // index keys zero-padded so that they order as strings).
 var intSorts = map[string]bool{"created_at": true, "updated_at": true}
 
 // maxCompanyMatches bounds the companies a search word may name: the
-// contacts of the first so many companies whose name starts with it match.
-const maxCompanyMatches = 10000
+// contacts of the first so many companies with a word of their name
+// starting with it match. Only words of minCompanyWord letters or more
+// match company names, and a search has at most maxSearchWords words:
+// each word of a search costs a walk of the company index.
+const (
+	maxCompanyMatches = 10000
+	minCompanyWord    = 2
+	maxSearchWords    = 8
+)
 
 // companySchema is the index of companies' names, which a contact search
 // word may start (the contacts of those companies match).
 var companySchema = memindex.Schema{
 	Sorts:  []string{"name"},
+	Trees:  []string{"name"},
 	Fields: []string{"name"},
 }
 
@@ -64,7 +87,10 @@ var companySchema = memindex.Schema{
 // change sequence.
 type recordIndex struct {
 	entity string
-	x      *memindex.Index
+	schema memindex.Schema
+	// cur is the index lists read; a build fills a new one and swaps it
+	// in when it has read every record.
+	cur atomic.Pointer[memindex.Index]
 	// read returns the index records of one page of the entity's live or
 	// deleted records in creation order after q's cursor, or of those of
 	// ids in every state when ids is not nil (then deleted and q are
@@ -73,12 +99,14 @@ type recordIndex struct {
 
 	mu     sync.Mutex // held while the change sequence is read and applied
 	mark   crm.ChangeMark
-	built  bool
 	synced time.Time // when the last completed read of the sequence began
 }
 
+// x is the index as it is now; nil before the first build.
+func (ix *recordIndex) x() *memindex.Index { return ix.cur.Load() }
+
 func (s *Service) newContactIndex() *recordIndex {
-	return &recordIndex{entity: "contact", x: memindex.New(contactSchema),
+	return &recordIndex{entity: "contact", schema: contactSchema,
 		read: func(ctx context.Context, tx crm.RecordTx, ids []int64, deleted bool, q crm.ListQuery) ([]memindex.Rec, string, error) {
 			f := crm.ContactFilter{Deleted: deleted}
 			if ids != nil {
@@ -88,12 +116,13 @@ func (s *Service) newContactIndex() *recordIndex {
 			if err != nil {
 				return nil, "", err
 			}
-			return s.contactRecs(ctx, tx, rows), next, nil
+			recs, err := s.contactRecs(ctx, tx, rows)
+			return recs, next, err
 		}}
 }
 
 func newCompanyIndex() *recordIndex {
-	return &recordIndex{entity: "company", x: memindex.New(companySchema),
+	return &recordIndex{entity: "company", schema: companySchema,
 		read: func(ctx context.Context, tx crm.RecordTx, ids []int64, deleted bool, q crm.ListQuery) ([]memindex.Rec, string, error) {
 			f := crm.CompanyFilter{Deleted: deleted}
 			if ids != nil {
@@ -119,9 +148,32 @@ func (s *Service) WarmIndexes(ctx context.Context) (int, error) {
 		if err := s.syncIndex(ctx, ix, time.Now()); err != nil {
 			return 0, err
 		}
-		n += ix.x.Len()
+		n += ix.x().Len()
 	}
 	return n, nil
+}
+
+// FollowChanges keeps the in-memory indexes current in the background:
+// it reads the change sequence every interval until ctx ends, so that a
+// list finds little left to apply, and an instance nobody lists on for
+// longer than ChangeRetention does not read every record again at its
+// next list (serve runs it).
+func (s *Service) FollowChanges(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, ix := range []*recordIndex{s.contacts, s.companies} {
+			if err := s.syncIndex(ctx, ix, time.Now()); err != nil && ctx.Err() == nil {
+				s.log.LogAttrs(ctx, slog.LevelWarn, "index: reading the change sequence failed; the next list tries again",
+					slog.String("entity", ix.entity), slog.String("error", crm.ErrorMessage(err)))
+			}
+		}
+	}
 }
 
 // syncIndex brings ix up to date with every change committed before since:
@@ -130,11 +182,11 @@ func (s *Service) WarmIndexes(ctx context.Context) (int, error) {
 func (s *Service) syncIndex(ctx context.Context, ix *recordIndex, since time.Time) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if ix.built && ix.synced.After(since) {
+	if ix.x() != nil && ix.synced.After(since) {
 		return nil
 	}
 	began := time.Now()
-	if !ix.built {
+	if ix.x() == nil {
 		if err := s.buildIndex(ctx, ix); err != nil {
 			return err
 		}
@@ -150,8 +202,6 @@ func (s *Service) syncIndex(ctx context.Context, ix *recordIndex, since time.Tim
 	if errors.Is(err, crm.ErrChangesGone) {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "index: the change sequence was pruned past this instance; reading every record again",
 			slog.String("entity", ix.entity))
-		ix.built = false
-		ix.x = memindex.New(ix.x.Schema())
 		if err := s.buildIndex(ctx, ix); err != nil {
 			return err
 		}
@@ -180,15 +230,17 @@ func (s *Service) syncIndex(ctx context.Context, ix *recordIndex, since time.Tim
 	return nil
 }
 
-// buildIndex reads every record into ix: the head of the change sequence
-// first, so that what changes during the read is applied after it.
+// buildIndex reads every record into a new index and swaps it in for ix's:
+// the head of the change sequence first, so that what changes during the
+// read is applied after it. Lists read the old index meanwhile; a build
+// that fails leaves it as it was.
 func (s *Service) buildIndex(ctx context.Context, ix *recordIndex) error {
-	err := s.store.Read(ctx, func(tx crm.Tx) error {
-		mark, err := tx.ChangeHead(ctx)
-		if err != nil {
+	fresh := memindex.New(ix.schema)
+	var mark crm.ChangeMark
+	err := s.store.Read(ctx, func(tx crm.Tx) (err error) {
+		if mark, err = tx.ChangeHead(ctx); err != nil {
 			return err
 		}
-		ix.mark = mark
 		// The live records, then the deleted ones: each along its own
 		// index (the creation-time index holds only the live).
 		for _, deleted := range []bool{false, true} {
@@ -199,7 +251,7 @@ func (s *Service) buildIndex(ctx context.Context, ix *recordIndex) error {
 					return err
 				}
 				for _, r := range recs {
-					ix.x.Put(r)
+					fresh.Put(r)
 				}
 				if next == "" {
 					break
@@ -214,7 +266,8 @@ func (s *Service) buildIndex(ctx context.Context, ix *recordIndex) error {
 	if err != nil {
 		return fmt.Errorf("index of %s records: %w", ix.entity, err)
 	}
-	ix.built = true
+	ix.mark = mark
+	ix.cur.Store(fresh)
 	return nil
 }
 
@@ -226,14 +279,15 @@ func (s *Service) indexRecords(ctx context.Context, ix *recordIndex, ids []int64
 		if err != nil {
 			return err
 		}
+		x := ix.x()
 		found := map[int64]bool{}
 		for _, r := range recs {
 			found[r.ID] = true
-			ix.x.Put(r)
+			x.Put(r)
 		}
 		for _, id := range ids {
 			if !found[id] {
-				ix.x.Delete(id)
+				x.Delete(id)
 			}
 		}
 		return nil
@@ -243,22 +297,31 @@ func (s *Service) indexRecords(ctx context.Context, ix *recordIndex, ids []int64
 // contactRecs opens rows and returns their index records. A contact that
 // does not open (a tampered value) is indexed without its sealed keys: it
 // stays in its lists, whose read then fails naming it, as a read of it
-// does.
-func (s *Service) contactRecs(ctx context.Context, tx crm.RecordTx, rows []*crm.Contact) []memindex.Rec {
-	if err := opened(ctx, s, tx, contactOps, rows...); err != nil {
-		for _, c := range rows {
-			if err := s.hooks.Open(ctx, tx, "contact", c); err != nil {
-				s.log.LogAttrs(ctx, slog.LevelWarn, "index: a contact does not open", slog.Int64("contact", c.ID),
-					slog.String("error", crm.ErrorMessage(err)))
-				c.FirstName, c.LastName, c.Email, c.Phone = "", "", "", ""
-			}
+// does. Any other failure (the KMS, the store) fails the read, so that
+// the change is read again.
+func (s *Service) contactRecs(ctx context.Context, tx crm.RecordTx, rows []*crm.Contact) ([]memindex.Rec, error) {
+	if p, ok := s.hooks.(prefetcher); ok && len(rows) > 1 {
+		all := make([]any, len(rows))
+		for i, c := range rows {
+			all[i] = c
+		}
+		if err := p.Prefetch(ctx, tx, "contact", all); err != nil && crm.ErrorCode(err) != crm.EINTEGRITY {
+			return nil, err
 		}
 	}
 	recs := make([]memindex.Rec, len(rows))
 	for i, c := range rows {
+		if err := s.hooks.Open(ctx, tx, "contact", c); err != nil {
+			if crm.ErrorCode(err) != crm.EINTEGRITY {
+				return nil, err
+			}
+			s.log.LogAttrs(ctx, slog.LevelWarn, "index: a contact does not open", slog.Int64("contact", c.ID),
+				slog.String("error", crm.ErrorMessage(err)))
+			c.FirstName, c.LastName, c.Email, c.Phone = "", "", "", ""
+		}
 		recs[i] = contactRec(c)
 	}
-	return recs
+	return recs, nil
 }
 
 // companyRec is the index's record of a company: its name's words.
@@ -287,11 +350,14 @@ func contactRec(c *crm.Contact) memindex.Rec {
 	if e := strings.ToLower(c.Email); e != "" {
 		r.Terms = append(r.Terms, memindex.Term{Field: termEmail, Text: e})
 		if at := strings.LastIndexByte(e, '@'); at > 0 && at < len(e)-1 {
-			r.Terms = append(r.Terms, memindex.Term{Field: termEmail, Text: e[at+1:]})
+			r.Terms = append(r.Terms, memindex.Term{Field: termEmailDomain, Text: e[at+1:]})
 		}
 	}
-	for _, d := range phoneDigits(c.Phone) {
-		r.Terms = append(r.Terms, memindex.Term{Field: termPhone, Text: d})
+	if d := phoneDigits(c.Phone); len(d) > 0 {
+		r.Terms = append(r.Terms, memindex.Term{Field: termPhone, Text: d[0]})
+		if len(d) > 1 {
+			r.Terms = append(r.Terms, memindex.Term{Field: termPhoneNational, Text: d[1]})
+		}
 	}
 	return r
 }

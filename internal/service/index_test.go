@@ -11,6 +11,7 @@ import (
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/service"
+	"github.com/custos-crm/custos/internal/testkit"
 )
 
 // The contact index (ENC-4): lists sorted by name or email and searches
@@ -27,6 +28,36 @@ func names(t *testing.T, f *fixture, p *crm.Principal, flt crm.ContactFilter) []
 	out := []string{}
 	for _, c := range pg.Items {
 		out = append(out, c.LastName)
+	}
+	return out
+}
+
+// pageIDs pages through every contact p sees in the order sort, limit a
+// page, with the cursors the pages return.
+func pageIDs(t *testing.T, f *fixture, p *crm.Principal, sort string, limit int) []int64 {
+	t.Helper()
+	var got []int64
+	cursor := ""
+	for range 50 {
+		pg, err := f.svc.FindContacts(context.Background(), p, crm.ContactFilter{}, crm.ListOptions{Limit: limit, Sort: sort, Cursor: cursor})
+		if err != nil {
+			t.Fatalf("sort %s: %v", sort, err)
+		}
+		for _, c := range pg.Items {
+			got = append(got, c.ID)
+		}
+		if cursor = pg.NextCursor; cursor == "" {
+			return got
+		}
+	}
+	t.Fatalf("sort %s: more than 50 pages", sort)
+	return nil
+}
+
+func idsOf(cs []*crm.Contact) []int64 {
+	out := make([]int64, len(cs))
+	for i, c := range cs {
+		out[i] = c.ID
 	}
 	return out
 }
@@ -86,6 +117,26 @@ func TestContactSearchWords(t *testing.T) {
 	}
 	if got := names(t, f, alice, crm.ContactFilter{Email: "am@example.co"}); len(got) != 0 {
 		t.Errorf("email= a prefix found %v, want an exact match only", got)
+	}
+	for _, domain := range []string{"example.com", "mail.example.org"} {
+		if got := names(t, f, alice, crm.ContactFilter{Email: domain}); len(got) != 0 {
+			t.Errorf("email=%s (a domain) found %v, want whole emails only", domain, got)
+		}
+	}
+	// Company names match words of two letters or more; a search has at
+	// most eight words.
+	if got := names(t, f, alice, crm.ContactFilter{Q: "t"}); len(got) != 0 {
+		t.Errorf("q=t found %v, want none (one letter does not match company names)", got)
+	}
+	if got := names(t, f, alice, crm.ContactFilter{Q: "to"}); !slices.Equal(got, []string{"Smirnova"}) {
+		t.Errorf("q=to found %v", got)
+	}
+	if got := names(t, f, alice, crm.ContactFilter{Q: "olga olga olga olga olga olga olga olga"}); !slices.Equal(got, []string{"Smirnova"}) {
+		t.Errorf("eight words found %v", got)
+	}
+	_, err = f.svc.FindContacts(ctx, alice, crm.ContactFilter{Q: "a b c d e f g h i"}, crm.ListOptions{})
+	if crm.ErrorCode(err) != crm.EINVALID || crm.ErrorFields(err)["q"] == "" {
+		t.Errorf("nine words: %v, want invalid q", err)
 	}
 }
 
@@ -209,6 +260,42 @@ func TestContactIndexFollowsTheStore(t *testing.T) {
 	}
 }
 
+// TestIndexFollowsInBackground: an instance that follows the change
+// sequence in the background has read a change before the purge job
+// prunes it, so its next list applies it without reading every record
+// again (which it logs when it has to).
+func TestIndexFollowsInBackground(t *testing.T) {
+	for _, follow := range []bool{true, false} {
+		var logs testkit.Buffer
+		f := newFixture(t, service.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		ctx, cancel := context.WithCancel(context.Background())
+		admin := f.as("admin")
+		names(t, f, admin, crm.ContactFilter{}) // built
+		if follow {
+			go f.svc.FollowChanges(ctx, 5*time.Millisecond)
+		}
+		other := service.New(f.store, service.Options{Logger: slog.New(slog.DiscardHandler)})
+		if _, err := other.CreateContact(ctx, admin, crm.ContactInput{LastName: ptr("Meanwhile")}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		err := f.store.Write(ctx, func(tx crm.Tx) error {
+			_, err := tx.PruneChanges(ctx, time.Now().Add(time.Hour))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names(t, f, admin, crm.ContactFilter{Q: "meanwhile"}); !slices.Equal(got, []string{"Meanwhile"}) {
+			t.Errorf("follow=%v: search = %v", follow, got)
+		}
+		cancel()
+		if rebuilt := strings.Contains(logs.String(), "pruned past this instance"); rebuilt == follow {
+			t.Errorf("follow=%v: read every record again = %v; log:\n%s", follow, rebuilt, logs.String())
+		}
+	}
+}
+
 // TestContactPagesInEveryOrder: paging with the returned cursors through
 // every sort, both ways, yields every contact once, in the order of the
 // folded sort key then the id; a cursor from another sort is refused.
@@ -250,25 +337,7 @@ func TestContactPagesInEveryOrder(t *testing.T) {
 			if desc {
 				name = "-" + sort
 			}
-			var got []int64
-			cursor := ""
-			for range 20 {
-				pg, err := f.svc.FindContacts(ctx, admin, crm.ContactFilter{}, crm.ListOptions{Limit: 4, Sort: name, Cursor: cursor})
-				if err != nil {
-					t.Fatalf("sort %s: %v", name, err)
-				}
-				for _, c := range pg.Items {
-					got = append(got, c.ID)
-				}
-				if cursor = pg.NextCursor; cursor == "" {
-					break
-				}
-			}
-			var wantIDs []int64
-			for _, c := range want {
-				wantIDs = append(wantIDs, c.ID)
-			}
-			if !slices.Equal(got, wantIDs) {
+			if got, wantIDs := pageIDs(t, f, admin, name, 4), idsOf(want); !slices.Equal(got, wantIDs) {
 				t.Errorf("sort %s pages %v, want %v", name, got, wantIDs)
 			}
 		}
@@ -316,25 +385,7 @@ func TestContactTextOrder(t *testing.T) {
 		if desc {
 			sort = "-last_name"
 		}
-		var got []int64
-		cursor := ""
-		for range 20 {
-			pg, err := f.svc.FindContacts(ctx, admin, crm.ContactFilter{}, crm.ListOptions{Limit: 5, Sort: sort, Cursor: cursor})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range pg.Items {
-				got = append(got, c.ID)
-			}
-			if cursor = pg.NextCursor; cursor == "" {
-				break
-			}
-		}
-		var wantIDs []int64
-		for _, c := range want {
-			wantIDs = append(wantIDs, c.ID)
-		}
-		if !slices.Equal(got, wantIDs) {
+		if got, wantIDs := pageIDs(t, f, admin, sort, 5), idsOf(want); !slices.Equal(got, wantIDs) {
 			t.Errorf("sort=%s: %v, want %v", sort, got, wantIDs)
 		}
 	}

@@ -65,6 +65,8 @@ func (t Tx) readChanges(ctx context.Context, after crm.ChangeMark, head bool) ([
 			pruned = id
 		case 3:
 			mark.Seq = seq
+		case 4:
+			mark.Xmax = id
 		}
 	}
 	if err := rows.Err(); err != nil {

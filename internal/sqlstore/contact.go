@@ -63,6 +63,10 @@ func (t Tx) ContactByID(ctx context.Context, s crm.Scope, id int64, deleted bool
 // owner, tag, state and tokens (crm.ContactFilter says which filters and
 // orders are the service's).
 func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q crm.ListQuery) ([]*crm.Contact, string, error) {
+	if f.Email != "" || f.Phone != "" || f.Q != "" || f.NoSearch != nil || f.CompanyScope != nil {
+		// Sealed values: a caller that asks must not get every contact.
+		return nil, "", crm.Errorf(crm.EINVALID, "the store cannot filter contacts by email, phone or words: they are sealed (the service's index does)")
+	}
 	var w where
 	if !t.scoped(ctx, &w, "contact", s) {
 		return []*crm.Contact{}, "", nil
