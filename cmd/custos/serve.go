@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"time"
 
@@ -46,9 +48,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 	log := newLogger(c, e.stderr)
 	// A soft memory limit keeps the heap of argon2id's buffers (one per
 	// hash worker) from doubling before the collector runs
-	// (docs/performance.md); GOMEMLIMIT overrides it.
-	if e.getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(int64(c.Argon2Memory)*1024*int64(c.HashWorkers) + 64<<20)
+	// (docs/performance.md); GOMEMLIMIT overrides it. It sits that much
+	// above the live heap, which the in-memory index of contacts makes
+	// grow with their number: followHeap moves it as the heap grows.
+	limitMemory := e.getenv("GOMEMLIMIT") == ""
+	hashHeap := int64(c.Argon2Memory)*1024*int64(c.HashWorkers) + 64<<20
+	if limitMemory {
+		debug.SetMemoryLimit(hashHeap)
 		// With that limit capping the heap, the collector can run half
 		// as often as Go's default: 20 to 25% more reads per CPU-second
 		// in the bench, at the same peak memory (PRF-1). Not without
@@ -130,6 +136,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	log.Info("contact index built", slog.Int("contacts", indexed), slog.Duration("took", time.Since(began).Round(time.Millisecond)))
 	go svc.records.FollowChanges(ctx, followEvery)
+	if limitMemory {
+		runtime.GC()
+		go followHeap(ctx, hashHeap, followEvery)
+	}
 	srv := httpServer(web.New(svc.records, svc.identity, web.Options{Logger: log, HSTS: true, Ready: func(ctx context.Context) error {
 		return db.Read(ctx, func(tx crm.Tx) error { _, err := tx.CountUsers(ctx); return err })
 	}, Status: upgrade}), log)
@@ -184,6 +194,27 @@ func publicURL(scheme string, addr net.Addr) string {
 // followEvery is how often an instance reads the change sequence when no
 // list has (ENC-4: the in-memory index).
 const followEvery = 5 * time.Second
+
+// followHeap keeps the soft memory limit at extra above the live heap,
+// checking every interval until ctx ends. A fixed limit would sit under
+// the heap once the index of contacts has grown past it, and the
+// collector would then run without pause, taking up to half the CPU.
+func followHeap(ctx context.Context, extra int64, every time.Duration) {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			debug.SetMemoryLimit(extra + int64(sample[0].Value.Uint64()))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
 
 // housekeepingEvery is how often the scheduled jobs run.
 const housekeepingEvery = time.Hour
