@@ -92,8 +92,9 @@ type ContactFilter struct {
 	// (the companies the caller may read); nil means the contacts' scope.
 	// The service sets it; no request does.
 	CompanyScope *Scope
-	// IDs, when not nil, keeps only these contacts; with AnyState, live
-	// and deleted alike. The service reads the rows of a page its index
+	// IDs, when not nil, keeps only these contacts (at most MaxLimit),
+	// all of them on one page, in no order; with AnyState, live and
+	// deleted alike. The service reads the rows of a page its index
 	// found, and the index reads changed records, through them.
 	IDs      []int64
 	AnyState bool
