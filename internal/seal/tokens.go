@@ -50,16 +50,16 @@ func (s *Sealer) index(ctx context.Context, tx crm.RecordTx) (*vault.Index, erro
 			return nil, err
 		}
 		defer clear(raw)
-		wrapped, version, err := s.kek.Wrap(ctx, raw, wrapAAD(BlindIndexSubject))
-		if err != nil {
-			return nil, err
+		wrapped, version, werr := s.kek.Wrap(ctx, raw, wrapAAD(BlindIndexSubject))
+		if werr != nil {
+			return nil, werr
 		}
 		dk := &crm.DataKey{ID: randomID(), Subject: BlindIndexSubject, KEKVersion: version, Wrapped: wrapped, CreatedAt: tx.Now()}
-		switch err := tx.InsertDataKey(ctx, dk); {
-		case err == nil:
+		switch ierr := tx.InsertDataKey(ctx, dk); {
+		case ierr == nil:
 			return s.tokens.set(dk.ID, raw)
-		case crm.ErrorCode(err) != crm.ECONFLICT:
-			return nil, err
+		case crm.ErrorCode(ierr) != crm.ECONFLICT:
+			return nil, ierr
 		}
 		// Another instance made it meanwhile: use theirs.
 		stored, err = tx.DataKeyOf(ctx, BlindIndexSubject)

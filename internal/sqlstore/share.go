@@ -197,12 +197,3 @@ func (t Tx) SharedIDs(ctx context.Context, entity string, s crm.Scope) ([]int64,
 	}
 	return ids, nil
 }
-
-// shareSubquery is the condition that a row of entity is shared with s's
-// user or one of their share teams (unexpired, and for writing if s asks).
-func shareSubquery(d Dialect, s crm.Scope, entity string, now int64) scopePart {
-	live := " AND (sh.expires_at IS NULL OR sh.expires_at > ?) AND (? OR sh.access = 'write')"
-	teams, teamsArg := d.InIDs("sh.team_id", s.ShareTeams)
-	return scopePart{cond: "id IN (SELECT sh.record_id FROM shares sh WHERE sh.entity = '" + entity +
-		"' AND (sh.user_id = ? OR " + teams + ")" + live + ")", args: []any{s.OwnerID, teamsArg, now, !s.ShareWrite}}
-}
