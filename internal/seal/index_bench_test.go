@@ -53,7 +53,11 @@ func BenchmarkIndexStartup(b *testing.B) {
 			for i := 0; i < 2000 && done < n; i++ {
 				fn, ln := first[rnd.IntN(len(first))], last[rnd.IntN(len(last))]+strconv.Itoa(rnd.IntN(10000))
 				c := &crm.Contact{FirstName: fn, LastName: ln, Email: fmt.Sprintf("c%d@mail%d.example", done, done%50),
-					Phone: fmt.Sprintf("+7916%07d", done), OwnerID: owners[done%len(owners)], Version: 1, CreatedAt: now, UpdatedAt: now, Tags: []string{}}
+					Phone: fmt.Sprintf("+7916%07d", done), OwnerID: owners[done%len(owners)], Version: 1, Tags: []string{}}
+				// Distinct creation times, as real writes have: the build
+				// pages in creation order.
+				c.CreatedAt = now.Add(time.Duration(done) * time.Microsecond)
+				c.UpdatedAt = c.CreatedAt
 				if err := sl.Seal(ctx, tx, "contact", c); err != nil {
 					return err
 				}
