@@ -18,23 +18,8 @@ func TestIndexSeesOutOfOrderCommits(t *testing.T) {
 	w := newEraseWorld(t)
 	ctx := context.Background()
 	other := service.New(w.st, service.Options{Logger: slog.New(slog.DiscardHandler)})
-	names := func(svc *service.Service, q string) []string {
-		t.Helper()
-		page, err := svc.FindContacts(ctx, w.as(), crm.ContactFilter{Q: q}, crm.ListOptions{Limit: 50})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, c := range page.Items {
-			out = append(out, c.LastName)
-		}
-		return out
-	}
-	insert := func(tx crm.Tx, last string) error {
-		now := tx.Now()
-		return tx.InsertContact(ctx, &crm.Contact{FirstName: "Ivan", LastName: last, Tags: []string{}, OwnerID: w.admin.ID,
-			Version: 1, CreatedAt: now, UpdatedAt: now})
-	}
+	names := func(svc *service.Service, q string) []string { t.Helper(); return lastNames(t, w, svc, q) }
+	insert := func(tx crm.Tx, last string) error { return insertContact(w, tx, "Ivan", last) }
 	if got := names(other, "ivan"); len(got) != 0 {
 		t.Fatalf("an empty store lists %v", got)
 	}
@@ -81,23 +66,8 @@ func TestIndexSeesALaterTransactionsEarlierChange(t *testing.T) {
 	w := newEraseWorld(t)
 	ctx := context.Background()
 	other := service.New(w.st, service.Options{Logger: slog.New(slog.DiscardHandler)})
-	names := func(q string) []string {
-		t.Helper()
-		page, err := other.FindContacts(ctx, w.as(), crm.ContactFilter{Q: q}, crm.ListOptions{Limit: 50})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, c := range page.Items {
-			out = append(out, c.LastName)
-		}
-		return out
-	}
-	insert := func(tx crm.Tx, last string) error {
-		now := tx.Now()
-		return tx.InsertContact(ctx, &crm.Contact{FirstName: "Petr", LastName: last, Tags: []string{}, OwnerID: w.admin.ID,
-			Version: 1, CreatedAt: now, UpdatedAt: now})
-	}
+	names := func(q string) []string { t.Helper(); return lastNames(t, w, other, q) }
+	insert := func(tx crm.Tx, last string) error { return insertContact(w, tx, "Petr", last) }
 	if got := names("petr"); len(got) != 0 {
 		t.Fatalf("an empty store lists %v", got)
 	}
@@ -141,4 +111,25 @@ func TestIndexSeesALaterTransactionsEarlierChange(t *testing.T) {
 	if got := names("petr"); !slices.Equal(got, []string{"Quick", "Slow"}) {
 		t.Fatalf("after Slow commits, the other instance lists %v, want [Quick Slow]", got)
 	}
+}
+
+// lastNames lists the last names svc finds for q, as w's admin.
+func lastNames(t *testing.T, w *eraseWorld, svc *service.Service, q string) []string {
+	t.Helper()
+	page, err := svc.FindContacts(context.Background(), w.as(), crm.ContactFilter{Q: q}, crm.ListOptions{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, c := range page.Items {
+		out = append(out, c.LastName)
+	}
+	return out
+}
+
+// insertContact stores a contact of w's admin straight through tx.
+func insertContact(w *eraseWorld, tx crm.Tx, first, last string) error {
+	now := tx.Now()
+	return tx.InsertContact(context.Background(), &crm.Contact{FirstName: first, LastName: last, Tags: []string{},
+		OwnerID: w.admin.ID, Version: 1, CreatedAt: now, UpdatedAt: now})
 }

@@ -115,16 +115,24 @@ func (h sealing) BeforePurge(ctx context.Context, tx crm.Tx, before time.Time) (
 	return nil, nil
 }
 
+// prefetch lets the hooks load at once what opening recs needs (their
+// data keys), when they can and there are several.
+func prefetch[T any](ctx context.Context, s *Service, tx crm.RecordTx, entity string, recs []T) error {
+	p, ok := s.hooks.(prefetcher)
+	if !ok || len(recs) < 2 {
+		return nil
+	}
+	all := make([]any, len(recs))
+	for i, r := range recs {
+		all[i] = r
+	}
+	return p.Prefetch(ctx, tx, entity, all)
+}
+
 // opened runs Open on records just read from the store.
 func opened[T any](ctx context.Context, s *Service, tx crm.RecordTx, o ops[T], recs ...T) error {
-	if p, ok := s.hooks.(prefetcher); ok && len(recs) > 1 {
-		all := make([]any, len(recs))
-		for i, r := range recs {
-			all[i] = r
-		}
-		if err := p.Prefetch(ctx, tx, o.entity, all); err != nil {
-			return err
-		}
+	if err := prefetch(ctx, s, tx, o.entity, recs); err != nil {
+		return err
 	}
 	for _, r := range recs {
 		if err := s.hooks.Open(ctx, tx, o.entity, r); err != nil {

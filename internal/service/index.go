@@ -300,14 +300,8 @@ func (s *Service) indexRecords(ctx context.Context, ix *recordIndex, ids []int64
 // does. Any other failure (the KMS, the store) fails the read, so that
 // the change is read again.
 func (s *Service) contactRecs(ctx context.Context, tx crm.RecordTx, rows []*crm.Contact) ([]memindex.Rec, error) {
-	if p, ok := s.hooks.(prefetcher); ok && len(rows) > 1 {
-		all := make([]any, len(rows))
-		for i, c := range rows {
-			all[i] = c
-		}
-		if err := p.Prefetch(ctx, tx, "contact", all); err != nil && crm.ErrorCode(err) != crm.EINTEGRITY {
-			return nil, err
-		}
+	if err := prefetch(ctx, s, tx, "contact", rows); err != nil && crm.ErrorCode(err) != crm.EINTEGRITY {
+		return nil, err
 	}
 	recs := make([]memindex.Rec, len(rows))
 	for i, c := range rows {
