@@ -87,9 +87,12 @@ type RecordTx interface {
 	ConsentsByContact(ctx context.Context, contactID int64) ([]*Consent, error)
 	InsertConsent(ctx context.Context, c *Consent) error
 
-	// SharedIDs returns the ids of the records of entity shared with s's
-	// user or share teams, unexpired; none when s has no shares.
-	SharedIDs(ctx context.Context, entity string, s Scope) ([]int64, error)
+	// SharesByID returns the shares of ids that exist (any entity), in id
+	// order; SharesAfter up to limit shares of entity with ids above
+	// after, in id order. Expired ones included: the in-memory index keeps
+	// every share of its entity, and judges expiry when it reads.
+	SharesByID(ctx context.Context, ids []int64) ([]*Share, error)
+	SharesAfter(ctx context.Context, entity string, after int64, limit int) ([]*Share, error)
 
 	CompanyByID(ctx context.Context, s Scope, id int64, deleted bool) (*Company, error)
 	Companies(ctx context.Context, s Scope, f CompanyFilter, q ListQuery) ([]*Company, string, error)
@@ -130,6 +133,9 @@ type RecordTx interface {
 	// record has no such share.
 	DeleteShare(ctx context.Context, entity string, recordID, id int64) error
 
+	// IDsAfter returns up to limit ids of the records of entity
+	// ("contact", …), in every state, above after, in id order.
+	IDsAfter(ctx context.Context, entity string, after int64, limit int) ([]int64, error)
 	// DeletedBefore returns the ids of the records of entity ("contact",
 	// …) soft-deleted before the given time: what PurgeDeleted removes.
 	DeletedBefore(ctx context.Context, entity string, before time.Time) ([]int64, error)

@@ -23,17 +23,56 @@ const (
 
 var words = []string{"ivanov", "ivanova", "petrov", "sidorov", "smith", "smythe", "orlov", "kuznetsov", "popov", "volkov"}
 
-// fill puts n random records into a fresh index and returns them.
+// now is the time the scopes' shares are judged at.
+const now = 1_000_000
+
+// shares are the shares of the tests: of records to user 5 and to teams 7
+// and 8, for reading or writing, expired or not; one of a record no index
+// holds (9999 in the small one), one replaced by a later one.
+var shares = []Share{
+	{ID: 1, Record: 3, User: 5},
+	{ID: 2, Record: 17, User: 5, Write: true},
+	{ID: 3, Record: 44, User: 5, Expires: now - 1}, // expired
+	{ID: 4, Record: 250, User: 5, Expires: now + 1},
+	{ID: 5, Record: 999, Team: 7, Write: true},
+	{ID: 6, Record: 9999, Team: 7},
+	{ID: 7, Record: 3, Team: 8, Write: true},
+	{ID: 8, Record: 60, Team: 8},
+	{ID: 9, Record: 61, User: 6}, // another user's
+}
+
+// fill puts n random records and the shares into a fresh index and
+// returns the records; the shares go in before and after the records.
 func fill(t testing.TB, rnd *rand.Rand, n int) (*Index, map[int64]Rec) {
 	t.Helper()
 	x := New(schema)
+	for _, sh := range shares[:4] {
+		x.PutShare(sh)
+	}
 	model := map[int64]Rec{}
 	for id := int64(1); id <= int64(n); id++ {
 		r := random(rnd, id)
 		x.Put(r)
 		model[id] = r
 	}
+	for _, sh := range shares[4:] {
+		x.PutShare(sh)
+	}
 	return x, model
+}
+
+// shareModel are the shares the index holds, as the tests expect.
+var shareModel = shares
+
+// sharedWith is the model of shares: whether one lets s see the record id.
+func sharedWith(s Scope, id int64) bool {
+	for _, sh := range shareModel {
+		if sh.Record == id && (sh.User != 0 && sh.User == s.Owner || sh.Team != 0 && slices.Contains(s.ShareTeams, sh.Team)) &&
+			(sh.Expires == 0 || sh.Expires > s.Now) && (!s.ShareWrite || sh.Write) {
+			return true
+		}
+	}
+	return false
 }
 
 func random(rnd *rand.Rand, id int64) Rec {
@@ -63,7 +102,7 @@ func expect(model map[int64]Rec, s Scope, q Query) []int64 {
 	var out []Rec
 	for _, r := range model {
 		in := s.All || (s.Owner != 0 && (r.Owner == s.Owner || s.Assignee && r.Assignee == s.Owner ||
-			slices.Contains(s.Shared, r.ID) || r.Team != 0 && slices.Contains(s.Teams, r.Team)))
+			s.Shared && sharedWith(s, r.ID) || r.Team != 0 && slices.Contains(s.Teams, r.Team)))
 		match := true
 		for _, w := range q.Words {
 			m := slices.ContainsFunc(r.Terms, func(t Term) bool {
@@ -139,7 +178,12 @@ func scopes() map[string]Scope {
 		"owner":        {Owner: 2},
 		"manager":      {Owner: 3, Teams: []int64{1, 2}},
 		"assignee":     {Owner: 4, Assignee: true},
-		"shared":       {Owner: 5, Shared: []int64{3, 17, 44, 250, 999}},
+		"shared":       {Owner: 5, Shared: true, Now: now},
+		"shared-write": {Owner: 5, Shared: true, ShareWrite: true, Now: now},
+		"shared-teams": {Owner: 5, Shared: true, ShareTeams: []int64{7, 8}, Teams: []int64{2}, Now: now},
+		"shares-off":   {Owner: 5, ShareTeams: []int64{7, 8}, Now: now},
+		"shared-later": {Owner: 5, Shared: true, Now: now + 10}, // share 4 has expired too
+		"team-shares":  {Owner: 77, Shared: true, ShareTeams: []int64{8}, Now: now},
 		"nobody":       {},
 		"owner-nobody": {Owner: 99},
 	}
@@ -166,6 +210,11 @@ func queries() map[string]Query {
 		// A word matches a record's name, or its company's (In).
 		"word-or-company": {Sort: "last_name", Words: []Word{{Text: "volk", Attr: company, In: []int64{2, 5}}}, Limit: 8},
 		"exact":           {Sort: "last_name", Exact: []Term{{1, "popov7@example.com"}}, Limit: 3},
+		"exact-short":     {Sort: "email", Exact: []Term{{0, "popov"}}, Limit: 30},
+		// Longer than the eight bytes the terms index orders by first.
+		"prefix-long":     {Sort: "last_name", Words: word("kuznetsov1"), Limit: 5},
+		"prefix-8":        {Sort: "email", Words: word("kuznetso"), Limit: 5},
+		"exact-long-none": {Sort: "email", Exact: []Term{{1, "kuznetsov1@example.co"}}, Limit: 5},
 		"exact-field":     {Sort: "last_name", Exact: []Term{{0, "popov7@example.com"}}, Limit: 3},
 		"ids":             {Sort: "email", IDs: []int64{5, 6, 7, 100, 101, 2000, 9999}, Limit: 2},
 		"bin":             {Sort: "last_name", Deleted: true, Limit: 6},
@@ -225,6 +274,27 @@ func TestPutReplacesAndDeleteRemoves(t *testing.T) {
 	}
 	if x.Len() != len(model) {
 		t.Fatalf("Len %d, want %d", x.Len(), len(model))
+	}
+	// Shares revoked, replaced (its access narrowed, its end moved into
+	// the past), and one replaced by a new share of the same grantee
+	// applied before the old one's removal.
+	defer func() { shareModel = shares }()
+	shareModel = slices.Clone(shares)
+	live := Rec{ID: 60, Owner: 1, Attrs: []int64{0, 0}, Keys: []string{"sixty", "sixty@example.com", "0"}}
+	x.Put(live)
+	model[60] = live
+	x.DeleteShare(1)
+	x.PutShare(Share{ID: 10, Record: 3, User: 5}) // shares[0] again, under a new id
+	shareModel[0].ID = 10
+	x.PutShare(Share{ID: 11, Record: 60, Team: 8, Expires: now + 5})
+	x.DeleteShare(8)
+	shareModel[7] = Share{ID: 11, Record: 60, Team: 8, Expires: now + 5}
+	x.PutShare(Share{ID: 2, Record: 17, User: 5}) // read only now
+	shareModel[1].Write = false
+	x.DeleteShare(5)
+	shareModel = slices.Delete(shareModel, 4, 5)
+	if x.Shares() != len(shareModel) {
+		t.Fatalf("Shares %d, want %d", x.Shares(), len(shareModel))
 	}
 	for sn, s := range scopes() {
 		for qn, q := range queries() {

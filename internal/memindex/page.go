@@ -1,23 +1,26 @@
 package memindex
 
 import (
+	"bytes"
+	"cmp"
 	"fmt"
 	"slices"
-	"strings"
-
-	"github.com/google/btree"
 )
 
 // Scope is what a caller may see, as the index tests it: everything, or
 // the records of an owner, of teams, assigned to the owner (tasks), and
-// the records shared with the caller (the store names them: shares and
-// their expiry live there).
+// the records shared with the owner or one of ShareTeams by a share
+// unexpired at Now (Unix microseconds; with ShareWrite, a share that
+// allows changes), as crm.Scope says.
 type Scope struct {
-	All      bool
-	Owner    int64
-	Teams    []int64
-	Assignee bool
-	Shared   []int64
+	All        bool
+	Owner      int64
+	Teams      []int64
+	Assignee   bool
+	Shared     bool
+	ShareTeams []int64
+	ShareWrite bool
+	Now        int64
 }
 
 // Cursor is the position after a page's last record.
@@ -78,17 +81,18 @@ const walkBudget = 4 * smallSet
 
 // match is a query made ready to test records.
 type match struct {
-	q      Query
-	sort   int
-	shared map[int64]bool
-	ids    map[int64]bool
-	in     []map[int64]bool // per word: the attribute values that match
+	q     Query
+	scope Scope
+	sort  int
+	ids   map[int64]bool
+	in    []map[int64]bool // per word: the attribute values that match
+	piv   slot             // this page's pivot
 }
 
 // Page returns up to q.Limit records in scope s matching q, in the order
 // of q.Sort after q.After, and whether more follow.
 func (x *Index) Page(s Scope, q Query) ([]Hit, bool, error) {
-	m := match{q: q, sort: x.Sort(q.Sort), shared: set(s.Shared)}
+	m := match{q: q, scope: s, sort: x.Sort(q.Sort)}
 	if m.sort < 0 {
 		return nil, false, fmt.Errorf("memindex: no sort %q", q.Sort)
 	}
@@ -109,24 +113,26 @@ func (x *Index) Page(s Scope, q Query) ([]Hit, bool, error) {
 	if q.IDs != nil {
 		m.ids = set(q.IDs)
 	}
-	keep := func(r *Rec) bool { return m.keeps(r) && s.holds(r, m.shared) }
+	m.piv = <-x.pivots
+	defer func() { x.pivots <- m.piv }()
+	keep := func(r slot) bool { return x.keeps(&m, r) && x.holds(s, r) }
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if c := x.candidates(&m, smallSet); c != nil || !x.tree[m.sort] {
 		if c == nil {
-			c = values(x.recs)
+			c = x.every()
 		}
-		return pageOf(c, keep, m.sort, q)
+		return x.pageOf(c, keep, m.sort, q)
 	}
-	hits, complete := x.walk(s, q, m.sort, keep)
+	hits, complete := x.walk(s, &m, keep)
 	if !complete {
 		// Matches are too rare for the walk to find a page within its
 		// budget: order every candidate instead.
 		c := x.candidates(&m, -1)
 		if c == nil {
-			c = values(x.recs)
+			c = x.every()
 		}
-		return pageOf(c, keep, m.sort, q)
+		return x.pageOf(c, keep, m.sort, q)
 	}
 	if len(hits) > q.Limit {
 		return hits[:q.Limit], true, nil
@@ -142,75 +148,101 @@ func set(ids []int64) map[int64]bool {
 	return m
 }
 
-// keeps reports whether r matches the query's filters and words.
-func (m *match) keeps(r *Rec) bool {
-	q := &m.q
+// keeps reports whether the record in slot r matches the query's filters
+// and words. x.mu is held.
+func (x *Index) keeps(m *match, r slot) bool {
+	q, e := &m.q, &x.recs[r]
 	switch {
-	case r.Deleted != q.Deleted,
-		q.Owner != 0 && r.Owner != q.Owner,
-		m.ids != nil && !m.ids[r.ID],
-		q.Tag != "" && !slices.Contains(r.Tags, q.Tag):
+	case e.deleted != q.Deleted,
+		q.Owner != 0 && e.owner != q.Owner,
+		m.ids != nil && !m.ids[e.id],
+		q.Tag != "" && !x.hasTag(e.data, q.Tag):
 		return false
 	}
-	for _, e := range q.Eq {
-		if r.Attrs[e.Attr] != e.Value {
+	for _, eq := range q.Eq {
+		if x.attr(e.data, eq.Attr) != eq.Value {
 			return false
 		}
 	}
 	for _, t := range q.Exact {
-		if !slices.Contains(r.Terms, t) {
+		if !x.hasTerm(e.data, t) {
 			return false
 		}
 	}
 	for i, w := range q.Words {
-		if !hasPrefix(r, w.Text, q.Skip) && (w.Attr < 0 || !m.in[i][r.Attrs[w.Attr]]) {
+		if !x.hasPrefix(e.data, w.Text, q.Skip) && (w.Attr < 0 || !m.in[i][x.attr(e.data, w.Attr)]) {
 			return false
 		}
 	}
 	return true
 }
 
-// hasPrefix reports whether a term of r outside the fields skip starts
-// with p.
-func hasPrefix(r *Rec, p string, skip []uint8) bool {
-	for _, t := range r.Terms {
-		if strings.HasPrefix(t.Text, p) && !slices.Contains(skip, t.Field) {
+// hasTerm reports whether the record's data holds the term t.
+func (x *Index) hasTerm(data []byte, t Term) bool {
+	found := false
+	x.eachTerm(data, func(f uint8, text []byte, _ uint32) bool {
+		found = f == t.Field && string(text) == t.Text
+		return !found
+	})
+	return found
+}
+
+// hasPrefix reports whether a term of the record's data outside the
+// fields skip starts with p.
+func (x *Index) hasPrefix(data []byte, p string, skip []uint8) bool {
+	found := false
+	x.eachTerm(data, func(f uint8, text []byte, _ uint32) bool {
+		found = len(text) >= len(p) && string(text[:len(p)]) == p && !slices.Contains(skip, f)
+		return !found
+	})
+	return found
+}
+
+// holds reports whether the record in slot r is in s. x.mu is held.
+func (x *Index) holds(s Scope, r slot) bool {
+	e := &x.recs[r]
+	switch {
+	case s.All:
+		return true
+	case s.Owner == 0:
+		return false
+	case e.owner == s.Owner, s.Assignee && e.assignee == s.Owner,
+		e.team != 0 && slices.Contains(s.Teams, e.team):
+		return true
+	}
+	return s.Shared && x.sharedWith(s, e.id)
+}
+
+// sharedWith reports whether a share of the record id lets s see it (or,
+// with s.ShareWrite, change it) at s.Now. x.mu is held.
+func (x *Index) sharedWith(s Scope, id int64) bool {
+	for _, sid := range x.grants[id] {
+		sh := x.shares[sid]
+		if (sh.User == s.Owner || sh.Team != 0 && slices.Contains(s.ShareTeams, sh.Team)) &&
+			(sh.Expires == 0 || sh.Expires > s.Now) && (!s.ShareWrite || sh.Write) {
 			return true
 		}
 	}
 	return false
 }
 
-// holds reports whether r is in s (shared: the ids of s.Shared).
-func (s Scope) holds(r *Rec, shared map[int64]bool) bool {
-	switch {
-	case s.All:
-		return true
-	case s.Owner == 0:
-		return false
-	case r.Owner == s.Owner, s.Assignee && r.Assignee == s.Owner, shared[r.ID]:
-		return true
-	}
-	return r.Team != 0 && slices.Contains(s.Teams, r.Team)
-}
-
 // candidates returns the smallest set of records known to hold every
 // record the query can return — the listed ids, an attribute's or a tag's
 // records, an exact term's, a word's matches — provided it has at most
 // max records (max < 0: any size); nil when there is none. x.mu is held.
-func (x *Index) candidates(m *match, max int) []*Rec {
-	var best []*Rec
+func (x *Index) candidates(m *match, max int) []slot {
+	var best []slot
 	found := false
-	consider := func(c []*Rec, ok bool) {
+	consider := func(c []slot, ok bool) {
 		if ok && (max < 0 || len(c) <= max) && (!found || len(c) < len(best)) {
 			best, found = c, true
 		}
 	}
 	q := &m.q
 	if q.IDs != nil {
-		var c []*Rec
+		var c []slot
 		for id := range m.ids {
-			if r := x.recs[id]; r != nil {
+			if r, ok := x.slots[id]; ok {
 				c = append(c, r)
 			}
 		}
@@ -222,7 +254,7 @@ func (x *Index) candidates(m *match, max int) []*Rec {
 		}
 	}
 	for _, t := range q.Exact {
-		consider(x.termSet(t.Text, true, nil, -1), true)
+		consider(x.termSet(m, t.Text, true, -1), true)
 	}
 	if q.Tag != "" {
 		consider(values(x.tag[q.Tag]), true)
@@ -232,16 +264,19 @@ func (x *Index) candidates(m *match, max int) []*Rec {
 		if found && (limit < 0 || len(best) < limit) {
 			limit = len(best) // a larger set would not be taken
 		}
-		c := x.termSet(w.Text, false, q.Skip, limit)
+		c := x.termSet(m, w.Text, false, limit)
 		if c == nil {
 			continue
 		}
 		if w.Attr >= 0 && x.lookup[w.Attr] {
-			seen := set(ids(c))
+			seen := make(map[slot]bool, len(c))
+			for _, r := range c {
+				seen[r] = true
+			}
 			for v := range m.in[i] {
-				for _, r := range x.byAttr[w.Attr][v] {
-					if !seen[r.ID] {
-						seen[r.ID] = true
+				for r := range x.byAttr[w.Attr][v] {
+					if !seen[r] {
+						seen[r] = true
 						c = append(c, r)
 					}
 				}
@@ -255,110 +290,162 @@ func (x *Index) candidates(m *match, max int) []*Rec {
 		return nil
 	}
 	if best == nil {
-		best = []*Rec{}
+		best = []slot{}
 	}
 	return best
 }
 
-func ids(recs []*Rec) []int64 {
-	out := make([]int64, len(recs))
-	for i, r := range recs {
-		out[i] = r.ID
-	}
-	return out
-}
-
-func values(m map[int64]*Rec) []*Rec {
-	out := make([]*Rec, 0, len(m))
-	for _, r := range m {
+func values(m map[slot]struct{}) []slot {
+	out := make([]slot, 0, len(m))
+	for r := range m {
 		out = append(out, r)
 	}
 	return out
 }
 
-// termSet returns the records with a term equal to p (exact) or starting
-// with it, outside the fields skip, each once; nil when there are more
-// than max (max < 0: no bound). x.mu is held.
-func (x *Index) termSet(p string, exact bool, skip []uint8, max int) []*Rec {
-	seen := map[int64]bool{}
-	out := []*Rec{}
+// every returns the slots of every record. x.mu is held.
+func (x *Index) every() []slot {
+	out := make([]slot, 0, len(x.slots))
+	for _, r := range x.slots {
+		out = append(out, r)
+	}
+	return out
+}
+
+// termSet returns the records in the query's scope with a term equal to
+// p (exact) or starting with it, outside the fields the query skips, each
+// once; nil when there are more than max (max < 0: no bound). x.mu is
+// held (read).
+func (x *Index) termSet(m *match, p string, exact bool, max int) []slot {
+	skip := m.q.Skip
+	x.recs[m.piv] = entry{data: x.encode(&Rec{Keys: make([]string, len(x.schema.Sorts)),
+		Attrs: make([]int64, len(x.schema.Attrs)), Terms: []Term{{Text: p}}})}
+	var off uint32
+	x.eachTerm(x.recs[m.piv].data, func(_ uint8, _ []byte, o uint32) bool { off = o; return false })
+	out := []slot{}
 	over := false
-	x.terms.AscendGreaterOrEqual(termRef{text: p, rec: &Rec{}}, func(t termRef) bool {
-		if exact && t.text != p || !strings.HasPrefix(t.text, p) {
+	// A record with several terms starting with p is passed as many
+	// times: the slots are made distinct when they seem too many, and at
+	// the end.
+	distinct := func() {
+		slices.Sort(out)
+		out = slices.Compact(out)
+	}
+	// A prefix of up to eight bytes matches on the entries' heads alone.
+	head, short := headOf(p), len(p) <= 8
+	mask := ^uint64(0)
+	if short {
+		mask <<= 8 * (8 - len(p))
+	}
+	x.terms.AscendGreaterOrEqual(termRef{head, m.piv, off}, func(t termRef) bool {
+		if t.head&mask != head {
 			return false
 		}
-		if seen[t.rec.ID] || len(skip) > 0 && !hasPrefix(t.rec, p, skip) {
+		if exact && short && t.head != head {
+			return false
+		}
+		var data []byte
+		if !short {
+			data = x.recs[t.slot].data
+			text := termAt(data, t.off)
+			if exact && string(text) != p || len(text) < len(p) || string(text[:len(p)]) != p {
+				return false
+			}
+		}
+		if !x.holds(m.scope, t.slot) {
 			return true
 		}
-		seen[t.rec.ID] = true
-		out = append(out, t.rec)
+		if len(skip) > 0 {
+			if data == nil {
+				data = x.recs[t.slot].data
+			}
+			if !x.hasPrefix(data, p, skip) {
+				return true
+			}
+		}
+		out = append(out, t.slot)
 		if max >= 0 && len(out) > max {
-			over = true
-			return false
+			if distinct(); len(out) > max {
+				over = true
+				return false
+			}
 		}
 		return true
 	})
 	if over {
 		return nil
 	}
+	distinct()
 	return out
 }
 
-// before reports whether a comes before b in the order of sort i and dir.
-func before(a, b *Rec, i int, desc bool) bool {
-	if a.Keys[i] != b.Keys[i] {
-		return (a.Keys[i] < b.Keys[i]) != desc
+// afterCursor reports whether the record in slot r comes after the cursor
+// c in the order of sort i and direction desc.
+func (x *Index) afterCursor(r slot, c *Cursor, i int, desc bool) bool {
+	if c == nil {
+		return true
 	}
-	return (a.ID < b.ID) != desc
+	k, id := string(x.key(r, i)), x.recs[r].id
+	if k != c.Key {
+		return (k > c.Key) != desc
+	}
+	return id != c.ID && (id > c.ID) != desc
 }
 
-func sortRecs(recs []*Rec, i int, desc bool) {
-	slices.SortFunc(recs, func(a, b *Rec) int {
-		if before(a, b, i, desc) {
+func (x *Index) sortSlots(recs []slot, i int, desc bool) {
+	slices.SortFunc(recs, func(a, b slot) int {
+		if x.before(a, b, i, desc) {
 			return -1
 		}
 		return 1
 	})
 }
 
-// afterCursor reports whether r comes after the cursor c.
-func afterCursor(r *Rec, c *Cursor, i int, desc bool) bool {
-	if c == nil {
-		return true
-	}
-	if r.Keys[i] != c.Key {
-		return (r.Keys[i] > c.Key) != desc
-	}
-	return r.ID != c.ID && (r.ID > c.ID) != desc
-}
-
 // pageOf filters set, orders it and returns the page after the cursor.
-func pageOf(set []*Rec, keep func(*Rec) bool, i int, q Query) ([]Hit, bool, error) {
-	var out []*Rec
+// Each record's key is decoded once, before the sort.
+func (x *Index) pageOf(set []slot, keep func(slot) bool, i int, q Query) ([]Hit, bool, error) {
+	type keyed struct {
+		key []byte
+		id  int64
+	}
+	var out []keyed
 	for _, r := range set {
-		if keep(r) && afterCursor(r, q.After, i, q.Desc) {
-			out = append(out, r)
+		if keep(r) && x.afterCursor(r, q.After, i, q.Desc) {
+			out = append(out, keyed{x.key(r, i), x.recs[r].id})
 		}
 	}
-	sortRecs(out, i, q.Desc)
+	slices.SortFunc(out, func(a, b keyed) int {
+		c := bytes.Compare(a.key, b.key)
+		if c == 0 {
+			c = cmp.Compare(a.id, b.id)
+		}
+		if q.Desc {
+			return -c
+		}
+		return c
+	})
 	more := len(out) > q.Limit
-	return hits(out[:min(len(out), q.Limit)], i), more, nil
+	hits := make([]Hit, min(len(out), q.Limit))
+	for j := range hits {
+		hits[j] = Hit{ID: out[j].id, Key: string(out[j].key)}
+	}
+	return hits, more, nil
 }
 
-func hits(recs []*Rec, i int) []Hit {
+func (x *Index) hits(recs []slot, i int) []Hit {
 	out := make([]Hit, len(recs))
 	for j, r := range recs {
-		out[j] = Hit{ID: r.ID, Key: r.Keys[i]}
+		out[j] = Hit{ID: x.recs[r].id, Key: string(x.key(r, i))}
 	}
 	return out
 }
 
 // walk merges the first limit+1 matches after the cursor of each part of
 // the scope's trees, and reports whether it saw enough of them (false
-// when it stopped at its budget first). x.mu is held.
-func (x *Index) walk(s Scope, q Query, i int, keep func(*Rec) bool) ([]Hit, bool) {
-	var parts []*btree.BTreeG[*Rec]
-	var extra []*Rec // the shared records, not in a part's tree
+// when it stopped at its budget first). x.mu is held (read).
+func (x *Index) walk(s Scope, m *match, keep func(slot) bool) ([]Hit, bool) {
+	q, i := &m.q, m.sort
+	var parts []tree
 	switch {
 	case q.Deleted:
 		parts = append(parts, x.gone[i])
@@ -374,58 +461,58 @@ func (x *Index) walk(s Scope, q Query, i int, keep func(*Rec) bool) ([]Hit, bool
 		if s.Assignee {
 			parts = append(parts, x.assignee[i][s.Owner])
 		}
-		for _, id := range s.Shared {
-			if r := x.recs[id]; r != nil {
-				extra = append(extra, r)
+		if s.Shared {
+			parts = append(parts, x.shareUser[i][s.Owner])
+			for _, t := range s.ShareTeams {
+				parts = append(parts, x.shareTeam[i][t])
 			}
 		}
 	}
+	if q.After != nil {
+		keys := make([]string, len(x.schema.Sorts))
+		keys[i] = q.After.Key
+		x.recs[m.piv] = entry{id: q.After.ID, data: x.encode(&Rec{Keys: keys, Attrs: make([]int64, len(x.schema.Attrs))})}
+	}
+	atCursor := func(r slot) bool {
+		return x.recs[r].id == q.After.ID && string(x.key(r, i)) == q.After.Key
+	}
 	want := q.Limit + 1
 	budget := walkBudget
-	seen := map[int64]bool{}
-	var found []*Rec
+	seen := map[slot]bool{}
+	var found []slot
 	for _, t := range parts {
 		if t == nil {
 			continue
 		}
 		n := 0
-		visit := func(r *Rec) bool {
+		visit := func(r slot) bool {
 			if budget--; budget < 0 {
 				return false
 			}
 			if !keep(r) {
 				return true
 			}
-			if !seen[r.ID] {
-				seen[r.ID] = true
+			if !seen[r] {
+				seen[r] = true
 				found = append(found, r)
 			}
 			n++
 			return n < want
 		}
-		pivot := &Rec{Keys: make([]string, len(x.schema.Sorts))}
 		switch {
 		case q.After == nil && !q.Desc:
 			t.Ascend(visit)
 		case q.After == nil:
 			t.Descend(visit)
 		case !q.Desc:
-			pivot.Keys[i], pivot.ID = q.After.Key, q.After.ID
-			t.AscendGreaterOrEqual(pivot, func(r *Rec) bool { return r.ID == q.After.ID && r.Keys[i] == q.After.Key || visit(r) })
+			t.AscendGreaterOrEqual(m.piv, func(r slot) bool { return atCursor(r) || visit(r) })
 		default:
-			pivot.Keys[i], pivot.ID = q.After.Key, q.After.ID
-			t.DescendLessOrEqual(pivot, func(r *Rec) bool { return r.ID == q.After.ID && r.Keys[i] == q.After.Key || visit(r) })
+			t.DescendLessOrEqual(m.piv, func(r slot) bool { return atCursor(r) || visit(r) })
 		}
 		if budget < 0 {
 			return nil, false
 		}
 	}
-	for _, r := range extra {
-		if keep(r) && afterCursor(r, q.After, i, q.Desc) && !seen[r.ID] {
-			seen[r.ID] = true
-			found = append(found, r)
-		}
-	}
-	sortRecs(found, i, q.Desc)
-	return hits(found[:min(len(found), want)], i), true
+	x.sortSlots(found, i, q.Desc)
+	return x.hits(found[:min(len(found), want)], i), true
 }

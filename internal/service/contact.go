@@ -98,10 +98,7 @@ func (s *Service) contactPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope
 		if digits, ok := phoneQuery(f.Q); ok {
 			iq.Words = []memindex.Word{{Text: digits, Attr: -1}}
 		} else {
-			companies, err := s.companyScope(ctx, tx, *f.CompanyScope)
-			if err != nil {
-				return nil, "", err
-			}
+			companies := companyScope(*f.CompanyScope, tx.Now())
 			seen := map[string]bool{}
 			for _, w := range strings.Fields(f.Q) {
 				if seen[w] {
@@ -110,6 +107,7 @@ func (s *Service) contactPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope
 				seen[w] = true
 				var ids []int64
 				if utf8.RuneCountInString(w) >= minCompanyWord {
+					var err error
 					if ids, err = s.companiesNamed(companies, w); err != nil {
 						return nil, "", err
 					}
@@ -118,12 +116,7 @@ func (s *Service) contactPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope
 			}
 		}
 	}
-	scope := memindex.Scope{All: sc.All, Owner: sc.OwnerID, Teams: sc.Teams}
-	var err error
-	if scope.Shared, err = tx.SharedIDs(ctx, "contact", sc); err != nil {
-		return nil, "", err
-	}
-	hits, more, err := s.contacts.x().Page(scope, iq)
+	hits, more, err := s.contacts.x().Page(indexScope(sc, tx.Now()), iq)
 	if err != nil || len(hits) == 0 {
 		return []*crm.Contact{}, "", err
 	}
@@ -155,16 +148,12 @@ func (s *Service) contactPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope
 
 // companyScope is the index's scope of the companies the caller may read
 // (sc); nil when they may read none.
-func (s *Service) companyScope(ctx context.Context, tx crm.RecordTx, sc crm.Scope) (*memindex.Scope, error) {
+func companyScope(sc crm.Scope, now time.Time) *memindex.Scope {
 	if !sc.All && sc.OwnerID == 0 {
-		return nil, nil
+		return nil
 	}
-	scope := &memindex.Scope{All: sc.All, Owner: sc.OwnerID, Teams: sc.Teams}
-	var err error
-	if scope.Shared, err = tx.SharedIDs(ctx, "company", sc); err != nil {
-		return nil, err
-	}
-	return scope, nil
+	scope := indexScope(sc, now)
+	return &scope
 }
 
 // companiesNamed returns the ids of the live companies in scope with a

@@ -91,11 +91,9 @@ type recordIndex struct {
 	// cur is the index lists read; a build fills a new one and swaps it
 	// in when it has read every record.
 	cur atomic.Pointer[memindex.Index]
-	// read returns the index records of one page of the entity's live or
-	// deleted records in creation order after q's cursor, or of those of
-	// ids in every state when ids is not nil (then deleted and q are
-	// unused), and the cursor of the next page.
-	read func(ctx context.Context, tx crm.RecordTx, ids []int64, deleted bool, q crm.ListQuery) ([]memindex.Rec, string, error)
+	// read returns the index records of the records ids (at most a
+	// page), in every state; those no longer stored are left out.
+	read func(ctx context.Context, tx crm.RecordTx, ids []int64) ([]memindex.Rec, error)
 
 	mu     sync.Mutex // held while the change sequence is read and applied
 	mark   crm.ChangeMark
@@ -107,36 +105,29 @@ func (ix *recordIndex) x() *memindex.Index { return ix.cur.Load() }
 
 func (s *Service) newContactIndex() *recordIndex {
 	return &recordIndex{entity: "contact", schema: contactSchema,
-		read: func(ctx context.Context, tx crm.RecordTx, ids []int64, deleted bool, q crm.ListQuery) ([]memindex.Rec, string, error) {
-			f := crm.ContactFilter{Deleted: deleted}
-			if ids != nil {
-				f, q = crm.ContactFilter{IDs: ids, AnyState: true}, crm.ListQuery{Sort: "created_at", Limit: len(ids)}
-			}
-			rows, next, err := tx.Contacts(ctx, crm.Scope{All: true}, f, q)
+		read: func(ctx context.Context, tx crm.RecordTx, ids []int64) ([]memindex.Rec, error) {
+			rows, _, err := tx.Contacts(ctx, crm.Scope{All: true}, crm.ContactFilter{IDs: ids, AnyState: true},
+				crm.ListQuery{Sort: "created_at", Limit: len(ids)})
 			if err != nil {
-				return nil, "", err
+				return nil, err
 			}
-			recs, err := s.contactRecs(ctx, tx, rows)
-			return recs, next, err
+			return s.contactRecs(ctx, tx, rows)
 		}}
 }
 
 func newCompanyIndex() *recordIndex {
 	return &recordIndex{entity: "company", schema: companySchema,
-		read: func(ctx context.Context, tx crm.RecordTx, ids []int64, deleted bool, q crm.ListQuery) ([]memindex.Rec, string, error) {
-			f := crm.CompanyFilter{Deleted: deleted}
-			if ids != nil {
-				f, q = crm.CompanyFilter{IDs: ids, AnyState: true}, crm.ListQuery{Sort: "created_at", Limit: len(ids)}
-			}
-			rows, next, err := tx.Companies(ctx, crm.Scope{All: true}, f, q)
+		read: func(ctx context.Context, tx crm.RecordTx, ids []int64) ([]memindex.Rec, error) {
+			rows, _, err := tx.Companies(ctx, crm.Scope{All: true}, crm.CompanyFilter{IDs: ids, AnyState: true},
+				crm.ListQuery{Sort: "created_at", Limit: len(ids)})
 			if err != nil {
-				return nil, "", err
+				return nil, err
 			}
 			recs := make([]memindex.Rec, len(rows))
 			for i, c := range rows {
 				recs[i] = companyRec(c)
 			}
-			return recs, next, nil
+			return recs, nil
 		}}
 }
 
@@ -211,12 +202,19 @@ func (s *Service) syncIndex(ctx context.Context, ix *recordIndex, since time.Tim
 	if err != nil {
 		return err
 	}
-	seen := map[int64]bool{}
-	var ids []int64
+	seen := map[crm.Change]bool{}
+	var ids, shares []int64
 	for _, c := range changes {
-		if c.Entity == ix.entity && !seen[c.ID] {
-			seen[c.ID] = true
+		k := crm.Change{Entity: c.Entity, ID: c.ID}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		switch c.Entity {
+		case ix.entity:
 			ids = append(ids, c.ID)
+		case "share":
+			shares = append(shares, c.ID)
 		}
 	}
 	for len(ids) > 0 {
@@ -226,8 +224,62 @@ func (s *Service) syncIndex(ctx context.Context, ix *recordIndex, since time.Tim
 		}
 		ids = ids[n:]
 	}
+	for len(shares) > 0 {
+		n := min(len(shares), crm.MaxLimit)
+		if err := s.indexShares(ctx, ix, shares[:n]); err != nil {
+			return err
+		}
+		shares = shares[n:]
+	}
 	ix.mark, ix.synced = mark, began
 	return nil
+}
+
+// indexShares reads the shares ids (at most a page) and puts those of
+// ix's entity in it; those no longer stored (revoked, purged, gone with
+// their grantee) leave it.
+func (s *Service) indexShares(ctx context.Context, ix *recordIndex, ids []int64) error {
+	return s.store.Read(ctx, func(tx crm.Tx) error {
+		shares, err := tx.SharesByID(ctx, ids)
+		if err != nil {
+			return err
+		}
+		x := ix.x()
+		found := map[int64]bool{}
+		for _, sh := range shares {
+			found[sh.ID] = true
+			if sh.Entity == ix.entity {
+				x.PutShare(indexShare(sh))
+			}
+		}
+		for _, id := range ids {
+			if !found[id] {
+				x.DeleteShare(id)
+			}
+		}
+		return nil
+	})
+}
+
+// indexShare is the index's form of a share.
+func indexShare(sh *crm.Share) memindex.Share {
+	out := memindex.Share{ID: sh.ID, Record: sh.RecordID, Write: sh.Access == crm.ShareWrite}
+	if sh.UserID != nil {
+		out.User = *sh.UserID
+	}
+	if sh.TeamID != nil {
+		out.Team = *sh.TeamID
+	}
+	if sh.ExpiresAt != nil {
+		out.Expires = sh.ExpiresAt.UnixMicro()
+	}
+	return out
+}
+
+// indexScope is the index's form of the scope sc at now.
+func indexScope(sc crm.Scope, now time.Time) memindex.Scope {
+	return memindex.Scope{All: sc.All, Owner: sc.OwnerID, Teams: sc.Teams, Assignee: sc.Assignee,
+		Shared: sc.Shared, ShareTeams: sc.ShareTeams, ShareWrite: sc.ShareWrite, Now: now.UnixMicro()}
 }
 
 // buildIndex reads every record into a new index and swaps it in for ix's:
@@ -241,27 +293,41 @@ func (s *Service) buildIndex(ctx context.Context, ix *recordIndex) error {
 		if mark, err = tx.ChangeHead(ctx); err != nil {
 			return err
 		}
-		// The live records, then the deleted ones: each along its own
-		// index (the creation-time index holds only the live).
-		for _, deleted := range []bool{false, true} {
-			q := crm.ListQuery{Sort: "created_at", Limit: crm.MaxLimit}
-			for {
-				recs, next, err := ix.read(ctx, tx, nil, deleted, q)
+		// Every record, live or deleted, a page of ids at a time along
+		// the primary key.
+		for after := int64(0); ; {
+			ids, err := tx.IDsAfter(ctx, ix.entity, after, crm.MaxLimit)
+			if err != nil {
+				return err
+			}
+			if len(ids) > 0 {
+				recs, err := ix.read(ctx, tx, ids)
 				if err != nil {
 					return err
 				}
 				for _, r := range recs {
 					fresh.Put(r)
 				}
-				if next == "" {
-					break
-				}
-				if q.After, err = crm.DecodeCursor(next, "created_at"); err != nil {
-					return err
-				}
+				after = ids[len(ids)-1]
+			}
+			if len(ids) < crm.MaxLimit {
+				break
 			}
 		}
-		return nil
+		// The entity's shares, expired ones too (a page judges expiry).
+		for after := int64(0); ; {
+			shares, err := tx.SharesAfter(ctx, ix.entity, after, crm.MaxLimit)
+			if err != nil {
+				return err
+			}
+			for _, sh := range shares {
+				fresh.PutShare(indexShare(sh))
+				after = sh.ID
+			}
+			if len(shares) < crm.MaxLimit {
+				return nil
+			}
+		}
 	})
 	if err != nil {
 		return fmt.Errorf("index of %s records: %w", ix.entity, err)
@@ -275,7 +341,7 @@ func (s *Service) buildIndex(ctx context.Context, ix *recordIndex) error {
 // ix; those no longer stored (purged, erased) leave it.
 func (s *Service) indexRecords(ctx context.Context, ix *recordIndex, ids []int64) error {
 	return s.store.Read(ctx, func(tx crm.Tx) error {
-		recs, _, err := ix.read(ctx, tx, ids, false, crm.ListQuery{})
+		recs, err := ix.read(ctx, tx, ids)
 		if err != nil {
 			return err
 		}

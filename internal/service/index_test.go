@@ -260,6 +260,73 @@ func TestContactIndexFollowsTheStore(t *testing.T) {
 	}
 }
 
+// TestIndexFollowsShares (ACL-2): the index holds the shares of contacts
+// and companies, followed through the change sequence like the records:
+// a share made or revoked by another instance is in this one's next list
+// and search, for the grantee only; a company shared with a user makes
+// their contacts of that company found by its name.
+func TestIndexFollowsShares(t *testing.T) {
+	f := newFixture(t, service.Options{})
+	ctx := context.Background()
+	alice, bob, support := f.as("alice"), f.as("bob"), f.as("support")
+	other := service.New(f.store, service.Options{Logger: slog.New(slog.DiscardHandler)})
+	c, err := f.svc.CreateContact(ctx, alice, crm.ContactInput{LastName: ptr("Sharedone")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(p *crm.Principal, q string) []int64 { return contactIDs(t, f, p, crm.ContactFilter{Q: q}) }
+	if ids := list(bob, "sharedone"); len(ids) != 0 {
+		t.Fatalf("bob finds %v before any share", ids)
+	}
+	sh, _, err := other.ShareRecord(ctx, alice, "contact", c.ID, crm.ShareInput{UserID: &f.users["bob"].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := list(bob, ""); !slices.Equal(ids, []int64{c.ID}) {
+		t.Fatalf("bob's list after another instance shared = %v, want %d", ids, c.ID)
+	}
+	if ids := list(bob, "sharedone"); !slices.Equal(ids, []int64{c.ID}) {
+		t.Fatalf("bob's search after another instance shared = %v", ids)
+	}
+	if ids := list(support, "sharedone"); len(ids) != 0 {
+		t.Fatalf("support finds %v through bob's share", ids)
+	}
+	// Revoked: the index, not only the store's reading of the rows, no
+	// longer gives it to bob (a first page of one is the next share's).
+	later, err := f.svc.CreateContact(ctx, alice, crm.ContactInput{LastName: ptr("Ztail")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := other.ShareRecord(ctx, alice, "contact", later.ID, crm.ShareInput{UserID: &f.users["bob"].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.RevokeShare(ctx, alice, "contact", c.ID, sh.ID); err != nil {
+		t.Fatal(err)
+	}
+	pg, err := f.svc.FindContacts(ctx, bob, crm.ContactFilter{}, crm.ListOptions{Limit: 1})
+	if err != nil || len(pg.Items) != 1 || pg.Items[0].ID != later.ID || pg.NextCursor != "" {
+		t.Fatalf("bob's first page of one after another instance revoked = %+v %v, want only %d", pg, err, later.ID)
+	}
+
+	co, err := f.svc.CreateCompany(ctx, alice, crm.CompanyInput{Name: ptr("Zeppelinwerk")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, err := f.svc.CreateContact(ctx, f.as("admin"), crm.ContactInput{LastName: ptr("Bobs"), CompanyID: crm.Value(co.ID), OwnerID: &f.users["bob"].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := list(bob, "zeppelin"); len(ids) != 0 {
+		t.Fatalf("bob's contacts are found by a company name bob may not read: %v", ids)
+	}
+	if _, _, err := other.ShareRecord(ctx, alice, "company", co.ID, crm.ShareInput{UserID: &f.users["bob"].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if ids := list(bob, "zeppelin"); !slices.Equal(ids, []int64{mine.ID}) {
+		t.Fatalf("bob's search by the name of a company shared with him = %v, want %d", ids, mine.ID)
+	}
+}
+
 // TestIndexFollowsInBackground: an instance that follows the change
 // sequence in the background has read a change before the purge job
 // prunes it, so its next list applies it without reading every record

@@ -157,6 +157,9 @@ func TestShareRecord(t *testing.T) {
 	}
 	_, err = f.svc.FindContactByID(ctx, bob, c.ID)
 	wantCode(t, err, crm.ENOTFOUND)
+	if ids := contactIDs(t, f, bob, crm.ContactFilter{}); len(ids) != 0 {
+		t.Errorf("bob's list after the revocation: %v", ids)
+	}
 	wantCode(t, f.svc.RevokeShare(ctx, alice, "contact", c.ID, sh.ID), crm.ENOTFOUND)
 
 	if want := []string{"share.create", "share.update", "share.create", "share.revoke"}; !slices.Equal(rec.types(), want) {
@@ -263,6 +266,9 @@ func TestShareExpiry(t *testing.T) {
 	put(time.Now().Add(time.Minute))
 	if _, err := f.svc.UpdateContact(ctx, bob, c.ID, crm.ContactInput{Title: ptr("x")}, 0); err != nil {
 		t.Fatalf("a live write share: %v", err)
+	}
+	if ids := contactIDs(t, f, bob, crm.ContactFilter{}); !slices.Equal(ids, []int64{c.ID}) {
+		t.Errorf("bob's list through the live share: %v", ids)
 	}
 }
 

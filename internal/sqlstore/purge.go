@@ -54,16 +54,24 @@ func (t Tx) PurgeDeleted(ctx context.Context, before time.Time) (int64, error) {
 	return total, nil
 }
 
-// DeletedBefore returns the ids of the records of entity soft-deleted
-// before the given time: what PurgeDeleted would remove of it.
-func (t Tx) DeletedBefore(ctx context.Context, entity string, before time.Time) ([]int64, error) {
+// IDsAfter returns up to limit ids of the records of entity, in every
+// state, above after, in id order: the service's index reads every record
+// by them when it is built, along the primary key (records written in one
+// transaction share their creation time, and a page by creation time
+// would read each group of them again).
+func (t Tx) IDsAfter(ctx context.Context, entity string, after int64, limit int) ([]int64, error) {
 	table, ok := tables[entity]
 	if !ok {
 		return nil, crm.Errorf(crm.EINVALID, "no table for %q", entity)
 	}
-	rows, err := t.C.Query(ctx, `SELECT id FROM `+table+` WHERE deleted_at IS NOT NULL AND deleted_at < ?`, Micros(before))
+	return t.ids(ctx, entity, `SELECT id FROM `+table+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+}
+
+// ids runs query and returns the ids it selects (nil for none).
+func (t Tx) ids(ctx context.Context, entity, query string, args ...any) ([]int64, error) {
+	rows, err := t.C.Query(ctx, query, args...)
 	if err != nil {
-		return nil, t.C.DBError(err, "deleted before", entity, "")
+		return nil, t.C.DBError(err, "ids", entity, "")
 	}
 	defer rows.Close()
 	var ids []int64
@@ -75,9 +83,19 @@ func (t Tx) DeletedBefore(ctx context.Context, entity string, before time.Time) 
 		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, t.C.RowError(err, "deleted before", entity)
+		return nil, t.C.RowError(err, "ids", entity)
 	}
 	return ids, nil
+}
+
+// DeletedBefore returns the ids of the records of entity soft-deleted
+// before the given time: what PurgeDeleted would remove of it.
+func (t Tx) DeletedBefore(ctx context.Context, entity string, before time.Time) ([]int64, error) {
+	table, ok := tables[entity]
+	if !ok {
+		return nil, crm.Errorf(crm.EINVALID, "no table for %q", entity)
+	}
+	return t.ids(ctx, entity, `SELECT id FROM `+table+` WHERE deleted_at IS NOT NULL AND deleted_at < ?`, Micros(before))
 }
 
 // Stale is the error of an update whose expected version is not stored.

@@ -26,6 +26,7 @@ var (
 		WHERE id = ?`)
 	sqlDeleteShare = Statement(`DELETE FROM shares WHERE id = ? AND entity = ? AND record_id = ?`)
 	sqlPurgeShares = Statement(`DELETE FROM shares WHERE expires_at IS NOT NULL AND expires_at < ?`)
+	sqlSharesAfter = Statement(`SELECT ` + shareCols + ` FROM shares WHERE entity = ? AND id > ? ORDER BY id LIMIT ?`)
 )
 
 // scanShare scans one row of shareCols; expired is judged at now.
@@ -50,24 +51,7 @@ func scanShare(sc Row, now int64) (*crm.Share, error) {
 // SharesOf returns the shares of a record, by id. The caller has checked
 // that the record is visible.
 func (t Tx) SharesOf(ctx context.Context, entity string, recordID int64) ([]*crm.Share, error) {
-	rows, err := t.C.Query(ctx, sqlSharesOf, entity, recordID)
-	if err != nil {
-		return nil, t.C.DBError(err, "shares", "share", "")
-	}
-	defer rows.Close()
-	now := Micros(t.C.Now())
-	list := []*crm.Share{}
-	for rows.Next() {
-		sh, err := scanShare(rows, now)
-		if err != nil {
-			return nil, t.C.RowError(err, "scan share", "share")
-		}
-		list = append(list, sh)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, t.C.RowError(err, "shares", "share")
-	}
-	return list, nil
+	return t.shareRows(ctx, sqlSharesOf, entity, recordID)
 }
 
 // PutShare stores sh as the share of its record with its grantee,
@@ -164,36 +148,40 @@ func (t Tx) scoped(ctx context.Context, w *where, entity string, s crm.Scope) bo
 	return w.scope(t.C, s, entity, Micros(t.C.Now()))
 }
 
-// SharedIDs returns the ids of the records of entity shared with s's user
-// or one of its share teams, unexpired (with s.ShareWrite, for writing);
-// none when s has no shares. The service's index adds them to the
-// principal's own records.
-func (t Tx) SharedIDs(ctx context.Context, entity string, s crm.Scope) ([]int64, error) {
-	if !s.Shared || s.All || s.OwnerID == 0 {
-		return nil, nil
+// SharesByID returns the shares of ids that exist, of any entity, in id
+// order: the service's index reads those the change sequence names.
+func (t Tx) SharesByID(ctx context.Context, ids []int64) ([]*crm.Share, error) {
+	if len(ids) == 0 {
+		return []*crm.Share{}, nil
 	}
-	// The user's shares and their teams' apart, each along its grantee
-	// index (shares_user, shares_team): ORed, they would be read from
-	// every share of the entity (one list of a rep cost a scan of them).
-	teams, teamsArg := t.C.InIDs("team_id", s.ShareTeams)
-	live := " AND entity = ? AND (expires_at IS NULL OR expires_at > ?) AND (? OR access = 'write')"
-	query := "SELECT record_id FROM shares WHERE user_id = ?" + live + " UNION SELECT record_id FROM shares WHERE " + teams + live
-	now := Micros(t.C.Now())
-	rows, err := t.C.Query(ctx, query, s.OwnerID, entity, now, !s.ShareWrite, teamsArg, entity, now, !s.ShareWrite)
+	cond, arg := t.C.InIDs("id", ids)
+	return t.shareRows(ctx, `SELECT `+shareCols+` FROM shares WHERE `+cond+` ORDER BY id`, arg)
+}
+
+// SharesAfter returns up to limit shares of entity with ids above after,
+// in id order, expired ones included: the service's index reads them all
+// when it is built.
+func (t Tx) SharesAfter(ctx context.Context, entity string, after int64, limit int) ([]*crm.Share, error) {
+	return t.shareRows(ctx, sqlSharesAfter, entity, after, limit)
+}
+
+func (t Tx) shareRows(ctx context.Context, query string, args ...any) ([]*crm.Share, error) {
+	rows, err := t.C.Query(ctx, query, args...)
 	if err != nil {
-		return nil, t.C.DBError(err, "shared ids", "share", "")
+		return nil, t.C.DBError(err, "shares", "share", "")
 	}
 	defer rows.Close()
-	var ids []int64
+	now := Micros(t.C.Now())
+	list := []*crm.Share{}
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, t.C.DBError(err, "shared ids", "share", "")
+		sh, err := scanShare(rows, now)
+		if err != nil {
+			return nil, t.C.RowError(err, "scan share", "share")
 		}
-		ids = append(ids, id)
+		list = append(list, sh)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, t.C.DBError(err, "shared ids", "share", "")
+		return nil, t.C.RowError(err, "shares", "share")
 	}
-	return ids, nil
+	return list, nil
 }

@@ -104,7 +104,7 @@ func testChanges(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	}
 }
 
-// testIndexLookups: the shared ids, and the companies by id in any state,
+// testIndexLookups: the shares, and the companies by id in any state,
 // which the service's in-memory indexes ask the store for.
 func testIndexLookups(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	f := newFixture(t, newStore)
@@ -138,6 +138,38 @@ func testIndexLookups(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	if ids := byIDs(crm.CompanyFilter{IDs: []int64{}, AnyState: true}); len(ids) != 0 {
 		t.Errorf("companies of no ids = %v, want none", ids)
 	}
+	// Every company by id, the deleted one too, a page at a time.
+	idsAfter := func(after int64, limit int) []int64 {
+		t.Helper()
+		return mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]int64, error) {
+			return tx.IDsAfter(ctx, "company", after, limit)
+		})
+	}
+	every := idsAfter(0, 1000)
+	if !slices.IsSorted(every) || !slices.Contains(every, acme.ID) || !slices.Contains(every, gone.ID) {
+		t.Errorf("IDsAfter(0) = %v, want ids in order, %v among them", every, want)
+	}
+	var paged []int64
+	for after := int64(0); ; {
+		page := idsAfter(after, 2)
+		if len(page) > 2 {
+			t.Fatalf("IDsAfter(%d, 2) = %v: more than the limit", after, page)
+		}
+		paged = append(paged, page...)
+		if len(page) < 2 {
+			break
+		}
+		after = page[1]
+	}
+	if !slices.Equal(paged, every) {
+		t.Errorf("IDsAfter by pages of 2 = %v, want %v", paged, every)
+	}
+	if err := f.st.Read(t.Context(), func(tx crm.Tx) error {
+		_, err := tx.IDsAfter(t.Context(), "users; --", 0, 2)
+		return err
+	}); crm.ErrorCode(err) != crm.EINVALID {
+		t.Errorf("IDsAfter of an unknown kind = %v, want invalid", err)
+	}
 
 	ann := newContact(t, f, f.alice, func(*crm.Contact) {})
 	bea := newContact(t, f, f.alice, func(*crm.Contact) {})
@@ -155,25 +187,54 @@ func testIndexLookups(t *testing.T, newStore func(t *testing.T) crm.Store) {
 			return err
 		})
 	}
+	head := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) (crm.ChangeMark, error) { return tx.ChangeHead(ctx) })
+	tm := insertTeam(t, f.st, "Index", nil)
 	share(ann.ID, f.bob, 0, crm.ShareRead, nil)
 	share(bea.ID, f.bob, 0, crm.ShareWrite, ptr(time.Now().Add(-time.Hour)))
-	shared := func(s crm.Scope) []int64 {
-		t.Helper()
-		ids := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]int64, error) { return tx.SharedIDs(ctx, "contact", s) })
-		slices.Sort(ids)
-		return ids
+	share(bea.ID, 0, tm.ID, crm.ShareRead, nil)
+	share(ann.ID, f.bob, 0, crm.ShareWrite, nil) // replaces bob's share of ann
+	all := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]*crm.Share, error) {
+		return tx.SharesAfter(ctx, "contact", 0, 100)
+	})
+	if len(all) != 3 || all[0].RecordID != ann.ID || all[0].Access != crm.ShareWrite || !all[1].Expired || all[2].TeamID == nil {
+		t.Fatalf("SharesAfter = %+v, want bob's of ann (write), bob's of bea (expired), the team's of bea", all)
 	}
-	bob := crm.Scope{OwnerID: f.bob, Shared: true}
-	if ids := shared(bob); !slices.Equal(ids, []int64{ann.ID}) {
-		t.Errorf("SharedIDs(bob) = %v, want ann's only (bea's share expired)", ids)
+	if rest := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]*crm.Share, error) {
+		return tx.SharesAfter(ctx, "contact", all[0].ID, 1)
+	}); len(rest) != 1 || rest[0].ID != all[1].ID {
+		t.Fatalf("SharesAfter(the first, 1) = %+v, want the second", rest)
 	}
-	if ids := shared(crm.Scope{OwnerID: f.bob, Shared: true, ShareWrite: true}); len(ids) != 0 {
-		t.Errorf("SharedIDs(bob, for writing) = %v, want none (ann's is read-only)", ids)
+	if none := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]*crm.Share, error) {
+		return tx.SharesAfter(ctx, "company", 0, 100)
+	}); len(none) != 0 {
+		t.Fatalf("SharesAfter(company) = %+v, want none", none)
 	}
-	if ids := shared(crm.Scope{OwnerID: f.bob}); ids != nil {
-		t.Errorf("SharedIDs(bob without shares) = %v, want none", ids)
+	byID := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]*crm.Share, error) {
+		return tx.SharesByID(ctx, []int64{all[2].ID, all[0].ID, 999999})
+	})
+	if len(byID) != 2 || byID[0].ID != all[0].ID || byID[1].ID != all[2].ID {
+		t.Fatalf("SharesByID = %+v, want the two that exist, in id order", byID)
 	}
-	if ids := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]int64, error) { return tx.SharedIDs(ctx, "company", bob) }); len(ids) != 0 {
-		t.Errorf("SharedIDs(bob, company) = %v, want none", ids)
+	// Every write of a share is in the change sequence: the inserts, the
+	// replacement, a revocation and those a deleted team takes with it.
+	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.DeleteShare(ctx, "contact", bea.ID, all[1].ID) })
+	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.DeleteTeam(ctx, tm.ID) })
+	var changed []int64
+	mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) (any, error) {
+		ch, _, err := tx.Changes(ctx, head)
+		for _, c := range ch {
+			if c.Entity == "share" {
+				changed = append(changed, c.ID)
+			}
+		}
+		return nil, err
+	})
+	if want := []int64{all[0].ID, all[1].ID, all[2].ID, all[0].ID, all[1].ID, all[2].ID}; !slices.Equal(changed, want) {
+		t.Fatalf("share changes = %v, want %v", changed, want)
+	}
+	if left := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]*crm.Share, error) {
+		return tx.SharesByID(ctx, []int64{all[0].ID, all[1].ID, all[2].ID})
+	}); len(left) != 1 || left[0].ID != all[0].ID {
+		t.Fatalf("shares left = %+v, want bob's of ann only", left)
 	}
 }
