@@ -319,6 +319,61 @@ func TestPutReplacesAndDeleteRemoves(t *testing.T) {
 	}
 }
 
+// Terms of every length the encoding and the eight-byte heads treat
+// apart — under, at and over eight bytes, over 127 (a two-byte length),
+// Cyrillic — are found by each of their prefixes and exactly, and by
+// nothing else.
+func TestTermsOfEveryLength(t *testing.T) {
+	names := []string{"a", "ab", "abcdefg", "abcdefgh", "abcdefghi", "abcdefgh@x.com", "abcdefgz",
+		strings.Repeat("я", 70), strings.Repeat("я", 70) + "z", strings.Repeat("b", 200), "юля", "юлия", "ю"}
+	x := New(schema)
+	model := map[int64]Rec{}
+	for i, n := range names {
+		r := Rec{ID: int64(i + 1), Owner: 1, Attrs: []int64{0, 0}, Keys: []string{n, n, "0"}, Terms: []Term{{0, n}}}
+		x.Put(r)
+		model[r.ID] = r
+	}
+	for _, n := range names {
+		for end := 1; end <= len(n); end++ {
+			p := n[:end]
+			for _, q := range []Query{
+				{Sort: "last_name", Words: word(p), Limit: 4},
+				{Sort: "email", Exact: []Term{{0, p}}, Limit: 4},
+			} {
+				if got, want := pages(t, x, Scope{Owner: 1}, q), expect(model, Scope{Owner: 1}, q); !slices.Equal(got, want) {
+					t.Fatalf("%q (words %v, exact %v): got %v, want %v", p, q.Words, q.Exact, got, want)
+				}
+			}
+		}
+	}
+	if _, _, err := x.Page(Scope{All: true}, Query{Sort: "email", Limit: 1, Words: word("")}); err == nil {
+		t.Error("an empty search word was accepted")
+	}
+	if _, _, err := x.Page(Scope{All: true}, Query{Sort: "email", Limit: 1, Exact: []Term{{0, ""}}}); err == nil {
+		t.Error("an empty exact term was accepted")
+	}
+}
+
+// A caller who sees few records searches by a prefix half the
+// organisation's records start with: the terms index gives up at its
+// budget rather than pass every match, and their own trees answer.
+func TestSearchOfAFewRecordsInMany(t *testing.T) {
+	x := New(schema)
+	model := map[int64]Rec{}
+	for id := int64(1); id <= 3*walkBudget; id++ {
+		last := fmt.Sprintf("smith%05d", id)
+		r := Rec{ID: id, Owner: 1 + id%500, Attrs: []int64{0, 0}, Keys: []string{last, last, "0"}, Terms: []Term{{0, last}}}
+		x.Put(r)
+		model[id] = r
+	}
+	q := Query{Sort: "last_name", Words: word("smith"), Limit: 7}
+	for _, s := range []Scope{{Owner: 7}, {All: true}, {Owner: 999}} {
+		if got, want := pages(t, x, s, q), expect(model, s, q); !slices.Equal(got, want) {
+			t.Fatalf("%+v: got %d ids, want %d", s, len(got), len(want))
+		}
+	}
+}
+
 // A request the index cannot answer is refused, not answered wrongly.
 func TestPageRefusesBadQueries(t *testing.T) {
 	x := New(schema)
@@ -339,25 +394,38 @@ func TestPageRefusesBadQueries(t *testing.T) {
 	x.Put(Rec{ID: 1, Keys: []string{"a"}, Attrs: []int64{0, 0}})
 }
 
-// Concurrent readers and writers (run with -race).
+// Concurrent readers and writers (run with -race), more readers than the
+// index has pivots: puts, deletes (slots reused), shares, and pages by
+// cursor and by search.
 func TestConcurrentUse(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
 	x, _ := fill(t, rnd, 1000)
+	const workers = pivotSlots + 36
 	done := make(chan bool)
-	for w := range 4 {
+	for w := range workers {
 		go func() {
 			r := rand.New(rand.NewPCG(uint64(w), 9))
-			for range 500 {
-				if w%2 == 0 {
+			for range 60 {
+				switch w % 4 {
+				case 0:
 					x.Put(random(r, 1+r.Int64N(1200)))
-				} else {
+				case 1:
+					x.Delete(1 + r.Int64N(1200))
+					x.PutShare(Share{ID: 100 + r.Int64N(50), Record: 1 + r.Int64N(1200), User: 5})
+				case 2:
 					_, _, _ = x.Page(Scope{Owner: 2, Teams: []int64{1}}, Query{Sort: "last_name", Words: word("s"), Limit: 20})
+				default:
+					hits, _, _ := x.Page(Scope{Owner: 5, Shared: true, Now: now}, Query{Sort: "email", Limit: 5})
+					if len(hits) > 0 {
+						last := hits[len(hits)-1]
+						_, _, _ = x.Page(Scope{Owner: 5, Shared: true, Now: now}, Query{Sort: "email", Limit: 5, After: &Cursor{last.Key, last.ID}})
+					}
 				}
 			}
 			done <- true
 		}()
 	}
-	for range 4 {
+	for range workers {
 		<-done
 	}
 }

@@ -104,9 +104,17 @@ func (x *Index) Page(s Scope, q Query) ([]Hit, bool, error) {
 			return nil, false, fmt.Errorf("memindex: no attribute %d", e.Attr)
 		}
 	}
+	for _, t := range q.Exact {
+		if t.Text == "" {
+			return nil, false, fmt.Errorf("memindex: an empty exact term")
+		}
+	}
 	for _, w := range q.Words {
 		if w.Attr >= len(x.schema.Attrs) {
 			return nil, false, fmt.Errorf("memindex: no attribute %d", w.Attr)
+		}
+		if w.Text == "" {
+			return nil, false, fmt.Errorf("memindex: an empty search word")
 		}
 		m.in = append(m.in, set(w.In))
 	}
@@ -314,8 +322,11 @@ func (x *Index) every() []slot {
 
 // termSet returns the records in the query's scope with a term equal to
 // p (exact) or starting with it, outside the fields the query skips, each
-// once; nil when there are more than max (max < 0: no bound). x.mu is
-// held (read).
+// once; nil when there are more than max (max < 0: no bound), or when it
+// has passed walkBudget terms without knowing (the terms outside the
+// scope count too: a caller who sees few records must not make it walk
+// every match of the organisation; the walk of their own trees is then
+// the cheaper way). x.mu is held (read).
 func (x *Index) termSet(m *match, p string, exact bool, max int) []slot {
 	skip := m.q.Skip
 	x.recs[m.piv] = entry{data: x.encode(&Rec{Keys: make([]string, len(x.schema.Sorts)),
@@ -331,26 +342,30 @@ func (x *Index) termSet(m *match, p string, exact bool, max int) []slot {
 		slices.Sort(out)
 		out = slices.Compact(out)
 	}
-	// A prefix of up to eight bytes matches on the entries' heads alone.
-	head, short := headOf(p), len(p) <= 8
+	// A prefix of up to eight bytes matches on the entries' heads alone,
+	// an exact term of under eight bytes too (a zero byte ends it).
+	head := headOf(p)
+	prefixByHead, exactByHead := len(p) <= 8, len(p) < 8
 	mask := ^uint64(0)
-	if short {
+	if prefixByHead {
 		mask <<= 8 * (8 - len(p))
 	}
+	passed := 0
 	x.terms.AscendGreaterOrEqual(termRef{head, m.piv, off}, func(t termRef) bool {
-		if t.head&mask != head {
-			return false
-		}
-		if exact && short && t.head != head {
+		if t.head&mask != head || exact && exactByHead && t.head != head {
 			return false
 		}
 		var data []byte
-		if !short {
+		if exact && !exactByHead || !exact && !prefixByHead {
 			data = x.recs[t.slot].data
 			text := termAt(data, t.off)
 			if exact && string(text) != p || len(text) < len(p) || string(text[:len(p)]) != p {
 				return false
 			}
+		}
+		if passed++; max >= 0 && passed > walkBudget {
+			over = true
+			return false
 		}
 		if !x.holds(m.scope, t.slot) {
 			return true

@@ -140,7 +140,17 @@ func (s *Service) contactPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope
 	}
 	next := ""
 	if more {
+		// After the last row the store returned: a row the index gave but
+		// the store's scope left out (a share revoked meanwhile) shapes
+		// no cursor. A page of none such goes on after the index's last.
 		last := hits[len(hits)-1]
+		if len(out) > 0 {
+			for _, h := range hits {
+				if h.ID == out[len(out)-1].ID {
+					last = h
+				}
+			}
+		}
 		next = crm.EncodeCursor(crm.Cursor{Sort: q.Sort, Key: cursorKey(q.Sort, last.Key), ID: last.ID})
 	}
 	return out, next, nil
