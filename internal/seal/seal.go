@@ -257,46 +257,53 @@ func wrapAAD(subject string) []byte { return []byte(subject) }
 // read by a unique index): a key made by a write that then rolls back
 // must never be used by a later one.
 func (s *Sealer) keyFor(ctx context.Context, tx crm.RecordTx, subject string) (*vault.DataKey, error) {
-	stored, err := tx.DataKeyOf(ctx, subject)
-	switch {
-	case err == nil:
-		if k := s.cache.Get(uint64(stored.ID)); k != nil {
-			return k, nil
-		}
-		return s.unwrap(ctx, stored)
-	case crm.ErrorCode(err) != crm.ENOTFOUND:
+	stored, raw, err := s.storedKey(ctx, tx, subject)
+	if err != nil {
 		return nil, err
 	}
-	raw := make([]byte, vault.KeySize)
+	if raw != nil {
+		return s.cache.Put(uint64(stored.ID), raw)
+	}
+	if k := s.cache.Get(uint64(stored.ID)); k != nil {
+		return k, nil
+	}
+	return s.unwrap(ctx, stored)
+}
+
+// storedKey returns the stored data key of subject, making and storing
+// one when there is none; raw is the new key's plaintext when this call
+// made it (the caller keeps or clears it), nil otherwise.
+func (s *Sealer) storedKey(ctx context.Context, tx crm.RecordTx, subject string) (stored *crm.DataKey, raw []byte, err error) {
+	stored, err = tx.DataKeyOf(ctx, subject)
+	if crm.ErrorCode(err) != crm.ENOTFOUND {
+		return stored, nil, err
+	}
+	raw = make([]byte, vault.KeySize)
 	if _, err := rand.Read(raw); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	wrapped, version, err := s.kek.Wrap(ctx, raw, wrapAAD(subject))
 	if err != nil {
 		clear(raw)
-		return nil, err
+		return nil, nil, err
 	}
 	// Data key ids are random, so that an id is never used twice even
 	// when the write that made a key rolls back: the cache may then hold
 	// a key no stored value names, and nothing else.
 	dk := &crm.DataKey{ID: randomID(), Subject: subject, KEKVersion: version, Wrapped: wrapped, CreatedAt: tx.Now()}
-	if err := tx.InsertDataKey(ctx, dk); crm.ErrorCode(err) == crm.ECONFLICT {
-		// Another transaction made the client's key meanwhile (two first
-		// writes at once, or a rotation of its key on PostgreSQL): use it.
+	switch err := tx.InsertDataKey(ctx, dk); {
+	case err == nil:
+		return dk, raw, nil
+	case crm.ErrorCode(err) != crm.ECONFLICT:
 		clear(raw)
-		stored, err := tx.DataKeyOf(ctx, subject)
-		if err != nil {
-			return nil, err
-		}
-		if k := s.cache.Get(uint64(stored.ID)); k != nil {
-			return k, nil
-		}
-		return s.unwrap(ctx, stored)
-	} else if err != nil {
-		clear(raw)
-		return nil, err
+		return nil, nil, err
 	}
-	return s.cache.Put(uint64(dk.ID), raw)
+	// Another transaction made the key meanwhile (two first writes at
+	// once, another instance, or a rotation of the client's key on
+	// PostgreSQL): use it.
+	clear(raw)
+	stored, err = tx.DataKeyOf(ctx, subject)
+	return stored, nil, err
 }
 
 // randomID is a random positive 63-bit id.

@@ -2,7 +2,6 @@ package seal
 
 import (
 	"context"
-	"crypto/rand"
 	"strings"
 	"sync"
 
@@ -43,40 +42,21 @@ type tokenIndex struct {
 // index, as for a client's key): a key made by a write that then rolled
 // back is never used again.
 func (s *Sealer) index(ctx context.Context, tx crm.RecordTx) (*vault.Index, error) {
-	stored, err := tx.DataKeyOf(ctx, BlindIndexSubject)
-	if crm.ErrorCode(err) == crm.ENOTFOUND {
-		raw := make([]byte, vault.KeySize)
-		if _, err := rand.Read(raw); err != nil {
+	stored, raw, err := s.storedKey(ctx, tx, BlindIndexSubject)
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		s.tokens.mu.Lock()
+		if s.tokens.id == stored.ID {
+			x := s.tokens.x
+			s.tokens.mu.Unlock()
+			return x, nil
+		}
+		s.tokens.mu.Unlock()
+		if raw, err = s.kek.Unwrap(ctx, stored.Wrapped, stored.KEKVersion, wrapAAD(BlindIndexSubject)); err != nil {
 			return nil, err
 		}
-		defer clear(raw)
-		wrapped, version, werr := s.kek.Wrap(ctx, raw, wrapAAD(BlindIndexSubject))
-		if werr != nil {
-			return nil, werr
-		}
-		dk := &crm.DataKey{ID: randomID(), Subject: BlindIndexSubject, KEKVersion: version, Wrapped: wrapped, CreatedAt: tx.Now()}
-		switch ierr := tx.InsertDataKey(ctx, dk); {
-		case ierr == nil:
-			return s.tokens.set(dk.ID, raw)
-		case crm.ErrorCode(ierr) != crm.ECONFLICT:
-			return nil, ierr
-		}
-		// Another instance made it meanwhile: use theirs.
-		stored, err = tx.DataKeyOf(ctx, BlindIndexSubject)
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.tokens.mu.Lock()
-	if s.tokens.id == stored.ID {
-		x := s.tokens.x
-		s.tokens.mu.Unlock()
-		return x, nil
-	}
-	s.tokens.mu.Unlock()
-	raw, err := s.kek.Unwrap(ctx, stored.Wrapped, stored.KEKVersion, wrapAAD(BlindIndexSubject))
-	if err != nil {
-		return nil, err
 	}
 	defer clear(raw)
 	return s.tokens.set(stored.ID, raw)
