@@ -115,7 +115,7 @@ type Index struct {
 	lookup []bool // per attribute: has a map
 
 	mu       sync.RWMutex
-	recs     []entry // by slot; the first pivotSlots are the pivots
+	recs     []entry // by slot; the first pivotSlots+1 are the pivots
 	slots    map[int64]slot
 	free     []slot
 	pivots   chan slot
@@ -155,8 +155,11 @@ const (
 	degree = 32
 	// pivotSlots are slots kept for the pivots of the pages being read at
 	// once (a cursor's position, a search's first term): a tree compares
-	// slots, so a position that is no record needs one.
+	// slots, so a position that is no record needs one. spareSlot, after
+	// them, is the pivot of a page that finds them all in use and runs
+	// under the write lock.
 	pivotSlots = 64
+	spareSlot  = pivotSlots
 )
 
 // New returns an empty index of schema.
@@ -164,7 +167,7 @@ func New(schema Schema) *Index {
 	x := &Index{schema: schema, slots: map[int64]slot{}, tag: map[string]map[slot]struct{}{},
 		shares: map[int64]Share{}, grants: map[int64][]int64{}, pivots: make(chan slot, pivotSlots)}
 	x.terms = btree.NewG(degree, x.lessTerm)
-	x.recs = make([]entry, pivotSlots)
+	x.recs = make([]entry, pivotSlots+1)
 	for i := range slot(pivotSlots) {
 		x.pivots <- i
 	}

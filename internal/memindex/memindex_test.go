@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 var schema = Schema{
@@ -392,6 +393,41 @@ func TestPageRefusesBadQueries(t *testing.T) {
 		}
 	}()
 	x.Put(Rec{ID: 1, Keys: []string{"a"}, Attrs: []int64{0, 0}})
+}
+
+// With every pivot taken, a page runs with the spare one under the write
+// lock rather than wait for one (it would wait with no end in sight).
+func TestPageWithEveryPivotTaken(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(8, 9))
+	x, model := fill(t, rnd, 300)
+	var taken []slot
+	for range pivotSlots {
+		taken = append(taken, <-x.pivots)
+	}
+	defer func() {
+		for _, p := range taken {
+			x.pivots <- p
+		}
+	}()
+	q := Query{Sort: "last_name", Words: word("smi"), Limit: 3}
+	type page struct {
+		hits []Hit
+		err  error
+	}
+	done := make(chan page, 1)
+	go func() {
+		hits, _, err := x.Page(Scope{All: true}, q)
+		done <- page{hits, err}
+	}()
+	select {
+	case p := <-done:
+		want := expect(model, Scope{All: true}, q)
+		if p.err != nil || len(p.hits) != 3 || p.hits[0].ID != want[0] || p.hits[2].ID != want[2] {
+			t.Fatalf("page = %v %v, want the first of %v", p.hits, p.err, head(want))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a page waited for a pivot")
+	}
 }
 
 // Concurrent readers and writers (run with -race), more readers than the

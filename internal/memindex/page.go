@@ -121,11 +121,8 @@ func (x *Index) Page(s Scope, q Query) ([]Hit, bool, error) {
 	if q.IDs != nil {
 		m.ids = set(q.IDs)
 	}
-	m.piv = <-x.pivots
-	defer func() { x.pivots <- m.piv }()
+	defer x.acquire(&m)()
 	keep := func(r slot) bool { return x.keeps(&m, r) && x.holds(s, r) }
-	x.mu.RLock()
-	defer x.mu.RUnlock()
 	if c := x.candidates(&m, smallSet); c != nil || !x.tree[m.sort] {
 		if c == nil {
 			c = x.every()
@@ -146,6 +143,22 @@ func (x *Index) Page(s Scope, q Query) ([]Hit, bool, error) {
 		return hits[:q.Limit], true, nil
 	}
 	return hits, false, nil
+}
+
+// acquire takes a pivot slot for m and the read lock, and returns what
+// gives them back. With every pivot in use it takes the write lock and the
+// spare pivot instead: the page then runs alone rather than wait for a
+// slot.
+func (x *Index) acquire(m *match) (release func()) {
+	select {
+	case m.piv = <-x.pivots:
+		x.mu.RLock()
+		return func() { x.mu.RUnlock(); x.pivots <- m.piv }
+	default:
+		x.mu.Lock()
+		m.piv = spareSlot
+		return x.mu.Unlock
+	}
 }
 
 func set(ids []int64) map[int64]bool {
