@@ -10,7 +10,6 @@ import (
 	"github.com/custos-crm/custos/internal/seal"
 	"github.com/custos-crm/custos/internal/service"
 	"github.com/custos-crm/custos/internal/testkit"
-	"github.com/custos-crm/custos/internal/vault"
 )
 
 // BenchmarkCipher measures the record service's get and list of contacts
@@ -28,10 +27,7 @@ func BenchmarkCipher(b *testing.B) {
 		}
 		ro := service.Options{}
 		if sealed {
-			kek, err := vault.ParseKEK("test", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
-			if err != nil {
-				b.Fatal(err)
-			}
+			kek := testKEK(b)
 			// A cache of 256 keys for 2,000 clients: most reads unwrap
 			// their client's key, as a cache of 16,384 does at 100,000.
 			ro.Hooks = service.WithSealing(service.NoHooks{}, seal.New(kek, 256))

@@ -16,7 +16,6 @@ import (
 	"github.com/custos-crm/custos/internal/seal"
 	"github.com/custos-crm/custos/internal/service"
 	"github.com/custos-crm/custos/internal/testkit"
-	"github.com/custos-crm/custos/internal/vault"
 )
 
 // BenchmarkIndexStartup measures what `custos serve` does at start with
@@ -37,10 +36,7 @@ func BenchmarkIndexStartup(b *testing.B) {
 		}
 	}
 	ctx := context.Background()
-	kek, err := vault.ParseKEK("bench", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
-	if err != nil {
-		b.Fatal(err)
-	}
+	kek := testKEK(b)
 	sl := seal.New(kek, seal.CacheSize)
 	f := testkit.NewFixture(b, service.Options{Hooks: service.WithSealing(service.NoHooks{}, sl)}, identity.Options{})
 	owners := []int64{f.Users["alice"].ID, f.Users["bob"].ID}

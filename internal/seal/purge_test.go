@@ -11,7 +11,6 @@ import (
 	"github.com/custos-crm/custos/internal/seal"
 	"github.com/custos-crm/custos/internal/service"
 	"github.com/custos-crm/custos/internal/testkit"
-	"github.com/custos-crm/custos/internal/vault"
 )
 
 // TestPurgeShredsClients (ENC-5): the purge of the recycle bin destroys
@@ -22,10 +21,7 @@ import (
 // contact's records are untouched.
 func TestPurgeShredsClients(t *testing.T) {
 	ctx := context.Background()
-	kek, err := vault.ParseKEK("test", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
-	if err != nil {
-		t.Fatal(err)
-	}
+	kek := testKEK(t)
 	sl := seal.New(kek, 64)
 	f := testkit.NewFixture(t, service.Options{Hooks: service.WithSealing(service.NoHooks{}, sl)}, identity.Options{})
 	p := f.As("alice")

@@ -12,6 +12,16 @@ import (
 	"github.com/custos-crm/custos/internal/vault"
 )
 
+// testKEK is the seal tests' key-encryption key (a fixed test key).
+func testKEK(tb testing.TB) vault.KEK {
+	tb.Helper()
+	kek, err := vault.ParseKEK("test", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return kek
+}
+
 // raceTx makes the blind-index key look absent at its first read, as it is
 // to an instance whose first write races another's: its insert of a new
 // key then conflicts with the stored one.
@@ -33,10 +43,7 @@ func (t *raceTx) DataKeyOf(ctx context.Context, subject string) (*crm.DataKey, e
 // that equal emails and phones get equal tokens on every instance.
 func TestTokensOfARacingInstance(t *testing.T) {
 	ctx := context.Background()
-	kek, err := vault.ParseKEK("test", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
-	if err != nil {
-		t.Fatal(err)
-	}
+	kek := testKEK(t)
 	f := testkit.NewFixture(t, service.Options{Hooks: service.WithSealing(service.NoHooks{}, seal.New(kek, 64))}, identity.Options{})
 	first, err := f.Records.CreateContact(ctx, f.As("alice"), crm.ContactInput{LastName: ptr("First"), Email: ptr("same@example.com"), Phone: ptr("+74951234567")})
 	if err != nil {
