@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -217,19 +218,15 @@ func (s *Service) syncIndex(ctx context.Context, ix *recordIndex, since time.Tim
 			shares = append(shares, c.ID)
 		}
 	}
-	for len(ids) > 0 {
-		n := min(len(ids), crm.MaxLimit)
-		if err := s.indexRecords(ctx, ix, ids[:n]); err != nil {
-			return err
+	for _, step := range []struct {
+		ids   []int64
+		apply func(context.Context, *recordIndex, []int64) error
+	}{{ids, s.indexRecords}, {shares, s.indexShares}} {
+		for page := range slices.Chunk(step.ids, crm.MaxLimit) {
+			if err := step.apply(ctx, ix, page); err != nil {
+				return err
+			}
 		}
-		ids = ids[n:]
-	}
-	for len(shares) > 0 {
-		n := min(len(shares), crm.MaxLimit)
-		if err := s.indexShares(ctx, ix, shares[:n]); err != nil {
-			return err
-		}
-		shares = shares[n:]
 	}
 	ix.mark, ix.synced = mark, began
 	return nil
@@ -239,22 +236,33 @@ func (s *Service) syncIndex(ctx context.Context, ix *recordIndex, since time.Tim
 // ix's entity in it; those no longer stored (revoked, purged, gone with
 // their grantee) leave it.
 func (s *Service) indexShares(ctx context.Context, ix *recordIndex, ids []int64) error {
+	return applyPage(ctx, s, ix, ids, func(tx crm.Tx) ([]*crm.Share, error) { return tx.SharesByID(ctx, ids) },
+		func(sh *crm.Share) int64 { return sh.ID },
+		func(x *memindex.Index, sh *crm.Share) {
+			if sh.Entity == ix.entity {
+				x.PutShare(indexShare(sh))
+			}
+		}, func(x *memindex.Index, id int64) { x.DeleteShare(id) })
+}
+
+// applyPage reads the items of ids (at most a page) and puts each in ix's
+// index; the ids read finds no longer stored are dropped from it.
+func applyPage[T any](ctx context.Context, s *Service, ix *recordIndex, ids []int64, read func(crm.Tx) ([]T, error),
+	id func(T) int64, put func(*memindex.Index, T), drop func(*memindex.Index, int64)) error {
 	return s.store.Read(ctx, func(tx crm.Tx) error {
-		shares, err := tx.SharesByID(ctx, ids)
+		items, err := read(tx)
 		if err != nil {
 			return err
 		}
 		x := ix.x()
-		found := map[int64]bool{}
-		for _, sh := range shares {
-			found[sh.ID] = true
-			if sh.Entity == ix.entity {
-				x.PutShare(indexShare(sh))
-			}
+		found := make(map[int64]bool, len(items))
+		for _, it := range items {
+			found[id(it)] = true
+			put(x, it)
 		}
-		for _, id := range ids {
-			if !found[id] {
-				x.DeleteShare(id)
+		for _, i := range ids {
+			if !found[i] {
+				drop(x, i)
 			}
 		}
 		return nil
@@ -340,24 +348,9 @@ func (s *Service) buildIndex(ctx context.Context, ix *recordIndex) error {
 // indexRecords reads the records ids (at most a page) and puts them in
 // ix; those no longer stored (purged, erased) leave it.
 func (s *Service) indexRecords(ctx context.Context, ix *recordIndex, ids []int64) error {
-	return s.store.Read(ctx, func(tx crm.Tx) error {
-		recs, err := ix.read(ctx, tx, ids)
-		if err != nil {
-			return err
-		}
-		x := ix.x()
-		found := map[int64]bool{}
-		for _, r := range recs {
-			found[r.ID] = true
-			x.Put(r)
-		}
-		for _, id := range ids {
-			if !found[id] {
-				x.Delete(id)
-			}
-		}
-		return nil
-	})
+	return applyPage(ctx, s, ix, ids, func(tx crm.Tx) ([]memindex.Rec, error) { return ix.read(ctx, tx, ids) },
+		func(r memindex.Rec) int64 { return r.ID },
+		func(x *memindex.Index, r memindex.Rec) { x.Put(r) }, func(x *memindex.Index, id int64) { x.Delete(id) })
 }
 
 // contactRecs opens rows and returns their index records. A contact that
