@@ -326,17 +326,23 @@ func (x *Index) attr(data []byte, a int) int64 {
 	return int64(binary.LittleEndian.Uint64(x.sec(data, len(x.schema.Sorts)+1)[8*a:]))
 }
 
+// eachTag calls fn with each tag of data until fn returns false.
+func (x *Index) eachTag(data []byte, fn func(tag []byte) bool) {
+	sec := x.sec(data, len(x.schema.Sorts)+2)
+	for p := uint32(0); p < uint32(len(sec)); {
+		n, w := uvarint(sec[p:])
+		if !fn(sec[p+w : p+w+n]) {
+			return
+		}
+		p += w + n
+	}
+}
+
 // hasTag reports whether the record has the tag t.
 func (x *Index) hasTag(data []byte, t string) bool {
-	sec := x.sec(data, len(x.schema.Sorts)+2)
-	for p := 0; p < len(sec); {
-		n, w := binary.Uvarint(sec[p:])
-		if string(sec[p+w:p+w+int(n)]) == t {
-			return true
-		}
-		p += w + int(n)
-	}
-	return false
+	found := false
+	x.eachTag(data, func(tag []byte) bool { found = string(tag) == t; return !found })
+	return found
 }
 
 // rec decodes the record in slot s.
@@ -354,12 +360,7 @@ func (x *Index) rec(s slot) Rec {
 	for a := range r.Attrs {
 		r.Attrs[a] = x.attr(e.data, a)
 	}
-	sec := x.sec(e.data, len(x.schema.Sorts)+2)
-	for p := 0; p < len(sec); {
-		n, w := binary.Uvarint(sec[p:])
-		r.Tags = append(r.Tags, string(sec[p+w:p+w+int(n)]))
-		p += w + int(n)
-	}
+	x.eachTag(e.data, func(tag []byte) bool { r.Tags = append(r.Tags, string(tag)); return true })
 	return r
 }
 
@@ -405,7 +406,7 @@ func (x *Index) Put(r Rec) {
 	s, ok := x.slots[r.ID]
 	switch {
 	case ok:
-		x.unlink(s)
+		x.relink(s, false)
 	case len(x.free) > 0:
 		s, x.free = x.free[len(x.free)-1], x.free[:len(x.free)-1]
 	default:
@@ -414,7 +415,7 @@ func (x *Index) Put(r Rec) {
 	}
 	x.recs[s] = entry{id: r.ID, owner: r.Owner, team: r.Team, assignee: r.Assignee, deleted: r.Deleted, data: data}
 	x.slots[r.ID] = s
-	x.link(s)
+	x.relink(s, true)
 }
 
 // Delete removes the record id (a purged or erased one). Its shares stay
@@ -423,7 +424,7 @@ func (x *Index) Delete(id int64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if s, ok := x.slots[id]; ok {
-		x.unlink(s)
+		x.relink(s, false)
 		delete(x.slots, id)
 		x.recs[s] = entry{}
 		x.free = append(x.free, s)
@@ -534,16 +535,8 @@ func dropFrom[K comparable](m map[K]map[slot]struct{}, k K, s slot) {
 	}
 }
 
-// link adds the record in slot s to every structure. x.mu is held.
-func (x *Index) link(s slot) {
-	x.relink(s, true)
-}
-
-// unlink removes the record in slot s from every structure. x.mu is held.
-func (x *Index) unlink(s slot) {
-	x.relink(s, false)
-}
-
+// relink adds the record in slot s to every structure (add) or removes it
+// from them. x.mu is held.
 func (x *Index) relink(s slot, add bool) {
 	e := &x.recs[s]
 	put := func(m map[int64]tree, key int64, i int) {
@@ -592,17 +585,14 @@ func (x *Index) relink(s slot, add bool) {
 			}
 		}
 	}
-	tags := x.sec(e.data, len(x.schema.Sorts)+2)
-	for p := 0; p < len(tags); {
-		n, w := binary.Uvarint(tags[p:])
-		t := string(tags[p+w : p+w+int(n)])
+	x.eachTag(e.data, func(tag []byte) bool {
 		if add {
-			addTo(x.tag, t, s)
+			addTo(x.tag, string(tag), s)
 		} else {
-			dropFrom(x.tag, t, s)
+			dropFrom(x.tag, string(tag), s)
 		}
-		p += w + int(n)
-	}
+		return true
+	})
 	x.eachTerm(e.data, func(_ uint8, text []byte, off uint32) bool {
 		if add {
 			x.terms.ReplaceOrInsert(termRef{headOf(text), s, off})
