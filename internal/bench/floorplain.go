@@ -33,6 +33,8 @@ var floorIndexes = []string{
 // PlainContacts writes the seeded contacts' names, email and phone in
 // plain text into the floor's copy db (PostgreSQL's placeholders when pg),
 // from the data set's generator, and makes the floor's plaintext indexes.
+// On SQLite the caller then drops the samples its ANALYZE leaves
+// (sqlite.DropSamples), as the store does.
 func PlainContacts(ctx context.Context, db *sql.DB, pg bool, d *Dataset) error {
 	if d.ContactIDs == nil {
 		return fmt.Errorf("bench: the floor needs the seeded data set")
@@ -75,20 +77,6 @@ func PlainContacts(ctx context.Context, db *sql.DB, pg bool, d *Dataset) error {
 	}
 	if _, err := tx.ExecContext(ctx, "ANALYZE contacts"); err != nil {
 		return err
-	}
-	if !pg {
-		// Without the samples ANALYZE leaves in sqlite_stat4, as the store
-		// keeps its statistics (sqlite.Optimize): with them SQLite prepares
-		// a statement again whenever a bound value changes, and plans the
-		// floor's prefix search along the whole last-name index (121 req/s
-		// where the same query on the store of before encryption, without
-		// samples, answered 2,194).
-		if _, err := tx.ExecContext(ctx, "DELETE FROM sqlite_stat4"); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "ANALYZE sqlite_schema"); err != nil {
-			return err
-		}
 	}
 	return tx.Commit()
 }

@@ -171,20 +171,32 @@ func (db *DB) Optimize(ctx context.Context) error {
 // connection load the statistics anew: the writer at once, the readers
 // as they are opened again (their idle connections are closed).
 func (db *DB) dropSamples(ctx context.Context) error {
-	var n int
-	if err := db.writer.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'`).Scan(&n); err != nil || n == 0 {
+	if dropped, err := DropSamples(ctx, db.writer); err != nil || !dropped {
 		return err
-	}
-	if _, err := db.writer.ExecContext(ctx, `DELETE FROM sqlite_stat4`); err != nil {
-		return fmt.Errorf("sqlite: optimize: %w", err)
-	}
-	if _, err := db.writer.ExecContext(ctx, `ANALYZE sqlite_schema`); err != nil {
-		return fmt.Errorf("sqlite: optimize: %w", err)
 	}
 	idle := 2 * cap(db.readGate)
 	db.reader.SetMaxIdleConns(0)
 	db.reader.SetMaxIdleConns(idle)
 	return nil
+}
+
+// DropSamples empties sqlite_stat4, if ANALYZE made it, through w (a
+// pool that writes the database) and has w's connection load the
+// statistics anew; it reports whether there were samples to drop. Other
+// connections load them when they next open. See Optimize for why the
+// store keeps no samples; the bench's floor keeps none either.
+func DropSamples(ctx context.Context, w *sql.DB) (bool, error) {
+	var n int
+	if err := w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'`).Scan(&n); err != nil || n == 0 {
+		return false, err
+	}
+	if _, err := w.ExecContext(ctx, `DELETE FROM sqlite_stat4`); err != nil {
+		return false, fmt.Errorf("sqlite: optimize: %w", err)
+	}
+	if _, err := w.ExecContext(ctx, `ANALYZE sqlite_schema`); err != nil {
+		return false, fmt.Errorf("sqlite: optimize: %w", err)
+	}
+	return true, nil
 }
 
 // dsn returns the data source name of one pool. The path is escaped as a
