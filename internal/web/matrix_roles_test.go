@@ -154,9 +154,15 @@ func roleEntries(m map[string]entry) {
 			}
 			mark := fmt.Sprintf("Mk%05d", w.next())
 			body := map[string]string{"contact": `{"first_name":"New","last_name":"` + mark + `"}`, "company": `{"name":"` + mark + `"}`,
-				"deal":     fmt.Sprintf(`{"title":"%s","stage_id":%d}`, mark, w.stage),
-				"activity": fmt.Sprintf(`{"type":"call","subject":"%s","contact_id":%d}`, mark, c.recs["contact"]["own"].id),
-				"task":     `{"title":"` + mark + `"}`}[entity]
+				"deal": fmt.Sprintf(`{"title":"%s","stage_id":%d}`, mark, w.stage),
+				"task": `{"title":"` + mark + `"}`}[entity]
+			if entity == "activity" {
+				// On a contact of its own: a lead's tokens share the
+				// lead's records, and a refused cell of theirs checks
+				// that the own contact's timeline stayed as it was.
+				own := w.clone(t, c, c.recs["contact"]["own"])
+				body = fmt.Sprintf(`{"type":"call","subject":"%s","contact_id":%d}`, mark, own.id)
+			}
 			got := w.send(t, c, "POST", "/api/v1/"+coll, body)
 			var rec struct {
 				ID      int64  `json:"id"`
