@@ -38,7 +38,7 @@ var sealedMarkers = map[string]string{
 	"company notes": "CoNotesMarkQ7x", "company address": "CoAddrMarkQ7x", "company phone": "+74951239876", "deal notes": "DealNotesMarkQ7x", "activity body": "BodyMarkQ7x",
 	"task description": "DescMarkQ7x", "consent source": "SourceMarkQ7x",
 	"contact first name": "FirstMarkQ7x", "contact last name": "LastMarkQ7x", "contact email": "emailmarkq7x@example.com",
-	"contact phone": "+74957771234",
+	"contact phone": "+74957771234", "company name": "CoNameMarkQ7x", "company domain": "codomainmarkq7x.example",
 }
 
 // plainMarker is in a field not sealed yet (an activity's subject): the
@@ -113,7 +113,8 @@ func newSealedWorld(t *testing.T, setup ...func(dir string)) *sealedWorld {
 		wantStatus(t, w.s.api(t, token, "POST", path, body, &rec), http.StatusCreated)
 		return rec.ID
 	}
-	w.company = create("/api/v1/companies", map[string]any{"name": "Acme", "notes": sealedMarkers["company notes"],
+	w.company = create("/api/v1/companies", map[string]any{"name": sealedMarkers["company name"], "domain": sealedMarkers["company domain"],
+		"notes":   sealedMarkers["company notes"],
 		"address": sealedMarkers["company address"], "phone": sealedMarkers["company phone"]})
 	w.contact = create("/api/v1/contacts", map[string]any{"first_name": sealedMarkers["contact first name"],
 		"last_name": sealedMarkers["contact last name"], "email": sealedMarkers["contact email"], "phone": sealedMarkers["contact phone"],
@@ -153,6 +154,20 @@ func TestSealedFieldsRestEncrypted(t *testing.T) {
 		wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/contacts?"+q, nil, &found), http.StatusOK)
 		if len(found.Items) != 1 || found.Items[0].ID != w.contact {
 			t.Errorf("GET /api/v1/contacts?%s = %+v, want the contact", q, found.Items)
+		}
+	}
+	// The company, by its sealed name and domain, and the contact by its
+	// company's name.
+	for _, q := range []string{"companies?q=conamemark", "companies?q=CoDomainMark", "companies?name=conamemarkq7x",
+		"companies?domain=CoDomainMarkQ7x.example", "contacts?q=conamemarkq7x"} {
+		var found struct{ Items []struct{ ID int64 } }
+		wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/"+q, nil, &found), http.StatusOK)
+		want := w.company
+		if strings.HasPrefix(q, "contacts") {
+			want = w.contact
+		}
+		if len(found.Items) != 1 || found.Items[0].ID != want {
+			t.Errorf("GET /api/v1/%s = %+v, want %d", q, found.Items, want)
 		}
 	}
 	var tl struct {
@@ -650,6 +665,7 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	runCLI(t, dir, "a long and unusual passphrase\n", "user", "add", "--email", "rep@example.com", "--role", "sales", "--password-stdin")
 	token := strings.TrimSpace(runCLI(t, dir, "", "token", "create", "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"))
 	markers := map[string]string{"notes": "OldNotesMarkQ9z", "title": "OldTitleMarkQ9z", "body": "OldBodyMarkQ9z", "source": "OldSourceMarkQ9z",
+		"company name": "OldCoNameMarkQ9z", "company domain": "oldcodomainmarkq9z.example",
 		"first name": "OldFirstMarkQ9z", "last name": "OldLastMarkQ9z", "email": "oldmarkq9z@example.com", "phone": "+74957770099",
 		"seed": "OLDSEEDMARKQZZZZOLDSEEDMARKQZZZZ", "cursor key": "OldCursorKeyMarkQ9zOldCursorKeyM"}
 
@@ -658,11 +674,17 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var contactID int64
+	var contactID, companyID int64
 	err = db.Write(context.Background(), func(tx crm.Tx) error {
 		now := tx.Now()
+		co := &crm.Company{Name: markers["company name"], Domain: markers["company domain"], OwnerID: 1, Version: 1,
+			CreatedAt: now, UpdatedAt: now, Tags: []string{}}
+		if err := tx.InsertCompany(context.Background(), co); err != nil {
+			return err
+		}
+		companyID = co.ID
 		c := &crm.Contact{FirstName: markers["first name"], LastName: markers["last name"], Email: markers["email"], Phone: markers["phone"],
-			Title: markers["title"], Notes: markers["notes"], OwnerID: 1, Version: 1, CreatedAt: now, UpdatedAt: now, Tags: []string{}}
+			Title: markers["title"], Notes: markers["notes"], CompanyID: &co.ID, OwnerID: 1, Version: 1, CreatedAt: now, UpdatedAt: now, Tags: []string{}}
 		if err := tx.InsertContact(context.Background(), c); err != nil {
 			return err
 		}
@@ -705,11 +727,16 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	}
 	// Its names, email and phone are sealed and its tokens written: found
 	// by them, through the in-memory index and by token.
-	for _, q := range []string{"q=oldlastmark", "email=OldMarkQ9z%40example.com", "phone=%2B74957770099", "q=4957770099"} {
+	for _, q := range []string{"contacts?q=oldlastmark", "contacts?email=OldMarkQ9z%40example.com", "contacts?phone=%2B74957770099",
+		"contacts?q=4957770099", "contacts?q=oldconame", "companies?q=oldconame", "companies?domain=oldcodomainmarkq9z.example"} {
 		var found struct{ Items []struct{ ID int64 } }
-		wantStatus(t, s.api(t, token, "GET", "/api/v1/contacts?"+q, nil, &found), http.StatusOK)
-		if len(found.Items) != 1 || found.Items[0].ID != contactID {
-			t.Errorf("after the upgrade GET /api/v1/contacts?%s = %+v", q, found.Items)
+		wantStatus(t, s.api(t, token, "GET", "/api/v1/"+q, nil, &found), http.StatusOK)
+		want := contactID
+		if strings.HasPrefix(q, "companies") {
+			want = companyID
+		}
+		if len(found.Items) != 1 || found.Items[0].ID != want {
+			t.Errorf("after the upgrade GET /api/v1/%s = %+v", q, found.Items)
 		}
 	}
 	s.stop()

@@ -38,14 +38,19 @@ type CompanyInput struct {
 	OwnerID  *int64    `json:"owner_id"`
 }
 
-// CompanyFilter selects companies.
+// CompanyFilter selects companies. A company's name and domain are
+// sealed (ENC-2): the store filters by ids, owner, tag and state, in
+// created_at or updated_at order; Name, Domain, Q and NoSearch, and the
+// name order, are the service's (its in-memory index), and the store
+// refuses them. With IDs the store returns every one of them in scope, in
+// no order and on one page.
 type CompanyFilter struct {
 	IDs     []int64 // only these companies (at most MaxLimit), e.g. to name a page's links
 	Name    string  // exact, case-insensitive
-	Domain  string
+	Domain  string  // exact, case-insensitive
 	OwnerID int64
 	Tag     string
-	Q       string // prefix search over name and domain
+	Q       string // words, each starting a word of the name, or the domain's start
 	Deleted bool
 	// AnyState lists live and deleted companies alike (the in-memory
 	// index reads them all); Deleted is then ignored.

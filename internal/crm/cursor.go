@@ -50,5 +50,6 @@ var SortFields = map[string][]string{
 // MemorySorts are the sort fields whose columns are sealed (ENC-4): the
 // service's in-memory index orders them; the store cannot.
 var MemorySorts = map[string]map[string]bool{
-	"contacts": {"last_name": true, "first_name": true, "email": true},
+	"contacts":  {"last_name": true, "first_name": true, "email": true},
+	"companies": {"name": true},
 }

@@ -51,10 +51,11 @@ type field struct {
 // sealed returns the table, a pointer to the id, the subject and the
 // sealed fields of rec; ok is false for a record with nothing to seal.
 //
-// A contact's names, email and phone are sealed too: its lists sort and
-// search from the service's in-memory index (ENC-4). Activity subjects,
-// deal and task titles and company names, which their lists still sort
-// and search in SQL, follow (docs/encryption.md, "What is sealed").
+// A contact's names, email and phone and a company's name and domain are
+// sealed too: their lists sort and search from the service's in-memory
+// index (ENC-4). Activity subjects and deal and task titles, which their
+// lists still sort and search in SQL, follow (docs/encryption.md, "What
+// is sealed").
 func sealed(entity string, rec any) (table string, id *int64, subject string, fs []field, ok bool) {
 	switch r := rec.(type) {
 	case *crm.Contact:
@@ -63,7 +64,7 @@ func sealed(entity string, rec any) (table string, id *int64, subject string, fs
 			{"title", &r.Title}, {"address", &r.Address}, {"birthday", &r.Birthday}, {"notes", &r.Notes}}, true
 	case *crm.Company:
 		return "companies", &r.ID, crm.KeySubject("company", r.ID), []field{
-			{"phone", &r.Phone}, {"address", &r.Address}, {"notes", &r.Notes}}, true
+			{"name", &r.Name}, {"domain", &r.Domain}, {"phone", &r.Phone}, {"address", &r.Address}, {"notes", &r.Notes}}, true
 	case *crm.Deal:
 		return "deals", &r.ID, crm.KeySubject("deal", r.ID), []field{{"notes", &r.Notes}}, true
 	case *crm.Activity:

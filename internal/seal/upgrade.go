@@ -23,8 +23,9 @@ const SettingSealed = "encryption.sealed"
 // SealedVersion names the set of sealed fields: when a version seals more
 // of them, it changes, and the upgrade pass runs again over every record
 // (sealing what is still plain) before Open turns strict. "done" was the
-// first set, before a contact's names, email and phone were sealed.
-const SealedVersion = "2"
+// first set, before a contact's names, email and phone were sealed; "2"
+// the set before a company's name and domain were.
+const SealedVersion = "3"
 
 // Strict makes Open refuse plain values in sealed fields.
 func (s *Sealer) Strict(on bool) { s.strict.Store(on) }

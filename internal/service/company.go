@@ -2,10 +2,13 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/memindex"
 	"github.com/custos-crm/custos/internal/policy"
 	"github.com/custos-crm/custos/internal/validate"
 )
@@ -29,8 +32,9 @@ func (s *Service) FindCompanyByID(ctx context.Context, p *crm.Principal, id int6
 
 // FindCompanies implements crm.CompanyService.
 func (s *Service) FindCompanies(ctx context.Context, p *crm.Principal, f crm.CompanyFilter, o crm.ListOptions) (*crm.Page[*crm.Company], error) {
+	began := time.Now()
 	var err error
-	f.Name = strings.ToLower(strings.TrimSpace(f.Name))
+	f.Name = fold(f.Name)
 	f.Domain = strings.ToLower(strings.TrimSpace(f.Domain))
 	f.Tag = strings.ToLower(strings.TrimSpace(f.Tag))
 	if err := s.fieldFilters(p, "company", map[string]bool{"domain": f.Domain != ""}); err != nil {
@@ -43,9 +47,48 @@ func (s *Service) FindCompanies(ctx context.Context, p *crm.Principal, f crm.Com
 	if len(f.IDs) > crm.MaxLimit {
 		return nil, crm.Invalid("ids", "at most 200 ids")
 	}
+	if len(strings.Fields(f.Q)) > maxSearchWords {
+		return nil, crm.Invalid("q", fmt.Sprintf("at most %d words", maxSearchWords))
+	}
+	if err := s.syncIndex(ctx, s.companies, began); err != nil {
+		return nil, err
+	}
 	return listRecords(ctx, s, p, companyOps, "name", f.Deleted, o, func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]*crm.Company, string, error) {
-		return tx.Companies(ctx, sc, f, q)
+		return s.companyPage(ctx, tx, sc, f, q)
 	})
+}
+
+// companyPage is one page of companies in scope sc matching f: the ids
+// from the index (the store holds names and domains sealed), then their
+// rows, in scope, from the store. Each word of Q starts a word of the
+// name or the domain.
+func (s *Service) companyPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope, f crm.CompanyFilter, q crm.ListQuery) ([]*crm.Company, string, error) {
+	iq, err := indexQuery(q)
+	if err != nil {
+		return nil, "", err
+	}
+	iq.Deleted, iq.Owner, iq.Tag, iq.IDs = f.Deleted, f.OwnerID, f.Tag, f.IDs
+	if f.Name != "" {
+		iq.Exact = append(iq.Exact, memindex.Term{Field: companyNameExact, Text: f.Name})
+	}
+	if f.Domain != "" {
+		iq.Exact = append(iq.Exact, memindex.Term{Field: companyDomain, Text: f.Domain})
+	}
+	iq.Skip = []uint8{companyNameExact}
+	if slices.Contains(f.NoSearch, "domain") {
+		iq.Skip = append(iq.Skip, companyDomain)
+	}
+	seen := map[string]bool{}
+	for _, w := range strings.Fields(f.Q) {
+		if !seen[w] {
+			seen[w] = true
+			iq.Words = append(iq.Words, memindex.Word{Text: w, Attr: -1})
+		}
+	}
+	return indexPage(s.companies, sc, tx.Now(), iq, func(ids []int64) ([]*crm.Company, error) {
+		rows, _, err := tx.Companies(ctx, sc, crm.CompanyFilter{IDs: ids, Deleted: f.Deleted}, crm.ListQuery{Sort: "created_at", Limit: len(ids)})
+		return rows, err
+	}, func(c *crm.Company) int64 { return c.ID })
 }
 
 func (s *Service) applyCompany(c *crm.Company, in crm.CompanyInput, create bool) error {

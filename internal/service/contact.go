@@ -74,14 +74,11 @@ func (s *Service) FindContacts(ctx context.Context, p *crm.Principal, f crm.Cont
 // contactPage is one page of contacts in scope sc matching f: the ids from
 // the index, then their rows, in scope, from the store.
 func (s *Service) contactPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope, f crm.ContactFilter, q crm.ListQuery) ([]*crm.Contact, string, error) {
-	iq := memindex.Query{Sort: q.Sort, Desc: q.Desc, Limit: q.Limit, Deleted: f.Deleted, Owner: f.OwnerID, Tag: f.Tag}
-	if c := q.After; c != nil {
-		key, ok := indexKey(q.Sort, c.Key)
-		if !ok || c.Sort != q.Sort || c.ID <= 0 || !utf8.ValidString(c.Key) {
-			return nil, "", crm.Invalid("cursor", "invalid")
-		}
-		iq.After = &memindex.Cursor{Key: key, ID: c.ID}
+	iq, err := indexQuery(q)
+	if err != nil {
+		return nil, "", err
 	}
+	iq.Deleted, iq.Owner, iq.Tag = f.Deleted, f.OwnerID, f.Tag
 	if f.CompanyID != 0 {
 		iq.Eq = append(iq.Eq, memindex.Eq{Attr: attrCompany, Value: f.CompanyID})
 	}
@@ -116,44 +113,10 @@ func (s *Service) contactPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope
 			}
 		}
 	}
-	hits, more, err := s.contacts.x().Page(indexScope(sc, tx.Now()), iq)
-	if err != nil || len(hits) == 0 {
-		return []*crm.Contact{}, "", err
-	}
-	ids := make([]int64, len(hits))
-	for i, h := range hits {
-		ids[i] = h.ID
-	}
-	rows, _, err := tx.Contacts(ctx, sc, crm.ContactFilter{IDs: ids, Deleted: f.Deleted}, crm.ListQuery{Sort: "created_at", Limit: len(ids)})
-	if err != nil {
-		return nil, "", err
-	}
-	byID := make(map[int64]*crm.Contact, len(rows))
-	for _, c := range rows {
-		byID[c.ID] = c
-	}
-	out := make([]*crm.Contact, 0, len(rows))
-	for _, id := range ids {
-		if c := byID[id]; c != nil {
-			out = append(out, c)
-		}
-	}
-	next := ""
-	if more {
-		// After the last row the store returned: a row the index gave but
-		// the store's scope left out (a share revoked meanwhile) shapes
-		// no cursor. A page of none such goes on after the index's last.
-		last := hits[len(hits)-1]
-		if len(out) > 0 {
-			for _, h := range hits {
-				if h.ID == out[len(out)-1].ID {
-					last = h
-				}
-			}
-		}
-		next = crm.EncodeCursor(crm.Cursor{Sort: q.Sort, Key: cursorKey(q.Sort, last.Key), ID: last.ID})
-	}
-	return out, next, nil
+	return indexPage(s.contacts, sc, tx.Now(), iq, func(ids []int64) ([]*crm.Contact, error) {
+		rows, _, err := tx.Contacts(ctx, sc, crm.ContactFilter{IDs: ids, Deleted: f.Deleted}, crm.ListQuery{Sort: "created_at", Limit: len(ids)})
+		return rows, err
+	}, func(c *crm.Contact) int64 { return c.ID })
 }
 
 // companyScope is the index's scope of the companies the caller may read
@@ -173,7 +136,8 @@ func (s *Service) companiesNamed(scope *memindex.Scope, w string) ([]int64, erro
 	if scope == nil {
 		return nil, nil
 	}
-	hits, _, err := s.companies.x().Page(*scope, memindex.Query{Sort: "name", Limit: maxCompanyMatches, Words: []memindex.Word{{Text: w, Attr: -1}}})
+	hits, _, err := s.companies.x().Page(*scope, memindex.Query{Sort: "name", Limit: maxCompanyMatches,
+		Words: []memindex.Word{{Text: w, Attr: -1}}, Skip: []uint8{companyDomain, companyNameExact}})
 	if err != nil {
 		return nil, err
 	}

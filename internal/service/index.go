@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/memindex"
@@ -76,13 +77,23 @@ const (
 	maxSearchWords    = 8
 )
 
-// companySchema is the index of companies' names, which a contact search
-// word may start (the contacts of those companies match).
+// companySchema is the index of companies (ENC-4): their lists sort by
+// name and search the words of the name and the domain's start, and a
+// contact search word may start a company's name (the contacts of those
+// companies match). The whole name is a field of its own, so that the
+// exact name filter matches only the whole name.
 var companySchema = memindex.Schema{
-	Sorts:  []string{"name"},
-	Trees:  []string{"name"},
-	Fields: []string{"name"},
+	Sorts:  crm.SortFields["companies"],
+	Trees:  crm.SortFields["companies"],
+	Fields: []string{"name", "domain", "name_exact"},
 }
+
+// The positions of companySchema's search fields.
+const (
+	companyName uint8 = iota
+	companyDomain
+	companyNameExact
+)
 
 // recordIndex is one entity's index and how far it has read the store's
 // change sequence.
@@ -112,11 +123,12 @@ func (s *Service) newContactIndex() *recordIndex {
 			if err != nil {
 				return nil, err
 			}
-			return s.contactRecs(ctx, tx, rows)
+			return openRecs(ctx, s, tx, "contact", rows, func(c *crm.Contact) int64 { return c.ID },
+				func(c *crm.Contact) { c.FirstName, c.LastName, c.Email, c.Phone = "", "", "", "" }, contactRec)
 		}}
 }
 
-func newCompanyIndex() *recordIndex {
+func (s *Service) newCompanyIndex() *recordIndex {
 	return &recordIndex{entity: "company", schema: companySchema,
 		read: func(ctx context.Context, tx crm.RecordTx, ids []int64) ([]memindex.Rec, error) {
 			rows, _, err := tx.Companies(ctx, crm.Scope{All: true}, crm.CompanyFilter{IDs: ids, AnyState: true},
@@ -124,11 +136,8 @@ func newCompanyIndex() *recordIndex {
 			if err != nil {
 				return nil, err
 			}
-			recs := make([]memindex.Rec, len(rows))
-			for i, c := range rows {
-				recs[i] = companyRec(c)
-			}
-			return recs, nil
+			return openRecs(ctx, s, tx, "company", rows, func(c *crm.Company) int64 { return c.ID },
+				func(c *crm.Company) { c.Name, c.Domain = "", "" }, companyRec)
 		}}
 }
 
@@ -269,6 +278,65 @@ func applyPage[T any](ctx context.Context, s *Service, ix *recordIndex, ids []in
 	})
 }
 
+// indexQuery is the index's query of the page q: its sort, order, limit
+// and cursor.
+func indexQuery(q crm.ListQuery) (memindex.Query, error) {
+	iq := memindex.Query{Sort: q.Sort, Desc: q.Desc, Limit: q.Limit}
+	if c := q.After; c != nil {
+		key, ok := indexKey(q.Sort, c.Key)
+		if !ok || c.Sort != q.Sort || c.ID <= 0 || !utf8.ValidString(c.Key) {
+			return iq, crm.Invalid("cursor", "invalid")
+		}
+		iq.After = &memindex.Cursor{Key: key, ID: c.ID}
+	}
+	return iq, nil
+}
+
+// indexPage is one page of ix's records in scope sc at now for iq: the
+// ids from the index, then their rows, in scope again, from the store
+// (read, which returns them in any order), in the index's order.
+func indexPage[T any](ix *recordIndex, sc crm.Scope, now time.Time, iq memindex.Query, read func(ids []int64) ([]T, error),
+	id func(T) int64) ([]T, string, error) {
+	hits, more, err := ix.x().Page(indexScope(sc, now), iq)
+	if err != nil || len(hits) == 0 {
+		return []T{}, "", err
+	}
+	ids := make([]int64, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	rows, err := read(ids)
+	if err != nil {
+		return nil, "", err
+	}
+	byID := make(map[int64]T, len(rows))
+	for _, r := range rows {
+		byID[id(r)] = r
+	}
+	out := make([]T, 0, len(rows))
+	for _, i := range ids {
+		if r, ok := byID[i]; ok {
+			out = append(out, r)
+		}
+	}
+	next := ""
+	if more {
+		// After the last row the store returned: a row the index gave but
+		// the store's scope left out (a share revoked meanwhile) shapes
+		// no cursor. A page of none such goes on after the index's last.
+		last := hits[len(hits)-1]
+		if len(out) > 0 {
+			for _, h := range hits {
+				if h.ID == id(out[len(out)-1]) {
+					last = h
+				}
+			}
+		}
+		next = crm.EncodeCursor(crm.Cursor{Sort: iq.Sort, Key: cursorKey(iq.Sort, last.Key), ID: last.ID})
+	}
+	return out, next, nil
+}
+
 // indexShare is the index's form of a share.
 func indexShare(sh *crm.Share) memindex.Share {
 	out := memindex.Share{ID: sh.ID, Record: sh.RecordID, Write: sh.Access == crm.ShareWrite}
@@ -353,37 +421,45 @@ func (s *Service) indexRecords(ctx context.Context, ix *recordIndex, ids []int64
 		func(x *memindex.Index, r memindex.Rec) { x.Put(r) }, func(x *memindex.Index, id int64) { x.Delete(id) })
 }
 
-// contactRecs opens rows and returns their index records. A contact that
-// does not open (a tampered value) is indexed without its sealed keys: it
-// stays in its lists, whose read then fails naming it, as a read of it
-// does. Any other failure (the KMS, the store) fails the read, so that
-// the change is read again.
-func (s *Service) contactRecs(ctx context.Context, tx crm.RecordTx, rows []*crm.Contact) ([]memindex.Rec, error) {
-	if err := prefetch(ctx, s, tx, "contact", rows); err != nil && crm.ErrorCode(err) != crm.EINTEGRITY {
+// openRecs opens rows of entity and returns their index records (rec). A
+// record that does not open (a tampered value) is indexed without its
+// sealed keys (blank clears them): it stays in its lists, whose read then
+// fails naming it, as a read of it does. Any other failure (the KMS, the
+// store) fails the read, so that the change is read again.
+func openRecs[T any](ctx context.Context, s *Service, tx crm.RecordTx, entity string, rows []T, id func(T) int64,
+	blank func(T), rec func(T) memindex.Rec) ([]memindex.Rec, error) {
+	if err := prefetch(ctx, s, tx, entity, rows); err != nil && crm.ErrorCode(err) != crm.EINTEGRITY {
 		return nil, err
 	}
 	recs := make([]memindex.Rec, len(rows))
-	for i, c := range rows {
-		if err := s.hooks.Open(ctx, tx, "contact", c); err != nil {
+	for i, r := range rows {
+		if err := s.hooks.Open(ctx, tx, entity, r); err != nil {
 			if crm.ErrorCode(err) != crm.EINTEGRITY {
 				return nil, err
 			}
-			s.log.LogAttrs(ctx, slog.LevelWarn, "index: a contact does not open", slog.Int64("contact", c.ID),
-				slog.String("error", crm.ErrorMessage(err)))
-			c.FirstName, c.LastName, c.Email, c.Phone = "", "", "", ""
+			s.log.LogAttrs(ctx, slog.LevelWarn, "index: a record does not open", slog.String("entity", entity),
+				slog.Int64("id", id(r)), slog.String("error", crm.ErrorMessage(err)))
+			blank(r)
 		}
-		recs[i] = contactRec(c)
+		recs[i] = rec(r)
 	}
 	return recs, nil
 }
 
-// companyRec is the index's record of a company: its name's words.
+// companyRec is the index's record of an opened company.
 func companyRec(c *crm.Company) memindex.Rec {
-	r := memindex.Rec{ID: c.ID, Owner: c.OwnerID, Deleted: c.DeletedAt != nil, Keys: []string{fold(c.Name)}}
+	r := memindex.Rec{ID: c.ID, Owner: c.OwnerID, Deleted: c.DeletedAt != nil, Tags: c.Tags,
+		Keys: []string{fold(c.Name), intKey(c.CreatedAt.UnixMicro()), intKey(c.UpdatedAt.UnixMicro())}}
 	if c.TeamID != nil {
 		r.Team = *c.TeamID
 	}
-	r.Terms = appendWords(r.Terms, 0, c.Name)
+	r.Terms = appendWords(r.Terms, companyName, c.Name)
+	if d := strings.ToLower(c.Domain); d != "" {
+		r.Terms = append(r.Terms, memindex.Term{Field: companyDomain, Text: d})
+	}
+	if n := fold(c.Name); n != "" {
+		r.Terms = append(r.Terms, memindex.Term{Field: companyNameExact, Text: n})
+	}
 	return r
 }
 

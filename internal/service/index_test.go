@@ -66,7 +66,7 @@ func TestContactSearchWords(t *testing.T) {
 	f := newFixture(t, service.Options{})
 	ctx := context.Background()
 	alice := f.as("alice")
-	acme, err := f.svc.CreateCompany(ctx, alice, crm.CompanyInput{Name: ptr("Acme Tools")})
+	acme, err := f.svc.CreateCompany(ctx, alice, crm.CompanyInput{Name: ptr("Acme Tools"), Domain: ptr("zeta.test")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +98,7 @@ func TestContactSearchWords(t *testing.T) {
 		{"am@", []string{"Petrova-Vodkina"}},          // the email
 		{"acme", []string{"Smirnova"}},                // the company's name
 		{"tools", []string{"Smirnova"}},               // a word inside the company's name
+		{"zeta", []string{}},                          // not the company's domain
 		{"ёлк", []string{"Ёлкина"}},                   // Cyrillic, lower-cased
 		{"МАРИЯ", []string{"Ёлкина"}},                 // in any case
 		{"zzz", []string{}},

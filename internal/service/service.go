@@ -68,7 +68,7 @@ var (
 func New(store crm.Store, o Options) *Service {
 	s := &Service{store: store, pol: o.Policy, log: o.Logger, phoneRegion: strings.ToUpper(o.PhoneRegion), hooks: o.Hooks,
 		events: o.Events, stepUp: o.StepUpWindow, now: o.Now}
-	s.contacts, s.companies = s.newContactIndex(), newCompanyIndex()
+	s.contacts, s.companies = s.newContactIndex(), s.newCompanyIndex()
 	if s.now == nil {
 		s.now = time.Now
 	}

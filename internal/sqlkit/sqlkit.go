@@ -42,7 +42,6 @@ var SortCols = map[string]map[string]SortCol{
 		"updated_at": {"updated_at", IntKey},
 	},
 	"companies": {
-		"name":       {"name_lc", TextKey},
 		"created_at": {"created_at", IntKey},
 		"updated_at": {"updated_at", IntKey},
 	},

@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"slices"
-	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
 )
@@ -12,12 +10,11 @@ const companyCols = `id, name, domain, industry, phone, address, notes, tags,
 	owner_id, team_id, version, created_at, updated_at, deleted_at`
 
 var (
-	sqlInsertCompany = Statement(`INSERT INTO companies (name, name_lc, domain, domain_lc, industry,
+	sqlInsertCompany = Statement(`INSERT INTO companies (name, domain, industry,
 		phone, address, notes, tags, owner_id, team_id, version, created_at, updated_at, deleted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	sqlInsertCompanyID = withID(sqlInsertCompany)
-	sqlUpdateCompany   = Statement(`UPDATE companies SET name = ?, name_lc = ?, domain = ?,
-		domain_lc = ?, industry = ?, phone = ?, address = ?, notes = ?, tags = ?, owner_id = ?, team_id = ?,
+	sqlUpdateCompany   = Statement(`UPDATE companies SET name = ?, domain = ?, industry = ?, phone = ?, address = ?, notes = ?, tags = ?, owner_id = ?, team_id = ?,
 		version = ?, updated_at = ?, deleted_at = ?
 		WHERE id = ? AND version = ?`)
 )
@@ -58,9 +55,15 @@ func (t Tx) CompanyByID(ctx context.Context, s crm.Scope, id int64, deleted bool
 	return c, nil
 }
 
-// Companies lists the companies visible in s that match f. Name matches
-// exactly but case-insensitively; Q is a prefix of the name or the domain.
+// Companies lists the companies visible in s that match f: its ids,
+// owner, tag and state (crm.CompanyFilter says which filters and orders
+// are the service's). With ids it returns every one of them in scope, in
+// no order and on one page.
 func (t Tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q crm.ListQuery) ([]*crm.Company, string, error) {
+	if f.Name != "" || f.Domain != "" || f.Q != "" || f.NoSearch != nil {
+		// Sealed values: a caller that asks must not get every company.
+		return nil, "", crm.Errorf(crm.EINVALID, "the store cannot filter companies by name, domain or words: they are sealed (the service's index does)")
+	}
 	var w where
 	if !t.scoped(ctx, &w, "company", s) {
 		return []*crm.Company{}, "", nil
@@ -71,17 +74,11 @@ func (t Tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q c
 	if f.IDs != nil {
 		w.and(t.C.InIDs("id", f.IDs))
 	}
-	eqText(&w, "name_lc", strings.ToLower(f.Name))
-	eqText(&w, "domain_lc", strings.ToLower(f.Domain))
 	eqInt(&w, "owner_id", f.OwnerID)
 	tagFilter(&w, TagCompany, f.Tag)
-	if q := searchText(f.Q); q != "" {
-		var o anyOf
-		o.prefix("name_lc", q)
-		if !slices.Contains(f.NoSearch, "domain") {
-			o.prefix("domain_lc", q)
-		}
-		o.addTo(&w)
+	if f.IDs != nil {
+		rows, err := byIDs(ctx, t.C, "companies", companyCols, &w, "company", scanCompany)
+		return rows, "", err
 	}
 	l, err := buildList(t.C, "companies", "companies", companyCols, &w, q)
 	if err != nil {
@@ -91,7 +88,7 @@ func (t Tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q c
 }
 
 func companyArgs(c *crm.Company) []any {
-	return []any{c.Name, strings.ToLower(c.Name), c.Domain, strings.ToLower(c.Domain), c.Industry,
+	return []any{c.Name, c.Domain, c.Industry,
 		c.Phone, c.Address, c.Notes, EncodeTags(c.Tags), c.OwnerID, NullID(c.TeamID), c.Version}
 }
 

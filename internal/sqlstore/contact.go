@@ -85,7 +85,7 @@ func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q cr
 	eqInt(&w, "owner_id", f.OwnerID)
 	tagFilter(&w, TagContact, f.Tag)
 	if f.IDs != nil {
-		rows, err := t.contactsByID(ctx, &w)
+		rows, err := byIDs(ctx, t.C, "contacts", contactCols, &w, "contact", scanContact)
 		return rows, "", err
 	}
 	l, err := buildList(t.C, "contacts", "contacts", contactCols, &w, q)
@@ -95,28 +95,29 @@ func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q cr
 	return runList(ctx, t.C, l, "contact", scanContact, func(c *crm.Contact) int64 { return c.ID })
 }
 
-// contactsByID reads the contacts of a filter by ids, in no order and all
-// of them (the ids are at most a page): the service reads the rows of a
-// page its index found, and orders them. Without an order the statement
-// looks each id up by the primary key, whatever the scope; in an order
-// the planner may walk that order's index instead, over every contact.
-func (t Tx) contactsByID(ctx context.Context, w *where) ([]*crm.Contact, error) {
+// byIDs reads the rows of table matching w, a filter by ids, in no order
+// and all of them (the ids are at most a page): the service reads the
+// rows of a page its index found, and orders them. Without an order the
+// statement looks each id up by the primary key, whatever the scope; in
+// an order the planner may walk that order's index instead, over every
+// record.
+func byIDs[T any](ctx context.Context, c Conn, table, cols string, w *where, entity string, scan func(Row, ...any) (T, error)) ([]T, error) {
 	conds, args := w.all()
-	rows, err := t.C.Query(ctx, "SELECT "+contactCols+" FROM contacts WHERE "+strings.Join(conds, " AND "), args...)
+	rows, err := c.Query(ctx, "SELECT "+cols+" FROM "+table+" WHERE "+strings.Join(conds, " AND "), args...)
 	if err != nil {
-		return nil, t.C.DBError(err, "contacts by id", "contact", "")
+		return nil, c.DBError(err, table+" by id", entity, "")
 	}
 	defer rows.Close()
-	out := []*crm.Contact{}
+	out := []T{}
 	for rows.Next() {
-		c, err := scanContact(rows)
+		v, err := scan(rows)
 		if err != nil {
-			return nil, t.C.RowError(err, "scan contact", "contact")
+			return nil, c.RowError(err, "scan "+entity, entity)
 		}
-		out = append(out, c)
+		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, t.C.RowError(err, "contacts by id", "contact")
+		return nil, c.RowError(err, table+" by id", entity)
 	}
 	return out, nil
 }

@@ -194,7 +194,7 @@ func (t Tx) insertRecord(ctx context.Context, ins, insID string, id int64, args 
 var sealable = map[string]map[string]bool{
 	"contact": {"first_name": true, "last_name": true, "email": true, "phone": true, "title": true, "address": true,
 		"birthday": true, "notes": true, "email_token": true, "phone_token": true},
-	"company":  {"phone": true, "address": true, "notes": true},
+	"company":  {"name": true, "domain": true, "phone": true, "address": true, "notes": true},
 	"deal":     {"notes": true},
 	"activity": {"body": true},
 	"task":     {"description": true},
