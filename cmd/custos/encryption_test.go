@@ -39,6 +39,7 @@ var sealedMarkers = map[string]string{
 	"task description": "DescMarkQ7x", "consent source": "SourceMarkQ7x",
 	"contact first name": "FirstMarkQ7x", "contact last name": "LastMarkQ7x", "contact email": "emailmarkq7x@example.com",
 	"contact phone": "+74957771234", "company name": "CoNameMarkQ7x", "company domain": "codomainmarkq7x.example",
+	"deal title": "DealTitleMarkQ7x",
 }
 
 // plainMarker is in a field not sealed yet (an activity's subject): the
@@ -91,9 +92,9 @@ func scanFiles(t *testing.T, dir string, markers map[string]string) []string {
 }
 
 type sealedWorld struct {
-	s                       *server
-	token                   string
-	contact, other, company int64
+	s                             *server
+	token                         string
+	contact, other, company, deal int64
 }
 
 func newSealedWorld(t *testing.T, setup ...func(dir string)) *sealedWorld {
@@ -121,7 +122,7 @@ func newSealedWorld(t *testing.T, setup ...func(dir string)) *sealedWorld {
 		"title": sealedMarkers["contact title"], "address": sealedMarkers["contact address"], "notes": sealedMarkers["contact notes"],
 		"birthday": "1931-07-13", "company_id": w.company})
 	w.other = create("/api/v1/contacts", map[string]any{"last_name": "Jones", "notes": "the other's notes"})
-	create("/api/v1/deals", map[string]any{"title": "Licences", "pipeline_id": 1, "contact_id": w.contact, "notes": sealedMarkers["deal notes"]})
+	w.deal = create("/api/v1/deals", map[string]any{"title": sealedMarkers["deal title"], "pipeline_id": 1, "contact_id": w.contact, "notes": sealedMarkers["deal notes"]})
 	create("/api/v1/activities", map[string]any{"type": "note", "subject": plainMarker, "contact_id": w.contact, "body": sealedMarkers["activity body"]})
 	create("/api/v1/tasks", map[string]any{"title": "Call", "contact_id": w.contact, "description": sealedMarkers["task description"]})
 	create(fmt.Sprintf("/api/v1/contacts/%d/consents", w.contact), map[string]any{"purpose": "marketing", "granted": true, "source": sealedMarkers["consent source"]})
@@ -159,13 +160,10 @@ func TestSealedFieldsRestEncrypted(t *testing.T) {
 	// The company, by its sealed name and domain, and the contact by its
 	// company's name.
 	for _, q := range []string{"companies?q=conamemark", "companies?q=CoDomainMark", "companies?name=conamemarkq7x",
-		"companies?domain=CoDomainMarkQ7x.example", "contacts?q=conamemarkq7x"} {
+		"companies?domain=CoDomainMarkQ7x.example", "contacts?q=conamemarkq7x", "deals?q=dealtitlemark"} {
 		var found struct{ Items []struct{ ID int64 } }
 		wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/"+q, nil, &found), http.StatusOK)
-		want := w.company
-		if strings.HasPrefix(q, "contacts") {
-			want = w.contact
-		}
+		want := map[string]int64{"companies": w.company, "contacts": w.contact, "deals": w.deal}[strings.Split(q, "?")[0]]
 		if len(found.Items) != 1 || found.Items[0].ID != want {
 			t.Errorf("GET /api/v1/%s = %+v, want %d", q, found.Items, want)
 		}
@@ -665,7 +663,7 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	runCLI(t, dir, "a long and unusual passphrase\n", "user", "add", "--email", "rep@example.com", "--role", "sales", "--password-stdin")
 	token := strings.TrimSpace(runCLI(t, dir, "", "token", "create", "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"))
 	markers := map[string]string{"notes": "OldNotesMarkQ9z", "title": "OldTitleMarkQ9z", "body": "OldBodyMarkQ9z", "source": "OldSourceMarkQ9z",
-		"company name": "OldCoNameMarkQ9z", "company domain": "oldcodomainmarkq9z.example",
+		"company name": "OldCoNameMarkQ9z", "company domain": "oldcodomainmarkq9z.example", "deal title": "OldDealTitleMarkQ9z",
 		"first name": "OldFirstMarkQ9z", "last name": "OldLastMarkQ9z", "email": "oldmarkq9z@example.com", "phone": "+74957770099",
 		"seed": "OLDSEEDMARKQZZZZOLDSEEDMARKQZZZZ", "cursor key": "OldCursorKeyMarkQ9zOldCursorKeyM"}
 
@@ -674,7 +672,7 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var contactID, companyID int64
+	var contactID, companyID, dealID int64
 	err = db.Write(context.Background(), func(tx crm.Tx) error {
 		now := tx.Now()
 		co := &crm.Company{Name: markers["company name"], Domain: markers["company domain"], OwnerID: 1, Version: 1,
@@ -689,6 +687,12 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 			return err
 		}
 		contactID = c.ID
+		d := &crm.Deal{Title: markers["deal title"], PipelineID: 1, StageID: 1, Currency: "RUB", ContactID: &c.ID, OwnerID: 1, Version: 1,
+			CreatedAt: now, UpdatedAt: now, Tags: []string{}}
+		if err := tx.InsertDeal(context.Background(), d); err != nil {
+			return err
+		}
+		dealID = d.ID
 		a := &crm.Activity{Type: "note", Subject: "Old", Body: markers["body"], OccurredAt: now, ContactID: &c.ID, OwnerID: 1, Version: 1, CreatedAt: now, UpdatedAt: now}
 		if err := tx.InsertActivity(context.Background(), a); err != nil {
 			return err
@@ -728,13 +732,11 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	// Its names, email and phone are sealed and its tokens written: found
 	// by them, through the in-memory index and by token.
 	for _, q := range []string{"contacts?q=oldlastmark", "contacts?email=OldMarkQ9z%40example.com", "contacts?phone=%2B74957770099",
-		"contacts?q=4957770099", "contacts?q=oldconame", "companies?q=oldconame", "companies?domain=oldcodomainmarkq9z.example"} {
+		"contacts?q=4957770099", "contacts?q=oldconame", "companies?q=oldconame", "companies?domain=oldcodomainmarkq9z.example",
+		"deals?q=olddealtitle"} {
 		var found struct{ Items []struct{ ID int64 } }
 		wantStatus(t, s.api(t, token, "GET", "/api/v1/"+q, nil, &found), http.StatusOK)
-		want := contactID
-		if strings.HasPrefix(q, "companies") {
-			want = companyID
-		}
+		want := map[string]int64{"companies": companyID, "contacts": contactID, "deals": dealID}[strings.Split(q, "?")[0]]
 		if len(found.Items) != 1 || found.Items[0].ID != want {
 			t.Errorf("after the upgrade GET /api/v1/%s = %+v", q, found.Items)
 		}

@@ -52,4 +52,5 @@ var SortFields = map[string][]string{
 var MemorySorts = map[string]map[string]bool{
 	"contacts":  {"last_name": true, "first_name": true, "email": true},
 	"companies": {"name": true},
+	"deals":     {"title": true},
 }

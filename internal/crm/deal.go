@@ -93,8 +93,13 @@ type DealFilter struct {
 	CompanyID  int64
 	OwnerID    int64
 	Tag        string
-	Q          string // prefix search over the title
+	Q          string // words, each starting a word of the title
 	Deleted    bool
+	// IDs are only these deals (at most MaxLimit): the store returns every
+	// one of them in scope, in no order and on one page; with AnyState,
+	// live and deleted alike (the in-memory index reads them all).
+	IDs      []int64
+	AnyState bool
 }
 
 // DealService reads and writes deals and pipelines.

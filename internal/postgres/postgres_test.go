@@ -414,14 +414,14 @@ func TestInvalidText(t *testing.T) {
 		}
 	}
 	err := db.Read(ctx, func(tx crm.Tx) error {
-		_, _, err := tx.Deals(ctx, all, crm.DealFilter{Q: "a\x00\xff"}, crm.ListQuery{})
+		_, _, err := tx.Activities(ctx, all, crm.ActivityFilter{Q: "a\x00\xff"}, crm.ListQuery{})
 		return err
 	})
 	if err != nil {
 		t.Errorf("search with NUL and invalid UTF-8: %v", err)
 	}
 	err = db.Read(ctx, func(tx crm.Tx) error {
-		_, _, err := tx.Deals(ctx, all, crm.DealFilter{}, crm.ListQuery{Sort: "title", After: &crm.Cursor{Sort: "title", Key: "a\x00", ID: 1}})
+		_, _, err := tx.Deals(ctx, all, crm.DealFilter{}, crm.ListQuery{Sort: "expected_close", After: &crm.Cursor{Sort: "expected_close", Key: "a\x00", ID: 1}})
 		return err
 	})
 	if _, ok := crm.ErrorFields(err)["cursor"]; !ok {

@@ -51,11 +51,11 @@ type field struct {
 // sealed returns the table, a pointer to the id, the subject and the
 // sealed fields of rec; ok is false for a record with nothing to seal.
 //
-// A contact's names, email and phone and a company's name and domain are
-// sealed too: their lists sort and search from the service's in-memory
-// index (ENC-4). Activity subjects and deal and task titles, which their
-// lists still sort and search in SQL, follow (docs/encryption.md, "What
-// is sealed").
+// A contact's names, email and phone, a company's name and domain and a
+// deal's title are sealed too: their lists sort and search from the
+// service's in-memory index (ENC-4). Activity subjects and task titles,
+// which their lists still sort and search in SQL, follow
+// (docs/encryption.md, "What is sealed").
 func sealed(entity string, rec any) (table string, id *int64, subject string, fs []field, ok bool) {
 	switch r := rec.(type) {
 	case *crm.Contact:
@@ -66,7 +66,7 @@ func sealed(entity string, rec any) (table string, id *int64, subject string, fs
 		return "companies", &r.ID, crm.KeySubject("company", r.ID), []field{
 			{"name", &r.Name}, {"domain", &r.Domain}, {"phone", &r.Phone}, {"address", &r.Address}, {"notes", &r.Notes}}, true
 	case *crm.Deal:
-		return "deals", &r.ID, crm.KeySubject("deal", r.ID), []field{{"notes", &r.Notes}}, true
+		return "deals", &r.ID, crm.KeySubject("deal", r.ID), []field{{"title", &r.Title}, {"notes", &r.Notes}}, true
 	case *crm.Activity:
 		return "activities", &r.ID, clientOf("activity", r.ID, r.ContactID, r.CompanyID), []field{{"body", &r.Body}}, true
 	case *crm.Task:

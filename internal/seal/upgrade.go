@@ -24,8 +24,9 @@ const SettingSealed = "encryption.sealed"
 // of them, it changes, and the upgrade pass runs again over every record
 // (sealing what is still plain) before Open turns strict. "done" was the
 // first set, before a contact's names, email and phone were sealed; "2"
-// the set before a company's name and domain were.
-const SealedVersion = "3"
+// the set before a company's name and domain were, "3" before a deal's
+// title was.
+const SealedVersion = "4"
 
 // Strict makes Open refuse plain values in sealed fields.
 func (s *Sealer) Strict(on bool) { s.strict.Store(on) }

@@ -78,13 +78,7 @@ func (s *Service) companyPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope
 	if slices.Contains(f.NoSearch, "domain") {
 		iq.Skip = append(iq.Skip, companyDomain)
 	}
-	seen := map[string]bool{}
-	for _, w := range strings.Fields(f.Q) {
-		if !seen[w] {
-			seen[w] = true
-			iq.Words = append(iq.Words, memindex.Word{Text: w, Attr: -1})
-		}
-	}
+	iq.Words = searchWords(f.Q)
 	return indexPage(s.companies, sc, tx.Now(), iq, func(ids []int64) ([]*crm.Company, error) {
 		rows, _, err := tx.Companies(ctx, sc, crm.CompanyFilter{IDs: ids, Deleted: f.Deleted}, crm.ListQuery{Sort: "created_at", Limit: len(ids)})
 		return rows, err

@@ -2,11 +2,13 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/memindex"
 	"github.com/custos-crm/custos/internal/policy"
 	"github.com/custos-crm/custos/internal/validate"
 )
@@ -40,19 +42,49 @@ func (s *Service) FindDealByID(ctx context.Context, p *crm.Principal, id int64) 
 }
 
 // FindDeals implements crm.DealService.
+// Its lists are answered by the in-memory index (index.go): the store
+// holds titles sealed.
 func (s *Service) FindDeals(ctx context.Context, p *crm.Principal, f crm.DealFilter, o crm.ListOptions) (*crm.Page[*crm.Deal], error) {
+	began := time.Now()
 	var err error
 	f.Tag = strings.ToLower(strings.TrimSpace(f.Tag))
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
 	}
+	if len(strings.Fields(f.Q)) > maxSearchWords {
+		return nil, crm.Invalid("q", fmt.Sprintf("at most %d words", maxSearchWords))
+	}
+	if len(f.IDs) > crm.MaxLimit {
+		return nil, crm.Invalid("ids", "at most 200 ids")
+	}
+	if err := s.syncIndex(ctx, s.deals, began); err != nil {
+		return nil, err
+	}
 	return listRecords(ctx, s, p, dealOps, "-created_at", f.Deleted, o, func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]*crm.Deal, string, error) {
-		list, next, err := tx.Deals(ctx, sc, f, q)
-		for _, d := range list {
+		return s.dealPage(ctx, tx, sc, f, q)
+	})
+}
+
+// dealPage is one page of deals in scope sc matching f: the ids from the
+// index, then their rows, in scope, from the store.
+func (s *Service) dealPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope, f crm.DealFilter, q crm.ListQuery) ([]*crm.Deal, string, error) {
+	iq, err := indexQuery(q)
+	if err != nil {
+		return nil, "", err
+	}
+	iq.Deleted, iq.Owner, iq.Tag, iq.IDs, iq.Words = f.Deleted, f.OwnerID, f.Tag, f.IDs, searchWords(f.Q)
+	for attr, v := range map[int]int64{dealPipeline: f.PipelineID, dealStage: f.StageID, dealContact: f.ContactID, dealCompany: f.CompanyID} {
+		if v != 0 {
+			iq.Eq = append(iq.Eq, memindex.Eq{Attr: attr, Value: v})
+		}
+	}
+	return indexPage(s.deals, sc, tx.Now(), iq, func(ids []int64) ([]*crm.Deal, error) {
+		rows, _, err := tx.Deals(ctx, sc, crm.DealFilter{IDs: ids, Deleted: f.Deleted}, crm.ListQuery{Sort: "created_at", Limit: len(ids)})
+		for _, d := range rows {
 			d.Amount = validate.FormatAmount(d.AmountMinor)
 		}
-		return list, next, err
-	})
+		return rows, err
+	}, func(d *crm.Deal) int64 { return d.ID })
 }
 
 func (s *Service) applyDeal(d *crm.Deal, in crm.DealInput, create bool) error {

@@ -64,7 +64,7 @@ var searchedFields = map[string][]uint8{
 
 // intSorts are the sorts whose keys are numbers (cursor keys in decimal,
 // index keys zero-padded so that they order as strings).
-var intSorts = map[string]bool{"created_at": true, "updated_at": true}
+var intSorts = map[string]bool{"created_at": true, "updated_at": true, "amount": true}
 
 // maxCompanyMatches bounds the companies a search word may name: the
 // contacts of the first so many companies with a word of their name
@@ -93,6 +93,26 @@ const (
 	companyName uint8 = iota
 	companyDomain
 	companyNameExact
+)
+
+// dealSchema is the index of deals (ENC-4): their lists sort by title
+// among others and search the words of the title; a deal's stage,
+// contact and company are found by value (a pipeline's column, a client's
+// deals).
+var dealSchema = memindex.Schema{
+	Sorts:  crm.SortFields["deals"],
+	Trees:  crm.SortFields["deals"],
+	Attrs:  []string{"pipeline_id", "stage_id", "contact_id", "company_id"},
+	Lookup: []string{"stage_id", "contact_id", "company_id"},
+	Fields: []string{"title"},
+}
+
+// The positions of dealSchema's attributes.
+const (
+	dealPipeline = iota
+	dealStage
+	dealContact
+	dealCompany
 )
 
 // recordIndex is one entity's index and how far it has read the store's
@@ -141,11 +161,27 @@ func (s *Service) newCompanyIndex() *recordIndex {
 		}}
 }
 
+func (s *Service) newDealIndex() *recordIndex {
+	return &recordIndex{entity: "deal", schema: dealSchema,
+		read: func(ctx context.Context, tx crm.RecordTx, ids []int64) ([]memindex.Rec, error) {
+			rows, _, err := tx.Deals(ctx, crm.Scope{All: true}, crm.DealFilter{IDs: ids, AnyState: true},
+				crm.ListQuery{Sort: "created_at", Limit: len(ids)})
+			if err != nil {
+				return nil, err
+			}
+			return openRecs(ctx, s, tx, "deal", rows, func(d *crm.Deal) int64 { return d.ID },
+				func(d *crm.Deal) { d.Title = "" }, dealRec)
+		}}
+}
+
+// indexes are the service's in-memory indexes.
+func (s *Service) indexes() []*recordIndex { return []*recordIndex{s.contacts, s.companies, s.deals} }
+
 // WarmIndexes builds the in-memory indexes now rather than at the first
 // list (serve calls it at start). It returns how many records they hold.
 func (s *Service) WarmIndexes(ctx context.Context) (int, error) {
 	n := 0
-	for _, ix := range []*recordIndex{s.contacts, s.companies} {
+	for _, ix := range s.indexes() {
 		if err := s.syncIndex(ctx, ix, time.Now()); err != nil {
 			return 0, err
 		}
@@ -168,7 +204,7 @@ func (s *Service) FollowChanges(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		for _, ix := range []*recordIndex{s.contacts, s.companies} {
+		for _, ix := range s.indexes() {
 			if err := s.syncIndex(ctx, ix, time.Now()); err != nil && ctx.Err() == nil {
 				s.log.LogAttrs(ctx, slog.LevelWarn, "index: reading the change sequence failed; the next list tries again",
 					slog.String("entity", ix.entity), slog.String("error", crm.ErrorMessage(err)))
@@ -337,6 +373,20 @@ func indexPage[T any](ix *recordIndex, sc crm.Scope, now time.Time, iq memindex.
 	return out, next, nil
 }
 
+// searchWords are the words of q, each once, as a search of the index:
+// each must start a word of a searched field.
+func searchWords(q string) []memindex.Word {
+	var out []memindex.Word
+	seen := map[string]bool{}
+	for _, w := range strings.Fields(q) {
+		if !seen[w] {
+			seen[w] = true
+			out = append(out, memindex.Word{Text: w, Attr: -1})
+		}
+	}
+	return out
+}
+
 // indexShare is the index's form of a share.
 func indexShare(sh *crm.Share) memindex.Share {
 	out := memindex.Share{ID: sh.ID, Record: sh.RecordID, Write: sh.Access == crm.ShareWrite}
@@ -460,6 +510,30 @@ func companyRec(c *crm.Company) memindex.Rec {
 	if n := fold(c.Name); n != "" {
 		r.Terms = append(r.Terms, memindex.Term{Field: companyNameExact, Text: n})
 	}
+	return r
+}
+
+// dealRec is the index's record of an opened deal. A deal without an
+// expected close sorts after every date, as the store's lists sort it.
+func dealRec(d *crm.Deal) memindex.Rec {
+	closing := d.ExpectedClose
+	if closing == "" {
+		closing = "9999-12-31"
+	}
+	r := memindex.Rec{ID: d.ID, Owner: d.OwnerID, Deleted: d.DeletedAt != nil, Tags: d.Tags,
+		Attrs: []int64{d.PipelineID, d.StageID, 0, 0},
+		Keys: []string{intKey(d.CreatedAt.UnixMicro()), fold(d.Title), closing, intKey(d.AmountMinor),
+			intKey(d.UpdatedAt.UnixMicro())}}
+	if d.TeamID != nil {
+		r.Team = *d.TeamID
+	}
+	if d.ContactID != nil {
+		r.Attrs[dealContact] = *d.ContactID
+	}
+	if d.CompanyID != nil {
+		r.Attrs[dealCompany] = *d.CompanyID
+	}
+	r.Terms = appendWords(r.Terms, 0, d.Title)
 	return r
 }
 

@@ -52,8 +52,9 @@ type Service struct {
 	events      crm.EventSink
 	stepUp      time.Duration
 	now         func() time.Time
-	contacts    *recordIndex // the in-memory indexes of contacts and companies (index.go)
+	contacts    *recordIndex // the in-memory indexes of contacts, companies and deals (index.go)
 	companies   *recordIndex
+	deals       *recordIndex
 }
 
 var (
@@ -68,7 +69,7 @@ var (
 func New(store crm.Store, o Options) *Service {
 	s := &Service{store: store, pol: o.Policy, log: o.Logger, phoneRegion: strings.ToUpper(o.PhoneRegion), hooks: o.Hooks,
 		events: o.Events, stepUp: o.StepUpWindow, now: o.Now}
-	s.contacts, s.companies = s.newContactIndex(), s.newCompanyIndex()
+	s.contacts, s.companies, s.deals = s.newContactIndex(), s.newCompanyIndex(), s.newDealIndex()
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -47,7 +47,6 @@ var SortCols = map[string]map[string]SortCol{
 	},
 	"deals": {
 		"created_at":     {"created_at", IntKey},
-		"title":          {"title_lc", TextKey},
 		"expected_close": {"coalesce(expected_close, " + MaxDate + ")", TextKey},
 		"amount":         {"amount_minor", IntKey},
 		"updated_at":     {"updated_at", IntKey},

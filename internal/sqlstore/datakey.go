@@ -195,7 +195,7 @@ var sealable = map[string]map[string]bool{
 	"contact": {"first_name": true, "last_name": true, "email": true, "phone": true, "title": true, "address": true,
 		"birthday": true, "notes": true, "email_token": true, "phone_token": true},
 	"company":  {"name": true, "domain": true, "phone": true, "address": true, "notes": true},
-	"deal":     {"notes": true},
+	"deal":     {"title": true, "notes": true},
 	"activity": {"body": true},
 	"task":     {"description": true},
 	"consent":  {"source": true},

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
 )
@@ -11,12 +10,12 @@ const dealCols = `id, title, pipeline_id, stage_id, amount_minor, currency, expe
 	contact_id, company_id, notes, tags, owner_id, team_id, version, created_at, updated_at, deleted_at`
 
 var (
-	sqlInsertDeal = Statement(`INSERT INTO deals (title, title_lc, pipeline_id, stage_id, amount_minor,
+	sqlInsertDeal = Statement(`INSERT INTO deals (title, pipeline_id, stage_id, amount_minor,
 		currency, expected_close, contact_id, company_id, notes, tags, owner_id, team_id, version,
 		created_at, updated_at, deleted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	sqlInsertDealID = withID(sqlInsertDeal)
-	sqlUpdateDeal   = Statement(`UPDATE deals SET title = ?, title_lc = ?, pipeline_id = ?, stage_id = ?,
+	sqlUpdateDeal   = Statement(`UPDATE deals SET title = ?, pipeline_id = ?, stage_id = ?,
 		amount_minor = ?, currency = ?, expected_close = ?, contact_id = ?, company_id = ?,
 		notes = ?, tags = ?, owner_id = ?, team_id = ?, version = ?, updated_at = ?, deleted_at = ?
 		WHERE id = ? AND version = ?`)
@@ -68,20 +67,29 @@ func (t Tx) DealByID(ctx context.Context, s crm.Scope, id int64, deleted bool) (
 // Deals lists the deals visible in s that match f; Q is a prefix of the
 // title.
 func (t Tx) Deals(ctx context.Context, s crm.Scope, f crm.DealFilter, q crm.ListQuery) ([]*crm.Deal, string, error) {
+	if f.Q != "" {
+		// A sealed value: a caller that asks must not get every deal.
+		return nil, "", crm.Errorf(crm.EINVALID, "the store cannot search deals by title: it is sealed (the service's index does)")
+	}
 	var w where
 	if !t.scoped(ctx, &w, "deal", s) {
 		return []*crm.Deal{}, "", nil
 	}
-	w.deleted(f.Deleted)
+	if f.IDs != nil {
+		w.and(t.C.InIDs("id", f.IDs))
+	}
+	if !f.AnyState {
+		w.deleted(f.Deleted)
+	}
 	eqInt(&w, "pipeline_id", f.PipelineID)
 	eqInt(&w, "stage_id", f.StageID)
 	eqInt(&w, "contact_id", f.ContactID)
 	eqInt(&w, "company_id", f.CompanyID)
 	eqInt(&w, "owner_id", f.OwnerID)
 	tagFilter(&w, TagDeal, f.Tag)
-	if q := searchText(f.Q); q != "" {
-		cond, args := prefix("title_lc", q)
-		w.and(cond, args...)
+	if f.IDs != nil {
+		rows, err := byIDs(ctx, t.C, "deals", dealCols, &w, "deal", scanDeal)
+		return rows, "", err
 	}
 	l, err := buildList(t.C, "deals", "deals", dealCols, &w, q)
 	if err != nil {
@@ -91,7 +99,7 @@ func (t Tx) Deals(ctx context.Context, s crm.Scope, f crm.DealFilter, q crm.List
 }
 
 func dealArgs(d *crm.Deal) []any {
-	return []any{d.Title, strings.ToLower(d.Title), d.PipelineID, d.StageID, d.AmountMinor,
+	return []any{d.Title, d.PipelineID, d.StageID, d.AmountMinor,
 		d.Currency, NullText(d.ExpectedClose), NullID(d.ContactID), NullID(d.CompanyID),
 		d.Notes, EncodeTags(d.Tags), d.OwnerID, NullID(d.TeamID), d.Version}
 }

@@ -104,6 +104,42 @@ func testChanges(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	}
 }
 
+// testDealChanges: every write of a deal is in the change sequence (the
+// service's index of deals follows it), its purge too, and a deal's rows
+// are read by id in any state.
+func testDealChanges(t *testing.T, newStore func(t *testing.T) crm.Store) {
+	f := newFixture(t, newStore)
+	head := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) (crm.ChangeMark, error) { return tx.ChangeHead(ctx) })
+	d := newDeal(t, f, f.alice, func(*crm.Deal) {})
+	other := newDeal(t, f, f.bob, func(*crm.Deal) {})
+	d.Title, d.Version, d.DeletedAt = "Changed", d.Version+1, ptr(base)
+	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.UpdateDeal(ctx, d) })
+	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error {
+		_, err := tx.PurgeDeleted(ctx, base.Add(time.Hour))
+		return err
+	})
+	var got []int64
+	mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) (any, error) {
+		ch, _, err := tx.Changes(ctx, head)
+		for _, c := range ch {
+			if c.Entity == "deal" {
+				got = append(got, c.ID)
+			}
+		}
+		return nil, err
+	})
+	if want := []int64{d.ID, other.ID, d.ID, d.ID}; !slices.Equal(got, want) {
+		t.Fatalf("deal changes = %v, want insert, insert, update, purge %v", got, want)
+	}
+	rows := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]*crm.Deal, error) {
+		r, _, err := tx.Deals(ctx, crm.Scope{OwnerID: f.bob}, crm.DealFilter{IDs: []int64{d.ID, other.ID, 999999}, AnyState: true}, crm.ListQuery{})
+		return r, err
+	})
+	if len(rows) != 1 || rows[0].ID != other.ID {
+		t.Fatalf("deals by id in bob's scope = %v, want only his", rows)
+	}
+}
+
 // testIndexLookups: the shares, and the companies by id in any state,
 // which the service's in-memory indexes ask the store for.
 func testIndexLookups(t *testing.T, newStore func(t *testing.T) crm.Store) {

@@ -15,21 +15,23 @@ import (
 // collation, which ignores punctuation and spaces and puts accented
 // letters beside their base letters: the fixtures of the other tests are
 // plain letters, on which the two agree. It pages with small pages, so that
-// the cursors carry such keys too. It lists deals, whose titles the
-// store sorts and searches; a contact's names and a company's name are
-// sealed, and the service's in-memory index orders them
+// the cursors carry such keys too. It lists tasks, whose titles the
+// store sorts and searches; a contact's names, a company's name and a
+// deal's title are sealed, and the service's in-memory index orders them
 // (internal/service).
 func testTextOrder(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	f := newFixture(t, newStore)
 	names := []string{"O'Brien", "Obrien", "o brien", "Ärger", "Zed", "zz", "Élan", "Иванов", "ab",
 		"a-b", "A_b", "a b", "Ab", "éa", "e", "ob"}
-	var rows []*crm.Deal
-	for _, name := range names {
-		rows = append(rows, newDeal(t, f, f.alice, func(d *crm.Deal) { d.Title = name }))
+	var rows []*crm.Task
+	for i, name := range names {
+		tk := taskKind.make(f, f.alice, i)
+		tk.Title = name
+		rows = append(rows, taskKind.mustInsert(t, f, tk))
 	}
 	for _, desc := range []bool{false, true} {
 		sorted := slices.Clone(rows)
-		slices.SortFunc(sorted, func(a, b *crm.Deal) int {
+		slices.SortFunc(sorted, func(a, b *crm.Task) int {
 			c := cmp.Or(strings.Compare(strings.ToLower(a.Title), strings.ToLower(b.Title)), cmp.Compare(a.ID, b.ID))
 			if desc {
 				c = -c
@@ -41,8 +43,8 @@ func testTextOrder(t *testing.T, newStore func(t *testing.T) crm.Store) {
 			want = append(want, c.ID)
 		}
 		for _, limit := range []int{2, 5} {
-			got := pageAll(t, f, dealKind, "title", desc, limit)
-			wantEqual(t, fmt.Sprintf("deals by title, desc=%v limit=%d", desc, limit), got, want)
+			got := pageAll(t, f, taskKind, "title", desc, limit)
+			wantEqual(t, fmt.Sprintf("tasks by title, desc=%v limit=%d", desc, limit), got, want)
 		}
 	}
 
@@ -50,8 +52,8 @@ func testTextOrder(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	for _, d := range rows {
 		byName[d.Title] = d.ID
 	}
-	q := func(s string) crm.DealFilter { return crm.DealFilter{Q: s} }
-	checkFilters(t, f, dealKind, []filterCase[crm.DealFilter]{
+	q := func(s string) crm.TaskFilter { return crm.TaskFilter{Q: s} }
+	checkFilters(t, f, taskKind, []filterCase[crm.TaskFilter]{
 		{all, q("o'"), []int64{byName["O'Brien"]}},
 		{all, q("ob"), []int64{byName["Obrien"], byName["ob"]}},
 		{all, q("a-"), []int64{byName["a-b"]}},
@@ -61,5 +63,5 @@ func testTextOrder(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{all, q("e"), []int64{byName["e"]}},
 		{all, q("ä"), []int64{byName["Ärger"]}},
 		{all, q("a"), []int64{byName["ab"], byName["a-b"], byName["A_b"], byName["a b"], byName["Ab"]}},
-	}, crm.Tx.Deals)
+	}, crm.Tx.Tasks)
 }

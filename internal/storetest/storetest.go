@@ -64,8 +64,9 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"Teams", testTeams},       // team.go
 		{"DataKeys", testDataKeys}, // keys.go
 		{"ReserveID", testReserveID},
-		{"Erasure", testErasure}, // erase.go
-		{"Changes", testChanges}, // changes.go
+		{"Erasure", testErasure},         // erase.go
+		{"Changes", testChanges},         // changes.go
+		{"DealChanges", testDealChanges}, // changes.go
 		{"IndexLookups", testIndexLookups},
 		// Multi-factor authentication and throttling: mfa.go.
 		{"TOTP", testTOTP},
