@@ -39,7 +39,7 @@ var sealedMarkers = map[string]string{
 	"task description": "DescMarkQ7x", "consent source": "SourceMarkQ7x",
 	"contact first name": "FirstMarkQ7x", "contact last name": "LastMarkQ7x", "contact email": "emailmarkq7x@example.com",
 	"contact phone": "+74957771234", "company name": "CoNameMarkQ7x", "company domain": "codomainmarkq7x.example",
-	"deal title": "DealTitleMarkQ7x",
+	"deal title": "DealTitleMarkQ7x", "task title": "TaskTitleMarkQ7x",
 }
 
 // plainMarker is in a field not sealed yet (an activity's subject): the
@@ -92,9 +92,9 @@ func scanFiles(t *testing.T, dir string, markers map[string]string) []string {
 }
 
 type sealedWorld struct {
-	s                             *server
-	token                         string
-	contact, other, company, deal int64
+	s                                   *server
+	token                               string
+	contact, other, company, deal, task int64
 }
 
 func newSealedWorld(t *testing.T, setup ...func(dir string)) *sealedWorld {
@@ -124,7 +124,7 @@ func newSealedWorld(t *testing.T, setup ...func(dir string)) *sealedWorld {
 	w.other = create("/api/v1/contacts", map[string]any{"last_name": "Jones", "notes": "the other's notes"})
 	w.deal = create("/api/v1/deals", map[string]any{"title": sealedMarkers["deal title"], "pipeline_id": 1, "contact_id": w.contact, "notes": sealedMarkers["deal notes"]})
 	create("/api/v1/activities", map[string]any{"type": "note", "subject": plainMarker, "contact_id": w.contact, "body": sealedMarkers["activity body"]})
-	create("/api/v1/tasks", map[string]any{"title": "Call", "contact_id": w.contact, "description": sealedMarkers["task description"]})
+	w.task = create("/api/v1/tasks", map[string]any{"title": sealedMarkers["task title"], "contact_id": w.contact, "description": sealedMarkers["task description"]})
 	create(fmt.Sprintf("/api/v1/contacts/%d/consents", w.contact), map[string]any{"purpose": "marketing", "granted": true, "source": sealedMarkers["consent source"]})
 	return w
 }
@@ -160,10 +160,11 @@ func TestSealedFieldsRestEncrypted(t *testing.T) {
 	// The company, by its sealed name and domain, and the contact by its
 	// company's name.
 	for _, q := range []string{"companies?q=conamemark", "companies?q=CoDomainMark", "companies?name=conamemarkq7x",
-		"companies?domain=CoDomainMarkQ7x.example", "contacts?q=conamemarkq7x", "deals?q=dealtitlemark"} {
+		"companies?domain=CoDomainMarkQ7x.example", "contacts?q=conamemarkq7x", "deals?q=dealtitlemark",
+		"tasks?q=tasktitlemark"} {
 		var found struct{ Items []struct{ ID int64 } }
 		wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/"+q, nil, &found), http.StatusOK)
-		want := map[string]int64{"companies": w.company, "contacts": w.contact, "deals": w.deal}[strings.Split(q, "?")[0]]
+		want := map[string]int64{"companies": w.company, "contacts": w.contact, "deals": w.deal, "tasks": w.task}[strings.Split(q, "?")[0]]
 		if len(found.Items) != 1 || found.Items[0].ID != want {
 			t.Errorf("GET /api/v1/%s = %+v, want %d", q, found.Items, want)
 		}
@@ -664,6 +665,7 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	token := strings.TrimSpace(runCLI(t, dir, "", "token", "create", "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"))
 	markers := map[string]string{"notes": "OldNotesMarkQ9z", "title": "OldTitleMarkQ9z", "body": "OldBodyMarkQ9z", "source": "OldSourceMarkQ9z",
 		"company name": "OldCoNameMarkQ9z", "company domain": "oldcodomainmarkq9z.example", "deal title": "OldDealTitleMarkQ9z",
+		"task title": "OldTaskTitleMarkQ9z",
 		"first name": "OldFirstMarkQ9z", "last name": "OldLastMarkQ9z", "email": "oldmarkq9z@example.com", "phone": "+74957770099",
 		"seed": "OLDSEEDMARKQZZZZOLDSEEDMARKQZZZZ", "cursor key": "OldCursorKeyMarkQ9zOldCursorKeyM"}
 
@@ -672,7 +674,7 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var contactID, companyID, dealID int64
+	var contactID, companyID, dealID, taskID int64
 	err = db.Write(context.Background(), func(tx crm.Tx) error {
 		now := tx.Now()
 		co := &crm.Company{Name: markers["company name"], Domain: markers["company domain"], OwnerID: 1, Version: 1,
@@ -693,6 +695,12 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 			return err
 		}
 		dealID = d.ID
+		tk := &crm.Task{Title: markers["task title"], Status: crm.TaskOpen, ContactID: &c.ID, OwnerID: 1, Version: 1,
+			CreatedAt: now, UpdatedAt: now}
+		if err := tx.InsertTask(context.Background(), tk); err != nil {
+			return err
+		}
+		taskID = tk.ID
 		a := &crm.Activity{Type: "note", Subject: "Old", Body: markers["body"], OccurredAt: now, ContactID: &c.ID, OwnerID: 1, Version: 1, CreatedAt: now, UpdatedAt: now}
 		if err := tx.InsertActivity(context.Background(), a); err != nil {
 			return err
@@ -733,10 +741,10 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	// by them, through the in-memory index and by token.
 	for _, q := range []string{"contacts?q=oldlastmark", "contacts?email=OldMarkQ9z%40example.com", "contacts?phone=%2B74957770099",
 		"contacts?q=4957770099", "contacts?q=oldconame", "companies?q=oldconame", "companies?domain=oldcodomainmarkq9z.example",
-		"deals?q=olddealtitle"} {
+		"deals?q=olddealtitle", "tasks?q=oldtasktitle"} {
 		var found struct{ Items []struct{ ID int64 } }
 		wantStatus(t, s.api(t, token, "GET", "/api/v1/"+q, nil, &found), http.StatusOK)
-		want := map[string]int64{"companies": companyID, "contacts": contactID, "deals": dealID}[strings.Split(q, "?")[0]]
+		want := map[string]int64{"companies": companyID, "contacts": contactID, "deals": dealID, "tasks": taskID}[strings.Split(q, "?")[0]]
 		if len(found.Items) != 1 || found.Items[0].ID != want {
 			t.Errorf("after the upgrade GET /api/v1/%s = %+v", q, found.Items)
 		}

@@ -53,4 +53,5 @@ var MemorySorts = map[string]map[string]bool{
 	"contacts":  {"last_name": true, "first_name": true, "email": true},
 	"companies": {"name": true},
 	"deals":     {"title": true},
+	"tasks":     {"title": true},
 }

@@ -59,8 +59,13 @@ type TaskFilter struct {
 	CompanyID  int64
 	DealID     int64
 	OwnerID    int64
-	Q          string // prefix search over the title
+	Q          string // words, each starting a word of the title
 	Deleted    bool
+	// IDs are only these tasks (at most MaxLimit): the store returns every
+	// one of them in scope, in no order and on one page; with AnyState,
+	// live and deleted alike (the in-memory index reads them all).
+	IDs      []int64
+	AnyState bool
 }
 
 // TaskService reads and writes tasks. A task is visible to its owner and

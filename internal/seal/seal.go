@@ -51,11 +51,11 @@ type field struct {
 // sealed returns the table, a pointer to the id, the subject and the
 // sealed fields of rec; ok is false for a record with nothing to seal.
 //
-// A contact's names, email and phone, a company's name and domain and a
-// deal's title are sealed too: their lists sort and search from the
-// service's in-memory index (ENC-4). Activity subjects and task titles,
-// which their lists still sort and search in SQL, follow
-// (docs/encryption.md, "What is sealed").
+// A contact's names, email and phone, a company's name and domain and the
+// titles of deals and tasks are sealed too: their lists sort and search
+// from the service's in-memory index (ENC-4). Activity subjects, which
+// their lists still search in SQL, follow (docs/encryption.md, "What is
+// sealed").
 func sealed(entity string, rec any) (table string, id *int64, subject string, fs []field, ok bool) {
 	switch r := rec.(type) {
 	case *crm.Contact:
@@ -70,7 +70,7 @@ func sealed(entity string, rec any) (table string, id *int64, subject string, fs
 	case *crm.Activity:
 		return "activities", &r.ID, clientOf("activity", r.ID, r.ContactID, r.CompanyID), []field{{"body", &r.Body}}, true
 	case *crm.Task:
-		return "tasks", &r.ID, clientOf("task", r.ID, r.ContactID, r.CompanyID), []field{{"description", &r.Description}}, true
+		return "tasks", &r.ID, clientOf("task", r.ID, r.ContactID, r.CompanyID), []field{{"title", &r.Title}, {"description", &r.Description}}, true
 	case *crm.Consent:
 		return "consents", &r.ID, crm.KeySubject("contact", r.ContactID), []field{{"source", &r.Source}}, true
 	}

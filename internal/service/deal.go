@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
-	"github.com/custos-crm/custos/internal/memindex"
 	"github.com/custos-crm/custos/internal/policy"
 	"github.com/custos-crm/custos/internal/validate"
 )
@@ -73,11 +72,7 @@ func (s *Service) dealPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope, f
 		return nil, "", err
 	}
 	iq.Deleted, iq.Owner, iq.Tag, iq.IDs, iq.Words = f.Deleted, f.OwnerID, f.Tag, f.IDs, searchWords(f.Q)
-	for attr, v := range map[int]int64{dealPipeline: f.PipelineID, dealStage: f.StageID, dealContact: f.ContactID, dealCompany: f.CompanyID} {
-		if v != 0 {
-			iq.Eq = append(iq.Eq, memindex.Eq{Attr: attr, Value: v})
-		}
-	}
+	iq.Eq = eqs(map[int]int64{dealPipeline: f.PipelineID, dealStage: f.StageID, dealContact: f.ContactID, dealCompany: f.CompanyID})
 	return indexPage(s.deals, sc, tx.Now(), iq, func(ids []int64) ([]*crm.Deal, error) {
 		rows, _, err := tx.Deals(ctx, sc, crm.DealFilter{IDs: ids, Deleted: f.Deleted}, crm.ListQuery{Sort: "created_at", Limit: len(ids)})
 		for _, d := range rows {

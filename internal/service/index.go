@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,7 +66,7 @@ var searchedFields = map[string][]uint8{
 
 // intSorts are the sorts whose keys are numbers (cursor keys in decimal,
 // index keys zero-padded so that they order as strings).
-var intSorts = map[string]bool{"created_at": true, "updated_at": true, "amount": true}
+var intSorts = map[string]bool{"created_at": true, "updated_at": true, "amount": true, "due_at": true}
 
 // maxCompanyMatches bounds the companies a search word may name: the
 // contacts of the first so many companies with a word of their name
@@ -114,6 +116,31 @@ const (
 	dealContact
 	dealCompany
 )
+
+// taskSchema is the index of tasks (ENC-4): their lists sort by title
+// among others and search the words of the title; a task's assignee,
+// contact, company and deal are found by value. A task is in the scope of
+// its assignee too (Rec.Assignee).
+var taskSchema = memindex.Schema{
+	Sorts:  crm.SortFields["tasks"],
+	Trees:  crm.SortFields["tasks"],
+	Attrs:  []string{"status", "assignee_id", "contact_id", "company_id", "deal_id"},
+	Lookup: []string{"assignee_id", "contact_id", "company_id", "deal_id"},
+	Fields: []string{"title"},
+}
+
+// The positions of taskSchema's attributes.
+const (
+	taskStatus = iota
+	taskAssignee
+	taskContact
+	taskCompany
+	taskDeal
+)
+
+// statusCode is a task status as the index's attribute: its position in
+// crm.TaskStatuses, from 1.
+func statusCode(status string) int64 { return int64(slices.Index(crm.TaskStatuses, status) + 1) }
 
 // recordIndex is one entity's index and how far it has read the store's
 // change sequence.
@@ -174,8 +201,23 @@ func (s *Service) newDealIndex() *recordIndex {
 		}}
 }
 
+func (s *Service) newTaskIndex() *recordIndex {
+	return &recordIndex{entity: "task", schema: taskSchema,
+		read: func(ctx context.Context, tx crm.RecordTx, ids []int64) ([]memindex.Rec, error) {
+			rows, _, err := tx.Tasks(ctx, crm.Scope{All: true}, crm.TaskFilter{IDs: ids, AnyState: true},
+				crm.ListQuery{Sort: "created_at", Limit: len(ids)})
+			if err != nil {
+				return nil, err
+			}
+			return openRecs(ctx, s, tx, "task", rows, func(t *crm.Task) int64 { return t.ID },
+				func(t *crm.Task) { t.Title = "" }, taskRec)
+		}}
+}
+
 // indexes are the service's in-memory indexes.
-func (s *Service) indexes() []*recordIndex { return []*recordIndex{s.contacts, s.companies, s.deals} }
+func (s *Service) indexes() []*recordIndex {
+	return []*recordIndex{s.contacts, s.companies, s.deals, s.tasks}
+}
 
 // WarmIndexes builds the in-memory indexes now rather than at the first
 // list (serve calls it at start). It returns how many records they hold.
@@ -535,6 +577,40 @@ func dealRec(d *crm.Deal) memindex.Rec {
 	}
 	r.Terms = appendWords(r.Terms, 0, d.Title)
 	return r
+}
+
+// taskRec is the index's record of an opened task. A task without a due
+// time sorts after every time, as the store's lists sort it.
+func taskRec(t *crm.Task) memindex.Rec {
+	due := int64(math.MaxInt64)
+	if t.DueAt != nil {
+		due = t.DueAt.UnixMicro()
+	}
+	r := memindex.Rec{ID: t.ID, Owner: t.OwnerID, Assignee: t.AssigneeID, Deleted: t.DeletedAt != nil,
+		Attrs: []int64{statusCode(t.Status), t.AssigneeID, 0, 0, 0},
+		Keys:  []string{intKey(due), intKey(t.CreatedAt.UnixMicro()), intKey(t.UpdatedAt.UnixMicro()), fold(t.Title)}}
+	if t.TeamID != nil {
+		r.Team = *t.TeamID
+	}
+	for i, link := range []*int64{t.ContactID, t.CompanyID, t.DealID} {
+		if link != nil {
+			r.Attrs[taskContact+i] = *link
+		}
+	}
+	r.Terms = appendWords(r.Terms, 0, t.Title)
+	return r
+}
+
+// eqs are the attribute filters of the non-zero values of byAttr (by
+// attribute position), in attribute order.
+func eqs(byAttr map[int]int64) []memindex.Eq {
+	var out []memindex.Eq
+	for _, attr := range slices.Sorted(maps.Keys(byAttr)) {
+		if v := byAttr[attr]; v != 0 {
+			out = append(out, memindex.Eq{Attr: attr, Value: v})
+		}
+	}
+	return out
 }
 
 // contactRec is the index's record of an opened contact.

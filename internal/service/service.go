@@ -52,9 +52,10 @@ type Service struct {
 	events      crm.EventSink
 	stepUp      time.Duration
 	now         func() time.Time
-	contacts    *recordIndex // the in-memory indexes of contacts, companies and deals (index.go)
+	contacts    *recordIndex // the in-memory indexes of contacts, companies, deals and tasks (index.go)
 	companies   *recordIndex
 	deals       *recordIndex
+	tasks       *recordIndex
 }
 
 var (
@@ -69,7 +70,7 @@ var (
 func New(store crm.Store, o Options) *Service {
 	s := &Service{store: store, pol: o.Policy, log: o.Logger, phoneRegion: strings.ToUpper(o.PhoneRegion), hooks: o.Hooks,
 		events: o.Events, stepUp: o.StepUpWindow, now: o.Now}
-	s.contacts, s.companies, s.deals = s.newContactIndex(), s.newCompanyIndex(), s.newDealIndex()
+	s.contacts, s.companies, s.deals, s.tasks = s.newContactIndex(), s.newCompanyIndex(), s.newDealIndex(), s.newTaskIndex()
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -2,9 +2,12 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
+	"github.com/custos-crm/custos/internal/memindex"
 	"github.com/custos-crm/custos/internal/policy"
 	"github.com/custos-crm/custos/internal/validate"
 )
@@ -47,6 +50,7 @@ func (s *Service) FindTaskByID(ctx context.Context, p *crm.Principal, id int64) 
 
 // FindTasks implements crm.TaskService.
 func (s *Service) FindTasks(ctx context.Context, p *crm.Principal, f crm.TaskFilter, o crm.ListOptions) (*crm.Page[*crm.Task], error) {
+	began := time.Now()
 	var err error
 	if f.Status != "" {
 		v := validate.New()
@@ -57,9 +61,37 @@ func (s *Service) FindTasks(ctx context.Context, p *crm.Principal, f crm.TaskFil
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
 	}
+	if len(strings.Fields(f.Q)) > maxSearchWords {
+		return nil, crm.Invalid("q", fmt.Sprintf("at most %d words", maxSearchWords))
+	}
+	if len(f.IDs) > crm.MaxLimit {
+		return nil, crm.Invalid("ids", "at most 200 ids")
+	}
+	if err := s.syncIndex(ctx, s.tasks, began); err != nil {
+		return nil, err
+	}
 	return listRecords(ctx, s, p, taskOps, "due_at", f.Deleted, o, func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]*crm.Task, string, error) {
-		return tx.Tasks(ctx, sc, f, q)
+		return s.taskPage(ctx, tx, sc, f, q)
 	})
+}
+
+// taskPage is one page of tasks in scope sc matching f: the ids from the
+// index (the store holds titles sealed), then their rows, in scope, from
+// the store.
+func (s *Service) taskPage(ctx context.Context, tx crm.RecordTx, sc crm.Scope, f crm.TaskFilter, q crm.ListQuery) ([]*crm.Task, string, error) {
+	iq, err := indexQuery(q)
+	if err != nil {
+		return nil, "", err
+	}
+	iq.Deleted, iq.Owner, iq.IDs, iq.Words = f.Deleted, f.OwnerID, f.IDs, searchWords(f.Q)
+	iq.Eq = eqs(map[int]int64{taskAssignee: f.AssigneeID, taskContact: f.ContactID, taskCompany: f.CompanyID, taskDeal: f.DealID})
+	if f.Status != "" {
+		iq.Eq = append(iq.Eq, memindex.Eq{Attr: taskStatus, Value: statusCode(f.Status)})
+	}
+	return indexPage(s.tasks, sc, tx.Now(), iq, func(ids []int64) ([]*crm.Task, error) {
+		rows, _, err := tx.Tasks(ctx, sc, crm.TaskFilter{IDs: ids, Deleted: f.Deleted}, crm.ListQuery{Sort: "created_at", Limit: len(ids)})
+		return rows, err
+	}, func(t *crm.Task) int64 { return t.ID })
 }
 
 func (s *Service) applyTask(t *crm.Task, in crm.TaskInput, create bool) error {

@@ -60,7 +60,6 @@ var SortCols = map[string]map[string]SortCol{
 		"due_at":     {"coalesce(due_at, " + MaxTime + ")", IntKey},
 		"created_at": {"created_at", IntKey},
 		"updated_at": {"updated_at", IntKey},
-		"title":      {"title_lc", TextKey},
 	},
 }
 

@@ -197,7 +197,7 @@ var sealable = map[string]map[string]bool{
 	"company":  {"name": true, "domain": true, "phone": true, "address": true, "notes": true},
 	"deal":     {"title": true, "notes": true},
 	"activity": {"body": true},
-	"task":     {"description": true},
+	"task":     {"title": true, "description": true},
 	"consent":  {"source": true},
 }
 

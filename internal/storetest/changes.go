@@ -104,9 +104,9 @@ func testChanges(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	}
 }
 
-// testDealChanges: every write of a deal is in the change sequence (the
-// service's index of deals follows it), its purge too, and a deal's rows
-// are read by id in any state.
+// testDealChanges: every write of a deal or a task is in the change
+// sequence (the service's indexes follow it), a purge too, and their rows
+// are read by id in any state, in scope.
 func testDealChanges(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	f := newFixture(t, newStore)
 	head := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) (crm.ChangeMark, error) { return tx.ChangeHead(ctx) })
@@ -114,22 +114,27 @@ func testDealChanges(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	other := newDeal(t, f, f.bob, func(*crm.Deal) {})
 	d.Title, d.Version, d.DeletedAt = "Changed", d.Version+1, ptr(base)
 	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.UpdateDeal(ctx, d) })
+	task := taskKind.mustInsert(t, f, taskKind.make(f, f.alice, 0))
+	bobs := taskKind.mustInsert(t, f, taskKind.make(f, f.bob, 1))
+	task.Title, task.Version, task.DeletedAt = "Changed", task.Version+1, ptr(base)
+	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error { return tx.UpdateTask(ctx, task) })
 	mustWrite(t, f.st, func(ctx context.Context, tx crm.Tx) error {
 		_, err := tx.PurgeDeleted(ctx, base.Add(time.Hour))
 		return err
 	})
-	var got []int64
+	got := map[string][]int64{}
 	mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) (any, error) {
 		ch, _, err := tx.Changes(ctx, head)
 		for _, c := range ch {
-			if c.Entity == "deal" {
-				got = append(got, c.ID)
-			}
+			got[c.Entity] = append(got[c.Entity], c.ID)
 		}
 		return nil, err
 	})
-	if want := []int64{d.ID, other.ID, d.ID, d.ID}; !slices.Equal(got, want) {
-		t.Fatalf("deal changes = %v, want insert, insert, update, purge %v", got, want)
+	if want := []int64{d.ID, other.ID, d.ID, d.ID}; !slices.Equal(got["deal"], want) {
+		t.Fatalf("deal changes = %v, want insert, insert, update, purge %v", got["deal"], want)
+	}
+	if want := []int64{task.ID, bobs.ID, task.ID, task.ID}; !slices.Equal(got["task"], want) {
+		t.Fatalf("task changes = %v, want insert, insert, update, purge %v", got["task"], want)
 	}
 	rows := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]*crm.Deal, error) {
 		r, _, err := tx.Deals(ctx, crm.Scope{OwnerID: f.bob}, crm.DealFilter{IDs: []int64{d.ID, other.ID, 999999}, AnyState: true}, crm.ListQuery{})
@@ -137,6 +142,13 @@ func testDealChanges(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	})
 	if len(rows) != 1 || rows[0].ID != other.ID {
 		t.Fatalf("deals by id in bob's scope = %v, want only his", rows)
+	}
+	tasks := mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]*crm.Task, error) {
+		r, _, err := tx.Tasks(ctx, crm.Scope{OwnerID: f.bob}, crm.TaskFilter{IDs: []int64{task.ID, bobs.ID, 999999}, AnyState: true}, crm.ListQuery{})
+		return r, err
+	})
+	if len(tasks) != 1 || tasks[0].ID != bobs.ID {
+		t.Fatalf("tasks by id in bob's scope = %v, want only his", tasks)
 	}
 }
 
