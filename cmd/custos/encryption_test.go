@@ -39,12 +39,13 @@ var sealedMarkers = map[string]string{
 	"task description": "DescMarkQ7x", "consent source": "SourceMarkQ7x",
 	"contact first name": "FirstMarkQ7x", "contact last name": "LastMarkQ7x", "contact email": "emailmarkq7x@example.com",
 	"contact phone": "+74957771234", "company name": "CoNameMarkQ7x", "company domain": "codomainmarkq7x.example",
-	"deal title": "DealTitleMarkQ7x", "task title": "TaskTitleMarkQ7x",
+	"deal title": "DealTitleMarkQ7x", "task title": "TaskTitleMarkQ7x", "activity subject": "SubjectMarkQ7x",
 }
 
-// plainMarker is in a field not sealed yet (an activity's subject): the
-// scans find it, which proves they see what the server wrote.
-const plainMarker = "PlainSubjectMarkQ7x"
+// plainMarker is in a field that is not personal data (a company's
+// industry, kept plain for reports): the scans find it, which proves they
+// see what the server wrote.
+const plainMarker = "PlainIndustryMarkQ7x"
 
 // encodings are the forms a marker is looked for in: as it is, in hex and
 // in base64 at each of the three alignments.
@@ -92,9 +93,9 @@ func scanFiles(t *testing.T, dir string, markers map[string]string) []string {
 }
 
 type sealedWorld struct {
-	s                                   *server
-	token                               string
-	contact, other, company, deal, task int64
+	s                                             *server
+	token                                         string
+	contact, other, company, deal, task, activity int64
 }
 
 func newSealedWorld(t *testing.T, setup ...func(dir string)) *sealedWorld {
@@ -115,7 +116,7 @@ func newSealedWorld(t *testing.T, setup ...func(dir string)) *sealedWorld {
 		return rec.ID
 	}
 	w.company = create("/api/v1/companies", map[string]any{"name": sealedMarkers["company name"], "domain": sealedMarkers["company domain"],
-		"notes":   sealedMarkers["company notes"],
+		"industry": plainMarker, "notes": sealedMarkers["company notes"],
 		"address": sealedMarkers["company address"], "phone": sealedMarkers["company phone"]})
 	w.contact = create("/api/v1/contacts", map[string]any{"first_name": sealedMarkers["contact first name"],
 		"last_name": sealedMarkers["contact last name"], "email": sealedMarkers["contact email"], "phone": sealedMarkers["contact phone"],
@@ -123,7 +124,8 @@ func newSealedWorld(t *testing.T, setup ...func(dir string)) *sealedWorld {
 		"birthday": "1931-07-13", "company_id": w.company})
 	w.other = create("/api/v1/contacts", map[string]any{"last_name": "Jones", "notes": "the other's notes"})
 	w.deal = create("/api/v1/deals", map[string]any{"title": sealedMarkers["deal title"], "pipeline_id": 1, "contact_id": w.contact, "notes": sealedMarkers["deal notes"]})
-	create("/api/v1/activities", map[string]any{"type": "note", "subject": plainMarker, "contact_id": w.contact, "body": sealedMarkers["activity body"]})
+	w.activity = create("/api/v1/activities", map[string]any{"type": "note", "subject": sealedMarkers["activity subject"], "contact_id": w.contact,
+		"body": sealedMarkers["activity body"]})
 	w.task = create("/api/v1/tasks", map[string]any{"title": sealedMarkers["task title"], "contact_id": w.contact, "description": sealedMarkers["task description"]})
 	create(fmt.Sprintf("/api/v1/contacts/%d/consents", w.contact), map[string]any{"purpose": "marketing", "granted": true, "source": sealedMarkers["consent source"]})
 	return w
@@ -161,10 +163,11 @@ func TestSealedFieldsRestEncrypted(t *testing.T) {
 	// company's name.
 	for _, q := range []string{"companies?q=conamemark", "companies?q=CoDomainMark", "companies?name=conamemarkq7x",
 		"companies?domain=CoDomainMarkQ7x.example", "contacts?q=conamemarkq7x", "deals?q=dealtitlemark",
-		"tasks?q=tasktitlemark"} {
+		"tasks?q=tasktitlemark", "activities?q=subjectmark"} {
 		var found struct{ Items []struct{ ID int64 } }
 		wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/"+q, nil, &found), http.StatusOK)
-		want := map[string]int64{"companies": w.company, "contacts": w.contact, "deals": w.deal, "tasks": w.task}[strings.Split(q, "?")[0]]
+		want := map[string]int64{"companies": w.company, "contacts": w.contact, "deals": w.deal, "tasks": w.task,
+			"activities": w.activity}[strings.Split(q, "?")[0]]
 		if len(found.Items) != 1 || found.Items[0].ID != want {
 			t.Errorf("GET /api/v1/%s = %+v, want %d", q, found.Items, want)
 		}
@@ -188,7 +191,7 @@ func TestSealedFieldsRestEncrypted(t *testing.T) {
 		t.Fatalf("consents %+v", consents)
 	}
 
-	if found := scanFiles(t, w.s.data, map[string]string{"activity subject": plainMarker}); len(found) == 0 {
+	if found := scanFiles(t, w.s.data, map[string]string{"company industry": plainMarker}); len(found) == 0 {
 		t.Fatal("the scan does not find a plain field the server wrote: it proves nothing")
 	}
 	markers := map[string]string{"birthday": "1931-07-13"}
@@ -665,7 +668,7 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	token := strings.TrimSpace(runCLI(t, dir, "", "token", "create", "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"))
 	markers := map[string]string{"notes": "OldNotesMarkQ9z", "title": "OldTitleMarkQ9z", "body": "OldBodyMarkQ9z", "source": "OldSourceMarkQ9z",
 		"company name": "OldCoNameMarkQ9z", "company domain": "oldcodomainmarkq9z.example", "deal title": "OldDealTitleMarkQ9z",
-		"task title": "OldTaskTitleMarkQ9z",
+		"task title": "OldTaskTitleMarkQ9z", "subject": "OldSubjectMarkQ9z",
 		"first name": "OldFirstMarkQ9z", "last name": "OldLastMarkQ9z", "email": "oldmarkq9z@example.com", "phone": "+74957770099",
 		"seed": "OLDSEEDMARKQZZZZOLDSEEDMARKQZZZZ", "cursor key": "OldCursorKeyMarkQ9zOldCursorKeyM"}
 
@@ -674,7 +677,7 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var contactID, companyID, dealID, taskID int64
+	var contactID, companyID, dealID, taskID, activityID int64
 	err = db.Write(context.Background(), func(tx crm.Tx) error {
 		now := tx.Now()
 		co := &crm.Company{Name: markers["company name"], Domain: markers["company domain"], OwnerID: 1, Version: 1,
@@ -701,10 +704,11 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 			return err
 		}
 		taskID = tk.ID
-		a := &crm.Activity{Type: "note", Subject: "Old", Body: markers["body"], OccurredAt: now, ContactID: &c.ID, OwnerID: 1, Version: 1, CreatedAt: now, UpdatedAt: now}
+		a := &crm.Activity{Type: "note", Subject: markers["subject"], Body: markers["body"], OccurredAt: now, ContactID: &c.ID, OwnerID: 1, Version: 1, CreatedAt: now, UpdatedAt: now}
 		if err := tx.InsertActivity(context.Background(), a); err != nil {
 			return err
 		}
+		activityID = a.ID
 		if err := tx.InsertConsent(context.Background(), &crm.Consent{ContactID: c.ID, Purpose: "calls", Granted: true, Source: markers["source"], RecordedBy: 1, RecordedAt: now}); err != nil {
 			return err
 		}
@@ -741,10 +745,11 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	// by them, through the in-memory index and by token.
 	for _, q := range []string{"contacts?q=oldlastmark", "contacts?email=OldMarkQ9z%40example.com", "contacts?phone=%2B74957770099",
 		"contacts?q=4957770099", "contacts?q=oldconame", "companies?q=oldconame", "companies?domain=oldcodomainmarkq9z.example",
-		"deals?q=olddealtitle", "tasks?q=oldtasktitle"} {
+		"deals?q=olddealtitle", "tasks?q=oldtasktitle", "activities?q=oldsubjectmark"} {
 		var found struct{ Items []struct{ ID int64 } }
 		wantStatus(t, s.api(t, token, "GET", "/api/v1/"+q, nil, &found), http.StatusOK)
-		want := map[string]int64{"companies": companyID, "contacts": contactID, "deals": dealID, "tasks": taskID}[strings.Split(q, "?")[0]]
+		want := map[string]int64{"companies": companyID, "contacts": contactID, "deals": dealID, "tasks": taskID,
+			"activities": activityID}[strings.Split(q, "?")[0]]
 		if len(found.Items) != 1 || found.Items[0].ID != want {
 			t.Errorf("after the upgrade GET /api/v1/%s = %+v", q, found.Items)
 		}
@@ -860,8 +865,12 @@ func TestPostgresDumpHoldsNoSealedValue(t *testing.T) {
 	wantStatus(t, s.api(t, token, "POST", "/api/v1/contacts", map[string]any{"first_name": sealedMarkers["contact first name"],
 		"last_name": sealedMarkers["contact last name"], "email": sealedMarkers["contact email"], "phone": sealedMarkers["contact phone"],
 		"title": sealedMarkers["contact title"], "address": sealedMarkers["contact address"], "notes": sealedMarkers["contact notes"]}, &c), http.StatusCreated)
-	wantStatus(t, s.api(t, token, "POST", "/api/v1/activities", map[string]any{"type": "note", "subject": plainMarker, "contact_id": c.ID,
-		"body": sealedMarkers["activity body"]}, nil), http.StatusCreated)
+	wantStatus(t, s.api(t, token, "POST", "/api/v1/activities", map[string]any{"type": "note", "subject": sealedMarkers["activity subject"],
+		"contact_id": c.ID, "body": sealedMarkers["activity body"]}, nil), http.StatusCreated)
+	wantStatus(t, s.api(t, token, "POST", "/api/v1/companies", map[string]any{"name": sealedMarkers["company name"],
+		"domain": sealedMarkers["company domain"], "industry": plainMarker}, nil), http.StatusCreated)
+	wantStatus(t, s.api(t, token, "POST", "/api/v1/deals", map[string]any{"title": sealedMarkers["deal title"], "pipeline_id": 1}, nil), http.StatusCreated)
+	wantStatus(t, s.api(t, token, "POST", "/api/v1/tasks", map[string]any{"title": sealedMarkers["task title"], "contact_id": c.ID}, nil), http.StatusCreated)
 	wantStatus(t, s.api(t, token, "PATCH", fmt.Sprintf("/api/v1/contacts/%d", c.ID), map[string]any{"notes": "NewNotesMarkQ7x"}, nil), http.StatusOK)
 	out, err := exec.Command(pgDump, "--no-owner", "--schema", schema, "--dbname", os.Getenv(postgrestest.EnvDSN)).Output()
 	if err != nil {
@@ -871,12 +880,13 @@ func TestPostgresDumpHoldsNoSealedValue(t *testing.T) {
 	if err := os.WriteFile(dump, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if found := scanFiles(t, filepath.Dir(dump), map[string]string{"activity subject": plainMarker}); len(found) == 0 {
+	if found := scanFiles(t, filepath.Dir(dump), map[string]string{"company industry": plainMarker}); len(found) == 0 {
 		t.Fatal("the dump lacks a plain field the server wrote: the scan proves nothing")
 	}
 	markers := map[string]string{"new notes": "NewNotesMarkQ7x"}
-	for _, k := range []string{"contact title", "contact address", "contact notes", "activity body",
-		"contact first name", "contact last name", "contact email", "contact phone"} {
+	for _, k := range []string{"contact title", "contact address", "contact notes", "activity body", "activity subject",
+		"contact first name", "contact last name", "contact email", "contact phone", "company name", "company domain",
+		"deal title", "task title"} {
 		markers[k] = sealedMarkers[k]
 	}
 	if found := scanFiles(t, filepath.Dir(dump), markers); len(found) > 0 {

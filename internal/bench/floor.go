@@ -145,8 +145,8 @@ func NewFloor(ctx context.Context, read, write *sql.DB, pg bool, callers map[str
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
 		"update": `UPDATE contacts SET title = ?, version = version + 1, updated_at = ? WHERE id = ?` + live +
 			` RETURNING ` + contactColumns,
-		"activity": `INSERT INTO activities (type, subject, subject_lc, occurred_at, duration_min, contact_id, owner_id,
-			team_id, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
+		"activity": `INSERT INTO activities (type, subject, occurred_at, duration_min, contact_id, owner_id,
+			team_id, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
 	}
 	// The statements of lists and searches, one set per visibility
 	// condition (the owner's alone in the shapes without teams and
@@ -479,7 +479,7 @@ func (f *Floor) activity(w http.ResponseWriter, r *http.Request) {
 	now := nowMicros()
 	a := &crm.Activity{Type: in.Type, Subject: in.Subject, OccurredAt: now, DurationMin: in.DurationMin,
 		ContactID: &in.ContactID, OwnerID: caller.UserID, TeamID: caller.team(), Version: 1, CreatedAt: now, UpdatedAt: now}
-	err := f.stmts["activity"].QueryRowContext(r.Context(), a.Type, a.Subject, strings.ToLower(a.Subject), now.UnixMicro(),
+	err := f.stmts["activity"].QueryRowContext(r.Context(), a.Type, a.Subject, now.UnixMicro(),
 		a.DurationMin, in.ContactID, caller.UserID, a.TeamID, now.UnixMicro(), now.UnixMicro()).Scan(&a.ID)
 	if err != nil {
 		floorError(w, err)

@@ -59,7 +59,7 @@ type ActivityFilter struct {
 	CompanyID int64
 	DealID    int64
 	OwnerID   int64
-	Q         string // prefix search over the subject
+	Q         string // words, each starting a word of the subject
 	Deleted   bool
 }
 

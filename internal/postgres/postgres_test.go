@@ -414,11 +414,11 @@ func TestInvalidText(t *testing.T) {
 		}
 	}
 	err := db.Read(ctx, func(tx crm.Tx) error {
-		_, _, err := tx.Activities(ctx, all, crm.ActivityFilter{Q: "a\x00\xff"}, crm.ListQuery{})
+		_, _, err := tx.Contacts(ctx, all, crm.ContactFilter{EmailToken: "a\x00\xff"}, crm.ListQuery{})
 		return err
 	})
-	if err != nil {
-		t.Errorf("search with NUL and invalid UTF-8: %v", err)
+	if crm.ErrorCode(err) != crm.EINVALID {
+		t.Errorf("a token filter with NUL and invalid UTF-8: %v, want EINVALID", err)
 	}
 	err = db.Read(ctx, func(tx crm.Tx) error {
 		_, _, err := tx.Deals(ctx, all, crm.DealFilter{}, crm.ListQuery{Sort: "expected_close", After: &crm.Cursor{Sort: "expected_close", Key: "a\x00", ID: 1}})

@@ -53,9 +53,9 @@ type field struct {
 //
 // A contact's names, email and phone, a company's name and domain and the
 // titles of deals and tasks are sealed too: their lists sort and search
-// from the service's in-memory index (ENC-4). Activity subjects, which
-// their lists still search in SQL, follow (docs/encryption.md, "What is
-// sealed").
+// from the service's in-memory index (ENC-4). An activity's subject is
+// sealed and searched by the service, which opens the subjects of a
+// bounded run of the list (docs/encryption.md, "What is sealed").
 func sealed(entity string, rec any) (table string, id *int64, subject string, fs []field, ok bool) {
 	switch r := rec.(type) {
 	case *crm.Contact:
@@ -68,7 +68,7 @@ func sealed(entity string, rec any) (table string, id *int64, subject string, fs
 	case *crm.Deal:
 		return "deals", &r.ID, crm.KeySubject("deal", r.ID), []field{{"title", &r.Title}, {"notes", &r.Notes}}, true
 	case *crm.Activity:
-		return "activities", &r.ID, clientOf("activity", r.ID, r.ContactID, r.CompanyID), []field{{"body", &r.Body}}, true
+		return "activities", &r.ID, clientOf("activity", r.ID, r.ContactID, r.CompanyID), []field{{"subject", &r.Subject}, {"body", &r.Body}}, true
 	case *crm.Task:
 		return "tasks", &r.ID, clientOf("task", r.ID, r.ContactID, r.CompanyID), []field{{"title", &r.Title}, {"description", &r.Description}}, true
 	case *crm.Consent:

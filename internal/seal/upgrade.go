@@ -25,8 +25,8 @@ const SettingSealed = "encryption.sealed"
 // (sealing what is still plain) before Open turns strict. "done" was the
 // first set, before a contact's names, email and phone were sealed; "2"
 // the set before a company's name and domain were, "3" before a deal's
-// title was, "4" before a task's.
-const SealedVersion = "5"
+// title was, "4" before a task's, "5" before an activity's subject.
+const SealedVersion = "6"
 
 // Strict makes Open refuse plain values in sealed fields.
 func (s *Sealer) Strict(on bool) { s.strict.Store(on) }

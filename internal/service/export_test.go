@@ -10,3 +10,11 @@ func (s *Service) ContactIndexSynced() time.Time {
 	defer s.contacts.mu.Unlock()
 	return s.contacts.synced
 }
+
+// SetScanBudget sets the activities a page of a search reads, for the
+// test's life.
+func SetScanBudget(t interface{ Cleanup(func()) }, n int) {
+	old := scanBudget
+	scanBudget = n
+	t.Cleanup(func() { scanBudget = old })
+}

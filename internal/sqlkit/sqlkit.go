@@ -8,8 +8,6 @@ package sqlkit
 
 import (
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 // KeyKind is how a sort column's value is written in a cursor key.
@@ -61,39 +59,6 @@ var SortCols = map[string]map[string]SortCol{
 		"created_at": {"created_at", IntKey},
 		"updated_at": {"updated_at", IntKey},
 	},
-}
-
-// PrefixEnd returns the smallest string greater than every string that
-// starts with p (p with its last rune incremented), so that "col >= p AND
-// col < end" selects exactly the values starting with p under byte or code
-// point order, and can use an index. ok is false when no such bound exists
-// (p is empty or made only of the largest rune): then "col >= p" suffices.
-func PrefixEnd(p string) (end string, ok bool) {
-	r := []rune(p)
-	for len(r) > 0 {
-		last := r[len(r)-1]
-		switch {
-		case last == 0xD7FF: // skip the surrogates, which UTF-8 cannot encode
-			r[len(r)-1] = 0xE000
-		case last < unicode.MaxRune:
-			r[len(r)-1] = last + 1
-		default:
-			r = r[:len(r)-1]
-			continue
-		}
-		return string(r), true
-	}
-	return "", false
-}
-
-// SearchText normalises a search string: valid UTF-8 without NUL (which
-// PostgreSQL text cannot hold), trimmed, lower case.
-func SearchText(q string) string {
-	if !utf8.ValidString(q) {
-		q = strings.ToValidUTF8(q, "")
-	}
-	q = strings.ReplaceAll(q, "\x00", "")
-	return strings.ToLower(strings.TrimSpace(q))
 }
 
 // Qualify prefixes every column of a comma-separated list with alias and a

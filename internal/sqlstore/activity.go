@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
 )
@@ -11,11 +10,11 @@ const activityCols = `id, type, subject, body, occurred_at, duration_min, contac
 	deal_id, owner_id, team_id, version, created_at, updated_at, deleted_at`
 
 var (
-	sqlInsertActivity = Statement(`INSERT INTO activities (type, subject, subject_lc, body, occurred_at,
+	sqlInsertActivity = Statement(`INSERT INTO activities (type, subject, body, occurred_at,
 		duration_min, contact_id, company_id, deal_id, owner_id, team_id, version, created_at, updated_at,
-		deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	sqlInsertActivityID = withID(sqlInsertActivity)
-	sqlUpdateActivity   = Statement(`UPDATE activities SET type = ?, subject = ?, subject_lc = ?, body = ?,
+	sqlUpdateActivity   = Statement(`UPDATE activities SET type = ?, subject = ?, body = ?,
 		occurred_at = ?, duration_min = ?, contact_id = ?, company_id = ?, deal_id = ?,
 		owner_id = ?, team_id = ?, version = ?, updated_at = ?, deleted_at = ?
 		WHERE id = ? AND version = ?`)
@@ -54,9 +53,14 @@ func (t Tx) ActivityByID(ctx context.Context, s crm.Scope, id int64, deleted boo
 	return a, nil
 }
 
-// Activities lists the activities visible in s that match f; Q is a prefix
-// of the subject.
+// Activities lists the activities visible in s that match f. Their
+// subjects are sealed: Q is the service's (it opens and matches them),
+// and the store refuses it.
 func (t Tx) Activities(ctx context.Context, s crm.Scope, f crm.ActivityFilter, q crm.ListQuery) ([]*crm.Activity, string, error) {
+	if f.Q != "" {
+		// A sealed value: a caller that asks must not get every activity.
+		return nil, "", crm.Errorf(crm.EINVALID, "the store cannot search activities by subject: it is sealed (the service does)")
+	}
 	var w where
 	if !t.scoped(ctx, &w, "activity", s) {
 		return []*crm.Activity{}, "", nil
@@ -67,10 +71,6 @@ func (t Tx) Activities(ctx context.Context, s crm.Scope, f crm.ActivityFilter, q
 	eqInt(&w, "company_id", f.CompanyID)
 	eqInt(&w, "deal_id", f.DealID)
 	eqInt(&w, "owner_id", f.OwnerID)
-	if q := searchText(f.Q); q != "" {
-		cond, args := prefix("subject_lc", q)
-		w.and(cond, args...)
-	}
 	l, err := buildList(t.C, "activities", "activities", activityCols, &w, q)
 	if err != nil {
 		return nil, "", err
@@ -79,7 +79,7 @@ func (t Tx) Activities(ctx context.Context, s crm.Scope, f crm.ActivityFilter, q
 }
 
 func activityArgs(a *crm.Activity) []any {
-	return []any{a.Type, a.Subject, strings.ToLower(a.Subject), a.Body, Micros(a.OccurredAt),
+	return []any{a.Type, a.Subject, a.Body, Micros(a.OccurredAt),
 		a.DurationMin, NullID(a.ContactID), NullID(a.CompanyID), NullID(a.DealID), a.OwnerID, NullID(a.TeamID), a.Version}
 }
 

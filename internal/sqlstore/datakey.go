@@ -196,7 +196,7 @@ var sealable = map[string]map[string]bool{
 		"birthday": true, "notes": true, "email_token": true, "phone_token": true},
 	"company":  {"name": true, "domain": true, "phone": true, "address": true, "notes": true},
 	"deal":     {"title": true, "notes": true},
-	"activity": {"body": true},
+	"activity": {"subject": true, "body": true},
 	"task":     {"title": true, "description": true},
 	"consent":  {"source": true},
 }

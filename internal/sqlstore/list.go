@@ -79,42 +79,6 @@ func eqText(w *where, col, v string) {
 	}
 }
 
-// prefix returns an index-friendly condition matching the values of col
-// that start with p, and its arguments (see sqlkit.PrefixEnd). The columns
-// compare bytewise (SQLite's BINARY, PostgreSQL's COLLATE "C"), so that is
-// exactly the values that start with p.
-func prefix(col, p string) (string, []any) {
-	if end, ok := sqlkit.PrefixEnd(p); ok {
-		return "(" + col + " >= ? AND " + col + " < ?)", []any{p, end}
-	}
-	return col + " >= ?", []any{p}
-}
-
-// searchText normalises a search string (sqlkit.SearchText).
-func searchText(q string) string { return sqlkit.SearchText(q) }
-
-// anyOf ORs conditions made by prefix and friends into one.
-type anyOf struct {
-	conds []string
-	args  []any
-}
-
-func (o *anyOf) or(cond string, args ...any) {
-	o.conds = append(o.conds, cond)
-	o.args = append(o.args, args...)
-}
-
-func (o *anyOf) prefix(col, p string) {
-	cond, args := prefix(col, p)
-	o.or(cond, args...)
-}
-
-func (o *anyOf) addTo(w *where) {
-	if len(o.conds) > 0 {
-		w.and("("+strings.Join(o.conds, " OR ")+")", o.args...)
-	}
-}
-
 // validKey reports whether a cursor's text key is one the store can have
 // made: valid UTF-8 without NUL (PostgreSQL refuses both as text, SQLite
 // would compare them bytewise and page on garbage).

@@ -48,8 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"ActivityFilters", testActivityFilters},
 		{"TaskFilters", testTaskFilters},
 		{"TaskAssigneeScope", testTaskAssigneeScope},
-		{"OtherSearch", testOtherSearch},
-		{"TextOrder", testTextOrder},
+		{"SealedSearchRefused", testSealedSearchRefused}, // search.go
 		{"Tags", testTags},
 		{"Consents", testConsents},
 		{"Pipelines", testPipelines},
