@@ -127,14 +127,15 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 
 	upgrade := startUpgrade(ctx, db, svc.sealer, log)
-	// The in-memory index of contacts (ENC-4) before the first request:
-	// built here, the first list does not wait for it.
+	// The in-memory indexes of contacts, companies, deals and tasks (ENC-4)
+	// before the first request: built here, the first list does not wait
+	// for them.
 	began := time.Now()
 	indexed, err := svc.records.WarmIndexes(ctx)
 	if err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
-	log.Info("contact index built", slog.Int("contacts", indexed), slog.Duration("took", time.Since(began).Round(time.Millisecond)))
+	log.Info("indexes built", slog.Int("records", indexed), slog.Duration("took", time.Since(began).Round(time.Millisecond)))
 	go svc.records.FollowChanges(ctx, followEvery)
 	if limitMemory {
 		runtime.GC()

@@ -83,9 +83,11 @@ func (s *Service) activityPage(ctx context.Context, tx crm.RecordTx, sc crm.Scop
 		}
 		for i, a := range rows {
 			scanned++
-			// Opened in a copy: the page's rows are opened once more on
-			// their way out, as every list's are.
+			// The subject opened in a copy (the body left out: it is not
+			// searched): the page's rows are opened once more on their
+			// way out, as every list's are.
 			c := *a
+			c.Body = ""
 			if err := s.hooks.Open(ctx, tx, "activity", &c); err != nil {
 				return nil, "", err
 			}

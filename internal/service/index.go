@@ -680,9 +680,20 @@ func phoneDigits(phone string) []string {
 	return out
 }
 
-// intKey is a number as an index key: zero-padded, so that keys order as
-// the numbers do (they are never negative).
-func intKey(n int64) string { return fmt.Sprintf("%019d", n) }
+// intKey is a number as an index key: sixteen hex digits of the number
+// with its sign bit flipped, so that keys order as the numbers do,
+// negative ones (a task due before 1970) included.
+func intKey(n int64) string { return fmt.Sprintf("%016x", uint64(n)^(1<<63)) }
+
+// keyInt is the number of an index key intKey made; ok is false for any
+// other string.
+func keyInt(key string) (int64, bool) {
+	if len(key) != 16 {
+		return 0, false
+	}
+	u, err := strconv.ParseUint(key, 16, 64)
+	return int64(u ^ (1 << 63)), err == nil
+}
 
 // indexKey turns a cursor's key into the index's form; ok is false for a
 // key no page can have made.
@@ -691,7 +702,7 @@ func indexKey(sort, key string) (string, bool) {
 		return key, true
 	}
 	n, err := strconv.ParseInt(key, 10, 64)
-	if err != nil || n < 0 {
+	if err != nil {
 		return "", false
 	}
 	return intKey(n), true
@@ -703,7 +714,7 @@ func cursorKey(sort, key string) string {
 	if !intSorts[sort] {
 		return key
 	}
-	n, _ := strconv.ParseInt(key, 10, 64)
+	n, _ := keyInt(key)
 	return strconv.FormatInt(n, 10)
 }
 

@@ -72,6 +72,9 @@ func TestTaskIndexOrderAndFilters(t *testing.T) {
 		{bob, crm.TaskInput{Title: ptr("Demo"), DueAt: day(3), Status: ptr("done")}, ""},
 		{alice, crm.TaskInput{Title: ptr("Ärger melden"), DueAt: day(2)}, "contact"},
 		{alice, crm.TaskInput{Title: ptr("a-b check")}, ""},
+		// Due before 1970: a negative time, which must sort and page too.
+		{alice, crm.TaskInput{Title: ptr("Old reminder"), DueAt: crm.Value(time.Date(1950, 3, 1, 0, 0, 0, 0, time.UTC))}, ""},
+		{alice, crm.TaskInput{Title: ptr("Older reminder"), DueAt: crm.Value(time.Date(1949, 3, 1, 0, 0, 0, 0, time.UTC))}, ""},
 	}
 	var tasks []*crm.Task
 	for _, sp := range specs {
@@ -157,7 +160,7 @@ func TestTaskIndexOrderAndFilters(t *testing.T) {
 		{"admin", admin, crm.TaskFilter{Q: "prop"}, id(2)},
 		{"admin", admin, crm.TaskFilter{Q: "äRGER"}, id(4)},
 		{"admin", admin, crm.TaskFilter{Q: "roposal"}, id()},
-		{"admin", admin, crm.TaskFilter{Status: "open"}, id(0, 2, 4, 5)},
+		{"admin", admin, crm.TaskFilter{Status: "open"}, id(0, 2, 4, 5, 6, 7)},
 		{"admin", admin, crm.TaskFilter{Status: "in_progress"}, id(1)},
 		{"admin", admin, crm.TaskFilter{Status: "done", Q: "demo"}, id(3)},
 		{"admin", admin, crm.TaskFilter{AssigneeID: bobID}, id(2, 3)},

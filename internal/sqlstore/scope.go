@@ -99,25 +99,22 @@ type scopePart struct {
 // team, which costs the page size times the number of teams per branch.
 var scopeIndexes = map[string]map[string]map[string]string{
 	"contacts": {
-		"sort": {"last_name": "contacts_last_name", "first_name": "contacts_first_name", "email": "contacts_email",
-			"created_at": "contacts_created", "updated_at": "contacts_updated"},
-		"owner": {"last_name": "contacts_owner", "first_name": "contacts_owner_first_sort", "email": "contacts_owner_email_sort",
-			"created_at": "contacts_owner_created", "updated_at": "contacts_owner_updated"},
-		"team": {"last_name": "contacts_team", "first_name": "contacts_team_first", "email": "contacts_team_email",
-			"created_at": "contacts_team_created", "updated_at": "contacts_team_updated"},
+		"sort":  {"created_at": "contacts_created", "updated_at": "contacts_updated"},
+		"owner": {"created_at": "contacts_owner_created", "updated_at": "contacts_owner_updated"},
+		"team":  {"created_at": "contacts_team_created", "updated_at": "contacts_team_updated"},
 	},
 	"companies": {
-		"sort":  {"name": "companies_name", "created_at": "companies_created", "updated_at": "companies_updated"},
-		"owner": {"name": "companies_owner", "created_at": "companies_owner_created", "updated_at": "companies_owner_updated"},
-		"team":  {"name": "companies_team", "created_at": "companies_team_created", "updated_at": "companies_team_updated"},
+		"sort":  {"created_at": "companies_created", "updated_at": "companies_updated"},
+		"owner": {"created_at": "companies_owner_created", "updated_at": "companies_owner_updated"},
+		"team":  {"created_at": "companies_team_created", "updated_at": "companies_team_updated"},
 	},
 	"deals": {
-		"sort": {"created_at": "deals_created", "title": "deals_title", "expected_close": "deals_expected_close",
-			"amount": "deals_amount", "updated_at": "deals_updated"},
-		"owner": {"created_at": "deals_owner", "title": "deals_owner_title", "expected_close": "deals_owner_close",
-			"amount": "deals_owner_amount", "updated_at": "deals_owner_updated"},
-		"team": {"created_at": "deals_team_created", "title": "deals_team_title", "expected_close": "deals_team_close",
-			"amount": "deals_team_amount", "updated_at": "deals_team_updated"},
+		"sort": {"created_at": "deals_created", "expected_close": "deals_expected_close", "amount": "deals_amount",
+			"updated_at": "deals_updated"},
+		"owner": {"created_at": "deals_owner", "expected_close": "deals_owner_close", "amount": "deals_owner_amount",
+			"updated_at": "deals_owner_updated"},
+		"team": {"created_at": "deals_team_created", "expected_close": "deals_team_close", "amount": "deals_team_amount",
+			"updated_at": "deals_team_updated"},
 	},
 	"activities": {
 		"sort":  {"occurred_at": "activities_occurred", "created_at": "activities_created", "updated_at": "activities_updated"},
@@ -125,11 +122,10 @@ var scopeIndexes = map[string]map[string]map[string]string{
 		"team":  {"occurred_at": "activities_team_occurred", "created_at": "activities_team_created", "updated_at": "activities_team_updated"},
 	},
 	"tasks": {
-		"sort":  {"due_at": "tasks_due", "created_at": "tasks_created", "updated_at": "tasks_updated", "title": "tasks_title"},
-		"owner": {"due_at": "tasks_owner", "created_at": "tasks_owner_created", "updated_at": "tasks_owner_updated", "title": "tasks_owner_title"},
-		"assignee": {"due_at": "tasks_assignee", "created_at": "tasks_assignee_created", "updated_at": "tasks_assignee_updated",
-			"title": "tasks_assignee_title"},
-		"team": {"due_at": "tasks_team_due", "created_at": "tasks_team_created", "updated_at": "tasks_team_updated", "title": "tasks_team_title"},
+		"sort":     {"due_at": "tasks_due", "created_at": "tasks_created", "updated_at": "tasks_updated"},
+		"owner":    {"due_at": "tasks_owner", "created_at": "tasks_owner_created", "updated_at": "tasks_owner_updated"},
+		"assignee": {"due_at": "tasks_assignee", "created_at": "tasks_assignee_created", "updated_at": "tasks_assignee_updated"},
+		"team":     {"due_at": "tasks_team_due", "created_at": "tasks_team_created", "updated_at": "tasks_team_updated"},
 	},
 }
 
