@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +41,7 @@ var sealedMarkers = map[string]string{
 	"contact first name": "FirstMarkQ7x", "contact last name": "LastMarkQ7x", "contact email": "emailmarkq7x@example.com",
 	"contact phone": "+74957771234", "company name": "CoNameMarkQ7x", "company domain": "codomainmarkq7x.example",
 	"deal title": "DealTitleMarkQ7x", "task title": "TaskTitleMarkQ7x", "activity subject": "SubjectMarkQ7x",
+	"contact tag": "tagmarkq7x",
 }
 
 // plainMarker is in a field that is not personal data (a company's
@@ -98,6 +100,25 @@ type sealedWorld struct {
 	contact, other, company, deal, task, activity int64
 }
 
+// waitSealed waits until s's upgrade pass has finished (readyz says
+// encryption is on): from then on a plain value in a sealed field is
+// refused as tampering.
+func waitSealed(t *testing.T, s *server) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var ready map[string]string
+		s.api(t, "", "GET", "/readyz", nil, &ready)
+		if ready["encryption"] == "on" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz still says %v; log:\n%s", ready, s.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func newSealedWorld(t *testing.T, setup ...func(dir string)) *sealedWorld {
 	t.Helper()
 	dir := t.TempDir()
@@ -107,6 +128,7 @@ func newSealedWorld(t *testing.T, setup ...func(dir string)) *sealedWorld {
 	}
 	token := strings.TrimSpace(runCLI(t, dir, "", "token", "create", "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"))
 	w := &sealedWorld{s: startServer(t, dir), token: token}
+	waitSealed(t, w.s)
 	var rec struct {
 		ID int64 `json:"id"`
 	}
@@ -121,7 +143,7 @@ func newSealedWorld(t *testing.T, setup ...func(dir string)) *sealedWorld {
 	w.contact = create("/api/v1/contacts", map[string]any{"first_name": sealedMarkers["contact first name"],
 		"last_name": sealedMarkers["contact last name"], "email": sealedMarkers["contact email"], "phone": sealedMarkers["contact phone"],
 		"title": sealedMarkers["contact title"], "address": sealedMarkers["contact address"], "notes": sealedMarkers["contact notes"],
-		"birthday": "1931-07-13", "company_id": w.company})
+		"birthday": "1931-07-13", "company_id": w.company, "tags": []string{sealedMarkers["contact tag"], "vip"}})
 	w.other = create("/api/v1/contacts", map[string]any{"last_name": "Jones", "notes": "the other's notes"})
 	w.deal = create("/api/v1/deals", map[string]any{"title": sealedMarkers["deal title"], "pipeline_id": 1, "contact_id": w.contact, "notes": sealedMarkers["deal notes"]})
 	w.activity = create("/api/v1/activities", map[string]any{"type": "note", "subject": sealedMarkers["activity subject"], "contact_id": w.contact,
@@ -163,7 +185,7 @@ func TestSealedFieldsRestEncrypted(t *testing.T) {
 	// company's name.
 	for _, q := range []string{"companies?q=conamemark", "companies?q=CoDomainMark", "companies?name=conamemarkq7x",
 		"companies?domain=CoDomainMarkQ7x.example", "contacts?q=conamemarkq7x", "deals?q=dealtitlemark",
-		"tasks?q=tasktitlemark", "activities?q=subjectmark"} {
+		"tasks?q=tasktitlemark", "activities?q=subjectmark", "contacts?tag=TagMarkQ7x"} {
 		var found struct{ Items []struct{ ID int64 } }
 		wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/"+q, nil, &found), http.StatusOK)
 		want := map[string]int64{"companies": w.company, "contacts": w.contact, "deals": w.deal, "tasks": w.task,
@@ -255,9 +277,14 @@ func TestTamperedCiphertextRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	notes, otherNotes, title := col(w.contact, "notes"), col(w.other, "notes"), col(w.contact, "title")
+	notes, otherNotes, title, tags := col(w.contact, "notes"), col(w.other, "notes"), col(w.contact, "title"), col(w.contact, "tags")
 	if !vault.Sealed(notes) || !vault.Sealed(otherNotes) || !vault.Sealed(title) {
 		t.Fatalf("fields at rest are not sealed: %q %q %q", notes, otherNotes, title)
+	}
+	// The tags rest as one sealed value, the only element of the column.
+	var packed []string
+	if err := json.Unmarshal([]byte(tags), &packed); err != nil || len(packed) != 1 || !vault.Sealed(packed[0]) {
+		t.Fatalf("tags at rest: %q", tags)
 	}
 	body := []byte(notes)
 	body[len(body)-5] ^= 'A' ^ 'B'
@@ -271,6 +298,8 @@ func TestTamperedCiphertextRefused(t *testing.T) {
 		{"a flipped byte", "notes", string(body)},
 		{"another record's notes", "notes", otherNotes},
 		{"the title moved to the notes", "notes", title},
+		{"the notes moved to the tags", "tags", `["` + notes + `"]`},
+		{"tags put back in plain text", "tags", `["vip"]`},
 	} {
 		set(w.contact, tc.field, tc.value)
 		var e struct {
@@ -278,13 +307,13 @@ func TestTamperedCiphertextRefused(t *testing.T) {
 		}
 		res := w.s.api(t, w.token, "GET", path, nil, &e)
 		if res.StatusCode != http.StatusInternalServerError || e.Error.Code != "integrity" ||
-			!strings.Contains(e.Error.Message, fmt.Sprintf("contact %d", w.contact)) || !strings.Contains(e.Error.Message, "notes") {
+			!strings.Contains(e.Error.Message, fmt.Sprintf("contact %d", w.contact)) || !strings.Contains(e.Error.Message, tc.field) {
 			t.Errorf("%s: %d %+v", tc.name, res.StatusCode, e.Error)
 		}
 		if strings.Contains(e.Error.Message, "MarkQ7x") {
 			t.Errorf("%s: the error shows a value: %q", tc.name, e.Error.Message)
 		}
-		set(w.contact, tc.field, notes)
+		set(w.contact, tc.field, map[string]string{"notes": notes, "tags": tags}[tc.field])
 		wantStatus(t, w.s.api(t, w.token, "GET", path, nil, nil), http.StatusOK)
 	}
 
@@ -668,7 +697,7 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	token := strings.TrimSpace(runCLI(t, dir, "", "token", "create", "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"))
 	markers := map[string]string{"notes": "OldNotesMarkQ9z", "title": "OldTitleMarkQ9z", "body": "OldBodyMarkQ9z", "source": "OldSourceMarkQ9z",
 		"company name": "OldCoNameMarkQ9z", "company domain": "oldcodomainmarkq9z.example", "deal title": "OldDealTitleMarkQ9z",
-		"task title": "OldTaskTitleMarkQ9z", "subject": "OldSubjectMarkQ9z",
+		"task title": "OldTaskTitleMarkQ9z", "subject": "OldSubjectMarkQ9z", "tag": "oldtagmarkq9z",
 		"first name": "OldFirstMarkQ9z", "last name": "OldLastMarkQ9z", "email": "oldmarkq9z@example.com", "phone": "+74957770099",
 		"seed": "OLDSEEDMARKQZZZZOLDSEEDMARKQZZZZ", "cursor key": "OldCursorKeyMarkQ9zOldCursorKeyM"}
 
@@ -687,7 +716,9 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 		}
 		companyID = co.ID
 		c := &crm.Contact{FirstName: markers["first name"], LastName: markers["last name"], Email: markers["email"], Phone: markers["phone"],
-			Title: markers["title"], Notes: markers["notes"], CompanyID: &co.ID, OwnerID: 1, Version: 1, CreatedAt: now, UpdatedAt: now, Tags: []string{}}
+			Title: markers["title"], Notes: markers["notes"], CompanyID: &co.ID, OwnerID: 1, Version: 1, CreatedAt: now, UpdatedAt: now,
+			// An older version kept the tags, and their rows, in plain text.
+			Tags: []string{markers["tag"], "vip"}, TagTokens: []string{markers["tag"], "vip"}}
 		if err := tx.InsertContact(context.Background(), c); err != nil {
 			return err
 		}
@@ -724,18 +755,7 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	}
 
 	s := startServer(t, dir)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var ready map[string]string
-		s.api(t, "", "GET", "/readyz", nil, &ready)
-		if ready["encryption"] == "on" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("readyz still says %v; log:\n%s", ready, s.log.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitSealed(t, s)
 	var c struct{ Title, Notes string }
 	wantStatus(t, s.api(t, token, "GET", fmt.Sprintf("/api/v1/contacts/%d", contactID), nil, &c), http.StatusOK)
 	if c.Title != markers["title"] || c.Notes != markers["notes"] {
@@ -745,7 +765,7 @@ func TestUpgradeSealsOlderRows(t *testing.T) {
 	// by them, through the in-memory index and by token.
 	for _, q := range []string{"contacts?q=oldlastmark", "contacts?email=OldMarkQ9z%40example.com", "contacts?phone=%2B74957770099",
 		"contacts?q=4957770099", "contacts?q=oldconame", "companies?q=oldconame", "companies?domain=oldcodomainmarkq9z.example",
-		"deals?q=olddealtitle", "tasks?q=oldtasktitle", "activities?q=oldsubjectmark"} {
+		"deals?q=olddealtitle", "tasks?q=oldtasktitle", "activities?q=oldsubjectmark", "contacts?tag=oldtagmarkq9z"} {
 		var found struct{ Items []struct{ ID int64 } }
 		wantStatus(t, s.api(t, token, "GET", "/api/v1/"+q, nil, &found), http.StatusOK)
 		want := map[string]int64{"companies": companyID, "contacts": contactID, "deals": dealID, "tasks": taskID,
@@ -864,7 +884,8 @@ func TestPostgresDumpHoldsNoSealedValue(t *testing.T) {
 	}
 	wantStatus(t, s.api(t, token, "POST", "/api/v1/contacts", map[string]any{"first_name": sealedMarkers["contact first name"],
 		"last_name": sealedMarkers["contact last name"], "email": sealedMarkers["contact email"], "phone": sealedMarkers["contact phone"],
-		"title": sealedMarkers["contact title"], "address": sealedMarkers["contact address"], "notes": sealedMarkers["contact notes"]}, &c), http.StatusCreated)
+		"title": sealedMarkers["contact title"], "address": sealedMarkers["contact address"], "notes": sealedMarkers["contact notes"],
+		"tags": []string{sealedMarkers["contact tag"]}}, &c), http.StatusCreated)
 	wantStatus(t, s.api(t, token, "POST", "/api/v1/activities", map[string]any{"type": "note", "subject": sealedMarkers["activity subject"],
 		"contact_id": c.ID, "body": sealedMarkers["activity body"]}, nil), http.StatusCreated)
 	wantStatus(t, s.api(t, token, "POST", "/api/v1/companies", map[string]any{"name": sealedMarkers["company name"],
@@ -886,7 +907,7 @@ func TestPostgresDumpHoldsNoSealedValue(t *testing.T) {
 	markers := map[string]string{"new notes": "NewNotesMarkQ7x"}
 	for _, k := range []string{"contact title", "contact address", "contact notes", "activity body", "activity subject",
 		"contact first name", "contact last name", "contact email", "contact phone", "company name", "company domain",
-		"deal title", "task title"} {
+		"deal title", "task title", "contact tag"} {
 		markers[k] = sealedMarkers[k]
 	}
 	if found := scanFiles(t, filepath.Dir(dump), markers); len(found) > 0 {
@@ -953,7 +974,7 @@ func testKeysRotateClient(t *testing.T, db []string) {
 		wantStatus(t, s.api(t, token, "POST", path, body, &rec), http.StatusCreated)
 		return rec.ID
 	}
-	contact := create("/api/v1/contacts", map[string]any{"last_name": "Rotated", "notes": "notes 0", "title": "Buyer"})
+	contact := create("/api/v1/contacts", map[string]any{"last_name": "Rotated", "notes": "notes 0", "title": "Buyer", "tags": []string{"vip", "debtor"}})
 	other := create("/api/v1/contacts", map[string]any{"last_name": "Other", "notes": "the other's notes"})
 	bodies := map[int64]string{}
 	for i := range 5 {
@@ -1038,10 +1059,18 @@ func testKeysRotateClient(t *testing.T, db []string) {
 		t.Fatalf("keys rotate --client: %q", out)
 	}
 
-	var c struct{ Notes, Title string }
+	var c struct {
+		Notes, Title string
+		Tags         []string
+	}
 	wantStatus(t, s.api(t, token, "GET", fmt.Sprintf("/api/v1/contacts/%d", contact), nil, &c), http.StatusOK)
-	if c.Notes != notes || c.Title != "Buyer" {
+	if c.Notes != notes || c.Title != "Buyer" || !slices.Equal(c.Tags, []string{"vip", "debtor"}) {
 		t.Errorf("the contact after the rotation: %+v, want notes %q", c, notes)
+	}
+	var tagged struct{ Items []struct{ ID int64 } }
+	wantStatus(t, s.api(t, token, "GET", "/api/v1/contacts?tag=debtor", nil, &tagged), http.StatusOK)
+	if len(tagged.Items) != 1 || tagged.Items[0].ID != contact {
+		t.Errorf("tag=debtor after the rotation: %+v", tagged.Items)
 	}
 	for id, body := range bodies {
 		var a struct{ Body string }

@@ -30,8 +30,8 @@ var floorIndexes = []string{
 	"floor_team_email ON contacts (team_id, email, id) WHERE deleted_at IS NULL",
 }
 
-// PlainContacts writes the seeded contacts' names, email and phone in
-// plain text into the floor's copy db (PostgreSQL's placeholders when pg),
+// PlainContacts writes the seeded contacts' names, email, phone and tags
+// in plain text into the floor's copy db (PostgreSQL's placeholders when pg),
 // from the data set's generator, and makes the floor's plaintext indexes.
 // On SQLite the caller then drops the samples its ANALYZE leaves
 // (sqlite.DropSamples), as the store does.
@@ -54,10 +54,10 @@ func PlainContacts(ctx context.Context, db *sql.DB, pg bool, d *Dataset) error {
 	}
 	defer tx.Rollback()
 	q := `UPDATE contacts SET first_name = ?, last_name = ?, first_name_lc = ?, last_name_lc = ?, email = ?,
-		phone = CASE WHEN phone = '' THEN '' ELSE ? END WHERE id = ?`
+		phone = CASE WHEN phone = '' THEN '' ELSE ? END, tags = ? WHERE id = ?`
 	if pg {
 		q = `UPDATE contacts SET first_name = $1, last_name = $2, first_name_lc = $3, last_name_lc = $4, email = $5,
-		phone = CASE WHEN phone = '' THEN '' ELSE $6 END WHERE id = $7`
+		phone = CASE WHEN phone = '' THEN '' ELSE $6 END, tags = $7 WHERE id = $8`
 	}
 	st, err := tx.PrepareContext(ctx, q)
 	if err != nil {
@@ -66,7 +66,11 @@ func PlainContacts(ctx context.Context, db *sql.DB, pg bool, d *Dataset) error {
 	defer st.Close()
 	for seq, id := range d.ContactIDs {
 		p := personOf(d.Seed, seq)
-		if _, err := st.ExecContext(ctx, p.first, p.last, strings.ToLower(p.first), strings.ToLower(p.last), p.email, phoneOf(seq), id); err != nil {
+		tags := "[]"
+		if seq < len(d.ContactTags) && d.ContactTags[seq] != "" {
+			tags = d.ContactTags[seq]
+		}
+		if _, err := st.ExecContext(ctx, p.first, p.last, strings.ToLower(p.first), strings.ToLower(p.last), p.email, phoneOf(seq), tags, id); err != nil {
 			return fmt.Errorf("bench: floor: plain contact %d: %w", id, err)
 		}
 	}

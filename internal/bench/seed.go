@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -108,6 +109,10 @@ type Dataset struct {
 	// they are not run. In the org shape, the manager of the top team.
 	Managers   []*Owner
 	ContactIDs []int64 // by sequence number
+	// ContactTags are the contacts' tags as the tags column holds them in
+	// plain text (a JSON array), by sequence number: the floor's copy
+	// puts them back where the store holds them sealed.
+	ContactTags []string
 
 	// emails and lastNames are set instead of Seed for a data set found on
 	// a running server (Discover).
@@ -448,6 +453,7 @@ func (s *seeder) contact(tx crm.Tx, seq int) error {
 		s.contactOwner = make([]int32, s.sizes.Contacts)
 		s.contactCompany = make([]int64, s.sizes.Contacts)
 		s.d.ContactIDs = make([]int64, s.sizes.Contacts)
+		s.d.ContactTags = make([]string, s.sizes.Contacts)
 	}
 	// Every owner gets at least one contact; the rest are spread at random.
 	owner := seq
@@ -478,6 +484,11 @@ func (s *seeder) contact(tx crm.Tx, seq int) error {
 	c.Preferences.Channel = []string{"", "email", "phone", "messenger"}[s.rng.IntN(4)]
 	c.Preferences.DoNotContact = s.rng.IntN(100) < 3
 	c.CreatedAt, c.UpdatedAt = s.stamps(seq, s.sizes.Contacts)
+	plainTags, _ := json.Marshal(c.Tags)
+	if c.Tags == nil {
+		plainTags = []byte("[]")
+	}
+	s.d.ContactTags[seq] = string(plainTags)
 	if err := s.seal(tx, "contact", c); err != nil {
 		return err
 	}

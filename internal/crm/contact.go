@@ -34,6 +34,10 @@ type Contact struct {
 	// value without holding it. Never shown.
 	EmailToken string `json:"-"`
 	PhoneToken string `json:"-"`
+	// TagTokens are the blind indexes of the tags, made by the seal hook:
+	// the store keeps them as the contact's rows of the tags table (the
+	// tags themselves rest sealed in the contact). Never shown.
+	TagTokens []string `json:"-"`
 }
 
 // Preferences are a client's wishes about being contacted (CORE-1).
@@ -73,10 +77,11 @@ type PreferencesInput struct {
 
 // ContactFilter selects contacts. Empty fields do not filter.
 //
-// The store holds names, email and phone sealed: it honours the ids,
-// company, owner, tag, state and token filters, and lists in created_at
-// or updated_at order; Email, Phone, Q, CompanyScope and NoSearch, and the
-// orders by name or email, are answered by the service's in-memory index.
+// The store holds names, email, phone and tags sealed: it honours the
+// ids, company, owner, state and token filters, and lists in created_at
+// or updated_at order; Email, Phone, Tag, Q, CompanyScope and NoSearch,
+// and the orders by name or email, are answered by the service's
+// in-memory index.
 type ContactFilter struct {
 	Email     string
 	Phone     string
@@ -85,9 +90,10 @@ type ContactFilter struct {
 	Tag       string
 	Q         string // words over names, email, phone digits and company name
 	Deleted   bool   // list the deleted (restorable) contacts instead
-	// EmailToken and PhoneToken keep the contacts with these blind-index
-	// tokens (Contact.EmailToken): the store's exact filters.
-	EmailToken, PhoneToken string
+	// EmailToken, PhoneToken and TagToken keep the contacts with these
+	// blind-index tokens (Contact.EmailToken, TagTokens): the store's
+	// exact filters.
+	EmailToken, PhoneToken, TagToken string
 	// CompanyScope is the scope of the companies whose names Q matches
 	// (the companies the caller may read); nil means the contacts' scope.
 	// The service sets it; no request does.

@@ -61,4 +61,8 @@ type KeyTx interface {
 	// before field encryption: a concurrent update wins). fields maps a
 	// column to its old and new values; it reports whether it wrote.
 	SealFields(ctx context.Context, entity string, id int64, fields map[string][2]string) (bool, error)
+	// SetTagTokens makes the rows of contact id in the tags table its tags'
+	// blind-index tokens (the upgrade pass, when it seals tags stored in
+	// plain text).
+	SetTagTokens(ctx context.Context, contactID int64, tokens []string) error
 }

@@ -58,7 +58,7 @@ var Columns = []Column{
 	{"contacts", "address", Personal, ""},
 	{"contacts", "birthday", Personal, ""},
 	{"contacts", "notes", Personal, ""},
-	{"contacts", "tags", Personal, "each tag sealed; the tags table holds their tokens"},
+	{"contacts", "tags", Personal, "sealed as one value; the tags table holds their tokens"},
 	{"contacts", "pref_channel", Plain, "a choice among six channels, for sending rules"},
 	{"contacts", "pref_language", Plain, "a language code, for sending rules"},
 	{"contacts", "do_not_contact", Plain, "for sending rules"},

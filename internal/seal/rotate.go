@@ -2,6 +2,7 @@ package seal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -90,10 +91,15 @@ func (s *Sealer) reseal(ctx context.Context, tx crm.RecordTx, entity string, rec
 	}, true)
 }
 
+// errChanged is sealAgain's report that the record changed between its
+// read and its write, which it left to its writer.
+var errChanged = errors.New("seal: the record changed while its fields were sealed again")
+
 // sealAgain seals the fields of rec whose stored value pick chooses (after
 // opening them) and writes them in place of those values, a
 // compare-and-set; it reports 1 if it wrote. When the record changed
-// meanwhile, it fails if must, and otherwise leaves it to its writer.
+// meanwhile, it fails if must, and otherwise leaves it to its writer and
+// returns errChanged.
 func (s *Sealer) sealAgain(ctx context.Context, tx crm.RecordTx, entity string, rec any, pick func(stored string) bool, must bool) (int, error) {
 	_, idp, _, fs, ok := sealed(entity, rec)
 	if !ok {
@@ -105,7 +111,23 @@ func (s *Sealer) sealAgain(ctx context.Context, tx crm.RecordTx, entity string, 
 			old[f.name] = *f.p
 		}
 	}
-	if len(old) == 0 {
+	// A contact's tags are one value of their own (tags.go): plain ones
+	// are what pick sees as not sealed.
+	c, _ := rec.(*crm.Contact)
+	var oldTags []string
+	plainTags := false
+	if c != nil && len(c.Tags) > 0 {
+		v, packed := packedTags(c)
+		if !packed {
+			v = tagsColumn(c.Tags)
+		}
+		if pick(v) {
+			oldTags, plainTags = c.Tags, !packed
+		} else {
+			c.Tags = nil
+		}
+	}
+	if len(old) == 0 && oldTags == nil {
 		return 0, nil
 	}
 	// Only the chosen fields are sealed again; the others stay as stored.
@@ -118,7 +140,6 @@ func (s *Sealer) sealAgain(ctx context.Context, tx crm.RecordTx, entity string, 
 		return 0, err
 	}
 	var tokens [2]string // a contact's stored email and phone tokens
-	c, _ := rec.(*crm.Contact)
 	if c != nil {
 		tokens = [2]string{c.EmailToken, c.PhoneToken}
 	}
@@ -130,6 +151,9 @@ func (s *Sealer) sealAgain(ctx context.Context, tx crm.RecordTx, entity string, 
 		if v, ok := old[f.name]; ok {
 			fields[f.name] = [2]string{v, *f.p}
 		}
+	}
+	if oldTags != nil {
+		fields["tags"] = [2]string{tagsColumn(oldTags), tagsColumn(c.Tags)}
 	}
 	// The tokens of a value sealed here for the first time (the upgrade
 	// pass): a value sealed again has the token it had.
@@ -146,7 +170,13 @@ func (s *Sealer) sealAgain(ctx context.Context, tx crm.RecordTx, entity string, 
 	case !wrote && must:
 		return 0, fmt.Errorf("seal: %s %d changed while its fields were sealed again", entity, *idp)
 	case !wrote:
-		return 0, nil
+		return 0, errChanged
+	}
+	if plainTags {
+		// Sealed here for the first time: the tag rows become tokens.
+		if err := tx.SetTagTokens(ctx, *idp, c.TagTokens); err != nil {
+			return 0, err
+		}
 	}
 	return 1, nil
 }

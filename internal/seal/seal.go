@@ -89,6 +89,7 @@ func SealedColumns() map[string][]string {
 			out[entity] = append(out[entity], f.name)
 		}
 	}
+	out["contact"] = append(out["contact"], "tags") // tags.go
 	return out
 }
 
@@ -122,27 +123,43 @@ func (s *Sealer) Seal(ctx context.Context, tx crm.RecordTx, entity string, rec a
 	// Read again: a new record's subject names its reserved id.
 	table, idp, subject, fs, _ := sealed(entity, rec)
 	id := *idp
-	if c, ok := rec.(*crm.Contact); ok {
+	c, _ := rec.(*crm.Contact)
+	if c != nil {
 		if err := s.setTokens(ctx, tx, c); err != nil {
 			return err
 		}
 	}
 	var key *vault.DataKey
+	keyOnce := func() (*vault.DataKey, error) {
+		if key == nil {
+			var err error
+			key, err = s.keyFor(ctx, tx, subject)
+			return key, err
+		}
+		return key, nil
+	}
 	for _, f := range fs {
 		if *f.p == "" {
 			continue
 		}
-		if key == nil {
-			var err error
-			if key, err = s.keyFor(ctx, tx, subject); err != nil {
-				return err
-			}
+		key, err := keyOnce()
+		if err != nil {
+			return err
 		}
 		v, err := key.Seal(vault.Where{Table: table, ID: id, Field: f.name}, *f.p)
 		if err != nil {
 			return fmt.Errorf("seal: %s %d %s: %w", entity, id, f.name, err)
 		}
 		*f.p = v
+	}
+	if c != nil && len(c.Tags) > 0 {
+		key, err := keyOnce()
+		if err != nil {
+			return err
+		}
+		if err := sealTags(key, table, id, c); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -158,33 +175,48 @@ func (s *Sealer) Open(ctx context.Context, tx crm.RecordTx, entity string, rec a
 	}
 	id := *idp
 	for _, f := range fs {
-		bad := func() error {
-			return &crm.Error{Code: crm.EINTEGRITY, Message: fmt.Sprintf(
-				"%s %d: the encrypted field %s does not open: it was altered or moved, or its client was erased", entity, id, f.name)}
-		}
-		if !vault.Sealed(*f.p) {
-			if *f.p != "" && s.strict.Load() {
-				return bad()
-			}
-			continue
-		}
-		kid, ok := vault.KeyOf(*f.p)
-		if !ok {
-			return bad()
-		}
-		key, err := s.key(ctx, tx, kid)
-		if errors.Is(err, vault.ErrIntegrity) || crm.ErrorCode(err) == crm.ENOTFOUND {
-			return bad()
-		} else if err != nil {
+		if err := s.openValue(ctx, tx, entity, table, id, f.name, f.p); err != nil {
 			return err
 		}
-		v, err := key.Open(vault.Where{Table: table, ID: id, Field: f.name}, *f.p)
-		if err != nil {
-			return bad()
-		}
-		*f.p = v
+	}
+	if c, ok := rec.(*crm.Contact); ok {
+		return s.openTags(ctx, tx, table, id, c)
 	}
 	return nil
+}
+
+// openValue opens the sealed value *p of field name of record id in place
+// (Open).
+func (s *Sealer) openValue(ctx context.Context, tx crm.RecordTx, entity, table string, id int64, name string, p *string) error {
+	if !vault.Sealed(*p) {
+		if *p != "" && s.strict.Load() {
+			return notOpening(entity, id, name)
+		}
+		return nil
+	}
+	kid, ok := vault.KeyOf(*p)
+	if !ok {
+		return notOpening(entity, id, name)
+	}
+	key, err := s.key(ctx, tx, kid)
+	if errors.Is(err, vault.ErrIntegrity) || crm.ErrorCode(err) == crm.ENOTFOUND {
+		return notOpening(entity, id, name)
+	} else if err != nil {
+		return err
+	}
+	v, err := key.Open(vault.Where{Table: table, ID: id, Field: name}, *p)
+	if err != nil {
+		return notOpening(entity, id, name)
+	}
+	*p = v
+	return nil
+}
+
+// notOpening is the error of a field of a record that does not open,
+// naming the record and the field, never the value.
+func notOpening(entity string, id int64, field string) error {
+	return &crm.Error{Code: crm.EINTEGRITY, Message: fmt.Sprintf(
+		"%s %d: the encrypted field %s does not open: it was altered or moved, or its client was erased", entity, id, field)}
 }
 
 // Forget drops the data key id from memory: its client was erased, and
@@ -201,8 +233,17 @@ func (s *Sealer) Prefetch(ctx context.Context, tx crm.RecordTx, entity string, r
 		if !ok {
 			return nil
 		}
+		values := make([]string, 0, len(fs)+1)
 		for _, f := range fs {
-			if kid, ok := vault.KeyOf(*f.p); ok && !seen[kid] {
+			values = append(values, *f.p)
+		}
+		if c, ok := rec.(*crm.Contact); ok {
+			if v, ok := packedTags(c); ok {
+				values = append(values, v)
+			}
+		}
+		for _, v := range values {
+			if kid, ok := vault.KeyOf(v); ok && !seen[kid] {
 				seen[kid] = true
 				if s.cache.Get(kid) == nil {
 					missing = append(missing, int64(kid))

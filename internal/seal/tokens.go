@@ -28,6 +28,7 @@ const BlindIndexSubject = "blind-index:1"
 const (
 	TokenEmail = "email" // lower case
 	TokenPhone = "phone" // E.164, as the service stores it
+	TokenTag   = "tag"   // lower case, as the service stores it
 )
 
 // tokenIndex caches the blind index of the stored root key.
@@ -73,10 +74,11 @@ func (t *tokenIndex) set(id int64, raw []byte) (*vault.Index, error) {
 	return x, nil
 }
 
-// setTokens sets c's blind-index tokens from its plain email and phone.
+// setTokens sets c's blind-index tokens from its plain email, phone and
+// tags.
 func (s *Sealer) setTokens(ctx context.Context, tx crm.RecordTx, c *crm.Contact) error {
-	c.EmailToken, c.PhoneToken = "", ""
-	if c.Email == "" && c.Phone == "" {
+	c.EmailToken, c.PhoneToken, c.TagTokens = "", "", nil
+	if c.Email == "" && c.Phone == "" && len(c.Tags) == 0 {
 		return nil
 	}
 	if vault.Sealed(c.Email) || vault.Sealed(c.Phone) {
@@ -86,7 +88,14 @@ func (s *Sealer) setTokens(ctx context.Context, tx crm.RecordTx, c *crm.Contact)
 	if err != nil {
 		return err
 	}
-	c.EmailToken = x.Token(TokenEmail, strings.ToLower(c.Email))
-	c.PhoneToken = x.Token(TokenPhone, c.Phone)
+	if c.Email != "" {
+		c.EmailToken = x.Token(TokenEmail, strings.ToLower(c.Email))
+	}
+	if c.Phone != "" {
+		c.PhoneToken = x.Token(TokenPhone, c.Phone)
+	}
+	for _, tag := range c.Tags {
+		c.TagTokens = append(c.TagTokens, x.Token(TokenTag, strings.ToLower(tag)))
+	}
 	return nil
 }

@@ -2,6 +2,7 @@ package seal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -25,69 +26,33 @@ const SettingSealed = "encryption.sealed"
 // (sealing what is still plain) before Open turns strict. "done" was the
 // first set, before a contact's names, email and phone were sealed; "2"
 // the set before a company's name and domain were, "3" before a deal's
-// title was, "4" before a task's, "5" before an activity's subject.
-const SealedVersion = "6"
+// title was, "4" before a task's, "5" before an activity's subject, "6"
+// before a contact's tags.
+const SealedVersion = "7"
 
 // Strict makes Open refuse plain values in sealed fields.
 func (s *Sealer) Strict(on bool) { s.strict.Store(on) }
 
 // Upgrade seals every personal field still in plain text and returns how
-// many records it changed; progress is told each page's count. When it
-// completes it sets SettingSealed and makes s strict.
+// many records it changed; progress is told each page's count. A record a
+// writer changed between the pass's read and its write is left to the
+// writer (who sealed it), and the pass runs again to make sure: when a
+// record still cannot be written after upgradePasses passes, Upgrade
+// fails, and the next start tries again. When it completes it sets
+// SettingSealed and makes s strict.
 func (s *Sealer) Upgrade(ctx context.Context, st crm.Store, progress func(entity string, sealed int)) (int, error) {
 	total := 0
-	for _, entity := range []string{"company", "contact", "deal", "activity", "task"} {
-		for _, deleted := range []bool{false, true} {
-			var after *crm.Cursor
-			for {
-				var page []any
-				var next string
-				var changed int
-				err := st.Write(ctx, func(tx crm.Tx) error {
-					var err error
-					changed = 0
-					page, next, err = listAll(ctx, tx, entity, deleted, after)
-					if err != nil {
-						return err
-					}
-					for _, rec := range page {
-						n, err := s.upgradeOne(ctx, tx, entity, rec)
-						if err != nil {
-							return err
-						}
-						changed += n
-						if c, ok := rec.(*crm.Contact); ok {
-							consents, err := tx.ConsentsByContact(ctx, c.ID)
-							if err != nil {
-								return err
-							}
-							for _, cs := range consents {
-								n, err := s.upgradeOne(ctx, tx, "consent", cs)
-								if err != nil {
-									return err
-								}
-								changed += n
-							}
-						}
-					}
-					return nil
-				})
-				if err != nil {
-					return total, fmt.Errorf("seal: upgrade of %ss: %w", entity, err)
-				}
-				total += changed
-				if progress != nil && changed > 0 {
-					progress(entity, changed)
-				}
-				if next == "" {
-					break
-				}
-				c, err := crm.DecodeCursor(next, "created_at")
-				if err != nil {
-					return total, err
-				}
-				after = c
-			}
+	for pass := 1; ; pass++ {
+		changed, missed, err := s.upgradePass(ctx, st, progress)
+		total += changed
+		if err != nil {
+			return total, err
+		}
+		if missed == 0 {
+			break
+		}
+		if pass == upgradePasses {
+			return total, fmt.Errorf("seal: upgrade: %d records changed under every one of %d passes, or hold values that cannot be replaced; their fields stay in plain text", missed, pass)
 		}
 	}
 	err := st.Write(ctx, func(tx crm.Tx) error { return tx.SetSetting(ctx, SettingSealed, SealedVersion) })
@@ -98,9 +63,78 @@ func (s *Sealer) Upgrade(ctx context.Context, st crm.Store, progress func(entity
 	return total, nil
 }
 
+// upgradePasses bounds the passes of Upgrade over records that change
+// under it.
+const upgradePasses = 3
+
+// upgradePass is one pass of Upgrade over every record: it returns how
+// many it sealed, and how many changed between its read and its write.
+func (s *Sealer) upgradePass(ctx context.Context, st crm.Store, progress func(entity string, sealed int)) (total, missed int, err error) {
+	for _, entity := range []string{"company", "contact", "deal", "activity", "task"} {
+		for _, deleted := range []bool{false, true} {
+			var after *crm.Cursor
+			for {
+				var page []any
+				var next string
+				var changed, skipped int
+				err := st.Write(ctx, func(tx crm.Tx) error {
+					var err error
+					changed, skipped = 0, 0
+					page, next, err = listAll(ctx, tx, entity, deleted, after)
+					if err != nil {
+						return err
+					}
+					one := func(entity string, rec any) error {
+						n, err := s.upgradeOne(ctx, tx, entity, rec)
+						if errors.Is(err, errChanged) {
+							skipped++
+							return nil
+						}
+						changed += n
+						return err
+					}
+					for _, rec := range page {
+						if err := one(entity, rec); err != nil {
+							return err
+						}
+						if c, ok := rec.(*crm.Contact); ok {
+							consents, err := tx.ConsentsByContact(ctx, c.ID)
+							if err != nil {
+								return err
+							}
+							for _, cs := range consents {
+								if err := one("consent", cs); err != nil {
+									return err
+								}
+							}
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					return total, missed, fmt.Errorf("seal: upgrade of %ss: %w", entity, err)
+				}
+				total += changed
+				missed += skipped
+				if progress != nil && changed > 0 {
+					progress(entity, changed)
+				}
+				if next == "" {
+					break
+				}
+				c, err := crm.DecodeCursor(next, "created_at")
+				if err != nil {
+					return total, missed, err
+				}
+				after = c
+			}
+		}
+	}
+	return total, missed, nil
+}
+
 // upgradeOne seals rec's plain personal fields in the store and reports 1
-// if it wrote; a record changed meanwhile is left to its writer (who
-// sealed it).
+// if it wrote; errChanged when the record changed meanwhile.
 func (s *Sealer) upgradeOne(ctx context.Context, tx crm.RecordTx, entity string, rec any) (int, error) {
 	return s.sealAgain(ctx, tx, entity, rec, func(v string) bool { return !vault.Sealed(v) }, false)
 }

@@ -64,9 +64,9 @@ func (t Tx) ContactByID(ctx context.Context, s crm.Scope, id int64, deleted bool
 // orders are the service's). With ids it returns every one of them in
 // scope, in no order and on one page.
 func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q crm.ListQuery) ([]*crm.Contact, string, error) {
-	if f.Email != "" || f.Phone != "" || f.Q != "" || f.NoSearch != nil || f.CompanyScope != nil {
+	if f.Email != "" || f.Phone != "" || f.Tag != "" || f.Q != "" || f.NoSearch != nil || f.CompanyScope != nil {
 		// Sealed values: a caller that asks must not get every contact.
-		return nil, "", crm.Errorf(crm.EINVALID, "the store cannot filter contacts by email, phone or words: they are sealed (the service's index does)")
+		return nil, "", crm.Errorf(crm.EINVALID, "the store cannot filter contacts by email, phone, tag or words: they are sealed (the service's index does)")
 	}
 	var w where
 	if !t.scoped(ctx, &w, "contact", s) {
@@ -83,7 +83,7 @@ func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q cr
 	eqText(&w, "phone_token", f.PhoneToken)
 	eqInt(&w, "company_id", f.CompanyID)
 	eqInt(&w, "owner_id", f.OwnerID)
-	tagFilter(&w, TagContact, f.Tag)
+	tagFilter(&w, TagContact, f.TagToken)
 	if f.IDs != nil {
 		rows, err := byIDs(ctx, t.C, "contacts", contactCols, &w, "contact", scanContact)
 		return rows, "", err
@@ -136,7 +136,7 @@ func (t Tx) InsertContact(ctx context.Context, c *crm.Contact) error {
 	if err != nil {
 		return t.C.DBError(err, "insert contact", "contact", "")
 	}
-	if err := t.setTags(ctx, TagContact, id, c.Tags, false); err != nil {
+	if err := t.setTags(ctx, TagContact, id, c.TagTokens, false); err != nil {
 		return err
 	}
 	c.ID = id
@@ -165,7 +165,7 @@ func (t Tx) UpdateContact(ctx context.Context, c *crm.Contact) error {
 	if !ok {
 		return Stale("contact")
 	}
-	return t.setTags(ctx, TagContact, c.ID, c.Tags, true)
+	return t.setTags(ctx, TagContact, c.ID, c.TagTokens, true)
 }
 
 // updateChangedContact is UpdateContact setting only the indexed columns
@@ -215,7 +215,13 @@ func (t Tx) updateChangedContact(ctx context.Context, c *crm.Contact) error {
 	if newTags == tags {
 		return nil
 	}
-	return t.setTags(ctx, TagContact, c.ID, c.Tags, true)
+	// Sealed tags differ at every write (a new nonce): their rows, the
+	// tokens, are compared instead.
+	same, err := t.sameTagRows(ctx, TagContact, c.ID, c.TagTokens)
+	if err != nil || same {
+		return err
+	}
+	return t.setTags(ctx, TagContact, c.ID, c.TagTokens, true)
 }
 
 // The groups of indexed contact columns UpdateContact sets only when they

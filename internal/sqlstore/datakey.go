@@ -193,12 +193,17 @@ func (t Tx) insertRecord(ctx context.Context, ins, insID string, id int64, args 
 // text columns of each record table, and a contact's blind-index tokens.
 var sealable = map[string]map[string]bool{
 	"contact": {"first_name": true, "last_name": true, "email": true, "phone": true, "title": true, "address": true,
-		"birthday": true, "notes": true, "email_token": true, "phone_token": true},
+		"birthday": true, "notes": true, "tags": true, "email_token": true, "phone_token": true},
 	"company":  {"name": true, "domain": true, "phone": true, "address": true, "notes": true},
 	"deal":     {"title": true, "notes": true},
 	"activity": {"subject": true, "body": true},
 	"task":     {"title": true, "description": true},
 	"consent":  {"source": true},
+}
+
+// SetTagTokens implements crm.KeyTx.
+func (t Tx) SetTagTokens(ctx context.Context, contactID int64, tokens []string) error {
+	return t.setTags(ctx, TagContact, contactID, tokens, true)
 }
 
 // SealFields implements crm.KeyTx: one UPDATE whose WHERE compares every

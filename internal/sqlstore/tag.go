@@ -1,6 +1,9 @@
 package sqlstore
 
-import "context"
+import (
+	"context"
+	"slices"
+)
 
 // Tags are kept twice (tags.go): setTags keeps the rows of the tags table in
 // step with the record's tags column.
@@ -39,4 +42,30 @@ func tagFilter(w *where, entity, tag string) {
 	if tag != "" {
 		w.and("id IN (SELECT record_id FROM tags WHERE entity = '"+entity+"' AND tag = ?)", tag)
 	}
+}
+
+var sqlTagRows = Statement(`SELECT tag FROM tags WHERE entity = ? AND record_id = ?`)
+
+// sameTagRows reports whether the tag rows of one record are tags (in any
+// order, a tag given twice counted once).
+func (t Tx) sameTagRows(ctx context.Context, entity string, id int64, tags []string) (bool, error) {
+	rows, err := t.C.Query(ctx, sqlTagRows, entity, id)
+	if err != nil {
+		return false, t.C.DBError(err, "read "+entity+" tags", entity, "")
+	}
+	defer rows.Close()
+	var stored []string
+	for rows.Next() {
+		var tag string
+		if err := rows.Scan(&tag); err != nil {
+			return false, t.C.RowError(err, "read "+entity+" tags", entity)
+		}
+		stored = append(stored, tag)
+	}
+	if err := rows.Err(); err != nil {
+		return false, t.C.RowError(err, "read "+entity+" tags", entity)
+	}
+	want := slices.Compact(slices.Sorted(slices.Values(tags)))
+	slices.Sort(stored)
+	return slices.Equal(stored, want), nil
 }

@@ -110,8 +110,8 @@ func testErasure(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	}
 	wantEqual(t, "data keys left", subjects(), []string{"company:" + itoa(acme.ID), "contact:" + itoa(bea.ID)})
 	checkFilters(t, f, contactKind, []filterCase[crm.ContactFilter]{
-		{all, crm.ContactFilter{Tag: "vip"}, []int64{bea.ID}},
-		{all, crm.ContactFilter{Tag: "vip", Deleted: true}, nil},
+		{all, crm.ContactFilter{TagToken: tok("vip")}, []int64{bea.ID}},
+		{all, crm.ContactFilter{TagToken: tok("vip"), Deleted: true}, nil},
 	}, crm.Tx.Contacts)
 
 	// A second erasure of the same record finds nothing, and writes no

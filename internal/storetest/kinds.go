@@ -70,8 +70,20 @@ var contactKind = kind[*crm.Contact]{
 		}
 		return commonKey(field, c.CreatedAt, c.UpdatedAt)
 	},
-	insert: func(ctx context.Context, tx crm.Tx, c *crm.Contact) error { return tx.InsertContact(ctx, c) },
-	update: func(ctx context.Context, tx crm.Tx, c *crm.Contact) error { return tx.UpdateContact(ctx, c) },
+	// The tag tokens (the seal hook's) are given to the store on a copy:
+	// they are rows of the tags table, which a read does not return.
+	insert: func(ctx context.Context, tx crm.Tx, c *crm.Contact) error {
+		w := *c
+		tagTokens(&w)
+		err := tx.InsertContact(ctx, &w)
+		c.ID = w.ID
+		return err
+	},
+	update: func(ctx context.Context, tx crm.Tx, c *crm.Contact) error {
+		w := *c
+		tagTokens(&w)
+		return tx.UpdateContact(ctx, &w)
+	},
 	byID: func(ctx context.Context, tx crm.Tx, s crm.Scope, id int64, deleted bool) (*crm.Contact, error) {
 		return tx.ContactByID(ctx, s, id, deleted)
 	},

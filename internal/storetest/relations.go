@@ -17,7 +17,7 @@ func testTags(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		t.Helper()
 		var ids []int64
 		for _, r := range mustRead(t, f.st, func(ctx context.Context, tx crm.Tx) ([]*crm.Contact, error) {
-			rows, _, err := tx.Contacts(ctx, all, crm.ContactFilter{Tag: tag}, crm.ListQuery{Limit: 10})
+			rows, _, err := tx.Contacts(ctx, all, crm.ContactFilter{TagToken: tok(tag)}, crm.ListQuery{Limit: 10})
 			return rows, err
 		}) {
 			ids = append(ids, r.ID)
@@ -231,7 +231,7 @@ func testPurgeReferences(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		t.Errorf("new contact id %d, want > purged id %d", next.ID, ann.ID)
 	}
 	checkFilters(t, f, contactKind, []filterCase[crm.ContactFilter]{
-		{all, crm.ContactFilter{Tag: "purged"}, nil},
-		{all, crm.ContactFilter{Tag: "purged", Deleted: true}, nil},
+		{all, crm.ContactFilter{TagToken: tok("purged")}, nil},
+		{all, crm.ContactFilter{TagToken: tok("purged"), Deleted: true}, nil},
 	}, crm.Tx.Contacts)
 }

@@ -417,6 +417,7 @@ func TestContactJSONFields(t *testing.T) {
 			`Masked []string json:"masked,omitempty"`,
 			`EmailToken string json:"-"`,
 			`PhoneToken string json:"-"`,
+			`TagTokens []string json:"-"`,
 		}},
 		{reflect.TypeFor[crm.Preferences](), []string{
 			`Channel string json:"channel,omitempty"`,
