@@ -17,26 +17,37 @@ import (
 // from memory, through the real service and store, as the plaintext
 // indexes did before (the store's own tests of these cases moved here).
 
-// companyIDs pages through the companies p sees matching flt in the order
-// sort, limit a page, with the cursors the pages return.
-func companyIDs(t *testing.T, f *fixture, p *crm.Principal, flt crm.CompanyFilter, sort string, limit int) []int64 {
+// pagedIDs pages through every record find returns to p for flt, in the
+// order sort, limit a page, with the cursors the pages return, and
+// returns their ids (id).
+func pagedIDs[T, F any](t *testing.T, find func(context.Context, *crm.Principal, F, crm.ListOptions) (*crm.Page[T], error),
+	id func(T) int64, p *crm.Principal, flt F, sort string, limit int) []int64 {
 	t.Helper()
 	got := []int64{}
 	cursor := ""
-	for range 50 {
-		pg, err := f.svc.FindCompanies(context.Background(), p, flt, crm.ListOptions{Limit: limit, Sort: sort, Cursor: cursor})
+	for range 100 {
+		pg, err := find(context.Background(), p, flt, crm.ListOptions{Limit: limit, Sort: sort, Cursor: cursor})
 		if err != nil {
-			t.Fatalf("companies %+v sort %s: %v", flt, sort, err)
+			t.Fatalf("%+v sort %s: %v", flt, sort, err)
 		}
-		for _, c := range pg.Items {
-			got = append(got, c.ID)
+		if len(pg.Items) > limit {
+			t.Fatalf("a page of %d, limit %d", len(pg.Items), limit)
+		}
+		for _, r := range pg.Items {
+			got = append(got, id(r))
 		}
 		if cursor = pg.NextCursor; cursor == "" {
 			return got
 		}
 	}
-	t.Fatalf("companies sort %s: more than 50 pages", sort)
+	t.Fatalf("%+v sort %s: more than 100 pages", flt, sort)
 	return nil
+}
+
+// companyIDs pages through the companies p sees matching flt.
+func companyIDs(t *testing.T, f *fixture, p *crm.Principal, flt crm.CompanyFilter, sort string, limit int) []int64 {
+	t.Helper()
+	return pagedIDs(t, f.svc.FindCompanies, func(c *crm.Company) int64 { return c.ID }, p, flt, sort, limit)
 }
 
 // TestCompanyIndexOrder: names sort by code point of their lower-case

@@ -17,25 +17,10 @@ import (
 // each sort, both ways, through small pages; the title's words; the
 // filters and the caller's scope.
 
-// dealIDs pages through the deals p sees matching flt in the order sort.
+// dealIDs pages through the deals p sees matching flt.
 func dealIDs(t *testing.T, f *fixture, p *crm.Principal, flt crm.DealFilter, sort string, limit int) []int64 {
 	t.Helper()
-	got := []int64{}
-	cursor := ""
-	for range 100 {
-		pg, err := f.svc.FindDeals(context.Background(), p, flt, crm.ListOptions{Limit: limit, Sort: sort, Cursor: cursor})
-		if err != nil {
-			t.Fatalf("deals %+v sort %s: %v", flt, sort, err)
-		}
-		for _, d := range pg.Items {
-			got = append(got, d.ID)
-		}
-		if cursor = pg.NextCursor; cursor == "" {
-			return got
-		}
-	}
-	t.Fatalf("deals sort %s: more than 100 pages", sort)
-	return nil
+	return pagedIDs(t, f.svc.FindDeals, func(d *crm.Deal) int64 { return d.ID }, p, flt, sort, limit)
 }
 
 func TestDealIndexOrderAndFilters(t *testing.T) {

@@ -36,22 +36,7 @@ func names(t *testing.T, f *fixture, p *crm.Principal, flt crm.ContactFilter) []
 // page, with the cursors the pages return.
 func pageIDs(t *testing.T, f *fixture, p *crm.Principal, sort string, limit int) []int64 {
 	t.Helper()
-	var got []int64
-	cursor := ""
-	for range 50 {
-		pg, err := f.svc.FindContacts(context.Background(), p, crm.ContactFilter{}, crm.ListOptions{Limit: limit, Sort: sort, Cursor: cursor})
-		if err != nil {
-			t.Fatalf("sort %s: %v", sort, err)
-		}
-		for _, c := range pg.Items {
-			got = append(got, c.ID)
-		}
-		if cursor = pg.NextCursor; cursor == "" {
-			return got
-		}
-	}
-	t.Fatalf("sort %s: more than 50 pages", sort)
-	return nil
+	return pagedIDs(t, f.svc.FindContacts, func(c *crm.Contact) int64 { return c.ID }, p, crm.ContactFilter{}, sort, limit)
 }
 
 func idsOf(cs []*crm.Contact) []int64 {

@@ -18,25 +18,10 @@ import (
 // each sort, both ways, through small pages; the title's words; the
 // filters; the caller's scope, which holds the tasks assigned to them.
 
-// taskIDs pages through the tasks p sees matching flt in the order sort.
+// taskIDs pages through the tasks p sees matching flt.
 func taskIDs(t *testing.T, f *fixture, p *crm.Principal, flt crm.TaskFilter, sort string, limit int) []int64 {
 	t.Helper()
-	got := []int64{}
-	cursor := ""
-	for range 100 {
-		pg, err := f.svc.FindTasks(context.Background(), p, flt, crm.ListOptions{Limit: limit, Sort: sort, Cursor: cursor})
-		if err != nil {
-			t.Fatalf("tasks %+v sort %s: %v", flt, sort, err)
-		}
-		for _, tk := range pg.Items {
-			got = append(got, tk.ID)
-		}
-		if cursor = pg.NextCursor; cursor == "" {
-			return got
-		}
-	}
-	t.Fatalf("tasks sort %s: more than 100 pages", sort)
-	return nil
+	return pagedIDs(t, f.svc.FindTasks, func(tk *crm.Task) int64 { return tk.ID }, p, flt, sort, limit)
 }
 
 func TestTaskIndexOrderAndFilters(t *testing.T) {
