@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,9 +41,6 @@ func (s *Service) FindActivities(ctx context.Context, p *crm.Principal, f crm.Ac
 	}
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
-	}
-	if len(strings.Fields(f.Q)) > maxSearchWords {
-		return nil, crm.Invalid("q", fmt.Sprintf("at most %d words", maxSearchWords))
 	}
 	return listRecords(ctx, s, p, activityOps, "-occurred_at", f.Deleted, o, func(tx crm.RecordTx, sc crm.Scope, q crm.ListQuery) ([]*crm.Activity, string, error) {
 		return s.activityPage(ctx, tx, sc, f, q)

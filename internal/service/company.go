@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -44,11 +43,8 @@ func (s *Service) FindCompanies(ctx context.Context, p *crm.Principal, f crm.Com
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
 	}
-	if len(f.IDs) > crm.MaxLimit {
-		return nil, crm.Invalid("ids", "at most 200 ids")
-	}
-	if len(strings.Fields(f.Q)) > maxSearchWords {
-		return nil, crm.Invalid("q", fmt.Sprintf("at most %d words", maxSearchWords))
+	if err := checkIDs(f.IDs); err != nil {
+		return nil, err
 	}
 	if err := s.syncIndex(ctx, s.companies, began); err != nil {
 		return nil, err

@@ -51,9 +51,6 @@ func (s *Service) FindContacts(ctx context.Context, p *crm.Principal, f crm.Cont
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
 	}
-	if len(strings.Fields(f.Q)) > maxSearchWords {
-		return nil, crm.Invalid("q", fmt.Sprintf("at most %d words", maxSearchWords))
-	}
 	// A search by company name matches only companies the caller may read:
 	// otherwise it would tell the names of hidden companies letter by letter.
 	companies := s.pol.ReadScope(p, "company")
@@ -148,11 +145,26 @@ func (s *Service) companiesNamed(scope *memindex.Scope, w string) ([]int64, erro
 	return ids, nil
 }
 
-// searchText validates a q parameter.
+// searchText validates a q parameter: text of at most 100 characters in
+// at most maxSearchWords words.
 func searchText(q string) (string, error) {
 	v := validate.New()
 	q = v.Text("q", q, 100, false, false)
-	return strings.ToLower(q), v.Err()
+	if err := v.Err(); err != nil {
+		return "", err
+	}
+	if len(strings.Fields(q)) > maxSearchWords {
+		return "", crm.Invalid("q", fmt.Sprintf("at most %d words", maxSearchWords))
+	}
+	return strings.ToLower(q), nil
+}
+
+// checkIDs refuses an ids filter longer than a page.
+func checkIDs(ids []int64) error {
+	if len(ids) > crm.MaxLimit {
+		return crm.Invalid("ids", fmt.Sprintf("at most %d ids", crm.MaxLimit))
+	}
+	return nil
 }
 
 // applyContact validates in and copies it onto c. create requires the

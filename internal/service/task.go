@@ -2,8 +2,6 @@ package service
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/custos-crm/custos/internal/crm"
@@ -61,11 +59,8 @@ func (s *Service) FindTasks(ctx context.Context, p *crm.Principal, f crm.TaskFil
 	if f.Q, err = searchText(f.Q); err != nil {
 		return nil, err
 	}
-	if len(strings.Fields(f.Q)) > maxSearchWords {
-		return nil, crm.Invalid("q", fmt.Sprintf("at most %d words", maxSearchWords))
-	}
-	if len(f.IDs) > crm.MaxLimit {
-		return nil, crm.Invalid("ids", "at most 200 ids")
+	if err := checkIDs(f.IDs); err != nil {
+		return nil, err
 	}
 	if err := s.syncIndex(ctx, s.tasks, began); err != nil {
 		return nil, err

@@ -99,31 +99,9 @@ func TestTaskIndexOrderAndFilters(t *testing.T) {
 		"updated_at": func(a, b *crm.Task) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
 		"title":      func(a, b *crm.Task) int { return strings.Compare(strings.ToLower(a.Title), strings.ToLower(b.Title)) },
 	}
-	for _, field := range crm.SortFields["tasks"] {
-		for _, desc := range []bool{false, true} {
-			sorted := slices.Clone(tasks)
-			slices.SortFunc(sorted, func(a, b *crm.Task) int {
-				c := cmp.Or(keys[field](a, b), cmp.Compare(a.ID, b.ID))
-				if desc {
-					c = -c
-				}
-				return c
-			})
-			want := make([]int64, len(sorted))
-			for i, tk := range sorted {
-				want[i] = tk.ID
-			}
-			sort := field
-			if desc {
-				sort = "-" + field
-			}
-			for _, limit := range []int{1, 2, 50} {
-				if got := taskIDs(t, f, admin, crm.TaskFilter{}, sort, limit); !slices.Equal(got, want) {
-					t.Errorf("sort=%s limit=%d: %v, want %v", sort, limit, got, want)
-				}
-			}
-		}
-	}
+	everySort(t, "tasks", tasks, func(r *crm.Task) int64 { return r.ID }, keys, func(sort string, limit int) []int64 {
+		return taskIDs(t, f, admin, crm.TaskFilter{}, sort, limit)
+	})
 
 	id := func(i ...int) []int64 {
 		out := []int64{}
