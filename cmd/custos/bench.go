@@ -371,7 +371,7 @@ func benchSeed(ctx context.Context, e env, c *config.Config, l local, shape *ben
 		store.Close()
 		return nil, err
 	}
-	d, st, err := bench.Seed(ctx, store, svc.identity, seal.New(kek, seal.CacheSize), l.sizes, l.seed, e.stderr)
+	d, st, err := bench.Seed(ctx, store, svc.identity, seal.New(kek, seal.CacheSize, seal.RawCacheSize), l.sizes, l.seed, e.stderr)
 	if err == nil {
 		// Every record was sealed as it was written: there is nothing for
 		// the server's upgrade pass to do, as in a database this version

@@ -417,7 +417,7 @@ func TestErasureShredsClient(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		sl := seal.New(kek, 16)
+		sl := seal.New(kek, 16, 16)
 		return db.Read(context.Background(), func(tx crm.Tx) error {
 			for _, v := range []struct {
 				entity string
@@ -1123,7 +1123,7 @@ func testKeysRotateClient(t *testing.T, db []string) {
 	}
 	defer st.Close()
 	err = st.Read(context.Background(), func(tx crm.Tx) error {
-		return seal.New(kek, 16).Open(context.Background(), tx, "contact", &crm.Contact{ID: contact, Notes: saved})
+		return seal.New(kek, 16, 16).Open(context.Background(), tx, "contact", &crm.Contact{ID: contact, Notes: saved})
 	})
 	if crm.ErrorCode(err) != crm.EINTEGRITY {
 		t.Errorf("a value saved before the rotation: %v; want it not to open", err)

@@ -245,7 +245,7 @@ func keysRotateClient(ctx context.Context, e env, db crm.Store, kek vault.KEK, s
 	if err := seal.Check(ctx, db, kek); err != nil {
 		return fmt.Errorf("keys: %s: %w", kek.Describe(), err)
 	}
-	n, oldKey, newKey, err := seal.New(kek, 16).RotateClient(ctx, db, subject)
+	n, oldKey, newKey, err := seal.New(kek, 16, 16).RotateClient(ctx, db, subject)
 	if err != nil {
 		return cliError(err)
 	}

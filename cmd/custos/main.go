@@ -218,7 +218,7 @@ func newServices(c *config.Config, db crm.Store, log *slog.Logger, kek vault.KEK
 	var secrets *seal.Secrets
 	store := db
 	if kek != nil {
-		sealer = seal.New(kek, seal.CacheSize)
+		sealer = seal.New(kek, seal.CacheSize, seal.RawCacheSize)
 		hooks = service.WithSealing(hooks, sealer)
 		secrets = seal.NewSecrets(kek)
 		store = secrets.Store(db)

@@ -39,7 +39,7 @@ func newEraseWorld(t *testing.T) *eraseWorld {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	w := &eraseWorld{st: st, svc: service.New(st, service.Options{Logger: log, Hooks: service.WithSealing(service.NoHooks{}, seal.New(kek, 1024))})}
+	w := &eraseWorld{st: st, svc: service.New(st, service.Options{Logger: log, Hooks: service.WithSealing(service.NoHooks{}, seal.New(kek, 1024, 1024))})}
 	idn := identity.New(st, identity.Options{Hasher: testkit.Hasher(), Logger: log})
 	email, pw, role := "admin@example.com", testkit.Password, crm.RoleAdmin
 	if w.admin, err = idn.CreateUser(context.Background(), crm.SystemPrincipal(), crm.UserInput{Email: &email, Role: &role, Password: &pw}); err != nil {

@@ -37,7 +37,7 @@ func BenchmarkIndexStartup(b *testing.B) {
 	}
 	ctx := context.Background()
 	kek := testKEK(b)
-	sl := seal.New(kek, seal.CacheSize)
+	sl := seal.New(kek, seal.CacheSize, seal.RawCacheSize)
 	f := testkit.NewFixture(b, service.Options{Hooks: service.WithSealing(service.NoHooks{}, sl)}, identity.Options{})
 	owners := []int64{f.Users["alice"].ID, f.Users["bob"].ID}
 	first := []string{"Anna", "Ivan", "Olga", "Пётр", "Мария", "John", "Emma", "Sergei", "Ольга", "Noah"}
@@ -71,7 +71,7 @@ func BenchmarkIndexStartup(b *testing.B) {
 	}
 	for b.Loop() {
 		// A fresh start: a new sealer (no key cached) and service.
-		cold := seal.New(kek, seal.CacheSize)
+		cold := seal.New(kek, seal.CacheSize, seal.RawCacheSize)
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)

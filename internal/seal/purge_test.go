@@ -22,7 +22,7 @@ import (
 func TestPurgeShredsClients(t *testing.T) {
 	ctx := context.Background()
 	kek := testKEK(t)
-	sl := seal.New(kek, 64)
+	sl := seal.New(kek, 64, 64)
 	f := testkit.NewFixture(t, service.Options{Hooks: service.WithSealing(service.NoHooks{}, sl)}, identity.Options{})
 	p := f.As("alice")
 	ptr := func(s string) *string { return &s }
@@ -93,7 +93,7 @@ func TestPurgeShredsClients(t *testing.T) {
 	}
 
 	opens := func(entity string, rec any) error {
-		return f.Store.Read(ctx, func(tx crm.Tx) error { return seal.New(kek, 4).Open(ctx, tx, entity, rec) })
+		return f.Store.Read(ctx, func(tx crm.Tx) error { return seal.New(kek, 4, 4).Open(ctx, tx, entity, rec) })
 	}
 	if err := opens("contact", &crm.Contact{ID: x.ID, Notes: notes}); crm.ErrorCode(err) != crm.EINTEGRITY {
 		t.Errorf("the purged contact's saved notes: %v; want them not to open", err)

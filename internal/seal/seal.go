@@ -33,13 +33,19 @@ type Sealer struct {
 	tokens tokenIndex  // the blind index (tokens.go)
 }
 
-// CacheSize is how many unwrapped data keys a Sealer keeps by default.
-const CacheSize = 16384
+// The sizes of a Sealer's data-key cache by default (vault.Cache): 16,384
+// keys ready to use (some 13 MiB) and 262,144 as bytes only (some 16 MiB
+// when full), so that the keys of 100,000 clients stay in memory.
+const (
+	CacheSize    = 16384
+	RawCacheSize = 1 << 18
+)
 
 // New returns a Sealer wrapping data keys with kek and keeping up to
-// cacheSize of them unwrapped in memory (zeroed when evicted).
-func New(kek vault.KEK, cacheSize int) *Sealer {
-	return &Sealer{kek: kek, cache: vault.NewCache(cacheSize)}
+// hot of them unwrapped and ready in memory, and up to raw as bytes
+// (zeroed when evicted).
+func New(kek vault.KEK, hot, raw int) *Sealer {
+	return &Sealer{kek: kek, cache: vault.NewCache(hot, raw)}
 }
 
 // field is one sealed field of a record.

@@ -22,7 +22,7 @@ import (
 // plain value put back is refused.
 func TestContactTagsSealed(t *testing.T) {
 	ctx := context.Background()
-	sl := seal.New(testKEK(t), 64)
+	sl := seal.New(testKEK(t), 64, 64)
 	f := testkit.NewFixture(t, service.Options{Hooks: service.WithSealing(service.NoHooks{}, sl)}, identity.Options{})
 	alice := f.As("alice")
 	lookalike := "e1:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" // a user's tag with the sealed format's prefix

@@ -44,7 +44,7 @@ func (t *raceTx) DataKeyOf(ctx context.Context, subject string) (*crm.DataKey, e
 func TestTokensOfARacingInstance(t *testing.T) {
 	ctx := context.Background()
 	kek := testKEK(t)
-	f := testkit.NewFixture(t, service.Options{Hooks: service.WithSealing(service.NoHooks{}, seal.New(kek, 64))}, identity.Options{})
+	f := testkit.NewFixture(t, service.Options{Hooks: service.WithSealing(service.NoHooks{}, seal.New(kek, 64, 64))}, identity.Options{})
 	first, err := f.Records.CreateContact(ctx, f.As("alice"), crm.ContactInput{LastName: ptr("First"), Email: ptr("same@example.com"), Phone: ptr("+74951234567")})
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func TestTokensOfARacingInstance(t *testing.T) {
 	if err != nil || stored.EmailToken == "" || stored.PhoneToken == "" {
 		t.Fatalf("the first contact's tokens: %+v %v", stored, err)
 	}
-	other := seal.New(kek, 64) // another instance: nothing cached
+	other := seal.New(kek, 64, 64) // another instance: nothing cached
 	c := &crm.Contact{LastName: "Second", Email: "same@example.com", Phone: "+74951234567", OwnerID: first.OwnerID}
 	err = f.Store.Write(ctx, func(tx crm.Tx) error { return other.Seal(ctx, &raceTx{Tx: tx}, "contact", c) })
 	if err != nil {

@@ -258,10 +258,11 @@ func TestIndex(t *testing.T) {
 	}
 }
 
-// TestCache: bounded, least recently used out first, and an evicted
-// key's bytes are zeroed.
+// TestCache: the hot tier is bounded, least recently used out first, and
+// a key evicted from it has its bytes zeroed there but stays in the raw
+// tier, from which it is made ready again.
 func TestCache(t *testing.T) {
-	c := vault.NewCache(2)
+	c := vault.NewCache(2, 3)
 	raws := make([][]byte, 3)
 	for i := range raws {
 		raws[i] = make([]byte, vault.KeySize)
@@ -273,14 +274,68 @@ func TestCache(t *testing.T) {
 			c.Get(1) // 1 is now more recent than 2
 		}
 	}
-	if c.Len() != 2 || c.Get(2) != nil || c.Get(1) == nil || c.Get(3) == nil {
-		t.Errorf("after three puts: len %d, 1 %v, 2 %v, 3 %v", c.Len(), c.Get(1) != nil, c.Get(2) != nil, c.Get(3) != nil)
+	if c.Len() != 2 || c.RawLen() != 3 {
+		t.Errorf("after three puts: %d ready, %d raw; want 2 and 3", c.Len(), c.RawLen())
 	}
-	if raws[1][0] != 0 {
-		t.Error("the evicted key was not zeroed")
+	if raws[1][0] != 0 || raws[0][0] == 0 || raws[2][0] == 0 {
+		t.Error("the hot tier zeroed the wrong key, or none")
+	}
+	k2 := c.Get(2) // from the raw tier; 1 leaves the hot tier now
+	if k2 == nil || raws[0][0] != 0 {
+		t.Fatal("a key evicted from the hot tier is not found in the raw one, or the next eviction did not zero")
+	}
+	// The key made again from the raw tier is the same key.
+	w := vault.Where{Table: "contacts", ID: 7, Field: "email"}
+	again := make([]byte, vault.KeySize)
+	again[0] = 2
+	want, err := vault.NewDataKey(2, again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := want.Seal(w, "ivan@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := k2.Open(w, sealed); err != nil || got != "ivan@example.com" {
+		t.Errorf("the key from the raw tier opens %q, %v", got, err)
 	}
 	c.Forget(3)
-	if c.Get(3) != nil || raws[2][0] != 0 {
-		t.Error("a forgotten key stays, or was not zeroed")
+	if c.Get(3) != nil || raws[2][0] != 0 || c.RawLen() != 2 {
+		t.Errorf("a forgotten key stays (raw %d), or was not zeroed", c.RawLen())
+	}
+}
+
+// TestCacheClock: the raw tier evicts by the clock algorithm: a key read
+// since the hand last passed gets a second chance, one not read goes.
+func TestCacheClock(t *testing.T) {
+	c := vault.NewCache(1, 3)
+	put := func(id uint64) {
+		t.Helper()
+		raw := make([]byte, vault.KeySize)
+		raw[0] = byte(id)
+		if _, err := c.Put(id, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id := range uint64(4) {
+		put(id + 1) // 1, 2, 3, then 4 evicts 1, the oldest, once the hand has cleared every mark
+	}
+	if c.Get(1) != nil {
+		t.Fatal("the raw tier holds more than its size")
+	}
+	if c.Get(3) == nil { // 3 is read: marked
+		t.Fatal("key 3 is lost")
+	}
+	put(5) // the hand stands at 2's slot, unread since it passed: 2 goes
+	if c.Get(2) != nil {
+		t.Error("the unread key 2 stayed")
+	}
+	for _, id := range []uint64{3, 4, 5} {
+		if c.Get(id) == nil {
+			t.Errorf("key %d was evicted, 2 was not read since the hand passed", id)
+		}
+	}
+	if c.RawLen() != 3 {
+		t.Errorf("raw tier holds %d, want 3", c.RawLen())
 	}
 }
