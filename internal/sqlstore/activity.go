@@ -62,7 +62,7 @@ func (t Tx) Activities(ctx context.Context, s crm.Scope, f crm.ActivityFilter, q
 		return nil, "", crm.Errorf(crm.EINVALID, "the store cannot search activities by subject: it is sealed (the service does)")
 	}
 	var w where
-	if !t.scoped(ctx, &w, "activity", s) {
+	if !t.scoped(ctx, &w, "activity", s, nil) {
 		return []*crm.Activity{}, "", nil
 	}
 	w.deleted(f.Deleted)

@@ -65,7 +65,7 @@ func (t Tx) Companies(ctx context.Context, s crm.Scope, f crm.CompanyFilter, q c
 		return nil, "", crm.Errorf(crm.EINVALID, "the store cannot filter companies by name, domain or words: they are sealed (the service's index does)")
 	}
 	var w where
-	if !t.scoped(ctx, &w, "company", s) {
+	if !t.scoped(ctx, &w, "company", s, f.IDs) {
 		return []*crm.Company{}, "", nil
 	}
 	if !f.AnyState {

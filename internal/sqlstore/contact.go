@@ -69,7 +69,7 @@ func (t Tx) Contacts(ctx context.Context, s crm.Scope, f crm.ContactFilter, q cr
 		return nil, "", crm.Errorf(crm.EINVALID, "the store cannot filter contacts by email, phone, tag or words: they are sealed (the service's index does)")
 	}
 	var w where
-	if !t.scoped(ctx, &w, "contact", s) {
+	if !t.scoped(ctx, &w, "contact", s, f.IDs) {
 		return []*crm.Contact{}, "", nil
 	}
 	if f.IDs != nil {

@@ -72,7 +72,7 @@ func (t Tx) Deals(ctx context.Context, s crm.Scope, f crm.DealFilter, q crm.List
 		return nil, "", crm.Errorf(crm.EINVALID, "the store cannot search deals by title: it is sealed (the service's index does)")
 	}
 	var w where
-	if !t.scoped(ctx, &w, "deal", s) {
+	if !t.scoped(ctx, &w, "deal", s, f.IDs) {
 		return []*crm.Deal{}, "", nil
 	}
 	if f.IDs != nil {

@@ -134,8 +134,14 @@ func (t Tx) sharedCount(ctx context.Context, entity string, s crm.Scope, limit i
 
 // scoped sets w's scope to s over entity's rows, with its shares read the
 // way their number makes cheaper (ManyShares), and reports whether
-// anything can be visible.
-func (t Tx) scoped(ctx context.Context, w *where, entity string, s crm.Scope) bool {
+// anything can be visible. A read by ids (byIDs: at most a page of
+// them) tests each row's shares by the record index, as a read by id
+// does; counting the caller's shares first, to leave the test out when
+// there are none, would cost a statement of its own on every page.
+func (t Tx) scoped(ctx context.Context, w *where, entity string, s crm.Scope, ids []int64) bool {
+	if ids != nil {
+		return w.scope(t.C, s, entity, Micros(t.C.Now()))
+	}
 	shared := s
 	s = t.shared(ctx, entity, s)
 	// Counted only for a merged list: a filtered list finds its few rows

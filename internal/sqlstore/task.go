@@ -67,7 +67,7 @@ func (t Tx) Tasks(ctx context.Context, s crm.Scope, f crm.TaskFilter, q crm.List
 		return nil, "", crm.Errorf(crm.EINVALID, "the store cannot search tasks by title: it is sealed (the service's index does)")
 	}
 	var w where
-	if !t.scoped(ctx, &w, "task", s) {
+	if !t.scoped(ctx, &w, "task", s, f.IDs) {
 		return []*crm.Task{}, "", nil
 	}
 	if f.IDs != nil {
