@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -1127,5 +1128,59 @@ func testKeysRotateClient(t *testing.T, db []string) {
 	})
 	if crm.ErrorCode(err) != crm.EINTEGRITY {
 		t.Errorf("a value saved before the rotation: %v; want it not to open", err)
+	}
+}
+
+// TestCompanyNamesPlain (ENC-2, issue 12 item 1): with --company-names
+// plain, a company's name, domain, phone and address rest in plain text
+// in the data files, for reports outside Custos, while its notes and
+// every contact field stay sealed; started again with the default, the
+// server seals them online (readyz says so until done), after which none
+// is left in the files and the company still reads and searches. A
+// setting other than sealed or plain refuses to start.
+func TestCompanyNamesPlain(t *testing.T) {
+	dir := t.TempDir()
+	runCLI(t, dir, "a long and unusual passphrase\n", "user", "add", "--email", "rep@example.com", "--role", "sales", "--password-stdin")
+	token := strings.TrimSpace(runCLI(t, dir, "", "token", "create", "--email", "rep@example.com", "--scope", "write", "--ttl", "1h"))
+	plainFields := map[string]string{"name": "PlainCoNameQ5w", "domain": "plaincodomainq5w.example", "phone": "+74957775501", "address": "PlainCoAddressQ5w"}
+	sealedFields := map[string]string{"notes": "SealedCoNotesQ5w", "contact last name": "SealedLastQ5w", "contact address": "SealedHomeQ5w"}
+
+	s := startServer(t, dir, "--company-names", "plain")
+	waitSealed(t, s)
+	var co struct{ ID int64 }
+	wantStatus(t, s.api(t, token, "POST", "/api/v1/companies", map[string]any{"name": plainFields["name"], "domain": plainFields["domain"],
+		"phone": plainFields["phone"], "address": plainFields["address"], "notes": sealedFields["notes"]}, &co), http.StatusCreated)
+	wantStatus(t, s.api(t, token, "POST", "/api/v1/contacts", map[string]any{"last_name": sealedFields["contact last name"],
+		"address": sealedFields["contact address"], "company_id": co.ID}, nil), http.StatusCreated)
+	s.stop()
+	if found := scanFiles(t, dir, plainFields); len(found) != len(plainFields) {
+		t.Errorf("with company names plain the files hold only %v of the company's name, domain, phone and address", found)
+	}
+	if found := scanFiles(t, dir, sealedFields); len(found) > 0 {
+		t.Fatalf("with company names plain, sealed fields found in the files: %v", found)
+	}
+
+	// Back to the default: sealed online, then gone from the files.
+	s = startServer(t, dir)
+	waitSealed(t, s)
+	var got struct{ Name, Notes string }
+	wantStatus(t, s.api(t, token, "GET", fmt.Sprintf("/api/v1/companies/%d", co.ID), nil, &got), http.StatusOK)
+	if got.Name != plainFields["name"] || got.Notes != sealedFields["notes"] {
+		t.Errorf("sealed again, the company reads %+v", got)
+	}
+	var found struct{ Items []struct{ ID int64 } }
+	wantStatus(t, s.api(t, token, "GET", "/api/v1/companies?q=plainconame", nil, &found), http.StatusOK)
+	if len(found.Items) != 1 || found.Items[0].ID != co.ID {
+		t.Errorf("sealed again, q finds %+v", found.Items)
+	}
+	s.stop()
+	if found := scanFiles(t, dir, plainFields); len(found) > 0 {
+		t.Fatalf("company fields left in plain text after sealing them again: %v", found)
+	}
+
+	err := run(context.Background(), []string{"serve", "--listen", "127.0.0.1:0", "--company-names", "public"}, testEnv(dir),
+		strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "company-names") {
+		t.Errorf("--company-names public: %v, want a refusal naming the setting", err)
 	}
 }

@@ -360,11 +360,16 @@ func startUpgrade(ctx context.Context, db crm.Store, sealer *seal.Sealer, log *s
 		done, err = tx.Setting(ctx, seal.SettingSealed)
 		return err
 	})
-	if err == nil && done == seal.SealedVersion {
+	if err == nil && done == sealer.Version() {
 		sealer.Strict(true)
 		return func() map[string]string { return map[string]string{"encryption": "on"} }
 	}
 	state.Store("sealing the records written before field encryption")
+	if plainBefore, plainNow := seal.KeepsCompanyNamesPlain(done), seal.KeepsCompanyNamesPlain(sealer.Version()); done != "" && plainBefore != plainNow {
+		state.Store("re-writing company names for the company-names setting")
+		log.Warn("field encryption: the company-names setting changed; company names, domains, phones and addresses are re-written online",
+			slog.Bool("plain", plainNow))
+	}
 	go func() {
 		var sealed atomic.Int64
 		n, err := sealer.Upgrade(ctx, db, func(entity string, k int) {

@@ -219,6 +219,9 @@ func newServices(c *config.Config, db crm.Store, log *slog.Logger, kek vault.KEK
 	store := db
 	if kek != nil {
 		sealer = seal.New(kek, seal.CacheSize, seal.RawCacheSize)
+		if c.CompanyNames == "plain" {
+			sealer.KeepCompanyNamesPlain()
+		}
 		hooks = service.WithSealing(hooks, sealer)
 		secrets = seal.NewSecrets(kek)
 		store = secrets.Store(db)

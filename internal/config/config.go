@@ -30,6 +30,7 @@ type Config struct {
 	KMSVaultAddr     string        // Vault's address, for --kms vault
 	KMSVaultMount    string        // the transit engine's mount
 	KMSVaultKey      string        // the transit key's name
+	CompanyNames     string        // "sealed" (default) or "plain": how a company's name, domain, phone and address rest (ENC-2)
 	DBInsecure       bool          // allow a remote PostgreSQL without a verified TLS connection
 	ConfigFile       string        // optional JSON file with the same keys as the flags
 	Listen           string        // address to listen on
@@ -119,6 +120,7 @@ var options = []option{
 	{"kms-vault-addr", "Vault's address for --kms vault, e.g. https://vault.example.com:8200", "", str(func(c *Config) *string { return &c.KMSVaultAddr })},
 	{"kms-vault-mount", "the transit engine's mount for --kms vault", "transit", str(func(c *Config) *string { return &c.KMSVaultMount })},
 	{"kms-vault-key", "the transit key's name for --kms vault", "custos", str(func(c *Config) *string { return &c.KMSVaultKey })},
+	{"company-names", "how a company's name, domain, phone and address rest on disk: sealed (a sole trader's company name is their own name) or plain (clients are companies, and reports outside Custos read them); a change re-writes them online at the next start; every instance must have the same", "sealed", str(func(c *Config) *string { return &c.CompanyNames })},
 	{"config", "optional JSON config file whose keys are these flag names", "", str(func(c *Config) *string { return &c.ConfigFile })},
 	{"listen", "address to serve on", "127.0.0.1:8443", str(func(c *Config) *string { return &c.Listen })},
 	{"tls-cert", "PEM certificate file (default: a self-signed certificate in the data directory)", "", str(func(c *Config) *string { return &c.TLSCert })},
@@ -303,6 +305,9 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, errors.New("kms: must be empty or vault"))
 	}
+	if c.CompanyNames != "sealed" && c.CompanyNames != "plain" {
+		errs = append(errs, errors.New("company-names: must be sealed or plain"))
+	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("listen: %q is not host:port", c.Listen))
 	}
@@ -354,7 +359,7 @@ func Table() [][4]string {
 // secrets today; secret-bearing settings will be shown as set or unset.
 func (c *Config) Redacted() map[string]any {
 	return map[string]any{
-		"data": c.DataDir, "db": RedactURL(c.DB), "key-file": c.KeyFile, "kms": c.KMS, "listen": c.Listen, "tls-cert": c.TLSCert != "", "insecure-http": c.InsecureHTTP,
+		"data": c.DataDir, "db": RedactURL(c.DB), "key-file": c.KeyFile, "kms": c.KMS, "company-names": c.CompanyNames, "listen": c.Listen, "tls-cert": c.TLSCert != "", "insecure-http": c.InsecureHTTP,
 		"demo": c.Demo, "log-level": c.LogLevel, "record-visibility": c.RecordVisibility,
 		"session-idle": c.SessionIdle.String(), "session-absolute": c.SessionAbsolute.String(),
 		"smtp-host": c.SMTPHost, "smtp-port": c.SMTPPort, "smtp-tls": c.SMTPTLS, "smtp-user": c.SMTPUser,

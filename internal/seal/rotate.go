@@ -85,7 +85,7 @@ var subjectKinds = map[string]bool{"contact": true, "company": true, "deal": tru
 // with a compare-and-set; it reports 1 if it wrote, and fails if the
 // record changed meanwhile (its writer sealed under the old key).
 func (s *Sealer) reseal(ctx context.Context, tx crm.RecordTx, entity string, rec any, oldKey uint64) (int, error) {
-	return s.sealAgain(ctx, tx, entity, rec, func(v string) bool {
+	return s.sealAgain(ctx, tx, entity, rec, func(_, v string) bool {
 		k, ok := vault.KeyOf(v)
 		return ok && vault.Sealed(v) && k == oldKey
 	}, true)
@@ -96,18 +96,19 @@ func (s *Sealer) reseal(ctx context.Context, tx crm.RecordTx, entity string, rec
 var errChanged = errors.New("seal: the record changed while its fields were sealed again")
 
 // sealAgain seals the fields of rec whose stored value pick chooses (after
-// opening them) and writes them in place of those values, a
+// opening them; a field the setting keeps plain is written opened) and
+// writes them in place of those values, a
 // compare-and-set; it reports 1 if it wrote. When the record changed
 // meanwhile, it fails if must, and otherwise leaves it to its writer and
 // returns errChanged.
-func (s *Sealer) sealAgain(ctx context.Context, tx crm.RecordTx, entity string, rec any, pick func(stored string) bool, must bool) (int, error) {
+func (s *Sealer) sealAgain(ctx context.Context, tx crm.RecordTx, entity string, rec any, pick func(field, stored string) bool, must bool) (int, error) {
 	_, idp, _, fs, ok := sealed(entity, rec)
 	if !ok {
 		return 0, nil
 	}
 	old := map[string]string{}
 	for _, f := range fs {
-		if *f.p != "" && pick(*f.p) {
+		if *f.p != "" && pick(f.name, *f.p) {
 			old[f.name] = *f.p
 		}
 	}
@@ -121,7 +122,7 @@ func (s *Sealer) sealAgain(ctx context.Context, tx crm.RecordTx, entity string, 
 		if !packed {
 			v = tagsColumn(c.Tags)
 		}
-		if pick(v) {
+		if pick("tags", v) {
 			oldTags, plainTags = c.Tags, !packed
 		} else {
 			c.Tags = nil

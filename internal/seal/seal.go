@@ -27,10 +27,39 @@ import (
 
 // Sealer seals and opens the personal fields of client records.
 type Sealer struct {
-	kek    vault.KEK
-	cache  *vault.Cache
-	strict atomic.Bool // plain values in sealed fields are refused (Upgrade)
-	tokens tokenIndex  // the blind index (tokens.go)
+	kek          vault.KEK
+	cache        *vault.Cache
+	strict       atomic.Bool // plain values in sealed fields are refused (Upgrade)
+	tokens       tokenIndex  // the blind index (tokens.go)
+	plainCompany bool        // a company's CompanyPersonal columns rest plain (KeepCompanyNamesPlain)
+}
+
+// KeepCompanyNamesPlain makes the columns classify.go marks
+// CompanyPersonal (a company's name, domain, phone and address) rest in
+// plain text, for an organisation that has decided they are not personal
+// data (encryption setting company-names = plain). Call it once, before
+// the Sealer is used. Values sealed before are opened as ever, and the
+// upgrade pass writes them plain (Version names the setting, so a change
+// runs the pass again, either way).
+func (s *Sealer) KeepCompanyNamesPlain() { s.plainCompany = true }
+
+// companyPlain is the set of companies' CompanyPersonal columns.
+var companyPlain = func() map[string]bool {
+	out := map[string]bool{}
+	for _, c := range Columns {
+		if c.Class == CompanyPersonal {
+			if c.Table != "companies" {
+				panic("seal: only companies' columns can be CompanyPersonal")
+			}
+			out[c.Name] = true
+		}
+	}
+	return out
+}()
+
+// keptPlain reports whether field of table rests plain by the setting.
+func (s *Sealer) keptPlain(table, field string) bool {
+	return s.plainCompany && table == "companies" && companyPlain[field]
 }
 
 // The sizes of a Sealer's data-key cache by default (vault.Cache): 16,384
@@ -145,7 +174,7 @@ func (s *Sealer) Seal(ctx context.Context, tx crm.RecordTx, entity string, rec a
 		return key, nil
 	}
 	for _, f := range fs {
-		if *f.p == "" {
+		if *f.p == "" || s.keptPlain(table, f.name) {
 			continue
 		}
 		key, err := keyOnce()
@@ -195,7 +224,7 @@ func (s *Sealer) Open(ctx context.Context, tx crm.RecordTx, entity string, rec a
 // (Open).
 func (s *Sealer) openValue(ctx context.Context, tx crm.RecordTx, entity, table string, id int64, name string, p *string) error {
 	if !vault.Sealed(*p) {
-		if *p != "" && s.strict.Load() {
+		if *p != "" && s.strict.Load() && !s.keptPlain(table, name) {
 			return notOpening(entity, id, name)
 		}
 		return nil

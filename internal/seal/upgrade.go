@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/custos-crm/custos/internal/crm"
 	"github.com/custos-crm/custos/internal/vault"
@@ -30,6 +31,24 @@ const SettingSealed = "encryption.sealed"
 // before a contact's tags.
 const SealedVersion = "7"
 
+// Version is what SettingSealed holds once every field s seals is
+// sealed: SealedVersion, and the company-names setting when it keeps them
+// plain, so that changing the setting runs the upgrade pass again.
+func (s *Sealer) Version() string {
+	if s.plainCompany {
+		return SealedVersion + plainCompanySuffix
+	}
+	return SealedVersion
+}
+
+const plainCompanySuffix = "+company-names=plain"
+
+// KeepsCompanyNamesPlain reports whether version, a value of
+// SettingSealed, was written by a Sealer keeping company names plain.
+func KeepsCompanyNamesPlain(version string) bool {
+	return strings.HasSuffix(version, plainCompanySuffix)
+}
+
 // Strict makes Open refuse plain values in sealed fields.
 func (s *Sealer) Strict(on bool) { s.strict.Store(on) }
 
@@ -55,7 +74,7 @@ func (s *Sealer) Upgrade(ctx context.Context, st crm.Store, progress func(entity
 			return total, fmt.Errorf("seal: upgrade: %d records changed under every one of %d passes, or hold values that cannot be replaced; their fields stay in plain text", missed, pass)
 		}
 	}
-	err := st.Write(ctx, func(tx crm.Tx) error { return tx.SetSetting(ctx, SettingSealed, SealedVersion) })
+	err := st.Write(ctx, func(tx crm.Tx) error { return tx.SetSetting(ctx, SettingSealed, s.Version()) })
 	if err != nil {
 		return total, err
 	}
@@ -133,10 +152,14 @@ func (s *Sealer) upgradePass(ctx context.Context, st crm.Store, progress func(en
 	return total, missed, nil
 }
 
-// upgradeOne seals rec's plain personal fields in the store and reports 1
+// upgradeOne seals rec's plain personal fields in the store, and opens
+// into plain text the sealed ones the setting keeps plain, and reports 1
 // if it wrote; errChanged when the record changed meanwhile.
 func (s *Sealer) upgradeOne(ctx context.Context, tx crm.RecordTx, entity string, rec any) (int, error) {
-	return s.sealAgain(ctx, tx, entity, rec, func(v string) bool { return !vault.Sealed(v) }, false)
+	table, _, _, _, _ := sealed(entity, rec)
+	return s.sealAgain(ctx, tx, entity, rec, func(field, v string) bool {
+		return vault.Sealed(v) == s.keptPlain(table, field)
+	}, false)
 }
 
 // listAll lists a page of entity's live or deleted records in every scope,
