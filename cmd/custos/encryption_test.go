@@ -1184,3 +1184,42 @@ func TestCompanyNamesPlain(t *testing.T) {
 		t.Errorf("--company-names public: %v, want a refusal naming the setting", err)
 	}
 }
+
+// TestDuplicatesOverAPI (ENC-4): GET /api/v1/duplicates/contacts groups
+// the contacts that share an email through their blind-index tokens; a
+// bad match is 400 naming it.
+func TestDuplicatesOverAPI(t *testing.T) {
+	w := newSealedWorld(t)
+	var a, b struct{ ID int64 }
+	wantStatus(t, w.s.api(t, w.token, "POST", "/api/v1/contacts", map[string]any{"last_name": "Twin", "email": "Twin@Example.com"}, &a), http.StatusCreated)
+	wantStatus(t, w.s.api(t, w.token, "POST", "/api/v1/contacts", map[string]any{"last_name": "Twin", "email": "twin@example.com"}, &b), http.StatusCreated)
+	var pg struct {
+		Items []struct {
+			Match    string
+			Count    int
+			Contacts []struct {
+				ID    int64
+				Email string
+			}
+		}
+	}
+	wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/duplicates/contacts", nil, &pg), http.StatusOK)
+	if len(pg.Items) != 1 || pg.Items[0].Match != "email" || pg.Items[0].Count != 2 || len(pg.Items[0].Contacts) != 2 ||
+		pg.Items[0].Contacts[0].ID != a.ID || pg.Items[0].Contacts[1].ID != b.ID || pg.Items[0].Contacts[1].Email != "twin@example.com" {
+		t.Fatalf("duplicates: %+v", pg.Items)
+	}
+	wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/duplicates/contacts?match=phone", nil, &pg), http.StatusOK)
+	if len(pg.Items) != 0 {
+		t.Errorf("phone duplicates: %+v", pg.Items)
+	}
+	var e struct {
+		Error struct {
+			Code   string
+			Fields map[string]string
+		} `json:"error"`
+	}
+	wantStatus(t, w.s.api(t, w.token, "GET", "/api/v1/duplicates/contacts?match=name", nil, &e), http.StatusBadRequest)
+	if e.Error.Fields["match"] == "" {
+		t.Errorf("match=name: %+v", e.Error)
+	}
+}

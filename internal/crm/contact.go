@@ -152,4 +152,24 @@ type ContactService interface {
 	FindConsents(ctx context.Context, p *Principal, contactID int64) ([]*Consent, error)
 	// RecordConsent appends a consent record to a contact.
 	RecordConsent(ctx context.Context, p *Principal, contactID int64, in ConsentInput) (*Consent, error)
+	// FindDuplicateContacts returns groups of the contacts p may read that
+	// share an email (match "email") or a phone ("phone").
+	FindDuplicateContacts(ctx context.Context, p *Principal, match string, o ListOptions) (*Page[*DuplicateGroup], error)
+}
+
+// Duplicates is a group of contacts that share a blind-index token (the
+// store's DuplicateContacts): Token never leaves the service.
+type Duplicates struct {
+	Token string
+	Count int
+	IDs   []int64
+}
+
+// DuplicateGroup is a group of contacts with the same email or phone
+// (Match), as a caller sees it: Count of them in the caller's scope, the
+// first (oldest) of them in Contacts.
+type DuplicateGroup struct {
+	Match    string     `json:"match"`
+	Count    int        `json:"count"`
+	Contacts []*Contact `json:"contacts"`
 }

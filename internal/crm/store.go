@@ -85,6 +85,11 @@ type RecordTx interface {
 	// UpdateContact stores c if the stored version is c.Version-1.
 	UpdateContact(ctx context.Context, c *Contact) error
 	ConsentsByContact(ctx context.Context, contactID int64) ([]*Consent, error)
+	// DuplicateContacts returns up to limit groups of two or more live
+	// contacts in s that share the blind-index token of col (email_token
+	// or phone_token), for tokens after after, in token order: each with
+	// its count and the ids of its first perGroup contacts by id.
+	DuplicateContacts(ctx context.Context, s Scope, col, after string, limit, perGroup int) ([]Duplicates, error)
 	InsertConsent(ctx context.Context, c *Consent) error
 
 	// SharesByID returns the shares of ids that exist (any entity), in id

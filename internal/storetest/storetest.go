@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) crm.Store) {
 		{"TaskFilters", testTaskFilters},
 		{"TaskAssigneeScope", testTaskAssigneeScope},
 		{"SealedSearchRefused", testSealedSearchRefused}, // search.go
+		{"DuplicateContacts", testDuplicateContacts},     // duplicates.go
 		{"Tags", testTags},
 		{"Consents", testConsents},
 		{"Pipelines", testPipelines},

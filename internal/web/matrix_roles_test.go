@@ -115,6 +115,36 @@ func sessionOrConflict(c *caller) want {
 func onceForPublic(c *caller) bool { return c.lead && !c.token() }
 
 func roleEntries(m map[string]entry) {
+	// Contacts that share an email (ENC-4): a reader of contacts who sees
+	// emails in full; the groups hold only contacts the caller may read.
+	m["GET /api/v1/duplicates/contacts"] = roleCell(false, func(t *testing.T, w *world, c *caller) (want, reply, error) {
+		wt := ok(http.StatusOK)
+		switch {
+		case !c.may("read"):
+			wt = forbidden
+		case c.level("contact", "email") != "shown":
+			wt = invalid("email")
+		}
+		got := w.send(t, c, "GET", "/api/v1/duplicates/contacts", nil)
+		if got.status != http.StatusOK {
+			return wt, got, nil
+		}
+		var b struct {
+			Items []struct{ Contacts []struct{ ID int64 } }
+		}
+		if err := json.Unmarshal([]byte(got.body), &b); err != nil {
+			return wt, got, err
+		}
+		visible := w.visible(c, "contact")
+		for _, g := range b.Items {
+			for _, ct := range g.Contacts {
+				if !slices.Contains(visible, ct.ID) {
+					return wt, got, fmt.Errorf("a group shows contact %d, which the caller may not read", ct.ID)
+				}
+			}
+		}
+		return wt, got, nil
+	})
 	// Lists and creation of client records (ACL-2, ACL-4): a list holds
 	// exactly the records the caller may read, the bin exactly those it
 	// may restore.

@@ -66,6 +66,7 @@ func (s *Server) routes() http.Handler {
 		ID: func(t *crm.Task) int64 { return t.ID }, Version: func(t *crm.Task) int64 { return t.Version },
 	})
 
+	mux.Handle("GET /api/v1/duplicates/contacts", a.AuthQuery(a.DuplicateContacts))
 	mux.Handle("GET /api/v1/contacts/{id}/timeline", a.AuthQuery(a.Timeline))
 	mux.Handle("GET /api/v1/contacts/{id}/consents", a.Auth(a.Consents))
 	mux.Handle("POST /api/v1/contacts/{id}/consents", a.Auth(a.RecordConsent))

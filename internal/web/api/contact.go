@@ -79,3 +79,26 @@ func (a *API) CreatePipeline(w http.ResponseWriter, r *http.Request, p *crm.Prin
 	httpx.WriteJSON(w, http.StatusCreated, pl)
 	return nil
 }
+
+// DuplicateContacts lists groups of the contacts the caller may read that
+// share an email or a phone (?match=email, the default, or phone).
+func (a *API) DuplicateContacts(w http.ResponseWriter, r *http.Request, p *crm.Principal) error {
+	q, err := httpx.ParseQuery(r, "match", "limit", "cursor")
+	if err != nil {
+		return err
+	}
+	o := q.List()
+	if err := q.Err(); err != nil {
+		return err
+	}
+	match := q.Str("match")
+	if match == "" {
+		match = "email"
+	}
+	pg, err := a.records.FindDuplicateContacts(r.Context(), p, match, o)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, pg)
+	return nil
+}
