@@ -127,6 +127,20 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 
 	upgrade := startUpgrade(ctx, db, svc.sealer, log)
+	go func() {
+		// Data keys leave memory at most vault.KeyTTL after they were
+		// read, used or not (a client erased on another instance).
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				svc.sealer.SweepKeys()
+			}
+		}
+	}()
 	// The in-memory indexes of contacts, companies, deals and tasks (ENC-4)
 	// before the first request: built here, the first list does not wait
 	// for them.

@@ -32,6 +32,10 @@ type Sealer struct {
 	strict       atomic.Bool // plain values in sealed fields are refused (Upgrade)
 	tokens       tokenIndex  // the blind index (tokens.go)
 	plainCompany bool        // a company's CompanyPersonal columns rest plain (KeepCompanyNamesPlain)
+	// eitherCompany accepts plain values in a company's CompanyPersonal
+	// columns while strict, during the pass that follows a change of the
+	// setting (AcceptCompanyNamesEither).
+	eitherCompany atomic.Bool
 }
 
 // KeepCompanyNamesPlain makes the columns classify.go marks
@@ -60,6 +64,18 @@ var companyPlain = func() map[string]bool {
 // keptPlain reports whether field of table rests plain by the setting.
 func (s *Sealer) keptPlain(table, field string) bool {
 	return s.plainCompany && table == "companies" && companyPlain[field]
+}
+
+// AcceptCompanyNamesEither makes a strict Open accept plain values in a
+// company's CompanyPersonal columns whatever the setting, and nowhere
+// else: while the pass after a change of the setting re-writes them, the
+// rest of the database stays strict.
+func (s *Sealer) AcceptCompanyNamesEither(on bool) { s.eitherCompany.Store(on) }
+
+// plainAccepted reports whether a strict Open accepts a plain value in
+// field of table.
+func (s *Sealer) plainAccepted(table, field string) bool {
+	return s.keptPlain(table, field) || s.eitherCompany.Load() && table == "companies" && companyPlain[field]
 }
 
 // The sizes of a Sealer's data-key cache by default (vault.Cache): 16,384
@@ -174,7 +190,10 @@ func (s *Sealer) Seal(ctx context.Context, tx crm.RecordTx, entity string, rec a
 		return key, nil
 	}
 	for _, f := range fs {
-		if *f.p == "" || s.keptPlain(table, f.name) {
+		// A value the setting keeps plain is sealed all the same when it
+		// looks sealed (a name typed as "e1:…"): kept as it is, it would
+		// not open.
+		if *f.p == "" || s.keptPlain(table, f.name) && !vault.Sealed(*f.p) {
 			continue
 		}
 		key, err := keyOnce()
@@ -224,7 +243,7 @@ func (s *Sealer) Open(ctx context.Context, tx crm.RecordTx, entity string, rec a
 // (Open).
 func (s *Sealer) openValue(ctx context.Context, tx crm.RecordTx, entity, table string, id int64, name string, p *string) error {
 	if !vault.Sealed(*p) {
-		if *p != "" && s.strict.Load() && !s.keptPlain(table, name) {
+		if *p != "" && s.strict.Load() && !s.plainAccepted(table, name) {
 			return notOpening(entity, id, name)
 		}
 		return nil
@@ -289,12 +308,13 @@ func (s *Sealer) Prefetch(ctx context.Context, tx crm.RecordTx, entity string, r
 	if len(missing) == 0 {
 		return nil
 	}
+	gen := s.cache.Gen()
 	keys, err := tx.DataKeysByID(ctx, missing)
 	if err != nil {
 		return err
 	}
 	for _, k := range keys {
-		if _, err := s.unwrap(ctx, k); err != nil && !errors.Is(err, vault.ErrIntegrity) {
+		if _, err := s.unwrap(ctx, k, gen); err != nil && !errors.Is(err, vault.ErrIntegrity) {
 			return err
 		}
 	}
@@ -306,6 +326,7 @@ func (s *Sealer) key(ctx context.Context, tx crm.RecordTx, id uint64) (*vault.Da
 	if k := s.cache.Get(id); k != nil {
 		return k, nil
 	}
+	gen := s.cache.Gen()
 	ks, err := tx.DataKeysByID(ctx, []int64{int64(id)})
 	if err != nil {
 		return nil, err
@@ -313,17 +334,23 @@ func (s *Sealer) key(ctx context.Context, tx crm.RecordTx, id uint64) (*vault.Da
 	if len(ks) == 0 {
 		return nil, crm.NotFound("data key")
 	}
-	return s.unwrap(ctx, ks[0])
+	return s.unwrap(ctx, ks[0], gen)
 }
 
-// unwrap unwraps a stored data key into the cache.
-func (s *Sealer) unwrap(ctx context.Context, k *crm.DataKey) (*vault.DataKey, error) {
+// unwrap unwraps a data key read from the store after the cache's Gen
+// was gen into the cache (vault.Cache.PutSince: not cached when a key was
+// forgotten meanwhile).
+func (s *Sealer) unwrap(ctx context.Context, k *crm.DataKey, gen uint64) (*vault.DataKey, error) {
 	raw, err := s.kek.Unwrap(ctx, k.Wrapped, k.KEKVersion, wrapAAD(k.Subject))
 	if err != nil {
 		return nil, err
 	}
-	return s.cache.Put(uint64(k.ID), raw)
+	return s.cache.PutSince(uint64(k.ID), raw, gen)
 }
+
+// SweepKeys drops from memory the data keys kept longer than
+// vault.KeyTTL (the server calls it every minute).
+func (s *Sealer) SweepKeys() { s.cache.Sweep() }
 
 // wrapAAD binds a wrapped data key to its subject (the KEK adds its own
 // context and version).
@@ -334,6 +361,7 @@ func wrapAAD(subject string) []byte { return []byte(subject) }
 // read by a unique index): a key made by a write that then rolls back
 // must never be used by a later one.
 func (s *Sealer) keyFor(ctx context.Context, tx crm.RecordTx, subject string) (*vault.DataKey, error) {
+	gen := s.cache.Gen()
 	stored, raw, err := s.storedKey(ctx, tx, subject)
 	if err != nil {
 		return nil, err
@@ -344,7 +372,7 @@ func (s *Sealer) keyFor(ctx context.Context, tx crm.RecordTx, subject string) (*
 	if k := s.cache.Get(uint64(stored.ID)); k != nil {
 		return k, nil
 	}
-	return s.unwrap(ctx, stored)
+	return s.unwrap(ctx, stored, gen)
 }
 
 // storedKey returns the stored data key of subject, making and storing
