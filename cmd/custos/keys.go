@@ -245,7 +245,17 @@ func keysRotateClient(ctx context.Context, e env, db crm.Store, kek vault.KEK, s
 	if err := seal.Check(ctx, db, kek); err != nil {
 		return fmt.Errorf("keys: %s: %w", kek.Describe(), err)
 	}
-	n, oldKey, newKey, err := seal.New(kek, 16, 16).RotateClient(ctx, db, subject)
+	// The company-names setting as the server last applied it: a
+	// company's name is written as the server writes it.
+	sl := seal.New(kek, 16, 16)
+	var applied string
+	if err := db.Read(ctx, func(tx crm.Tx) (err error) { applied, err = tx.Setting(ctx, seal.SettingSealed); return err }); err != nil {
+		return err
+	}
+	if seal.KeepsCompanyNamesPlain(applied) {
+		sl.KeepCompanyNamesPlain()
+	}
+	n, oldKey, newKey, err := sl.RotateClient(ctx, db, subject)
 	if err != nil {
 		return cliError(err)
 	}
@@ -365,10 +375,14 @@ func startUpgrade(ctx context.Context, db crm.Store, sealer *seal.Sealer, log *s
 		return func() map[string]string { return map[string]string{"encryption": "on"} }
 	}
 	state.Store("sealing the records written before field encryption")
-	if plainBefore, plainNow := seal.KeepsCompanyNamesPlain(done), seal.KeepsCompanyNamesPlain(sealer.Version()); done != "" && plainBefore != plainNow {
+	if err == nil && sealer.OnlyCompanyNamesChanged(done) {
+		// Everything else is sealed: strict stays on, and only the
+		// companies' four columns read either way until the pass is done.
+		sealer.Strict(true)
+		sealer.AcceptCompanyNamesEither(true)
 		state.Store("re-writing company names for the company-names setting")
 		log.Warn("field encryption: the company-names setting changed; company names, domains, phones and addresses are re-written online",
-			slog.Bool("plain", plainNow))
+			slog.Bool("plain", seal.KeepsCompanyNamesPlain(sealer.Version())))
 	}
 	go func() {
 		var sealed atomic.Int64

@@ -119,6 +119,38 @@ func TestCompanyNamesPlainSetting(t *testing.T) {
 		t.Errorf("plain notes with names plain: %v, want an integrity error", err)
 	}
 
+	// A name typed to look sealed is sealed all the same, and reads back
+	// as typed.
+	lookalike := "e1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	odd, err := f.Records.CreateCompany(ctx, alice, crm.CompanyInput{Name: ptr(lookalike)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw := stored(odd.ID); raw.Name == lookalike || !vault.Sealed(raw.Name) {
+		t.Errorf("a name that looks sealed rests as %q", raw.Name)
+	}
+	if got, err := f.Records.FindCompanyByID(ctx, alice, odd.ID); err != nil || got.Name != lookalike {
+		t.Errorf("the look-alike name reads %+v %v", got, err)
+	}
+
+	// While the setting changes back, strict stays on: the companies'
+	// four columns read either way, every other field refuses plain text.
+	sealedSl.Strict(true)
+	sealedSl.AcceptCompanyNamesEither(true)
+	if !sealedSl.OnlyCompanyNamesChanged(version) || plain.OnlyCompanyNamesChanged(version) || sealedSl.OnlyCompanyNamesChanged("6") {
+		t.Errorf("OnlyCompanyNamesChanged(%q) is wrong", version)
+	}
+	if err := f.Store.Read(ctx, func(tx crm.Tx) error { return sealedSl.Open(ctx, tx, "company", stored(after.ID)) }); err != nil {
+		t.Errorf("a plain name during the change: %v", err)
+	}
+	if err := f.Store.Read(ctx, func(tx crm.Tx) error { return sealedSl.Open(ctx, tx, "company", tampered) }); crm.ErrorCode(err) != crm.EINTEGRITY {
+		t.Errorf("plain notes during the change: %v, want an integrity error", err)
+	}
+	plainContact := &crm.Contact{ID: person.ID, LastName: "Person", Phone: "+79165550102"}
+	if err := f.Store.Read(ctx, func(tx crm.Tx) error { return sealedSl.Open(ctx, tx, "contact", plainContact) }); crm.ErrorCode(err) != crm.EINTEGRITY {
+		t.Errorf("a contact's plain phone during the change: %v, want an integrity error", err)
+	}
+
 	// Back to sealed: the pass seals every name again, and from then on a
 	// plain name is refused.
 	if _, err := sealedSl.Upgrade(ctx, f.Store, nil); err != nil {

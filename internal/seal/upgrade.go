@@ -43,6 +43,14 @@ func (s *Sealer) Version() string {
 
 const plainCompanySuffix = "+company-names=plain"
 
+// OnlyCompanyNamesChanged reports whether stored, the SettingSealed of
+// the database, differs from s's Version by the company-names setting
+// alone: every other field is sealed, and only the companies' pass is
+// due.
+func (s *Sealer) OnlyCompanyNamesChanged(stored string) bool {
+	return stored != s.Version() && strings.TrimSuffix(stored, plainCompanySuffix) == SealedVersion
+}
+
 // KeepsCompanyNamesPlain reports whether version, a value of
 // SettingSealed, was written by a Sealer keeping company names plain.
 func KeepsCompanyNamesPlain(version string) bool {
@@ -79,6 +87,7 @@ func (s *Sealer) Upgrade(ctx context.Context, st crm.Store, progress func(entity
 		return total, err
 	}
 	s.Strict(true)
+	s.AcceptCompanyNamesEither(false)
 	return total, nil
 }
 

@@ -60,11 +60,14 @@ func (t Tx) DuplicateContacts(ctx context.Context, s crm.Scope, col, after strin
 	for i, d := range out {
 		tokens[i] = d.Token
 	}
+	// The first perGroup of each group, ranked in the statement: a group
+	// of thousands (a switchboard's number) costs no more than a page.
 	w, _ = scoped()
 	from, arg := t.C.Values(tokens)
 	w.and(col+" IN (SELECT value FROM "+from+")", arg)
 	conds, args = w.all()
-	rows, err = t.C.Query(ctx, "SELECT id, "+col+" FROM contacts WHERE "+strings.Join(conds, " AND ")+" ORDER BY "+col+", id", args...)
+	rows, err = t.C.Query(ctx, "SELECT id, tok FROM (SELECT id, "+col+" AS tok, ROW_NUMBER() OVER (PARTITION BY "+col+" ORDER BY id) AS n"+
+		" FROM contacts WHERE "+strings.Join(conds, " AND ")+") AS d WHERE n <= ? ORDER BY tok, id", append(args, perGroup)...)
 	if err != nil {
 		return nil, t.C.DBError(err, "duplicates", "contact", "")
 	}
@@ -77,8 +80,8 @@ func (t Tx) DuplicateContacts(ctx context.Context, s crm.Scope, col, after strin
 		if err := rows.Scan(&id, &token); err != nil {
 			return nil, t.C.RowError(err, "scan duplicates", "contact")
 		}
-		if d := &out[at[token]]; len(d.IDs) < perGroup {
-			d.IDs = append(d.IDs, id)
+		if i, ok := at[token]; ok {
+			out[i].IDs = append(out[i].IDs, id)
 		}
 	}
 	if err := rows.Err(); err != nil {
