@@ -61,9 +61,13 @@ var companyPlain = func() map[string]bool {
 	return out
 }()
 
+// companyPersonal reports whether field of table is one the setting may
+// keep plain.
+func companyPersonal(table, field string) bool { return table == "companies" && companyPlain[field] }
+
 // keptPlain reports whether field of table rests plain by the setting.
 func (s *Sealer) keptPlain(table, field string) bool {
-	return s.plainCompany && table == "companies" && companyPlain[field]
+	return s.plainCompany && companyPersonal(table, field)
 }
 
 // AcceptCompanyNamesEither makes a strict Open accept plain values in a
@@ -75,7 +79,7 @@ func (s *Sealer) AcceptCompanyNamesEither(on bool) { s.eitherCompany.Store(on) }
 // plainAccepted reports whether a strict Open accepts a plain value in
 // field of table.
 func (s *Sealer) plainAccepted(table, field string) bool {
-	return s.keptPlain(table, field) || s.eitherCompany.Load() && table == "companies" && companyPlain[field]
+	return companyPersonal(table, field) && (s.plainCompany || s.eitherCompany.Load())
 }
 
 // The sizes of a Sealer's data-key cache by default (vault.Cache): 16,384
